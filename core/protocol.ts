@@ -1,0 +1,253 @@
+import { z } from 'zod'
+import { ProxmoxConnection } from './settings'
+
+/**
+ * The wire protocol between the worker, the runner and the dashboard.
+ *
+ * Two runner sockets (DESIGN.md §4):
+ * - the control socket `GET /api/runner/connect` → `RunnerHub` DO: hello, job assignment, cancel,
+ *   "test connection" requests;
+ * - one job socket per running job `GET /api/runner/jobs/:jobId/connect` → that deployment's
+ *   `DeploymentDO`: step events, log batches and their acks, so log data takes one hop.
+ * Both authenticate with `Authorization: Bearer <runner key>`.
+ *
+ * Heartbeats are the literal text frames `ping` → `pong`, answered by the Durable Object's
+ * auto-response without waking it (hibernation), so they are not JSON frames.
+ *
+ * Every JSON frame is `{ v, type, … }`, parsed once at each edge with these unions.
+ */
+
+export const PROTOCOL_VERSION = 1
+export const HEARTBEAT_PING = 'ping'
+export const HEARTBEAT_PONG = 'pong'
+/** The runner pings this often; silent for three intervals = offline. */
+export const HEARTBEAT_INTERVAL_MS = 10_000
+export const OFFLINE_AFTER_MS = 3 * HEARTBEAT_INTERVAL_MS
+
+const v = z.literal(PROTOCOL_VERSION)
+
+/** The steps of a deployment, in order (DESIGN.md §3). */
+export const DEPLOY_STEPS = [
+  'allocate',
+  'clone',
+  'configure',
+  'resize',
+  'start',
+  'wait_ssh',
+  'provision',
+  'verify',
+] as const
+/** The steps of a destroy job. */
+export const DESTROY_STEPS = ['stop_vm', 'delete_vm'] as const
+
+export const StepName = z.enum([...DEPLOY_STEPS, ...DESTROY_STEPS])
+export type StepName = z.infer<typeof StepName>
+
+export const JobKind = z.enum(['deploy', 'destroy'])
+export type JobKind = z.infer<typeof JobKind>
+
+/** The steps a job of this kind runs, in order. */
+export function stepsOf(kind: JobKind): readonly StepName[] {
+  return kind === 'deploy' ? DEPLOY_STEPS : DESTROY_STEPS
+}
+
+/**
+ * What survives a runner restart: written by the DO when a step ends, sent back to whichever
+ * runner resumes the job, so no step that creates something runs twice.
+ */
+export const Checkpoint = z.object({
+  vmid: z.number().int().positive().optional(),
+  ip: z.string().optional(),
+  /** Proxmox task ids by step, for the record and for resuming a wait. */
+  upids: z.record(z.string(), z.string()).default({}),
+  /** Steps already done for this job: the runner skips them. */
+  doneSteps: z.array(StepName).default([]),
+})
+export type Checkpoint = z.infer<typeof Checkpoint>
+
+/** The deployment as the runner needs it: sizing, address and the game's validated config. */
+export const DeploymentSpec = z.object({
+  deploymentId: z.string().min(1).max(64),
+  name: z.string().min(1).max(63),
+  game: z.string().min(1).max(32),
+  /** Already validated by the game module's schema on the worker. */
+  gameConfig: z.record(z.string(), z.unknown()),
+  cores: z.number().int().min(1).max(128),
+  memoryMiB: z.number().int().min(512).max(1_048_576),
+  diskGiB: z.number().int().min(4).max(65_536),
+  /** Static IPv4 address of the VM (the prefix comes from the pool CIDR). */
+  ipAddress: z.string(),
+  /** Extra public keys the admin wants on the VM, besides the runner's own. */
+  sshPublicKeys: z.array(z.string()).default([]),
+})
+export type DeploymentSpec = z.infer<typeof DeploymentSpec>
+
+export const JobAssignment = z.object({
+  jobId: z.string().min(1),
+  deploymentId: z.string().min(1),
+  kind: JobKind,
+  attempt: z.number().int().min(1),
+  /** Epoch ms; the runner's job socket activity keeps it alive. */
+  leaseExpiresAt: z.number(),
+  spec: DeploymentSpec,
+  proxmox: ProxmoxConnection,
+  /** Strings to redact from every log line, besides the ones in `proxmox`. */
+  secrets: z.array(z.string()).default([]),
+})
+export type JobAssignment = z.infer<typeof JobAssignment>
+
+export const ConnectionCheck = z.object({
+  name: z.string(),
+  ok: z.boolean(),
+  message: z.string(),
+  fix: z.string().optional(),
+})
+export type ConnectionCheck = z.infer<typeof ConnectionCheck>
+
+// ---------------------------------------------------------------- control socket
+
+export const RunnerToServer = z.discriminatedUnion('type', [
+  z.object({
+    v,
+    type: z.literal('hello'),
+    version: z.string().max(64),
+    sshPublicKey: z.string().max(4096),
+    maxJobs: z.number().int().min(1).max(64),
+    /** Jobs this process is running right now (empty after a restart). */
+    activeJobs: z.array(z.string()).max(64),
+  }),
+  z.object({
+    v,
+    type: z.literal('test.result'),
+    requestId: z.string(),
+    checks: z.array(ConnectionCheck),
+  }),
+])
+export type RunnerToServer = z.infer<typeof RunnerToServer>
+
+export const ServerToRunner = z.discriminatedUnion('type', [
+  z.object({
+    v,
+    type: z.literal('welcome'),
+    runnerId: z.string(),
+    heartbeatIntervalMs: z.number().int().positive(),
+  }),
+  z.object({ v, type: z.literal('job.assign'), job: JobAssignment }),
+  z.object({ v, type: z.literal('job.cancel'), jobId: z.string() }),
+  z.object({
+    v,
+    type: z.literal('test.request'),
+    requestId: z.string(),
+    proxmox: ProxmoxConnection,
+  }),
+])
+export type ServerToRunner = z.infer<typeof ServerToRunner>
+
+// ---------------------------------------------------------------- job socket
+
+export const LogStream = z.enum(['stdout', 'stderr', 'info'])
+export type LogStream = z.infer<typeof LogStream>
+
+/** One log line. `seq` is per job, strictly increasing from 1, never reused. */
+export const LogLine = z.object({
+  seq: z.number().int().positive(),
+  /** Epoch ms when the runner saw the line. */
+  ts: z.number(),
+  step: StepName.optional(),
+  stream: LogStream,
+  text: z.string().max(16_384),
+})
+export type LogLine = z.infer<typeof LogLine>
+
+export const StepStatus = z.enum(['pending', 'running', 'done', 'failed', 'skipped'])
+export type StepStatus = z.infer<typeof StepStatus>
+
+export const StepError = z.object({
+  message: z.string().max(4096),
+  /** e.g. Proxmox's own text, or the failing Ansible task. */
+  detail: z.string().max(16_384).optional(),
+})
+export type StepError = z.infer<typeof StepError>
+
+export const RunnerToDeployment = z.discriminatedUnion('type', [
+  z.object({ v, type: z.literal('job.hello'), jobId: z.string(), attempt: z.number().int() }),
+  z.object({
+    v,
+    type: z.literal('step'),
+    jobId: z.string(),
+    step: StepName,
+    status: z.enum(['running', 'done', 'failed']),
+    at: z.number(),
+    /** Set with `done`: what the step created or learned. */
+    checkpoint: Checkpoint.pick({ vmid: true, ip: true })
+      .extend({ upid: z.string().optional() })
+      .optional(),
+    error: StepError.optional(),
+  }),
+  z.object({
+    v,
+    type: z.literal('logs'),
+    jobId: z.string(),
+    lines: z.array(LogLine).min(1).max(5_000),
+  }),
+  z.object({
+    v,
+    type: z.literal('job.done'),
+    jobId: z.string(),
+    outcome: z.enum(['succeeded', 'failed', 'cancelled']),
+    /** For a deploy: what the verify step saw (version, motd, players…). */
+    result: z.record(z.string(), z.unknown()).optional(),
+    error: StepError.extend({ step: StepName.optional() }).optional(),
+  }),
+])
+export type RunnerToDeployment = z.infer<typeof RunnerToDeployment>
+
+export const DeploymentToRunner = z.discriminatedUnion('type', [
+  z.object({
+    v,
+    type: z.literal('job.welcome'),
+    jobId: z.string(),
+    /** Highest log seq persisted; the runner resends everything after it. */
+    ackedSeq: z.number().int().min(0),
+    checkpoint: Checkpoint,
+    cancelRequested: z.boolean(),
+  }),
+  z.object({ v, type: z.literal('logs.ack'), jobId: z.string(), seq: z.number().int().min(0) }),
+  z.object({ v, type: z.literal('job.cancel'), jobId: z.string() }),
+])
+export type DeploymentToRunner = z.infer<typeof DeploymentToRunner>
+
+/** WebSocket close codes used on runner sockets. */
+export const CLOSE = {
+  /** A frame failed to parse: policy violation. */
+  BAD_FRAME: 1008,
+  /** The runner was revoked or its key is wrong: do not reconnect. */
+  REVOKED: 4401,
+  /** Another connection of the same runner replaced this one. */
+  REPLACED: 4409,
+  /** The job is no longer leased to this runner (finished, cancelled, taken over). */
+  JOB_GONE: 4410,
+} as const
+
+/** Parse a text frame with a schema; never throws. */
+export function parseFrame<T extends z.ZodType>(
+  schema: T,
+  data: unknown,
+): { ok: true; frame: z.infer<T> } | { ok: false; error: string } {
+  if (typeof data !== 'string') return { ok: false, error: 'binary frames are not accepted' }
+  let json: unknown
+  try {
+    json = JSON.parse(data)
+  } catch {
+    return { ok: false, error: 'frame is not valid JSON' }
+  }
+  const parsed = schema.safeParse(json)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    return {
+      ok: false,
+      error: `invalid frame: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unknown'}`,
+    }
+  }
+  return { ok: true, frame: parsed.data }
+}

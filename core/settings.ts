@@ -1,0 +1,166 @@
+import { z } from 'zod'
+
+/**
+ * The Proxmox connection and deployment defaults, as the admin enters them in Settings and as
+ * the runner receives them inside a job. One schema drives the API validation, the web form and
+ * the runner's client.
+ */
+
+const HEX_PAIR_FINGERPRINT = /^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/
+
+/** Dotted IPv4 address. */
+export const Ipv4 = z
+  .string()
+  .trim()
+  .regex(
+    /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/,
+    'must be an IPv4 address such as 192.168.1.10',
+  )
+export type Ipv4 = z.infer<typeof Ipv4>
+
+/** IPv4 CIDR, e.g. 192.168.1.0/24. */
+export const Ipv4Cidr = z
+  .string()
+  .trim()
+  .regex(
+    /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/,
+    'must be an IPv4 CIDR such as 192.168.1.0/24',
+  )
+export type Ipv4Cidr = z.infer<typeof Ipv4Cidr>
+
+/** How the runner verifies the Proxmox API's TLS certificate. */
+export const ProxmoxTls = z.discriminatedUnion('mode', [
+  z.object({
+    mode: z.literal('fingerprint'),
+    /** SHA-256 of the node certificate, `AB:CD:…` as `GET /nodes` and the PVE GUI show it. */
+    fingerprint: z
+      .string()
+      .trim()
+      .regex(HEX_PAIR_FINGERPRINT, 'must be a SHA-256 fingerprint: 32 hex pairs separated by colons')
+      .transform((s) => s.toUpperCase()),
+  }),
+  z.object({
+    mode: z.literal('ca'),
+    /** The cluster CA, /etc/pve/pve-root-ca.pem. */
+    caPem: z
+      .string()
+      .trim()
+      .max(20_000)
+      .regex(/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/, 'must be a PEM certificate'),
+  }),
+  z.object({
+    /** No verification at all. Allowed only because the admin switched it on explicitly. */
+    mode: z.literal('insecure'),
+  }),
+])
+export type ProxmoxTls = z.infer<typeof ProxmoxTls>
+
+/** Range of static addresses handed to new VMs, inside `cidr`. */
+export const IpPool = z
+  .object({
+    cidr: Ipv4Cidr,
+    rangeStart: Ipv4,
+    rangeEnd: Ipv4,
+  })
+  .refine((p) => ipv4ToInt(p.rangeStart) <= ipv4ToInt(p.rangeEnd), {
+    message: 'rangeStart must not be after rangeEnd',
+    path: ['rangeEnd'],
+  })
+  .refine((p) => cidrContains(p.cidr, p.rangeStart) && cidrContains(p.cidr, p.rangeEnd), {
+    message: 'the range must lie inside the CIDR',
+    path: ['rangeStart'],
+  })
+export type IpPool = z.infer<typeof IpPool>
+
+/** Fields every Proxmox settings shape has, secrets excluded. */
+const ProxmoxSettingsFields = {
+  /** e.g. https://pve.example.lan:8006 (no path; /api2/json is added by the client). */
+  apiUrl: z
+    .string()
+    .trim()
+    .url('must be a URL such as https://pve.lan:8006')
+    .refine((u) => /^https?:\/\//.test(u), 'must start with https:// (or http:// for a local simulator)')
+    .transform((u) => u.replace(/\/+$/, '').replace(/\/api2\/json$/, '')),
+  node: z
+    .string()
+    .trim()
+    .regex(/^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/, 'must be a Proxmox node name'),
+  /** `user@realm!tokenname`, e.g. `deployer@pve!pgd`. */
+  tokenId: z
+    .string()
+    .trim()
+    .regex(/^[^\s@!]+@[a-zA-Z0-9.-]+![a-zA-Z][a-zA-Z0-9._-]*$/, 'must look like user@realm!tokenname'),
+  tls: ProxmoxTls,
+  templateVmid: z.coerce.number().int().min(100).max(999_999_999),
+  storage: z
+    .string()
+    .trim()
+    .regex(/^[a-zA-Z][a-zA-Z0-9_.-]*$/, 'must be a Proxmox storage id such as local-lvm'),
+  bridge: z
+    .string()
+    .trim()
+    .regex(/^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$/, 'must be a Linux bridge name such as vmbr0'),
+  vlan: z.coerce.number().int().min(1).max(4094).nullable().default(null),
+  gateway: Ipv4,
+  dnsServers: z.array(Ipv4).min(1, 'give at least one DNS server').max(3),
+  searchDomain: z
+    .string()
+    .trim()
+    .max(253)
+    .regex(/^$|^[a-zA-Z0-9.-]+$/, 'must be a domain name')
+    .default(''),
+  ipPool: IpPool,
+  ciUser: z
+    .string()
+    .trim()
+    .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a Linux user name such as debian'),
+  sshPort: z.coerce.number().int().min(1).max(65_535).default(22),
+}
+
+/**
+ * What the admin submits. `tokenSecret` may be omitted on update to keep the stored one.
+ */
+export const ProxmoxSettingsInput = z.object({
+  ...ProxmoxSettingsFields,
+  tokenSecret: z.string().trim().min(1).max(512).optional(),
+})
+export type ProxmoxSettingsInput = z.infer<typeof ProxmoxSettingsInput>
+
+/** What the API returns: never the secret, only whether one is stored. */
+export const ProxmoxSettingsView = z.object({
+  ...ProxmoxSettingsFields,
+  tokenSecretSet: z.boolean(),
+})
+export type ProxmoxSettingsView = z.infer<typeof ProxmoxSettingsView>
+
+/** What the runner receives inside a job: the full connection, secret included. */
+export const ProxmoxConnection = z.object({
+  ...ProxmoxSettingsFields,
+  tokenSecret: z.string().min(1),
+})
+export type ProxmoxConnection = z.infer<typeof ProxmoxConnection>
+
+/** 192.168.1.10 → 3232235786. Assumes a valid dotted address. */
+export function ipv4ToInt(ip: string): number {
+  return ip.split('.').reduce((acc, part) => acc * 256 + Number(part), 0)
+}
+
+/** 3232235786 → 192.168.1.10. */
+export function intToIpv4(n: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.')
+}
+
+/** Whether `ip` lies inside `cidr`. */
+export function cidrContains(cidr: string, ip: string): boolean {
+  const [base = '', bitsText = '32'] = cidr.split('/')
+  const bits = Number(bitsText)
+  const size = 2 ** (32 - bits)
+  const start = Math.floor(ipv4ToInt(base) / size) * size
+  const n = ipv4ToInt(ip)
+  return n >= start && n < start + size
+}
+
+/** The prefix length of a CIDR, e.g. 24 for 192.168.1.0/24. */
+export function cidrPrefix(cidr: string): number {
+  return Number(cidr.split('/')[1])
+}

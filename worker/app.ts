@@ -1,0 +1,50 @@
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import type { AppEnv } from './env'
+import { ApiError } from './lib/errors'
+import { onError, onNotFound } from './middleware/errors'
+import { csrfGuard, jsonOnly, requestId, securityHeaders } from './middleware/security'
+import { requireSession } from './middleware/session'
+import { auditRoutes } from './routes/audit'
+import { auth } from './routes/auth'
+import { health } from './routes/health'
+import { settingsRoutes } from './routes/settings'
+import { setup } from './routes/setup'
+
+/** Largest JSON body any route accepts. */
+export const MAX_BODY_BYTES = 256 * 1024
+
+/** The API. Every route under /api; everything else is the dashboard's static assets. */
+const api = new Hono<AppEnv>()
+  .use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(413, 'body_too_large', `The body is larger than ${MAX_BODY_BYTES} bytes.`)
+      },
+    }),
+  )
+  .use(csrfGuard())
+  .use(jsonOnly())
+  .use(requireSession())
+  .route('/health', health)
+  .route('/setup', setup)
+  .route('/auth', auth)
+  .route('/settings', settingsRoutes)
+  .route('/audit', auditRoutes)
+  .notFound(onNotFound)
+
+export const app = new Hono<AppEnv>()
+  .use(requestId())
+  .use(securityHeaders())
+  .route('/api', api)
+  .all('/api/*', onNotFound)
+  .get('*', async (c) => {
+    // Static assets and the SPA fallback; re-wrapped so the security headers can be set on it.
+    const res = await c.env.ASSETS.fetch(c.req.raw)
+    return new Response(res.body, res)
+  })
+
+app.onError(onError)
+
+export type AppType = typeof app

@@ -1,0 +1,150 @@
+import { sql } from 'drizzle-orm'
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+
+/**
+ * The D1 schema (DESIGN.md §2). `drizzle-kit generate` turns it into `migrations/`, which
+ * wrangler applies locally, remotely and in tests. Times are epoch milliseconds.
+ */
+
+const now = sql`(cast(unixepoch('subsecond') * 1000 as integer))`
+
+/** Key-value settings; values are JSON. Secrets inside are AES-GCM ciphertexts, never plain. */
+export const settings = sqliteTable('settings', {
+  key: text('key').primaryKey(),
+  valueJson: text('value_json').notNull(),
+  updatedAt: integer('updated_at').notNull().default(now),
+  updatedBy: text('updated_by'),
+})
+
+export const users = sqliteTable('users', {
+  id: text('id').primaryKey(),
+  /** Stored lower-case; login is case-insensitive on the name. */
+  username: text('username').notNull().unique(),
+  /** `pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>` */
+  passwordHash: text('password_hash').notNull(),
+  createdAt: integer('created_at').notNull().default(now),
+  updatedAt: integer('updated_at').notNull().default(now),
+})
+
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    /** SHA-256 (hex) of the cookie value: a leaked table does not leak live sessions. */
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: integer('created_at').notNull().default(now),
+    expiresAt: integer('expires_at').notNull(),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+  },
+  (t) => [index('sessions_user_idx').on(t.userId), index('sessions_expires_idx').on(t.expiresAt)],
+)
+
+export const runners = sqliteTable(
+  'runners',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    /** SHA-256 (hex) of the long-lived runner key; null until the one-time code is redeemed. */
+    keyHash: text('key_hash').unique(),
+    /** SHA-256 (hex) of the one-time registration code; cleared once redeemed. */
+    codeHash: text('code_hash').unique(),
+    codeExpiresAt: integer('code_expires_at'),
+    createdAt: integer('created_at').notNull().default(now),
+    registeredAt: integer('registered_at'),
+    lastSeenAt: integer('last_seen_at'),
+    version: text('version'),
+    sshPublicKey: text('ssh_public_key'),
+    maxJobs: integer('max_jobs'),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [index('runners_revoked_idx').on(t.revokedAt)],
+)
+
+export const deployments = sqliteTable(
+  'deployments',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    game: text('game').notNull(),
+    /** What the admin asked for: sizing, network, the game's config. */
+    inputsJson: text('inputs_json').notNull(),
+    /** What verification saw once ready (version, motd, players…). */
+    resultJson: text('result_json'),
+    /** The last failure: step, message, detail. */
+    errorJson: text('error_json'),
+    vmid: integer('vmid'),
+    ip: text('ip'),
+    status: text('status').notNull(),
+    runnerId: text('runner_id'),
+    createdBy: text('created_by'),
+    createdAt: integer('created_at').notNull().default(now),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [
+    index('deployments_status_idx').on(t.status),
+    index('deployments_created_idx').on(t.createdAt),
+    // One live deployment per address; destroyed ones give theirs back to the pool.
+    uniqueIndex('deployments_live_ip_idx')
+      .on(t.ip)
+      .where(sql`status not in ('destroyed', 'cancelled')`),
+  ],
+)
+
+/** Append-only; `seq` is per deployment, gap-free, assigned by the DeploymentDO. */
+export const deploymentLogs = sqliteTable(
+  'deployment_logs',
+  {
+    deploymentId: text('deployment_id').notNull(),
+    seq: integer('seq').notNull(),
+    jobId: text('job_id'),
+    ts: integer('ts').notNull(),
+    step: text('step'),
+    stream: text('stream').notNull(),
+    text: text('text').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.deploymentId, t.seq] })],
+)
+
+/** The job queue: queued → leased → done | failed | cancelled. */
+export const jobs = sqliteTable(
+  'jobs',
+  {
+    id: text('id').primaryKey(),
+    deploymentId: text('deployment_id').notNull(),
+    kind: text('kind').notNull(),
+    status: text('status').notNull(),
+    attempt: integer('attempt').notNull().default(0),
+    runnerId: text('runner_id'),
+    leaseExpiresAt: integer('lease_expires_at'),
+    createdAt: integer('created_at').notNull().default(now),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [
+    index('jobs_status_idx').on(t.status, t.createdAt),
+    index('jobs_deployment_idx').on(t.deploymentId),
+    index('jobs_runner_idx').on(t.runnerId, t.status),
+  ],
+)
+
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: integer('at').notNull().default(now),
+    userId: text('user_id'),
+    /** Who, as a person reads it: a username, `runner:<name>`, or `anonymous`. */
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    target: text('target'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    detailsJson: text('details_json'),
+  },
+  (t) => [
+    index('audit_action_at_idx').on(t.action, t.at),
+    index('audit_at_idx').on(t.at),
+  ],
+)

@@ -1,0 +1,139 @@
+/**
+ * Password hashing, tokens and secret encryption, all on WebCrypto (available in workerd and
+ * Node alike).
+ */
+
+/** Workers refuse PBKDF2 above 100,000 iterations ("Pbkdf2 failed: iteration counts above 100000 are not supported"). */
+export const PBKDF2_ITERATIONS = 100_000
+const SALT_BYTES = 16
+const HASH_BITS = 256
+
+const encoder = new TextEncoder()
+
+export function toBase64(bytes: Uint8Array): string {
+  let s = ''
+  for (const b of bytes) s += String.fromCharCode(b)
+  return btoa(s)
+}
+
+export function fromBase64(text: string): Uint8Array<ArrayBuffer> {
+  const s = atob(text)
+  const out = new Uint8Array(s.length)
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i)
+  return out
+}
+
+function toBase64Url(bytes: Uint8Array): string {
+  return toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+/** A random URL-safe token with `bytes` of entropy. */
+export function randomToken(bytes = 32): string {
+  return toBase64Url(crypto.getRandomValues(new Uint8Array(bytes)))
+}
+
+/** SHA-256 of a string, lower-case hex. */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)))
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+/** Compare two byte strings without leaking where they differ. */
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0)
+  return diff === 0
+}
+
+async function pbkdf2(password: string, salt: Uint8Array<ArrayBuffer>, iterations: number) {
+  const key = await crypto.subtle.importKey('raw', encoder.encode(password), 'PBKDF2', false, [
+    'deriveBits',
+  ])
+  const bits = await crypto.subtle.deriveBits(
+    { name: 'PBKDF2', hash: 'SHA-256', salt, iterations },
+    key,
+    HASH_BITS,
+  )
+  return new Uint8Array(bits)
+}
+
+/** `pbkdf2-sha256$<iterations>$<salt>$<hash>` with a fresh per-user salt. */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = crypto.getRandomValues(new Uint8Array(SALT_BYTES))
+  const hash = await pbkdf2(password, salt, PBKDF2_ITERATIONS)
+  return `pbkdf2-sha256$${PBKDF2_ITERATIONS}$${toBase64(salt)}$${toBase64(hash)}`
+}
+
+/** Check a password against a stored hash in constant time. Malformed hashes never match. */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [scheme, iterText, saltText, hashText] = stored.split('$')
+  const iterations = Number(iterText)
+  if (scheme !== 'pbkdf2-sha256' || !saltText || !hashText || !Number.isInteger(iterations)) {
+    return false
+  }
+  if (iterations < 1 || iterations > PBKDF2_ITERATIONS) return false
+  const actual = await pbkdf2(password, fromBase64(saltText), iterations)
+  return constantTimeEqual(actual, fromBase64(hashText))
+}
+
+/**
+ * A hash of a random password, computed once per isolate, so that a login for an unknown user
+ * costs the same PBKDF2 work as a real one (no user enumeration by timing).
+ */
+let dummyHash: Promise<string> | undefined
+export function dummyPasswordHash(): Promise<string> {
+  dummyHash ??= hashPassword(randomToken(16))
+  return dummyHash
+}
+
+/** The shortest APP_ENC_KEY accepted. */
+export const MIN_ENC_KEY_LENGTH = 32
+
+/**
+ * AES-256-GCM key derived with HKDF from APP_ENC_KEY, so any long random string works as the
+ * secret and rotating the string rotates the key.
+ */
+async function aesKey(secret: string): Promise<CryptoKey> {
+  const material = await crypto.subtle.importKey('raw', encoder.encode(secret), 'HKDF', false, [
+    'deriveKey',
+  ])
+  return crypto.subtle.deriveKey(
+    {
+      name: 'HKDF',
+      hash: 'SHA-256',
+      salt: encoder.encode('proxmox-game-deployer/settings'),
+      info: encoder.encode('aes-256-gcm v1'),
+    },
+    material,
+    { name: 'AES-GCM', length: 256 },
+    false,
+    ['encrypt', 'decrypt'],
+  )
+}
+
+/**
+ * Encrypt a secret as `v1.<iv>.<ciphertext>`. `context` (e.g. the field name) is bound as
+ * additional data, so a ciphertext copied into another field does not decrypt.
+ */
+export async function encryptSecret(secret: string, plaintext: string, context: string) {
+  const iv = crypto.getRandomValues(new Uint8Array(12))
+  const ct = await crypto.subtle.encrypt(
+    { name: 'AES-GCM', iv, additionalData: encoder.encode(context) },
+    await aesKey(secret),
+    encoder.encode(plaintext),
+  )
+  return `v1.${toBase64(iv)}.${toBase64(new Uint8Array(ct))}`
+}
+
+/** Decrypt what `encryptSecret` produced; throws on a wrong key, context or tampering. */
+export async function decryptSecret(secret: string, sealed: string, context: string) {
+  const [version, ivText, ctText] = sealed.split('.')
+  if (version !== 'v1' || !ivText || !ctText) throw new Error('unknown secret format')
+  const pt = await crypto.subtle.decrypt(
+    { name: 'AES-GCM', iv: fromBase64(ivText), additionalData: encoder.encode(context) },
+    await aesKey(secret),
+    fromBase64(ctText),
+  )
+  return new TextDecoder().decode(pt)
+}

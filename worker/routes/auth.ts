@@ -1,0 +1,39 @@
+import { eq } from 'drizzle-orm'
+import { drizzle } from 'drizzle-orm/d1'
+import { Hono } from 'hono'
+import { LoginBody } from '../../core/auth'
+import { users } from '../db/schema'
+import type { AppEnv } from '../env'
+import { audit } from '../lib/audit'
+import { dummyPasswordHash, verifyPassword } from '../lib/crypto'
+import { ApiError } from '../lib/errors'
+import { endSession, startSession } from '../lib/sessions'
+import { checkLoginThrottle, LOGIN_FAILED_ACTION } from '../lib/throttle'
+import { validate } from '../lib/validate'
+
+export const auth = new Hono<AppEnv>()
+  .post('/login', validate('json', LoginBody), async (c) => {
+    const { username, password } = c.req.valid('json')
+    await checkLoginThrottle(c, username)
+    const user = await drizzle(c.env.DB).select().from(users).where(eq(users.username, username)).get()
+    // Unknown users cost the same PBKDF2 work as known ones: no enumeration by timing.
+    const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()))
+    if (!user || !ok) {
+      await audit(c, LOGIN_FAILED_ACTION, { target: username, actor: 'anonymous' })
+      throw new ApiError(401, 'invalid_credentials', 'Wrong username or password.')
+    }
+    c.set('user', { id: user.id, username: user.username, sessionId: '' })
+    await startSession(c, user.id)
+    await audit(c, 'auth.login', { target: user.username })
+    return c.json({ user: { id: user.id, username: user.username } })
+  })
+  .post('/logout', async (c) => {
+    const user = c.get('user')
+    await endSession(c, user.sessionId)
+    await audit(c, 'auth.logout', { target: user.username })
+    return c.json({ ok: true })
+  })
+  .get('/me', (c) => {
+    const { id, username } = c.get('user')
+    return c.json({ user: { id, username } })
+  })
