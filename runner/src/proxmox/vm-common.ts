@@ -1,0 +1,192 @@
+import { z } from 'zod'
+import { deploymentTag } from '../../../core/vm-spec'
+import type { ProxmoxClient } from './client'
+import { configLockName, errorText, isLockTimeout, isProxyError } from './errors'
+import { backoffMs, sleep } from './wait'
+
+/** Live log and cancel, passed to every VM step. */
+export interface StepContext {
+  log: (line: string) => void
+  signal?: AbortSignal
+}
+
+/** How long each kind of wait may take before the step fails with a message. */
+export interface VmStepTimeouts {
+  /** Full clone of the template (copies the whole disk). */
+  cloneMs: number
+  /** Config, resize, stop, destroy tasks. */
+  taskMs: number
+  /** Start task (can take minutes on large-RAM VMs, §7.8). */
+  startMs: number
+  /** Waiting for a persisted config lock (e.g. `clone`) to clear. */
+  unlockMs: number
+}
+
+export const DEFAULT_TIMEOUTS: VmStepTimeouts = {
+  cloneMs: 30 * 60_000,
+  taskMs: 5 * 60_000,
+  startMs: 10 * 60_000,
+  unlockMs: 30 * 60_000,
+}
+
+/** Retries of lock timeouts and 59x inside a step, with capped exponential backoff. */
+export interface RetryPolicy {
+  attempts: number
+  baseMs: number
+  capMs: number
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseMs: 1_000, capMs: 15_000 }
+
+/** A step that failed, with Proxmox's own text kept for the UI. */
+export class VmStepError extends Error {
+  override readonly name = 'VmStepError'
+  constructor(
+    readonly step: string,
+    readonly proxmoxMessage: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${step}: ${proxmoxMessage}`, options)
+  }
+}
+
+/** Wrap any failure of `fn` as a {@link VmStepError} of `step` (aborts pass through). */
+export async function asStep<T>(step: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    if (err instanceof VmStepError || (err instanceof Error && err.name === 'AbortError')) throw err
+    throw new VmStepError(step, errorText(err).split('\n')[0] || String(err), { cause: err })
+  }
+}
+
+/**
+ * Run `fn`, retrying flock timeouts, config locks and 59x (§6, §3.4, §9.14) with backoff, at most
+ * `policy.attempts` times. Only for operations that are safe to repeat.
+ */
+export async function retryTransient<T>(
+  what: string,
+  policy: RetryPolicy,
+  ctx: StepContext,
+  fn: () => Promise<T>,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn()
+    } catch (err) {
+      // `VM is locked (…)` too: the next attempt starts by waiting for the lock to clear.
+      const transient = isLockTimeout(err) || isProxyError(err) || configLockName(err) !== null
+      if (!transient || attempt + 1 >= policy.attempts) throw err
+      const delay = backoffMs(attempt, policy.baseMs, policy.capMs)
+      ctx.log(`${what}: ${errorText(err).split('\n')[0]}; retry ${attempt + 1} in ${delay} ms`)
+      await sleep(delay, ctx.signal)
+    }
+  }
+}
+
+const VmStatus = z.object({
+  status: z.string(),
+  lock: z.string().optional(),
+  template: z.union([z.number(), z.boolean()]).optional(),
+  name: z.string().optional(),
+  tags: z.string().optional(),
+})
+export type VmStatus = z.infer<typeof VmStatus>
+
+/** `GET …/status/current`: authoritative state (not /cluster/resources, which lags, §9.15). */
+export async function vmStatus(
+  client: ProxmoxClient,
+  vmid: number,
+  signal?: AbortSignal,
+): Promise<VmStatus> {
+  return VmStatus.parse(
+    await client.call('GET', `/nodes/${client.node}/qemu/${vmid}/status/current`, {}, signal),
+  )
+}
+
+/**
+ * Wait until the VM's persisted config lock is gone (§9.2: do nothing with a clone before its
+ * task ends; bpg's WaitForVMConfigUnlock).
+ */
+export async function waitUnlocked(
+  client: ProxmoxClient,
+  vmid: number,
+  timeoutMs: number,
+  ctx: StepContext,
+): Promise<VmStatus> {
+  const deadline = Date.now() + timeoutMs
+  let logged = false
+  for (;;) {
+    const st = await vmStatus(client, vmid, ctx.signal)
+    if (!st.lock) return st
+    if (!logged) ctx.log(`VM ${vmid} is locked (${st.lock}); waiting for the lock to clear`)
+    logged = true
+    if (Date.now() > deadline) {
+      throw new Error(
+        `VM ${vmid} is still locked (${st.lock}) after ${Math.round(timeoutMs / 1000)} s`,
+      )
+    }
+    await sleep(client.pollIntervalMs, ctx.signal)
+  }
+}
+
+const QemuList = z.array(
+  z.object({
+    vmid: z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]),
+    name: z.string().optional(),
+    tags: z.string().optional(),
+    status: z.string(),
+    lock: z.string().optional(),
+    template: z.union([z.number(), z.boolean()]).optional(),
+  }),
+)
+
+export interface FoundVm {
+  vmid: number
+  name: string | null
+  status: string
+  lock: string | null
+}
+
+/**
+ * The VM of a deployment, by tag (set by configure) or by name (set by clone, before tags can
+ * be). Uses `GET /nodes/{node}/qemu`, which reads each config live, unlike /cluster/resources.
+ */
+export async function findVmByDeployment(
+  client: ProxmoxClient,
+  deploymentId: string,
+  ctx: StepContext,
+): Promise<FoundVm | null> {
+  const tag = deploymentTag(deploymentId)
+  const list = QemuList.parse(
+    await client.call('GET', `/nodes/${client.node}/qemu`, {}, ctx.signal),
+  )
+  const matches = list.filter((vm) => {
+    if (vm.template === 1 || vm.template === true) return false
+    const tags = (vm.tags ?? '').split(/[;, ]/)
+    return tags.includes(tag) || (vm.name ?? '').endsWith(`-${deploymentId}`)
+  })
+  matches.sort((a, b) => a.vmid - b.vmid)
+  const [first, ...rest] = matches
+  if (!first) return null
+  if (rest.length > 0) {
+    ctx.log(
+      `several VMs carry deployment ${deploymentId} (${matches.map((m) => m.vmid).join(', ')}); using ${first.vmid}`,
+    )
+  }
+  return {
+    vmid: first.vmid,
+    name: first.name ?? null,
+    status: first.status,
+    lock: first.lock ?? null,
+  }
+}
+
+/** Whether a VM's tags or name mark it as ours for this deployment (guard before destroy). */
+export function carriesDeployment(st: VmStatus, deploymentId: string): boolean {
+  const tags = (st.tags ?? '').split(/[;, ]/)
+  return (
+    tags.includes(deploymentTag(deploymentId)) ||
+    ((st.name ?? '').endsWith(`-${deploymentId}`) && (st.name ?? '').startsWith('gs'))
+  )
+}

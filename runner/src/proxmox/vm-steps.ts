@@ -1,0 +1,253 @@
+import { z } from 'zod'
+import { cidrContains, cidrPrefix } from '../../../core/settings'
+import type { ProxmoxConnection } from '../../../core/settings'
+import { deploymentTag, vmNameFor, type ConnectionCheck, type VmSpec } from '../../../core/vm-spec'
+import { waitSsh, type SshWaitTimeouts } from '../ssh-wait'
+import { ProxmoxClient, type ProxmoxClientOptions } from './client'
+import {
+  encodeSshKeys,
+  formatIpconfig0,
+  formatNet0,
+  parseDiskSize,
+  parsePropertyString,
+} from './encode'
+import { errorText, isLostIdRace, isProxyError } from './errors'
+import { allocateId } from './id-allocator'
+import { testConnection } from './test-connection'
+import { VmPower } from './vm-power'
+import {
+  DEFAULT_RETRY,
+  DEFAULT_TIMEOUTS,
+  asStep,
+  findVmByDeployment,
+  retryTransient,
+  waitUnlocked,
+  type FoundVm,
+  type RetryPolicy,
+  type StepContext,
+  type VmStepTimeouts,
+} from './vm-common'
+
+/**
+ * The VM steps of DESIGN.md §3, each idempotent so a job can resume after a runner restart:
+ * allocate + clone, configure, resize, start; and shutdown / stop / destroy for cancel, cleanup
+ * and the lifecycle actions (in {@link VmPower}). Every UPID is waited to `stopped` with its
+ * `exitstatus` checked.
+ */
+
+export interface VmStepsOptions extends ProxmoxClientOptions {
+  timeouts?: Partial<VmStepTimeouts>
+  retry?: Partial<RetryPolicy>
+  /** Bound on "lost the nextid race, try another id" rounds. */
+  maxIdRaceRetries?: number
+}
+
+const VmConfig = z.record(z.string(), z.unknown())
+
+/** The disks PVE can boot from, in the order we look for the template's system disk. */
+const DISK_KEYS = /^(scsi|virtio|sata|ide)\d+$/
+
+export class VmSteps extends VmPower {
+  private readonly maxIdRaceRetries: number
+
+  constructor(connection: ProxmoxConnection, options: VmStepsOptions = {}) {
+    const client = new ProxmoxClient(connection, options)
+    super(
+      client,
+      { ...DEFAULT_TIMEOUTS, ...options.timeouts },
+      { ...DEFAULT_RETRY, ...options.retry },
+    )
+    this.maxIdRaceRetries = options.maxIdRaceRetries ?? 10
+  }
+
+  /** Release the client's sockets. */
+  close(): void {
+    this.client.close()
+  }
+
+  /** The setup wizard's checks: version, node, token privileges, template, storage, bridge. */
+  testConnection(signal?: AbortSignal): Promise<ConnectionCheck[]> {
+    return testConnection(this.client, signal)
+  }
+
+  /**
+   * Step "wait SSH": TCP + `SSH-2.0-` banner on the deployment's own address, on the port from
+   * settings. Refuses an address outside the configured pool, so it never probes another host.
+   */
+  waitSsh(
+    ipAddress: string,
+    ctx: StepContext & { timeouts?: Partial<SshWaitTimeouts> },
+  ): Promise<string> {
+    const conn = this.client.connection
+    return asStep('wait SSH', async () => {
+      if (!cidrContains(conn.ipPool.cidr, ipAddress)) {
+        throw new Error(`${ipAddress} is outside the IP pool ${conn.ipPool.cidr}; not probing it`)
+      }
+      return waitSsh(ipAddress, conn.sshPort, ctx)
+    })
+  }
+
+  /** The VM of a deployment (by tag, or by name before configure ran), or null. */
+  findVmByDeployment(deploymentId: string, ctx: StepContext): Promise<FoundVm | null> {
+    return findVmByDeployment(this.client, deploymentId, ctx)
+  }
+
+  /**
+   * Steps "allocate VMID" + "clone": reuse the deployment's VM if one exists; otherwise take an
+   * id and full-clone the template onto the configured storage, retrying with a fresh id when the
+   * nextid race is lost (§9.1). Returns once the clone task has finished.
+   */
+  allocateAndClone(spec: VmSpec, ctx: StepContext): Promise<{ vmid: number }> {
+    return asStep('clone', async () => {
+      const existing = await this.findVmByDeployment(spec.deploymentId, ctx)
+      if (existing) {
+        ctx.log(`VM ${existing.vmid} already exists for this deployment; reusing it`)
+        await waitUnlocked(this.client, existing.vmid, this.timeouts.cloneMs, ctx)
+        return { vmid: existing.vmid }
+      }
+      const conn = this.client.connection
+      const name = vmNameFor(spec)
+      for (let round = 0; round <= this.maxIdRaceRetries; round++) {
+        const started = await allocateId(this.client, ctx, async (newid) => {
+          ctx.log(
+            `cloning template ${conn.templateVmid} to VM ${newid} (${name}) on ${conn.storage}`,
+          )
+          return this.client.callTask(
+            'POST',
+            `/nodes/${conn.node}/qemu/${conn.templateVmid}/clone`,
+            {
+              newid,
+              name,
+              full: true,
+              storage: conn.storage,
+              description: `Proxmox Game Deployer, deployment ${spec.deploymentId}`,
+            },
+            ctx.signal,
+          )
+        })
+        if (started.kind === 'lost') {
+          ctx.log(`VM id ${started.vmid} was taken by someone else; picking another id`)
+          continue
+        }
+        if (started.kind === 'unknown') {
+          // A 59x on the POST: the clone may be running anyway (§3.4). Look before retrying.
+          const found = await this.findVmByDeployment(spec.deploymentId, ctx)
+          if (found) {
+            await waitUnlocked(this.client, found.vmid, this.timeouts.cloneMs, ctx)
+            return { vmid: found.vmid }
+          }
+          continue
+        }
+        try {
+          if (started.upid) {
+            await this.client.waitTask(started.upid, { timeoutMs: this.timeouts.cloneMs, ...ctx })
+          }
+          ctx.log(`clone of VM ${started.vmid} finished`)
+          return { vmid: started.vmid }
+        } catch (err) {
+          if (!isLostIdRace(err, started.vmid) && !isStorageLockTimeout(err)) throw err
+          ctx.log(`clone to VM ${started.vmid} failed: ${errorText(err)}; retrying with a fresh id`)
+        }
+      }
+      throw new Error(`lost the VM id race ${this.maxIdRaceRetries + 1} times; giving up`)
+    })
+  }
+
+  /**
+   * Step "configure": CPU, RAM, network, cloud-init (user, keys, IP, DNS), agent, onboot, tags,
+   * description, through the async POST config and its task (§9.17). Applied while stopped, so
+   * the next start builds the cloud-init ISO from it (§9.7).
+   */
+  configure(vmid: number, spec: VmSpec, ctx: StepContext): Promise<void> {
+    return asStep('configure', async () => {
+      const conn = this.client.connection
+      const params = {
+        cores: spec.cores,
+        memory: String(spec.memoryMiB),
+        net0: formatNet0(conn.bridge, conn.vlan),
+        ipconfig0: formatIpconfig0(spec.ipAddress, cidrPrefix(conn.ipPool.cidr), conn.gateway),
+        ciuser: conn.ciUser,
+        sshkeys: encodeSshKeys(spec.sshPublicKeys),
+        nameserver: conn.dnsServers.join(' '),
+        searchdomain: conn.searchDomain || undefined,
+        // §9.7: the default first-boot package upgrade makes boots slow; Ansible updates instead.
+        ciupgrade: false,
+        agent: '1',
+        onboot: true,
+        tags: `pgd;${deploymentTag(spec.deploymentId)}`,
+        description: spec.description ?? `Proxmox Game Deployer, deployment ${spec.deploymentId}`,
+      }
+      await retryTransient('configure', this.retry, ctx, async () => {
+        // §9.2: never touch a VM that is still locked (e.g. its clone is finishing).
+        await waitUnlocked(this.client, vmid, this.timeouts.unlockMs, ctx)
+        const upid = await this.client.callTask(
+          'POST',
+          `/nodes/${conn.node}/qemu/${vmid}/config`,
+          params,
+          ctx.signal,
+        )
+        if (upid) await this.client.waitTask(upid, { timeoutMs: this.timeouts.taskMs, ...ctx })
+      })
+      ctx.log(
+        `VM ${vmid} configured: ${spec.cores} cores, ${spec.memoryMiB} MiB, ${spec.ipAddress}`,
+      )
+    })
+  }
+
+  /**
+   * Step "resize disk": grow the boot disk to `spec.diskGiB` with an absolute size, skipped when
+   * already that big, so a repeat never grows it twice and never tries to shrink (§9.11).
+   */
+  resizeDisk(vmid: number, spec: VmSpec, ctx: StepContext): Promise<void> {
+    return asStep('resize disk', async () => {
+      const conn = this.client.connection
+      const path = `/nodes/${conn.node}/qemu/${vmid}`
+      const config = VmConfig.parse(await this.client.call('GET', `${path}/config`, {}, ctx.signal))
+      const disk = bootDisk(config)
+      if (!disk) throw new Error(`VM ${vmid} has no disk to resize (no scsi/virtio/sata/ide disk)`)
+      const want = spec.diskGiB * 1024 ** 3
+      if (disk.bytes !== null && disk.bytes >= want) {
+        ctx.log(`disk ${disk.key} is already ${disk.size}; no resize needed`)
+        return
+      }
+      await retryTransient('resize', this.retry, ctx, async () => {
+        const upid = await this.client.callTask(
+          'PUT',
+          `${path}/resize`,
+          { disk: disk.key, size: `${spec.diskGiB}G` },
+          ctx.signal,
+        )
+        // PVE 7 resizes synchronously and returns null (§7.7).
+        if (upid) await this.client.waitTask(upid, { timeoutMs: this.timeouts.taskMs, ...ctx })
+      })
+      ctx.log(`disk ${disk.key} resized to ${spec.diskGiB}G`)
+    })
+  }
+}
+
+function isStorageLockTimeout(err: unknown): boolean {
+  return /pve-storage-[^']*' - got timeout/.test(errorText(err)) || isProxyError(err)
+}
+
+/** The template's system disk and its current size, from the VM config. */
+function bootDisk(
+  config: Record<string, unknown>,
+): { key: string; size: string; bytes: number | null } | null {
+  const isDisk = (key: string): boolean => {
+    const v = config[key]
+    return DISK_KEYS.test(key) && typeof v === 'string' && !/(^|,)media=cdrom(,|$)/.test(v)
+  }
+  const order =
+    typeof config.boot === 'string'
+      ? (parsePropertyString(config.boot, 'legacy').get('order') ?? '')
+      : ''
+  const fromBoot = order.split(';').find(isDisk)
+  const key =
+    fromBoot ??
+    Object.keys(config)
+      .filter(isDisk)
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))[0]
+  if (!key) return null
+  const size = parsePropertyString(String(config[key])).get('size') ?? ''
+  return { key, size: size || 'unknown size', bytes: size ? parseDiskSize(size) : null }
+}

@@ -1,0 +1,38 @@
+/** Small timing helpers shared by the Proxmox steps and the SSH wait. */
+
+/** Resolve after `ms`, or reject early with the signal's reason. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason)
+      return
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(signal?.reason)
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/** Exponential backoff with ±25 % jitter: base·2^attempt, capped. */
+export function backoffMs(attempt: number, baseMs: number, capMs: number): number {
+  const raw = Math.min(capMs, baseMs * 2 ** attempt)
+  return Math.round(raw * (0.75 + Math.random() * 0.5))
+}
+
+/** A FIFO mutex: `run` executes one function at a time, in call order. */
+export class Mutex {
+  private tail: Promise<unknown> = Promise.resolve()
+
+  /** Run `fn` once every earlier `run` has settled. */
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn, fn)
+    this.tail = result.catch(() => undefined)
+    return result
+  }
+}
