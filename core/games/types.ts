@@ -1,0 +1,131 @@
+import { z } from 'zod'
+
+/**
+ * The contract every game in the catalogue fulfils (DESIGN.md §7). A game is one module: a config
+ * schema (drives API validation and the web form), defaults, VM sizing, ports, an Ansible vars
+ * conversion, a playbook and a health check. The deployment engine only talks to this interface,
+ * so a second game (Valheim through SteamCMD, say) needs its module, its playbook and one registry
+ * line in `./index.ts`, nothing else.
+ */
+
+/** Transport of a published port. */
+export const PortProtocol = z.enum(['tcp', 'udp'])
+export type PortProtocol = z.infer<typeof PortProtocol>
+
+/** A port the game listens on inside the VM, as the firewall and the dashboard see it. */
+export const GamePort = z.object({
+  /** Machine name, e.g. `game`, `rcon`, `query`. */
+  name: z.string(),
+  port: z.number().int().min(1).max(65_535),
+  protocol: PortProtocol,
+  /**
+   * `public`: open to everyone (the players). `runner`: open only to the runner's address
+   * (admin protocols such as RCON, which is unencrypted).
+   */
+  exposure: z.enum(['public', 'runner']),
+  description: z.string(),
+})
+export type GamePort = z.infer<typeof GamePort>
+
+/** How the runner proves the game answers, once the playbook has finished. */
+export const HealthCheck = z.discriminatedUnion('kind', [
+  z.object({
+    /** Minecraft Java Server List Ping (status request over the game port). */
+    kind: z.literal('minecraft-slp'),
+    port: z.number().int(),
+    /** What the answer must show, so a wrong server on the port does not pass. */
+    expect: z.object({ motd: z.string().optional(), maxPlayers: z.number().int().optional() }),
+    timeoutMs: z.number().int().positive(),
+  }),
+  z.object({
+    /** A TCP connect succeeds. */
+    kind: z.literal('tcp'),
+    port: z.number().int(),
+    timeoutMs: z.number().int().positive(),
+  }),
+  z.object({
+    /** A UDP datagram (hex payload) gets any answer, e.g. a Steam A2S_INFO query. */
+    kind: z.literal('udp'),
+    port: z.number().int(),
+    payloadHex: z.string().regex(/^([0-9a-f]{2})*$/),
+    timeoutMs: z.number().int().positive(),
+  }),
+])
+export type HealthCheck = z.infer<typeof HealthCheck>
+
+/** What the VM is cloned with. */
+export const VmSizing = z.object({
+  cores: z.number().int().min(1),
+  memoryMb: z.number().int().min(512),
+  diskGb: z.number().int().min(4),
+})
+export type VmSizing = z.infer<typeof VmSizing>
+
+/**
+ * Something the runner must look up before the playbook runs (a download URL and its checksum),
+ * because it changes over time and the playbook must stay deterministic. One member per resolver
+ * the runner implements (`runner/src/games/`).
+ */
+export const ArtifactRequest = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('minecraft-server'),
+    edition: z.enum(['vanilla', 'paper']),
+    /** `latest` or a pinned version id such as `1.21.5`. */
+    version: z.string(),
+  }),
+])
+export type ArtifactRequest = z.infer<typeof ArtifactRequest>
+
+/** A secret the deployment needs, generated once by the caller and kept for retries. */
+export interface SecretSpec {
+  name: string
+  /** Random bytes to draw (the caller encodes them, e.g. base64url; core has no crypto API). */
+  bytes: number
+}
+
+/** What the runner knows at playbook time and the module cannot compute on its own. */
+export interface AnsibleContext {
+  /** Address of the runner as the VM sees it (admin ports are opened to it alone), or null. */
+  runnerAddress: string | null
+  /** The resolved artifact (shape depends on the request kind), or null when none was asked. */
+  artifact: unknown
+  /** Values for the module's `secrets(config)`, by name. */
+  secrets: Readonly<Record<string, string>>
+  /** Optional download override (a mirror or a test server) for the artifact. */
+  artifactUrlOverride?: string | null
+}
+
+/** Ansible extra vars: JSON-serialisable values keyed by role-prefixed variable names. */
+export type AnsibleVars = Record<string, unknown>
+
+/**
+ * One game of the catalogue. `S` is its zod config schema; methods take the parsed config.
+ * Methods (not function properties) so a `GameModule<MinecraftConfig>` is a `GameModule`.
+ */
+export interface GameModule<S extends z.ZodType = z.ZodType> {
+  /** Stable id used in the API, the database and the registry, e.g. `minecraft`. */
+  readonly id: string
+  /** Display name, e.g. `Minecraft: Java Edition`. */
+  readonly name: string
+  readonly summary: string
+  /** Playbook file under `ansible/`, run by the runner's Ansible executor. */
+  readonly playbook: string
+  /** Validates API input and generates the web form (`.describe()` texts are field help). */
+  readonly configSchema: S
+  /** The form's initial values (not necessarily valid: e.g. the EULA starts unticked). */
+  readonly defaults: z.input<S>
+  /** Top-level config keys the web form folds under "Advanced". */
+  readonly advancedFields: readonly string[]
+  /** VM size to clone for this config. */
+  sizing(config: z.output<S>): VmSizing
+  /** Ports the game listens on, for the firewall, the dashboard and port checks. */
+  ports(config: z.output<S>): GamePort[]
+  /** Secrets to generate once per deployment (none by default). */
+  secrets(config: z.output<S>): SecretSpec[]
+  /** What the runner must resolve before the playbook, or null. */
+  artifact(config: z.output<S>): ArtifactRequest | null
+  /** The playbook's extra vars. Throws when the context lacks something the config needs. */
+  toAnsibleVars(config: z.output<S>, context: AnsibleContext): AnsibleVars
+  /** How the runner verifies the deployed game. */
+  healthCheck(config: z.output<S>): HealthCheck
+}
