@@ -21,7 +21,12 @@ export type SetupBody = z.infer<typeof SetupBody>
 
 /** Login accepts any password shape: a wrong one is just wrong, not "invalid". */
 export const LoginBody = z.object({
-  username: z.string().trim().min(1, 'is required').max(64).transform((s) => s.toLowerCase()),
+  username: z
+    .string()
+    .trim()
+    .min(1, 'is required')
+    .max(64)
+    .transform((s) => s.toLowerCase()),
   password: z.string().min(1, 'is required').max(1024),
 })
 export type LoginBody = z.infer<typeof LoginBody>

@@ -36,7 +36,10 @@ export const ProxmoxTls = z.discriminatedUnion('mode', [
     fingerprint: z
       .string()
       .trim()
-      .regex(HEX_PAIR_FINGERPRINT, 'must be a SHA-256 fingerprint: 32 hex pairs separated by colons')
+      .regex(
+        HEX_PAIR_FINGERPRINT,
+        'must be a SHA-256 fingerprint: 32 hex pairs separated by colons',
+      )
       .transform((s) => s.toUpperCase()),
   }),
   z.object({
@@ -46,7 +49,10 @@ export const ProxmoxTls = z.discriminatedUnion('mode', [
       .string()
       .trim()
       .max(20_000)
-      .regex(/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/, 'must be a PEM certificate'),
+      .regex(
+        /-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/,
+        'must be a PEM certificate',
+      ),
   }),
   z.object({
     /** No verification at all. Allowed only because the admin switched it on explicitly. */
@@ -79,7 +85,10 @@ const ProxmoxSettingsFields = {
     .string()
     .trim()
     .url('must be a URL such as https://pve.lan:8006')
-    .refine((u) => /^https?:\/\//.test(u), 'must start with https:// (or http:// for a local simulator)')
+    .refine(
+      (u) => /^https?:\/\//.test(u),
+      'must start with https:// (or http:// for a local simulator)',
+    )
     .transform((u) => u.replace(/\/+$/, '').replace(/\/api2\/json$/, '')),
   node: z
     .string()
@@ -89,7 +98,10 @@ const ProxmoxSettingsFields = {
   tokenId: z
     .string()
     .trim()
-    .regex(/^[^\s@!]+@[a-zA-Z0-9.-]+![a-zA-Z][a-zA-Z0-9._-]*$/, 'must look like user@realm!tokenname'),
+    .regex(
+      /^[^\s@!]+@[a-zA-Z0-9.-]+![a-zA-Z][a-zA-Z0-9._-]*$/,
+      'must look like user@realm!tokenname',
+    ),
   tls: ProxmoxTls,
   templateVmid: z.coerce.number().int().min(100).max(999_999_999),
   storage: z

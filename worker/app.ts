@@ -20,7 +20,11 @@ const api = new Hono<AppEnv>()
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => {
-        throw new ApiError(413, 'body_too_large', `The body is larger than ${MAX_BODY_BYTES} bytes.`)
+        throw new ApiError(
+          413,
+          'body_too_large',
+          `The body is larger than ${MAX_BODY_BYTES} bytes.`,
+        )
       },
     }),
   )

@@ -8,7 +8,12 @@ export const ADMIN = { username: 'admin', password: 'correct horse battery' }
 export async function call(
   method: string,
   path: string,
-  options: { body?: unknown; cookie?: string; headers?: Record<string, string>; rawBody?: string } = {},
+  options: {
+    body?: unknown
+    cookie?: string
+    headers?: Record<string, string>
+    rawBody?: string
+  } = {},
 ): Promise<Response> {
   const headers: Record<string, string> = { 'cf-connecting-ip': '203.0.113.7', ...options.headers }
   if (options.cookie) headers.cookie = options.cookie

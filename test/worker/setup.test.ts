@@ -32,8 +32,12 @@ describe('first-run setup', () => {
 
   it('lets only one of two racing setups win', async () => {
     const [a, b] = await Promise.all([
-      call('POST', '/api/setup', { body: { username: 'first', password: 'a long enough password' } }),
-      call('POST', '/api/setup', { body: { username: 'second', password: 'a long enough password' } }),
+      call('POST', '/api/setup', {
+        body: { username: 'first', password: 'a long enough password' },
+      }),
+      call('POST', '/api/setup', {
+        body: { username: 'second', password: 'a long enough password' },
+      }),
     ])
     expect([a.status, b.status].sort()).toEqual([201, 409])
     const users = await env.DB.prepare('select count(*) as n from users').first<{ n: number }>()

@@ -143,8 +143,5 @@ export const auditLog = sqliteTable(
     userAgent: text('user_agent'),
     detailsJson: text('details_json'),
   },
-  (t) => [
-    index('audit_action_at_idx').on(t.action, t.at),
-    index('audit_at_idx').on(t.at),
-  ],
+  (t) => [index('audit_action_at_idx').on(t.action, t.at), index('audit_at_idx').on(t.at)],
 )

@@ -1,11 +1,8 @@
 import { eq } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/d1'
 import { z } from 'zod'
-import {
-  ProxmoxConnection,
-  ProxmoxSettingsInput,
-  ProxmoxSettingsView,
-} from '../../core/settings'
+import type { ProxmoxSettingsView } from '../../core/settings'
+import { ProxmoxConnection, ProxmoxSettingsInput } from '../../core/settings'
 import { settings } from '../db/schema'
 import { decryptSecret, encryptSecret } from './crypto'
 import { requireEncKey } from './enc-key'
@@ -28,7 +25,8 @@ async function readStored(env: Env): Promise<StoredProxmoxSettings | null> {
     .get()
   if (!row) return null
   const parsed = StoredProxmoxSettings.safeParse(JSON.parse(row.valueJson))
-  if (!parsed.success) throw new Error(`stored proxmox settings are unreadable: ${parsed.error.message}`)
+  if (!parsed.success)
+    throw new Error(`stored proxmox settings are unreadable: ${parsed.error.message}`)
   return parsed.data
 }
 
@@ -56,9 +54,14 @@ export async function saveProxmoxSettings(
   if (tokenSecret !== undefined) {
     tokenSecretEnc = await encryptSecret(key, tokenSecret, SECRET_CONTEXT)
   } else if (tokenSecretEnc === null) {
-    throw new ApiError(400, 'invalid_request', 'Invalid body: tokenSecret: is required the first time', {
-      details: [{ path: 'tokenSecret', message: 'is required the first time' }],
-    })
+    throw new ApiError(
+      400,
+      'invalid_request',
+      'Invalid body: tokenSecret: is required the first time',
+      {
+        details: [{ path: 'tokenSecret', message: 'is required the first time' }],
+      },
+    )
   }
   const next: StoredProxmoxSettings = { ...fields, tokenSecretEnc }
   const changed = Object.keys(fields).filter(

@@ -32,7 +32,10 @@ export async function startSession(c: AppContext, userId: string): Promise<void>
     db.delete(sessions).where(lt(sessions.expiresAt, now)),
   ] as const
   if (previous) {
-    await db.batch([...statements, db.delete(sessions).where(eq(sessions.id, await sha256Hex(previous)))])
+    await db.batch([
+      ...statements,
+      db.delete(sessions).where(eq(sessions.id, await sha256Hex(previous))),
+    ])
   } else {
     await db.batch(statements)
   }
@@ -62,5 +65,10 @@ export async function readSession(c: AppContext): Promise<SessionUser | null> {
 /** End the request's session, server side and in the browser. */
 export async function endSession(c: AppContext, sessionId: string): Promise<void> {
   await drizzle(c.env.DB).delete(sessions).where(eq(sessions.id, sessionId))
-  deleteCookie(c, SESSION_COOKIE, { path: '/', secure: isHttps(c), httpOnly: true, sameSite: 'Strict' })
+  deleteCookie(c, SESSION_COOKIE, {
+    path: '/',
+    secure: isHttps(c),
+    httpOnly: true,
+    sameSite: 'Strict',
+  })
 }

@@ -20,9 +20,7 @@ export function fieldIssues(error: IssueList): FieldIssue[] {
 export function invalid(error: IssueList, where: string): ApiError {
   const details = fieldIssues(error)
   const first = details[0]
-  const message = first
-    ? `Invalid ${where}: ${first.path}: ${first.message}`
-    : `Invalid ${where}.`
+  const message = first ? `Invalid ${where}: ${first.path}: ${first.message}` : `Invalid ${where}.`
   return new ApiError(400, 'invalid_request', message, { details })
 }
 

@@ -54,6 +54,11 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
 
 export const onNotFound: NotFoundHandler<AppEnv> = (c) =>
   c.json(
-    { error: { code: 'not_found', message: `No API route ${c.req.method} ${new URL(c.req.url).pathname}.` } },
+    {
+      error: {
+        code: 'not_found',
+        message: `No API route ${c.req.method} ${new URL(c.req.url).pathname}.`,
+      },
+    },
     404,
   )

@@ -15,7 +15,11 @@ export const auth = new Hono<AppEnv>()
   .post('/login', validate('json', LoginBody), async (c) => {
     const { username, password } = c.req.valid('json')
     await checkLoginThrottle(c, username)
-    const user = await drizzle(c.env.DB).select().from(users).where(eq(users.username, username)).get()
+    const user = await drizzle(c.env.DB)
+      .select()
+      .from(users)
+      .where(eq(users.username, username))
+      .get()
     // Unknown users cost the same PBKDF2 work as known ones: no enumeration by timing.
     const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()))
     if (!user || !ok) {

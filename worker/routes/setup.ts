@@ -19,7 +19,10 @@ const alreadyDone = () =>
  */
 export const setup = new Hono<AppEnv>()
   .get('/', async (c) => {
-    const row = await drizzle(c.env.DB).select({ n: sql<number>`count(*)` }).from(users).get()
+    const row = await drizzle(c.env.DB)
+      .select({ n: sql<number>`count(*)` })
+      .from(users)
+      .get()
     return c.json({ needed: (row?.n ?? 0) === 0 })
   })
   .post('/', validate('json', SetupBody), async (c) => {

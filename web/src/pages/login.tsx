@@ -1,0 +1,56 @@
+import { useState, type FormEvent } from 'react'
+import { api, ApiFailure, call } from '../api'
+import { Alert, Field } from '../components'
+import { useT } from '../i18n'
+
+export function LoginPage(props: { expired: boolean; onDone: () => void }) {
+  const t = useT()
+  const [username, setUsername] = useState('')
+  const [password, setPassword] = useState('')
+  const [error, setError] = useState<string | null>(null)
+  const [busy, setBusy] = useState(false)
+
+  async function submit(e: FormEvent) {
+    e.preventDefault()
+    setBusy(true)
+    setError(null)
+    try {
+      await call(api.api.auth.login.$post({ json: { username, password } }))
+      props.onDone()
+    } catch (err) {
+      setError(err instanceof ApiFailure ? err.message : String(err))
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  return (
+    <main className="narrow">
+      <h1>{t.loginTitle}</h1>
+      {props.expired ? <Alert kind="info">{t.sessionExpired}</Alert> : null}
+      <form onSubmit={submit}>
+        {error ? <Alert kind="error">{error}</Alert> : null}
+        <Field
+          label={t.username}
+          name="username"
+          value={username}
+          onChange={setUsername}
+          autoComplete="username"
+          required
+        />
+        <Field
+          label={t.password}
+          name="password"
+          type="password"
+          value={password}
+          onChange={setPassword}
+          autoComplete="current-password"
+          required
+        />
+        <button type="submit" disabled={busy}>
+          {t.signIn}
+        </button>
+      </form>
+    </main>
+  )
+}

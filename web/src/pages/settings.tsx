@@ -1,0 +1,270 @@
+import { useEffect, useState, type FormEvent } from 'react'
+import { api, ApiFailure, call } from '../api'
+import { Alert, Field } from '../components'
+import { useT } from '../i18n'
+
+type TlsMode = 'fingerprint' | 'ca' | 'insecure'
+
+/** The form's state: strings as typed; the API validates and normalises. */
+const EMPTY = {
+  apiUrl: '',
+  node: '',
+  tokenId: '',
+  tokenSecret: '',
+  tlsMode: 'fingerprint' as TlsMode,
+  fingerprint: '',
+  caPem: '',
+  templateVmid: '9000',
+  storage: 'local-lvm',
+  bridge: 'vmbr0',
+  vlan: '',
+  gateway: '',
+  dnsServers: '',
+  searchDomain: '',
+  poolCidr: '',
+  poolStart: '',
+  poolEnd: '',
+  ciUser: 'debian',
+  sshPort: '22',
+}
+type Form = typeof EMPTY
+
+/** Field help, shown under each input: where to find the value in Proxmox. */
+const HELP: Partial<Record<keyof Form, string>> = {
+  apiUrl: 'The address you open the Proxmox web UI with, e.g. https://pve.lan:8006.',
+  node: 'The node that hosts new VMs, as listed under Datacenter in the Proxmox UI.',
+  tokenId:
+    'Datacenter → Permissions → API Tokens → Add. Format user@realm!name, e.g. deployer@pve!pgd. Untick "Privilege Separation" or grant the token its own permissions.',
+  tokenSecret: 'Shown once by Proxmox when you create the token.',
+  fingerprint:
+    'Node → System → Certificates → pve-ssl.pem → View Certificate, or `openssl x509 -in /etc/pve/local/pve-ssl.pem -noout -fingerprint -sha256` on the node.',
+  caPem: 'The cluster CA: the contents of /etc/pve/pve-root-ca.pem.',
+  templateVmid:
+    'A VM converted to a template, with a cloud-init drive (e.g. a Debian 12 or Ubuntu 24.04 cloud image). New servers are full clones of it.',
+  storage: 'Where the clones’ disks go, e.g. local-lvm.',
+  bridge: 'The network bridge for the VMs, e.g. vmbr0.',
+  vlan: 'Optional VLAN tag (1–4094).',
+  dnsServers: 'One to three addresses, separated by commas.',
+  poolCidr:
+    'The VMs’ network, e.g. 192.168.1.0/24. New servers get a free address from the range below.',
+  ciUser: 'The user cloud-init creates on the VM; the runner signs in as this user over SSH.',
+}
+
+function fromView(view: NonNullable<ProxmoxView>): Form {
+  return {
+    ...EMPTY,
+    apiUrl: view.apiUrl,
+    node: view.node,
+    tokenId: view.tokenId,
+    tlsMode: view.tls.mode,
+    fingerprint: view.tls.mode === 'fingerprint' ? view.tls.fingerprint : '',
+    caPem: view.tls.mode === 'ca' ? view.tls.caPem : '',
+    templateVmid: String(view.templateVmid),
+    storage: view.storage,
+    bridge: view.bridge,
+    vlan: view.vlan === null ? '' : String(view.vlan),
+    gateway: view.gateway,
+    dnsServers: view.dnsServers.join(', '),
+    searchDomain: view.searchDomain,
+    poolCidr: view.ipPool.cidr,
+    poolStart: view.ipPool.rangeStart,
+    poolEnd: view.ipPool.rangeEnd,
+    ciUser: view.ciUser,
+    sshPort: String(view.sshPort),
+  }
+}
+
+type ProxmoxView = Awaited<ReturnType<typeof loadView>>
+const loadView = async () => (await call(api.api.settings.proxmox.$get())).proxmox
+
+/** API field paths → the form field that shows their error. */
+const FIELD_OF_PATH: Record<string, keyof Form> = {
+  'tls.fingerprint': 'fingerprint',
+  'tls.caPem': 'caPem',
+  'tls.mode': 'tlsMode',
+  'ipPool.cidr': 'poolCidr',
+  'ipPool.rangeStart': 'poolStart',
+  'ipPool.rangeEnd': 'poolEnd',
+}
+
+export function SettingsPage() {
+  const t = useT()
+  const [form, setForm] = useState<Form>(EMPTY)
+  const [secretSet, setSecretSet] = useState(false)
+  const [errors, setErrors] = useState<Partial<Record<keyof Form, string>>>({})
+  const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null)
+  const [busy, setBusy] = useState(false)
+
+  useEffect(() => {
+    loadView()
+      .then((view) => {
+        if (view) {
+          setForm(fromView(view))
+          setSecretSet(view.tokenSecretSet)
+        }
+      })
+      .catch((err: unknown) => setMessage({ kind: 'error', text: String(err) }))
+  }, [])
+
+  const set = (key: keyof Form) => (value: string) => setForm((f) => ({ ...f, [key]: value }))
+
+  async function submit(e: FormEvent) {
+    e.preventDefault()
+    setBusy(true)
+    setMessage(null)
+    setErrors({})
+    const tls =
+      form.tlsMode === 'fingerprint'
+        ? { mode: 'fingerprint' as const, fingerprint: form.fingerprint }
+        : form.tlsMode === 'ca'
+          ? { mode: 'ca' as const, caPem: form.caPem }
+          : { mode: 'insecure' as const }
+    try {
+      const saved = await call(
+        api.api.settings.proxmox.$put({
+          json: {
+            apiUrl: form.apiUrl,
+            node: form.node,
+            tokenId: form.tokenId,
+            ...(form.tokenSecret ? { tokenSecret: form.tokenSecret } : {}),
+            tls,
+            templateVmid: form.templateVmid,
+            storage: form.storage,
+            bridge: form.bridge,
+            vlan: form.vlan.trim() === '' ? null : form.vlan,
+            gateway: form.gateway,
+            dnsServers: form.dnsServers.split(/[\s,]+/).filter(Boolean),
+            searchDomain: form.searchDomain,
+            ipPool: { cidr: form.poolCidr, rangeStart: form.poolStart, rangeEnd: form.poolEnd },
+            ciUser: form.ciUser,
+            sshPort: form.sshPort,
+          },
+        }),
+      )
+      if (saved.proxmox) {
+        setForm(fromView(saved.proxmox))
+        setSecretSet(saved.proxmox.tokenSecretSet)
+      }
+      setMessage({ kind: 'success', text: t.saved })
+    } catch (err) {
+      if (err instanceof ApiFailure && Object.keys(err.fields).length > 0) {
+        const next: Partial<Record<keyof Form, string>> = {}
+        for (const [path, text] of Object.entries(err.fields)) {
+          const key = FIELD_OF_PATH[path] ?? (path in EMPTY ? (path as keyof Form) : undefined)
+          if (key) next[key] ??= text
+        }
+        setErrors(next)
+        setMessage({ kind: 'error', text: t.fixFields })
+      } else {
+        setMessage({ kind: 'error', text: err instanceof Error ? err.message : String(err) })
+      }
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const field = (
+    key: keyof Form,
+    label: string,
+    extra: { type?: string; placeholder?: string } = {},
+  ) => (
+    <Field
+      label={label}
+      name={key}
+      value={form[key]}
+      onChange={set(key)}
+      error={errors[key]}
+      help={HELP[key]}
+      {...extra}
+    />
+  )
+
+  return (
+    <section>
+      <h1>{t.proxmoxTitle}</h1>
+      <p>{t.proxmoxIntro}</p>
+      <form onSubmit={submit} noValidate className="settings">
+        {message ? <Alert kind={message.kind}>{message.text}</Alert> : null}
+        <fieldset>
+          <legend>API</legend>
+          {field('apiUrl', 'API URL', { placeholder: 'https://pve.lan:8006' })}
+          {field('node', 'Node', { placeholder: 'pve' })}
+          {field('tokenId', 'API token ID', { placeholder: 'deployer@pve!pgd' })}
+          <Field
+            label="API token secret"
+            name="tokenSecret"
+            type="password"
+            value={form.tokenSecret}
+            onChange={set('tokenSecret')}
+            autoComplete="off"
+            error={errors.tokenSecret}
+            help={secretSet ? t.secretSet : HELP.tokenSecret}
+          />
+        </fieldset>
+        <fieldset>
+          <legend>TLS</legend>
+          <div className="field">
+            <label htmlFor="tls-mode">Certificate check</label>
+            <select
+              id="tls-mode"
+              value={form.tlsMode}
+              onChange={(e) => set('tlsMode')(e.target.value)}
+            >
+              <option value="fingerprint">Pin the certificate's SHA-256 fingerprint</option>
+              <option value="ca">Trust the cluster CA (PEM)</option>
+              <option value="insecure">Insecure: do not verify (not recommended)</option>
+            </select>
+          </div>
+          {form.tlsMode === 'fingerprint'
+            ? field('fingerprint', 'SHA-256 fingerprint', { placeholder: 'AB:CD:…' })
+            : null}
+          {form.tlsMode === 'ca' ? (
+            <div className="field">
+              <label htmlFor="ca-pem">CA certificate (PEM)</label>
+              <textarea
+                id="ca-pem"
+                rows={6}
+                value={form.caPem}
+                onChange={(e) => set('caPem')(e.target.value)}
+                aria-invalid={errors.caPem ? true : undefined}
+              />
+              <small className="help">{HELP.caPem}</small>
+              {errors.caPem ? (
+                <small className="error" role="alert">
+                  {errors.caPem}
+                </small>
+              ) : null}
+            </div>
+          ) : null}
+          {form.tlsMode === 'insecure' ? (
+            <Alert kind="error">
+              Anyone on the path between the runner and Proxmox could read the token. Use this only
+              on a trusted lab network.
+            </Alert>
+          ) : null}
+        </fieldset>
+        <fieldset>
+          <legend>VMs</legend>
+          {field('templateVmid', 'Template VMID', { type: 'number' })}
+          {field('storage', 'Target storage')}
+          {field('ciUser', 'Cloud-init user')}
+        </fieldset>
+        <fieldset>
+          <legend>Network</legend>
+          {field('bridge', 'Bridge')}
+          {field('vlan', 'VLAN tag', { type: 'number' })}
+          {field('poolCidr', 'Network (CIDR)', { placeholder: '192.168.1.0/24' })}
+          {field('poolStart', 'First address for servers', { placeholder: '192.168.1.100' })}
+          {field('poolEnd', 'Last address for servers', { placeholder: '192.168.1.150' })}
+          {field('gateway', 'Gateway', { placeholder: '192.168.1.1' })}
+          {field('dnsServers', 'DNS servers', { placeholder: '192.168.1.1, 1.1.1.1' })}
+          {field('searchDomain', 'Search domain (optional)')}
+          {field('sshPort', 'SSH port', { type: 'number' })}
+        </fieldset>
+        <button type="submit" disabled={busy}>
+          {t.save}
+        </button>
+      </form>
+    </section>
+  )
+}
