@@ -1,0 +1,224 @@
+import { readdirSync, rmSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { PROTOCOL_VERSION, ServerToRunner, parseFrame } from '../../core/protocol'
+import type { JobAssignment, RunnerToServer } from '../../core/protocol'
+import type { ProxmoxConnection } from '../../core/settings'
+import type { RunConfig } from './config'
+import type { Executors } from './executors/types'
+import { JobRun, assertNever } from './jobs/job-run'
+import type { Logger } from './logger'
+import { Redactor } from './redact'
+import { ManagedSocket } from './socket'
+import type { SocketEnding } from './socket'
+import type { SshKeyPair } from './ssh-key'
+import { RUNNER_VERSION } from './version'
+
+/** A connection test may not hold a runner forever. */
+const TEST_TIMEOUT_MS = 60_000
+/** After the drain deadline, how long aborted steps get to unwind before the process exits. */
+const ABORT_GRACE_MS = 3_000
+/** Spools of jobs that never came back are deleted after this long. */
+const SPOOL_MAX_AGE_MS = 7 * 24 * 3_600_000
+
+/** Why the runner stopped; the CLI turns it into the exit code. */
+export type RunnerExit =
+  { kind: 'stopped' } | { kind: 'revoked'; message: string } | { kind: 'replaced'; message: string }
+
+export interface RunnerDeps {
+  /** Dashboard base URL, http(s)://. */
+  server: string
+  key: string
+  executors: Executors
+  ssh: SshKeyPair
+  log: Logger
+}
+
+export interface Runner {
+  start(): void
+  /** Drains: no new jobs, running steps reach a checkpoint, done within the drain timeout. */
+  stop(): Promise<void>
+  /** Settles once, with the reason the runner stopped. */
+  readonly ended: Promise<RunnerExit>
+}
+
+/** `https://x` → `wss://x`, `http://localhost` → `ws://localhost`. */
+export function socketBase(server: string): string {
+  return server.replace(/^http/, 'ws')
+}
+
+/**
+ * The composition root: one control socket, up to `maxJobs` job runs, drain on stop.
+ */
+export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
+  const { log } = deps
+  const jobs = new Map<string, JobRun>()
+  let draining = false
+  let end: (exit: RunnerExit) => void = () => {}
+  const ended = new Promise<RunnerExit>((resolve) => (end = resolve))
+
+  const activeCount = () => [...jobs.values()].filter((j) => j.active).length
+
+  const control = new ManagedSocket({
+    url: `${socketBase(deps.server)}/api/runner/connect`,
+    key: deps.key,
+    label: 'control',
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    backoffBaseMs: config.backoffBaseMs,
+    backoffMaxMs: config.backoffMaxMs,
+    log,
+    onOpen: () =>
+      send({
+        v: PROTOCOL_VERSION,
+        type: 'hello',
+        version: RUNNER_VERSION,
+        sshPublicKey: deps.ssh.publicKey,
+        maxJobs: config.maxJobs,
+        activeJobs: [...jobs.values()].filter((j) => j.active).map((j) => j.jobId),
+      }),
+    onMessage,
+    onEnd,
+  })
+
+  function send(frame: RunnerToServer): void {
+    control.send(frame)
+  }
+
+  function onMessage(text: string): void {
+    const parsed = parseFrame(ServerToRunner, text)
+    if (!parsed.ok) {
+      log.warn(`control: ignoring a frame from the server: ${parsed.error}`)
+      return
+    }
+    const frame = parsed.frame
+    switch (frame.type) {
+      case 'welcome':
+        control.confirmed(frame.heartbeatIntervalMs)
+        log.info(`control: welcomed as runner ${frame.runnerId}`)
+        return
+      case 'job.assign':
+        return accept(frame.job)
+      case 'job.cancel':
+        jobs.get(frame.jobId)?.cancel()
+        return
+      case 'test.request':
+        void runTest(frame.requestId, frame.proxmox)
+        return
+      default:
+        return assertNever(frame)
+    }
+  }
+
+  // A refused job is simply not taken: its lease expires server-side and it is queued again.
+  function accept(job: JobAssignment): void {
+    if (jobs.has(job.jobId)) return log.debug(`job ${job.jobId}: already running here`)
+    if (draining) return log.info(`job ${job.jobId}: not taken, the runner is stopping`)
+    if (activeCount() >= config.maxJobs) {
+      return log.warn(`job ${job.jobId}: not taken, already running ${config.maxJobs} job(s)`)
+    }
+    log.info(`job ${job.jobId}: taken (${job.kind}, attempt ${job.attempt})`)
+    const run = new JobRun(job, {
+      config,
+      socketBase: socketBase(deps.server),
+      key: deps.key,
+      executors: deps.executors,
+      ssh: deps.ssh,
+      log,
+      onRevoked: (detail) => onEnd({ kind: 'revoked', detail }),
+    })
+    jobs.set(job.jobId, run)
+    void run.finished.finally(() => jobs.delete(job.jobId))
+  }
+
+  async function runTest(requestId: string, proxmox: ProxmoxConnection): Promise<void> {
+    const redactor = new Redactor([proxmox.tokenSecret])
+    log.info(`test ${requestId}: testing ${proxmox.apiUrl}`)
+    let checks
+    try {
+      checks = await deps.executors.testConnection(proxmox, {
+        log: (text) => log.debug(`test ${requestId}: ${redactor.redact(text)}`),
+        signal: AbortSignal.timeout(TEST_TIMEOUT_MS),
+      })
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err)
+      checks = [{ name: 'runner', ok: false, message: `the test itself failed: ${message}` }]
+    }
+    send({
+      v: PROTOCOL_VERSION,
+      type: 'test.result',
+      requestId,
+      checks: checks.map((c) => ({
+        ...c,
+        message: redactor.redact(c.message),
+        ...(c.fix ? { fix: redactor.redact(c.fix) } : {}),
+      })),
+    })
+  }
+
+  let ending = false
+  function onEnd(why: SocketEnding): void {
+    if (ending) return
+    ending = true
+    const exit: RunnerExit =
+      why.kind === 'replaced'
+        ? {
+            kind: 'replaced',
+            message: 'another process of this runner connected with the same key; this one stops',
+          }
+        : {
+            kind: 'revoked',
+            message: `the server refused this runner (${why.detail}): it was revoked or its key is wrong; register it again with "pgd-runner register --server URL --code CODE"`,
+          }
+    control.close()
+    for (const job of jobs.values()) job.abortNow()
+    const all = Promise.all([...jobs.values()].map((j) => j.finished))
+    void Promise.race([all, delay(ABORT_GRACE_MS)]).then(() => end(exit))
+  }
+
+  function cleanOldSpools(): void {
+    const dir = join(config.stateDir, 'spool')
+    let names: string[]
+    try {
+      names = readdirSync(dir)
+    } catch {
+      return
+    }
+    for (const name of names) {
+      const path = join(dir, name)
+      if (Date.now() - statSync(path).mtimeMs > SPOOL_MAX_AGE_MS) rmSync(path, { force: true })
+    }
+  }
+
+  return {
+    ended,
+    start() {
+      cleanOldSpools()
+      log.info(
+        `runner ${RUNNER_VERSION} starting: server ${deps.server}, up to ${config.maxJobs} job(s)`,
+      )
+      control.start()
+    },
+    async stop() {
+      if (draining) return
+      draining = true
+      const running = [...jobs.values()]
+      log.info(`draining: ${running.length} job(s) running, deadline ${config.drainTimeoutMs} ms`)
+      for (const job of running) job.drain()
+      const all = Promise.all(running.map((j) => j.finished))
+      const inTime = await Promise.race([
+        all.then(() => true),
+        delay(config.drainTimeoutMs).then(() => false),
+      ])
+      if (!inTime) {
+        log.warn('drain deadline reached: aborting the running steps')
+        for (const job of running) job.abortNow()
+        await Promise.race([all, delay(ABORT_GRACE_MS)])
+      }
+      control.close(1001, 'runner stopping')
+      end({ kind: 'stopped' })
+    },
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

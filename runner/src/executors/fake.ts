@@ -1,0 +1,123 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { z } from 'zod'
+import type { StepName } from '../../../core/protocol'
+import type { FakeOptions } from './fake-options'
+import type { Executors, StepContext, StepResult } from './types'
+import { StepFailure } from './types'
+
+/**
+ * Executors that pretend: each step logs a few lines and sleeps. Its "Proxmox" is a JSON file, so
+ * a test can count the VMs ever created across runner restarts, and clone is idempotent the way
+ * the real one is (it looks for this deployment's VM first).
+ */
+
+export const FakeVmState = z.object({
+  /** VMs ever created: a resumed job must not raise it. */
+  created: z.number().int().min(0),
+  /** deploymentId → vmid of the VMs that exist now. */
+  vms: z.record(z.string(), z.number().int()),
+})
+export type FakeVmState = z.infer<typeof FakeVmState>
+
+/** Reads the fake's VM file; a missing file is an empty cluster. */
+export function readFakeVmState(path: string): FakeVmState {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch {
+    return { created: 0, vms: {} }
+  }
+  return FakeVmState.parse(JSON.parse(text))
+}
+
+function writeState(path: string, state: FakeVmState): void {
+  mkdirSync(dirname(path), { recursive: true })
+  // Write-then-rename: a SIGKILL leaves either the old file or the new one, never half of it.
+  writeFileSync(`${path}.tmp`, JSON.stringify(state))
+  renameSync(`${path}.tmp`, path)
+}
+
+function leakLines(ctx: StepContext): string[] {
+  const { proxmox, secrets } = ctx.job
+  return [
+    `curl -H 'Authorization: PVEAPIToken=${proxmox.tokenId}=${proxmox.tokenSecret}' ${proxmox.apiUrl}`,
+    `raw token ${proxmox.tokenSecret}`,
+    ...secrets.flatMap((s) => [`secret ${s} in the middle`, `rcon_password=${s}`]),
+    `{"password": "${secrets[0] ?? 'unknown-pw'}"}`,
+    'password=not-a-known-secret-but-a-password',
+  ]
+}
+
+/** Builds fake executors from `RUNNER_FAKE_*` options. */
+export function createFakeExecutors(opts: FakeOptions): Executors {
+  async function runStep(step: StepName, ctx: StepContext): Promise<StepResult> {
+    const { spec } = ctx.job
+    const total = opts.linesPerStep
+    for (let i = 1; i <= total; i++) ctx.log(`[fake] ${step}: line ${i}/${total}`)
+    if (opts.leakSecrets) for (const line of leakLines(ctx)) ctx.log(line, 'stderr')
+    if (opts.burstLines > 0 && step === opts.burstStep) {
+      for (let i = 1; i <= opts.burstLines; i++)
+        ctx.log(`[fake] ${step}: burst ${i}/${opts.burstLines}`)
+    }
+    await sleep(opts.stepDelays[step] ?? opts.stepDelayMs, undefined, { signal: ctx.signal })
+    if (opts.failStep === step) {
+      throw new StepFailure(opts.failMessage, `fake detail for ${step}`)
+    }
+    ctx.log(`[fake] ${step}: done`, 'info')
+
+    const state = readFakeVmState(opts.vmStateFile)
+    switch (step) {
+      case 'allocate': {
+        const existing = state.vms[spec.deploymentId]
+        const next = Math.max(99, ...Object.values(state.vms)) + 1
+        return { vmid: existing ?? ctx.checkpoint.vmid ?? next }
+      }
+      case 'clone': {
+        const existing = state.vms[spec.deploymentId]
+        if (existing !== undefined) {
+          ctx.log(`[fake] VM ${existing} already exists for ${spec.deploymentId}: reusing it`)
+          return { vmid: existing, upid: `UPID:fake:clone:${existing}` }
+        }
+        const vmid = ctx.checkpoint.vmid ?? 100 + state.created
+        writeState(opts.vmStateFile, {
+          created: state.created + 1,
+          vms: { ...state.vms, [spec.deploymentId]: vmid },
+        })
+        return { vmid, upid: `UPID:fake:clone:${vmid}` }
+      }
+      case 'start':
+        return { upid: `UPID:fake:start:${ctx.checkpoint.vmid ?? 0}` }
+      case 'wait_ssh':
+        return { ip: spec.ipAddress }
+      case 'verify':
+        return {
+          result: { game: spec.game, version: 'fake-1.0', motd: 'A fake server', players: 0 },
+        }
+      case 'delete_vm': {
+        const { [spec.deploymentId]: _gone, ...rest } = state.vms
+        writeState(opts.vmStateFile, { created: state.created, vms: rest })
+        return {}
+      }
+      case 'configure':
+      case 'resize':
+      case 'provision':
+      case 'stop_vm':
+        return {}
+    }
+  }
+
+  return {
+    runStep,
+    async testConnection(proxmox, ctx) {
+      ctx.log(`[fake] testing ${proxmox.apiUrl} as ${proxmox.tokenId}`)
+      if (opts.leakSecrets) ctx.log(`[fake] token secret is ${proxmox.tokenSecret}`)
+      await sleep(opts.stepDelayMs, undefined, { signal: ctx.signal })
+      return [
+        { name: 'api', ok: true, message: `reached ${proxmox.apiUrl} (fake)` },
+        { name: 'template', ok: true, message: `template ${proxmox.templateVmid} found (fake)` },
+      ]
+    },
+  }
+}

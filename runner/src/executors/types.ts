@@ -1,0 +1,69 @@
+import type {
+  Checkpoint,
+  ConnectionCheck,
+  JobAssignment,
+  LogStream,
+  StepName,
+} from '../../../core/protocol'
+import type { ProxmoxConnection } from '../../../core/settings'
+
+/**
+ * The boundary between the runner's logic (sockets, resume, logs, drain) and the slow outside
+ * world (Proxmox, SSH, Ansible, the game). The agent only calls these two functions, so tests run
+ * the real agent with fakes (STYLE.md rule 10).
+ */
+
+/** What a step gets to do its work. */
+export interface StepContext {
+  readonly job: JobAssignment
+  /** What earlier steps (in this process or a previous one) created: vmid, ip, UPIDs. */
+  readonly checkpoint: Readonly<Checkpoint>
+  /** The runner's own public key, to put into cloud-init `sshkeys` with the admin's keys. */
+  readonly sshPublicKey: string
+  /** For ssh / ansible-playbook `--private-key`. */
+  readonly sshPrivateKeyPath: string
+  /** The runner's state directory, for executor scratch files (inventories, known_hosts). */
+  readonly stateDir: string
+  /** One or more lines of output; redacted, numbered and streamed by the agent. */
+  log(text: string, stream?: LogStream): void
+  /** Aborted on cancel, on losing the job, or at the drain deadline: stop promptly and throw. */
+  readonly signal: AbortSignal
+}
+
+/** What a step created or learned; persisted by the server as the job's checkpoint. */
+export interface StepResult {
+  vmid?: number
+  ip?: string
+  upid?: string
+  /** Only from the last step of a deploy (verify): what the game answered. */
+  result?: Record<string, unknown>
+}
+
+/** What a connection test gets. */
+export interface TestContext {
+  log(text: string): void
+  readonly signal: AbortSignal
+}
+
+/**
+ * The executors. Every `runStep` must be idempotent: after a crash the interrupted step runs
+ * again (e.g. clone first looks for a VM tagged with the deployment id).
+ */
+export interface Executors {
+  runStep(step: StepName, ctx: StepContext): Promise<StepResult>
+  testConnection(proxmox: ProxmoxConnection, ctx: TestContext): Promise<ConnectionCheck[]>
+}
+
+/**
+ * A failure with a user-facing message and the raw detail (Proxmox's text, Ansible's failing
+ * task). Executors may throw any Error; this one lets them set `detail`.
+ */
+export class StepFailure extends Error {
+  override readonly name = 'StepFailure'
+  constructor(
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message)
+  }
+}

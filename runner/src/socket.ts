@@ -1,0 +1,184 @@
+import WebSocket from 'ws'
+import { CLOSE, HEARTBEAT_PING, HEARTBEAT_PONG } from '../../core/protocol'
+import { Backoff } from './backoff'
+import type { Logger } from './logger'
+
+/**
+ * One outbound websocket that keeps itself alive: heartbeats, dead-peer detection, reconnect
+ * with jittered exponential backoff, forever, until its owner closes it or the server says never
+ * again (revoked, replaced, job gone).
+ */
+
+/** Why a socket stopped for good. */
+export type SocketEnding =
+  { kind: 'revoked'; detail: string } | { kind: 'replaced' } | { kind: 'gone'; detail: string }
+
+export interface ManagedSocketOptions {
+  url: string
+  key: string
+  label: string
+  heartbeatIntervalMs: number
+  backoffBaseMs: number
+  backoffMaxMs: number
+  log: Logger
+  /** HTTP statuses on upgrade that mean "this resource is not yours any more" (job sockets). */
+  goneStatuses?: readonly number[]
+  onOpen(): void
+  onMessage(text: string): void
+  onDisconnect?(): void
+  onEnd(ending: SocketEnding): void
+}
+
+/** Missed heartbeats before a silent socket is declared dead (DESIGN.md §4). */
+const DEAD_AFTER_INTERVALS = 3
+
+export class ManagedSocket {
+  private ws: WebSocket | null = null
+  private readonly backoff: Backoff
+  private heartbeat: NodeJS.Timeout | null = null
+  private retry: NodeJS.Timeout | null = null
+  private lastHeardAt = 0
+  private intervalMs: number
+  private stopped = false
+
+  constructor(private readonly opts: ManagedSocketOptions) {
+    this.backoff = new Backoff(opts.backoffBaseMs, opts.backoffMaxMs)
+    this.intervalMs = opts.heartbeatIntervalMs
+  }
+
+  /** Whether a frame sent now would go out. */
+  get isOpen(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN
+  }
+
+  /** Bytes queued in the socket, for back-pressure. */
+  get bufferedAmount(): number {
+    return this.ws?.bufferedAmount ?? 0
+  }
+
+  start(): void {
+    this.connect()
+  }
+
+  /** The server confirmed the session (welcome): later failures start from the base delay. */
+  confirmed(serverIntervalMs?: number): void {
+    this.backoff.reset()
+    // Ping at least as often as the server expects, so it never thinks we went offline.
+    if (serverIntervalMs !== undefined && serverIntervalMs < this.intervalMs) {
+      this.intervalMs = serverIntervalMs
+      this.startHeartbeat()
+    }
+  }
+
+  /** Sends a JSON frame; false when the socket is down (the caller keeps it for a resend). */
+  send(frame: unknown): boolean {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false
+    this.ws.send(JSON.stringify(frame))
+    return true
+  }
+
+  /** Closes for good (queued frames are flushed first); no reconnect, no onEnd. */
+  close(code = 1000, reason = ''): void {
+    this.stopped = true
+    this.clearTimers()
+    const ws = this.ws
+    if (!ws) return
+    if (ws.readyState === WebSocket.OPEN) ws.close(code, reason)
+    else ws.terminate()
+    // A peer that never answers the close frame must not keep the process alive.
+    setTimeout(() => ws.terminate(), 2_000).unref()
+  }
+
+  private connect(): void {
+    if (this.stopped) return
+    const { url, key, label, log } = this.opts
+    log.debug(`${label}: connecting to ${url}`)
+    let upgradeStatus: number | null = null
+    const ws = new WebSocket(url, {
+      headers: { authorization: `Bearer ${key}` },
+      handshakeTimeout: Math.max(5_000, this.intervalMs * DEAD_AFTER_INTERVALS),
+    })
+    this.ws = ws
+    ws.on('unexpected-response', (_req, res) => {
+      upgradeStatus = res.statusCode ?? 0
+      res.resume()
+      ws.terminate()
+    })
+    ws.on('open', () => {
+      log.info(`${label}: connected`)
+      this.lastHeardAt = Date.now()
+      this.startHeartbeat()
+      this.opts.onOpen()
+    })
+    ws.on('message', (data, isBinary) => {
+      this.lastHeardAt = Date.now()
+      if (isBinary) return
+      const text = data.toString()
+      if (text === HEARTBEAT_PONG) return
+      this.opts.onMessage(text)
+    })
+    ws.on('error', (err) => {
+      if (upgradeStatus === null) log.debug(`${label}: ${err.message}`)
+    })
+    ws.on('close', (code, reasonBuf) => {
+      if (this.ws !== ws) return
+      this.clearTimers()
+      this.ws = null
+      if (this.stopped) return
+      const reason = reasonBuf.toString()
+      this.opts.onDisconnect?.()
+      const ending = this.classify(upgradeStatus, code, reason)
+      if (ending) {
+        this.stopped = true
+        this.opts.onEnd(ending)
+        return
+      }
+      const delay = this.backoff.next()
+      const why =
+        upgradeStatus !== null
+          ? `HTTP ${upgradeStatus}`
+          : `close ${code}${reason ? ` ${reason}` : ''}`
+      log.info(
+        `${label}: disconnected (${why}); reconnecting in ${delay} ms (attempt ${this.backoff.failures})`,
+      )
+      this.retry = setTimeout(() => this.connect(), delay)
+    })
+  }
+
+  private classify(status: number | null, code: number, reason: string): SocketEnding | null {
+    if (status === 401 || status === 403) {
+      return { kind: 'revoked', detail: `the server refused the runner key (HTTP ${status})` }
+    }
+    if (status !== null && this.opts.goneStatuses?.includes(status)) {
+      return { kind: 'gone', detail: `HTTP ${status}` }
+    }
+    if (code === CLOSE.REVOKED)
+      return { kind: 'revoked', detail: reason || 'the runner was revoked' }
+    if (code === CLOSE.REPLACED) return { kind: 'replaced' }
+    if (code === CLOSE.JOB_GONE) return { kind: 'gone', detail: reason || 'job gone' }
+    return null
+  }
+
+  private startHeartbeat(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat)
+    this.heartbeat = setInterval(() => {
+      const ws = this.ws
+      if (!ws || ws.readyState !== WebSocket.OPEN) return
+      if (Date.now() - this.lastHeardAt > this.intervalMs * DEAD_AFTER_INTERVALS) {
+        this.opts.log.warn(
+          `${this.opts.label}: no answer for ${DEAD_AFTER_INTERVALS} heartbeats, reconnecting`,
+        )
+        ws.terminate()
+        return
+      }
+      ws.send(HEARTBEAT_PING)
+    }, this.intervalMs)
+  }
+
+  private clearTimers(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat)
+    if (this.retry) clearTimeout(this.retry)
+    this.heartbeat = null
+    this.retry = null
+  }
+}
