@@ -1,0 +1,261 @@
+import { randomBytes, createHash } from 'node:crypto'
+import type { SimGuest } from './backend'
+import { FlockTable, SimError, TaskTable, die, paramError } from './engine'
+import { ALL_PRIVILEGES, type PveSimOptions, type SimToken } from './options'
+
+/** The simulated cluster state: one node, its VMs, locks and tasks (proxmox-api.md §10). */
+
+export interface SimVm {
+  vmid: number
+  /** Raw stored config values, as in `/etc/pve/qemu-server/<vmid>.conf`. */
+  config: Record<string, string>
+  running: boolean
+  createdAt: number
+  /** Created by someone else (lost-race fault), not by a client under test. */
+  foreign: boolean
+}
+
+/** Config keys PVE returns as numbers (integers and booleans, §3.5). */
+const NUMERIC_KEYS = new Set([
+  'cores',
+  'sockets',
+  'onboot',
+  'template',
+  'balloon',
+  'numa',
+  'protection',
+  'ciupgrade',
+  'acpi',
+  'kvm',
+  'tablet',
+  'cpuunits',
+  'vcpus',
+])
+
+export interface Caller {
+  tokenId: string
+  token: SimToken
+}
+
+export class SimCluster {
+  readonly vms = new Map<number, SimVm>()
+  readonly flocks = new FlockTable()
+  readonly tasks = new TaskTable()
+  private macCounter = 0
+  /** The node certificate's SHA-256 fingerprint, shown by GET /nodes (set by the server). */
+  fingerprint = ''
+
+  constructor(readonly opts: PveSimOptions) {
+    for (const t of opts.templates) {
+      this.vms.set(t.vmid, {
+        vmid: t.vmid,
+        running: false,
+        createdAt: 0,
+        foreign: false,
+        config: {
+          name: t.name,
+          ...(t.template ? { template: '1' } : {}),
+          agent: '1',
+          boot: 'order=scsi0',
+          cores: '2',
+          memory: '2048',
+          ostype: 'l26',
+          scsihw: 'virtio-scsi-single',
+          scsi0: `local-lvm:${t.template ? 'base' : 'vm'}-${t.vmid}-disk-0,discard=on,size=${t.diskSize}`,
+          ide2: `local-lvm:vm-${t.vmid}-cloudinit,media=cdrom`,
+          net0: `virtio=${this.newMac()},bridge=vmbr0`,
+          serial0: 'socket',
+          vga: 'serial0',
+          smbios1: `uuid=${uuid()}`,
+          meta: 'creation-qemu=9.0.2,ctime=1726000000',
+        },
+      })
+    }
+  }
+
+  /** A random MAC with Proxmox's OUI BC:24:11 (§7.6 step 5). */
+  newMac(): string {
+    this.macCounter += 1
+    const b = randomBytes(3)
+    return `BC:24:11:${[...b].map((x) => x.toString(16).toUpperCase().padStart(2, '0')).join(':')}`
+  }
+
+  checkNode(node: string): void {
+    if (node !== this.opts.node) {
+      die(
+        `hostname lookup '${node}' failed - failed to get address info for: ${node}: Name or service not known`,
+      )
+    }
+  }
+
+  /** The VM or `Configuration file … does not exist` (§7.6). */
+  vm(vmid: number): SimVm {
+    const vm = this.vms.get(vmid)
+    if (!vm)
+      die(`Configuration file 'nodes/${this.opts.node}/qemu-server/${vmid}.conf' does not exist`)
+    return vm
+  }
+
+  /** `check_lock`: `VM is locked (<lock>)` (§6.2). */
+  checkLock(vm: SimVm): void {
+    const lock = vm.config.lock
+    if (lock) die(`VM is locked (${lock})`)
+  }
+
+  isTemplate(vm: SimVm): boolean {
+    return vm.config.template === '1'
+  }
+
+  hasPriv(caller: Caller, path: string, priv: string): boolean {
+    const privs = caller.token.privileges
+    if (privs === 'all') return true
+    return Object.entries(privs).some(
+      ([p, list]) => (p === '/' || path === p || path.startsWith(`${p}/`)) && list.includes(priv),
+    )
+  }
+
+  /** `raise_perm_exc`: 403 `Permission check failed (<path>, <priv>)` (§3.3). */
+  requirePriv(caller: Caller, path: string, priv: string): void {
+    if (!this.hasPriv(caller, path, priv)) {
+      throw new SimError(403, `Permission check failed (${path}, ${priv})`)
+    }
+  }
+
+  /** GET /access/permissions: effective privileges at `path`, or at every ACL path. */
+  permissions(caller: Caller, path: string | undefined): Record<string, Record<string, number>> {
+    const paths =
+      path !== undefined
+        ? [path]
+        : caller.token.privileges === 'all'
+          ? ['/']
+          : Object.keys(caller.token.privileges)
+    const out: Record<string, Record<string, number>> = {}
+    for (const p of paths) {
+      const privs: Record<string, number> = {}
+      for (const priv of ALL_PRIVILEGES) if (this.hasPriv(caller, p, priv)) privs[priv] = 1
+      out[p] = privs
+    }
+    return out
+  }
+
+  /** GET /cluster/nextid (§7.3): reads the vmlist, reserves nothing; the id is a JSON string. */
+  nextId(vmid: number | undefined): string {
+    if (vmid !== undefined) {
+      if (this.vms.has(vmid)) paramError({ vmid: `VM ${vmid} already exists` })
+      return String(vmid)
+    }
+    for (let id = 100; id < 1_000_000; id++) if (!this.vms.has(id)) return String(id)
+    return die('unable to get any free VMID in range [100, 1000000]')
+  }
+
+  /** GET config: integers and booleans as numbers, the rest strings, plus a digest (§3.5, §7.6). */
+  configView(vm: SimVm): Record<string, string | number> {
+    const out: Record<string, string | number> = {}
+    for (const [k, v] of Object.entries(vm.config)) {
+      out[k] = NUMERIC_KEYS.has(k) ? Number(v) : k === 'cipassword' ? '**********' : v
+    }
+    out.digest = digest(vm)
+    return out
+  }
+
+  digestOf(vm: SimVm): string {
+    return digest(vm)
+  }
+
+  /** What a backend needs to bring the guest up, as PVE's cloud-init would see the config. */
+  guestView(vm: SimVm): SimGuest {
+    const c = vm.config
+    const ip = /(?:^|,)ip=([\d.]+)\/(\d+)/.exec(c.ipconfig0 ?? '')
+    const gw = /(?:^|,)gw=([\d.]+)/.exec(c.ipconfig0 ?? '')
+    const keys = c.sshkeys
+      ? decodeURIComponent(c.sshkeys)
+          .split('\n')
+          .filter((k) => k.trim() !== '')
+      : []
+    const disk = /size=(\d+(?:\.\d+)?)([KMGT]?)/.exec(c.scsi0 ?? '')
+    const unit = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[
+      (disk?.[2] ?? '') as '' | 'K' | 'M' | 'G' | 'T'
+    ]
+    const guest: Omit<SimGuest, 'cloudInit'> = {
+      vmid: vm.vmid,
+      name: c.name ?? `VM ${vm.vmid}`,
+      cores: Number(c.cores ?? 1),
+      memoryMiB: Number((c.memory ?? '512').replace(/^current=/, '')),
+      diskBytes: disk ? Math.round(Number(disk[1]) * unit) : 0,
+      ipv4: ip ? { address: ip[1] ?? '', prefix: Number(ip[2]), gateway: gw?.[1] ?? null } : null,
+      ciuser: c.ciuser ?? null,
+      sshAuthorizedKeys: keys,
+      nameservers: (c.nameserver ?? '').split(/[\s,;]+/).filter(Boolean),
+      searchDomain: c.searchdomain ?? null,
+      macaddr: /=([0-9A-F:]{17})/i.exec(c.net0 ?? '')?.[1] ?? null,
+      sshPort: this.opts.guestSshPort,
+    }
+    return { ...guest, cloudInit: cloudInitData(guest) }
+  }
+}
+
+function digest(vm: SimVm): string {
+  const text = Object.entries(vm.config)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\n')
+  return createHash('sha1').update(text).digest('hex')
+}
+
+export function uuid(): string {
+  const h = randomBytes(16).toString('hex')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+}
+
+/** NoCloud data in the shape `QemuServer/Cloudinit.pm` writes (§8). */
+function cloudInitData(g: Omit<SimGuest, 'cloudInit'>): SimGuest['cloudInit'] {
+  const userData = [
+    '#cloud-config',
+    `hostname: ${g.name}`,
+    'manage_etc_hosts: true',
+    `fqdn: ${g.name}${g.searchDomain ? `.${g.searchDomain}` : ''}`,
+    ...(g.ciuser ? [`user: ${g.ciuser}`] : []),
+    ...(g.sshAuthorizedKeys.length > 0
+      ? ['ssh_authorized_keys:', ...g.sshAuthorizedKeys.map((k) => `  - ${k}`)]
+      : []),
+    'chpasswd:',
+    '  expire: False',
+    'users:',
+    '  - default',
+    'package_upgrade: false',
+    '',
+  ].join('\n')
+  const networkConfig = [
+    'version: 1',
+    'config:',
+    '    - type: physical',
+    '      name: eth0',
+    `      mac_address: '${(g.macaddr ?? '').toLowerCase()}'`,
+    ...(g.ipv4
+      ? [
+          '      subnets:',
+          '      - type: static',
+          `        address: '${g.ipv4.address}'`,
+          `        netmask: '${prefixToMask(g.ipv4.prefix)}'`,
+          ...(g.ipv4.gateway ? [`        gateway: '${g.ipv4.gateway}'`] : []),
+        ]
+      : []),
+    ...(g.nameservers.length > 0 || g.searchDomain
+      ? [
+          '    - type: nameserver',
+          '      address:',
+          ...g.nameservers.map((n) => `      - '${n}'`),
+          ...(g.searchDomain ? ['      search:', `      - '${g.searchDomain}'`] : []),
+        ]
+      : []),
+    '',
+  ].join('\n')
+  const metaData = `instance-id: ${createHash('sha1')
+    .update(userData + networkConfig)
+    .digest('hex')}\n`
+  return { userData, networkConfig, metaData }
+}
+
+function prefixToMask(prefix: number): string {
+  const n = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0
+  return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.')
+}

@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto'
+import http from 'node:http'
+import https from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { BannerBackend } from './backend'
+import { SimCluster } from './cluster'
+import {
+  DEFAULT_FAULTS,
+  DEFAULT_TIMING,
+  type PveSimOptions,
+  type SimFaults,
+  type SimTiming,
+} from './options'
+import { createRequestHandler, type SimRequest } from './server'
+import { generateCertificates, type SimCertificates } from './tls'
+
+export { BannerBackend } from './backend'
+export type { GuestBehaviour, SimGuest, VmBackend, ShutdownResult } from './backend'
+export type { PveSimOptions, SimFaults, SimTiming, SimToken, SimTaskFault } from './options'
+export type { SimRequest } from './server'
+
+/** Options as callers give them: everything optional, timing and faults merged key by key. */
+export type PveSimInput = Partial<Omit<PveSimOptions, 'timing' | 'faults'>> & {
+  timing?: Partial<SimTiming>
+  faults?: Partial<SimFaults>
+}
+
+/**
+ * A local Proxmox VE API for tests and the demo: one node, a cloud-init template, token auth,
+ * schema validation of every request, tasks, locks, races and fault injection.
+ * Listens on loopback only.
+ */
+export class PveSimulator {
+  readonly options: PveSimOptions
+  readonly cluster: SimCluster
+  /** Every request received, with its validation result. */
+  readonly requests: SimRequest[] = []
+  private server: http.Server | null = null
+  private certs: SimCertificates | null = null
+
+  constructor(input: PveSimInput = {}) {
+    const tokenId = 'deployer@pve!pgd'
+    this.options = {
+      node: 'pve1',
+      https: true,
+      host: '127.0.0.1',
+      port: 0,
+      tokens: [{ tokenId, secret: randomUUID(), privileges: 'all' }],
+      templates: [{ vmid: 9000, name: 'debian12-ci', diskSize: '3584M', template: true }],
+      storages: [
+        {
+          storage: 'local',
+          type: 'dir',
+          content: 'iso,vztmpl,backup',
+          shared: 0,
+          active: 1,
+          enabled: 1,
+        },
+        {
+          storage: 'local-lvm',
+          type: 'lvmthin',
+          content: 'images,rootdir',
+          shared: 0,
+          active: 1,
+          enabled: 1,
+        },
+      ],
+      bridges: ['vmbr0'],
+      backend: null,
+      guestSshPort: 22,
+      legacyErrorBody: false,
+      authFailDelayMs: 0,
+      version: '9.1.3',
+      seed: 1,
+      log: () => {},
+      ...input,
+      timing: { ...DEFAULT_TIMING, ...input.timing },
+      faults: { ...DEFAULT_FAULTS, ...input.faults, tasks: [...(input.faults?.tasks ?? [])] },
+    }
+    if (!this.options.host.startsWith('127.')) {
+      throw new Error(`the simulator listens on 127.0.0.0/8 only, not ${this.options.host}`)
+    }
+    if (input.backend === undefined)
+      this.options.backend = new BannerBackend({ log: this.options.log })
+    this.cluster = new SimCluster(this.options)
+  }
+
+  /** Faults can be changed while running (e.g. `sim.faults.loseRace = 2`). */
+  get faults(): SimFaults {
+    return this.options.faults
+  }
+
+  /** The first token (id and secret), for building a connection. */
+  get token(): { tokenId: string; secret: string } {
+    const t = this.options.tokens[0]
+    if (!t) throw new Error('the simulator has no token')
+    return { tokenId: t.tokenId, secret: t.secret }
+  }
+
+  get fingerprint(): string {
+    return this.certs?.fingerprint ?? ''
+  }
+
+  get caPem(): string {
+    return this.certs?.caPem ?? ''
+  }
+
+  /** Start listening; resolves with the base URL (no /api2/json). */
+  async start(): Promise<string> {
+    let seed = this.options.seed >>> 0 || 1
+    const random = (): number => {
+      // xorshift32: reproducible fault injection.
+      seed ^= seed << 13
+      seed ^= seed >>> 17
+      seed ^= seed << 5
+      return (seed >>> 0) / 0x1_0000_0000
+    }
+    const handler = createRequestHandler({ cluster: this.cluster, requests: this.requests, random })
+    if (this.options.https) {
+      this.certs = generateCertificates(this.options.node)
+      this.cluster.fingerprint = this.certs.fingerprint
+      this.server = https.createServer(
+        { cert: this.certs.certPem, key: this.certs.keyPem },
+        handler,
+      )
+    } else {
+      this.server = http.createServer(handler)
+    }
+    const server = this.server
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(this.options.port, this.options.host, () => resolve())
+    })
+    return this.url
+  }
+
+  get url(): string {
+    const addr = this.server?.address() as AddressInfo | null
+    if (!addr) throw new Error('simulator not started')
+    return `${this.options.https ? 'https' : 'http'}://${this.options.host}:${addr.port}`
+  }
+
+  /** Hold a VM's flock as "someone else" for `ms` (lock-timeout fault, §6). */
+  async holdLock(vmid: number, ms: number): Promise<void> {
+    const release = await this.cluster.flocks.acquire(
+      `/var/lock/qemu-server/lock-${vmid}.conf`,
+      true,
+      1_000,
+    )
+    setTimeout(release, ms)
+  }
+
+  /** Stop listening, wait for running tasks (bounded), stop every guest. */
+  async stop(): Promise<void> {
+    const server = this.server
+    this.server = null
+    if (server) {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+    await this.cluster.tasks.drain(5_000)
+    await this.options.backend?.close()
+  }
+}

@@ -1,0 +1,144 @@
+import type { VmBackend } from './backend'
+
+/** Every knob of the simulator, with defaults for fast tests. */
+
+export interface SimToken {
+  /** `user@realm!tokenid` */
+  tokenId: string
+  secret: string
+  /** ACL path → privileges (inherited by sub-paths). `'all'` = every privilege on `/`. */
+  privileges: Record<string, string[]> | 'all'
+}
+
+export interface SimTiming {
+  /** Full clone duration (the disk copy). */
+  cloneMs: number
+  /** After the clone POST answers, before the temporary config appears (the nextid race window, §9.1). */
+  tempConfigDelayMs: number
+  configMs: number
+  resizeMs: number
+  /** Start task (ISO generation + QEMU start); the guest boots afterwards in the backend. */
+  startMs: number
+  stopMs: number
+  destroyMs: number
+  /** Clone's flock timeout on newid / the source (1 s in PVE). */
+  cloneLockTimeoutMs: number
+  /** `lock_config` timeout (10 s in PVE). */
+  lockTimeoutMs: number
+  /** How long one PVE "second" lasts (e.g. the shutdown `timeout` parameter). */
+  secondMs: number
+  /** Added to every request. */
+  latencyMs: number
+  /** /cluster/resources shows new VMs without name/template for this long (§9.15). */
+  resourcesLagMs: number
+}
+
+export interface SimTaskFault {
+  /** Task type, e.g. `qmstart`, `qmclone`, `qmconfig`, `resize`, `qmdestroy`. */
+  type: string
+  /** Fail with this exitstatus … */
+  message?: string
+  /** … or succeed with this many `WARN:` lines (exitstatus `WARNINGS: n`). */
+  warnings?: number
+}
+
+export interface SimFaults {
+  /** The next `count` requests (matching `match`) get this 59x with an empty body and no effect. */
+  proxyErrors: {
+    count: number
+    status: number
+    reason: string
+    match?: (method: string, path: string) => boolean
+  }
+  /** Probability that any request gets `596 Connection timed out` (seeded, reproducible). */
+  errorRate: number
+  /** The next N clone POSTs find their newid just taken by another client (lost nextid race). */
+  loseRace: number
+  /** One-shot task outcomes, consumed in order per task type. */
+  tasks: SimTaskFault[]
+  /** Guest ignores ACPI: shutdown without forceStop ends `VM quit/powerdown failed - got timeout`. */
+  acpiIgnored: boolean
+}
+
+export interface SimStorage {
+  storage: string
+  type: string
+  content: string
+  shared: 0 | 1
+  active: 0 | 1
+  enabled: 0 | 1
+}
+
+export interface SimTemplate {
+  vmid: number
+  name: string
+  diskSize: string
+  /** false: an ordinary VM (for "is not a template" checks). */
+  template: boolean
+}
+
+export interface PveSimOptions {
+  node: string
+  https: boolean
+  host: string
+  port: number
+  tokens: SimToken[]
+  templates: SimTemplate[]
+  storages: SimStorage[]
+  bridges: string[]
+  timing: SimTiming
+  faults: SimFaults
+  backend: VmBackend | null
+  guestSshPort: number
+  /** Drop the `message` body field, like pve-http-server < 5.2.0 (§3.3). */
+  legacyErrorBody: boolean
+  /** Delay on every 401, 3000 in PVE (§2.3). */
+  authFailDelayMs: number
+  version: string
+  seed: number
+  log: (line: string) => void
+}
+
+export const DEFAULT_TIMING: SimTiming = {
+  cloneMs: 150,
+  tempConfigDelayMs: 20,
+  configMs: 15,
+  resizeMs: 15,
+  startMs: 20,
+  stopMs: 15,
+  destroyMs: 15,
+  cloneLockTimeoutMs: 1_000,
+  lockTimeoutMs: 10_000,
+  secondMs: 1_000,
+  latencyMs: 0,
+  resourcesLagMs: 0,
+}
+
+export const DEFAULT_FAULTS: SimFaults = {
+  proxyErrors: { count: 0, status: 596, reason: 'Connection timed out' },
+  errorRate: 0,
+  loseRace: 0,
+  tasks: [],
+  acpiIgnored: false,
+}
+
+/** Every privilege a token may need here (checked as `Permission check failed (<path>, <priv>)`). */
+export const ALL_PRIVILEGES = [
+  'VM.Allocate',
+  'VM.Audit',
+  'VM.Clone',
+  'VM.Config.CDROM',
+  'VM.Config.CPU',
+  'VM.Config.Cloudinit',
+  'VM.Config.Disk',
+  'VM.Config.HWType',
+  'VM.Config.Memory',
+  'VM.Config.Network',
+  'VM.Config.Options',
+  'VM.PowerMgmt',
+  'VM.GuestAgent.Audit',
+  'Datastore.Audit',
+  'Datastore.AllocateSpace',
+  'Sys.Audit',
+  'SDN.Use',
+]

@@ -1,0 +1,176 @@
+import type { Caller, SimCluster, SimVm } from './cluster'
+import { uuid } from './cluster'
+import { die, paramError, sleep, vmLockFile } from './engine'
+import { takeTaskFault } from './qemu-config'
+import type { ParamValue } from './schema'
+
+/** The per-VM endpoints (proxmox-api.md §7.5-7.10), S and T checks where PVE makes them. */
+
+type P = Record<string, ParamValue>
+
+const truthy = (v: ParamValue | undefined): boolean => v === true || v === '1' || v === 1
+
+/** GET /nodes/{node}/qemu: live from the configs (unlike /cluster/resources). */
+export function listQemu(cluster: SimCluster, p: P, caller: Caller): unknown[] {
+  cluster.checkNode(String(p.node))
+  return [...cluster.vms.values()]
+    .filter((vm) => cluster.hasPriv(caller, `/vms/${vm.vmid}`, 'VM.Audit'))
+    .map((vm) => ({
+      vmid: vm.vmid,
+      status: vm.running ? 'running' : 'stopped',
+      ...(vm.config.name ? { name: vm.config.name } : {}),
+      ...(vm.config.tags ? { tags: vm.config.tags } : {}),
+      ...(vm.config.lock ? { lock: vm.config.lock } : {}),
+      ...(cluster.isTemplate(vm) ? { template: 1 } : {}),
+      cpus: Number(vm.config.cores ?? 1),
+      maxmem: Number(vm.config.memory ?? 512) * 1024 * 1024,
+    }))
+}
+
+/** POST /nodes/{node}/qemu/{vmid}/clone (§7.5). */
+export function clone(cluster: SimCluster, p: P, caller: Caller): string {
+  const node = String(p.node)
+  const vmid = Number(p.vmid)
+  const newid = Number(p.newid)
+  cluster.checkNode(node)
+  const source = cluster.vms.get(vmid)
+  if (!source) die(`unable to find configuration file for VM ${vmid} on node '${node}'`)
+  if (p.target !== undefined && p.target !== node)
+    die(`can't clone VM to node '${String(p.target)}' (VM uses local storage)`)
+  const storageId = p.storage === undefined ? undefined : String(p.storage)
+  if (storageId !== undefined) {
+    const st = cluster.opts.storages.find((s) => s.storage === storageId)
+    if (!st) paramError({ storage: `storage '${storageId}' does not exist` })
+    if (!st.content.split(',').includes('images'))
+      paramError({ storage: `storage '${storageId}' does not support vm images` })
+  }
+  cluster.requirePriv(caller, `/vms/${vmid}`, 'VM.Clone')
+  cluster.requirePriv(caller, `/vms/${newid}`, 'VM.Allocate')
+  if (storageId) cluster.requirePriv(caller, `/storage/${storageId}`, 'Datastore.AllocateSpace')
+  cluster.checkLock(source)
+  const full = p.full === undefined ? !cluster.isTemplate(source) : truthy(p.full)
+  if (!full && storageId !== undefined) die("parameter 'storage' not allowed for linked clones")
+  if (!full && p.format !== undefined) die("parameter 'format' not allowed for linked clones")
+  if (!full && !cluster.isTemplate(source)) {
+    die(
+      `Linked clone feature is not supported for '${(source.config.scsi0 ?? '').split(',')[0]}' (scsi0)`,
+    )
+  }
+  const faults = cluster.opts.faults
+  if (faults.loseRace > 0) {
+    // Someone else's clone wrote its temporary config for this id a moment ago (§9.1).
+    faults.loseRace -= 1
+    cluster.vms.set(newid, {
+      vmid: newid,
+      running: false,
+      createdAt: Date.now(),
+      foreign: true,
+      config: { name: `foreign-${newid}` },
+    })
+  }
+  if (cluster.vms.has(newid)) die(`unable to create VM ${newid}: config file already exists`)
+  const t = cluster.opts.timing
+  return cluster.tasks.create(node, 'qmclone', String(vmid), caller.tokenId, async (ctx) => {
+    // The window in which nextid still hands out `newid` (the race, §9.1).
+    await sleep(t.tempConfigDelayMs)
+    const releaseSrc = await cluster.flocks.acquire(
+      vmLockFile(vmid),
+      source.running,
+      t.cloneLockTimeoutMs,
+    )
+    let releaseNew: (() => void) | null = null
+    let created = false
+    try {
+      releaseNew = await cluster.flocks.acquire(vmLockFile(newid), true, t.cloneLockTimeoutMs)
+      if (cluster.vms.has(newid))
+        throw new Error(`unable to create VM ${newid}: config file already exists`)
+      const vm: SimVm = {
+        vmid: newid,
+        running: false,
+        createdAt: Date.now(),
+        foreign: false,
+        config: { lock: 'clone' },
+      }
+      cluster.vms.set(newid, vm)
+      created = true
+      ctx.log(`create full clone of drive ide2 (local-lvm:vm-${vmid}-cloudinit)`)
+      const cfg: Record<string, string> = {}
+      for (const [k, v] of Object.entries(source.config)) {
+        if (k === 'template' || k === 'lock' || k.startsWith('unused')) continue
+        cfg[k] = /^net\d+$/.test(k)
+          ? v.replace(/=([0-9A-F]{2}:){5}[0-9A-F]{2}/i, `=${cluster.newMac()}`)
+          : v
+      }
+      cfg.name = p.name === undefined ? `Copy-of-VM-${source.config.name ?? vmid}` : String(p.name)
+      if (p.description !== undefined) cfg.description = String(p.description)
+      cfg.smbios1 = `uuid=${uuid()}`
+      cfg.scsi0 = (cfg.scsi0 ?? '').replace(
+        /^[^,]+/,
+        `${storageId ?? 'local-lvm'}:vm-${newid}-disk-0`,
+      )
+      cfg.ide2 = `${storageId ?? 'local-lvm'}:vm-${newid}-cloudinit,media=cdrom`
+      vm.config = { ...cfg, lock: 'clone' }
+      ctx.log(`create full clone of drive scsi0 (${(source.config.scsi0 ?? '').split(',')[0]})`)
+      await sleep(t.cloneMs)
+      ctx.log('transferred 3.5 GiB of 3.5 GiB (100.00%)')
+      takeTaskFault(cluster, 'qmclone', ctx)
+      delete vm.config.lock
+    } catch (err) {
+      if (created) cluster.vms.delete(newid)
+      const msg = err instanceof Error ? err.message : String(err)
+      throw new Error(created ? `clone failed: ${msg}` : msg)
+    } finally {
+      releaseNew?.()
+      releaseSrc()
+    }
+  })
+}
+
+/** GET …/status/current (§7.9). */
+export function statusCurrent(cluster: SimCluster, p: P, caller: Caller): unknown {
+  cluster.checkNode(String(p.node))
+  const vm = cluster.vm(Number(p.vmid))
+  cluster.requirePriv(caller, `/vms/${vm.vmid}`, 'VM.Audit')
+  const c = vm.config
+  const status = vm.running ? 'running' : 'stopped'
+  return {
+    vmid: vm.vmid,
+    name: c.name ?? `VM ${vm.vmid}`,
+    status,
+    qmpstatus: status,
+    cpus: Number(c.cores ?? 1),
+    maxmem: Number((c.memory ?? '512').replace(/^current=/, '')) * 1024 * 1024,
+    maxdisk: cluster.guestView(vm).diskBytes,
+    disk: 0,
+    mem: 0,
+    memhost: 0,
+    cpu: 0,
+    uptime: 0,
+    netin: 0,
+    netout: 0,
+    ha: { managed: 0 },
+    ...(c.agent ? { agent: 1 } : {}),
+    ...(c.serial0 ? { serial: 1 } : {}),
+    ...(c.lock ? { lock: c.lock } : {}),
+    ...(c.tags ? { tags: c.tags } : {}),
+    ...(cluster.isTemplate(vm) ? { template: 1 } : {}),
+    ...(vm.running ? { pid: 4242 } : {}),
+  }
+}
+
+/** GET …/config (§7.6). */
+export function getConfig(cluster: SimCluster, p: P, caller: Caller): unknown {
+  cluster.checkNode(String(p.node))
+  const vm = cluster.vm(Number(p.vmid))
+  cluster.requirePriv(caller, `/vms/${vm.vmid}`, 'VM.Audit')
+  return cluster.configView(vm)
+}
+
+/** GET …/cloudinit/dump?type=user|network|meta (§7.12). */
+export function cloudinitDump(cluster: SimCluster, p: P, caller: Caller): string {
+  cluster.checkNode(String(p.node))
+  const vm = cluster.vm(Number(p.vmid))
+  cluster.requirePriv(caller, `/vms/${vm.vmid}`, 'VM.Audit')
+  const ci = cluster.guestView(vm).cloudInit
+  return p.type === 'user' ? ci.userData : p.type === 'network' ? ci.networkConfig : ci.metaData
+}

@@ -1,0 +1,151 @@
+import type { Caller, SimCluster } from './cluster'
+import { ListWithTotal, SimError, die, paramError } from './engine'
+import { updateVmConfig } from './qemu-config'
+import { cloudinitDump, clone, getConfig, listQemu, statusCurrent } from './qemu'
+import { destroy, resize, shutdown, start, stop } from './qemu-power'
+import type { ParamValue } from './schema'
+
+/** Handlers by schema key (`METHOD /path/{param}`); anything else in the subset answers 501. */
+
+type P = Record<string, ParamValue>
+export type Handler = (cluster: SimCluster, p: P, caller: Caller) => unknown
+
+function taskView(cluster: SimCluster, p: P): unknown {
+  const upid = String(p.upid)
+  if (!/^UPID:/.test(upid)) paramError({ upid: 'unable to parse worker upid' })
+  const task = cluster.tasks.get(upid)
+  // §5.2: the log file lives on the task's node; another node has "no such task".
+  if (!task || task.node !== p.node) paramError({ upid: 'no such task' })
+  return task
+}
+
+export const ROUTES: Readonly<Record<string, Handler>> = {
+  'GET /version': (c) => ({
+    version: c.opts.version,
+    release: c.opts.version.split('.').slice(0, 2).join('.'),
+    repoid: 'faa83925c9641325',
+  }),
+  'GET /nodes': (c, _p, _caller) => [
+    {
+      node: c.opts.node,
+      status: 'online',
+      id: `node/${c.opts.node}`,
+      type: 'node',
+      level: '',
+      cpu: 0.0341,
+      maxcpu: 32,
+      mem: 27487790694,
+      maxmem: 135080226816,
+      uptime: 864000,
+      ssl_fingerprint: c.fingerprint,
+    },
+  ],
+  'GET /cluster/nextid': (c, p) => c.nextId(p.vmid === undefined ? undefined : Number(p.vmid)),
+  'GET /cluster/resources': (c, p, caller) => {
+    if (p.type !== undefined && p.type !== 'vm') return []
+    const lag = c.opts.timing.resourcesLagMs
+    return [...c.vms.values()]
+      .filter((vm) => c.hasPriv(caller, `/vms/${vm.vmid}`, 'VM.Audit'))
+      .map((vm) => {
+        const base = {
+          id: `qemu/${vm.vmid}`,
+          type: 'qemu',
+          vmid: vm.vmid,
+          node: c.opts.node,
+          ...(vm.config.lock ? { lock: vm.config.lock } : {}),
+          ...(vm.config.tags ? { tags: vm.config.tags } : {}),
+        }
+        // §9.15: pvestatd reports new VMs ~10 s later; until then no name, no template.
+        if (Date.now() - vm.createdAt < lag) return { ...base, status: 'unknown' }
+        return {
+          ...base,
+          status: vm.running ? 'running' : 'stopped',
+          name: vm.config.name ?? `VM ${vm.vmid}`,
+          template: c.isTemplate(vm) ? 1 : 0,
+        }
+      })
+  },
+  'GET /nodes/{node}/qemu': listQemu,
+  'POST /nodes/{node}/qemu/{vmid}/clone': clone,
+  'GET /nodes/{node}/qemu/{vmid}/config': getConfig,
+  'POST /nodes/{node}/qemu/{vmid}/config': (c, p, caller) => updateVmConfig(c, p, caller, true),
+  'PUT /nodes/{node}/qemu/{vmid}/config': (c, p, caller) => updateVmConfig(c, p, caller, false),
+  'PUT /nodes/{node}/qemu/{vmid}/resize': resize,
+  'POST /nodes/{node}/qemu/{vmid}/status/start': start,
+  'POST /nodes/{node}/qemu/{vmid}/status/stop': stop,
+  'POST /nodes/{node}/qemu/{vmid}/status/shutdown': shutdown,
+  'GET /nodes/{node}/qemu/{vmid}/status/current': statusCurrent,
+  'DELETE /nodes/{node}/qemu/{vmid}': destroy,
+  'GET /nodes/{node}/qemu/{vmid}/cloudinit/dump': cloudinitDump,
+  'GET /nodes/{node}/tasks/{upid}/status': (c, p) => {
+    const t = taskView(c, p) as ReturnType<typeof c.tasks.get> & object
+    const [user, tokenid] = t.user.split('!')
+    return {
+      upid: t.upid,
+      node: t.node,
+      pid: t.pid,
+      pstart: t.pstart,
+      starttime: t.starttime,
+      type: t.type,
+      id: t.id,
+      user,
+      ...(tokenid ? { tokenid } : {}),
+      status: t.status,
+      ...(t.status === 'stopped' ? { exitstatus: t.exitstatus } : {}),
+    }
+  },
+  'GET /nodes/{node}/tasks/{upid}/log': (c, p) => {
+    const t = taskView(c, p) as ReturnType<typeof c.tasks.get> & object
+    const start = p.start === undefined ? 0 : Number(p.start)
+    const limit = p.limit === undefined ? 50 : Number(p.limit)
+    const lines = t.log.length > 0 ? t.log : ['no content']
+    const slice = lines.slice(start, limit === 0 ? undefined : start + limit)
+    return new ListWithTotal(
+      slice.map((text, i) => ({ n: start + i + 1, t: text })),
+      lines.length,
+    )
+  },
+  'GET /nodes/{node}/storage': (c, p, caller) => {
+    c.checkNode(String(p.node))
+    return c.opts.storages
+      .filter(
+        (s) =>
+          c.hasPriv(caller, `/storage/${s.storage}`, 'Datastore.Audit') ||
+          c.hasPriv(caller, `/storage/${s.storage}`, 'Datastore.AllocateSpace'),
+      )
+      .filter((s) => p.storage === undefined || s.storage === p.storage)
+      .map((s) => ({
+        ...s,
+        total: 500 * 1024 ** 3,
+        used: 100 * 1024 ** 3,
+        avail: 400 * 1024 ** 3,
+        used_fraction: 0.2,
+      }))
+  },
+  'GET /nodes/{node}/network': (c, p) => {
+    c.checkNode(String(p.node))
+    const ifaces = [
+      { iface: 'eno1', type: 'eth', active: 1, exists: 1, method: 'manual', families: ['inet'] },
+      ...c.opts.bridges.map((b) => ({
+        iface: b,
+        type: 'bridge',
+        active: 1,
+        autostart: 1,
+        method: 'static',
+        families: ['inet'],
+        bridge_ports: 'eno1',
+      })),
+    ]
+    if (p.type === undefined) return ifaces
+    const t = String(p.type)
+    return ifaces.filter((i) =>
+      t === 'any_bridge' || t === 'any_local_bridge' ? i.type === 'bridge' : i.type === t,
+    )
+  },
+  'GET /access/permissions': (c, p, caller) => {
+    if (p.userid !== undefined && p.userid !== caller.tokenId)
+      throw new SimError(403, 'Permission check failed')
+    return c.permissions(caller, p.path === undefined ? undefined : String(p.path))
+  },
+  'POST /access/ticket': () => die('not implemented in the simulator'),
+}
