@@ -1,0 +1,187 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { DEPLOY_STEPS } from '../../core/protocol'
+import { FakeServer } from './fake-server'
+import {
+  RCON_SECRET,
+  TOKEN_SECRET,
+  killAllRunners,
+  makeJob,
+  removeDirs,
+  runnerBundle,
+  runnerEnv,
+  startRunner,
+  tempDir,
+  waitFor,
+} from './harness'
+
+const servers: FakeServer[] = []
+const dirs: string[] = []
+
+async function setup(extra: Record<string, string> = {}) {
+  const server = await new FakeServer().listen()
+  servers.push(server)
+  const dir = tempDir()
+  dirs.push(dir)
+  const runner = await startRunner(['run'], runnerEnv(server.url, dir, extra))
+  await waitFor(() => server.hellos.length > 0, 'the runner says hello')
+  return { server, runner, dir }
+}
+
+beforeAll(async () => {
+  await runnerBundle()
+}, 60_000)
+
+afterEach(async () => {
+  await killAllRunners()
+  for (const s of servers.splice(0)) await s.close()
+  removeDirs(dirs)
+})
+
+describe('runner jobs', () => {
+  it('runs a deploy job through every step and reports success with numbered logs', async () => {
+    const { server } = await setup()
+    const job = server.assign(makeJob('j1'))
+    await waitFor(() => job.done[0], 'job.done', 10_000)
+    expect(job.done[0]?.outcome).toBe('succeeded')
+    expect(job.checkpoint.doneSteps).toEqual([...DEPLOY_STEPS])
+    expect(job.steps.filter((s) => s.status === 'done').map((s) => s.step)).toEqual([
+      ...DEPLOY_STEPS,
+    ])
+    await waitFor(() => job.persisted.length >= DEPLOY_STEPS.length * 3, 'all lines acked')
+    expect(job.persisted.map((l) => l.seq)).toEqual(job.persisted.map((_, i) => i + 1))
+    expect(server.violations).toEqual([])
+  })
+})
+
+describe('runner job failures and cancel', () => {
+  it('reports the failed step with its error, then job.done failed', async () => {
+    const { server } = await setup({
+      RUNNER_FAKE_FAIL_STEP: 'configure',
+      RUNNER_FAKE_FAIL_MESSAGE: 'qm set said no',
+    })
+    const job = server.assign(makeJob('jf'))
+    const done = await waitFor(() => job.done[0], 'job.done')
+    const failed = job.steps.find((s) => s.status === 'failed')
+    expect(failed).toMatchObject({
+      step: 'configure',
+      error: { message: 'qm set said no', detail: 'fake detail for configure' },
+    })
+    expect(done).toMatchObject({
+      outcome: 'failed',
+      error: { step: 'configure', message: 'qm set said no' },
+    })
+    expect(job.steps.map((s) => s.step)).not.toContain('resize')
+  })
+
+  it('cancels a running step when the control socket says job.cancel', async () => {
+    const { server } = await setup({ RUNNER_FAKE_STEP_DELAYS: 'clone=60000' })
+    const job = server.assign(makeJob('jc'))
+    await waitFor(
+      () => job.steps.find((s) => s.step === 'clone' && s.status === 'running'),
+      'clone running',
+    )
+    server.sendControl({ v: 1, type: 'job.cancel', jobId: 'jc' })
+    const done = await waitFor(() => job.done[0], 'job.done cancelled', 5_000)
+    expect(done).toMatchObject({ outcome: 'cancelled', error: { step: 'clone' } })
+    expect(job.steps.map((s) => s.step)).not.toContain('configure')
+  })
+
+  it('cancels a running step when the job socket says job.cancel', async () => {
+    const { server } = await setup({ RUNNER_FAKE_STEP_DELAYS: 'provision=60000' })
+    const job = server.assign(makeJob('jc2'))
+    await waitFor(
+      () => job.steps.find((s) => s.step === 'provision' && s.status === 'running'),
+      'provision running',
+    )
+    server.sendJob('jc2', { v: 1, type: 'job.cancel', jobId: 'jc2' })
+    const done = await waitFor(() => job.done[0], 'job.done cancelled', 5_000)
+    expect(done.outcome).toBe('cancelled')
+  })
+
+  it('reports cancelled without running a step when the welcome says cancel was requested', async () => {
+    const { server } = await setup()
+    const job = server.assign(makeJob('jc3'))
+    job.cancelRequested = true
+    const done = await waitFor(() => job.done[0], 'job.done cancelled')
+    expect(done.outcome).toBe('cancelled')
+    expect(job.steps).toEqual([])
+  })
+})
+
+describe('runner resume and parallelism', () => {
+  it('skips the steps the server checkpoint marks done', async () => {
+    const { server } = await setup()
+    const job = server.assign(makeJob('jr'), { doneSteps: ['allocate', 'clone'], vmid: 123 })
+    await waitFor(() => job.done[0], 'job.done')
+    expect(job.steps.map((s) => s.step)).not.toContain('allocate')
+    expect(job.steps.map((s) => s.step)).not.toContain('clone')
+    expect(job.done[0]?.outcome).toBe('succeeded')
+  })
+
+  it('resends exactly the unacked lines, in order, after the job socket drops', async () => {
+    const { server } = await setup({
+      RUNNER_FAKE_STEP_DELAYS: 'provision=1500',
+      RUNNER_FAKE_LINES_PER_STEP: '3',
+    })
+    const state = server.assign(makeJob('jd'))
+    state.maxAck = 5
+    await waitFor(() => state.expectSeqAfter >= 10, 'the runner sent 10 lines')
+    expect(state.persisted.map((l) => l.seq)).toEqual([1, 2, 3, 4, 5])
+    state.maxAck = Infinity
+    server.dropJobSocket('jd')
+    await waitFor(() => state.done[0], 'job.done after the reconnect')
+    await waitFor(() => state.persisted.length >= 8 * 4, 'every line persisted')
+    expect(state.firstSeqs).toEqual([1, 6])
+    expect(state.persisted.map((l) => l.seq)).toEqual(state.persisted.map((_, i) => i + 1))
+    expect(server.violations).toEqual([])
+  })
+
+  it('never runs more jobs at once than RUNNER_MAX_JOBS', async () => {
+    const { server, runner } = await setup({
+      RUNNER_MAX_JOBS: '2',
+      RUNNER_FAKE_STEP_DELAY_MS: '60',
+    })
+    const jobs = ['p1', 'p2', 'p3'].map((id) => server.assign(makeJob(id)))
+    await runner.waitForOutput(/job p3: not taken, already running 2 job/, 'the third job refused')
+    await waitFor(() => jobs[0]?.done[0] && jobs[1]?.done[0], 'the first two jobs done', 15_000)
+    expect(jobs[2]?.hellos).toBe(0)
+    server.assign(makeJob('p3'))
+    await waitFor(() => jobs[2]?.done[0], 'the third job done once a slot is free', 15_000)
+    expect(server.maxOpenJobSockets).toBe(2)
+  })
+})
+
+describe('runner secrets and connection tests', () => {
+  it('never sends a known secret or a password pattern on the wire nor prints it', async () => {
+    const { server, runner } = await setup({
+      RUNNER_FAKE_LEAK_SECRETS: '1',
+      RUNNER_FAKE_FAIL_STEP: 'verify',
+      RUNNER_FAKE_FAIL_MESSAGE: `rcon refused ${RCON_SECRET}`,
+    })
+    const job = server.assign(makeJob('js'))
+    await waitFor(() => job.done[0], 'job.done')
+    await waitFor(() => job.pending.length === 0 && job.persisted.length > 20, 'lines persisted')
+    const everything = [...job.wire, ...server.controlWire, runner.stdout(), runner.stderr()].join(
+      '\n',
+    )
+    expect(everything).toContain('[REDACTED]')
+    for (const secret of [TOKEN_SECRET, RCON_SECRET, 'not-a-known-secret-but-a-password']) {
+      expect(everything).not.toContain(secret)
+    }
+    expect(job.done[0]?.error?.message).toBe('rcon refused [REDACTED]')
+  })
+
+  it('answers test.request with the executor checks and no secret', async () => {
+    const { server } = await setup({ RUNNER_FAKE_LEAK_SECRETS: '1' })
+    server.sendControl({
+      v: 1,
+      type: 'test.request',
+      requestId: 't1',
+      proxmox: makeJob('x').proxmox,
+    })
+    const result = await waitFor(() => server.testResults[0], 'test.result')
+    expect(result.requestId).toBe('t1')
+    expect(result.checks.map((c) => c.ok)).toEqual([true, true])
+    expect(server.controlWire.join('\n')).not.toContain(TOKEN_SECRET)
+  })
+})
