@@ -71,6 +71,7 @@ export class PveSimulator {
       legacyErrorBody: false,
       authFailDelayMs: 0,
       version: '9.1.3',
+      nextIdAsNumber: false,
       seed: 1,
       log: () => {},
       ...input,

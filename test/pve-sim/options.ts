@@ -95,6 +95,8 @@ export interface PveSimOptions {
   /** Delay on every 401, 3000 in PVE (§2.3). */
   authFailDelayMs: number
   version: string
+  /** Answer nextid with a JSON number (the schema's type) instead of PVE's string (§3.5). */
+  nextIdAsNumber: boolean
   seed: number
   log: (line: string) => void
 }

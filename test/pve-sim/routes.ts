@@ -40,7 +40,10 @@ export const ROUTES: Readonly<Record<string, Handler>> = {
       ssl_fingerprint: c.fingerprint,
     },
   ],
-  'GET /cluster/nextid': (c, p) => c.nextId(p.vmid === undefined ? undefined : Number(p.vmid)),
+  'GET /cluster/nextid': (c, p) => {
+    const id = c.nextId(p.vmid === undefined ? undefined : Number(p.vmid))
+    return c.opts.nextIdAsNumber ? Number(id) : id
+  },
   'GET /cluster/resources': (c, p, caller) => {
     if (p.type !== undefined && p.type !== 'vm') return []
     const lag = c.opts.timing.resourcesLagMs

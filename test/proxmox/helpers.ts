@@ -1,0 +1,127 @@
+import { generateKeyPairSync } from 'node:crypto'
+import type { ProxmoxConnection } from '../../core/settings'
+import type { VmSpec } from '../../core/vm-spec'
+import { VmSteps, type VmStepsOptions } from '../../runner/src/proxmox/vm-steps'
+import { BannerBackend, PveSimulator, type PveSimInput } from '../pve-sim/index'
+
+/** Shared set-up for the client tests: a simulator on loopback and a client pointed at it. */
+
+/** Fast polling and backoff, so tests take milliseconds (behaviour, not timing, is asserted). */
+export const FAST: VmStepsOptions = {
+  pollIntervalMs: 5,
+  retryBaseMs: 5,
+  retryCapMs: 40,
+  retry: { attempts: 6, baseMs: 5, capMs: 40 },
+  timeouts: { cloneMs: 15_000, taskMs: 10_000, startMs: 10_000, unlockMs: 15_000 },
+}
+
+/** A high port for the simulated guests' sshd; addresses are unique per test, in 127.77.0.0/16. */
+export const GUEST_SSH_PORT = 20_000 + Math.floor(Math.random() * 20_000)
+
+let nextHost = Math.floor(Math.random() * 200)
+
+/** A fresh loopback address in the test pool 127.77.0.0/16 (never any other range). */
+export function loopbackIp(): string {
+  nextHost += 1
+  return `127.77.${Math.floor(nextHost / 250) % 250}.${(nextHost % 250) + 2}`
+}
+
+/** The connection settings for a simulator (pool in 127.0.0.0/8 as the network rule demands). */
+export function connectionFor(sim: PveSimulator, over: Partial<ProxmoxConnection> = {}): ProxmoxConnection {
+  return {
+    apiUrl: sim.url,
+    node: sim.options.node,
+    tokenId: sim.token.tokenId,
+    tokenSecret: sim.token.secret,
+    tls: sim.options.https ? { mode: 'fingerprint', fingerprint: sim.fingerprint } : { mode: 'insecure' },
+    templateVmid: 9000,
+    storage: 'local-lvm',
+    bridge: 'vmbr0',
+    vlan: 20,
+    gateway: '127.77.0.1',
+    dnsServers: ['1.1.1.1', '9.9.9.9'],
+    searchDomain: 'games.example',
+    ipPool: { cidr: '127.77.0.0/16', rangeStart: '127.77.0.2', rangeEnd: '127.77.250.250' },
+    ciUser: 'debian',
+    sshPort: sim.options.guestSshPort,
+    ...over,
+  }
+}
+
+/** A real OpenSSH ed25519 public key line, with the given comment. */
+export function sshKey(comment: string): string {
+  const { publicKey } = generateKeyPairSync('ed25519')
+  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32)
+  const type = Buffer.from('ssh-ed25519')
+  const blob = Buffer.concat([u32(type.length), type, u32(raw.length), raw])
+  return `ssh-ed25519 ${blob.toString('base64')} ${comment}`
+}
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4)
+  b.writeUInt32BE(n)
+  return b
+}
+
+let specCounter = 0
+
+/** A valid VmSpec with a unique deployment id and loopback address. */
+export function specFor(over: Partial<VmSpec> = {}): VmSpec {
+  specCounter += 1
+  return {
+    deploymentId: `01jdtest${Date.now().toString(36)}${specCounter.toString(36).padStart(3, '0')}`,
+    name: `Survival World ${specCounter}`,
+    cores: 2,
+    memoryMiB: 4096,
+    diskGiB: 20,
+    ipAddress: loopbackIp(),
+    sshPublicKeys: [sshKey('runner@pgd')],
+    ...over,
+  }
+}
+
+export interface Harness {
+  sim: PveSimulator
+  steps: VmSteps
+  conn: ProxmoxConnection
+  logs: string[]
+  ctx: { log: (line: string) => void }
+  close: () => Promise<void>
+}
+
+/** Start a simulator (HTTPS, banner backend) and a VmSteps client pinned to its fingerprint. */
+export async function startHarness(
+  input: PveSimInput = {},
+  stepOptions: VmStepsOptions = {},
+  conn: Partial<ProxmoxConnection> = {},
+): Promise<Harness> {
+  const sim = new PveSimulator({
+    guestSshPort: GUEST_SSH_PORT,
+    backend: new BannerBackend({ bootDelayMs: 30 }),
+    ...input,
+  })
+  await sim.start()
+  const logs: string[] = []
+  const connection = connectionFor(sim, conn)
+  const steps = new VmSteps(connection, { ...FAST, ...stepOptions, log: (l) => logs.push(l) })
+  return {
+    sim,
+    steps,
+    conn: connection,
+    logs,
+    ctx: { log: (line) => logs.push(line) },
+    close: async () => {
+      steps.close()
+      await sim.stop()
+    },
+  }
+}
+
+/** Run the provisioning steps up to a started VM; returns its id. */
+export async function deployVm(h: Harness, spec: VmSpec): Promise<number> {
+  const { vmid } = await h.steps.allocateAndClone(spec, h.ctx)
+  await h.steps.configure(vmid, spec, h.ctx)
+  await h.steps.resizeDisk(vmid, spec, h.ctx)
+  await h.steps.start(vmid, h.ctx)
+  return vmid
+}

@@ -1,0 +1,127 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { ProxmoxClient } from '../../runner/src/proxmox/client'
+import { ProxmoxTaskError } from '../../runner/src/proxmox/errors'
+import { VmSteps } from '../../runner/src/proxmox/vm-steps'
+import { FAST, connectionFor, deployVm, specFor, startHarness, type Harness } from './helpers'
+
+/** The races and locks of proxmox-api.md §6 and §9.1-9.2. */
+describe('races and locks', () => {
+  let h: Harness | null = null
+  afterEach(async () => {
+    await h?.close()
+    h = null
+  })
+
+  it('deploys 20 VMs concurrently with no id collision and no failure', async () => {
+    // A clone long enough that every nextid call lands inside another clone's race window.
+    h = await startHarness({ timing: { cloneMs: 100, tempConfigDelayMs: 40 } })
+    const specs = Array.from({ length: 20 }, () => specFor())
+    // Separate VmSteps per deployment, like separate jobs in one runner process.
+    const clients = specs.map(() => new VmSteps(connectionFor(h!.sim), FAST))
+    const logs: string[] = []
+    try {
+      const results = await Promise.all(
+        specs.map((s, i) => clients[i]!.allocateAndClone(s, { log: (l) => logs.push(l) })),
+      )
+      const ids = results.map((r) => r.vmid)
+      expect(new Set(ids).size).toBe(20)
+      for (const [i, s] of specs.entries()) {
+        expect(h.sim.cluster.vms.get(ids[i]!)?.config.name).toContain(s.deploymentId)
+      }
+      // Serialised inside one process, nobody even needs the lost-race retry.
+      expect(logs.filter((l) => /taken by someone else|retrying with a fresh id/.test(l))).toEqual([])
+    } finally {
+      for (const c of clients) c.close()
+    }
+  })
+
+  it('shows the race in the simulator: two clones to one id, the second fails inside its task', async () => {
+    h = await startHarness({ timing: { cloneMs: 100, tempConfigDelayMs: 40, cloneLockTimeoutMs: 50 } })
+    const client = new ProxmoxClient(h.conn, FAST)
+    try {
+      const id = await client.nextId()
+      const post = (name: string): Promise<string | null> =>
+        client.callTask('POST', `/nodes/pve1/qemu/9000/clone`, { newid: id, name, full: true })
+      const [a, b] = await Promise.all([post('racer-a'), post('racer-b')])
+      const outcomes = await Promise.allSettled([a, b].map((u) => client.waitTask(u ?? '', { timeoutMs: 5_000 })))
+      const failed = outcomes.filter((o) => o.status === 'rejected')
+      expect(failed).toHaveLength(1)
+      const reason = (failed[0] as PromiseRejectedResult).reason as ProxmoxTaskError
+      expect(reason.exitstatus).toMatch(new RegExp(`lock-${id}\\.conf' - got timeout|config file already exists`))
+    } finally {
+      client.close()
+    }
+  })
+
+  it('retries with a fresh id when another client took the id first', async () => {
+    h = await startHarness({ faults: { loseRace: 2 } })
+    const spec = specFor()
+    const { vmid } = await h.steps.allocateAndClone(spec, h.ctx)
+    const foreign = [...h.sim.cluster.vms.values()].filter((v) => v.foreign).map((v) => v.vmid)
+    expect(foreign).toHaveLength(2)
+    expect(foreign).not.toContain(vmid)
+    expect(h.sim.cluster.vms.get(vmid)?.config.name).toContain(spec.deploymentId)
+  })
+
+  it('retries configure when the VM lock times out, and succeeds once the lock is free', async () => {
+    h = await startHarness({ timing: { lockTimeoutMs: 30 } })
+    const spec = specFor()
+    const { vmid } = await h.steps.allocateAndClone(spec, h.ctx)
+    await h.sim.holdLock(vmid, 80)
+    await h.steps.configure(vmid, spec, h.ctx)
+    expect(h.sim.cluster.vms.get(vmid)?.config.ciuser).toBe('debian')
+    expect(h.logs.some((l) => /configure: can't lock file '.*lock-\d+\.conf' - got timeout; retry/.test(l))).toBe(true)
+  })
+
+  it('fails configure with the lock error after the retry cap', async () => {
+    h = await startHarness({ timing: { lockTimeoutMs: 10 } }, { retry: { attempts: 3, baseMs: 5, capMs: 10 } })
+    const spec = specFor()
+    const { vmid } = await h.steps.allocateAndClone(spec, h.ctx)
+    await h.sim.holdLock(vmid, 5_000)
+    await expect(h.steps.configure(vmid, spec, h.ctx)).rejects.toThrow(
+      /configure: can't lock file '\/var\/lock\/qemu-server\/lock-\d+\.conf' - got timeout/,
+    )
+  })
+
+  it('waits for the clone lock before configuring a VM that is still being cloned', async () => {
+    h = await startHarness({ timing: { cloneMs: 150 } })
+    const spec = specFor()
+    const client = new ProxmoxClient(h.conn, FAST)
+    try {
+      const id = await client.nextId()
+      await client.callTask('POST', '/nodes/pve1/qemu/9000/clone', {
+        newid: id,
+        name: `gs-x-${spec.deploymentId}`,
+        full: true,
+      })
+      await new Promise((r) => setTimeout(r, 60))
+      expect(h.sim.cluster.vms.get(id)?.config.lock).toBe('clone')
+      await h.steps.configure(id, spec, h.ctx)
+      expect(h.sim.cluster.vms.get(id)?.config.tags).toContain(`pgd-${spec.deploymentId}`)
+    } finally {
+      client.close()
+    }
+  })
+
+  it('rejects a config change during the clone with "VM is locked (clone)"', async () => {
+    h = await startHarness({ timing: { cloneMs: 150 } })
+    const client = new ProxmoxClient(h.conn, FAST)
+    try {
+      const id = await client.nextId()
+      await client.callTask('POST', '/nodes/pve1/qemu/9000/clone', { newid: id, full: true })
+      await new Promise((r) => setTimeout(r, 60))
+      await expect(client.call('POST', `/nodes/pve1/qemu/${id}/config`, { cores: 2 })).rejects.toMatchObject({
+        status: 500,
+        reason: 'VM is locked (clone)',
+      })
+    } finally {
+      client.close()
+    }
+  })
+
+  it('starts a VM deployed while other clones run', async () => {
+    h = await startHarness()
+    const vmids = await Promise.all([specFor(), specFor(), specFor()].map((s) => deployVm(h!, s)))
+    for (const id of vmids) expect(h.sim.cluster.vms.get(id)?.running).toBe(true)
+  })
+})
