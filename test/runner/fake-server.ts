@@ -5,13 +5,18 @@ import { WebSocketServer } from 'ws'
 import type { WebSocket } from 'ws'
 import {
   CLOSE,
-  DeploymentToRunner,
   PROTOCOL_VERSION,
   RunnerToDeployment,
   RunnerToServer,
   parseFrame,
 } from '../../core/protocol'
-import type { Checkpoint, JobAssignment, LogLine, ServerToRunner } from '../../core/protocol'
+import type {
+  Checkpoint,
+  DeploymentToRunner,
+  JobAssignment,
+  LogLine,
+  ServerToRunner,
+} from '../../core/protocol'
 
 /**
  * A loopback stand-in for the worker (RunnerHub + DeploymentDO), strict about the protocol: it
@@ -163,6 +168,11 @@ export class FakeServer {
 
   sendJob(jobId: string, frame: DeploymentToRunner): void {
     this.jobs.get(jobId)?.socket?.send(JSON.stringify(frame))
+  }
+
+  /** Closes the newest control socket with a protocol close code (revoked, replaced). */
+  closeControl(code: (typeof CLOSE)['REVOKED' | 'REPLACED']): void {
+    this.control?.close(code, code === CLOSE.REVOKED ? 'runner revoked' : 'replaced')
   }
 
   /** Drops a job socket like a network cut: unacked lines are lost server-side. */
