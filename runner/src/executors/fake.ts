@@ -52,7 +52,19 @@ function leakLines(ctx: StepContext): string[] {
 
 /** Builds fake executors from `RUNNER_FAKE_*` options. */
 export function createFakeExecutors(opts: FakeOptions): Executors {
+  // Side effects first, then the wait, like a Proxmox clone whose VM exists as soon as the task
+  // starts: a crash during the wait must not lead to a second VM.
   async function runStep(step: StepName, ctx: StepContext): Promise<StepResult> {
+    const result = effect(step, ctx)
+    await sleep(opts.stepDelays[step] ?? opts.stepDelayMs, undefined, { signal: ctx.signal })
+    if (opts.failStep === step) {
+      throw new StepFailure(opts.failMessage, `fake detail for ${step}`)
+    }
+    ctx.log(`[fake] ${step}: done`, 'info')
+    return result
+  }
+
+  function effect(step: StepName, ctx: StepContext): StepResult {
     const { spec } = ctx.job
     const total = opts.linesPerStep
     for (let i = 1; i <= total; i++) ctx.log(`[fake] ${step}: line ${i}/${total}`)
@@ -61,12 +73,6 @@ export function createFakeExecutors(opts: FakeOptions): Executors {
       for (let i = 1; i <= opts.burstLines; i++)
         ctx.log(`[fake] ${step}: burst ${i}/${opts.burstLines}`)
     }
-    await sleep(opts.stepDelays[step] ?? opts.stepDelayMs, undefined, { signal: ctx.signal })
-    if (opts.failStep === step) {
-      throw new StepFailure(opts.failMessage, `fake detail for ${step}`)
-    }
-    ctx.log(`[fake] ${step}: done`, 'info')
-
     const state = readFakeVmState(opts.vmStateFile)
     switch (step) {
       case 'allocate': {
