@@ -59,10 +59,9 @@ export async function waitSsh(ip: string, port: number, opts: SshWaitOptions): P
   opts.log(`waiting for SSH on ${target}`)
   const bootDeadline = Date.now() + t.bootMs
   let bannerDeadline: number | null = null
-  let last: Attempt = { kind: 'unreachable', detail: 'no attempt yet' }
   for (let attempt = 0; ; attempt++) {
     opts.signal?.throwIfAborted()
-    last = await tryOnce(ip, port, t, opts.signal)
+    const last = await tryOnce(ip, port, t, opts.signal)
     if (last.kind === 'banner') {
       opts.log(`SSH is up on ${target}: ${last.banner}`)
       return last.banner

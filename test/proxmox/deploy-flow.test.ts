@@ -60,7 +60,10 @@ describe('the VM steps against the simulator', () => {
   it('starts the VM and its simulated sshd answers with a banner', async () => {
     const spec = specFor()
     await deployVm(h, spec)
-    const banner = await h.steps.waitSsh(spec.ipAddress, { ...h.ctx, timeouts: { bootMs: 5_000, retryMs: 10 } })
+    const banner = await h.steps.waitSsh(spec.ipAddress, {
+      ...h.ctx,
+      timeouts: { bootMs: 5_000, retryMs: 10 },
+    })
     expect(banner).toMatch(/^SSH-2\.0-OpenSSH/)
   })
 
@@ -81,7 +84,8 @@ describe('the VM steps against the simulator', () => {
   it('treats a start of a running VM as done without a second start task', async () => {
     const spec = specFor()
     const vmid = await deployVm(h, spec)
-    const starts = (): number => h.sim.requests.filter((r) => r.path.endsWith(`/${vmid}/status/start`)).length
+    const starts = (): number =>
+      h.sim.requests.filter((r) => r.path.endsWith(`/${vmid}/status/start`)).length
     const before = starts()
     await h.steps.start(vmid, h.ctx)
     expect(starts()).toBe(before)

@@ -13,7 +13,9 @@ describe('Proxmox errors as the client sees them', () => {
   })
 
   it('fails the start step with Proxmox’s text when the task fails behind an HTTP 200', async () => {
-    h = await startHarness({ faults: { tasks: [{ type: 'qmstart', message: 'kvm: -drive: Could not open disk image' }] } })
+    h = await startHarness({
+      faults: { tasks: [{ type: 'qmstart', message: 'kvm: -drive: Could not open disk image' }] },
+    })
     const spec = specFor()
     const { vmid } = await h.steps.allocateAndClone(spec, h.ctx)
     const err = await h.steps.start(vmid, h.ctx).catch((e: unknown) => e)
@@ -31,7 +33,9 @@ describe('Proxmox errors as the client sees them', () => {
   })
 
   it('retries a GET answered 596 and gets the data', async () => {
-    h = await startHarness({ faults: { proxyErrors: { count: 2, status: 596, reason: 'Connection timed out' } } })
+    h = await startHarness({
+      faults: { proxyErrors: { count: 2, status: 596, reason: 'Connection timed out' } },
+    })
     const client = new ProxmoxClient(h.conn, FAST)
     try {
       expect(await client.call('GET', '/version')).toMatchObject({ version: '9.1.3' })
@@ -42,10 +46,14 @@ describe('Proxmox errors as the client sees them', () => {
   })
 
   it('gives up on 596 after the retry cap with the reason phrase', async () => {
-    h = await startHarness({ faults: { proxyErrors: { count: 100, status: 596, reason: 'Connection timed out' } } })
+    h = await startHarness({
+      faults: { proxyErrors: { count: 100, status: 596, reason: 'Connection timed out' } },
+    })
     const client = new ProxmoxClient(h.conn, { ...FAST, maxRetries: 3 })
     try {
-      await expect(client.call('GET', '/version')).rejects.toThrow('Proxmox 596: Connection timed out')
+      await expect(client.call('GET', '/version')).rejects.toThrow(
+        'Proxmox 596: Connection timed out',
+      )
       expect(h.sim.requests).toHaveLength(4)
     } finally {
       client.close()
@@ -54,12 +62,21 @@ describe('Proxmox errors as the client sees them', () => {
 
   it('survives a 596 on the clone POST by looking for the VM before trying again', async () => {
     h = await startHarness({
-      faults: { proxyErrors: { count: 1, status: 596, reason: 'Connection timed out', match: (m, p) => m === 'POST' && p.endsWith('/clone') } },
+      faults: {
+        proxyErrors: {
+          count: 1,
+          status: 596,
+          reason: 'Connection timed out',
+          match: (m, p) => m === 'POST' && p.endsWith('/clone'),
+        },
+      },
     })
     const spec = specFor()
     const { vmid } = await h.steps.allocateAndClone(spec, h.ctx)
     expect(h.sim.cluster.vms.get(vmid)?.config.name).toContain(spec.deploymentId)
-    expect(h.sim.requests.filter((r) => r.path.endsWith('/clone')).map((r) => r.status)).toEqual([596, 200])
+    expect(h.sim.requests.filter((r) => r.path.endsWith('/clone')).map((r) => r.status)).toEqual([
+      596, 200,
+    ])
   })
 
   it('deploys through a cluster answering 596 to a fifth of all requests', async () => {
@@ -76,7 +93,9 @@ describe('Proxmox errors as the client sees them', () => {
       const err = await client.call('GET', '/version').catch((e: unknown) => e)
       expect(err).toBeInstanceOf(ProxmoxApiError)
       expect((err as ProxmoxApiError).status).toBe(401)
-      expect((err as ProxmoxApiError).message).toMatch(/rejected the API token \(401 Authentication failed!\)/)
+      expect((err as ProxmoxApiError).message).toMatch(
+        /rejected the API token \(401 Authentication failed!\)/,
+      )
       expect(h.sim.requests).toHaveLength(1)
     } finally {
       client.close()

@@ -27,13 +27,18 @@ export function loopbackIp(): string {
 }
 
 /** The connection settings for a simulator (pool in 127.0.0.0/8 as the network rule demands). */
-export function connectionFor(sim: PveSimulator, over: Partial<ProxmoxConnection> = {}): ProxmoxConnection {
+export function connectionFor(
+  sim: PveSimulator,
+  over: Partial<ProxmoxConnection> = {},
+): ProxmoxConnection {
   return {
     apiUrl: sim.url,
     node: sim.options.node,
     tokenId: sim.token.tokenId,
     tokenSecret: sim.token.secret,
-    tls: sim.options.https ? { mode: 'fingerprint', fingerprint: sim.fingerprint } : { mode: 'insecure' },
+    tls: sim.options.https
+      ? { mode: 'fingerprint', fingerprint: sim.fingerprint }
+      : { mode: 'insecure' },
     templateVmid: 9000,
     storage: 'local-lvm',
     bridge: 'vmbr0',

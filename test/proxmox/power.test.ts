@@ -23,7 +23,9 @@ describe('power and teardown', () => {
     const vmid = await deployVm(h, specFor())
     await h.steps.shutdown(vmid, 3, h.ctx)
     expect(h.sim.cluster.vms.get(vmid)?.running).toBe(false)
-    expect(h.logs).toContain(`graceful shutdown failed (VM quit/powerdown failed - got timeout); stopping VM ${vmid} hard`)
+    expect(h.logs).toContain(
+      `graceful shutdown failed (VM quit/powerdown failed - got timeout); stopping VM ${vmid} hard`,
+    )
   })
 
   it('takes the simulated sshd down with the VM', async () => {
@@ -33,7 +35,10 @@ describe('power and teardown', () => {
     await h.steps.waitSsh(spec.ipAddress, { ...h.ctx, timeouts: { bootMs: 5_000, retryMs: 10 } })
     await h.steps.stop(vmid, h.ctx)
     await expect(
-      h.steps.waitSsh(spec.ipAddress, { ...h.ctx, timeouts: { bootMs: 100, connectMs: 50, retryMs: 10 } }),
+      h.steps.waitSsh(spec.ipAddress, {
+        ...h.ctx,
+        timeouts: { bootMs: 100, connectMs: 50, retryMs: 10 },
+      }),
     ).rejects.toThrow(/VM has not booted/)
   })
 
@@ -57,13 +62,17 @@ describe('power and teardown', () => {
   it('refuses to destroy a VM that belongs to another deployment', async () => {
     h = await startHarness()
     const vmid = await deployVm(h, specFor())
-    await expect(h.steps.destroy(vmid, specFor().deploymentId, h.ctx)).rejects.toThrow(/is not the VM of deployment/)
+    await expect(h.steps.destroy(vmid, specFor().deploymentId, h.ctx)).rejects.toThrow(
+      /is not the VM of deployment/,
+    )
     expect(h.sim.cluster.vms.has(vmid)).toBe(true)
   })
 
   it('refuses to destroy the template', async () => {
     h = await startHarness()
-    await expect(h.steps.destroy(9000, specFor().deploymentId, h.ctx)).rejects.toThrow('destroy: VM 9000 is a template; refusing to destroy it')
+    await expect(h.steps.destroy(9000, specFor().deploymentId, h.ctx)).rejects.toThrow(
+      'destroy: VM 9000 is a template; refusing to destroy it',
+    )
   })
 
   it('destroys a VM whose clone is still running once the clone ends', async () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { ProxmoxClient } from '../../runner/src/proxmox/client'
-import { ProxmoxTaskError } from '../../runner/src/proxmox/errors'
+import type { ProxmoxTaskError } from '../../runner/src/proxmox/errors'
 import { VmSteps } from '../../runner/src/proxmox/vm-steps'
 import { FAST, connectionFor, deployVm, specFor, startHarness, type Harness } from './helpers'
 
@@ -29,25 +29,33 @@ describe('races and locks', () => {
         expect(h.sim.cluster.vms.get(ids[i]!)?.config.name).toContain(s.deploymentId)
       }
       // Serialised inside one process, nobody even needs the lost-race retry.
-      expect(logs.filter((l) => /taken by someone else|retrying with a fresh id/.test(l))).toEqual([])
+      expect(logs.filter((l) => /taken by someone else|retrying with a fresh id/.test(l))).toEqual(
+        [],
+      )
     } finally {
       for (const c of clients) c.close()
     }
   })
 
   it('shows the race in the simulator: two clones to one id, the second fails inside its task', async () => {
-    h = await startHarness({ timing: { cloneMs: 100, tempConfigDelayMs: 40, cloneLockTimeoutMs: 50 } })
+    h = await startHarness({
+      timing: { cloneMs: 100, tempConfigDelayMs: 40, cloneLockTimeoutMs: 50 },
+    })
     const client = new ProxmoxClient(h.conn, FAST)
     try {
       const id = await client.nextId()
       const post = (name: string): Promise<string | null> =>
         client.callTask('POST', `/nodes/pve1/qemu/9000/clone`, { newid: id, name, full: true })
       const [a, b] = await Promise.all([post('racer-a'), post('racer-b')])
-      const outcomes = await Promise.allSettled([a, b].map((u) => client.waitTask(u ?? '', { timeoutMs: 5_000 })))
+      const outcomes = await Promise.allSettled(
+        [a, b].map((u) => client.waitTask(u ?? '', { timeoutMs: 5_000 })),
+      )
       const failed = outcomes.filter((o) => o.status === 'rejected')
       expect(failed).toHaveLength(1)
       const reason = (failed[0] as PromiseRejectedResult).reason as ProxmoxTaskError
-      expect(reason.exitstatus).toMatch(new RegExp(`lock-${id}\\.conf' - got timeout|config file already exists`))
+      expect(reason.exitstatus).toMatch(
+        new RegExp(`lock-${id}\\.conf' - got timeout|config file already exists`),
+      )
     } finally {
       client.close()
     }
@@ -70,11 +78,18 @@ describe('races and locks', () => {
     await h.sim.holdLock(vmid, 80)
     await h.steps.configure(vmid, spec, h.ctx)
     expect(h.sim.cluster.vms.get(vmid)?.config.ciuser).toBe('debian')
-    expect(h.logs.some((l) => /configure: can't lock file '.*lock-\d+\.conf' - got timeout; retry/.test(l))).toBe(true)
+    expect(
+      h.logs.some((l) =>
+        /configure: can't lock file '.*lock-\d+\.conf' - got timeout; retry/.test(l),
+      ),
+    ).toBe(true)
   })
 
   it('fails configure with the lock error after the retry cap', async () => {
-    h = await startHarness({ timing: { lockTimeoutMs: 10 } }, { retry: { attempts: 3, baseMs: 5, capMs: 10 } })
+    h = await startHarness(
+      { timing: { lockTimeoutMs: 10 } },
+      { retry: { attempts: 3, baseMs: 5, capMs: 10 } },
+    )
     const spec = specFor()
     const { vmid } = await h.steps.allocateAndClone(spec, h.ctx)
     await h.sim.holdLock(vmid, 5_000)
@@ -110,7 +125,9 @@ describe('races and locks', () => {
       const id = await client.nextId()
       await client.callTask('POST', '/nodes/pve1/qemu/9000/clone', { newid: id, full: true })
       await new Promise((r) => setTimeout(r, 60))
-      await expect(client.call('POST', `/nodes/pve1/qemu/${id}/config`, { cores: 2 })).rejects.toMatchObject({
+      await expect(
+        client.call('POST', `/nodes/pve1/qemu/${id}/config`, { cores: 2 }),
+      ).rejects.toMatchObject({
         status: 500,
         reason: 'VM is locked (clone)',
       })

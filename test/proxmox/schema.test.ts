@@ -36,11 +36,17 @@ describe('requests against the real PVE schema', () => {
       body,
     )
     const json: unknown = res.body ? JSON.parse(res.body) : null
-    return { status: res.status, reason: res.reason, errors: (json as { errors?: Record<string, string> } | null)?.errors ?? {} }
+    return {
+      status: res.status,
+      reason: res.reason,
+      errors: (json as { errors?: Record<string, string> } | null)?.errors ?? {},
+    }
   }
 
   it('accepts every request of a whole deploy, lifecycle and teardown', async () => {
-    const spec = specFor({ sshPublicKeys: [specFor().sshPublicKeys[0]!, specFor().sshPublicKeys[0]!] })
+    const spec = specFor({
+      sshPublicKeys: [specFor().sshPublicKeys[0]!, specFor().sshPublicKeys[0]!],
+    })
     const start = h.sim.requests.length
     await h.steps.testConnection()
     const { vmid } = await h.steps.allocateAndClone(spec, h.ctx)
@@ -71,7 +77,9 @@ describe('requests against the real PVE schema', () => {
     ]) {
       expect(used).toContain(e)
     }
-    expect(Object.keys(loadEndpoints())).toEqual(expect.arrayContaining([...used].filter((u): u is string => u !== null)))
+    expect(Object.keys(loadEndpoints())).toEqual(
+      expect.arrayContaining([...used].filter((u): u is string => u !== null)),
+    )
   })
 
   it('rejects a boolean sent as true in a form body, as PVE does', async () => {
@@ -83,7 +91,9 @@ describe('requests against the real PVE schema', () => {
 
   it('rejects a parameter the endpoint does not define', async () => {
     const r = await send('POST', '/nodes/pve1/qemu/9000/clone', 'newid=555&tags=pgd')
-    expect(r.errors.tags).toBe('property is not defined in schema and the schema does not allow additional properties')
+    expect(r.errors.tags).toBe(
+      'property is not defined in schema and the schema does not allow additional properties',
+    )
   })
 
   it('rejects a missing required parameter', async () => {
@@ -97,18 +107,28 @@ describe('requests against the real PVE schema', () => {
   })
 
   it('drops everything after a second raw = like PVE’s decoder, so an unencoded ipconfig0 fails', async () => {
-    const r = await send('POST', '/nodes/pve1/qemu/9000/config', 'ipconfig0=ip=127.77.0.5/16,gw=127.77.0.1')
+    const r = await send(
+      'POST',
+      '/nodes/pve1/qemu/9000/config',
+      'ipconfig0=ip=127.77.0.5/16,gw=127.77.0.1',
+    )
     expect(r.errors.ipconfig0).toMatch(/^invalid format - /)
   })
 
   it('rejects sshkeys encoded with + for spaces (Python quote_plus, Go QueryEscape)', async () => {
     const quotePlus = encodeURIComponent('ssh-ed25519+AAAAC3NzaC1lZDI1NTE5AAAAIDum+user%40host')
     const r = await send('POST', '/nodes/pve1/qemu/9000/config', `sshkeys=${quotePlus}`)
-    expect(r.errors.sshkeys).toMatch(/^invalid format - invalid urlencoded string: ssh-ed25519\+AAAA/)
+    expect(r.errors.sshkeys).toMatch(
+      /^invalid format - invalid urlencoded string: ssh-ed25519\+AAAA/,
+    )
   })
 
   it('rejects a VLAN tag out of range inside net0', async () => {
-    const r = await send('POST', '/nodes/pve1/qemu/9000/config', `net0=${encodeURIComponent('virtio,bridge=vmbr0,tag=5000')}`)
+    const r = await send(
+      'POST',
+      '/nodes/pve1/qemu/9000/config',
+      `net0=${encodeURIComponent('virtio,bridge=vmbr0,tag=5000')}`,
+    )
     expect(r.errors.net0).toMatch(/net0\.tag: value must have a maximum value of 4094/)
   })
 

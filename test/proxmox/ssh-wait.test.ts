@@ -15,21 +15,29 @@ describe('waiting for SSH', () => {
   })
 
   it('returns the banner once the booted VM’s sshd answers', async () => {
-    h = await startHarness({ backend: new BannerBackend({ bootDelayMs: 100, banner: 'SSH-2.0-OpenSSH_9.6' }) })
+    h = await startHarness({
+      backend: new BannerBackend({ bootDelayMs: 100, banner: 'SSH-2.0-OpenSSH_9.6' }),
+    })
     const spec = specFor()
     await deployVm(h, spec)
-    await expect(h.steps.waitSsh(spec.ipAddress, { ...h.ctx, timeouts: { ...FAST_SSH, bootMs: 5_000 } })).resolves.toBe('SSH-2.0-OpenSSH_9.6')
+    await expect(
+      h.steps.waitSsh(spec.ipAddress, { ...h.ctx, timeouts: { ...FAST_SSH, bootMs: 5_000 } }),
+    ).resolves.toBe('SSH-2.0-OpenSSH_9.6')
   })
 
   it('says the VM has not booted when nothing listens on its address', async () => {
     h = await startHarness({ backend: new BannerBackend({ behaviour: () => 'no-network' }) })
     const spec = specFor()
     await deployVm(h, spec)
-    await expect(h.steps.waitSsh(spec.ipAddress, { ...h.ctx, timeouts: FAST_SSH })).rejects.toThrow(/^wait SSH: VM has not booted: 127\.77\./)
+    await expect(h.steps.waitSsh(spec.ipAddress, { ...h.ctx, timeouts: FAST_SSH })).rejects.toThrow(
+      /^wait SSH: VM has not booted: 127\.77\./,
+    )
   })
 
   it('says the port is open but no SSH banner came when the listener stays silent', async () => {
-    h = await startHarness({ backend: new BannerBackend({ bootDelayMs: 0, behaviour: () => 'silent' }) })
+    h = await startHarness({
+      backend: new BannerBackend({ bootDelayMs: 0, behaviour: () => 'silent' }),
+    })
     const spec = specFor()
     await deployVm(h, spec)
     await expect(
@@ -50,7 +58,9 @@ describe('waiting for SSH', () => {
     await new Promise<void>((r) => server.listen(0, ip, () => r()))
     const port = (server.address() as net.AddressInfo).port
     try {
-      await expect(waitSsh(ip, port, { log: () => {}, timeouts: FAST_SSH })).rejects.toThrow(/answers but is not SSH/)
+      await expect(waitSsh(ip, port, { log: () => {}, timeouts: FAST_SSH })).rejects.toThrow(
+        /answers but is not SSH/,
+      )
     } finally {
       await new Promise<void>((r) => server.close(() => r()))
     }
@@ -58,7 +68,11 @@ describe('waiting for SSH', () => {
 
   it('stops waiting when the deployment is cancelled', async () => {
     const ctrl = new AbortController()
-    const wait = waitSsh(loopbackIp(), 1, { log: () => {}, signal: ctrl.signal, timeouts: { ...FAST_SSH, bootMs: 60_000 } })
+    const wait = waitSsh(loopbackIp(), 1, {
+      log: () => {},
+      signal: ctrl.signal,
+      timeouts: { ...FAST_SSH, bootMs: 60_000 },
+    })
     ctrl.abort(new Error('cancelled by user'))
     await expect(wait).rejects.toThrow('cancelled by user')
   })

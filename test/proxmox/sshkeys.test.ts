@@ -30,7 +30,9 @@ describe('sshkeys encoding', () => {
     const spec = specFor({ sshPublicKeys: keys })
     const { vmid } = await h.steps.allocateAndClone(spec, h.ctx)
     await h.steps.configure(vmid, spec, h.ctx)
-    const config = (await client.call('GET', `/nodes/pve1/qemu/${vmid}/config`)) as { sshkeys: string }
+    const config = (await client.call('GET', `/nodes/pve1/qemu/${vmid}/config`)) as {
+      sshkeys: string
+    }
     expect(decodeSshKeys(config.sshkeys)).toEqual(keys)
   })
 
@@ -38,7 +40,9 @@ describe('sshkeys encoding', () => {
     const spec = specFor({ sshPublicKeys: keys })
     const { vmid } = await h.steps.allocateAndClone(spec, h.ctx)
     await h.steps.configure(vmid, spec, h.ctx)
-    const userData = await client.call('GET', `/nodes/pve1/qemu/${vmid}/cloudinit/dump`, { type: 'user' })
+    const userData = await client.call('GET', `/nodes/pve1/qemu/${vmid}/cloudinit/dump`, {
+      type: 'user',
+    })
     for (const k of keys) expect(userData).toContain(`  - ${k}`)
   })
 
@@ -46,7 +50,9 @@ describe('sshkeys encoding', () => {
     const spec = specFor()
     const { vmid } = await h.steps.allocateAndClone(spec, h.ctx)
     await expect(
-      client.call('POST', `/nodes/pve1/qemu/${vmid}/config`, { sshkeys: encodeSshKeys(['ssh-ed25519 AAAAnotakey x']) }),
+      client.call('POST', `/nodes/pve1/qemu/${vmid}/config`, {
+        sshkeys: encodeSshKeys(['ssh-ed25519 AAAAnotakey x']),
+      }),
     ).rejects.toThrow('Proxmox 500: SSH public key validation error')
   })
 })

@@ -26,7 +26,11 @@ describe('test connection', () => {
   })
 
   it('explains privilege separation when the token has no permissions of its own', async () => {
-    h = await startHarness({ tokens: [{ tokenId: 'deployer@pve!pgd', secret: 's3cret', privileges: {} }] }, {}, { tokenSecret: 's3cret' })
+    h = await startHarness(
+      { tokens: [{ tokenId: 'deployer@pve!pgd', secret: 's3cret', privileges: {} }] },
+      {},
+      { tokenSecret: 's3cret' },
+    )
     const [perm] = failing(await h.steps.testConnection())
     expect(perm?.name).toBe('Permissions')
     expect(perm?.message).toContain('VM.Clone on /vms/9000')
@@ -34,14 +38,32 @@ describe('test connection', () => {
   })
 
   it('names the missing privilege when the token may not power VMs', async () => {
-    const privs = ['VM.Allocate', 'VM.Audit', 'VM.Clone', 'VM.Config.CPU', 'VM.Config.Memory', 'VM.Config.Network', 'VM.Config.Disk', 'VM.Config.Cloudinit', 'VM.Config.Options', 'Datastore.AllocateSpace', 'Datastore.Audit']
-    h = await startHarness({ tokens: [{ tokenId: 'deployer@pve!pgd', secret: 's3cret', privileges: { '/': privs } }] }, {}, { tokenSecret: 's3cret' })
+    const privs = [
+      'VM.Allocate',
+      'VM.Audit',
+      'VM.Clone',
+      'VM.Config.CPU',
+      'VM.Config.Memory',
+      'VM.Config.Network',
+      'VM.Config.Disk',
+      'VM.Config.Cloudinit',
+      'VM.Config.Options',
+      'Datastore.AllocateSpace',
+      'Datastore.Audit',
+    ]
+    h = await startHarness(
+      { tokens: [{ tokenId: 'deployer@pve!pgd', secret: 's3cret', privileges: { '/': privs } }] },
+      {},
+      { tokenSecret: 's3cret' },
+    )
     const [perm] = failing(await h.steps.testConnection())
     expect(perm?.message).toBe('the token lacks VM.PowerMgmt on /vms')
   })
 
   it('says when the template VM is an ordinary VM', async () => {
-    h = await startHarness({ templates: [{ vmid: 9000, name: 'debian12', diskSize: '3584M', template: false }] })
+    h = await startHarness({
+      templates: [{ vmid: 9000, name: 'debian12', diskSize: '3584M', template: false }],
+    })
     const [tpl] = failing(await h.steps.testConnection())
     expect(tpl?.message).toBe('VM 9000 exists but is not a template')
     expect(tpl?.fix).toContain('Convert to template')
@@ -51,13 +73,17 @@ describe('test connection', () => {
     h = await startHarness({}, {}, { templateVmid: 9100 })
     const [tpl] = failing(await h.steps.testConnection())
     expect(tpl?.name).toBe('Template')
-    expect(tpl?.message).toContain("template VM 9100 not found on node pve1: Configuration file 'nodes/pve1/qemu-server/9100.conf' does not exist")
+    expect(tpl?.message).toContain(
+      "template VM 9100 not found on node pve1: Configuration file 'nodes/pve1/qemu-server/9100.conf' does not exist",
+    )
   })
 
   it('lists the storages when the configured one does not exist', async () => {
     h = await startHarness({}, {}, { storage: 'fast-nvme' })
     const [st] = failing(await h.steps.testConnection())
-    expect(st?.message).toBe("storage 'fast-nvme' is not available on this node (storages: local, local-lvm)")
+    expect(st?.message).toBe(
+      "storage 'fast-nvme' is not available on this node (storages: local, local-lvm)",
+    )
   })
 
   it('refuses a storage that cannot hold disk images', async () => {
@@ -75,18 +101,30 @@ describe('test connection', () => {
   it('stops at the node check when the node is not in the cluster', async () => {
     h = await startHarness({}, {}, { node: 'pve9' })
     const checks = await h.steps.testConnection()
-    expect(checks.at(-1)).toMatchObject({ name: 'Node', ok: false, message: "node 'pve9' is not in this cluster (nodes: pve1)" })
+    expect(checks.at(-1)).toMatchObject({
+      name: 'Node',
+      ok: false,
+      message: "node 'pve9' is not in this cluster (nodes: pve1)",
+    })
   })
 
   it('reports a wrong token secret as the one failing check', async () => {
     h = await startHarness({}, {}, { tokenSecret: 'not-the-secret' })
     const checks = await h.steps.testConnection()
     expect(checks).toHaveLength(1)
-    expect(checks[0]).toMatchObject({ name: 'API', ok: false, message: 'Proxmox rejected the API token (401)' })
+    expect(checks[0]).toMatchObject({
+      name: 'API',
+      ok: false,
+      message: 'Proxmox rejected the API token (401)',
+    })
   })
 
   it('reports a wrong fingerprint with where to find the right one', async () => {
-    h = await startHarness({}, {}, { tls: { mode: 'fingerprint', fingerprint: Array(32).fill('AB').join(':') } })
+    h = await startHarness(
+      {},
+      {},
+      { tls: { mode: 'fingerprint', fingerprint: Array(32).fill('AB').join(':') } },
+    )
     const [api] = await h.steps.testConnection()
     expect(api).toMatchObject({ name: 'API', ok: false })
     expect(api?.fix).toContain('Certificates')

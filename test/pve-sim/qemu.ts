@@ -118,7 +118,7 @@ export function clone(cluster: SimCluster, p: P, caller: Caller): string {
     } catch (err) {
       if (created) cluster.vms.delete(newid)
       const msg = err instanceof Error ? err.message : String(err)
-      throw new Error(created ? `clone failed: ${msg}` : msg)
+      throw new Error(created ? `clone failed: ${msg}` : msg, { cause: err })
     } finally {
       releaseNew?.()
       releaseSrc()
