@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildRunner } from '../../scripts/build-runner.mjs'
-import type { JobAssignment } from '../../core/protocol'
+import { JobAssignment } from '../../core/protocol'
 
 /** Polls `check` every 10 ms until it returns a truthy value; fails with `message` at `timeoutMs`. */
 export async function waitFor<T>(
@@ -144,9 +144,11 @@ export function removeDirs(dirs: string[]): void {
 export const TOKEN_SECRET = '5f0c8a5e-1b2c-4d3e-9f8a-7b6c5d4e3f2a'
 export const RCON_SECRET = 'rcon-Hunter2-correct-horse'
 
+export const GAME_SECRET = 'game-secret-Zq9-rcon-7c1e'
+
 /** A deploy job with loopback-only addresses; every address is data, none is contacted. */
-export function makeJob(jobId: string, overrides: Partial<JobAssignment> = {}): JobAssignment {
-  return {
+export function makeJob(jobId: string, overrides: Record<string, unknown> = {}): JobAssignment {
+  return JobAssignment.parse({
     jobId,
     deploymentId: `dep-${jobId}`,
     kind: 'deploy',
@@ -181,6 +183,7 @@ export function makeJob(jobId: string, overrides: Partial<JobAssignment> = {}): 
       sshPort: 22,
     },
     secrets: [RCON_SECRET],
+    gameSecrets: { rcon_password: GAME_SECRET },
     ...overrides,
-  }
+  })
 }

@@ -2,6 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { DEPLOY_STEPS } from '../../core/protocol'
 import { FakeServer } from './fake-server'
 import {
+  GAME_SECRET,
   RCON_SECRET,
   TOKEN_SECRET,
   killAllRunners,
@@ -165,7 +166,12 @@ describe('runner secrets and connection tests', () => {
       '\n',
     )
     expect(everything).toContain('[REDACTED]')
-    for (const secret of [TOKEN_SECRET, RCON_SECRET, 'not-a-known-secret-but-a-password']) {
+    for (const secret of [
+      TOKEN_SECRET,
+      RCON_SECRET,
+      GAME_SECRET,
+      'not-a-known-secret-but-a-password',
+    ]) {
       expect(everything).not.toContain(secret)
     }
     expect(job.done[0]?.error?.message).toBe('rcon refused [REDACTED]')

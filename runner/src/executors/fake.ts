@@ -3,6 +3,7 @@ import { dirname } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { z } from 'zod'
 import type { StepName } from '../../../core/protocol'
+import { secretsOfJob } from '../redact'
 import type { FakeOptions } from './fake-options'
 import type { Executors, StepContext, StepResult } from './types'
 import { StepFailure } from './types'
@@ -40,11 +41,16 @@ function writeState(path: string, state: FakeVmState): void {
 }
 
 function leakLines(ctx: StepContext): string[] {
-  const { proxmox, secrets } = ctx.job
+  const { proxmox } = ctx.job
+  const secrets = secretsOfJob(ctx.job).slice(1)
   return [
     `curl -H 'Authorization: PVEAPIToken=${proxmox.tokenId}=${proxmox.tokenSecret}' ${proxmox.apiUrl}`,
     `raw token ${proxmox.tokenSecret}`,
-    ...secrets.flatMap((s) => [`secret ${s} in the middle`, `rcon_password=${s}`]),
+    ...secrets.flatMap((s) => [
+      `secret ${s} in the middle`,
+      `rcon_password=${s}`,
+      JSON.stringify({ s }),
+    ]),
     `{"password": "${secrets[0] ?? 'unknown-pw'}"}`,
     'password=not-a-known-secret-but-a-password',
   ]

@@ -4,7 +4,7 @@ import type { Checkpoint, JobAssignment, LogStream, StepName } from '../../../co
 import type { RunConfig } from '../config'
 import type { Executors, StepContext } from '../executors/types'
 import type { Logger } from '../logger'
-import { Redactor } from '../redact'
+import { Redactor, secretsOfJob } from '../redact'
 import type { SshKeyPair } from '../ssh-key'
 import { ManagedSocket } from '../socket'
 import type { SocketEnding } from '../socket'
@@ -73,8 +73,9 @@ export class JobRun {
     private readonly deps: JobRunDeps,
   ) {
     this.jobId = job.jobId
-    this.redactor = new Redactor([job.proxmox.tokenSecret, ...job.secrets])
-    deps.log.addSecrets([job.proxmox.tokenSecret, ...job.secrets])
+    const secrets = secretsOfJob(job)
+    this.redactor = new Redactor(secrets)
+    deps.log.addSecrets(secrets)
     const { config } = deps
     this.outbox = new LogOutbox({
       spoolPath: spoolPath(config.stateDir, job.jobId),
