@@ -116,17 +116,27 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
       return log.warn(`job ${job.jobId}: not taken, already running ${config.maxJobs} job(s)`)
     }
     log.info(`job ${job.jobId}: taken (${job.kind}, attempt ${job.attempt})`)
-    const run = new JobRun(job, {
-      config,
-      socketBase: socketBase(deps.server),
-      key: deps.key,
-      executors: deps.executors,
-      ssh: deps.ssh,
-      log,
-      onRevoked: (detail) => onEnd({ kind: 'revoked', detail }),
-    })
+    let run: JobRun
+    try {
+      run = new JobRun(job, {
+        config,
+        socketBase: socketBase(deps.server),
+        key: deps.key,
+        executors: deps.executors,
+        ssh: deps.ssh,
+        log,
+        onRevoked: (detail) => onEnd({ kind: 'revoked', detail }),
+      })
+    } catch (err) {
+      // e.g. the state dir is not writable: the lease expires and another runner may do better.
+      return log.error(`job ${job.jobId}: cannot start: ${errorText(err)}`)
+    }
     jobs.set(job.jobId, run)
-    void run.finished.finally(() => jobs.delete(job.jobId))
+    void run.finished
+      .catch((err: unknown) =>
+        log.error(`job ${job.jobId}: stopped by an internal error: ${errorText(err)}`),
+      )
+      .finally(() => jobs.delete(job.jobId))
   }
 
   async function runTest(requestId: string, proxmox: ProxmoxConnection): Promise<void> {
@@ -139,8 +149,7 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
         signal: AbortSignal.timeout(TEST_TIMEOUT_MS),
       })
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err)
-      checks = [{ name: 'runner', ok: false, message: `the test itself failed: ${message}` }]
+      checks = [{ name: 'runner', ok: false, message: `the test itself failed: ${errorText(err)}` }]
     }
     send({
       v: PROTOCOL_VERSION,
@@ -217,6 +226,10 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
       end({ kind: 'stopped' })
     },
   }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
 }
 
 function delay(ms: number): Promise<void> {

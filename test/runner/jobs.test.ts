@@ -137,6 +137,19 @@ describe('runner resume and parallelism', () => {
     expect(server.violations).toEqual([])
   })
 
+  it('delivers a burst of 20 000 lines complete and in order', async () => {
+    const { server } = await setup({
+      RUNNER_FAKE_BURST_LINES: '20000',
+      RUNNER_FAKE_BURST_STEP: 'provision',
+    })
+    const job = server.assign(makeJob('jb'))
+    await waitFor(() => job.done[0], 'job.done', 20_000)
+    await waitFor(() => job.persisted.length >= 20_000, 'every line persisted', 20_000)
+    expect(job.persisted.map((l) => l.seq)).toEqual(job.persisted.map((_, i) => i + 1))
+    expect(job.persisted.filter((l) => l.text.includes('burst')).length).toBe(20_000)
+    expect(server.violations).toEqual([])
+  })
+
   it('never runs more jobs at once than RUNNER_MAX_JOBS', async () => {
     const { server, runner } = await setup({
       RUNNER_MAX_JOBS: '2',

@@ -247,3 +247,22 @@ describe('ensureSshKeyPair', () => {
     expect(ensureSshKeyPair(d, 'a').publicKey).toBe(ensureSshKeyPair(d, 'a').publicKey)
   })
 })
+
+describe('LogOutbox batch size', () => {
+  it('keeps a batch of long lines under the websocket message budget', () => {
+    const sent: LogLine[][] = []
+    const box = new LogOutbox({
+      spoolPath: join(dir(), 'b.jsonl'),
+      flushMs: 60_000,
+      batchLines: 500,
+      send: (lines) => (sent.push(lines), true),
+      bufferedAmount: () => 0,
+    })
+    box.connected(0)
+    for (let i = 0; i < 100; i++) box.append('x'.repeat(16_000), 'stdout', undefined)
+    box.flush()
+    expect(sent.length).toBeGreaterThan(1)
+    for (const batch of sent) expect(JSON.stringify(batch).length).toBeLessThan(1024 * 1024)
+    expect(sent.flat().map((l) => l.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1))
+  })
+})

@@ -17,6 +17,12 @@ const MAX_LINE_CHARS = 16_384
 const TRUNCATED = ' …[truncated]'
 /** Above this many queued bytes on the socket, wait for the next flush instead of piling on. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024
+/**
+ * A batch's text budget: Cloudflare caps a websocket message at 1 MiB, and 500 lines of up to
+ * 16 KiB each would not fit. Counted in UTF-16 units plus a per-line allowance for the JSON.
+ */
+const MAX_BATCH_CHARS = 256 * 1024
+const LINE_OVERHEAD_CHARS = 100
 
 export interface LogOutboxOptions {
   spoolPath: string
@@ -130,7 +136,14 @@ export class LogOutbox {
     const first = this.lines[0]?.seq ?? this.nextSeq
     let start = Math.max(0, this.sentSeq + 1 - first)
     while (start < this.lines.length) {
-      const batch = this.lines.slice(start, start + this.opts.batchLines)
+      let end = start
+      let chars = 0
+      while (end < this.lines.length && end - start < this.opts.batchLines) {
+        chars += (this.lines[end]?.text.length ?? 0) + LINE_OVERHEAD_CHARS
+        if (chars > MAX_BATCH_CHARS && end > start) break
+        end++
+      }
+      const batch = this.lines.slice(start, end)
       if (!this.opts.send(batch)) {
         this.sentSeq = -1
         return
