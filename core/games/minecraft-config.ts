@@ -40,8 +40,9 @@ export const MINECRAFT_MIN_MEMORY_MB = 2048
 
 export const MinecraftConfig = z
   .object({
-    edition: MinecraftEdition.default('vanilla'),
-    version: MinecraftVersion.default('latest'),
+    // describe() again after default(): zod 4 keeps help texts on the wrapper, not the inner type.
+    edition: MinecraftEdition.default('vanilla').describe(MinecraftEdition.description ?? ''),
+    version: MinecraftVersion.default('latest').describe(MinecraftVersion.description ?? ''),
     eula: z
       .boolean()
       .refine((accepted) => accepted, {

@@ -4,7 +4,7 @@
 #   test/vm/build-image.sh [cache dir]     (default: <repo>/.cache/vm; needs root)
 #
 # Output: <cache>/img/base.qcow2, vmlinuz, initrd.img and build-times.json. Skipped when
-# base.qcow2 already exists (delete the folder to rebuild). This is the only step that talks to
+# base.qcow2 exists and was built by this very script (its SHA-256 is kept beside it). This is the only step that talks to
 # the network: debootstrap fetches from the Debian mirror. The guests booted from this image get
 # no route anywhere (slirp restrict=on), so everything provision_minecraft.yml would install from
 # apt is baked in here: openjdk-21-jre-headless, ufw, python3 and python3-apt.
@@ -19,7 +19,9 @@ MIRROR=${MIRROR:-http://deb.debian.org/debian}
 IMG=$CACHE/img
 ROOTFS=$CACHE/rootfs
 
-if [ -f "$IMG/base.qcow2" ]; then
+# The cache is keyed by this script's content: edit it and the next run rebuilds.
+RECIPE=$(sha256sum "$0" | cut -d' ' -f1)
+if [ -f "$IMG/base.qcow2" ] && [ "$(cat "$IMG/recipe.sha256" 2>/dev/null)" = "$RECIPE" ]; then
   echo "cached: $IMG/base.qcow2"
   exit 0
 fi
@@ -33,9 +35,11 @@ mkdir -p "$IMG.tmp" "$CACHE"
 t0=$(now)
 # python3-cffi-backend must be listed explicitly: debootstrap's resolver ignores the virtual
 # python3-cffi-backend-api-* that cloud-init -> oauthlib -> cryptography needs (recipe, pitfall 1).
+# e2fsprogs is no longer "required" in trixie, so minbase lacks resize2fs, which cloud-init
+# needs to grow the root file system (without it, `cloud-init status` reports an error).
 # resolvconf makes ifupdown honour cloud-init's dns-nameservers (recipe, pitfall 2).
 debootstrap --variant=minbase \
-  --include=systemd-sysv,openssh-server,cloud-init,python3-cffi-backend,linux-image-cloud-amd64,sudo,python3,python3-apt,ifupdown,resolvconf,ca-certificates,ufw,iproute2,netbase,dbus,locales,apt-utils,openjdk-21-jre-headless \
+  --include=systemd-sysv,e2fsprogs,openssh-server,cloud-init,python3-cffi-backend,linux-image-cloud-amd64,sudo,python3,python3-apt,ifupdown,resolvconf,ca-certificates,ufw,iproute2,netbase,dbus,locales,apt-utils,openjdk-21-jre-headless \
   "$SUITE" "$ROOTFS" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1
 t_debootstrap=$(since "$t0")
 echo "debootstrap $SUITE: ${t_debootstrap}s"
@@ -74,6 +78,7 @@ t_image=$(since "$t1")
 echo "image: ${t_image}s"
 printf '{"suite":"%s","debootstrapSeconds":%s,"imageSeconds":%s}\n' "$SUITE" "$t_debootstrap" "$t_image" \
   >"$IMG.tmp/build-times.json"
+echo "$RECIPE" >"$IMG.tmp/recipe.sha256"
 rm -rf "$R" "$IMG"
 mv "$IMG.tmp" "$IMG"
 echo "built: $IMG/base.qcow2"

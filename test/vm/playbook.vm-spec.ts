@@ -41,12 +41,18 @@ const BOOT_TIMEOUT_MS = 5 * 60_000
 const PLAYBOOK_TIMEOUT_MS = 15 * 60_000
 
 const timings: Record<string, number> = {}
+/** Live progress on stderr (vitest holds console output until a test ends). */
+function progress(message: string): void {
+  process.stderr.write(`[vm ${new Date().toISOString().slice(11, 19)}] ${message}\n`)
+}
 async function timed<T>(phase: string, work: () => Promise<T>): Promise<T> {
   const started = performance.now()
+  progress(`${phase}…`)
   try {
     return await work()
   } finally {
     timings[phase] = Math.round(performance.now() - started) / 1000
+    progress(`${phase}: ${timings[phase]} s`)
   }
 }
 
@@ -72,7 +78,10 @@ async function provision(label: string): Promise<PlaybookResult> {
       target: { address: HOST, port: ports.ssh, user: USER },
       privateKeyPath: join(runDir, 'id_ed25519'),
       extraVars,
-      log: (line) => logs.push(line),
+      log: (line) => {
+        logs.push(line)
+        if (line.startsWith('TASK [')) progress(line.replace(/ \*+$/, ''))
+      },
       signal: AbortSignal.timeout(PLAYBOOK_TIMEOUT_MS),
     }),
   )

@@ -30,21 +30,25 @@ const LOOP_FAILURE_LINE = /^failed: \[([^\]]+)\] \(item=.*?\) => (.*)$/
 const RECAP_LINE =
   /^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)\s+rescued=(\d+)\s+ignored=(\d+)/
 
-/** Pulls `msg` (or stderr) out of the JSON that follows "=> " on a failure line. */
+/** Pulls `msg` out of the JSON that follows "=> " on a failure line, with the command's output. */
 function failureMessage(json: string): string {
+  let parsed: unknown
   try {
-    const parsed: unknown = JSON.parse(json)
-    if (parsed && typeof parsed === 'object') {
-      const record = parsed as Record<string, unknown>
-      for (const key of ['msg', 'stderr', 'module_stderr', 'reason']) {
-        const value = record[key]
-        if (typeof value === 'string' && value.trim()) return value.trim()
-      }
-    }
+    parsed = JSON.parse(json)
   } catch {
-    // Not JSON (multi-line output, or a -v format): keep the raw text.
+    return json.trim() // Not JSON (a -v format, or output spread over lines): keep it raw.
   }
-  return json.trim()
+  if (!parsed || typeof parsed !== 'object') return json.trim()
+  const record = parsed as Record<string, unknown>
+  const text = (key: string) => {
+    const value = record[key]
+    return typeof value === 'string' ? value.trim() : ''
+  }
+  const msg = text('msg') || text('reason')
+  // Commands fail with the generic "non-zero return code": what they printed says why.
+  const output = (text('stderr') || text('stdout') || text('module_stderr')).split('\n')[0] ?? ''
+  if (msg && output && msg !== output) return `${msg}: ${output}`
+  return msg || output || json.trim()
 }
 
 /**

@@ -1,0 +1,120 @@
+import { createSocket } from 'node:dgram'
+import { connect } from 'node:net'
+import type { HealthCheck } from '../../../core/games/types'
+import { pingMinecraft } from '../minecraft/slp'
+import type { MinecraftStatus } from '../minecraft/slp'
+
+/** The verify step's outcome, shown in the timeline and stored with the deployment. */
+export type HealthCheckResult =
+  | { ok: true; kind: 'minecraft-slp'; status: MinecraftStatus }
+  | { ok: true; kind: 'tcp' | 'udp'; latencyMs: number }
+  | { ok: false; kind: HealthCheck['kind']; error: string }
+
+/** Minecraft formatting codes (§ + one character): servers may turn them into components. */
+const FORMATTING = /§./g
+
+/**
+ * Runs a game module's health check against `host` (the VM's address as the runner reaches it).
+ * Never rejects; a failure says what was expected and what answered.
+ */
+export async function runHealthCheck(
+  check: HealthCheck,
+  host: string,
+  signal?: AbortSignal,
+): Promise<HealthCheckResult> {
+  try {
+    switch (check.kind) {
+      case 'minecraft-slp': {
+        const status = await pingMinecraft({
+          host,
+          port: check.port,
+          timeoutMs: check.timeoutMs,
+          signal,
+        })
+        const problem = slpMismatch(check.expect, status)
+        return problem
+          ? { ok: false, kind: check.kind, error: problem }
+          : { ok: true, kind: check.kind, status }
+      }
+      case 'tcp':
+        return {
+          ok: true,
+          kind: 'tcp',
+          latencyMs: await tcpConnect(host, check.port, check.timeoutMs),
+        }
+      case 'udp':
+        return {
+          ok: true,
+          kind: 'udp',
+          latencyMs: await udpExchange(
+            host,
+            check.port,
+            Buffer.from(check.payloadHex, 'hex'),
+            check.timeoutMs,
+          ),
+        }
+    }
+  } catch (err) {
+    return { ok: false, kind: check.kind, error: err instanceof Error ? err.message : String(err) }
+  }
+}
+
+function slpMismatch(
+  expect: { motd?: string; maxPlayers?: number },
+  status: MinecraftStatus,
+): string | null {
+  if (expect.motd !== undefined) {
+    const want = expect.motd.replace(FORMATTING, '')
+    const got = status.motd.replace(FORMATTING, '')
+    if (want !== got) return `the server answers with MOTD "${got}", not the configured "${want}"`
+  }
+  if (expect.maxPlayers !== undefined && expect.maxPlayers !== status.playersMax) {
+    return `the server allows ${status.playersMax} players, not the configured ${expect.maxPlayers}`
+  }
+  return null
+}
+
+function tcpConnect(host: string, port: number, timeoutMs: number): Promise<number> {
+  const started = performance.now()
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port, timeout: timeoutMs })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(performance.now() - started)
+    })
+    socket.once('timeout', () => {
+      socket.destroy()
+      reject(new Error(`no TCP connection to ${host}:${port} within ${timeoutMs} ms`))
+    })
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`cannot reach ${host}:${port}/tcp: ${err.code ?? err.message}`)),
+    )
+  })
+}
+
+function udpExchange(
+  host: string,
+  port: number,
+  payload: Buffer,
+  timeoutMs: number,
+): Promise<number> {
+  const started = performance.now()
+  return new Promise((resolve, reject) => {
+    const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4')
+    const timer = setTimeout(() => {
+      socket.close()
+      reject(new Error(`no UDP answer from ${host}:${port} within ${timeoutMs} ms`))
+    }, timeoutMs)
+    socket.once('message', () => {
+      clearTimeout(timer)
+      socket.close()
+      resolve(performance.now() - started)
+    })
+    socket.once('error', (err) => {
+      clearTimeout(timer)
+      socket.close()
+      reject(new Error(`UDP to ${host}:${port} failed: ${err.message}`))
+    })
+    socket.send(payload, port, host)
+  })
+}
