@@ -86,4 +86,33 @@ describe('power and teardown', () => {
     await clone
     expect(h.sim.cluster.vms.has(found?.vmid ?? 0)).toBe(false)
   })
+
+  it('finishes a destroy whose DELETE was answered 596', async () => {
+    h = await startHarness({
+      faults: {
+        proxyErrors: {
+          count: 1,
+          status: 596,
+          reason: 'Connection timed out',
+          match: (m) => m === 'DELETE',
+        },
+      },
+    })
+    const spec = specFor()
+    const vmid = await deployVm(h, spec)
+    await h.steps.destroy(vmid, spec.deploymentId, h.ctx)
+    expect(h.sim.cluster.vms.has(vmid)).toBe(false)
+  })
+
+  it('stops waiting for the clone when the deployment is cancelled, and can destroy it after', async () => {
+    h = await startHarness({ timing: { cloneMs: 300 } })
+    const spec = specFor()
+    const ctrl = new AbortController()
+    const clone = h.steps.allocateAndClone(spec, { ...h.ctx, signal: ctrl.signal })
+    setTimeout(() => ctrl.abort(new Error('cancelled by user')), 80)
+    await expect(clone).rejects.toThrow('cancelled by user')
+    const found = await h.steps.findVmByDeployment(spec.deploymentId, h.ctx)
+    await h.steps.destroy(found?.vmid ?? 0, spec.deploymentId, h.ctx)
+    expect(h.sim.cluster.vms.has(found?.vmid ?? 0)).toBe(false)
+  })
 })

@@ -142,3 +142,35 @@ describe('races and locks', () => {
     for (const id of vmids) expect(h.sim.cluster.vms.get(id)?.running).toBe(true)
   })
 })
+
+describe('parallel full clones onto one storage (§9.4)', () => {
+  let h: Harness | null = null
+  afterEach(async () => {
+    await h?.close()
+    h = null
+  })
+
+  it('runs at most two clones at once, so the storage lock never times out', async () => {
+    h = await startHarness({
+      faults: { storageCloneLimit: 2 },
+      timing: { cloneMs: 60, cloneLockTimeoutMs: 20 },
+    })
+    const specs = Array.from({ length: 6 }, () => specFor())
+    const ids = await Promise.all(specs.map((s) => h!.steps.allocateAndClone(s, h!.ctx)))
+    expect(new Set(ids.map((r) => r.vmid)).size).toBe(6)
+    expect(h.logs.filter((l) => l.includes('pve-storage-'))).toEqual([])
+  })
+
+  it('retries a clone that hit the storage lock, with a fresh id', async () => {
+    h = await startHarness(
+      { faults: { storageCloneLimit: 1 }, timing: { cloneMs: 60, cloneLockTimeoutMs: 20 } },
+      { maxParallelClones: 3 },
+    )
+    const specs = Array.from({ length: 3 }, () => specFor())
+    const ids = await Promise.all(specs.map((s) => h!.steps.allocateAndClone(s, h!.ctx)))
+    expect(new Set(ids.map((r) => r.vmid)).size).toBe(3)
+    expect(
+      h.logs.some((l) => /pve-storage-local-lvm' - got timeout; retrying with a fresh id/.test(l)),
+    ).toBe(true)
+  })
+})

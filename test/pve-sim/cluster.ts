@@ -42,6 +42,8 @@ export class SimCluster {
   readonly flocks = new FlockTable()
   readonly tasks = new TaskTable()
   private macCounter = 0
+  /** Full clones running per target storage (for `storageCloneLimit`). */
+  readonly activeClones = new Map<string, number>()
   /** The node certificate's SHA-256 fingerprint, shown by GET /nodes (set by the server). */
   fingerprint = ''
 

@@ -56,6 +56,11 @@ export interface SimFaults {
   loseRace: number
   /** One-shot task outcomes, consumed in order per task type. */
   tasks: SimTaskFault[]
+  /**
+   * More full clones than this onto one storage at once fail on the storage lock
+   * (`pve-storage-<id>' - got timeout`, §9.4). null: no limit.
+   */
+  storageCloneLimit: number | null
   /** Guest ignores ACPI: shutdown without forceStop ends `VM quit/powerdown failed - got timeout`. */
   acpiIgnored: boolean
 }
@@ -120,6 +125,7 @@ export const DEFAULT_FAULTS: SimFaults = {
   proxyErrors: { count: 0, status: 596, reason: 'Connection timed out' },
   errorRate: 0,
   loseRace: 0,
+  storageCloneLimit: null,
   tasks: [],
   acpiIgnored: false,
 }

@@ -111,7 +111,21 @@ export function clone(cluster: SimCluster, p: P, caller: Caller): string {
       cfg.ide2 = `${storageId ?? 'local-lvm'}:vm-${newid}-cloudinit,media=cdrom`
       vm.config = { ...cfg, lock: 'clone' }
       ctx.log(`create full clone of drive scsi0 (${(source.config.scsi0 ?? '').split(',')[0]})`)
-      await sleep(t.cloneMs)
+      const target = storageId ?? 'local-lvm'
+      const active = cluster.activeClones.get(target) ?? 0
+      const limit = faults.storageCloneLimit
+      if (limit !== null && active >= limit) {
+        await sleep(t.cloneLockTimeoutMs)
+        throw new Error(
+          `can't lock file '/var/lock/pve-manager/pve-storage-${target}' - got timeout`,
+        )
+      }
+      cluster.activeClones.set(target, active + 1)
+      try {
+        await sleep(t.cloneMs)
+      } finally {
+        cluster.activeClones.set(target, (cluster.activeClones.get(target) ?? 1) - 1)
+      }
       ctx.log('transferred 3.5 GiB of 3.5 GiB (100.00%)')
       takeTaskFault(cluster, 'qmclone', ctx)
       delete vm.config.lock

@@ -1,7 +1,7 @@
 import type { ProxmoxClient } from './client'
 import { ProxmoxApiError, isLostIdRace, isProxyError } from './errors'
 import type { StepContext } from './vm-common'
-import { Mutex } from './wait'
+import { Mutex, Semaphore } from './wait'
 
 /**
  * "Next id + clone" as one critical section per cluster (proxmox-api.md §9.1).
@@ -24,6 +24,26 @@ interface ClusterIds {
 }
 
 const clusters = new Map<string, ClusterIds>()
+const cloneSlots = new Map<string, Semaphore>()
+
+/**
+ * Run one clone (id, POST, task wait) in one of `max` slots per cluster and target storage:
+ * parallel full clones onto one non-shared storage fail on its storage lock (§9.4).
+ */
+export function withCloneSlot<T>(
+  client: ProxmoxClient,
+  max: number,
+  signal: AbortSignal | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const key = `${client.connection.apiUrl} ${client.connection.storage}`
+  let sem = cloneSlots.get(key)
+  if (!sem || sem.size !== max) {
+    sem = new Semaphore(max)
+    cloneSlots.set(key, sem)
+  }
+  return sem.run(fn, signal)
+}
 
 function clusterOf(client: ProxmoxClient): ClusterIds {
   const key = client.connection.apiUrl

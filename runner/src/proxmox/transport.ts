@@ -149,7 +149,9 @@ export function createTransport(opts: TransportOptions): Transport {
           )
         })
         req.on('error', (err) => {
-          if (err instanceof ProxmoxTlsError || err instanceof ProxmoxNetworkError) reject(err)
+          // Cancel: surface the caller's reason, not Node's generic AbortError.
+          if (signal?.aborted) reject(signal.reason)
+          else if (err instanceof ProxmoxTlsError || err instanceof ProxmoxNetworkError) reject(err)
           else if (err.name === 'AbortError') reject(err)
           else if (/certificate|self.signed|SSL|TLS/i.test(`${err.message} ${codeOf(err)}`)) {
             reject(

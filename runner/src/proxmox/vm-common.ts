@@ -157,15 +157,12 @@ export async function findVmByDeployment(
   deploymentId: string,
   ctx: StepContext,
 ): Promise<FoundVm | null> {
-  const tag = deploymentTag(deploymentId)
   const list = QemuList.parse(
     await client.call('GET', `/nodes/${client.node}/qemu`, {}, ctx.signal),
   )
-  const matches = list.filter((vm) => {
-    if (vm.template === 1 || vm.template === true) return false
-    const tags = (vm.tags ?? '').split(/[;, ]/)
-    return tags.includes(tag) || (vm.name ?? '').endsWith(`-${deploymentId}`)
-  })
+  const matches = list.filter(
+    (vm) => !(vm.template === 1 || vm.template === true) && carriesDeployment(vm, deploymentId),
+  )
   matches.sort((a, b) => a.vmid - b.vmid)
   const [first, ...rest] = matches
   if (!first) return null
@@ -182,8 +179,14 @@ export async function findVmByDeployment(
   }
 }
 
-/** Whether a VM's tags or name mark it as ours for this deployment (guard before destroy). */
-export function carriesDeployment(st: VmStatus, deploymentId: string): boolean {
+/**
+ * Whether a VM's tags or name mark it as the VM of this deployment: the tag once configured, or
+ * the name `gs-…-<id>` that clone sets (tags cannot be set by clone).
+ */
+export function carriesDeployment(
+  st: { name?: string; tags?: string },
+  deploymentId: string,
+): boolean {
   const tags = (st.tags ?? '').split(/[;, ]/)
   return (
     tags.includes(deploymentTag(deploymentId)) ||

@@ -110,15 +110,17 @@ export class VmPower {
           )
         }
         if (st.status === 'running') await this.hardStop(vmid, ctx)
-        await retryTransient('destroy', this.retry, ctx, () =>
-          this.task(
+        await retryTransient('destroy', this.retry, ctx, async () => {
+          // After a 59x the first DELETE may still run (`lock: destroyed`): let it finish.
+          await waitUnlocked(this.client, vmid, this.timeouts.unlockMs, ctx)
+          await this.task(
             'DELETE',
             this.vmPath(vmid),
             { purge: true, 'destroy-unreferenced-disks': true },
             this.timeouts.taskMs,
             ctx,
-          ),
-        )
+          )
+        })
         ctx.log(`VM ${vmid} destroyed`)
       } catch (err) {
         if (!isVmMissing(err)) throw err

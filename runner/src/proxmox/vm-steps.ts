@@ -11,8 +11,8 @@ import {
   parseDiskSize,
   parsePropertyString,
 } from './encode'
-import { errorText, isLostIdRace, isProxyError } from './errors'
-import { allocateId } from './id-allocator'
+import { errorText, isLostIdRace } from './errors'
+import { allocateId, withCloneSlot } from './id-allocator'
 import { testConnection } from './test-connection'
 import { VmPower } from './vm-power'
 import {
@@ -27,6 +27,7 @@ import {
   type StepContext,
   type VmStepTimeouts,
 } from './vm-common'
+import { backoffMs, sleep } from './wait'
 
 /**
  * The VM steps of DESIGN.md §3, each idempotent so a job can resume after a runner restart:
@@ -40,6 +41,8 @@ export interface VmStepsOptions extends ProxmoxClientOptions {
   retry?: Partial<RetryPolicy>
   /** Bound on "lost the nextid race, try another id" rounds. */
   maxIdRaceRetries?: number
+  /** Full clones running at once per cluster and storage (§9.4); default 2. */
+  maxParallelClones?: number
 }
 
 const VmConfig = z.record(z.string(), z.unknown())
@@ -49,6 +52,7 @@ const DISK_KEYS = /^(scsi|virtio|sata|ide)\d+$/
 
 export class VmSteps extends VmPower {
   private readonly maxIdRaceRetries: number
+  private readonly maxParallelClones: number
 
   constructor(connection: ProxmoxConnection, options: VmStepsOptions = {}) {
     const client = new ProxmoxClient(connection, options)
@@ -58,6 +62,7 @@ export class VmSteps extends VmPower {
       { ...DEFAULT_RETRY, ...options.retry },
     )
     this.maxIdRaceRetries = options.maxIdRaceRetries ?? 10
+    this.maxParallelClones = options.maxParallelClones ?? 2
   }
 
   /** Release the client's sockets. */
@@ -105,52 +110,58 @@ export class VmSteps extends VmPower {
         await waitUnlocked(this.client, existing.vmid, this.timeouts.cloneMs, ctx)
         return { vmid: existing.vmid }
       }
-      const conn = this.client.connection
-      const name = vmNameFor(spec)
       for (let round = 0; round <= this.maxIdRaceRetries; round++) {
-        const started = await allocateId(this.client, ctx, async (newid) => {
-          ctx.log(
-            `cloning template ${conn.templateVmid} to VM ${newid} (${name}) on ${conn.storage}`,
-          )
-          return this.client.callTask(
-            'POST',
-            `/nodes/${conn.node}/qemu/${conn.templateVmid}/clone`,
-            {
-              newid,
-              name,
-              full: true,
-              storage: conn.storage,
-              description: `Proxmox Game Deployer, deployment ${spec.deploymentId}`,
-            },
-            ctx.signal,
-          )
-        })
-        if (started.kind === 'lost') {
-          ctx.log(`VM id ${started.vmid} was taken by someone else; picking another id`)
-          continue
-        }
-        if (started.kind === 'unknown') {
-          // A 59x on the POST: the clone may be running anyway (§3.4). Look before retrying.
-          const found = await this.findVmByDeployment(spec.deploymentId, ctx)
-          if (found) {
-            await waitUnlocked(this.client, found.vmid, this.timeouts.cloneMs, ctx)
-            return { vmid: found.vmid }
-          }
-          continue
-        }
-        try {
-          if (started.upid) {
-            await this.client.waitTask(started.upid, { timeoutMs: this.timeouts.cloneMs, ...ctx })
-          }
-          ctx.log(`clone of VM ${started.vmid} finished`)
-          return { vmid: started.vmid }
-        } catch (err) {
-          if (!isLostIdRace(err, started.vmid) && !isStorageLockTimeout(err)) throw err
-          ctx.log(`clone to VM ${started.vmid} failed: ${errorText(err)}; retrying with a fresh id`)
-        }
+        const outcome = await withCloneSlot(this.client, this.maxParallelClones, ctx.signal, () =>
+          this.cloneOnce(spec, ctx),
+        )
+        if (outcome !== null) return { vmid: outcome }
+        await sleep(backoffMs(round, this.retry.baseMs, this.retry.capMs), ctx.signal)
       }
       throw new Error(`lost the VM id race ${this.maxIdRaceRetries + 1} times; giving up`)
     })
+  }
+
+  /** One clone attempt: the new VM id once its task ended, or null to retry with a fresh id. */
+  private async cloneOnce(spec: VmSpec, ctx: StepContext): Promise<number | null> {
+    const conn = this.client.connection
+    const name = vmNameFor(spec)
+    const started = await allocateId(this.client, ctx, async (newid) => {
+      ctx.log(`cloning template ${conn.templateVmid} to VM ${newid} (${name}) on ${conn.storage}`)
+      return this.client.callTask(
+        'POST',
+        `/nodes/${conn.node}/qemu/${conn.templateVmid}/clone`,
+        {
+          newid,
+          name,
+          full: true,
+          storage: conn.storage,
+          description: `Proxmox Game Deployer, deployment ${spec.deploymentId}`,
+        },
+        ctx.signal,
+      )
+    })
+    if (started.kind === 'lost') {
+      ctx.log(`VM id ${started.vmid} was taken by someone else; picking another id`)
+      return null
+    }
+    if (started.kind === 'unknown') {
+      // A 59x on the POST: the clone may be running anyway (§3.4). Look before retrying.
+      const found = await this.findVmByDeployment(spec.deploymentId, ctx)
+      if (!found) return null
+      await waitUnlocked(this.client, found.vmid, this.timeouts.cloneMs, ctx)
+      return found.vmid
+    }
+    try {
+      if (started.upid) {
+        await this.client.waitTask(started.upid, { timeoutMs: this.timeouts.cloneMs, ...ctx })
+      }
+    } catch (err) {
+      if (!isLostIdRace(err, started.vmid) && !isStorageLockTimeout(err)) throw err
+      ctx.log(`clone to VM ${started.vmid} failed: ${errorText(err)}; retrying with a fresh id`)
+      return null
+    }
+    ctx.log(`clone of VM ${started.vmid} finished`)
+    return started.vmid
   }
 
   /**
@@ -225,8 +236,9 @@ export class VmSteps extends VmPower {
   }
 }
 
+/** §9.4: parallel full clones onto one non-shared storage time out on its storage lock. */
 function isStorageLockTimeout(err: unknown): boolean {
-  return /pve-storage-[^']*' - got timeout/.test(errorText(err)) || isProxyError(err)
+  return /pve-storage-[^']*' - got timeout/.test(errorText(err))
 }
 
 /** The template's system disk and its current size, from the VM config. */

@@ -36,3 +36,39 @@ export class Mutex {
     return result
   }
 }
+
+/** A FIFO counting semaphore: at most `size` functions run at once. */
+export class Semaphore {
+  private active = 0
+  private readonly queue: (() => void)[] = []
+
+  constructor(readonly size: number) {}
+
+  /** Run `fn` when a slot is free; stop waiting (reject) if `signal` aborts first. */
+  async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (this.active >= this.size) {
+      await new Promise<void>((resolve, reject) => {
+        const grant = (): void => {
+          signal?.removeEventListener('abort', onAbort)
+          resolve()
+        }
+        const onAbort = (): void => {
+          const i = this.queue.indexOf(grant)
+          if (i !== -1) this.queue.splice(i, 1)
+          reject(signal?.reason)
+        }
+        signal?.addEventListener('abort', onAbort, { once: true })
+        this.queue.push(grant)
+      })
+    } else {
+      signal?.throwIfAborted()
+    }
+    this.active += 1
+    try {
+      return await fn()
+    } finally {
+      this.active -= 1
+      this.queue.shift()?.()
+    }
+  }
+}
