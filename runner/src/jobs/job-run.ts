@@ -8,6 +8,7 @@ import { Redactor, secretsOfJob } from '../redact'
 import type { SshKeyPair } from '../ssh-key'
 import { ManagedSocket } from '../socket'
 import type { SocketEnding } from '../socket'
+import { assertNever } from '../assert-never'
 import { frames, redactResult, toStepError } from './frames'
 import type { DoneFrame, StepFrame } from './frames'
 import { LogOutbox } from './log-outbox'
@@ -62,7 +63,6 @@ export class JobRun {
   private gone = false
   private holdsSlot = true
   private checkpoint: Checkpoint = { upids: {}, doneSteps: [] }
-  private currentStep: StepName | undefined
   private readonly doneFrames: StepFrame[] = []
   private runningFrame: StepFrame | null = null
   private finalFrames: (StepFrame | DoneFrame)[] = []
@@ -157,7 +157,6 @@ export class JobRun {
       if (this.checkpoint.doneSteps.includes(step)) continue
       if (this.cancelRequested) return { kind: 'cancelled', step: undefined }
       if (this.draining || this.gone) return { kind: 'interrupted' }
-      this.currentStep = step
       this.runningFrame = frames.step(this.jobId, step, 'running')
       this.socket.send(this.runningFrame)
       this.deps.log.info(`job ${this.jobId}: ${step} running`)
@@ -184,7 +183,6 @@ export class JobRun {
         return { kind: 'failed', step, error: toStepError(err, this.redactor) }
       }
     }
-    this.currentStep = undefined
     return { kind: 'succeeded', result }
   }
 
@@ -312,9 +310,4 @@ export class JobRun {
         return assertNever(ending)
     }
   }
-}
-
-/** Exhaustiveness check for switches over unions. */
-export function assertNever(x: never): never {
-  throw new Error(`unexpected value: ${JSON.stringify(x)}`)
 }
