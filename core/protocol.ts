@@ -93,6 +93,11 @@ export const JobAssignment = z.object({
   proxmox: ProxmoxConnection,
   /** Strings to redact from every log line, besides the ones in `proxmox`. */
   secrets: z.array(z.string()).default([]),
+  /**
+   * The game's generated secrets by name (e.g. the RCON password), minted once per deployment
+   * by the worker and kept for retries. Redacted from every log line too.
+   */
+  gameSecrets: z.record(z.string(), z.string()).default({}),
 })
 export type JobAssignment = z.infer<typeof JobAssignment>
 
@@ -251,3 +256,46 @@ export function parseFrame<T extends z.ZodType>(
   }
   return { ok: true, frame: parsed.data }
 }
+
+// ---------------------------------------------------------------- dashboard socket
+
+/** One step of the timeline the dashboard shows. */
+export const StepView = z.object({
+  name: StepName,
+  status: StepStatus,
+  startedAt: z.number().nullable(),
+  endedAt: z.number().nullable(),
+  attempt: z.number().int(),
+  error: StepError.nullable(),
+})
+export type StepView = z.infer<typeof StepView>
+
+/** A persisted log line as the dashboard sees it: `seq` is per deployment, gap-free from 1. */
+export const DeploymentLogLine = z.object({
+  seq: z.number().int().positive(),
+  ts: z.number(),
+  step: StepName.nullable(),
+  stream: LogStream,
+  text: z.string(),
+})
+export type DeploymentLogLine = z.infer<typeof DeploymentLogLine>
+
+/**
+ * `GET /api/deployments/:id/events?after=N`: a `state` frame first and on every change, then
+ * every log line after N in order, then live.
+ */
+export const ServerToDashboard = z.discriminatedUnion('type', [
+  z.object({
+    v,
+    type: z.literal('state'),
+    status: z.string(),
+    steps: z.array(StepView),
+    error: StepError.extend({ step: StepName.optional() }).nullable(),
+    result: z.record(z.string(), z.unknown()).nullable(),
+    vmid: z.number().nullable(),
+    ip: z.string().nullable(),
+    lastSeq: z.number().int().min(0),
+  }),
+  z.object({ v, type: z.literal('logs'), lines: z.array(DeploymentLogLine) }),
+])
+export type ServerToDashboard = z.infer<typeof ServerToDashboard>

@@ -41,7 +41,7 @@ CREATE TABLE `deployments` (
 --> statement-breakpoint
 CREATE INDEX `deployments_status_idx` ON `deployments` (`status`);--> statement-breakpoint
 CREATE INDEX `deployments_created_idx` ON `deployments` (`created_at`);--> statement-breakpoint
-CREATE UNIQUE INDEX `deployments_live_ip_idx` ON `deployments` (`ip`) WHERE status not in ('destroyed', 'cancelled');--> statement-breakpoint
+CREATE UNIQUE INDEX `deployments_live_ip_idx` ON `deployments` (`ip`) WHERE status <> 'destroyed';--> statement-breakpoint
 CREATE TABLE `jobs` (
 	`id` text PRIMARY KEY NOT NULL,
 	`deployment_id` text NOT NULL,

@@ -2,12 +2,16 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { AppEnv } from './env'
 import { ApiError } from './lib/errors'
+import { mutable } from './lib/stubs'
 import { onError, onNotFound } from './middleware/errors'
 import { csrfGuard, jsonOnly, requestId, securityHeaders } from './middleware/security'
 import { requireSession } from './middleware/session'
 import { auditRoutes } from './routes/audit'
 import { auth } from './routes/auth'
+import { deploymentsRoutes, gamesRoutes } from './routes/deployments'
 import { health } from './routes/health'
+import { runnerApi } from './routes/runner-api'
+import { runnersRoutes } from './routes/runners'
 import { settingsRoutes } from './routes/settings'
 import { setup } from './routes/setup'
 
@@ -36,6 +40,10 @@ const api = new Hono<AppEnv>()
   .route('/auth', auth)
   .route('/settings', settingsRoutes)
   .route('/audit', auditRoutes)
+  .route('/games', gamesRoutes)
+  .route('/deployments', deploymentsRoutes)
+  .route('/runners', runnersRoutes)
+  .route('/runner', runnerApi)
   .notFound(onNotFound)
 
 export const app = new Hono<AppEnv>()
@@ -45,8 +53,7 @@ export const app = new Hono<AppEnv>()
   .all('/api/*', onNotFound)
   .get('*', async (c) => {
     // Static assets and the SPA fallback; re-wrapped so the security headers can be set on it.
-    const res = await c.env.ASSETS.fetch(c.req.raw)
-    return new Response(res.body, res)
+    return mutable(await c.env.ASSETS.fetch(c.req.raw))
   })
 
 app.onError(onError)

@@ -1,5 +1,8 @@
 import { app } from './app'
 
+export { DeploymentDO } from './do/deployment'
+export { RunnerHub } from './do/runner-hub'
+
 export default {
   fetch: app.fetch,
 } satisfies ExportedHandler<Env>

@@ -86,10 +86,11 @@ export const deployments = sqliteTable(
   (t) => [
     index('deployments_status_idx').on(t.status),
     index('deployments_created_idx').on(t.createdAt),
-    // One live deployment per address; destroyed ones give theirs back to the pool.
+    // One deployment per address until it is destroyed: a cancelled or failed one may still
+    // have a VM holding it.
     uniqueIndex('deployments_live_ip_idx')
       .on(t.ip)
-      .where(sql`status not in ('destroyed', 'cancelled')`),
+      .where(sql`status <> 'destroyed'`),
   ],
 )
 

@@ -2,7 +2,13 @@ import { Hono } from 'hono'
 import { ProxmoxSettingsInput } from '../../core/settings'
 import type { AppEnv } from '../env'
 import { audit } from '../lib/audit'
-import { getProxmoxSettingsView, saveProxmoxSettings } from '../lib/proxmox-settings'
+import { ApiError } from '../lib/errors'
+import {
+  getProxmoxSettingsView,
+  loadProxmoxConnection,
+  saveProxmoxSettings,
+} from '../lib/proxmox-settings'
+import { hubStub } from '../lib/stubs'
 import { validate } from '../lib/validate'
 
 export const settingsRoutes = new Hono<AppEnv>()
@@ -12,4 +18,24 @@ export const settingsRoutes = new Hono<AppEnv>()
     const changed = await saveProxmoxSettings(c.env, c.req.valid('json'), user.username)
     await audit(c, 'settings.proxmox_updated', { target: 'proxmox', details: { changed } })
     return c.json({ proxmox: await getProxmoxSettingsView(c.env) })
+  })
+  /** "Test connection": runs on a runner, since the worker cannot reach a private Proxmox. */
+  .post('/proxmox/test', async (c) => {
+    const proxmox = await loadProxmoxConnection(c.env)
+    if (!proxmox) {
+      throw new ApiError(409, 'proxmox_not_configured', 'Save the Proxmox connection first.')
+    }
+    const result = await hubStub(c.env).testConnection(proxmox)
+    if (!result) {
+      throw new ApiError(
+        409,
+        'no_runner_online',
+        'No runner is online to test from: register one (Runners → Add runner) and start it.',
+      )
+    }
+    await audit(c, 'settings.proxmox_tested', {
+      target: 'proxmox',
+      details: { runner: result.name, ok: result.checks.every((k) => k.ok) },
+    })
+    return c.json(result)
   })

@@ -1,0 +1,162 @@
+import { z } from 'zod'
+import type { StepName } from './protocol'
+
+/**
+ * The deployment state machine (DESIGN.md §3), as one pure table. The DeploymentDO persists the
+ * state and performs the effects; nothing else decides a transition.
+ */
+
+export const DeploymentStatus = z.enum([
+  'queued',
+  'provisioning_vm',
+  'waiting_ssh',
+  'provisioning_game',
+  'verifying',
+  'ready',
+  'failed',
+  'cancelling',
+  'cancelled',
+  'destroying',
+  'destroyed',
+])
+export type DeploymentStatus = z.infer<typeof DeploymentStatus>
+
+/** The statuses in which a deploy job is on its way (queued or running). */
+export const IN_PROGRESS: readonly DeploymentStatus[] = [
+  'queued',
+  'provisioning_vm',
+  'waiting_ssh',
+  'provisioning_game',
+  'verifying',
+]
+
+/** Statuses that end a deployment's activity until the admin acts again. */
+export const SETTLED: readonly DeploymentStatus[] = ['ready', 'failed', 'cancelled', 'destroyed']
+
+export type DeploymentEvent =
+  /** A deploy step started on the runner. */
+  | { type: 'step_started'; step: StepName }
+  /** The deploy job finished and the game answered. */
+  | { type: 'deploy_succeeded' }
+  /** A job (deploy or destroy) failed. */
+  | { type: 'job_failed' }
+  /** The admin asked to cancel. `leased`: a runner holds the job and must stop it first. */
+  | { type: 'cancel_requested'; leased: boolean }
+  /** The runner stopped the job after a cancel (or its lease ran out while cancelling). */
+  | { type: 'job_cancelled' }
+  /** The admin asked to retry a failed deployment from its failed step. */
+  | { type: 'retry_requested' }
+  /** The admin asked to destroy the VM. */
+  | { type: 'destroy_requested' }
+  /** The destroy job removed the VM (or found none). */
+  | { type: 'destroy_succeeded' }
+
+/** Which status a running step puts the deployment in. */
+export function statusOfStep(step: StepName): DeploymentStatus | null {
+  switch (step) {
+    case 'allocate':
+    case 'clone':
+    case 'configure':
+    case 'resize':
+    case 'start':
+      return 'provisioning_vm'
+    case 'wait_ssh':
+      return 'waiting_ssh'
+    case 'provision':
+      return 'provisioning_game'
+    case 'verify':
+      return 'verifying'
+    case 'stop_vm':
+    case 'delete_vm':
+      return null
+  }
+}
+
+/**
+ * The table: `{ from, event, to }` rows. `to` may depend on the event's data (a cancel of a job
+ * no runner holds ends at once; one held by a runner waits for it to stop).
+ */
+const TABLE: readonly {
+  from: readonly DeploymentStatus[]
+  event: DeploymentEvent['type']
+  to: (event: DeploymentEvent, from: DeploymentStatus) => DeploymentStatus | null
+}[] = [
+  // Deploy steps move the deployment forward (a resumed job may repeat a step: same status).
+  {
+    from: IN_PROGRESS,
+    event: 'step_started',
+    to: (e, from) => (e.type === 'step_started' ? (statusOfStep(e.step) ?? from) : null),
+  },
+  // Destroy steps keep it in `destroying`.
+  {
+    from: ['destroying'],
+    event: 'step_started',
+    to: (e) => (e.type === 'step_started' && statusOfStep(e.step) === null ? 'destroying' : null),
+  },
+  { from: IN_PROGRESS, event: 'deploy_succeeded', to: () => 'ready' },
+  // A failure of the deploy or the destroy job: the admin chooses retry or destroy.
+  { from: [...IN_PROGRESS, 'destroying'], event: 'job_failed', to: () => 'failed' },
+  {
+    from: IN_PROGRESS,
+    event: 'cancel_requested',
+    to: (e) => (e.type === 'cancel_requested' && e.leased ? 'cancelling' : 'cancelled'),
+  },
+  { from: ['cancelling'], event: 'job_cancelled', to: () => 'cancelled' },
+  // A cancel that arrives as the job ends: the end wins, nothing to stop any more.
+  { from: ['cancelling'], event: 'deploy_succeeded', to: () => 'ready' },
+  { from: ['cancelling'], event: 'job_failed', to: () => 'failed' },
+  { from: ['failed'], event: 'retry_requested', to: () => 'queued' },
+  {
+    from: ['ready', 'failed', 'cancelled'],
+    event: 'destroy_requested',
+    to: () => 'destroying',
+  },
+  { from: ['destroying'], event: 'destroy_succeeded', to: () => 'destroyed' },
+]
+
+export type Transition =
+  | { ok: true; from: DeploymentStatus; to: DeploymentStatus }
+  | { ok: false; from: DeploymentStatus; reason: string }
+
+/** The next status for `event` in `from`, or why the event is refused there. */
+export function transition(from: DeploymentStatus, event: DeploymentEvent): Transition {
+  for (const row of TABLE) {
+    if (row.event !== event.type || !row.from.includes(from)) continue
+    const to = row.to(event, from)
+    if (to !== null) return { ok: true, from, to }
+  }
+  return { ok: false, from, reason: `${describeEvent(event)} is not allowed while ${from}` }
+}
+
+function describeEvent(event: DeploymentEvent): string {
+  switch (event.type) {
+    case 'step_started':
+      return `starting step ${event.step}`
+    case 'deploy_succeeded':
+      return 'finishing the deployment'
+    case 'job_failed':
+      return 'failing the job'
+    case 'cancel_requested':
+      return 'cancelling'
+    case 'job_cancelled':
+      return 'ending the cancel'
+    case 'retry_requested':
+      return 'retrying'
+    case 'destroy_requested':
+      return 'destroying'
+    case 'destroy_succeeded':
+      return 'finishing the destroy'
+  }
+}
+
+/** Every event type, for exhaustive tests and for the UI's action buttons. */
+export const EVENT_TYPES: readonly DeploymentEvent['type'][] = [
+  'step_started',
+  'deploy_succeeded',
+  'job_failed',
+  'cancel_requested',
+  'job_cancelled',
+  'retry_requested',
+  'destroy_requested',
+  'destroy_succeeded',
+]

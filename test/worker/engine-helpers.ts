@@ -1,0 +1,176 @@
+import { exports } from 'cloudflare:workers'
+import { call, json, ORIGIN } from './helpers'
+
+export const PROXMOX = {
+  apiUrl: 'https://127.0.0.1:8006',
+  node: 'pve',
+  tokenId: 'deployer@pve!pgd',
+  tokenSecret: 'c0ffee00-1111-2222-3333-444455556666',
+  tls: { mode: 'insecure' },
+  templateVmid: 9000,
+  storage: 'local-lvm',
+  bridge: 'vmbr0',
+  vlan: null,
+  gateway: '127.77.0.1',
+  dnsServers: ['127.77.0.1'],
+  searchDomain: '',
+  ipPool: { cidr: '127.77.0.0/16', rangeStart: '127.77.0.10', rangeEnd: '127.77.0.12' },
+  ciUser: 'debian',
+}
+
+export const MINECRAFT = { eula: true, memoryMb: 2048 }
+
+export async function configureProxmox(cookie: string): Promise<void> {
+  const res = await call('PUT', '/api/settings/proxmox', { cookie, body: PROXMOX })
+  if (res.status !== 200) throw new Error(`settings: ${res.status} ${await res.text()}`)
+}
+
+/** Create a runner in the dashboard and redeem its code, as `pgd-runner register` does. */
+export async function registerRunner(
+  cookie: string,
+  name = 'runner-1',
+): Promise<{ runnerId: string; key: string }> {
+  const created = await json<{ code: string; runner: { id: string } }>(
+    await call('POST', '/api/runners', { cookie, body: { name } }),
+  )
+  const res = await call('POST', '/api/runner/register', {
+    body: { code: created.code, version: '0.1.0' },
+  })
+  if (res.status !== 200) throw new Error(`register: ${res.status} ${await res.text()}`)
+  return json(res)
+}
+
+/** A client websocket against the real worker entry, with a message log to wait on. */
+export class TestSocket {
+  readonly messages: string[] = []
+  closed: { code: number; reason: string } | null = null
+  private waiters: (() => void)[] = []
+
+  constructor(readonly ws: WebSocket) {
+    ws.accept()
+    ws.addEventListener('message', (e) => {
+      this.messages.push(typeof e.data === 'string' ? e.data : '(binary)')
+      this.wake()
+    })
+    ws.addEventListener('close', (e) => {
+      this.closed = { code: e.code, reason: e.reason }
+      this.wake()
+    })
+  }
+
+  private wake() {
+    for (const w of this.waiters.splice(0)) w()
+  }
+
+  send(body: unknown): void {
+    this.ws.send(typeof body === 'string' ? body : JSON.stringify({ v: 1, ...(body as object) }))
+  }
+
+  /** JSON frames received so far. */
+  frames<T = Record<string, unknown>>(): T[] {
+    return this.messages.filter((m) => m.startsWith('{')).map((m) => JSON.parse(m) as T)
+  }
+
+  /** Wait until `test` holds over the frames; fails with `what` after `timeoutMs`. */
+  async until<T>(what: string, test: () => T | undefined | false, timeoutMs = 5_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const value = test()
+      if (value) return value
+      if (Date.now() > deadline) {
+        throw new Error(
+          `timed out waiting for ${what}; got ${this.messages.slice(-5).join(' | ')}; closed=${JSON.stringify(this.closed)}`,
+        )
+      }
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve)
+        setTimeout(resolve, 50)
+      })
+    }
+  }
+
+  frame<T = Record<string, unknown>>(
+    type: string,
+    timeoutMs?: number,
+    pick?: (f: T) => boolean,
+  ): Promise<T> {
+    return this.until(
+      `a ${type} frame`,
+      () => this.frames<T & { type: string }>().find((f) => f.type === type && (!pick || pick(f))),
+      timeoutMs,
+    )
+  }
+
+  close(): void {
+    try {
+      this.ws.close(1000, 'test done')
+    } catch {
+      // already closed
+    }
+  }
+}
+
+export async function openSocket(
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<TestSocket> {
+  const res = await exports.default.fetch(
+    new Request(`${ORIGIN}${path}`, { headers: { upgrade: 'websocket', ...headers } }),
+  )
+  if (!res.webSocket) throw new Error(`no websocket for ${path}: ${res.status} ${await res.text()}`)
+  return new TestSocket(res.webSocket)
+}
+
+/** A runner's control socket, hello sent, welcome received. */
+export async function connectRunner(
+  key: string,
+  maxJobs = 2,
+  activeJobs: string[] = [],
+): Promise<TestSocket> {
+  const ws = await openSocket('/api/runner/connect', { authorization: `Bearer ${key}` })
+  ws.send({
+    type: 'hello',
+    version: '0.1.0',
+    sshPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITest runner',
+    maxJobs,
+    activeJobs,
+  })
+  await ws.frame('welcome')
+  return ws
+}
+
+export async function connectJob(
+  key: string,
+  jobId: string,
+): Promise<{ ws: TestSocket; welcome: Record<string, unknown> }> {
+  const ws = await openSocket(`/api/runner/jobs/${jobId}/connect`, {
+    authorization: `Bearer ${key}`,
+  })
+  ws.send({ type: 'job.hello', jobId, attempt: 1 })
+  const welcome = await ws.frame('job.welcome')
+  return { ws, welcome }
+}
+
+export async function createDeployment(cookie: string, body: Record<string, unknown> = {}) {
+  const res = await call('POST', '/api/deployments', {
+    cookie,
+    body: { name: 'survival', game: 'minecraft', config: MINECRAFT, ...body },
+  })
+  if (res.status !== 201) throw new Error(`create: ${res.status} ${await res.text()}`)
+  return (await json<{ deployment: { id: string; ip: string; status: string } }>(res)).deployment
+}
+
+export function logLines(from: number, count: number, step = 'provision') {
+  return Array.from({ length: count }, (_, i) => ({
+    seq: from + i,
+    ts: Date.now(),
+    step,
+    stream: 'stdout',
+    text: `line ${from + i}`,
+  }))
+}
+
+export async function deploymentStatus(cookie: string, id: string): Promise<string> {
+  const res = await call('GET', `/api/deployments/${id}`, { cookie })
+  return (await json<{ deployment: { status: string } }>(res)).deployment.status
+}

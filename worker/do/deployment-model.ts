@@ -1,0 +1,100 @@
+import {
+  DEPLOY_STEPS,
+  stepsOf,
+  type Checkpoint,
+  type DeploymentSpec,
+  type JobKind,
+  type StepError,
+  type StepName,
+  type StepView,
+} from '../../core/protocol'
+import type { DeploymentStatus } from '../../core/deployment-state'
+
+/** A runner silent this long on a job loses the lease; the job goes back to the queue. */
+export const LEASE_MS = 30_000
+/** A step running longer than this fails (the runner is told to stop it). */
+export const STEP_TIMEOUT_MS: Record<StepName, number> = {
+  allocate: 5 * 60_000,
+  clone: 20 * 60_000,
+  configure: 5 * 60_000,
+  resize: 10 * 60_000,
+  start: 10 * 60_000,
+  wait_ssh: 15 * 60_000,
+  provision: 45 * 60_000,
+  verify: 10 * 60_000,
+  stop_vm: 10 * 60_000,
+  delete_vm: 10 * 60_000,
+}
+/** How soon a failed D1 log mirror is tried again. */
+export const MIRROR_RETRY_MS = 5_000
+
+export interface JobState {
+  jobId: string
+  kind: JobKind
+  attempt: number
+  /** Null while queued. */
+  runnerId: string | null
+  /** Highest runner-side seq persisted for this job. */
+  ackedSeq: number
+  cancelRequested: boolean
+  /** Last frame from the runner on this job (epoch ms). */
+  lastActivityAt: number
+}
+
+export interface DeploymentState {
+  id: string
+  status: DeploymentStatus
+  spec: DeploymentSpec
+  checkpoint: Checkpoint
+  steps: StepView[]
+  job: JobState | null
+  /** The kind of the last job that failed, so retry runs that kind again. */
+  failedKind: JobKind | null
+  error: (StepError & { step?: StepName }) | null
+  result: Record<string, unknown> | null
+  /** Log lines mirrored to D1 up to here. */
+  mirroredSeq: number
+}
+
+export function freshSteps(kind: JobKind, keepDone: readonly StepName[] = []): StepView[] {
+  return stepsOf(kind).map((name) => ({
+    name,
+    status: keepDone.includes(name) ? 'done' : 'pending',
+    startedAt: null,
+    endedAt: null,
+    attempt: 0,
+    error: null,
+  }))
+}
+
+export function initialState(spec: DeploymentSpec, jobId: string): DeploymentState {
+  return {
+    id: spec.deploymentId,
+    status: 'queued',
+    spec,
+    checkpoint: { upids: {}, doneSteps: [] },
+    steps: freshSteps('deploy'),
+    job: newJob(jobId, 'deploy'),
+    failedKind: null,
+    error: null,
+    result: null,
+    mirroredSeq: 0,
+  }
+}
+
+export function newJob(jobId: string, kind: JobKind): JobState {
+  return {
+    jobId,
+    kind,
+    attempt: 0,
+    runnerId: null,
+    ackedSeq: 0,
+    cancelRequested: false,
+    lastActivityAt: Date.now(),
+  }
+}
+
+/** Steps of a deploy that were done stay done on a retry: the runner resumes after them. */
+export function doneDeploySteps(checkpoint: Checkpoint): StepName[] {
+  return DEPLOY_STEPS.filter((s) => checkpoint.doneSteps.includes(s))
+}

@@ -1,0 +1,128 @@
+import type { DeploymentEvent } from '../../core/deployment-state'
+import { assertNever } from '../../core/assert'
+import { CLOSE, type RunnerToDeployment, type ServerToDashboard } from '../../core/protocol'
+import { frame } from '../lib/stubs'
+import type { DeploymentDO, SocketAttachment } from './deployment'
+
+type RunnerAttachment = Extract<SocketAttachment, { role: 'runner' }>
+
+/**
+ * A frame from the runner on a job socket: hello, step events, log batches, the end of the job.
+ * Frames for a job this deployment no longer runs (finished, cancelled, taken over) close the
+ * socket with JOB_GONE so the runner lets go of it.
+ */
+export async function handleRunnerFrame(
+  d: DeploymentDO,
+  ws: WebSocket,
+  att: RunnerAttachment,
+  msg: RunnerToDeployment,
+): Promise<void> {
+  const state = d.state()
+  const job = state?.job
+  if (
+    !state ||
+    !job ||
+    job.jobId !== att.jobId ||
+    msg.jobId !== att.jobId ||
+    job.runnerId !== att.runnerId
+  ) {
+    ws.close(CLOSE.JOB_GONE, 'this job is no longer yours')
+    return
+  }
+  job.lastActivityAt = Date.now()
+
+  switch (msg.type) {
+    case 'job.hello': {
+      ws.send(
+        frame({
+          type: 'job.welcome',
+          jobId: job.jobId,
+          ackedSeq: job.ackedSeq,
+          checkpoint: state.checkpoint,
+          cancelRequested: job.cancelRequested,
+        }),
+      )
+      d.storeState(state)
+      return
+    }
+
+    case 'logs': {
+      // Resent lines (after a reconnect) are dropped by their seq: nothing twice, order kept.
+      const fresh = msg.lines.filter((l) => l.seq > job.ackedSeq)
+      if (fresh.length > 0) {
+        const stored = d.appendLogs(state, fresh)
+        d.broadcast({ v: 1, type: 'logs', lines: stored } satisfies ServerToDashboard)
+        d.mirrorLogs()
+      }
+      // Sent after the write: the output gate holds it until the lines are durable.
+      ws.send(frame({ type: 'logs.ack', jobId: job.jobId, seq: job.ackedSeq }))
+      await d.armAlarm(state)
+      return
+    }
+
+    case 'step': {
+      const step = state.steps.find((s) => s.name === msg.step)
+      if (!step) {
+        ws.close(CLOSE.BAD_FRAME, `step ${msg.step} is not part of a ${job.kind} job`)
+        return
+      }
+      if (msg.status === 'running') {
+        if (!d.apply(state, { type: 'step_started', step: msg.step })) return
+        step.status = 'running'
+        step.startedAt = msg.at
+        step.endedAt = null
+        step.error = null
+        step.attempt += 1
+      } else if (msg.status === 'done') {
+        step.status = 'done'
+        step.endedAt = msg.at
+        const cp = msg.checkpoint
+        if (cp?.vmid !== undefined) state.checkpoint.vmid = cp.vmid
+        if (cp?.ip !== undefined) state.checkpoint.ip = cp.ip
+        if (cp?.upid !== undefined) state.checkpoint.upids[msg.step] = cp.upid
+        if (!state.checkpoint.doneSteps.includes(msg.step))
+          state.checkpoint.doneSteps.push(msg.step)
+      } else {
+        step.status = 'failed'
+        step.endedAt = msg.at
+        step.error = msg.error ?? { message: `step ${msg.step} failed` }
+      }
+      await d.save(state)
+      return
+    }
+
+    case 'job.done': {
+      const event: DeploymentEvent =
+        msg.outcome === 'succeeded'
+          ? { type: job.kind === 'deploy' ? 'deploy_succeeded' : 'destroy_succeeded' }
+          : msg.outcome === 'failed'
+            ? { type: 'job_failed' }
+            : { type: 'job_cancelled' }
+      if (!d.apply(state, event)) {
+        // e.g. a runner-side cancel nobody asked for: record it as a failure instead.
+        if (!d.apply(state, { type: 'job_failed' })) return
+      }
+      if (msg.outcome === 'succeeded') {
+        state.error = null
+        if (job.kind === 'deploy') state.result = msg.result ?? {}
+        if (job.kind === 'destroy') state.checkpoint = { upids: {}, doneSteps: [] }
+      } else if (msg.outcome === 'failed' || state.status === 'failed') {
+        state.failedKind = job.kind
+        state.error = msg.error ?? { message: 'the job failed without saying why' }
+      }
+      await d.finishJob(
+        state,
+        msg.outcome === 'succeeded' ? 'done' : msg.outcome === 'failed' ? 'failed' : 'cancelled',
+      )
+      state.job = null
+      await d.save(state)
+      ws.close(1000, 'job finished')
+      // The runner has a free slot: give it (or another) the next job.
+      await d.dispatchNext()
+      return
+    }
+
+    default:
+      assertNever(msg)
+  }
+}

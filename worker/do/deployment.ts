@@ -1,0 +1,452 @@
+import { DurableObject } from 'cloudflare:workers'
+import {
+  transition,
+  type DeploymentEvent,
+  type DeploymentStatus,
+} from '../../core/deployment-state'
+import {
+  CLOSE,
+  HEARTBEAT_PING,
+  HEARTBEAT_PONG,
+  parseFrame,
+  RunnerToDeployment,
+  type DeploymentLogLine,
+  type DeploymentSpec,
+  type JobKind,
+  type LogLine,
+  type StepView,
+  type ServerToDashboard,
+} from '../../core/protocol'
+import { frame, hubStub } from '../lib/stubs'
+import {
+  doneDeploySteps,
+  freshSteps,
+  initialState,
+  LEASE_MS,
+  MIRROR_RETRY_MS,
+  newJob,
+  STEP_TIMEOUT_MS,
+  type DeploymentState,
+} from './deployment-model'
+import { LogStore, REPLAY_CHUNK } from './log-store'
+import { handleRunnerFrame } from './deployment-runner'
+
+/** What a socket is, kept in its attachment so it survives hibernation. Identity only. */
+export type SocketAttachment =
+  { role: 'runner'; runnerId: string; jobId: string } | { role: 'dashboard' }
+
+export type ActionResult = { ok: true; status: DeploymentStatus } | { ok: false; reason: string }
+
+/**
+ * One deployment: its state machine, steps, checkpoints, log and live viewers (DESIGN.md §3).
+ * A thin shell: `transition()` decides, this persists and then performs the effects. Nothing
+ * load-bearing lives in memory; sockets hibernate.
+ */
+export class DeploymentDO extends DurableObject<Env> {
+  readonly logs: LogStore
+  private mirroring: Promise<void> | null = null
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env)
+    this.logs = new LogStore(ctx.storage.sql)
+    // Heartbeats are answered without waking the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT_PING, HEARTBEAT_PONG))
+  }
+
+  // ------------------------------------------------------------------ state
+
+  /** Store without side effects (for frames that change no visible state). */
+  storeState(state: DeploymentState): void {
+    this.ctx.storage.kv.put('state', state)
+  }
+
+  /** Append a job's new lines and advance its acked seq, in one storage transaction. */
+  appendLogs(state: DeploymentState, lines: readonly LogLine[]): DeploymentLogLine[] {
+    const job = state.job
+    if (!job) return []
+    return this.ctx.storage.transactionSync(() => {
+      const stored = this.logs.append(job.jobId, lines, this.logs.lastSeq() + 1)
+      job.ackedSeq = lines[lines.length - 1]?.seq ?? job.ackedSeq
+      this.ctx.storage.kv.put('state', state)
+      return stored
+    })
+  }
+
+  /** Ask the hub to hand out queued jobs (a slot was freed). */
+  async dispatchNext(): Promise<void> {
+    await hubStub(this.env).dispatch()
+  }
+
+  state(): DeploymentState | null {
+    return this.ctx.storage.kv.get<DeploymentState>('state') ?? null
+  }
+
+  /** Persist, mirror the row to D1, tell the viewers, and re-arm the alarm. */
+  async save(state: DeploymentState, options: { d1?: boolean } = {}): Promise<void> {
+    this.ctx.storage.kv.put('state', state)
+    this.broadcast(this.stateFrame(state))
+    await this.armAlarm(state)
+    if (options.d1 !== false) await this.writeRow(state)
+  }
+
+  /** Apply a state-machine event; an invalid one is refused and logged, the state unchanged. */
+  apply(state: DeploymentState, event: DeploymentEvent): boolean {
+    const t = transition(state.status, event)
+    if (!t.ok) {
+      console.warn(JSON.stringify({ level: 'warn', deployment: state.id, refused: t.reason }))
+      return false
+    }
+    state.status = t.to
+    return true
+  }
+
+  private async writeRow(state: DeploymentState): Promise<void> {
+    await this.env.DB.prepare(
+      `update deployments set status = ?1, vmid = ?2, error_json = ?3, result_json = ?4,
+         runner_id = ?5, updated_at = ?6 where id = ?7`,
+    )
+      .bind(
+        state.status,
+        state.checkpoint.vmid ?? null,
+        state.error ? JSON.stringify(state.error) : null,
+        state.result ? JSON.stringify(state.result) : null,
+        state.job?.runnerId ?? null,
+        Date.now(),
+        state.id,
+      )
+      .run()
+  }
+
+  stateFrame(state: DeploymentState): ServerToDashboard {
+    return {
+      v: 1,
+      type: 'state',
+      status: state.status,
+      steps: state.steps,
+      error: state.error,
+      result: state.result,
+      vmid: state.checkpoint.vmid ?? null,
+      ip: state.spec.ipAddress,
+      lastSeq: this.logs.lastSeq(),
+    }
+  }
+
+  broadcast(message: ServerToDashboard): void {
+    const text = JSON.stringify(message)
+    for (const ws of this.ctx.getWebSockets('dashboard')) {
+      try {
+        ws.send(text)
+      } catch {
+        // A socket closing under us: its close handler cleans up.
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ RPC from the worker and the hub
+
+  /** Create the deployment's state with its first (deploy) job. Idempotent. */
+  async init(spec: DeploymentSpec, jobId: string): Promise<void> {
+    if (this.state()) return
+    await this.save(initialState(spec, jobId), { d1: false })
+  }
+
+  /** The hub leased the current job to a runner. */
+  async leased(jobId: string, runnerId: string, attempt: number): Promise<boolean> {
+    const state = this.state()
+    if (!state?.job || state.job.jobId !== jobId) return false
+    state.job.runnerId = runnerId
+    state.job.attempt = attempt
+    state.job.lastActivityAt = Date.now()
+    await this.save(state)
+    return true
+  }
+
+  /** What the API's detail view adds to the D1 row: the timeline and the current job. */
+  view(): {
+    steps: StepView[]
+    job: { id: string; kind: JobKind; attempt: number; runnerId: string | null } | null
+    lastSeq: number
+  } | null {
+    const state = this.state()
+    if (!state) return null
+    const job = state.job
+    return {
+      steps: state.steps,
+      job: job
+        ? { id: job.jobId, kind: job.kind, attempt: job.attempt, runnerId: job.runnerId }
+        : null,
+      lastSeq: this.logs.lastSeq(),
+    }
+  }
+
+  readLogs(after: number, limit: number) {
+    return this.logs.read(after, limit)
+  }
+
+  async requestCancel(): Promise<ActionResult> {
+    const state = this.state()
+    if (!state?.job)
+      return { ok: false, reason: `cancelling is not allowed while ${state?.status ?? 'unknown'}` }
+    const job = state.job
+    let leased = job.runnerId !== null
+    if (!leased) {
+      // Take it out of the queue; if the hub leased it meanwhile, it must be stopped instead.
+      const res = await this.env.DB.prepare(
+        `update jobs set status = 'cancelled', updated_at = ?2 where id = ?1 and status = 'queued'`,
+      )
+        .bind(job.jobId, Date.now())
+        .run()
+      leased = res.meta.changes === 0
+    }
+    if (!this.apply(state, { type: 'cancel_requested', leased })) {
+      return { ok: false, reason: `cancelling is not allowed while ${state.status}` }
+    }
+    if (leased) {
+      job.cancelRequested = true
+      this.sendToRunner(job.jobId, frame({ type: 'job.cancel', jobId: job.jobId }))
+      if (job.runnerId) await hubStub(this.env).cancelJob(job.jobId, job.runnerId)
+    } else {
+      state.job = null
+    }
+    await this.save(state)
+    return { ok: true, status: state.status }
+  }
+
+  /** Retry a failed deployment from its failed step (or a failed destroy), as job `jobId`. */
+  async requestRetry(jobId: string): Promise<ActionResult> {
+    const state = this.state()
+    if (!state || state.status !== 'failed') {
+      return {
+        ok: false,
+        reason: `retrying is only possible after a failure, not while ${state?.status ?? 'unknown'}`,
+      }
+    }
+    const kind = state.failedKind ?? 'deploy'
+    const event: DeploymentEvent =
+      kind === 'destroy' ? { type: 'destroy_requested' } : { type: 'retry_requested' }
+    if (!this.apply(state, event))
+      return { ok: false, reason: `retrying is not allowed while ${state.status}` }
+    state.job = newJob(jobId, kind)
+    state.steps = freshSteps(kind, kind === 'deploy' ? doneDeploySteps(state.checkpoint) : [])
+    state.error = null
+    await this.save(state)
+    return { ok: true, status: state.status }
+  }
+
+  /** Destroy the VM (stop, delete with purge) as job `jobId`. */
+  async requestDestroy(jobId: string): Promise<ActionResult> {
+    const state = this.state()
+    if (!state) return { ok: false, reason: 'unknown deployment' }
+    if (!this.apply(state, { type: 'destroy_requested' })) {
+      return { ok: false, reason: `destroying is not allowed while ${state.status}` }
+    }
+    state.job = newJob(jobId, 'destroy')
+    state.steps = freshSteps('destroy')
+    state.error = null
+    await this.save(state)
+    return { ok: true, status: state.status }
+  }
+
+  /** The runner holding the job was revoked: drop its sockets and put the job back in the queue. */
+  async runnerRevoked(runnerId: string): Promise<void> {
+    for (const ws of this.ctx.getWebSockets('runner')) {
+      const att = ws.deserializeAttachment() as SocketAttachment | null
+      if (att?.role === 'runner' && att.runnerId === runnerId)
+        ws.close(CLOSE.REVOKED, 'runner revoked')
+    }
+    const state = this.state()
+    if (state?.job?.runnerId === runnerId) await this.requeue(state, 'its runner was revoked')
+  }
+
+  /** Put the current job back in the queue for any runner (lease lost, runner revoked). */
+  async requeue(state: DeploymentState, why: string): Promise<void> {
+    const job = state.job
+    if (!job) return
+    if (job.cancelRequested) {
+      // Nobody is left to stop it: the cancel completes here.
+      await this.finishJob(state, 'cancelled')
+      this.apply(state, { type: 'job_cancelled' })
+      state.job = null
+      await this.save(state)
+      return
+    }
+    await this.env.DB.prepare(
+      `update jobs set status = 'queued', runner_id = null, lease_expires_at = null, updated_at = ?2
+       where id = ?1 and status = 'leased'`,
+    )
+      .bind(job.jobId, Date.now())
+      .run()
+    console.warn(
+      JSON.stringify({ level: 'warn', deployment: state.id, job: job.jobId, requeued: why }),
+    )
+    job.runnerId = null
+    job.lastActivityAt = Date.now()
+    for (const step of state.steps) if (step.status === 'running') step.status = 'pending'
+    await this.save(state)
+    await hubStub(this.env).dispatch()
+  }
+
+  async finishJob(state: DeploymentState, status: 'done' | 'failed' | 'cancelled'): Promise<void> {
+    if (!state.job) return
+    await this.env.DB.prepare(
+      `update jobs set status = ?2, lease_expires_at = null, updated_at = ?3 where id = ?1`,
+    )
+      .bind(state.job.jobId, status, Date.now())
+      .run()
+  }
+
+  sendToRunner(jobId: string, text: string): void {
+    for (const ws of this.ctx.getWebSockets(`job:${jobId}`)) {
+      try {
+        ws.send(text)
+      } catch {
+        // Closed meanwhile; the runner gets the news on its next job.hello.
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ sockets
+
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
+      return new Response('expected a websocket', { status: 426 })
+    }
+    const url = new URL(request.url)
+    const pair = new WebSocketPair()
+    const [client, server] = [pair[0], pair[1]]
+    if (url.pathname === '/runner') {
+      const runnerId = url.searchParams.get('runnerId') ?? ''
+      const jobId = url.searchParams.get('jobId') ?? ''
+      // A newer socket for the same job replaces the old one (a reconnect after a network blip).
+      for (const old of this.ctx.getWebSockets(`job:${jobId}`))
+        old.close(CLOSE.REPLACED, 'replaced by a newer connection')
+      this.ctx.acceptWebSocket(server, ['runner', `job:${jobId}`])
+      server.serializeAttachment({ role: 'runner', runnerId, jobId } satisfies SocketAttachment)
+    } else {
+      const after = Math.max(0, Number(url.searchParams.get('after') ?? 0) || 0)
+      this.ctx.acceptWebSocket(server, ['dashboard'])
+      server.serializeAttachment({ role: 'dashboard' } satisfies SocketAttachment)
+      const state = this.state()
+      if (state) server.send(JSON.stringify(this.stateFrame(state)))
+      // History first, in order, then live lines follow: all in this one turn, so none slips between.
+      for (let from = after; ;) {
+        const lines = this.logs.read(from, REPLAY_CHUNK)
+        if (lines.length === 0) break
+        server.send(JSON.stringify({ v: 1, type: 'logs', lines } satisfies ServerToDashboard))
+        from = lines[lines.length - 1]?.seq ?? from
+        if (lines.length < REPLAY_CHUNK) break
+      }
+    }
+    return new Response(null, { status: 101, webSocket: client })
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const att = ws.deserializeAttachment() as SocketAttachment | null
+    // Dashboards only listen; whatever they send is dropped.
+    if (att?.role !== 'runner') return
+    const parsed = parseFrame(RunnerToDeployment, message)
+    if (!parsed.ok) {
+      console.warn(
+        JSON.stringify({
+          level: 'warn',
+          socket: 'runner-job',
+          job: att.jobId,
+          error: parsed.error,
+        }),
+      )
+      ws.close(CLOSE.BAD_FRAME, parsed.error.slice(0, 120))
+      return
+    }
+    await handleRunnerFrame(this, ws, att, parsed.frame)
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason)
+    } catch {
+      // Already closed.
+    }
+  }
+
+  // ------------------------------------------------------------------ log mirror and alarm
+
+  /** Start mirroring new lines to D1 unless a mirror run is already going. */
+  mirrorLogs(): void {
+    if (this.mirroring) return
+    this.mirroring = (async () => {
+      try {
+        for (let i = 0; i < 100; i++) {
+          const state = this.state()
+          if (!state || state.mirroredSeq >= this.logs.lastSeq()) break
+          const to = await this.logs.mirrorToD1(this.env.DB, state.id, state.mirroredSeq)
+          const fresh = this.state()
+          if (!fresh) break
+          fresh.mirroredSeq = Math.max(fresh.mirroredSeq, to)
+          this.ctx.storage.kv.put('state', fresh)
+        }
+      } catch (err) {
+        // The alarm tries again.
+        console.error(JSON.stringify({ level: 'error', mirror: String(err) }))
+        const state = this.state()
+        if (state) await this.armAlarm(state)
+      } finally {
+        this.mirroring = null
+      }
+    })()
+    this.ctx.waitUntil(this.mirroring)
+  }
+
+  /** One alarm at the earliest deadline: lease expiry, step timeout, mirror retry. */
+  async armAlarm(state: DeploymentState): Promise<void> {
+    const deadlines: number[] = []
+    if (state.job?.runnerId) deadlines.push(state.job.lastActivityAt + LEASE_MS)
+    for (const step of state.steps) {
+      if (step.status === 'running' && step.startedAt)
+        deadlines.push(step.startedAt + STEP_TIMEOUT_MS[step.name])
+    }
+    if (state.mirroredSeq < this.logs.lastSeq()) deadlines.push(Date.now() + MIRROR_RETRY_MS)
+    if (deadlines.length === 0) return this.ctx.storage.deleteAlarm()
+    await this.ctx.storage.setAlarm(Math.min(...deadlines))
+  }
+
+  override async alarm(): Promise<void> {
+    const state = this.state()
+    if (!state) return
+    if (state.mirroredSeq < this.logs.lastSeq()) this.mirrorLogs()
+    const job = state.job
+    const now = Date.now()
+    if (job?.runnerId) {
+      // Pings are answered by auto-response without waking us: count them as activity.
+      let last = job.lastActivityAt
+      for (const ws of this.ctx.getWebSockets(`job:${job.jobId}`)) {
+        last = Math.max(last, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0)
+      }
+      if (now - last >= LEASE_MS)
+        return this.requeue(state, `no word from runner for ${Math.round((now - last) / 1000)} s`)
+      job.lastActivityAt = last
+    }
+    const overdue = state.steps.find(
+      (s) =>
+        s.status === 'running' &&
+        s.startedAt !== null &&
+        now - s.startedAt >= STEP_TIMEOUT_MS[s.name],
+    )
+    if (overdue && job) {
+      const minutes = Math.round(STEP_TIMEOUT_MS[overdue.name] / 60_000)
+      overdue.status = 'failed'
+      overdue.endedAt = now
+      overdue.error = { message: `Step ${overdue.name} did not finish within ${minutes} minutes.` }
+      state.error = { step: overdue.name, ...overdue.error }
+      this.sendToRunner(job.jobId, frame({ type: 'job.cancel', jobId: job.jobId }))
+      if (job.runnerId) await hubStub(this.env).cancelJob(job.jobId, job.runnerId)
+      await this.finishJob(state, 'failed')
+      state.failedKind = job.kind
+      this.apply(state, { type: 'job_failed' })
+      state.job = null
+      await this.save(state)
+      await hubStub(this.env).dispatch()
+      return
+    }
+    await this.save(state, { d1: false })
+  }
+}

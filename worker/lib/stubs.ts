@@ -1,0 +1,24 @@
+/** The one RunnerHub: every runner's control socket and the queue's dispatcher. */
+export function hubStub(env: Env) {
+  return env.RUNNER_HUB.get(env.RUNNER_HUB.idFromName('hub'))
+}
+
+/** The DeploymentDO of one deployment. */
+export function deploymentStub(env: Env, deploymentId: string) {
+  return env.DEPLOYMENT.get(env.DEPLOYMENT.idFromName(deploymentId))
+}
+
+/** JSON for a socket frame: every frame carries the protocol version. */
+export function frame<T extends { type: string }>(body: T): string {
+  return JSON.stringify({ v: 1, ...body })
+}
+
+/**
+ * A response from a stub or a binding has immutable headers; the security and request-id
+ * middleware need to set theirs. A websocket upgrade keeps its socket.
+ */
+export function mutable(res: Response): Response {
+  if (res.webSocket)
+    return new Response(null, { status: 101, webSocket: res.webSocket, headers: res.headers })
+  return new Response(res.body, res)
+}

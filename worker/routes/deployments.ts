@@ -1,0 +1,284 @@
+import { Hono } from 'hono'
+import { CreateDeployment, ListDeploymentsQuery, LogsQuery } from '../../core/deployment-api'
+import { DeploymentStatus } from '../../core/deployment-state'
+import { getGame, GAMES } from '../../core/games'
+import type { DeploymentSpec } from '../../core/protocol'
+import type { AppContext, AppEnv } from '../env'
+import { audit } from '../lib/audit'
+import { encryptSecret, randomToken } from '../lib/crypto'
+import { requireEncKey } from '../lib/enc-key'
+import { ApiError, notFound } from '../lib/errors'
+import { checkStaticAddress, freeAddresses } from '../lib/ip-pool'
+import { GAME_SECRETS_CONTEXT, type StoredInputs } from '../lib/jobs'
+import { getProxmoxSettingsView } from '../lib/proxmox-settings'
+import { deploymentStub, hubStub, mutable } from '../lib/stubs'
+import { invalid, validate } from '../lib/validate'
+
+interface DeploymentRow {
+  id: string
+  name: string
+  game: string
+  inputs_json: string
+  result_json: string | null
+  error_json: string | null
+  vmid: number | null
+  ip: string | null
+  status: string
+  runner_id: string | null
+  created_at: number
+  updated_at: number
+}
+
+/** A deployment as the API shows it: never its secrets. */
+function rowView(r: DeploymentRow) {
+  const inputs = JSON.parse(r.inputs_json) as StoredInputs
+  return {
+    id: r.id,
+    name: r.name,
+    game: r.game,
+    status: r.status,
+    ip: r.ip,
+    vmid: r.vmid,
+    runnerId: r.runner_id,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    config: inputs.spec.gameConfig,
+    sizing: {
+      cores: inputs.spec.cores,
+      memoryMiB: inputs.spec.memoryMiB,
+      diskGiB: inputs.spec.diskGiB,
+    },
+    error: r.error_json ? (JSON.parse(r.error_json) as unknown) : null,
+    result: r.result_json ? (JSON.parse(r.result_json) as unknown) : null,
+  }
+}
+
+async function loadRow(c: AppContext, id: string): Promise<DeploymentRow> {
+  const row = await c.env.DB.prepare('select * from deployments where id = ?1')
+    .bind(id)
+    .first<DeploymentRow>()
+  if (!row) throw notFound('Deployment')
+  return row
+}
+
+const isUniqueIpError = (err: unknown) =>
+  /UNIQUE constraint failed: deployments\.ip/i.test(String(err))
+
+/** Queue a job for the deployment and push it to a runner at once. */
+async function enqueue(
+  c: AppContext,
+  deploymentId: string,
+  jobId: string,
+  kind: 'deploy' | 'destroy',
+) {
+  await c.env.DB.prepare(
+    `insert into jobs (id, deployment_id, kind, status) values (?1, ?2, ?3, 'queued')`,
+  )
+    .bind(jobId, deploymentId, kind)
+    .run()
+  c.executionCtx.waitUntil(hubStub(c.env).dispatch())
+}
+
+/** Turn a refused state-machine action into a clear 409. */
+function refused(result: { ok: true } | { ok: false; reason: string }): void {
+  if (!result.ok) throw new ApiError(409, 'invalid_state', `Refused: ${result.reason}.`)
+}
+
+/** The game catalogue, for the new-deployment form. */
+export const gamesRoutes = new Hono<AppEnv>().get('/', (c) =>
+  c.json({
+    games: Object.values(GAMES).map((g) => ({
+      id: g.id,
+      name: g.name,
+      summary: g.summary,
+      defaults: g.defaults as Record<string, unknown>,
+      advancedFields: g.advancedFields,
+    })),
+  }),
+)
+
+export const deploymentsRoutes = new Hono<AppEnv>()
+  .post('/', validate('json', CreateDeployment), async (c) => {
+    const body = c.req.valid('json')
+    const game = getGame(body.game)
+    if (!game) {
+      throw new ApiError(
+        400,
+        'invalid_request',
+        `Invalid body: game: unknown game "${body.game}"`,
+        {
+          details: [{ path: 'game', message: `must be one of ${Object.keys(GAMES).join(', ')}` }],
+        },
+      )
+    }
+    const parsed = game.configSchema.safeParse(body.config)
+    if (!parsed.success) {
+      const err = invalid(parsed.error, 'body')
+      const details = (err.details as { path: string; message: string }[]).map((d) => ({
+        path: `config.${d.path}`,
+        message: d.message,
+      }))
+      throw new ApiError(
+        400,
+        'invalid_request',
+        `Invalid body: ${details[0]?.path}: ${details[0]?.message}`,
+        {
+          details,
+        },
+      )
+    }
+    const config = parsed.data
+    const settings = await getProxmoxSettingsView(c.env)
+    if (!settings?.tokenSecretSet) {
+      throw new ApiError(
+        409,
+        'proxmox_not_configured',
+        'Set up the Proxmox connection in Settings first.',
+      )
+    }
+    const secrets: Record<string, string> = {}
+    for (const s of game.secrets(config)) secrets[s.name] = randomToken(s.bytes)
+    const gameSecretsEnc =
+      Object.keys(secrets).length > 0
+        ? await encryptSecret(requireEncKey(c.env), JSON.stringify(secrets), GAME_SECRETS_CONTEXT)
+        : null
+    const sizing = game.sizing(config)
+    const id = crypto.randomUUID()
+    const jobId = crypto.randomUUID()
+    const user = c.get('user')
+
+    let candidates: string[]
+    if (body.network.mode === 'static') {
+      checkStaticAddress(settings.ipPool, settings.gateway, body.network.ip)
+      candidates = [body.network.ip]
+    } else {
+      candidates = await freeAddresses(c.env.DB, settings.ipPool, 16)
+      if (candidates.length === 0) {
+        throw new ApiError(
+          409,
+          'pool_exhausted',
+          `No free address left in ${settings.ipPool.rangeStart}–${settings.ipPool.rangeEnd}: destroy a deployment or widen the pool in Settings.`,
+        )
+      }
+    }
+    let spec: DeploymentSpec | null = null
+    for (const ip of candidates) {
+      const candidate: DeploymentSpec = {
+        deploymentId: id,
+        name: body.name,
+        game: game.id,
+        gameConfig: config as Record<string, unknown>,
+        cores: sizing.cores,
+        memoryMiB: sizing.memoryMb,
+        diskGiB: sizing.diskGb,
+        ipAddress: ip,
+        sshPublicKeys: body.sshPublicKeys,
+      }
+      const inputs: StoredInputs = { spec: candidate, gameSecretsEnc }
+      try {
+        await c.env.DB.prepare(
+          `insert into deployments (id, name, game, inputs_json, ip, status, created_by) values (?1, ?2, ?3, ?4, ?5, 'queued', ?6)`,
+        )
+          .bind(id, body.name, game.id, JSON.stringify(inputs), ip, user.id)
+          .run()
+        spec = candidate
+        break
+      } catch (err) {
+        if (!isUniqueIpError(err)) throw err
+        if (body.network.mode === 'static') {
+          throw new ApiError(
+            409,
+            'address_in_use',
+            `${ip} is already used by another deployment.`,
+            {
+              details: [{ path: 'network.ip', message: 'is already used by another deployment' }],
+            },
+          )
+        }
+      }
+    }
+    if (!spec)
+      throw new ApiError(409, 'pool_exhausted', 'Every free address was just taken: try again.')
+    // The DO exists before its job is queued, so a dispatcher never leases a job it cannot find.
+    await deploymentStub(c.env, id).init(spec, jobId)
+    await enqueue(c, id, jobId, 'deploy')
+    await audit(c, 'deployment.created', {
+      target: id,
+      details: { name: body.name, game: game.id, ip: spec.ipAddress },
+    })
+    return c.json({ deployment: rowView(await loadRow(c, id)) }, 201)
+  })
+  .get('/', validate('query', ListDeploymentsQuery), async (c) => {
+    const { status, limit } = c.req.valid('query')
+    if (status !== undefined && !DeploymentStatus.safeParse(status).success) {
+      throw new ApiError(
+        400,
+        'invalid_request',
+        `Invalid query: status: unknown status "${status}"`,
+        {
+          details: [
+            { path: 'status', message: `must be one of ${DeploymentStatus.options.join(', ')}` },
+          ],
+        },
+      )
+    }
+    const rows = await c.env.DB.prepare(
+      `select * from deployments where (?1 is null or status = ?1) order by created_at desc limit ?2`,
+    )
+      .bind(status ?? null, limit)
+      .all<DeploymentRow>()
+    return c.json({ deployments: rows.results.map(rowView) })
+  })
+  .get('/:id', async (c) => {
+    const row = await loadRow(c, c.req.param('id'))
+    const live = await deploymentStub(c.env, row.id).view()
+    return c.json({
+      deployment: {
+        ...rowView(row),
+        steps: live?.steps ?? [],
+        job: live?.job ?? null,
+        lastSeq: live?.lastSeq ?? 0,
+      },
+    })
+  })
+  .get('/:id/logs', validate('query', LogsQuery), async (c) => {
+    const row = await loadRow(c, c.req.param('id'))
+    const { after, limit } = c.req.valid('query')
+    const lines = await deploymentStub(c.env, row.id).readLogs(after, limit)
+    return c.json({ lines, nextAfter: lines.at(-1)?.seq ?? after })
+  })
+  .get('/:id/events', async (c) => {
+    const row = await loadRow(c, c.req.param('id'))
+    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
+      throw new ApiError(426, 'upgrade_required', 'This endpoint speaks WebSocket only.')
+    }
+    const url = new URL('https://deployment/events')
+    url.searchParams.set('after', c.req.query('after') ?? '0')
+    return mutable(await deploymentStub(c.env, row.id).fetch(new Request(url, c.req.raw)))
+  })
+  .post('/:id/cancel', async (c) => {
+    const row = await loadRow(c, c.req.param('id'))
+    const result = await deploymentStub(c.env, row.id).requestCancel()
+    refused(result)
+    await audit(c, 'deployment.cancel_requested', { target: row.id })
+    return c.json({ deployment: rowView(await loadRow(c, row.id)) })
+  })
+  .post('/:id/retry', async (c) => {
+    const row = await loadRow(c, c.req.param('id'))
+    const jobId = crypto.randomUUID()
+    const result = await deploymentStub(c.env, row.id).requestRetry(jobId)
+    refused(result)
+    const kind = result.ok && result.status === 'destroying' ? 'destroy' : 'deploy'
+    await enqueue(c, row.id, jobId, kind)
+    await audit(c, 'deployment.retry_requested', { target: row.id })
+    return c.json({ deployment: rowView(await loadRow(c, row.id)) })
+  })
+  .post('/:id/destroy', async (c) => {
+    const row = await loadRow(c, c.req.param('id'))
+    const jobId = crypto.randomUUID()
+    const result = await deploymentStub(c.env, row.id).requestDestroy(jobId)
+    refused(result)
+    await enqueue(c, row.id, jobId, 'destroy')
+    await audit(c, 'deployment.destroy_requested', { target: row.id })
+    return c.json({ deployment: rowView(await loadRow(c, row.id)) })
+  })

@@ -1,0 +1,78 @@
+import { Hono } from 'hono'
+import { z } from 'zod'
+import type { AppEnv } from '../env'
+import { audit } from '../lib/audit'
+import { randomToken, sha256Hex } from '../lib/crypto'
+import { ApiError } from '../lib/errors'
+import { requireRunner } from '../lib/runner-auth'
+import { deploymentStub, hubStub, mutable } from '../lib/stubs'
+import { validate } from '../lib/validate'
+
+const RegisterBody = z.object({
+  code: z.string().trim().min(10).max(100),
+  name: z.string().trim().min(1).max(64).optional(),
+  version: z.string().trim().max(64).optional(),
+})
+
+const requireUpgrade = (c: { req: { header(name: string): string | undefined } }) => {
+  if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
+    throw new ApiError(426, 'upgrade_required', 'This endpoint speaks WebSocket only.')
+  }
+}
+
+/**
+ * What the on-prem runner calls. Registration trades a one-time code for a long-lived key; the
+ * sockets authenticate with that key. No session cookie here.
+ */
+export const runnerApi = new Hono<AppEnv>()
+  .post('/register', validate('json', RegisterBody), async (c) => {
+    const body = c.req.valid('json')
+    const key = `pgdr_${randomToken(32)}`
+    const now = Date.now()
+    const row = await c.env.DB.prepare(
+      `update runners set key_hash = ?2, code_hash = null, code_expires_at = null, registered_at = ?3,
+         version = coalesce(?4, version), last_seen_at = ?3
+       where code_hash = ?1 and key_hash is null and revoked_at is null and code_expires_at > ?3
+       returning id, name`,
+    )
+      .bind(await sha256Hex(body.code), await sha256Hex(key), now, body.version ?? null)
+      .first<{ id: string; name: string }>()
+    if (!row) {
+      throw new ApiError(
+        401,
+        'invalid_code',
+        'This registration code is unknown, already used or expired: create a new one in the dashboard (Runners → Add runner).',
+      )
+    }
+    await audit(c, 'runner.registered', { actor: `runner:${row.name}`, target: row.id })
+    return c.json({ runnerId: row.id, name: row.name, key })
+  })
+  .get('/connect', async (c) => {
+    const runner = await requireRunner(c)
+    requireUpgrade(c)
+    const url = new URL('https://hub/connect')
+    url.searchParams.set('runnerId', runner.id)
+    url.searchParams.set('name', runner.name)
+    return mutable(await hubStub(c.env).fetch(new Request(url, c.req.raw)))
+  })
+  .get('/jobs/:jobId/connect', async (c) => {
+    const runner = await requireRunner(c)
+    requireUpgrade(c)
+    const jobId = c.req.param('jobId')
+    const job = await c.env.DB.prepare(
+      `select deployment_id as deploymentId from jobs where id = ?1 and runner_id = ?2 and status = 'leased'`,
+    )
+      .bind(jobId, runner.id)
+      .first<{ deploymentId: string }>()
+    if (!job) {
+      throw new ApiError(
+        410,
+        'job_gone',
+        `Job ${jobId} is not leased to this runner (finished, cancelled or taken over).`,
+      )
+    }
+    const url = new URL('https://deployment/runner')
+    url.searchParams.set('runnerId', runner.id)
+    url.searchParams.set('jobId', jobId)
+    return mutable(await deploymentStub(c.env, job.deploymentId).fetch(new Request(url, c.req.raw)))
+  })
