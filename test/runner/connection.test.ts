@@ -49,7 +49,7 @@ describe('runner control connection', () => {
   })
 
   it('sends ping heartbeats on the control socket', async () => {
-    const { server } = await setup()
+    const { server } = await setup(() => {}, { RUNNER_HEARTBEAT_INTERVAL_MS: '100' })
     await waitFor(() => server.pings >= 3, 'three pings')
   })
 
@@ -111,7 +111,7 @@ describe('runner control connection', () => {
   })
 
   it('never prints its runner key', async () => {
-    const { server, runner } = await setup()
+    const { server, runner } = await setup(() => {}, { RUNNER_HEARTBEAT_INTERVAL_MS: '100' })
     await waitFor(() => server.pings >= 1, 'a ping')
     expect(runner.stdout()).not.toContain(server.key)
   })

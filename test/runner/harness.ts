@@ -58,7 +58,7 @@ export function runnerEnv(serverUrl: string, stateDir: string, extra: Record<str
     RUNNER_STATE_DIR: stateDir,
     RUNNER_EXECUTOR: 'fake',
     RUNNER_LOG_LEVEL: 'debug',
-    RUNNER_HEARTBEAT_INTERVAL_MS: '200',
+    RUNNER_HEARTBEAT_INTERVAL_MS: '1000',
     RUNNER_BACKOFF_BASE_MS: '20',
     RUNNER_BACKOFF_MAX_MS: '200',
     RUNNER_FAKE_STEP_DELAY_MS: '5',

@@ -137,6 +137,22 @@ describe('runner resume and parallelism', () => {
     expect(server.violations).toEqual([])
   })
 
+  it('reconnects a silent job socket and still completes the job', async () => {
+    const { server } = await setup({
+      RUNNER_HEARTBEAT_INTERVAL_MS: '100',
+      RUNNER_FAKE_STEP_DELAYS: 'provision=1500',
+    })
+    const job = server.assign(makeJob('jh'))
+    await waitFor(() => job.steps.find((s) => s.step === 'provision'), 'provision running')
+    server.answerPings = false
+    await waitFor(() => job.hellos >= 2, 'a second job.hello after the silence')
+    server.answerPings = true
+    await waitFor(() => job.done[0], 'job.done', 15_000)
+    expect(job.done[0]?.outcome).toBe('succeeded')
+    expect(job.checkpoint.doneSteps).toEqual([...DEPLOY_STEPS])
+    expect(server.violations).toEqual([])
+  })
+
   it('delivers a burst of 20 000 lines complete and in order', async () => {
     const { server } = await setup({
       RUNNER_FAKE_BURST_LINES: '20000',
@@ -159,6 +175,7 @@ describe('runner resume and parallelism', () => {
     await runner.waitForOutput(/job p3: not taken, already running 2 job/, 'the third job refused')
     await waitFor(() => jobs[0]?.done[0] && jobs[1]?.done[0], 'the first two jobs done', 15_000)
     expect(jobs[2]?.hellos).toBe(0)
+    await waitFor(() => server.openJobSockets === 0, 'the first two job sockets closed')
     server.assign(makeJob('p3'))
     await waitFor(() => jobs[2]?.done[0], 'the third job done once a slot is free', 15_000)
     expect(server.maxOpenJobSockets).toBe(2)
