@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTransport, type Transport } from '../../runner/src/proxmox/transport'
+import { checkReturn } from '../pve-sim/returns'
 import { loadEndpoints } from '../pve-sim/schema'
 import { specFor, startHarness, type Harness } from './helpers'
 
@@ -77,6 +78,10 @@ describe('requests against the real PVE schema', () => {
     ]) {
       expect(used).toContain(e)
     }
+    const offSchema = sent
+      .filter((r) => r.status === 200 && r.endpoint !== null)
+      .flatMap((r) => checkReturn(r.endpoint ?? '', r.response).map((p) => `${r.endpoint}: ${p}`))
+    expect(offSchema).toEqual([])
     expect(Object.keys(loadEndpoints())).toEqual(
       expect.arrayContaining([...used].filter((u): u is string => u !== null)),
     )

@@ -52,6 +52,8 @@ const Endpoint = z.object({
     .object({ properties: z.record(z.string(), Prop).optional() })
     .loose()
     .optional(),
+  /** The answer's schema; checked by returns.ts. */
+  returns: z.unknown().optional(),
 })
 export type Endpoint = z.infer<typeof Endpoint>
 

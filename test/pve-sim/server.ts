@@ -238,6 +238,7 @@ export function createRequestHandler(deps: ServerDeps): http.RequestListener {
     }
     try {
       const result = await handler(cluster, params, caller)
+      record.response = result instanceof ListWithTotal ? result.data : (result ?? null)
       if (result instanceof ListWithTotal)
         reply(200, 'OK', { data: result.data, total: result.total })
       else reply(200, 'OK', { data: result ?? null })
