@@ -1,0 +1,214 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import WebSocket from 'ws'
+
+/**
+ * The real local stack for end-to-end tests: `wrangler dev` (workerd, local D1 and Durable
+ * Objects) on a free loopback port with its own state folder, started through the same script as
+ * `npm start`. Everything stays on 127.0.0.1.
+ */
+
+const ROOT = new URL('../../', import.meta.url).pathname
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  message: string,
+  timeoutMs = 20_000,
+  intervalMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value) return value
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${message}`)
+    await new Promise((r) => setTimeout(r, intervalMs))
+  }
+}
+
+export interface Stack {
+  url: string
+  output: () => string
+  stop(): Promise<void>
+}
+
+/** Start wrangler dev; resolves once /api/health answers. */
+export async function startStack(): Promise<Stack> {
+  if (!existsSync(join(ROOT, 'web/dist/index.html'))) {
+    throw new Error('web/dist is missing: run `npm run build:web` first (npm test does)')
+  }
+  const port = await freePort()
+  const state = mkdtempSync(join(tmpdir(), 'pgd-e2e-state-'))
+  let out = ''
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['scripts/start.mjs', '--port', String(port), '--persist-to', state, '--skip-build'],
+    {
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CI: 'true' },
+    },
+  )
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()))
+  const url = `http://127.0.0.1:${port}`
+  const stop = async () => {
+    if (child.exitCode === null && child.pid) {
+      try {
+        process.kill(-child.pid, 'SIGTERM')
+      } catch {
+        // already gone
+      }
+      await Promise.race([
+        new Promise((r) => child.once('exit', r)),
+        new Promise((r) => setTimeout(r, 5_000)),
+      ])
+      try {
+        process.kill(-child.pid, 'SIGKILL')
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(state, { recursive: true, force: true })
+  }
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null)
+          throw new Error(`wrangler dev exited ${child.exitCode}:\n${out}`)
+        return fetch(`${url}/api/health`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      },
+      `wrangler dev on ${url}`,
+      90_000,
+      200,
+    )
+  } catch (err) {
+    await stop()
+    throw err
+  }
+  return { url, output: () => out, stop }
+}
+
+/** A browser-like API client: same-origin header, session cookie kept. */
+export class ApiClient {
+  cookie = ''
+  constructor(readonly url: string) {}
+
+  async request<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      headers: {
+        origin: this.url,
+        ...(this.cookie ? { cookie: this.cookie } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const setCookie = res.headers.get('set-cookie')
+    const m = setCookie ? /session_id=([^;]+)/.exec(setCookie) : null
+    if (m) this.cookie = `session_id=${m[1]}`
+    const text = await res.text()
+    return { status: res.status, body: (text ? JSON.parse(text) : {}) as T }
+  }
+
+  async ok<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.request<T>(method, path, body)
+    if (res.status >= 300)
+      throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`)
+    return res.body
+  }
+}
+
+/** The dashboard's live socket for a deployment, collecting state and log frames. */
+export class DashboardSocket {
+  readonly lines: { seq: number; text: string; step: string | null }[] = []
+  readonly states: string[] = []
+  private ws: WebSocket
+
+  constructor(api: ApiClient, deploymentId: string, after = 0) {
+    this.ws = new WebSocket(
+      `${api.url.replace('http', 'ws')}/api/deployments/${deploymentId}/events?after=${after}`,
+      {
+        headers: { cookie: api.cookie, origin: api.url },
+      },
+    )
+    this.ws.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as {
+        type: string
+        status?: string
+        lines?: { seq: number; text: string; step: string | null }[]
+      }
+      if (frame.type === 'state' && frame.status && this.states.at(-1) !== frame.status)
+        this.states.push(frame.status)
+      if (frame.type === 'logs') this.lines.push(...(frame.lines ?? []))
+    })
+  }
+
+  opened(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve())
+      this.ws.once('error', reject)
+    })
+  }
+
+  get status(): string | undefined {
+    return this.states.at(-1)
+  }
+
+  close(): void {
+    this.ws.close()
+  }
+}
+
+export const E2E_PROXMOX = {
+  apiUrl: 'https://127.0.0.1:8006',
+  node: 'pve',
+  tokenId: 'deployer@pve!pgd',
+  tokenSecret: 'e2e00000-1111-2222-3333-444455556666',
+  tls: { mode: 'insecure' },
+  templateVmid: 9000,
+  storage: 'local-lvm',
+  bridge: 'vmbr0',
+  vlan: null,
+  gateway: '127.78.0.1',
+  dnsServers: ['127.78.0.1'],
+  ipPool: { cidr: '127.78.0.0/16', rangeStart: '127.78.0.10', rangeEnd: '127.78.0.200' },
+  ciUser: 'debian',
+}
+
+/** Admin, Proxmox settings and a runner registration code: what the wizard does. */
+export async function prepareInstall(
+  api: ApiClient,
+  proxmox: Record<string, unknown> = E2E_PROXMOX,
+): Promise<{ code: string }> {
+  await api.ok('POST', '/api/setup', { username: 'admin', password: 'e2e admin password' })
+  await api.ok('PUT', '/api/settings/proxmox', proxmox)
+  return api.ok<{ code: string }>('POST', '/api/runners', { name: 'e2e-runner' })
+}
+
+export function cleanup(dir: string): void {
+  rmSync(dir, { recursive: true, force: true })
+}
