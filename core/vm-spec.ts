@@ -49,7 +49,8 @@ export const VM_TAG_PREFIX = 'pgd-'
 
 /** The PVE tag that marks the VM of a deployment, e.g. `pgd-01jd4x…`. */
 export function deploymentTag(deploymentId: DeploymentId): string {
-  return `${VM_TAG_PREFIX}${deploymentId}`
+  // PVE lowercases tags (§7.6); lowercase here too so a raw uppercase ULID still matches.
+  return `${VM_TAG_PREFIX}${deploymentId.toLowerCase()}`
 }
 
 /**
@@ -58,7 +59,7 @@ export function deploymentTag(deploymentId: DeploymentId): string {
  * cannot set tags). At most 63 characters, a single DNS label.
  */
 export function vmNameFor(spec: Pick<VmSpec, 'deploymentId' | 'name'>): string {
-  const suffix = `-${spec.deploymentId}`
+  const suffix = `-${spec.deploymentId.toLowerCase()}`
   const room = Math.max(0, 63 - suffix.length - 3)
   const slug = spec.name
     .toLowerCase()

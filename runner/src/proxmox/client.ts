@@ -164,7 +164,9 @@ export class ProxmoxClient {
           }
           return exit
         }
-        throw new ProxmoxTaskError(upid, exit, await this.taskLogTail(base, opts.signal))
+        const tail = await this.taskLogTail(base, opts.signal)
+        for (const line of tail.slice(-10)) opts.log?.(`${parsed.type} ${parsed.id}: ${line}`)
+        throw new ProxmoxTaskError(upid, exit, tail)
       }
       if (Date.now() > deadline) {
         throw new Error(

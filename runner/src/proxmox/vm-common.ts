@@ -187,9 +187,10 @@ export function carriesDeployment(
   st: { name?: string; tags?: string },
   deploymentId: string,
 ): boolean {
-  const tags = (st.tags ?? '').split(/[;, ]/)
+  const tags = (st.tags ?? '').toLowerCase().split(/[;, ]/)
+  const name = (st.name ?? '').toLowerCase()
   return (
     tags.includes(deploymentTag(deploymentId)) ||
-    ((st.name ?? '').endsWith(`-${deploymentId}`) && (st.name ?? '').startsWith('gs'))
+    (name.startsWith('gs-') && name.endsWith(`-${deploymentId.toLowerCase()}`))
   )
 }

@@ -222,6 +222,7 @@ export class VmSteps extends VmPower {
         return
       }
       await retryTransient('resize', this.retry, ctx, async () => {
+        await waitUnlocked(this.client, vmid, this.timeouts.unlockMs, ctx)
         const upid = await this.client.callTask(
           'PUT',
           `${path}/resize`,
