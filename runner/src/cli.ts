@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import { HELP, loadConfig } from './config'
 import type { RunConfig } from './config'
 import { createRunner } from './agent'
@@ -64,7 +65,8 @@ async function run(config: RunConfig): Promise<number> {
 
 /** Entry point: `pgd-runner register|run`, or `--help`. Returns the process exit code. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const loaded = loadConfig(env, argv)
+  // The default runner name; shells set HOSTNAME, systemd does not.
+  const loaded = loadConfig({ HOSTNAME: hostname(), ...env }, argv)
   if (!loaded.ok) {
     for (const error of loaded.errors) process.stderr.write(`pgd-runner: ${error}\n`)
     return EXIT.CONFIG
