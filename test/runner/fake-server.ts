@@ -175,6 +175,11 @@ export class FakeServer {
     this.control?.close(code, code === CLOSE.REVOKED ? 'runner revoked' : 'replaced')
   }
 
+  /** Closes a job socket with a protocol close code, e.g. JOB_GONE. */
+  closeJob(jobId: string, code: (typeof CLOSE)['JOB_GONE']): void {
+    this.jobs.get(jobId)?.socket?.close(code, 'job gone')
+  }
+
   /** Drops a job socket like a network cut: unacked lines are lost server-side. */
   dropJobSocket(jobId: string): void {
     this.jobs.get(jobId)?.socket?.terminate()

@@ -1,5 +1,9 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { DEPLOY_STEPS } from '../../core/protocol'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { CLOSE, DEPLOY_STEPS, DESTROY_STEPS } from '../../core/protocol'
+import { readFakeVmState } from '../../runner/src/executors/fake'
+import { spoolPath } from '../../runner/src/jobs/job-run'
 import { FakeServer } from './fake-server'
 import {
   GAME_SECRET,
@@ -51,6 +55,48 @@ describe('runner jobs', () => {
     await waitFor(() => job.persisted.length >= DEPLOY_STEPS.length * 3, 'all lines acked')
     expect(job.persisted.map((l) => l.seq)).toEqual(job.persisted.map((_, i) => i + 1))
     expect(server.violations).toEqual([])
+  })
+})
+
+describe('runner destroy jobs and lost jobs', () => {
+  it('runs a destroy job after a deploy and the VM is gone', async () => {
+    const { server, dir } = await setup()
+    const deploy = server.assign(makeJob('jx'))
+    await waitFor(() => deploy.done[0], 'deploy done')
+    expect(readFakeVmState(join(dir, 'fake-vms.json')).vms).toEqual({ 'dep-jx': 100 })
+    const destroy = server.assign(
+      makeJob('jx-destroy', {
+        kind: 'destroy',
+        deploymentId: 'dep-jx',
+        spec: { ...makeJob('jx').spec },
+      }),
+    )
+    await waitFor(() => destroy.done[0], 'destroy done')
+    expect(destroy.checkpoint.doneSteps).toEqual([...DESTROY_STEPS])
+    expect(readFakeVmState(join(dir, 'fake-vms.json')).vms).toEqual({})
+  })
+
+  it('stops a job without reporting when the server closes its socket as JOB_GONE', async () => {
+    const { server, runner, dir } = await setup({ RUNNER_FAKE_STEP_DELAYS: 'clone=60000' })
+    const job = server.assign(makeJob('jg'))
+    await waitFor(() => job.steps.find((s) => s.step === 'clone'), 'clone running')
+    server.closeJob('jg', CLOSE.JOB_GONE)
+    await runner.waitForOutput(/job jg: no longer ours, stopped/, 'the job stopped')
+    expect(job.done).toEqual([])
+    expect(existsSync(spoolPath(dir, 'jg'))).toBe(false)
+  })
+
+  it('frees the slot of a job whose socket the server refuses with 404', async () => {
+    const { server, runner } = await setup({ RUNNER_MAX_JOBS: '1' })
+    server.assign(makeJob('j404'))
+    server.jobs.delete('j404')
+    await runner.waitForOutput(
+      /job j404: the server took the job back \(HTTP 404\)/,
+      'the job given up',
+    )
+    const next = server.assign(makeJob('jnext'))
+    await waitFor(() => next.done[0], 'the next job runs in the freed slot')
+    expect(next.done[0]?.outcome).toBe('succeeded')
   })
 })
 
