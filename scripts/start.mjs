@@ -2,7 +2,8 @@
 // builds the dashboard, applies D1 migrations to the local database, then runs `wrangler dev`
 // (workerd with local D1 and Durable Objects) on http://localhost:8787.
 //
-// Options: --port N (default 8787), --persist-to DIR (default .wrangler/state), --skip-build.
+// Options: --port N (default 8787), --persist-to DIR (default .wrangler/state), --skip-build,
+// --var NAME:VALUE (repeatable).
 import { spawnSync, spawn } from 'node:child_process'
 import { parseArgs } from 'node:util'
 
@@ -11,6 +12,8 @@ const { values } = parseArgs({
     port: { type: 'string', default: '8787' },
     'persist-to': { type: 'string' },
     'skip-build': { type: 'boolean', default: false },
+    /** NAME:VALUE, passed to wrangler dev as --var (e.g. TARGET_MODE:demo). */
+    var: { type: 'string', multiple: true, default: [] },
   },
 })
 
@@ -18,6 +21,7 @@ const { values } = parseArgs({
 // there is nothing to gain from either.
 const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' }
 const persist = values['persist-to'] ? ['--persist-to', values['persist-to']] : []
+const vars = values.var.flatMap((v) => ['--var', v])
 
 function run(cmd, args) {
   const res = spawnSync(cmd, args, { stdio: 'inherit', env })

@@ -52,7 +52,7 @@ export async function handleRunnerFrame(
       if (fresh.length > 0) {
         const stored = d.appendLogs(state, fresh)
         d.broadcast({ v: 1, type: 'logs', lines: stored } satisfies ServerToDashboard)
-        d.mirrorLogs()
+        await d.persistToD1(state, stored)
       }
       // Sent after the write: the output gate holds it until the lines are durable.
       ws.send(frame({ type: 'logs.ack', jobId: job.jobId, seq: job.ackedSeq }))

@@ -396,6 +396,37 @@ export class DeploymentDO extends DurableObject<Env> {
     this.ctx.waitUntil(this.mirroring)
   }
 
+  /** Get new lines into D1: batched behind the ack (the product), or the naive baseline. */
+  async persistToD1(state: DeploymentState, lines: readonly DeploymentLogLine[]): Promise<void> {
+    if (this.env.LOG_PIPELINE === 'naive') await this.insertEachLine(state, lines)
+    else this.mirrorLogs()
+  }
+
+  /**
+   * The naive baseline `npm run bench` measures against (LOG_PIPELINE=naive): one D1 insert per
+   * line, awaited before the ack. Not used by the product.
+   */
+  async insertEachLine(state: DeploymentState, lines: readonly DeploymentLogLine[]): Promise<void> {
+    for (const line of lines) {
+      await this.env.DB.prepare(
+        `insert or ignore into deployment_logs (deployment_id, seq, job_id, ts, step, stream, text)
+         values (?1, ?2, ?3, ?4, ?5, ?6, ?7)`,
+      )
+        .bind(
+          state.id,
+          line.seq,
+          state.job?.jobId ?? null,
+          line.ts,
+          line.step,
+          line.stream,
+          line.text,
+        )
+        .run()
+      state.mirroredSeq = line.seq
+    }
+    this.storeState(state)
+  }
+
   /** One alarm at the earliest deadline: lease expiry, step timeout, mirror retry. */
   async armAlarm(state: DeploymentState): Promise<void> {
     const deadlines: number[] = []

@@ -7,5 +7,9 @@ export const health = new Hono<AppEnv>().get('/', async (c) => {
     .first<{ ok: number }>()
     .then((r) => r?.ok === 1)
     .catch(() => false)
-  return c.json({ ok: db, db }, db ? 200 : 503)
+  // `target` tells the dashboard to say clearly when it drives the local Proxmox simulator.
+  return c.json(
+    { ok: db, db, target: c.env.TARGET_MODE === 'demo' ? 'simulator' : 'proxmox' },
+    db ? 200 : 503,
+  )
 })
