@@ -1,33 +1,12 @@
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { FakeServer } from './fake-server'
-import { exitOf, killAllRunners, removeDirs, runnerBundle, startRunner, tempDir } from './harness'
+import { describe, expect, it } from 'vitest'
+import { useRunnerFixture } from './fixture'
+import { exitOf, startRunner } from './harness'
 
-const servers: FakeServer[] = []
-const dirs: string[] = []
-
-function dir(): string {
-  const d = tempDir()
-  dirs.push(d)
-  return d
-}
-
-async function server(): Promise<FakeServer> {
-  const s = await new FakeServer().listen()
-  servers.push(s)
-  return s
-}
-
-beforeAll(async () => {
-  await runnerBundle()
-}, 60_000)
-
-afterEach(async () => {
-  await killAllRunners()
-  for (const s of servers.splice(0)) await s.close()
-  removeDirs(dirs)
-})
+const fixture = useRunnerFixture()
+const dir = () => fixture.dir()
+const server = () => fixture.server()
 
 describe('runner CLI', () => {
   it('explains both commands and every variable with --help', async () => {

@@ -1,42 +1,12 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CLOSE } from '../../core/protocol'
-import { FakeServer } from './fake-server'
-import {
-  exitOf,
-  killAllRunners,
-  removeDirs,
-  runnerBundle,
-  runnerEnv,
-  startRunner,
-  tempDir,
-  waitFor,
-} from './harness'
+import type { FakeServer } from './fake-server'
+import { useRunnerFixture } from './fixture'
+import { exitOf, waitFor } from './harness'
 
-const servers: FakeServer[] = []
-const dirs: string[] = []
-
-async function setup(
-  configure: (s: FakeServer) => void = () => {},
-  extra: Record<string, string> = {},
-) {
-  const server = await new FakeServer().listen()
-  configure(server)
-  servers.push(server)
-  const dir = tempDir()
-  dirs.push(dir)
-  const runner = await startRunner(['run'], runnerEnv(server.url, dir, extra))
-  return { server, runner, dir }
-}
-
-beforeAll(async () => {
-  await runnerBundle()
-}, 60_000)
-
-afterEach(async () => {
-  await killAllRunners()
-  for (const s of servers.splice(0)) await s.close()
-  removeDirs(dirs)
-})
+const fixture = useRunnerFixture()
+const setup = (configure: (s: FakeServer) => void = () => {}, env: Record<string, string> = {}) =>
+  fixture.start({ configure, env, waitHello: false })
 
 describe('runner control connection', () => {
   it('says hello with its ed25519 public key, maxJobs and no active job', async () => {

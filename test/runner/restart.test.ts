@@ -1,31 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { LogLine } from '../../core/protocol'
 import { readFakeVmState } from '../../runner/src/executors/fake'
 import { spoolPath } from '../../runner/src/jobs/job-run'
-import { FakeServer } from './fake-server'
-import {
-  exitOf,
-  killAllRunners,
-  makeJob,
-  removeDirs,
-  runnerBundle,
-  runnerEnv,
-  startRunner,
-  tempDir,
-  waitFor,
-} from './harness'
+import { useRunnerFixture } from './fixture'
+import { exitOf, makeJob, runnerEnv, startRunner, waitFor } from './harness'
 
-const servers: FakeServer[] = []
-const dirs: string[] = []
+const fixture = useRunnerFixture()
 
 async function setup() {
-  const server = await new FakeServer().listen()
-  servers.push(server)
-  const dir = tempDir()
-  dirs.push(dir)
-  return { server, dir }
+  return { server: await fixture.server(), dir: fixture.dir() }
 }
 
 function readSpool(path: string): LogLine[] {
@@ -34,16 +19,6 @@ function readSpool(path: string): LogLine[] {
     .filter(Boolean)
     .map((t) => LogLine.parse(JSON.parse(t)))
 }
-
-beforeAll(async () => {
-  await runnerBundle()
-}, 60_000)
-
-afterEach(async () => {
-  await killAllRunners()
-  for (const s of servers.splice(0)) await s.close()
-  removeDirs(dirs)
-})
 
 describe('runner restart and resume', () => {
   it('resumes after SIGKILL mid-step from the checkpoint and spool: no lost line, no second VM', async () => {
