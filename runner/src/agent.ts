@@ -178,7 +178,7 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
             kind: 'revoked',
             message: `the server refused this runner (${why.detail}): it was revoked or its key is wrong; register it again with "pgd-runner register --server URL --code CODE"`,
           }
-    control.close()
+    void control.close()
     for (const job of jobs.values()) job.abortNow()
     const all = Promise.all([...jobs.values()].map((j) => j.finished))
     void Promise.race([all, delay(ABORT_GRACE_MS)]).then(() => end(exit))
@@ -223,7 +223,7 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
         for (const job of running) job.abortNow()
         await Promise.race([all, delay(ABORT_GRACE_MS)])
       }
-      control.close(1001, 'runner stopping')
+      await control.close(1001, 'runner stopping')
       end({ kind: 'stopped' })
     },
   }

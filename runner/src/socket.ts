@@ -31,6 +31,8 @@ export interface ManagedSocketOptions {
 
 /** Missed heartbeats before a silent socket is declared dead (DESIGN.md §4). */
 const DEAD_AFTER_INTERVALS = 3
+/** How long a closing socket waits for the server's close frame. */
+const CLOSE_WAIT_MS = 2_000
 
 export class ManagedSocket {
   private ws: WebSocket | null = null
@@ -77,16 +79,27 @@ export class ManagedSocket {
     return true
   }
 
-  /** Closes for good (queued frames are flushed first); no reconnect, no onEnd. */
-  close(code = 1000, reason = ''): void {
+  /**
+   * Closes for good, with no reconnect and no onEnd. Resolves once the server answered the close
+   * (so every frame sent before it was delivered) or after CLOSE_WAIT_MS.
+   */
+  close(code = 1000, reason = ''): Promise<void> {
     this.stopped = true
     this.clearTimers()
     const ws = this.ws
-    if (!ws) return
-    if (ws.readyState === WebSocket.OPEN) ws.close(code, reason)
-    else ws.terminate()
-    // A peer that never answers the close frame must not keep the process alive.
-    setTimeout(() => ws.terminate(), 2_000).unref()
+    if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        ws.terminate()
+        resolve()
+      }, CLOSE_WAIT_MS)
+      ws.once('close', () => {
+        clearTimeout(timer)
+        resolve()
+      })
+      if (ws.readyState === WebSocket.OPEN) ws.close(code, reason)
+      else ws.terminate()
+    })
   }
 
   private connect(): void {

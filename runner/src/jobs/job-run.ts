@@ -143,7 +143,7 @@ export class JobRun {
     const acked = await this.outbox.waitAllAcked(
       AbortSignal.any([this.hurry.signal, AbortSignal.timeout(FINAL_ACK_TIMEOUT_MS)]),
     )
-    this.socket.close(1000, 'job done')
+    await this.socket.close(1000, 'job done')
     if (acked || this.gone) this.outbox.remove()
     else this.outbox.close()
     log.info(
@@ -245,7 +245,7 @@ export class JobRun {
     }
     this.outbox.flush()
     await this.outbox.waitAllAcked(this.hurry.signal)
-    this.socket.close(1001, 'runner stopping')
+    await this.socket.close(1001, 'runner stopping')
     this.outbox.close()
     this.deps.log.info(
       `job ${this.jobId}: left at checkpoint (${this.checkpoint.doneSteps.join(', ') || 'no step done'})`,
