@@ -132,4 +132,13 @@ describe('Proxmox errors as the client sees them', () => {
     const { vmid } = await h.steps.allocateAndClone(spec, h.ctx)
     expect(vmid).toBe(100)
   })
+
+  it('deploys 10 VMs at once through a cluster that answers 596 when overloaded', async () => {
+    h = await startHarness({ faults: { overloadAbove: 3 }, timing: { latencyMs: 5 } })
+    const vmids = await Promise.all(Array.from({ length: 10 }, () => deployVm(h!, specFor())))
+    expect(new Set(vmids).size).toBe(10)
+    expect(h.sim.cluster.vms.size).toBe(11) // the template and ten VMs: no orphan
+    expect(vmids.every((id) => h!.sim.cluster.vms.get(id)?.running)).toBe(true)
+    expect(h.sim.requests.filter((r) => r.status === 596).length).toBeGreaterThan(0)
+  })
 })

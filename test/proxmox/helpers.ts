@@ -12,7 +12,13 @@ export const FAST: VmStepsOptions = {
   retryBaseMs: 5,
   retryCapMs: 40,
   retry: { attempts: 6, baseMs: 5, capMs: 40 },
-  timeouts: { cloneMs: 15_000, taskMs: 10_000, startMs: 10_000, unlockMs: 15_000 },
+  timeouts: {
+    cloneMs: 15_000,
+    taskMs: 10_000,
+    startMs: 10_000,
+    unlockMs: 15_000,
+    cloneAppearMs: 200,
+  },
 }
 
 /** A high port for the simulated guests' sshd; addresses are unique per test, in 127.77.0.0/16. */
@@ -104,6 +110,7 @@ export async function startHarness(
     guestSshPort: GUEST_SSH_PORT,
     backend: new BannerBackend({ bootDelayMs: 30 }),
     ...input,
+    timing: { cloneMs: 40, ...input.timing },
   })
   await sim.start()
   const logs: string[] = []

@@ -19,6 +19,8 @@ export type { GuestBehaviour, SimGuest, VmBackend, ShutdownResult } from './back
 export type { PveSimOptions, SimFaults, SimTiming, SimToken, SimTaskFault } from './options'
 export type { SimRequest } from './server'
 
+const CERT_CACHE = new Map<string, SimCertificates>()
+
 /** Options as callers give them: everything optional, timing and faults merged key by key. */
 export type PveSimInput = Partial<Omit<PveSimOptions, 'timing' | 'faults'>> & {
   timing?: Partial<SimTiming>
@@ -118,7 +120,9 @@ export class PveSimulator {
     }
     const handler = createRequestHandler({ cluster: this.cluster, requests: this.requests, random })
     if (this.options.https) {
-      this.certs = generateCertificates(this.options.node)
+      // Certificates are reused within a process (openssl takes ~200 ms per set).
+      this.certs = CERT_CACHE.get(this.options.node) ?? generateCertificates(this.options.node)
+      CERT_CACHE.set(this.options.node, this.certs)
       this.cluster.fingerprint = this.certs.fingerprint
       this.server = https.createServer(
         { cert: this.certs.certPem, key: this.certs.keyPem },

@@ -52,6 +52,8 @@ export interface SimFaults {
   }
   /** Probability that any request gets `596 Connection timed out` (seeded, reproducible). */
   errorRate: number
+  /** Under load: requests beyond this many in flight get `596 Connection timed out`. */
+  overloadAbove: number | null
   /** The next N clone POSTs find their newid just taken by another client (lost nextid race). */
   loseRace: number
   /** One-shot task outcomes, consumed in order per task type. */
@@ -124,6 +126,7 @@ export const DEFAULT_TIMING: SimTiming = {
 export const DEFAULT_FAULTS: SimFaults = {
   proxyErrors: { count: 0, status: 596, reason: 'Connection timed out' },
   errorRate: 0,
+  overloadAbove: null,
   loseRace: 0,
   storageCloneLimit: null,
   tasks: [],

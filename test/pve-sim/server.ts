@@ -19,6 +19,8 @@ export interface SimRequest {
   /** Schema validation errors (empty when the request was valid). */
   errors: Record<string, string>
   status: number
+  /** The `data` of a 200 answer. */
+  response?: unknown
 }
 
 /** PVE's hand-written `decode_urlencoded` (§3.1): `&`/`;` split, first `=` only, `+` is a space. */
@@ -108,7 +110,12 @@ export interface ServerDeps {
 export function createRequestHandler(deps: ServerDeps): http.RequestListener {
   const { cluster } = deps
   const opts = cluster.opts
+  let inFlight = 0
   return (req, res) => {
+    inFlight += 1
+    res.on('close', () => {
+      inFlight -= 1
+    })
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
@@ -165,7 +172,8 @@ export function createRequestHandler(deps: ServerDeps): http.RequestListener {
       send(res, pe.status, pe.reason, null)
       return
     }
-    if (opts.faults.errorRate > 0 && deps.random() < opts.faults.errorRate) {
+    const overloaded = opts.faults.overloadAbove !== null && inFlight > opts.faults.overloadAbove
+    if (overloaded || (opts.faults.errorRate > 0 && deps.random() < opts.faults.errorRate)) {
       record.status = 596
       send(res, 596, 'Connection timed out', null)
       return

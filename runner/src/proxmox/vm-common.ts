@@ -20,6 +20,8 @@ export interface VmStepTimeouts {
   startMs: number
   /** Waiting for a persisted config lock (e.g. `clone`) to clear. */
   unlockMs: number
+  /** After a 59x on the clone POST: how long to look for the VM before cloning again. */
+  cloneAppearMs: number
 }
 
 export const DEFAULT_TIMEOUTS: VmStepTimeouts = {
@@ -27,6 +29,7 @@ export const DEFAULT_TIMEOUTS: VmStepTimeouts = {
   taskMs: 5 * 60_000,
   startMs: 10 * 60_000,
   unlockMs: 30 * 60_000,
+  cloneAppearMs: 10_000,
 }
 
 /** Retries of lock timeouts and 59x inside a step, with capped exponential backoff. */

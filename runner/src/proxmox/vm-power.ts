@@ -70,12 +70,14 @@ export class VmPower {
       }
       ctx.log(`shutting down VM ${vmid} (up to ${timeoutS} s)`)
       try {
-        await this.task(
-          'POST',
-          `${this.vmPath(vmid)}/status/shutdown`,
-          { timeout: timeoutS },
-          (timeoutS + 60) * 1000,
-          ctx,
+        await retryTransient('shutdown', this.retry, ctx, () =>
+          this.task(
+            'POST',
+            `${this.vmPath(vmid)}/status/shutdown`,
+            { timeout: timeoutS },
+            (timeoutS + 60) * 1000,
+            ctx,
+          ),
         )
         ctx.log(`VM ${vmid} shut down`)
         return

@@ -145,11 +145,19 @@ export class VmSteps extends VmPower {
       return null
     }
     if (started.kind === 'unknown') {
-      // A 59x on the POST: the clone may be running anyway (§3.4). Look before retrying.
-      const found = await this.findVmByDeployment(spec.deploymentId, ctx)
-      if (!found) return null
-      await waitUnlocked(this.client, found.vmid, this.timeouts.cloneMs, ctx)
-      return found.vmid
+      // A 59x on the POST: the clone may be running anyway (§3.4), its config written a moment
+      // later. Look for it for a while before trying again, or we would make a second VM.
+      ctx.log(`no answer to the clone of VM ${started.vmid}; checking whether it started`)
+      const deadline = Date.now() + this.timeouts.cloneAppearMs
+      for (;;) {
+        const found = await this.findVmByDeployment(spec.deploymentId, ctx)
+        if (found) {
+          await waitUnlocked(this.client, found.vmid, this.timeouts.cloneMs, ctx)
+          return found.vmid
+        }
+        if (Date.now() > deadline) return null
+        await sleep(this.client.pollIntervalMs, ctx.signal)
+      }
     }
     try {
       if (started.upid) {
