@@ -141,4 +141,25 @@ describe('Proxmox errors as the client sees them', () => {
     expect(vmids.every((id) => h!.sim.cluster.vms.get(id)?.running)).toBe(true)
     expect(h.sim.requests.filter((r) => r.status === 596).length).toBeGreaterThan(0)
   })
+
+  it('does not clone twice when the clone started but its answer was lost in a 596', async () => {
+    h = await startHarness(
+      {
+        faults: {
+          proxyErrors: {
+            count: 1,
+            status: 596,
+            reason: 'Connection timed out',
+            afterEffect: true,
+            match: (m, p) => m === 'POST' && p.endsWith('/clone'),
+          },
+        },
+      },
+      { timeouts: { cloneAppearMs: 2_000 } },
+    )
+    const spec = specFor()
+    const { vmid } = await h.steps.allocateAndClone(spec, h.ctx)
+    expect(h.sim.cluster.vms.get(vmid)?.config.name).toContain(spec.deploymentId)
+    expect(h.sim.cluster.vms.size).toBe(2) // the template and one clone
+  })
 })

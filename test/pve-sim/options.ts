@@ -43,12 +43,17 @@ export interface SimTaskFault {
 }
 
 export interface SimFaults {
-  /** The next `count` requests (matching `match`) get this 59x with an empty body and no effect. */
+  /** The next `count` requests (matching `match`) get this 59x with an empty body (and no effect, unless `afterEffect`). */
   proxyErrors: {
     count: number
     status: number
     reason: string
     match?: (method: string, path: string) => boolean
+    /**
+     * The request is handled, then its answer lost (pveproxy's 30 s inactivity timeout on a
+     * slow handler, §3.4): the operation happens although the client sees a 59x.
+     */
+    afterEffect?: boolean
   }
   /** Probability that any request gets `596 Connection timed out` (seeded, reproducible). */
   errorRate: number

@@ -142,7 +142,13 @@ export function createRequestHandler(deps: ServerDeps): http.RequestListener {
       status: 0,
     }
     deps.requests.push(record)
+    let lost: { status: number; reason: string } | null = null
     const reply = (status: number, message: string, json: unknown): void => {
+      if (lost) {
+        record.status = lost.status
+        send(res, lost.status, lost.reason, null)
+        return
+      }
       record.status = status
       send(res, status, message, json === undefined ? null : JSON.stringify(json))
     }
@@ -164,13 +170,18 @@ export function createRequestHandler(deps: ServerDeps): http.RequestListener {
     }
     const apiPath = m[2] ?? '/'
 
-    // §3.4: pveproxy's own failures; the request never reached the handler.
+    // §3.4: pveproxy's own failures: the request never reached the handler, or (afterEffect)
+    // it did and only its answer was lost.
     const pe = opts.faults.proxyErrors
     if (pe.count > 0 && (pe.match?.(method, apiPath) ?? true)) {
       pe.count -= 1
-      record.status = pe.status
-      send(res, pe.status, pe.reason, null)
-      return
+      if (pe.afterEffect) {
+        lost = { status: pe.status, reason: pe.reason }
+      } else {
+        record.status = pe.status
+        send(res, pe.status, pe.reason, null)
+        return
+      }
     }
     const overloaded = opts.faults.overloadAbove !== null && inFlight > opts.faults.overloadAbove
     if (overloaded || (opts.faults.errorRate > 0 && deps.random() < opts.faults.errorRate)) {
