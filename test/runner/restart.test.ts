@@ -95,19 +95,20 @@ describe('runner restart and resume', () => {
   })
 })
 
+/** A runner whose job `jobId` is inside its clone step (made as long as `env` says). */
+async function runnerInClone(jobId: string, env: Record<string, string>) {
+  const { server, runner } = await fixture.start({ env })
+  const job = server.assign(makeJob(jobId))
+  await waitFor(
+    () => job.steps.find((s) => s.step === 'clone' && s.status === 'running'),
+    'clone running',
+  )
+  return { server, runner, job }
+}
+
 describe('runner SIGTERM drain', () => {
   it('lets the running step reach its checkpoint, starts no next step and exits 0', async () => {
-    const { server, dir } = await setup()
-    const runner = await startRunner(
-      ['run'],
-      runnerEnv(server.url, dir, { RUNNER_FAKE_STEP_DELAYS: 'clone=800' }),
-    )
-    await waitFor(() => server.hellos[0], 'hello')
-    const job = server.assign(makeJob('jt'))
-    await waitFor(
-      () => job.steps.find((s) => s.step === 'clone' && s.status === 'running'),
-      'clone running',
-    )
+    const { runner, job } = await runnerInClone('jt', { RUNNER_FAKE_STEP_DELAYS: 'clone=800' })
     runner.child.kill('SIGTERM')
     expect(await exitOf(runner, 'the runner drains and exits', 10_000)).toBe(0)
     expect(job.steps.find((s) => s.step === 'clone' && s.status === 'done')?.checkpoint?.vmid).toBe(
@@ -118,17 +119,7 @@ describe('runner SIGTERM drain', () => {
   })
 
   it('takes no new job while draining', async () => {
-    const { server, dir } = await setup()
-    const runner = await startRunner(
-      ['run'],
-      runnerEnv(server.url, dir, { RUNNER_FAKE_STEP_DELAYS: 'clone=1500' }),
-    )
-    await waitFor(() => server.hellos[0], 'hello')
-    server.assign(makeJob('ja'))
-    await waitFor(
-      () => server.jobs.get('ja')?.steps.find((s) => s.step === 'clone'),
-      'clone running',
-    )
+    const { server, runner } = await runnerInClone('ja', { RUNNER_FAKE_STEP_DELAYS: 'clone=1500' })
     runner.child.kill('SIGTERM')
     await runner.waitForOutput(/draining/, 'draining')
     const late = server.assign(makeJob('jb'))
@@ -138,17 +129,10 @@ describe('runner SIGTERM drain', () => {
   })
 
   it('aborts the step and exits when the drain deadline passes', async () => {
-    const { server, dir } = await setup()
-    const runner = await startRunner(
-      ['run'],
-      runnerEnv(server.url, dir, {
-        RUNNER_FAKE_STEP_DELAYS: 'clone=60000',
-        RUNNER_DRAIN_TIMEOUT_MS: '300',
-      }),
-    )
-    await waitFor(() => server.hellos[0], 'hello')
-    const job = server.assign(makeJob('jd'))
-    await waitFor(() => job.steps.find((s) => s.step === 'clone'), 'clone running')
+    const { runner, job } = await runnerInClone('jd', {
+      RUNNER_FAKE_STEP_DELAYS: 'clone=60000',
+      RUNNER_DRAIN_TIMEOUT_MS: '300',
+    })
     runner.child.kill('SIGTERM')
     expect(await exitOf(runner, 'the runner exits after the deadline', 10_000)).toBe(0)
     expect(runner.stdout()).toMatch(/drain deadline reached/)
@@ -156,14 +140,7 @@ describe('runner SIGTERM drain', () => {
   })
 
   it('exits at once on a second SIGTERM', async () => {
-    const { server, dir } = await setup()
-    const runner = await startRunner(
-      ['run'],
-      runnerEnv(server.url, dir, { RUNNER_FAKE_STEP_DELAYS: 'clone=60000' }),
-    )
-    await waitFor(() => server.hellos[0], 'hello')
-    const job = server.assign(makeJob('j2'))
-    await waitFor(() => job.steps.find((s) => s.step === 'clone'), 'clone running')
+    const { runner } = await runnerInClone('j2', { RUNNER_FAKE_STEP_DELAYS: 'clone=60000' })
     runner.child.kill('SIGTERM')
     await runner.waitForOutput(/draining/, 'draining')
     runner.child.kill('SIGTERM')
