@@ -219,6 +219,22 @@ describe('LogOutbox', () => {
     ])
   })
 
+  it('never reuses a seq the server already holds from another runner', () => {
+    const path = join(dir(), 'a.jsonl')
+    const first = outbox(path, 10)
+    for (let i = 0; i < 3; i++) first.box.append(`old ${i}`, 'stdout', undefined)
+    first.box.close()
+    const second = outbox(path, 10)
+    second.box.connected(10)
+    second.box.append('mine', 'stdout', undefined)
+    second.box.flush()
+    second.box.close()
+    expect(second.sent.flat().map((l) => [l.seq, l.text])).toEqual([[11, 'mine']])
+    const third = outbox(path, 10)
+    third.box.connected(10)
+    expect(third.sent.flat().map((l) => [l.seq, l.text])).toEqual([[11, 'mine']])
+  })
+
   it('removes its spool when asked', () => {
     const path = join(dir(), 'a.jsonl')
     const { box } = outbox(path)

@@ -113,6 +113,9 @@ export class LogOutbox {
 
   /** A (re)connected socket's welcome: resend everything after `ackedSeq`, in order. */
   connected(ackedSeq: number): void {
+    // The server holds lines this process never wrote (another runner had the job meanwhile):
+    // continue after them, so no seq is ever reused.
+    if (ackedSeq >= this.nextSeq) this.nextSeq = ackedSeq + 1
     this.sentSeq = ackedSeq
     this.ack(ackedSeq)
     this.flush()
@@ -132,9 +135,14 @@ export class LogOutbox {
       this.timer = setTimeout(() => this.flush(), this.opts.flushMs)
       return
     }
-    // Unacked lines have consecutive seqs, so the first unsent one is found by arithmetic.
+    // Unacked lines almost always have consecutive seqs: find the first unsent one by
+    // arithmetic, and search only when a jump (see connected) makes that wrong.
     const first = this.lines[0]?.seq ?? this.nextSeq
     let start = Math.max(0, this.sentSeq + 1 - first)
+    if (start > 0 && this.lines[start - 1]?.seq !== this.sentSeq) {
+      start = this.lines.findIndex((l) => l.seq > this.sentSeq)
+      if (start < 0) return
+    }
     while (start < this.lines.length) {
       let end = start
       let chars = 0
@@ -201,8 +209,7 @@ function readSpool(path: string): { lines: LogLine[]; torn: boolean } {
       return { lines, torn: true }
     }
     const line = LogLine.safeParse(json)
-    if (!line.success || line.data.seq !== (lines.at(-1)?.seq ?? 0) + 1)
-      return { lines, torn: true }
+    if (!line.success || line.data.seq <= (lines.at(-1)?.seq ?? 0)) return { lines, torn: true }
     lines.push(line.data)
   }
   return { lines, torn: false }
