@@ -1,10 +1,15 @@
 import { useCallback, useEffect, useState } from 'react'
 import { api, call, SESSION_EXPIRED } from './api'
-import { setLang, useT, type Lang } from './i18n'
+import { Link } from './components/link'
+import { setLang, setTheme, useT, useTheme, type Lang, type Theme } from './i18n'
 import { AuditPage } from './pages/audit'
+import { DeploymentPage } from './pages/deployment'
+import { DeploymentsPage } from './pages/deployments'
 import { LoginPage } from './pages/login'
+import { NewDeploymentPage } from './pages/new-deployment'
+import { RunnersPage } from './pages/runners'
 import { SettingsPage } from './pages/settings'
-import { SetupPage } from './pages/setup'
+import { onboardingStep, SetupWizard } from './pages/setup'
 import { navigate, usePath } from './router'
 
 type Gate =
@@ -12,6 +17,17 @@ type Gate =
   | { kind: 'setup' }
   | { kind: 'login'; expired: boolean }
   | { kind: 'in'; username: string }
+
+/** The page for a path inside the signed-in dashboard. */
+function route(path: string) {
+  if (path === '/deployments/new') return <NewDeploymentPage />
+  const detail = /^\/deployments\/([^/]+)$/.exec(path)
+  if (detail?.[1]) return <DeploymentPage key={detail[1]} id={decodeURIComponent(detail[1])} />
+  if (path.startsWith('/runners')) return <RunnersPage />
+  if (path.startsWith('/settings')) return <SettingsPage />
+  if (path.startsWith('/audit')) return <AuditPage />
+  return <DeploymentsPage />
+}
 
 /** Decides between setup, sign-in and the dashboard, and routes inside the dashboard. */
 export function App() {
@@ -26,7 +42,12 @@ export function App() {
       const { user } = await call(api.api.auth.me.$get())
       setGate({ kind: 'in', username: user.username })
     } catch {
-      setGate({ kind: 'login', expired: false })
+      return setGate({ kind: 'login', expired: false })
+    }
+    // A wizard left midway (browser closed) resumes where it stopped.
+    if (location.pathname !== '/setup') {
+      const step = await onboardingStep().catch(() => 'done' as const)
+      if (step !== 'done') navigate('/setup', { replace: true })
     }
   }, [])
 
@@ -44,46 +65,83 @@ export function App() {
   }
 
   if (gate.kind === 'loading') return <p className="loading">{t.loading}</p>
-  if (gate.kind === 'setup') return <SetupPage onDone={() => void refresh()} />
+  if (gate.kind === 'setup')
+    return (
+      <>
+        <Preferences />
+        <main id="main">
+          <SetupWizard signedIn={false} onAdminCreated={() => void refresh()} />
+        </main>
+      </>
+    )
   if (gate.kind === 'login')
-    return <LoginPage expired={gate.expired} onDone={() => void refresh()} />
+    return (
+      <>
+        <Preferences />
+        <LoginPage expired={gate.expired} onDone={() => void refresh()} />
+      </>
+    )
 
-  const page = path.startsWith('/audit') ? <AuditPage /> : <SettingsPage />
   const link = (to: string, label: string) => (
-    <a
-      href={to}
-      aria-current={path.startsWith(to) ? 'page' : undefined}
-      onClick={(e) => {
-        e.preventDefault()
-        navigate(to)
-      }}
-    >
+    <Link to={to} current={path.startsWith(to)}>
       {label}
-    </a>
+    </Link>
   )
   return (
     <>
+      <a className="skip" href="#main">
+        {t.skipToContent}
+      </a>
       <header className="topbar">
-        <strong className="brand">{t.appName}</strong>
-        <nav aria-label="Main">
+        <Link to="/deployments" className="brand">
+          {t.appName}
+        </Link>
+        <nav aria-label={t.mainNav}>
+          {link('/deployments', t.navDeployments)}
+          {link('/runners', t.navRunners)}
           {link('/settings', t.navSettings)}
           {link('/audit', t.navAudit)}
         </nav>
         <div className="topbar-end">
-          <label>
-            <span className="sr-only">{t.language}</span>
-            <select value={t.lang} onChange={(e) => setLang(e.target.value as Lang)}>
-              <option value="en">English</option>
-              <option value="fr">Français</option>
-            </select>
-          </label>
+          <Preferences inline />
           <span className="who">{gate.username}</span>
-          <button type="button" className="secondary" onClick={() => void signOut()}>
+          <button type="button" className="secondary small" onClick={() => void signOut()}>
             {t.signOut}
           </button>
         </div>
       </header>
-      <main>{page}</main>
+      <main id="main">
+        {path === '/setup' ? (
+          <SetupWizard signedIn onAdminCreated={() => void refresh()} />
+        ) : (
+          route(path)
+        )}
+      </main>
     </>
+  )
+}
+
+/** Language and theme pickers: in the top bar, or in a corner before sign-in. */
+function Preferences(props: { inline?: boolean }) {
+  const t = useT()
+  const theme = useTheme()
+  return (
+    <div className={props.inline ? 'prefs' : 'prefs prefs-corner'}>
+      <label>
+        <span className="sr-only">{t.language}</span>
+        <select value={t.lang} onChange={(e) => setLang(e.target.value as Lang)}>
+          <option value="en">English</option>
+          <option value="fr">Français</option>
+        </select>
+      </label>
+      <label>
+        <span className="sr-only">{t.theme}</span>
+        <select value={theme} onChange={(e) => setTheme(e.target.value as Theme)}>
+          <option value="system">{t.themes.system}</option>
+          <option value="light">{t.themes.light}</option>
+          <option value="dark">{t.themes.dark}</option>
+        </select>
+      </label>
+    </div>
   )
 }

@@ -8,18 +8,24 @@ function notify() {
 }
 window.addEventListener('popstate', notify)
 
+function subscribe(cb: () => void) {
+  listeners.add(cb)
+  return () => listeners.delete(cb)
+}
+
 export function navigate(path: string, options: { replace?: boolean } = {}): void {
   if (options.replace) history.replaceState(null, '', path)
   else history.pushState(null, '', path)
   notify()
+  window.scrollTo(0, 0)
 }
 
 export function usePath(): string {
-  return useSyncExternalStore(
-    (cb) => {
-      listeners.add(cb)
-      return () => listeners.delete(cb)
-    },
-    () => location.pathname,
-  )
+  return useSyncExternalStore(subscribe, () => location.pathname)
+}
+
+/** The current query string, e.g. `?status=failed`, re-rendered when it changes. */
+export function useSearch(): URLSearchParams {
+  const search = useSyncExternalStore(subscribe, () => location.search)
+  return new URLSearchParams(search)
 }

@@ -12,6 +12,10 @@ export function Field(props: {
   autoComplete?: string
   required?: boolean
   placeholder?: string
+  min?: number
+  max?: number
+  maxLength?: number
+  disabled?: boolean
 }) {
   const id = useId()
   const helpId = `${id}-help`
@@ -30,6 +34,10 @@ export function Field(props: {
         autoComplete={props.autoComplete}
         required={props.required}
         placeholder={props.placeholder}
+        min={props.min}
+        max={props.max}
+        maxLength={props.maxLength}
+        disabled={props.disabled}
         aria-invalid={props.error ? true : undefined}
         aria-describedby={describedBy || undefined}
         onChange={(e) => props.onChange(e.target.value)}
@@ -44,6 +52,99 @@ export function Field(props: {
           {props.error}
         </small>
       ) : null}
+    </div>
+  )
+}
+
+/** The ids and ARIA wiring shared by every field kind. */
+function useDescribed(help: ReactNode, error: string | undefined) {
+  const id = useId()
+  const helpId = `${id}-help`
+  const errorId = `${id}-error`
+  const describedBy = [help ? helpId : '', error ? errorId : ''].filter(Boolean).join(' ')
+  return { id, helpId, errorId, describedBy: describedBy || undefined }
+}
+
+function HelpAndError(props: {
+  help?: ReactNode
+  error?: string
+  helpId: string
+  errorId: string
+}) {
+  return (
+    <>
+      {props.help ? (
+        <small id={props.helpId} className="help">
+          {props.help}
+        </small>
+      ) : null}
+      {props.error ? (
+        <small id={props.errorId} className="error" role="alert">
+          {props.error}
+        </small>
+      ) : null}
+    </>
+  )
+}
+
+/** A labelled `<select>` with help and inline error. */
+export function SelectField(props: {
+  label: string
+  name: string
+  value: string
+  options: { value: string; label: string }[]
+  onChange: (value: string) => void
+  error?: string
+  help?: ReactNode
+}) {
+  const d = useDescribed(props.help, props.error)
+  return (
+    <div className="field">
+      <label htmlFor={d.id}>{props.label}</label>
+      <select
+        id={d.id}
+        name={props.name}
+        value={props.value}
+        aria-invalid={props.error ? true : undefined}
+        aria-describedby={d.describedBy}
+        onChange={(e) => props.onChange(e.target.value)}
+      >
+        {props.options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+      <HelpAndError help={props.help} error={props.error} helpId={d.helpId} errorId={d.errorId} />
+    </div>
+  )
+}
+
+/** A checkbox whose label sits beside it; help and error below. */
+export function CheckboxField(props: {
+  label: ReactNode
+  name: string
+  checked: boolean
+  onChange: (checked: boolean) => void
+  error?: string
+  help?: ReactNode
+}) {
+  const d = useDescribed(props.help, props.error)
+  return (
+    <div className="field field-check">
+      <div className="check-row">
+        <input
+          id={d.id}
+          type="checkbox"
+          name={props.name}
+          checked={props.checked}
+          aria-invalid={props.error ? true : undefined}
+          aria-describedby={d.describedBy}
+          onChange={(e) => props.onChange(e.target.checked)}
+        />
+        <label htmlFor={d.id}>{props.label}</label>
+      </div>
+      <HelpAndError help={props.help} error={props.error} helpId={d.helpId} errorId={d.errorId} />
     </div>
   )
 }

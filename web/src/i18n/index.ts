@@ -1,109 +1,64 @@
 import { useSyncExternalStore } from 'react'
+import { en, type Dict } from './en'
+import { fr } from './fr'
 
 /**
  * English and French (the product's original design is French). The language follows the
- * browser and can be switched; the choice is remembered.
+ * browser and can be switched; the choice is remembered. The theme (light, dark, or the
+ * system's) lives here too: both are small preferences kept in localStorage.
  */
-const en = {
-  appName: 'Proxmox Game Deployer',
-  loading: 'Loading…',
-  signIn: 'Sign in',
-  signOut: 'Sign out',
-  username: 'Username',
-  password: 'Password',
-  passwordHint: 'At least 12 characters.',
-  setupTitle: 'Welcome — create the admin account',
-  setupIntro:
-    'This is the first visit: create the account that manages this dashboard. Setup can only be done once.',
-  createAdmin: 'Create admin account',
-  loginTitle: 'Sign in',
-  sessionExpired: 'Your session has ended. Sign in again to continue.',
-  navSettings: 'Settings',
-  navAudit: 'Audit log',
-  save: 'Save',
-  saved: 'Saved.',
-  language: 'Language',
-  proxmoxTitle: 'Proxmox connection',
-  proxmoxIntro:
-    'Where and how new game server VMs are created. The runner inside your network uses these; the token secret is stored encrypted and never shown again.',
-  secretSet: 'A secret is stored. Leave empty to keep it.',
-  auditTitle: 'Audit log',
-  auditEmpty: 'Nothing recorded yet.',
-  when: 'When',
-  who: 'Who',
-  action: 'Action',
-  target: 'Target',
-  from: 'From',
-  loadMore: 'Load older entries',
-  fixFields: 'Some fields need attention.',
-}
-
-type Dict = typeof en
-
-const fr: Dict = {
-  appName: 'Proxmox Game Deployer',
-  loading: 'Chargement…',
-  signIn: 'Se connecter',
-  signOut: 'Se déconnecter',
-  username: "Nom d'utilisateur",
-  password: 'Mot de passe',
-  passwordHint: 'Au moins 12 caractères.',
-  setupTitle: 'Bienvenue — créez le compte administrateur',
-  setupIntro:
-    'Première visite : créez le compte qui gère ce tableau de bord. Cette étape ne peut être faite qu’une fois.',
-  createAdmin: 'Créer le compte administrateur',
-  loginTitle: 'Connexion',
-  sessionExpired: 'Votre session a expiré. Reconnectez-vous pour continuer.',
-  navSettings: 'Paramètres',
-  navAudit: 'Journal d’audit',
-  save: 'Enregistrer',
-  saved: 'Enregistré.',
-  language: 'Langue',
-  proxmoxTitle: 'Connexion Proxmox',
-  proxmoxIntro:
-    'Où et comment les VM des serveurs de jeu sont créées. Le runner dans votre réseau les utilise ; le secret du jeton est chiffré et n’est plus jamais affiché.',
-  secretSet: 'Un secret est enregistré. Laissez vide pour le conserver.',
-  auditTitle: 'Journal d’audit',
-  auditEmpty: 'Rien pour l’instant.',
-  when: 'Quand',
-  who: 'Qui',
-  action: 'Action',
-  target: 'Cible',
-  from: 'Depuis',
-  loadMore: 'Entrées plus anciennes',
-  fixFields: 'Certains champs sont à corriger.',
-}
-
 export type Lang = 'en' | 'fr'
+export type Theme = 'system' | 'light' | 'dark'
 const DICTS: Record<Lang, Dict> = { en, fr }
-const STORAGE_KEY = 'pgd.lang'
+const LANG_KEY = 'pgd.lang'
+const THEME_KEY = 'pgd.theme'
 
 function initialLang(): Lang {
-  const saved = localStorage.getItem(STORAGE_KEY)
+  const saved = localStorage.getItem(LANG_KEY)
   if (saved === 'en' || saved === 'fr') return saved
   return navigator.language.toLowerCase().startsWith('fr') ? 'fr' : 'en'
 }
 
-let current: Lang = initialLang()
-const listeners = new Set<() => void>()
+function initialTheme(): Theme {
+  const saved = localStorage.getItem(THEME_KEY)
+  return saved === 'light' || saved === 'dark' ? saved : 'system'
+}
 
-export function setLang(lang: Lang): void {
-  current = lang
-  localStorage.setItem(STORAGE_KEY, lang)
+let lang: Lang = initialLang()
+let theme: Theme = initialTheme()
+const listeners = new Set<() => void>()
+const subscribe = (cb: () => void) => {
+  listeners.add(cb)
+  return () => listeners.delete(cb)
+}
+
+function apply() {
   document.documentElement.lang = lang
+  if (theme === 'system') delete document.documentElement.dataset.theme
+  else document.documentElement.dataset.theme = theme
   for (const l of listeners) l()
+}
+
+export function setLang(next: Lang): void {
+  lang = next
+  localStorage.setItem(LANG_KEY, next)
+  apply()
+}
+
+export function setTheme(next: Theme): void {
+  theme = next
+  localStorage.setItem(THEME_KEY, next)
+  apply()
 }
 
 /** The active dictionary; re-renders the caller when the language changes. */
 export function useT(): Dict & { lang: Lang } {
-  const lang = useSyncExternalStore(
-    (cb) => {
-      listeners.add(cb)
-      return () => listeners.delete(cb)
-    },
-    () => current,
-  )
-  return { ...DICTS[lang], lang }
+  const current = useSyncExternalStore(subscribe, () => lang)
+  return { ...DICTS[current], lang: current }
 }
 
-document.documentElement.lang = current
+export function useTheme(): Theme {
+  return useSyncExternalStore(subscribe, () => theme)
+}
+
+apply()

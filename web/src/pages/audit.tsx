@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react'
 import { api, ApiFailure, call } from '../api'
-import { Alert } from '../components'
+import { Alert } from '../components/field'
 import { useT } from '../i18n'
 
 interface Entry {

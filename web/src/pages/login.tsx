@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react'
 import { api, ApiFailure, call } from '../api'
-import { Alert, Field } from '../components'
+import { Alert, Field } from '../components/field'
 import { useT } from '../i18n'
 
 export function LoginPage(props: { expired: boolean; onDone: () => void }) {

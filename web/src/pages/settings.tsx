@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react'
 import { api, ApiFailure, call } from '../api'
-import { Alert, Field } from '../components'
+import { Alert, Field } from '../components/field'
 import { useT } from '../i18n'
 
 type TlsMode = 'fingerprint' | 'ca' | 'insecure'
@@ -87,7 +87,20 @@ const FIELD_OF_PATH: Record<string, keyof Form> = {
   'ipPool.rangeEnd': 'poolEnd',
 }
 
+/** Settings: the Proxmox connection (secrets write-only). */
 export function SettingsPage() {
+  const t = useT()
+  return (
+    <section>
+      <h1>{t.proxmoxTitle}</h1>
+      <p>{t.proxmoxIntro}</p>
+      <ProxmoxForm />
+    </section>
+  )
+}
+
+/** The Proxmox connection form, shared by Settings and the setup wizard. */
+export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string }) {
   const t = useT()
   const [form, setForm] = useState<Form>(EMPTY)
   const [secretSet, setSecretSet] = useState(false)
@@ -146,6 +159,7 @@ export function SettingsPage() {
         setSecretSet(saved.proxmox.tokenSecretSet)
       }
       setMessage({ kind: 'success', text: t.saved })
+      props.onSaved?.()
     } catch (err) {
       if (err instanceof ApiFailure && Object.keys(err.fields).length > 0) {
         const next: Partial<Record<keyof Form, string>> = {}
@@ -180,91 +194,87 @@ export function SettingsPage() {
   )
 
   return (
-    <section>
-      <h1>{t.proxmoxTitle}</h1>
-      <p>{t.proxmoxIntro}</p>
-      <form onSubmit={submit} noValidate className="settings">
-        {message ? <Alert kind={message.kind}>{message.text}</Alert> : null}
-        <fieldset>
-          <legend>API</legend>
-          {field('apiUrl', 'API URL', { placeholder: 'https://pve.lan:8006' })}
-          {field('node', 'Node', { placeholder: 'pve' })}
-          {field('tokenId', 'API token ID', { placeholder: 'deployer@pve!pgd' })}
-          <Field
-            label="API token secret"
-            name="tokenSecret"
-            type="password"
-            value={form.tokenSecret}
-            onChange={set('tokenSecret')}
-            autoComplete="off"
-            error={errors.tokenSecret}
-            help={secretSet ? t.secretSet : HELP.tokenSecret}
-          />
-        </fieldset>
-        <fieldset>
-          <legend>TLS</legend>
+    <form onSubmit={submit} noValidate className="settings">
+      {message ? <Alert kind={message.kind}>{message.text}</Alert> : null}
+      <fieldset>
+        <legend>API</legend>
+        {field('apiUrl', 'API URL', { placeholder: 'https://pve.lan:8006' })}
+        {field('node', 'Node', { placeholder: 'pve' })}
+        {field('tokenId', 'API token ID', { placeholder: 'deployer@pve!pgd' })}
+        <Field
+          label="API token secret"
+          name="tokenSecret"
+          type="password"
+          value={form.tokenSecret}
+          onChange={set('tokenSecret')}
+          autoComplete="off"
+          error={errors.tokenSecret}
+          help={secretSet ? t.secretSet : HELP.tokenSecret}
+        />
+      </fieldset>
+      <fieldset>
+        <legend>TLS</legend>
+        <div className="field">
+          <label htmlFor="tls-mode">Certificate check</label>
+          <select
+            id="tls-mode"
+            value={form.tlsMode}
+            onChange={(e) => set('tlsMode')(e.target.value)}
+          >
+            <option value="fingerprint">Pin the certificate's SHA-256 fingerprint</option>
+            <option value="ca">Trust the cluster CA (PEM)</option>
+            <option value="insecure">Insecure: do not verify (not recommended)</option>
+          </select>
+        </div>
+        {form.tlsMode === 'fingerprint'
+          ? field('fingerprint', 'SHA-256 fingerprint', { placeholder: 'AB:CD:…' })
+          : null}
+        {form.tlsMode === 'ca' ? (
           <div className="field">
-            <label htmlFor="tls-mode">Certificate check</label>
-            <select
-              id="tls-mode"
-              value={form.tlsMode}
-              onChange={(e) => set('tlsMode')(e.target.value)}
-            >
-              <option value="fingerprint">Pin the certificate's SHA-256 fingerprint</option>
-              <option value="ca">Trust the cluster CA (PEM)</option>
-              <option value="insecure">Insecure: do not verify (not recommended)</option>
-            </select>
+            <label htmlFor="ca-pem">CA certificate (PEM)</label>
+            <textarea
+              id="ca-pem"
+              rows={6}
+              value={form.caPem}
+              onChange={(e) => set('caPem')(e.target.value)}
+              aria-invalid={errors.caPem ? true : undefined}
+            />
+            <small className="help">{HELP.caPem}</small>
+            {errors.caPem ? (
+              <small className="error" role="alert">
+                {errors.caPem}
+              </small>
+            ) : null}
           </div>
-          {form.tlsMode === 'fingerprint'
-            ? field('fingerprint', 'SHA-256 fingerprint', { placeholder: 'AB:CD:…' })
-            : null}
-          {form.tlsMode === 'ca' ? (
-            <div className="field">
-              <label htmlFor="ca-pem">CA certificate (PEM)</label>
-              <textarea
-                id="ca-pem"
-                rows={6}
-                value={form.caPem}
-                onChange={(e) => set('caPem')(e.target.value)}
-                aria-invalid={errors.caPem ? true : undefined}
-              />
-              <small className="help">{HELP.caPem}</small>
-              {errors.caPem ? (
-                <small className="error" role="alert">
-                  {errors.caPem}
-                </small>
-              ) : null}
-            </div>
-          ) : null}
-          {form.tlsMode === 'insecure' ? (
-            <Alert kind="error">
-              Anyone on the path between the runner and Proxmox could read the token. Use this only
-              on a trusted lab network.
-            </Alert>
-          ) : null}
-        </fieldset>
-        <fieldset>
-          <legend>VMs</legend>
-          {field('templateVmid', 'Template VMID', { type: 'number' })}
-          {field('storage', 'Target storage')}
-          {field('ciUser', 'Cloud-init user')}
-        </fieldset>
-        <fieldset>
-          <legend>Network</legend>
-          {field('bridge', 'Bridge')}
-          {field('vlan', 'VLAN tag', { type: 'number' })}
-          {field('poolCidr', 'Network (CIDR)', { placeholder: '192.168.1.0/24' })}
-          {field('poolStart', 'First address for servers', { placeholder: '192.168.1.100' })}
-          {field('poolEnd', 'Last address for servers', { placeholder: '192.168.1.150' })}
-          {field('gateway', 'Gateway', { placeholder: '192.168.1.1' })}
-          {field('dnsServers', 'DNS servers', { placeholder: '192.168.1.1, 1.1.1.1' })}
-          {field('searchDomain', 'Search domain (optional)')}
-          {field('sshPort', 'SSH port', { type: 'number' })}
-        </fieldset>
-        <button type="submit" disabled={busy}>
-          {t.save}
-        </button>
-      </form>
-    </section>
+        ) : null}
+        {form.tlsMode === 'insecure' ? (
+          <Alert kind="error">
+            Anyone on the path between the runner and Proxmox could read the token. Use this only on
+            a trusted lab network.
+          </Alert>
+        ) : null}
+      </fieldset>
+      <fieldset>
+        <legend>VMs</legend>
+        {field('templateVmid', 'Template VMID', { type: 'number' })}
+        {field('storage', 'Target storage')}
+        {field('ciUser', 'Cloud-init user')}
+      </fieldset>
+      <fieldset>
+        <legend>Network</legend>
+        {field('bridge', 'Bridge')}
+        {field('vlan', 'VLAN tag', { type: 'number' })}
+        {field('poolCidr', 'Network (CIDR)', { placeholder: '192.168.1.0/24' })}
+        {field('poolStart', 'First address for servers', { placeholder: '192.168.1.100' })}
+        {field('poolEnd', 'Last address for servers', { placeholder: '192.168.1.150' })}
+        {field('gateway', 'Gateway', { placeholder: '192.168.1.1' })}
+        {field('dnsServers', 'DNS servers', { placeholder: '192.168.1.1, 1.1.1.1' })}
+        {field('searchDomain', 'Search domain (optional)')}
+        {field('sshPort', 'SSH port', { type: 'number' })}
+      </fieldset>
+      <button type="submit" disabled={busy}>
+        {props.submitLabel ?? t.save}
+      </button>
+    </form>
   )
 }

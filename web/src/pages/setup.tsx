@@ -1,10 +1,115 @@
-import { useState, type FormEvent } from 'react'
-import { api, ApiFailure, call } from '../api'
-import { Alert, Field } from '../components'
+import { useCallback, useEffect, useState, type FormEvent } from 'react'
+import { api, ApiFailure, call, errorText, type ConnectionTest } from '../api'
+import { AddRunner, type Registration } from '../components/add-runner'
+import { Alert, Field } from '../components/field'
+import { Link } from '../components/link'
 import { useT } from '../i18n'
+import { navigate } from '../router'
+import { ProxmoxForm } from './settings'
 
-/** First visit: create the admin account (the API refuses this once a user exists). */
-export function SetupPage(props: { onDone: () => void }) {
+const STEPS = ['admin', 'proxmox', 'runner', 'test', 'done'] as const
+type Step = (typeof STEPS)[number]
+
+/** The wizard's own progress, for what the server cannot tell: the test step and the code. */
+const TESTED_KEY = 'pgd.wizard.tested'
+const REGISTRATION_KEY = 'pgd.wizard.registration'
+
+function storedRegistration(): Registration | null {
+  try {
+    const raw = sessionStorage.getItem(REGISTRATION_KEY)
+    const r = raw ? (JSON.parse(raw) as Partial<Registration>) : null
+    return r && typeof r.runnerId === 'string' && typeof r.command === 'string'
+      ? (r as Registration)
+      : null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Where a signed-in admin resumes the wizard, from what the server already has: no Proxmox
+ * connection → that step; no runner ever registered → the runner step; else the test.
+ */
+export async function onboardingStep(): Promise<Step> {
+  const [{ proxmox }, { runners }] = await Promise.all([
+    call(api.api.settings.proxmox.$get()),
+    call(api.api.runners.$get()),
+  ])
+  if (!proxmox?.tokenSecretSet) return 'proxmox'
+  if (!runners.some((r) => r.registeredAt !== null && r.state !== 'revoked')) return 'runner'
+  return localStorage.getItem(TESTED_KEY) === 'yes' ? 'done' : 'test'
+}
+
+/**
+ * First-run setup: admin account → Proxmox connection → register a runner → test the connection
+ * through it → done. Closing the browser midway resumes at the first unfinished step.
+ */
+export function SetupWizard(props: { signedIn: boolean; onAdminCreated: () => void }) {
+  const t = useT()
+  const [step, setStep] = useState<Step | null>(props.signedIn ? null : 'admin')
+  const [error, setError] = useState<string | null>(null)
+
+  useEffect(() => {
+    if (!props.signedIn) return
+    onboardingStep()
+      .then(setStep)
+      .catch((err: unknown) => setError(errorText(err)))
+  }, [props.signedIn])
+
+  return (
+    <div className="wizard">
+      <h1>{t.wizardTitle}</h1>
+      <ol className="wizard-steps" aria-label={t.wizardProgress}>
+        {STEPS.map((s, i) => (
+          <li
+            key={s}
+            aria-current={s === step ? 'step' : undefined}
+            className={step && STEPS.indexOf(step) > i ? 'done' : undefined}
+          >
+            <span className="n" aria-hidden="true">
+              {i + 1}
+            </span>{' '}
+            {t.wizardStep[s]}
+          </li>
+        ))}
+      </ol>
+      {error ? <Alert kind="error">{error}</Alert> : null}
+      {step === null && !error ? <p className="loading">{t.loading}</p> : null}
+      {step === 'admin' ? <AdminStep onDone={props.onAdminCreated} /> : null}
+      {step === 'proxmox' ? (
+        <section className="card">
+          <h2>{t.wizardStep.proxmox}</h2>
+          <p>{t.proxmoxIntro}</p>
+          <ProxmoxForm submitLabel={t.saveAndContinue} onSaved={() => setStep('runner')} />
+        </section>
+      ) : null}
+      {step === 'runner' ? <RunnerStep onDone={() => setStep('test')} /> : null}
+      {step === 'test' ? (
+        <TestStep
+          onDone={() => {
+            localStorage.setItem(TESTED_KEY, 'yes')
+            setStep('done')
+          }}
+          onBack={() => setStep('proxmox')}
+        />
+      ) : null}
+      {step === 'done' ? (
+        <section className="card">
+          <h2>{t.wizardDoneTitle}</h2>
+          <p>{t.wizardDoneBody}</p>
+          <div className="actions">
+            <Link to="/deployments/new" className="button">
+              {t.deployFirst}
+            </Link>
+            <Link to="/deployments">{t.goToDashboard}</Link>
+          </div>
+        </section>
+      ) : null}
+    </div>
+  )
+}
+
+function AdminStep(props: { onDone: () => void }) {
   const t = useT()
   const [username, setUsername] = useState('admin')
   const [password, setPassword] = useState('')
@@ -17,6 +122,7 @@ export function SetupPage(props: { onDone: () => void }) {
     setFailure(null)
     try {
       await call(api.api.setup.$post({ json: { username, password } }))
+      navigate('/setup', { replace: true })
       props.onDone()
     } catch (err) {
       setFailure(err instanceof ApiFailure ? err : new ApiFailure(0, 'unknown', String(err)))
@@ -26,8 +132,8 @@ export function SetupPage(props: { onDone: () => void }) {
   }
 
   return (
-    <main className="narrow">
-      <h1>{t.setupTitle}</h1>
+    <section className="card">
+      <h2>{t.setupTitle}</h2>
       <p>{t.setupIntro}</p>
       <form onSubmit={submit} noValidate>
         {failure && Object.keys(failure.fields).length === 0 ? (
@@ -57,6 +163,97 @@ export function SetupPage(props: { onDone: () => void }) {
           {t.createAdmin}
         </button>
       </form>
-    </main>
+    </section>
+  )
+}
+
+function RunnerStep(props: { onDone: () => void }) {
+  const t = useT()
+  const [registration, setRegistration] = useState<Registration | null>(storedRegistration)
+  const [online, setOnline] = useState(false)
+  const onOnline = useCallback(() => {
+    sessionStorage.removeItem(REGISTRATION_KEY)
+    setOnline(true)
+  }, [])
+  return (
+    <section className="card">
+      <h2>{t.wizardStep.runner}</h2>
+      <p>{t.runnerWhy}</p>
+      <AddRunner
+        registration={registration}
+        defaultName="homelab"
+        onRegistration={(r) => {
+          if (r) sessionStorage.setItem(REGISTRATION_KEY, JSON.stringify(r))
+          setRegistration(r)
+        }}
+        onOnline={onOnline}
+      />
+      <button type="button" disabled={!online} onClick={props.onDone}>
+        {t.continue}
+      </button>
+    </section>
+  )
+}
+
+function TestStep(props: { onDone: () => void; onBack: () => void }) {
+  const t = useT()
+  const [result, setResult] = useState<ConnectionTest | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  const [busy, setBusy] = useState(false)
+
+  async function test() {
+    setBusy(true)
+    setError(null)
+    setResult(null)
+    try {
+      setResult(await call(api.api.settings.proxmox.test.$post()))
+    } catch (err) {
+      setError(errorText(err))
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const allOk = result?.checks.every((c) => c.ok) ?? false
+  return (
+    <section className="card">
+      <h2>{t.wizardStep.test}</h2>
+      <p>{t.testIntro}</p>
+      <button type="button" disabled={busy} onClick={() => void test()}>
+        {busy ? t.testing : t.testConnection}
+      </button>
+      {error ? <Alert kind="error">{error}</Alert> : null}
+      {result ? <ConnectionChecks result={result} /> : null}
+      <div className="actions">
+        <button type="button" className="secondary" onClick={props.onBack}>
+          {t.editProxmox}
+        </button>
+        <button type="button" disabled={!result} onClick={props.onDone}>
+          {allOk || !result ? t.finish : t.finishAnyway}
+        </button>
+      </div>
+    </section>
+  )
+}
+
+/** Each check's verdict, message and how to fix it. */
+export function ConnectionChecks(props: { result: ConnectionTest }) {
+  const t = useT()
+  return (
+    <section aria-label={t.testResults}>
+      <p role="status">{t.testedFrom(props.result.name)}</p>
+      <ul className="checks">
+        {props.result.checks.map((c) => (
+          <li key={c.name} className={c.ok ? 'check ok' : 'check bad'}>
+            <strong>
+              {c.ok ? '✓' : '✗'} {c.name}
+            </strong>{' '}
+            <span className="sr-only">{c.ok ? t.checkOk : t.checkFailed}</span>
+            {c.message}
+            {c.fix ? <p className="help">{c.fix}</p> : null}
+          </li>
+        ))}
+      </ul>
+    </section>
   )
 }

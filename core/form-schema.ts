@@ -1,0 +1,92 @@
+import { z } from 'zod'
+
+/**
+ * Turns a game's zod config schema into a list of form fields, so the dashboard's "new
+ * deployment" form is generated from the same schema the API validates with (DESIGN.md §7): a
+ * new game gets its form for free. The schema goes through `z.toJSONSchema`, whose output is a
+ * plain, documented shape (types, enums, bounds, defaults, `.describe()` texts).
+ */
+
+export type FormFieldKind = 'boolean' | 'integer' | 'number' | 'string' | 'enum'
+
+export interface FormField {
+  key: string
+  kind: FormFieldKind
+  /** The schema's `.describe()` text, used as the field's help (or, for a checkbox, its label). */
+  description?: string
+  /** Enum options, in schema order. */
+  options?: string[]
+  minimum?: number
+  maximum?: number
+  maxLength?: number
+  default?: unknown
+  /** No default and not optional: the admin must give a value (e.g. the EULA). */
+  required: boolean
+  /** Folded under "Advanced" in the form. */
+  advanced: boolean
+}
+
+interface JsonProp {
+  type?: string | string[]
+  enum?: unknown[]
+  description?: string
+  minimum?: number
+  maximum?: number
+  maxLength?: number
+  default?: unknown
+}
+
+function kindOf(prop: JsonProp): FormFieldKind | null {
+  if (Array.isArray(prop.enum) && prop.enum.every((v) => typeof v === 'string')) return 'enum'
+  const type = Array.isArray(prop.type) ? prop.type.find((t) => t !== 'null') : prop.type
+  switch (type) {
+    case 'boolean':
+    case 'integer':
+    case 'number':
+    case 'string':
+      return type
+    default:
+      return null
+  }
+}
+
+/**
+ * The fields of an object schema, in declaration order. Properties the form cannot render (nested
+ * objects, arrays) are left out; the API still validates them and applies their defaults.
+ */
+export function formFields(schema: z.ZodType, advancedFields: readonly string[]): FormField[] {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as {
+    properties?: Record<string, JsonProp>
+    required?: string[]
+  }
+  const required = new Set(json.required ?? [])
+  const advanced = new Set(advancedFields)
+  const fields: FormField[] = []
+  for (const [key, prop] of Object.entries(json.properties ?? {})) {
+    const kind = kindOf(prop)
+    if (!kind) continue
+    fields.push({
+      key,
+      kind,
+      description: prop.description,
+      options: kind === 'enum' ? (prop.enum as string[]) : undefined,
+      minimum: prop.minimum,
+      maximum: prop.maximum,
+      maxLength: prop.maxLength,
+      default: prop.default,
+      required: required.has(key) && prop.default === undefined,
+      advanced: advanced.has(key),
+    })
+  }
+  return fields
+}
+
+/** Field errors by dotted path (`memoryMb`, `rconPort`), the first message for each. */
+export function fieldErrors(error: z.ZodError): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const issue of error.issues) {
+    const path = issue.path.map(String).join('.')
+    out[path] ??= issue.message
+  }
+  return out
+}

@@ -1,0 +1,107 @@
+import { useEffect, useRef, useState } from 'react'
+import {
+  parseFrame,
+  ServerToDashboard,
+  type DeploymentLogLine,
+  type ServerToDashboard as Frame,
+} from '../../../core/protocol'
+import { api, call } from '../api'
+
+export type LiveState = Extract<Frame, { type: 'state' }>
+export type Connection = 'connecting' | 'live' | 'reconnecting'
+
+/**
+ * Every log line seen so far, in seq order, kept outside React state: 100,000 lines must not be
+ * copied on each batch. `version` changes when lines are added, to re-render readers.
+ */
+export class LogBuffer {
+  readonly lines: DeploymentLogLine[] = []
+  lastSeq = 0
+
+  /** Appends lines after the last one kept; replays and overlaps are dropped, never doubled. */
+  append(lines: readonly DeploymentLogLine[]): boolean {
+    let added = false
+    for (const line of lines) {
+      if (line.seq <= this.lastSeq) continue
+      this.lines.push(line)
+      this.lastSeq = line.seq
+      added = true
+    }
+    return added
+  }
+}
+
+const RECONNECT_BASE_MS = 500
+const RECONNECT_MAX_MS = 10_000
+
+function eventsUrl(id: string, after: number): string {
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
+  return `${scheme}://${location.host}/api/deployments/${encodeURIComponent(id)}/events?after=${after}`
+}
+
+/**
+ * The deployment's live socket: state frames and log lines. After a drop it reconnects with
+ * jittered backoff from the last seq it holds, so no line is lost or shown twice. A socket that
+ * cannot even open may mean the session ended: one cheap call lets the 401 handler take over.
+ */
+export function useDeploymentEvents(id: string) {
+  const buffer = useRef(new LogBuffer())
+  const [state, setState] = useState<LiveState | null>(null)
+  const [version, setVersion] = useState(0)
+  const [connection, setConnection] = useState<Connection>('connecting')
+
+  useEffect(() => {
+    const log = new LogBuffer()
+    buffer.current = log
+    setVersion((v) => v + 1)
+    let ws: WebSocket | null = null
+    let disposed = false
+    let failures = 0
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let frame = 0
+
+    // Lines arrive in bursts; one re-render per animation frame is plenty.
+    const bump = () => {
+      if (frame) return
+      frame = requestAnimationFrame(() => {
+        frame = 0
+        setVersion((v) => v + 1)
+      })
+    }
+
+    const connect = () => {
+      let opened = false
+      ws = new WebSocket(eventsUrl(id, log.lastSeq))
+      ws.onopen = () => {
+        opened = true
+        failures = 0
+        setConnection('live')
+      }
+      ws.onmessage = (e) => {
+        const parsed = parseFrame(ServerToDashboard, e.data)
+        if (!parsed.ok) return
+        const f = parsed.frame
+        if (f.type === 'state') setState(f)
+        else if (log.append(f.lines)) bump()
+      }
+      ws.onclose = () => {
+        ws = null
+        if (disposed) return
+        setConnection('reconnecting')
+        failures++
+        if (!opened) void call(api.api.auth.me.$get()).catch(() => undefined)
+        const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** Math.min(failures, 6))
+        timer = setTimeout(connect, delay / 2 + Math.random() * (delay / 2))
+      }
+    }
+    connect()
+    return () => {
+      disposed = true
+      clearTimeout(timer)
+      if (frame) cancelAnimationFrame(frame)
+      ws?.close()
+    }
+  }, [id])
+
+  return { state, log: buffer.current, version, connection }
+}

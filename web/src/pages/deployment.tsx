@@ -1,0 +1,204 @@
+import { useCallback, useEffect, useState } from 'react'
+import { IN_PROGRESS, type DeploymentStatus } from '../../../core/deployment-state'
+import { api, call, errorText, type DeploymentDetail } from '../api'
+import { ConfirmButton } from '../components/confirm-button'
+import { CopyButton } from '../components/copy-button'
+import { Alert } from '../components/field'
+import { Link } from '../components/link'
+import { LogPane } from '../components/log-pane'
+import { StatusBadge } from '../components/status-badge'
+import { Timeline } from '../components/timeline'
+import { useDeploymentEvents, type LiveState } from '../hooks/use-deployment-events'
+import { useT } from '../i18n'
+import { formatTime } from '../lib/format'
+import { gameName, playerAddress } from '../lib/games'
+
+/** One deployment: live status, step timeline, live log, result and actions. */
+export function DeploymentPage(props: { id: string }) {
+  const t = useT()
+  const [detail, setDetail] = useState<DeploymentDetail | null>(null)
+  const [loadError, setLoadError] = useState<string | null>(null)
+  const live = useDeploymentEvents(props.id)
+
+  const reload = useCallback(async () => {
+    try {
+      setDetail(
+        (await call(api.api.deployments[':id'].$get({ param: { id: props.id } }))).deployment,
+      )
+    } catch (err) {
+      setLoadError(errorText(err))
+    }
+  }, [props.id])
+
+  useEffect(() => {
+    void reload()
+  }, [reload])
+
+  // The runner that holds the job can change on retry; the socket only carries the state.
+  const status = live.state?.status ?? detail?.status
+  useEffect(() => {
+    if (status) void reload()
+  }, [status, reload])
+
+  if (loadError && !detail) {
+    return (
+      <section>
+        <Alert kind="error">{loadError}</Alert>
+        <Link to="/deployments">{t.backToList}</Link>
+      </section>
+    )
+  }
+  if (!detail) return <p className="loading">{t.loading}</p>
+
+  const state: LiveState = live.state ?? {
+    v: 1,
+    type: 'state',
+    status: detail.status,
+    steps: detail.steps,
+    error: null,
+    result: null,
+    vmid: detail.vmid,
+    ip: detail.ip,
+    lastSeq: detail.lastSeq,
+  }
+
+  return (
+    <section className="detail">
+      <p className="crumbs">
+        <Link to="/deployments">{t.deploymentsTitle}</Link> /
+      </p>
+      <div className="page-head">
+        <h1>{detail.name}</h1>
+        <StatusBadge status={state.status} />
+      </div>
+      <p className="muted">
+        {gameName(detail.game)} · {t.colCreated} {formatTime(detail.createdAt, t.lang)}
+        {state.vmid ? ` · VM ${state.vmid}` : ''}
+      </p>
+      <Actions id={props.id} name={detail.name} status={state.status} onDone={reload} />
+      {state.error && state.status === 'failed' ? (
+        <Alert kind="error">
+          <strong>
+            {state.error.step
+              ? t.failedAt(
+                  (t.steps as Record<string, string>)[state.error.step] ?? state.error.step,
+                )
+              : t.failed}
+          </strong>{' '}
+          {state.error.message}
+          {state.error.detail ? <pre className="error-detail">{state.error.detail}</pre> : null}
+        </Alert>
+      ) : null}
+      <div className="detail-grid">
+        <div>
+          <ResultCard detail={detail} state={state} />
+          <h2>{t.stepsTitle}</h2>
+          <Timeline steps={state.steps} />
+        </div>
+        <LogPane
+          deploymentId={props.id}
+          name={detail.name}
+          log={live.log}
+          version={live.version}
+          connection={live.connection}
+        />
+      </div>
+    </section>
+  )
+}
+
+/** What to give the players, once the server answers. */
+function ResultCard(props: { detail: DeploymentDetail; state: LiveState }) {
+  const t = useT()
+  const address = playerAddress(props.detail.game, props.state.ip, props.detail.config)
+  const result = props.state.result ?? (props.detail.result as Record<string, unknown> | null)
+  const config = props.detail.config as Record<string, unknown>
+  const ready = props.state.status === 'ready'
+  return (
+    <section className="card result" aria-labelledby="result-title">
+      <h2 id="result-title">{ready ? t.resultReady : t.resultTitle}</h2>
+      <dl>
+        <dt>{t.playerAddress}</dt>
+        <dd>
+          {address ? (
+            <span className="address">
+              <code>{address}</code> <CopyButton text={address} />
+            </span>
+          ) : (
+            '—'
+          )}
+        </dd>
+        <dt>{t.version}</dt>
+        <dd>
+          {typeof result?.version === 'string' ? result.version : String(config.version ?? '—')}
+        </dd>
+        <dt>{t.playersOnline}</dt>
+        <dd>
+          {typeof result?.players === 'number'
+            ? `${result.players}${typeof config.maxPlayers === 'number' ? ` / ${config.maxPlayers}` : ''}`
+            : '—'}
+        </dd>
+        <dt>{t.sizing}</dt>
+        <dd>
+          {t.sizingValue(
+            props.detail.sizing.cores,
+            props.detail.sizing.memoryMiB,
+            props.detail.sizing.diskGiB,
+          )}
+        </dd>
+      </dl>
+    </section>
+  )
+}
+
+/** Cancel, retry, destroy: each offered only where the state machine allows it. */
+function Actions(props: { id: string; name: string; status: string; onDone: () => Promise<void> }) {
+  const t = useT()
+  const param = { param: { id: props.id } }
+  const s = props.status as DeploymentStatus
+  const canCancel = IN_PROGRESS.includes(s)
+  const canRetry = s === 'failed'
+  const canDestroy = s === 'ready' || s === 'failed' || s === 'cancelled'
+  if (!canCancel && !canRetry && !canDestroy) return null
+  return (
+    <div className="actions" role="group" aria-label={t.actions}>
+      {canRetry ? (
+        <ConfirmButton
+          label={t.retry}
+          title={t.retryTitle(props.name)}
+          body={t.retryBody}
+          confirmLabel={t.retry}
+          onConfirm={async () => {
+            await call(api.api.deployments[':id'].retry.$post(param))
+            await props.onDone()
+          }}
+        />
+      ) : null}
+      {canCancel ? (
+        <ConfirmButton
+          label={t.cancelDeployment}
+          title={t.cancelTitle(props.name)}
+          body={t.cancelBody}
+          confirmLabel={t.cancelDeployment}
+          onConfirm={async () => {
+            await call(api.api.deployments[':id'].cancel.$post(param))
+            await props.onDone()
+          }}
+        />
+      ) : null}
+      {canDestroy ? (
+        <ConfirmButton
+          danger
+          label={t.destroy}
+          title={t.destroyTitle(props.name)}
+          body={t.destroyBody}
+          confirmLabel={t.destroy}
+          onConfirm={async () => {
+            await call(api.api.deployments[':id'].destroy.$post(param))
+            await props.onDone()
+          }}
+        />
+      ) : null}
+    </div>
+  )
+}

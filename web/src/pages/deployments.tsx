@@ -1,0 +1,143 @@
+import { IN_PROGRESS, type DeploymentStatus } from '../../../core/deployment-state'
+import { api, call, type DeploymentSummary } from '../api'
+import { CopyButton } from '../components/copy-button'
+import { Alert } from '../components/field'
+import { Link } from '../components/link'
+import { StatusBadge } from '../components/status-badge'
+import { usePoll } from '../hooks/use-poll'
+import { useT } from '../i18n'
+import { formatTime } from '../lib/format'
+import { gameName, playerAddress } from '../lib/games'
+import { navigate, useSearch } from '../router'
+
+/** How often the list refreshes: statuses change while you watch. */
+const REFRESH_MS = 2_000
+
+const FILTERS = ['all', 'active', 'ready', 'failed', 'cancelled', 'destroyed'] as const
+type Filter = (typeof FILTERS)[number]
+
+function matches(filter: Filter, status: string): boolean {
+  if (filter === 'all') return true
+  if (filter === 'active')
+    return (
+      IN_PROGRESS.includes(status as DeploymentStatus) ||
+      status === 'cancelling' ||
+      status === 'destroying'
+    )
+  return status === filter
+}
+
+async function load() {
+  const [deployments, runners] = await Promise.all([
+    call(api.api.deployments.$get({ query: { limit: '200' } })),
+    call(api.api.runners.$get()),
+  ])
+  return {
+    deployments: deployments.deployments,
+    runners: new Map(runners.runners.map((r) => [r.id, r.name])),
+  }
+}
+
+/** Every deployment, newest first, with live statuses and a filter by status. */
+export function DeploymentsPage() {
+  const t = useT()
+  const search = useSearch()
+  const filter: Filter = FILTERS.find((f) => f === search.get('status')) ?? 'all'
+  const { data, error } = usePoll(load, REFRESH_MS)
+  const all = data?.deployments ?? []
+  const rows = all.filter((d) => matches(filter, d.status))
+
+  return (
+    <section>
+      <div className="page-head">
+        <h1>{t.deploymentsTitle}</h1>
+        <Link to="/deployments/new" className="button">
+          {t.newDeployment}
+        </Link>
+      </div>
+      <div className="filters" role="group" aria-label={t.filterByStatus}>
+        {FILTERS.map((f) => (
+          <button
+            key={f}
+            type="button"
+            className={f === filter ? 'chip chip-on' : 'chip'}
+            aria-pressed={f === filter}
+            onClick={() =>
+              navigate(f === 'all' ? '/deployments' : `/deployments?status=${f}`, {
+                replace: true,
+              })
+            }
+          >
+            {t.filters[f]}{' '}
+            <span className="count">{all.filter((d) => matches(f, d.status)).length}</span>
+          </button>
+        ))}
+      </div>
+      {error ? <Alert kind="error">{error}</Alert> : null}
+      {data && rows.length === 0 ? (
+        <p className="empty">
+          {all.length === 0 ? t.deploymentsEmpty : t.deploymentsNoneMatch}{' '}
+          {all.length === 0 ? <Link to="/deployments/new">{t.newDeployment}</Link> : null}
+        </p>
+      ) : null}
+      {rows.length > 0 ? <DeploymentTable rows={rows} runners={data?.runners} /> : null}
+      {!data && !error ? <p className="loading">{t.loading}</p> : null}
+    </section>
+  )
+}
+
+function DeploymentTable(props: {
+  rows: DeploymentSummary[]
+  runners: Map<string, string> | undefined
+}) {
+  const t = useT()
+  return (
+    <div className="table-wrap">
+      <table className="cards">
+        <thead>
+          <tr>
+            <th scope="col">{t.colName}</th>
+            <th scope="col">{t.colGame}</th>
+            <th scope="col">{t.colStatus}</th>
+            <th scope="col">{t.colAddress}</th>
+            <th scope="col">{t.colCreated}</th>
+            <th scope="col">{t.colRunner}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((d) => {
+            const address = playerAddress(d.game, d.ip, d.config)
+            return (
+              <tr key={d.id} data-deployment={d.id}>
+                <td data-label={t.colName}>
+                  <Link to={`/deployments/${d.id}`}>{d.name}</Link>
+                </td>
+                <td data-label={t.colGame}>{gameName(d.game)}</td>
+                <td data-label={t.colStatus}>
+                  <StatusBadge status={d.status} />
+                </td>
+                <td data-label={t.colAddress}>
+                  {address ? (
+                    <span className="address">
+                      <code>{address}</code> <CopyButton text={address} />
+                    </span>
+                  ) : (
+                    '—'
+                  )}
+                </td>
+                <td data-label={t.colCreated}>
+                  <time dateTime={new Date(d.createdAt).toISOString()}>
+                    {formatTime(d.createdAt, t.lang)}
+                  </time>
+                </td>
+                <td data-label={t.colRunner}>
+                  {d.runnerId ? (props.runners?.get(d.runnerId) ?? d.runnerId.slice(0, 8)) : '—'}
+                </td>
+              </tr>
+            )
+          })}
+        </tbody>
+      </table>
+    </div>
+  )
+}
