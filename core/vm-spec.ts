@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { DeploymentSpec } from './protocol'
 import { Ipv4 } from './settings'
 
 /**
@@ -71,12 +72,20 @@ export function vmNameFor(spec: Pick<VmSpec, 'deploymentId' | 'name'>): string {
   return `gs${slug ? `-${slug}` : ''}${suffix}`
 }
 
-/** One line of the setup wizard's "Test connection" report, produced by a runner. */
-export const ConnectionCheck = z.object({
-  name: z.string(),
-  ok: z.boolean(),
-  message: z.string(),
-  /** What the admin should change, when `ok` is false. */
-  fix: z.string().optional(),
-})
-export type ConnectionCheck = z.infer<typeof ConnectionCheck>
+/**
+ * The VM spec of a deploy job: the job's sizing and address, and the runner's own key first
+ * among the authorised keys. Throws a ZodError naming the field when the job is not deployable.
+ */
+export function vmSpecFromDeployment(d: DeploymentSpec, runnerPublicKey: string): VmSpec {
+  const keys = [...new Set([runnerPublicKey, ...d.sshPublicKeys].map((k) => k.trim()))]
+  return VmSpec.parse({
+    deploymentId: d.deploymentId,
+    name: d.name,
+    cores: d.cores,
+    memoryMiB: d.memoryMiB,
+    diskGiB: d.diskGiB,
+    ipAddress: d.ipAddress,
+    sshPublicKeys: keys,
+    description: `Proxmox Game Deployer: ${d.game} "${d.name}", deployment ${d.deploymentId}`,
+  })
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { VmSpec, deploymentTag, vmNameFor } from '../../core/vm-spec'
+import { VmSpec, deploymentTag, vmNameFor, vmSpecFromDeployment } from '../../core/vm-spec'
 import {
   encodeForm,
   formatIpconfig0,
@@ -89,5 +89,25 @@ describe('the VM spec', () => {
     expect(
       VmSpec.safeParse(specFor({ sshPublicKeys: ['ssh-ed25519 AAAA a\nssh-rsa AAAA b'] })).success,
     ).toBe(false)
+  })
+
+  it('builds the VM spec of a job with the runner key first and no duplicate key', () => {
+    const runnerKey = specFor().sshPublicKeys[0] ?? ''
+    const admin = specFor().sshPublicKeys[0] ?? ''
+    const spec = vmSpecFromDeployment(
+      {
+        deploymentId: '3f2b9c1e-8d7a-4b6c-9e5f-0a1b2c3d4e5f',
+        name: 'survival',
+        game: 'minecraft',
+        gameConfig: {},
+        cores: 2,
+        memoryMiB: 4096,
+        diskGiB: 20,
+        ipAddress: '127.77.0.9',
+        sshPublicKeys: [admin, runnerKey],
+      },
+      runnerKey,
+    )
+    expect(spec.sshPublicKeys).toEqual([runnerKey, admin])
   })
 })

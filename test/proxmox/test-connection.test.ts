@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import type { ConnectionCheck } from '../../core/vm-spec'
+import type { ConnectionCheck } from '../../core/protocol'
 import { startHarness, type Harness } from './helpers'
 
 /** The setup wizard's "Test connection", run on a runner. */

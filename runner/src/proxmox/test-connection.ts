@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { ConnectionCheck } from '../../../core/vm-spec'
+import type { ConnectionCheck } from '../../../core/protocol'
 import type { ProxmoxClient } from './client'
 import { ProxmoxApiError, ProxmoxNetworkError, ProxmoxTlsError, errorText } from './errors'
 

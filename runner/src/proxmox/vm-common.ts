@@ -44,12 +44,15 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseMs: 1_000, capMs: 1
 /** A step that failed, with Proxmox's own text kept for the UI. */
 export class VmStepError extends Error {
   override readonly name = 'VmStepError'
+  /** Read by the job frames as the failure's raw detail (runner/src/jobs/frames.ts). */
+  readonly detail: string
   constructor(
     readonly step: string,
     readonly proxmoxMessage: string,
     options?: { cause?: unknown },
   ) {
     super(`${step}: ${proxmoxMessage}`, options)
+    this.detail = proxmoxMessage
   }
 }
 

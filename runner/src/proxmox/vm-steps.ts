@@ -1,7 +1,8 @@
 import { z } from 'zod'
 import { cidrContains, cidrPrefix } from '../../../core/settings'
 import type { ProxmoxConnection } from '../../../core/settings'
-import { deploymentTag, vmNameFor, type ConnectionCheck, type VmSpec } from '../../../core/vm-spec'
+import type { ConnectionCheck } from '../../../core/protocol'
+import { deploymentTag, vmNameFor, type VmSpec } from '../../../core/vm-spec'
 import { waitSsh, type SshWaitTimeouts } from '../ssh-wait'
 import { ProxmoxClient, type ProxmoxClientOptions } from './client'
 import {
