@@ -10,13 +10,7 @@ export const REDACTED = '[REDACTED]'
 
 /** Every secret a job carries: the Proxmox token secret, `secrets` and the game's secrets. */
 export function secretsOfJob(job: JobAssignment): string[] {
-  // Read defensively: `gameSecrets` is newer than `secrets` and may be absent.
-  const game: unknown = 'gameSecrets' in job ? job.gameSecrets : undefined
-  const gameValues =
-    game && typeof game === 'object'
-      ? Object.values(game).filter((s): s is string => typeof s === 'string')
-      : []
-  return [job.proxmox.tokenSecret, ...job.secrets, ...gameValues]
+  return [job.proxmox.tokenSecret, ...job.secrets, ...Object.values(job.gameSecrets)]
 }
 
 /** Credentials that look like credentials, even when the runner does not know the value. */
