@@ -1,0 +1,131 @@
+import type { ConnectionCheck, StepName } from '../../../core/protocol'
+import type { ProxmoxConnection } from '../../../core/settings'
+import { vmSpecFromDeployment } from '../../../core/vm-spec'
+import type { StepContext, StepResult, TestContext } from '../executors/types'
+import { VmSteps, type VmStepsOptions } from './vm-steps'
+
+/**
+ * The Proxmox and SSH-wait steps in the shape of the runner's `Executors` (executors/types.ts),
+ * for `createRealExecutors` to delegate to. Provisioning and verify (Ansible, game) are not here.
+ */
+
+/** The steps this module runs. */
+export const PROXMOX_STEPS = [
+  'allocate',
+  'clone',
+  'configure',
+  'resize',
+  'start',
+  'wait_ssh',
+  'stop_vm',
+  'delete_vm',
+] as const satisfies readonly StepName[]
+export type ProxmoxStep = (typeof PROXMOX_STEPS)[number]
+
+export function isProxmoxStep(step: StepName): step is ProxmoxStep {
+  return (PROXMOX_STEPS as readonly StepName[]).includes(step)
+}
+
+export interface ProxmoxExecutorOptions extends VmStepsOptions {
+  /** Graceful shutdown before a destroy, in seconds, then a hard stop; 0 (default): hard stop. */
+  shutdownTimeoutS?: number
+}
+
+/** Build the step runner; one VmSteps (one connection pool) per call, closed afterwards. */
+export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
+  const shutdownTimeoutS = options.shutdownTimeoutS ?? 0
+
+  async function withSteps<T>(
+    conn: ProxmoxConnection,
+    log: (l: string) => void,
+    fn: (s: VmSteps) => Promise<T>,
+  ): Promise<T> {
+    const steps = new VmSteps(conn, { ...options, log })
+    try {
+      return await fn(steps)
+    } finally {
+      steps.close()
+    }
+  }
+
+  /** Run one Proxmox step; every step is idempotent (resume after a crash runs it again). */
+  async function runStep(step: ProxmoxStep, ctx: StepContext): Promise<StepResult> {
+    const log = (line: string): void => ctx.log(line)
+    const step_ = { log, signal: ctx.signal }
+    const { job } = ctx
+    return withSteps(job.proxmox, log, async (steps) => {
+      const vmid = async (): Promise<number | null> =>
+        ctx.checkpoint.vmid ??
+        (await steps.findVmByDeployment(job.deploymentId, step_))?.vmid ??
+        null
+      const needVmid = async (): Promise<number> => {
+        const id = await vmid()
+        if (id === null) throw new Error(`no VM found for deployment ${job.deploymentId}`)
+        return id
+      }
+      switch (step) {
+        case 'allocate': {
+          // The id is taken together with the clone, under one lock (proxmox-api.md §9.1).
+          const found = await steps.findVmByDeployment(job.deploymentId, step_)
+          log(
+            found
+              ? `VM ${found.vmid} already exists for this deployment`
+              : 'the VM id is allocated with the clone',
+          )
+          return found ? { vmid: found.vmid } : {}
+        }
+        case 'clone': {
+          const spec = vmSpecFromDeployment(job.spec, ctx.sshPublicKey)
+          return { vmid: (await steps.allocateAndClone(spec, step_)).vmid }
+        }
+        case 'configure': {
+          const id = await needVmid()
+          await steps.configure(id, vmSpecFromDeployment(job.spec, ctx.sshPublicKey), step_)
+          return { vmid: id }
+        }
+        case 'resize': {
+          const id = await needVmid()
+          await steps.resizeDisk(id, vmSpecFromDeployment(job.spec, ctx.sshPublicKey), step_)
+          return { vmid: id }
+        }
+        case 'start': {
+          const id = await needVmid()
+          await steps.start(id, step_)
+          return { vmid: id }
+        }
+        case 'wait_ssh': {
+          await steps.waitSsh(job.spec.ipAddress, step_)
+          return { ip: job.spec.ipAddress }
+        }
+        case 'stop_vm': {
+          const id = await vmid()
+          if (id === null) log(`no VM for deployment ${job.deploymentId}; nothing to stop`)
+          // The destroy job deletes the disk next: a graceful shutdown only when asked for.
+          else if (shutdownTimeoutS > 0) await steps.shutdown(id, shutdownTimeoutS, step_)
+          else await steps.stop(id, step_)
+          return id === null ? {} : { vmid: id }
+        }
+        case 'delete_vm': {
+          const id = await vmid()
+          if (id === null) log(`no VM for deployment ${job.deploymentId}; nothing to delete`)
+          else await steps.destroy(id, job.deploymentId, step_)
+          return {}
+        }
+      }
+    })
+  }
+
+  /** The setup wizard's checks, on this runner. */
+  function testConnection(
+    proxmox: ProxmoxConnection,
+    ctx: TestContext,
+  ): Promise<ConnectionCheck[]> {
+    return withSteps(
+      proxmox,
+      (l) => ctx.log(l),
+      (steps) => steps.testConnection(ctx.signal),
+    )
+  }
+
+  return { runStep, testConnection }
+}

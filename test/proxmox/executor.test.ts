@@ -1,0 +1,112 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  DEPLOY_STEPS,
+  DESTROY_STEPS,
+  type Checkpoint,
+  type JobAssignment,
+} from '../../core/protocol'
+import type { StepContext } from '../../runner/src/executors/types'
+import { createProxmoxExecutor, isProxmoxStep } from '../../runner/src/proxmox/executor'
+import { FAST, specFor, sshKey, startHarness, type Harness } from './helpers'
+
+/** The Proxmox steps in the runner's executor shape, run as the job loop would run them. */
+describe('the Proxmox executor', () => {
+  let h: Harness | null = null
+  afterEach(async () => {
+    await h?.close()
+    h = null
+  })
+
+  function job(
+    h: Harness,
+    kind: 'deploy' | 'destroy',
+    deploymentId: string,
+    ip: string,
+  ): JobAssignment {
+    return {
+      jobId: `job-${deploymentId}-${kind}`,
+      deploymentId,
+      kind,
+      attempt: 1,
+      leaseExpiresAt: Date.now() + 60_000,
+      spec: {
+        deploymentId,
+        name: 'survival',
+        game: 'minecraft',
+        gameConfig: {},
+        cores: 2,
+        memoryMiB: 2048,
+        diskGiB: 10,
+        ipAddress: ip,
+        sshPublicKeys: [sshKey('admin@laptop')],
+      },
+      proxmox: h.conn,
+      secrets: [],
+      gameSecrets: {},
+    }
+  }
+
+  async function run(
+    h: Harness,
+    j: JobAssignment,
+    steps: readonly StepName[],
+    checkpoint: Checkpoint,
+  ): Promise<Checkpoint> {
+    const exec = createProxmoxExecutor(FAST)
+    let cp = checkpoint
+    for (const step of steps) {
+      if (!isProxmoxStep(step)) continue
+      const ctx: StepContext = {
+        job: j,
+        checkpoint: cp,
+        sshPublicKey: sshKey('runner@pgd'),
+        sshPrivateKeyPath: '/nonexistent',
+        stateDir: '/nonexistent',
+        log: (t) => h.logs.push(t),
+        signal: new AbortController().signal,
+      }
+      const res = await exec.runStep(step, ctx)
+      cp = { ...cp, vmid: res.vmid ?? cp.vmid, ip: res.ip ?? cp.ip }
+    }
+    return cp
+  }
+
+  it('runs the Proxmox steps of a deploy and the VM answers on SSH', async () => {
+    h = await startHarness()
+    const { deploymentId, ipAddress } = specFor()
+    const cp = await run(h, job(h, 'deploy', deploymentId, ipAddress), DEPLOY_STEPS, {
+      upids: {},
+      doneSteps: [],
+    })
+    expect(cp.ip).toBe(ipAddress)
+    expect(h.sim.cluster.vms.get(cp.vmid ?? 0)?.running).toBe(true)
+  })
+
+  it('resumes a deploy from its checkpoint without a second VM', async () => {
+    h = await startHarness()
+    const { deploymentId, ipAddress } = specFor()
+    const j = job(h, 'deploy', deploymentId, ipAddress)
+    const first = await run(h, j, ['allocate', 'clone'], { upids: {}, doneSteps: [] })
+    await run(h, j, ['clone', 'configure', 'resize', 'start'], first)
+    expect(h.sim.cluster.vms.size).toBe(2)
+  })
+
+  it('destroys the deployment’s VM, and a second destroy finds nothing to do', async () => {
+    h = await startHarness()
+    const { deploymentId, ipAddress } = specFor()
+    const cp = await run(h, job(h, 'deploy', deploymentId, ipAddress), DEPLOY_STEPS, {
+      upids: {},
+      doneSteps: [],
+    })
+    await run(h, job(h, 'destroy', deploymentId, ipAddress), DESTROY_STEPS, {
+      upids: {},
+      doneSteps: [],
+    })
+    expect(h.sim.cluster.vms.has(cp.vmid ?? 0)).toBe(false)
+    await run(h, job(h, 'destroy', deploymentId, ipAddress), DESTROY_STEPS, {
+      upids: {},
+      doneSteps: [],
+    })
+    expect(h.logs).toContain(`no VM for deployment ${deploymentId}; nothing to delete`)
+  })
+})
