@@ -4,6 +4,7 @@ import {
   DESTROY_STEPS,
   type Checkpoint,
   type JobAssignment,
+  type StepName,
 } from '../../core/protocol'
 import type { StepContext } from '../../runner/src/executors/types'
 import { createProxmoxExecutor, isProxmoxStep } from '../../runner/src/proxmox/executor'
