@@ -24,6 +24,8 @@ function exitCodeOf(exit: RunnerExit): number {
 }
 
 async function run(config: RunConfig): Promise<number> {
+  // A closed stdout (journald restarted, output piped into head) must not crash running jobs.
+  process.stdout.on('error', () => {})
   const log = createLogger(config.logLevel)
   let server = config.server
   let key = config.key

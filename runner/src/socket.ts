@@ -107,6 +107,7 @@ export class ManagedSocket {
     const { url, key, label, log } = this.opts
     log.debug(`${label}: connecting to ${url}`)
     let upgradeStatus: number | null = null
+    let lastError: string | null = null
     const ws = new WebSocket(url, {
       headers: { authorization: `Bearer ${key}` },
       handshakeTimeout: Math.max(5_000, this.intervalMs * DEAD_AFTER_INTERVALS),
@@ -131,7 +132,7 @@ export class ManagedSocket {
       this.opts.onMessage(text)
     })
     ws.on('error', (err) => {
-      if (upgradeStatus === null) log.debug(`${label}: ${err.message}`)
+      lastError = err.message
     })
     ws.on('close', (code, reasonBuf) => {
       if (this.ws !== ws) return
@@ -147,10 +148,11 @@ export class ManagedSocket {
         return
       }
       const delay = this.backoff.next()
+      // What the admin can act on: the HTTP answer, the network error, or the close code.
       const why =
         upgradeStatus !== null
           ? `HTTP ${upgradeStatus}`
-          : `close ${code}${reason ? ` ${reason}` : ''}`
+          : (lastError ?? `close ${code}${reason ? ` ${reason}` : ''}`)
       log.info(
         `${label}: disconnected (${why}); reconnecting in ${delay} ms (attempt ${this.backoff.failures})`,
       )
