@@ -218,8 +218,7 @@ function DeploymentForm(props: { game: GameView }) {
       </fieldset>
       <details className="advanced">
         <summary>{t.advanced}</summary>
-        <fieldset>
-          <legend className="sr-only">{t.advanced}</legend>
+        <fieldset aria-label={t.advanced}>
           {fields.filter((f) => f.advanced).map(render)}
           <div className="field">
             <label htmlFor="ssh-keys">{t.sshKeys}</label>

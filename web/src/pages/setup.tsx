@@ -10,8 +10,11 @@ import { ProxmoxForm } from './settings'
 const STEPS = ['admin', 'proxmox', 'runner', 'test', 'done'] as const
 type Step = (typeof STEPS)[number]
 
-/** The wizard's own progress, for what the server cannot tell: the test step and the code. */
-const TESTED_KEY = 'pgd.wizard.tested'
+/**
+ * The wizard's own progress, for what the server cannot tell: whether this browser is midway
+ * (so the test step is still due) and the one-time code it was shown.
+ */
+const ACTIVE_KEY = 'pgd.wizard.active'
 const REGISTRATION_KEY = 'pgd.wizard.registration'
 
 function storedRegistration(): Registration | null {
@@ -37,7 +40,7 @@ export async function onboardingStep(): Promise<Step> {
   ])
   if (!proxmox?.tokenSecretSet) return 'proxmox'
   if (!runners.some((r) => r.registeredAt !== null && r.state !== 'revoked')) return 'runner'
-  return localStorage.getItem(TESTED_KEY) === 'yes' ? 'done' : 'test'
+  return localStorage.getItem(ACTIVE_KEY) === 'yes' ? 'test' : 'done'
 }
 
 /**
@@ -52,7 +55,10 @@ export function SetupWizard(props: { signedIn: boolean; onAdminCreated: () => vo
   useEffect(() => {
     if (!props.signedIn) return
     onboardingStep()
-      .then(setStep)
+      .then((s) => {
+        if (s !== 'done') localStorage.setItem(ACTIVE_KEY, 'yes')
+        setStep(s)
+      })
       .catch((err: unknown) => setError(errorText(err)))
   }, [props.signedIn])
 
@@ -87,7 +93,7 @@ export function SetupWizard(props: { signedIn: boolean; onAdminCreated: () => vo
       {step === 'test' ? (
         <TestStep
           onDone={() => {
-            localStorage.setItem(TESTED_KEY, 'yes')
+            localStorage.removeItem(ACTIVE_KEY)
             setStep('done')
           }}
           onBack={() => setStep('proxmox')}
@@ -122,6 +128,7 @@ function AdminStep(props: { onDone: () => void }) {
     setFailure(null)
     try {
       await call(api.api.setup.$post({ json: { username, password } }))
+      localStorage.setItem(ACTIVE_KEY, 'yes')
       navigate('/setup', { replace: true })
       props.onDone()
     } catch (err) {

@@ -1,0 +1,271 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { killAllRunners, startRunner, type RunnerProcess } from '../runner/harness'
+import { launchBrowser, newPage, screenshot } from './browser'
+import { ApiClient, cleanup, prepareInstall, startStack, waitFor, type Stack } from './stack'
+
+/**
+ * The dashboard's deployment screens in headless Chromium, against `wrangler dev` and the real
+ * runner process with fake executors: create from the form, watch it live, fail and retry,
+ * cancel, destroy, revoke a runner, and bad input.
+ */
+let stack: Stack
+let browser: Browser
+let api: ApiClient
+let runnerState: string
+let runner: RunnerProcess | null = null
+const contexts: BrowserContext[] = []
+
+/** Fast fake steps: a whole deployment takes a couple of seconds. */
+const FAST = { RUNNER_FAKE_STEP_DELAY_MS: '150', RUNNER_FAKE_LINES_PER_STEP: '25' }
+
+function runnerEnv(extra: Record<string, string> = {}) {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: runnerState,
+    RUNNER_STATE_DIR: runnerState,
+    RUNNER_EXECUTOR: 'fake',
+    RUNNER_HEARTBEAT_INTERVAL_MS: '500',
+    RUNNER_BACKOFF_BASE_MS: '50',
+    RUNNER_BACKOFF_MAX_MS: '500',
+    ...FAST,
+    ...extra,
+  }
+}
+
+/** (Re)starts the one runner with these fake options and waits until the dashboard sees it. */
+async function restartRunner(extra: Record<string, string> = {}): Promise<void> {
+  if (runner) {
+    runner.child.kill('SIGKILL')
+    await runner.exited
+  }
+  runner = await startRunner(['run'], runnerEnv(extra))
+  await waitFor(
+    async () =>
+      (
+        await api.ok<{ runners: { name: string; state: string }[] }>('GET', '/api/runners')
+      ).runners.some((r) => r.name === 'e2e-runner' && r.state === 'online'),
+    'the runner online',
+    20_000,
+  )
+}
+
+async function openPage(path: string): Promise<Page> {
+  const { context, page } = await newPage(browser, stack.url)
+  contexts.push(context)
+  const [name, value] = api.cookie.split('=')
+  await context.addCookies([{ name: name ?? '', value: value ?? '', url: stack.url }])
+  await page.goto(path)
+  return page
+}
+
+/** Fills the new-deployment form's basics and submits it. */
+async function deployFromForm(page: Page, name: string): Promise<void> {
+  await page.goto('/deployments/new')
+  await page.getByLabel('Name').fill(name)
+  await page.getByLabel(/I accept the Minecraft End User License Agreement/).check()
+  await page.getByRole('button', { name: 'Deploy' }).click()
+  await page.getByRole('heading', { level: 1, name }).waitFor({ timeout: 10_000 })
+}
+
+async function statusIs(page: Page, label: string, timeout = 30_000): Promise<void> {
+  await page
+    .locator('.page-head .badge', { hasText: new RegExp(`^${label}$`) })
+    .waitFor({ timeout })
+    .catch((err: unknown) => {
+      throw new Error(`the status badge never showed "${label}": ${String(err)}`)
+    })
+}
+
+beforeAll(async () => {
+  stack = await startStack()
+  browser = await launchBrowser()
+  api = new ApiClient(stack.url)
+  const { code } = await prepareInstall(api)
+  runnerState = mkdtempSync(join(tmpdir(), 'pgd-e2e-ui-runner-'))
+  const reg = await startRunner(['register', '--server', stack.url, '--code', code], runnerEnv())
+  expect(await reg.exited).toBe(0)
+  await restartRunner()
+}, 180_000)
+
+afterEach(async () => {
+  for (const c of contexts.splice(0)) await c.close()
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await killAllRunners()
+  await stack?.stop()
+  if (runnerState) cleanup(runnerState)
+})
+
+describe('deployments in the dashboard', () => {
+  it('deploys from the form to ready, with the logs arriving live and the address to share', async () => {
+    const page = await openPage('/deployments/new')
+    await page.getByRole('radio', { name: /Minecraft/ }).waitFor()
+    await screenshot(page, '04-new-deployment-form')
+    await page.getByText('Advanced settings').click()
+    await screenshot(page, '04b-new-deployment-advanced')
+    await deployFromForm(page, 'survival world')
+    await screenshot(page, '05-deployment-in-progress')
+    await statusIs(page, 'Ready')
+    await expect(
+      page.getByRole('heading', { name: 'Your server is ready' }).isVisible(),
+    ).resolves.toBe(true)
+    await page.getByRole('log').getByText('[fake] verify: done').waitFor()
+    await expect(page.getByText(/^\d+ lines$/).textContent()).resolves.toMatch(/^2\d\d lines$/)
+    await expect(
+      page
+        .locator('.result')
+        .getByText(/^127\.78\.0\.\d+:25565$/)
+        .isVisible(),
+    ).resolves.toBe(true)
+    await expect(page.locator('.result').getByText('fake-1.0').isVisible()).resolves.toBe(true)
+    const steps = page.locator('.timeline li')
+    await expect(steps.count()).resolves.toBe(8)
+    await expect(page.locator('.timeline li.step-done').count()).resolves.toBe(8)
+    await screenshot(page, '06-deployment-ready')
+
+    // Search filters the log to matching lines.
+    await page.getByRole('searchbox', { name: 'Search the log' }).fill('verify: done')
+    await page.getByText('1 of').waitFor()
+    await screenshot(page, '07-deployment-log-search')
+
+    await page.getByRole('link', { name: 'Deployments' }).first().click()
+    const row = page.getByRole('row', { name: /survival world/ })
+    await row.getByText('Ready').waitFor()
+    await expect(row.getByText(/:25565$/).isVisible()).resolves.toBe(true)
+    await screenshot(page, '03-deployments-list')
+  })
+
+  it('refuses bad form input with inline errors, and shows the server’s own error', async () => {
+    const page = await openPage('/deployments/new')
+    await page.getByRole('button', { name: 'Deploy' }).click()
+    await page.getByText('Some fields need attention.').waitFor()
+    await expect(page.getByText('is required').isVisible()).resolves.toBe(true)
+    await expect(page.getByText(/you must accept the Minecraft EULA/).isVisible()).resolves.toBe(
+      true,
+    )
+
+    await page.getByLabel('Name').fill('bad input')
+    await page.getByLabel(/I accept the Minecraft End User License Agreement/).check()
+    await page.getByLabel('Memory (MiB)').fill('100')
+    await page.getByRole('button', { name: 'Deploy' }).click()
+    await page.getByText(/2048/).first().waitFor()
+    await expect(page.getByLabel('Memory (MiB)').getAttribute('aria-invalid')).resolves.toBe('true')
+    await screenshot(page, '08-new-deployment-errors')
+
+    // An address outside the pool passes the browser's checks; the server refuses it.
+    await page.getByLabel('Memory (MiB)').fill('4096')
+    await page.getByLabel('Use this address').check()
+    await page.getByLabel('IP address').fill('10.9.9.9')
+    await page.getByRole('button', { name: 'Deploy' }).click()
+    await page.locator('.alert-error', { hasText: '10.9.9.9' }).waitFor()
+    await expect(page.getByLabel('IP address').getAttribute('aria-invalid')).resolves.toBe('true')
+    await screenshot(page, '09-new-deployment-server-error')
+    expect(page.url()).toContain('/deployments/new')
+  })
+
+  it('shows the failing step and its error, then retries from it to ready', async () => {
+    await restartRunner({
+      RUNNER_FAKE_FAIL_STEP: 'provision',
+      RUNNER_FAKE_FAIL_MESSAGE: 'TASK [minecraft : Download the server jar] failed',
+    })
+    const page = await openPage('/deployments/new')
+    await deployFromForm(page, 'flaky world')
+    await statusIs(page, 'Failed')
+    await page.getByText('Failed at “Install the game (Ansible)”:').waitFor()
+    await expect(
+      page
+        .getByRole('alert')
+        .getByText(/Download the server jar/)
+        .first()
+        .isVisible(),
+    ).resolves.toBe(true)
+    await expect(
+      page.locator('.timeline li.step-failed[data-step="provision"]').count(),
+    ).resolves.toBe(1)
+    await screenshot(page, '10-deployment-failed')
+
+    await restartRunner()
+    await page.getByRole('button', { name: 'Retry' }).click()
+    await page
+      .getByRole('dialog', { name: /Retry “flaky world”/ })
+      .getByRole('button', { name: 'Retry' })
+      .click()
+    await statusIs(page, 'Ready')
+    await expect(page.locator('.timeline li.step-done').count()).resolves.toBe(8)
+    await screenshot(page, '11-deployment-retried')
+  })
+
+  it('cancels a deployment while it runs', async () => {
+    await restartRunner({ RUNNER_FAKE_STEP_DELAYS: 'wait_ssh=30000' })
+    const page = await openPage('/deployments/new')
+    await deployFromForm(page, 'cancel me')
+    await statusIs(page, 'Waiting for SSH')
+    await page.getByRole('button', { name: 'Cancel deployment' }).click()
+    await screenshot(page, '12-deployment-cancel-confirm')
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel deployment' }).click()
+    await statusIs(page, 'Cancelled')
+    await screenshot(page, '13-deployment-cancelled')
+  })
+
+  it('destroys a ready deployment after confirmation', async () => {
+    await restartRunner()
+    const page = await openPage('/deployments?status=ready')
+    await page.getByRole('link', { name: 'survival world' }).click()
+    await statusIs(page, 'Ready')
+    await page.getByRole('button', { name: 'Destroy' }).click()
+    await page
+      .getByRole('dialog', { name: /Destroy “survival world”/ })
+      .getByRole('button', { name: 'Destroy' })
+      .click()
+    await statusIs(page, 'Destroyed')
+    await expect(
+      page.locator('.timeline li[data-step="delete_vm"].step-done').count(),
+    ).resolves.toBe(1)
+    await screenshot(page, '14-deployment-destroyed')
+  })
+
+  it('adds a runner with a one-time command, shows it online, and revokes it', async () => {
+    const page = await openPage('/runners')
+    await page
+      .getByRole('row', { name: /e2e-runner/ })
+      .getByText('Online')
+      .waitFor()
+    await page.getByRole('button', { name: 'Add runner' }).click()
+    await page.getByLabel('Runner name').fill('second-runner')
+    await page.getByRole('button', { name: 'Add runner' }).click()
+    const command = (await page.getByTestId('runner-command').textContent()) ?? ''
+    const code = /--code (\S+)/.exec(command)?.[1]
+    expect(code).toBeTruthy()
+    await screenshot(page, '15-runner-added')
+
+    const state = mkdtempSync(join(tmpdir(), 'pgd-e2e-ui-runner2-'))
+    try {
+      const env = { ...runnerEnv(), HOME: state, RUNNER_STATE_DIR: state }
+      const reg = await startRunner(['register', '--server', stack.url, '--code', code ?? ''], env)
+      expect(await reg.exited).toBe(0)
+      const second = await startRunner(['run'], env)
+      await page.getByText('Runner “second-runner” is connected.').waitFor({ timeout: 20_000 })
+      await page.getByRole('button', { name: 'Done' }).click()
+      const row = page.getByRole('row', { name: /second-runner/ })
+      await row.getByText('Online').waitFor()
+      await screenshot(page, '16-runners')
+
+      await row.getByRole('button', { name: 'Revoke second-runner' }).click()
+      await page
+        .getByRole('dialog', { name: /Revoke “second-runner”/ })
+        .getByRole('button', { name: 'Revoke' })
+        .click()
+      await row.getByText('Revoked').waitFor()
+      // The revoked runner is told so and stops.
+      await waitFor(() => second.child.exitCode !== null, 'the revoked runner to exit', 20_000)
+    } finally {
+      cleanup(state)
+    }
+  })
+})
