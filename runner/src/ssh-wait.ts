@@ -160,7 +160,10 @@ function tryOnce(
       else done({ kind: 'unreachable', detail: err.code ?? err.message })
     })
     socket.on('close', () => {
-      if (connected) done(buf ? { kind: 'not-ssh', got: buf.slice(0, 80) } : { kind: 'silent' })
+      if (!connected) return
+      // A banner without its CRLF before the close still identifies an SSH server.
+      if (/^SSH-(2\.0|1\.99)-/.test(buf)) done({ kind: 'banner', banner: buf.trim() })
+      else done(buf ? { kind: 'not-ssh', got: buf.slice(0, 80) } : { kind: 'silent' })
     })
   })
 }

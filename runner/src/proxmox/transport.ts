@@ -92,7 +92,7 @@ export function createTransport(opts: TransportOptions): Transport {
   let agent: http.Agent
   if (!isHttps) {
     opts.warn(
-      `Proxmox API at ${url.origin} is plain HTTP: only a local simulator should be used so`,
+      `Proxmox API at ${url.origin} is plain HTTP (no TLS): acceptable only for a local simulator`,
     )
     agent = new http.Agent({ keepAlive: true, maxSockets: 8 })
   } else if (opts.tls.mode === 'fingerprint') {
