@@ -100,4 +100,12 @@ describe('the VM steps against the simulator', () => {
     expect(userData).toContain('user: debian')
     expect(userData).toContain(`  - ${spec.sshPublicKeys[0]}`)
   })
+
+  it('refuses to configure an address outside the IP pool', async () => {
+    const spec = specFor()
+    const { vmid } = await h.steps.allocateAndClone(spec, h.ctx)
+    await expect(
+      h.steps.configure(vmid, { ...spec, ipAddress: '127.1.2.3' }, h.ctx),
+    ).rejects.toThrow('configure: 127.1.2.3 is outside the IP pool 127.77.0.0/16')
+  })
 })

@@ -23,6 +23,8 @@ export interface SimRequest {
   response?: unknown
 }
 
+const MAX_RECORDED_REQUESTS = 100_000
+
 /** PVE's hand-written `decode_urlencoded` (§3.1): `&`/`;` split, first `=` only, `+` is a space. */
 export function decodeUrlencoded(data: string): Record<string, ParamValue> {
   const out: Record<string, ParamValue> = {}
@@ -142,6 +144,8 @@ export function createRequestHandler(deps: ServerDeps): http.RequestListener {
       status: 0,
     }
     deps.requests.push(record)
+    // Bounded for long demo runs: keep the most recent requests.
+    if (deps.requests.length > MAX_RECORDED_REQUESTS) deps.requests.splice(0, 1_000)
     let lost: { status: number; reason: string } | null = null
     const reply = (status: number, message: string, json: unknown): void => {
       if (lost) {

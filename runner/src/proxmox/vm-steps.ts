@@ -181,6 +181,9 @@ export class VmSteps extends VmPower {
   configure(vmid: number, spec: VmSpec, ctx: StepContext): Promise<void> {
     return asStep('configure', async () => {
       const conn = this.client.connection
+      if (!cidrContains(conn.ipPool.cidr, spec.ipAddress)) {
+        throw new Error(`${spec.ipAddress} is outside the IP pool ${conn.ipPool.cidr}`)
+      }
       const params = {
         cores: spec.cores,
         memory: String(spec.memoryMiB),
