@@ -164,7 +164,7 @@ export const LogLine = z.object({
 })
 export type LogLine = z.infer<typeof LogLine>
 
-export const StepStatus = z.enum(['pending', 'running', 'done', 'failed', 'skipped'])
+export const StepStatus = z.enum(['pending', 'running', 'done', 'failed', 'cancelled', 'skipped'])
 export type StepStatus = z.infer<typeof StepStatus>
 
 export const StepError = z.object({

@@ -43,12 +43,17 @@ export async function waitFor<T>(
 
 export interface Stack {
   url: string
+  /** wrangler's state folder (local D1 and Durable Objects). */
+  persistTo: string
   output: () => string
   stop(): Promise<void>
 }
 
-/** Start wrangler dev; resolves once /api/health answers. */
-export async function startStack(): Promise<Stack> {
+/**
+ * Start wrangler dev; resolves once /api/health answers. `vars` are NAME:VALUE pairs for
+ * wrangler's --var (e.g. TARGET_MODE:demo, LOG_PIPELINE:naive).
+ */
+export async function startStack(options: { vars?: string[] } = {}): Promise<Stack> {
   if (!existsSync(join(ROOT, 'web/dist/index.html'))) {
     throw new Error('web/dist is missing: run `npm run build:web` first (npm test does)')
   }
@@ -57,7 +62,15 @@ export async function startStack(): Promise<Stack> {
   let out = ''
   const child: ChildProcess = spawn(
     process.execPath,
-    ['scripts/start.mjs', '--port', String(port), '--persist-to', state, '--skip-build'],
+    [
+      'scripts/start.mjs',
+      '--port',
+      String(port),
+      '--persist-to',
+      state,
+      '--skip-build',
+      ...(options.vars ?? []).flatMap((v) => ['--var', v]),
+    ],
     {
       cwd: ROOT,
       detached: true,
@@ -105,7 +118,7 @@ export async function startStack(): Promise<Stack> {
     await stop()
     throw err
   }
-  return { url, output: () => out, stop }
+  return { url, persistTo: state, output: () => out, stop }
 }
 
 /** A browser-like API client: same-origin header, session cookie kept. */
@@ -144,7 +157,9 @@ export class ApiClient {
 
 /** The dashboard's live socket for a deployment, collecting state and log frames. */
 export class DashboardSocket {
-  readonly lines: { seq: number; text: string; step: string | null }[] = []
+  readonly lines: { seq: number; ts: number; text: string; step: string | null }[] = []
+  /** Called for every line as it arrives, with the arrival time (epoch ms). */
+  onLine: ((line: { seq: number; ts: number; text: string }, at: number) => void) | null = null
   readonly states: string[] = []
   private ws: WebSocket
 
@@ -159,11 +174,17 @@ export class DashboardSocket {
       const frame = JSON.parse(data.toString()) as {
         type: string
         status?: string
-        lines?: { seq: number; text: string; step: string | null }[]
+        lines?: { seq: number; ts: number; text: string; step: string | null }[]
       }
       if (frame.type === 'state' && frame.status && this.states.at(-1) !== frame.status)
         this.states.push(frame.status)
-      if (frame.type === 'logs') this.lines.push(...(frame.lines ?? []))
+      if (frame.type === 'logs') {
+        const at = performance.timeOrigin + performance.now()
+        for (const line of frame.lines ?? []) {
+          this.lines.push(line)
+          this.onLine?.(line, at)
+        }
+      }
     })
   }
 

@@ -153,6 +153,70 @@ describe('cancel, retry, destroy', () => {
     ws.send({ type: 'job.done', jobId: job.jobId, outcome: 'cancelled' })
     await ws.until('close', () => ws.closed)
     expect(await deploymentStatus(cookie, dep.id)).toBe('cancelled')
+    const detail = await json<{ deployment: { steps: { name: string; status: string }[] } }>(
+      await call('GET', `/api/deployments/${dep.id}`, { cookie }),
+    )
+    expect(detail.deployment.steps.find((s) => s.name === 'allocate')?.status).toBe('cancelled')
+  })
+
+  it('treats the frames a reconnecting runner replays as no-ops', async () => {
+    const { cookie, key, control } = await withRunner()
+    const dep = await createDeployment(cookie)
+    const { job } = await nth(control, 1)
+    const first = await connectJob(key, job.jobId)
+    track(first.ws)
+    const at = Date.now()
+    first.ws.send({ type: 'step', jobId: job.jobId, step: 'allocate', status: 'running', at })
+    first.ws.send({
+      type: 'step',
+      jobId: job.jobId,
+      step: 'allocate',
+      status: 'done',
+      at,
+      checkpoint: { vmid: 321 },
+    })
+    first.ws.send({ type: 'step', jobId: job.jobId, step: 'clone', status: 'running', at })
+    first.ws.send({
+      type: 'logs',
+      jobId: job.jobId,
+      lines: [{ seq: 1, ts: at, stream: 'stdout', text: 'sync' }],
+    })
+    await first.ws.frame('logs.ack')
+    first.ws.close()
+    const again = await connectJob(key, job.jobId)
+    track(again.ws)
+    again.ws.send({
+      type: 'step',
+      jobId: job.jobId,
+      step: 'allocate',
+      status: 'done',
+      at,
+      checkpoint: { vmid: 321 },
+    })
+    again.ws.send({
+      type: 'step',
+      jobId: job.jobId,
+      step: 'clone',
+      status: 'running',
+      at: Date.now(),
+    })
+    again.ws.send({
+      type: 'logs',
+      jobId: job.jobId,
+      lines: [{ seq: 1, ts: at, stream: 'stdout', text: 'sync' }],
+    })
+    await again.ws.frame('logs.ack')
+    const detail = await json<{
+      deployment: {
+        vmid: number
+        steps: { name: string; status: string; attempt: number; startedAt: number }[]
+      }
+    }>(await call('GET', `/api/deployments/${dep.id}`, { cookie }))
+    expect(detail.deployment.vmid).toBe(321)
+    expect(detail.deployment.steps.slice(0, 2)).toMatchObject([
+      { name: 'allocate', status: 'done', attempt: 1 },
+      { name: 'clone', status: 'running', attempt: 1, startedAt: at },
+    ])
   })
 
   it('refuses actions the state does not allow, with a clear 409', async () => {

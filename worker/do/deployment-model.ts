@@ -54,6 +54,8 @@ export interface DeploymentState {
   result: Record<string, unknown> | null
   /** Log lines mirrored to D1 up to here. */
   mirroredSeq: number
+  /** What was last written to the D1 row, to skip writes that change nothing. */
+  rowSignature?: string
 }
 
 export function freshSteps(kind: JobKind, keepDone: readonly StepName[] = []): StepView[] {

@@ -67,6 +67,8 @@ export async function handleRunnerFrame(
         return
       }
       if (msg.status === 'running') {
+        // The runner replays the running step after every reconnect: the same step, no change.
+        if (step.status === 'running') return d.storeState(state)
         if (!d.apply(state, { type: 'step_started', step: msg.step })) return
         step.status = 'running'
         step.startedAt = msg.at
@@ -109,6 +111,13 @@ export async function handleRunnerFrame(
       } else if (msg.outcome === 'failed' || state.status === 'failed') {
         state.failedKind = job.kind
         state.error = msg.error ?? { message: 'the job failed without saying why' }
+      }
+      // A step still shown running ended with the job: cancelled, or failed with the job's error.
+      for (const s of state.steps) {
+        if (s.status !== 'running') continue
+        s.status = msg.outcome === 'cancelled' ? 'cancelled' : 'failed'
+        s.endedAt = Date.now()
+        s.error = msg.outcome === 'cancelled' ? { message: 'cancelled' } : (msg.error ?? null)
       }
       await d.finishJob(
         state,

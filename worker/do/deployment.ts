@@ -100,20 +100,24 @@ export class DeploymentDO extends DurableObject<Env> {
     return true
   }
 
+  /** Mirror what the list shows into the D1 row, only when it changed (steps do not). */
   private async writeRow(state: DeploymentState): Promise<void> {
+    const row = [
+      state.status,
+      state.checkpoint.vmid ?? null,
+      state.error ? JSON.stringify(state.error) : null,
+      state.result ? JSON.stringify(state.result) : null,
+      state.job?.runnerId ?? null,
+    ]
+    const signature = JSON.stringify(row)
+    if (signature === state.rowSignature) return
+    state.rowSignature = signature
+    this.ctx.storage.kv.put('state', state)
     await this.env.DB.prepare(
       `update deployments set status = ?1, vmid = ?2, error_json = ?3, result_json = ?4,
          runner_id = ?5, updated_at = ?6 where id = ?7`,
     )
-      .bind(
-        state.status,
-        state.checkpoint.vmid ?? null,
-        state.error ? JSON.stringify(state.error) : null,
-        state.result ? JSON.stringify(state.result) : null,
-        state.job?.runnerId ?? null,
-        Date.now(),
-        state.id,
-      )
+      .bind(...row, Date.now(), state.id)
       .run()
   }
 

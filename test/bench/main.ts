@@ -1,0 +1,281 @@
+/**
+ * `npm run bench`: the product's performance figures, measured on this machine with the real
+ * processes (wrangler dev, the bundled runner, the Proxmox simulator) on loopback. Prints a short
+ * table, then one JSON object as the last line.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { killAllRunners, startRunner, type RunnerProcess } from '../runner/harness'
+import { ApiClient, DashboardSocket, startStack, waitFor, type Stack } from '../e2e/stack'
+import { d1Count, percentile, round, rssMb, webJsGzipKb } from './measure'
+import { ProtoRunner } from './proto-runner'
+
+const ROOT = new URL('../../', import.meta.url).pathname
+const PICKUPS = Number(process.env.BENCH_PICKUPS ?? 200)
+const LOG_LINES = Number(process.env.BENCH_LOG_LINES ?? 100_000)
+const PACED_RATE = Number(process.env.BENCH_PACED_RATE ?? 50_000)
+const NAIVE_LINES = Number(process.env.BENCH_NAIVE_LINES ?? 2_000)
+const OVERHEAD_RUNS = Number(process.env.BENCH_OVERHEAD_RUNS ?? 20)
+
+const PROXMOX = {
+  apiUrl: 'https://127.0.0.1:8006',
+  node: 'pve',
+  tokenId: 'bench@pve!pgd',
+  tokenSecret: 'bench000-1111-2222-3333-444455556666',
+  tls: { mode: 'insecure' },
+  templateVmid: 9000,
+  storage: 'local-lvm',
+  bridge: 'vmbr0',
+  vlan: null,
+  gateway: '127.90.0.1',
+  dnsServers: ['127.90.0.1'],
+  ipPool: { cidr: '127.90.0.0/16', rangeStart: '127.90.0.10', rangeEnd: '127.90.250.250' },
+  ciUser: 'debian',
+}
+
+const dirs: string[] = []
+const log = (line: string) => process.stderr.write(`${line}\n`)
+
+async function install(stack: Stack): Promise<ApiClient> {
+  const api = new ApiClient(stack.url)
+  await api.ok('POST', '/api/setup', { username: 'bench', password: 'bench password 123' })
+  await api.ok('PUT', '/api/settings/proxmox', PROXMOX)
+  return api
+}
+
+async function runnerKey(api: ApiClient, name: string): Promise<string> {
+  const { code } = await api.ok<{ code: string }>('POST', '/api/runners', { name })
+  return (await api.ok<{ key: string }>('POST', '/api/runner/register', { code })).key
+}
+
+/** A real runner process (the shipped bundle) with fake executors. */
+async function realRunner(
+  api: ApiClient,
+  name: string,
+  extra: Record<string, string>,
+): Promise<RunnerProcess> {
+  const state = mkdtempSync(join(tmpdir(), 'pgd-bench-runner-'))
+  dirs.push(state)
+  const { code } = await api.ok<{ code: string }>('POST', '/api/runners', { name })
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: state,
+    RUNNER_STATE_DIR: state,
+    RUNNER_EXECUTOR: 'fake',
+    RUNNER_LOG_LEVEL: 'warn',
+    RUNNER_FAKE_STEP_DELAY_MS: '0',
+    RUNNER_FAKE_LINES_PER_STEP: '0',
+    RUNNER_MAX_JOBS: '8',
+    ...extra,
+  }
+  const reg = await startRunner(['register', '--server', api.url, '--code', code], env)
+  if ((await reg.exited) !== 0) throw new Error(`register failed: ${reg.stderr()}`)
+  const proc = await startRunner(['run'], env)
+  await waitFor(
+    async () =>
+      (
+        await api.ok<{ runners: { name: string; state: string }[] }>('GET', '/api/runners')
+      ).runners.some((r) => r.name === name && r.state === 'online'),
+    `runner ${name} online`,
+    30_000,
+  )
+  return proc
+}
+
+async function stopRunner(proc: RunnerProcess): Promise<void> {
+  proc.child.kill('SIGTERM')
+  await Promise.race([proc.exited, new Promise((r) => setTimeout(r, 10_000))])
+}
+
+const create = (api: ApiClient, name: string) =>
+  api.ok<{ deployment: { id: string } }>('POST', '/api/deployments', {
+    name,
+    game: 'minecraft',
+    config: { eula: true },
+  })
+
+async function measurePickup(api: ApiClient) {
+  const proto = new ProtoRunner(api.url, await runnerKey(api, 'bench-proto'))
+  await proto.connect(64)
+  const samples: number[] = []
+  for (let i = 0; i < PICKUPS; i++) {
+    const t0 = performance.timeOrigin + performance.now()
+    const { deployment } = await create(api, `pickup-${i}`)
+    samples.push((await proto.assignedAt(deployment.id)) - t0)
+    await proto.finish(deployment.id)
+  }
+  proto.close()
+  return {
+    p50: round(percentile(samples, 50)),
+    p99: round(percentile(samples, 99)),
+    n: samples.length,
+  }
+}
+
+async function measureOverhead(api: ApiClient) {
+  const proc = await realRunner(api, 'bench-noop', {})
+  const walls: number[] = []
+  for (let i = 0; i < OVERHEAD_RUNS; i++) {
+    const t0 = performance.now()
+    const { deployment } = await create(api, `overhead-${i}`)
+    const dash = new DashboardSocket(api, deployment.id)
+    await dash.opened()
+    await waitFor(() => dash.status === 'ready', `overhead deployment ${i} ready`, 30_000, 2)
+    walls.push(performance.now() - t0)
+    dash.close()
+  }
+  const rss = rssMb(proc.child.pid ?? 0)
+  await stopRunner(proc)
+  return {
+    overheadMs: round(percentile(walls, 50)),
+    overheadP99Ms: round(percentile(walls, 99)),
+    busyRssMb: round(rss),
+  }
+}
+
+/** One deployment whose provision step emits `lines` log lines (paced at `rate`/s, 0 = flat out). */
+async function measureLogs(
+  stack: Stack,
+  api: ApiClient,
+  name: string,
+  lines: number,
+  rate: number,
+) {
+  const proc = await realRunner(api, name, {
+    RUNNER_FAKE_BURST_LINES: String(lines),
+    RUNNER_FAKE_BURST_RATE: String(rate),
+    RUNNER_MAX_JOBS: '1',
+  })
+  const { deployment } = await create(api, name)
+  const dash = new DashboardSocket(api, deployment.id)
+  const received: { seq: number; at: number; ts: number; text: string }[] = []
+  await dash.opened()
+  dash.onLine = (line, at) => received.push({ seq: line.seq, at, ts: line.ts, text: line.text })
+  const burst = () => received.filter((r) => r.text.includes(': burst '))
+  await waitFor(
+    () => burst().length >= lines,
+    `${lines} burst lines on the dashboard (have ${burst().length})`,
+    600_000,
+    20,
+  )
+  const got = burst()
+  const first = got[0]
+  const last = got[got.length - 1]
+  const seconds = first && last ? (last.at - first.ts) / 1000 : Number.NaN
+  let reordered = 0
+  for (let i = 1; i < received.length; i++)
+    if ((received[i]?.seq ?? 0) <= (received[i - 1]?.seq ?? 0)) reordered++
+  const index = (t: string) => Number(/burst (\d+)\//.exec(t)?.[1] ?? 0)
+  const seen = new Set(got.map((r) => index(r.text)))
+  const lost = lines - seen.size
+  const lags = got.map((r) => r.at - r.ts)
+  // Into D1: the mirror (or the naive inserts) must hold every line too.
+  const d1Start = performance.now()
+  const sql = `select count(*) as n from deployment_logs where deployment_id = '${deployment.id}' and text like '%: burst %'`
+  await waitFor(
+    async () => (await d1Count(ROOT, stack.persistTo, sql)) >= lines,
+    `${lines} lines in D1`,
+    600_000,
+    500,
+  )
+  const d1Seconds = seconds + (performance.now() - d1Start) / 1000
+  dash.close()
+  await stopRunner(proc)
+  return {
+    linesPerS: round(lines / seconds, 0),
+    d1LinesPerS: round(lines / d1Seconds, 0),
+    lagP50: round(percentile(lags, 50)),
+    lagP99: round(percentile(lags, 99)),
+    lost,
+    reordered,
+  }
+}
+
+async function measureIdleRss(api: ApiClient): Promise<number> {
+  const proc = await realRunner(api, 'bench-idle', {})
+  await new Promise((r) => setTimeout(r, 5_000))
+  const mb = rssMb(proc.child.pid ?? 0)
+  await stopRunner(proc)
+  return round(mb)
+}
+
+async function main(): Promise<void> {
+  log('bench: starting wrangler dev (batched log pipeline)')
+  const stack = await startStack()
+  let naiveStack: Stack | null = null
+  try {
+    const api = await install(stack)
+    log(`bench: job pickup over ${PICKUPS} deployments`)
+    const pickup = await measurePickup(api)
+    log(`bench: orchestration overhead over ${OVERHEAD_RUNS} deployments`)
+    const overhead = await measureOverhead(api)
+    log('bench: runner idle memory')
+    const idleRss = await measureIdleRss(api)
+    log(`bench: log pipeline, ${LOG_LINES} lines flat out`)
+    const flat = await measureLogs(stack, api, 'bench-logs-flat', LOG_LINES, 0)
+    log(`bench: log pipeline, ${LOG_LINES} lines paced at ${PACED_RATE}/s`)
+    const paced = await measureLogs(stack, api, 'bench-logs-paced', LOG_LINES, PACED_RATE)
+    log(`bench: naive one-insert-per-line baseline, ${NAIVE_LINES} lines`)
+    naiveStack = await startStack({ vars: ['LOG_PIPELINE:naive'] })
+    const naiveApi = await install(naiveStack)
+    const naive = await measureLogs(naiveStack, naiveApi, 'bench-logs-naive', NAIVE_LINES, 0)
+
+    const result = {
+      pickup_ms: { p50: pickup.p50, p99: pickup.p99, n: pickup.n },
+      logs: {
+        lines_per_s: flat.linesPerS,
+        d1_lines_per_s: flat.d1LinesPerS,
+        lag_ms: { p50: paced.lagP50, p99: paced.lagP99, paced_rate: PACED_RATE },
+        lost: flat.lost + paced.lost,
+        reordered: flat.reordered + paced.reordered,
+        naive_lines_per_s: naive.d1LinesPerS,
+        ratio: round(flat.d1LinesPerS / naive.d1LinesPerS, 0),
+        n: LOG_LINES,
+      },
+      overhead_ms: overhead.overheadMs,
+      overhead_p99_ms: overhead.overheadP99Ms,
+      runner_idle_rss_mb: idleRss,
+      runner_busy_rss_mb: overhead.busyRssMb,
+      web_js_gzip_kb: round(webJsGzipKb(ROOT)),
+    }
+    const rows: [string, string, string][] = [
+      ['job pickup p50 / p99', `${pickup.p50} / ${pickup.p99} ms`, '≤ 100 ms p99'],
+      ['log lines/s (dashboard, flat out)', String(flat.linesPerS), '≥ 50,000'],
+      [
+        'log lines/s into D1 (batched / naive)',
+        `${flat.d1LinesPerS} / ${naive.d1LinesPerS}`,
+        `×${result.logs.ratio}`,
+      ],
+      [
+        `log lag p50 / p99 at ${PACED_RATE}/s`,
+        `${paced.lagP50} / ${paced.lagP99} ms`,
+        '≤ 250 ms p99',
+      ],
+      ['lines lost / reordered', `${result.logs.lost} / ${result.logs.reordered}`, '0 / 0'],
+      [
+        'orchestration overhead p50 / p99',
+        `${overhead.overheadMs} / ${overhead.overheadP99Ms} ms`,
+        '≤ 300 ms',
+      ],
+      ['runner idle RSS', `${idleRss} MB`, '≤ 60 MB'],
+      ['dashboard initial JS', `${result.web_js_gzip_kb} KB gzip`, '≤ 150 KB'],
+    ]
+    for (const [what, value, target] of rows)
+      log(`${what.padEnd(40)} ${value.padEnd(24)} ${target}`)
+    process.stdout.write(`${JSON.stringify(result)}\n`)
+  } finally {
+    await killAllRunners()
+    await stack.stop()
+    await naiveStack?.stop()
+    for (const d of dirs) rmSync(d, { recursive: true, force: true })
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    log(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
+    process.exit(1)
+  },
+)

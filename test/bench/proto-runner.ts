@@ -1,0 +1,100 @@
+import WebSocket from 'ws'
+
+/**
+ * A runner speaking the wire protocol directly, for measurements that need the exact moment a
+ * frame arrives (job pickup). The product's runner is measured elsewhere as a real process.
+ */
+export class ProtoRunner {
+  private ws: WebSocket | null = null
+  private assigned = new Map<string, { at: number; deploymentId: string }>()
+  private waiters = new Map<string, (at: number) => void>()
+
+  constructor(
+    private readonly url: string,
+    private readonly key: string,
+  ) {}
+
+  async connect(maxJobs = 64): Promise<void> {
+    const ws = new WebSocket(`${this.url.replace('http', 'ws')}/api/runner/connect`, {
+      headers: { authorization: `Bearer ${this.key}` },
+    })
+    this.ws = ws
+    await new Promise<void>((resolve, reject) => {
+      ws.once('error', reject)
+      ws.on('message', (data) => {
+        const at = performance.timeOrigin + performance.now()
+        const frame = JSON.parse(data.toString()) as {
+          type: string
+          job?: { jobId: string; deploymentId: string }
+        }
+        if (frame.type === 'welcome') resolve()
+        if (frame.type === 'job.assign' && frame.job) {
+          this.assigned.set(frame.job.deploymentId, { at, deploymentId: frame.job.deploymentId })
+          this.waiters.get(frame.job.deploymentId)?.(at)
+          this.jobs.set(frame.job.deploymentId, frame.job.jobId)
+        }
+      })
+      ws.once('open', () =>
+        ws.send(
+          JSON.stringify({
+            v: 1,
+            type: 'hello',
+            version: 'bench',
+            sshPublicKey: 'ssh-ed25519 AAAAbench bench',
+            maxJobs,
+            activeJobs: [],
+          }),
+        ),
+      )
+    })
+  }
+
+  readonly jobs = new Map<string, string>()
+
+  /** Epoch ms at which `deploymentId`'s job.assign arrived; waits up to `timeoutMs`. */
+  assignedAt(deploymentId: string, timeoutMs = 10_000): Promise<number> {
+    const known = this.assigned.get(deploymentId)
+    if (known) return Promise.resolve(known.at)
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no job.assign for ${deploymentId} within ${timeoutMs} ms`)),
+        timeoutMs,
+      )
+      this.waiters.set(deploymentId, (at) => {
+        clearTimeout(timer)
+        this.waiters.delete(deploymentId)
+        resolve(at)
+      })
+    })
+  }
+
+  /** Finish a job at once (as a no-op runner would), freeing the slot. */
+  async finish(deploymentId: string): Promise<void> {
+    const jobId = this.jobs.get(deploymentId)
+    if (!jobId) throw new Error(`no job for ${deploymentId}`)
+    const ws = new WebSocket(`${this.url.replace('http', 'ws')}/api/runner/jobs/${jobId}/connect`, {
+      headers: { authorization: `Bearer ${this.key}` },
+    })
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`job ${jobId} did not finish`)), 10_000)
+      ws.once('error', reject)
+      ws.once('open', () => ws.send(JSON.stringify({ v: 1, type: 'job.hello', jobId, attempt: 1 })))
+      ws.on('message', (data) => {
+        const frame = JSON.parse(data.toString()) as { type: string }
+        if (frame.type === 'job.welcome') {
+          ws.send(
+            JSON.stringify({ v: 1, type: 'job.done', jobId, outcome: 'succeeded', result: {} }),
+          )
+        }
+      })
+      ws.once('close', () => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
+  }
+
+  close(): void {
+    this.ws?.close()
+  }
+}
