@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react'
 import { api, ApiFailure, call } from '../api'
 import { Alert, Field } from '../components/field'
 import { useT } from '../i18n'
+import { TestConnection } from '../components/test-connection'
 
 type TlsMode = 'fingerprint' | 'ca' | 'insecure'
 
@@ -95,6 +96,11 @@ export function SettingsPage() {
       <h1>{t.proxmoxTitle}</h1>
       <p>{t.proxmoxIntro}</p>
       <ProxmoxForm />
+      <section className="card" aria-labelledby="test-title">
+        <h2 id="test-title">{t.testConnection}</h2>
+        <p>{t.testIntro}</p>
+        <TestConnection />
+      </section>
     </section>
   )
 }

@@ -5,6 +5,7 @@ import { Alert, Field } from '../components/field'
 import { Link } from '../components/link'
 import { useT } from '../i18n'
 import { navigate } from '../router'
+import { TestConnection } from '../components/test-connection'
 import { ProxmoxForm } from './settings'
 
 const STEPS = ['admin', 'proxmox', 'runner', 'test', 'done'] as const
@@ -205,62 +206,19 @@ function RunnerStep(props: { onDone: () => void }) {
 function TestStep(props: { onDone: () => void; onBack: () => void }) {
   const t = useT()
   const [result, setResult] = useState<ConnectionTest | null>(null)
-  const [error, setError] = useState<string | null>(null)
-  const [busy, setBusy] = useState(false)
-
-  async function test() {
-    setBusy(true)
-    setError(null)
-    setResult(null)
-    try {
-      setResult(await call(api.api.settings.proxmox.test.$post()))
-    } catch (err) {
-      setError(errorText(err))
-    } finally {
-      setBusy(false)
-    }
-  }
-
-  const allOk = result?.checks.every((c) => c.ok) ?? false
   return (
     <section className="card">
       <h2>{t.wizardStep.test}</h2>
       <p>{t.testIntro}</p>
-      <button type="button" disabled={busy} onClick={() => void test()}>
-        {busy ? t.testing : t.testConnection}
-      </button>
-      {error ? <Alert kind="error">{error}</Alert> : null}
-      {result ? <ConnectionChecks result={result} /> : null}
+      <TestConnection onResult={setResult} />
       <div className="actions">
         <button type="button" className="secondary" onClick={props.onBack}>
           {t.editProxmox}
         </button>
         <button type="button" disabled={!result} onClick={props.onDone}>
-          {allOk || !result ? t.finish : t.finishAnyway}
+          {!result || result.checks.every((c) => c.ok) ? t.finish : t.finishAnyway}
         </button>
       </div>
-    </section>
-  )
-}
-
-/** Each check's verdict, message and how to fix it. */
-export function ConnectionChecks(props: { result: ConnectionTest }) {
-  const t = useT()
-  return (
-    <section aria-label={t.testResults}>
-      <p role="status">{t.testedFrom(props.result.name)}</p>
-      <ul className="checks">
-        {props.result.checks.map((c) => (
-          <li key={c.name} className={c.ok ? 'check ok' : 'check bad'}>
-            <strong>
-              {c.ok ? '✓' : '✗'} {c.name}
-            </strong>{' '}
-            <span className="sr-only">{c.ok ? t.checkOk : t.checkFailed}</span>
-            {c.message}
-            {c.fix ? <p className="help">{c.fix}</p> : null}
-          </li>
-        ))}
-      </ul>
     </section>
   )
 }

@@ -1,0 +1,193 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { killAllRunners, startRunner } from '../runner/harness'
+import { launchBrowser, newPage, screenshot, signIn } from './browser'
+import { cleanup, startStack, waitFor, type Stack } from './stack'
+
+/**
+ * First run in headless Chromium against a fresh `wrangler dev`: the whole setup wizard (with a
+ * browser closed midway), then sign-in, session expiry, sign-out, and the app in French, dark,
+ * at phone width.
+ */
+let stack: Stack
+let browser: Browser
+const contexts: BrowserContext[] = []
+const dirs: string[] = []
+const ADMIN = { username: 'admin', password: 'e2e admin password' }
+
+async function open(options: Parameters<typeof newPage>[2] = {}): Promise<Page> {
+  const { context, page } = await newPage(browser, stack.url, options)
+  contexts.push(context)
+  return page
+}
+
+/** The wizard step marked current in the progress list. */
+async function currentStep(page: Page, name: string): Promise<void> {
+  await page
+    .locator('.wizard-steps li[aria-current="step"]', { hasText: name })
+    .waitFor({ timeout: 15_000 })
+}
+
+async function fillProxmox(page: Page): Promise<void> {
+  const field = (label: string) => page.getByLabel(label, { exact: true })
+  await field('API URL').fill('https://127.0.0.1:8006')
+  await field('Node').fill('pve')
+  await field('API token ID').fill('deployer@pve!pgd')
+  await field('API token secret').fill('e2e00000-1111-2222-3333-444455556666')
+  await field('Certificate check').selectOption('insecure')
+  await field('Network (CIDR)').fill('127.78.0.0/16')
+  await field('First address for servers').fill('127.78.0.10')
+  await field('Last address for servers').fill('127.78.0.200')
+  await field('Gateway').fill('127.78.0.1')
+  await field('DNS servers').fill('127.78.0.1')
+}
+
+beforeAll(async () => {
+  stack = await startStack()
+  browser = await launchBrowser()
+}, 180_000)
+
+afterEach(async () => {
+  for (const c of contexts.splice(0)) await c.close()
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await killAllRunners()
+  await stack?.stop()
+  for (const d of dirs.splice(0)) cleanup(d)
+})
+
+describe('the setup wizard and the session', () => {
+  it('walks a new install from the admin account to a tested connection, resuming after the browser closes', async () => {
+    let page = await open()
+    await page.goto('/')
+    await currentStep(page, 'Admin account')
+    await screenshot(page, '00-wizard-1-admin')
+    await page.getByLabel('Password').fill(ADMIN.password)
+    await page.getByRole('button', { name: 'Create admin account' }).click()
+
+    await currentStep(page, 'Proxmox connection')
+    // Bad input first: the API's message lands on the field.
+    await page.getByLabel('API URL', { exact: true }).fill('not a url')
+    await page.getByRole('button', { name: 'Save and continue' }).click()
+    await page.getByText('Some fields need attention.').waitFor()
+    await expect(
+      page.getByLabel('API URL', { exact: true }).getAttribute('aria-invalid'),
+    ).resolves.toBe('true')
+    await fillProxmox(page)
+    await screenshot(page, '00-wizard-2-proxmox')
+    await page.getByRole('button', { name: 'Save and continue' }).click()
+    await currentStep(page, 'Register a runner')
+
+    // The browser closes here; a new one signs in and lands back on the runner step.
+    await contexts.pop()?.close()
+    page = await open()
+    await page.goto('/')
+    await signIn(page, ADMIN.username, ADMIN.password)
+    await currentStep(page, 'Register a runner')
+    expect(new URL(page.url()).pathname).toBe('/setup')
+
+    await page.getByLabel('Runner name').fill('homelab')
+    await page.getByRole('button', { name: 'Add runner' }).click()
+    const command = (await page.getByTestId('runner-command').textContent()) ?? ''
+    expect(command).toContain(`--server ${stack.url}`)
+    const code = /--code (\S+)/.exec(command)?.[1] ?? ''
+    await page.getByText('Waiting for the runner to connect…').waitFor()
+    await screenshot(page, '00-wizard-3-runner-waiting')
+
+    const state = mkdtempSync(join(tmpdir(), 'pgd-e2e-ui-wizard-'))
+    dirs.push(state)
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: state,
+      RUNNER_STATE_DIR: state,
+      RUNNER_EXECUTOR: 'fake',
+      RUNNER_HEARTBEAT_INTERVAL_MS: '500',
+      RUNNER_FAKE_STEP_DELAY_MS: '100',
+    }
+    const reg = await startRunner(['register', '--server', stack.url, '--code', code], env)
+    expect(await reg.exited).toBe(0)
+    await startRunner(['run'], env)
+    await page.getByText('Runner “homelab” is connected.').waitFor({ timeout: 20_000 })
+    await screenshot(page, '00-wizard-3-runner-connected')
+    await page.getByRole('button', { name: 'Continue' }).click()
+
+    await currentStep(page, 'Test connection')
+    await page.getByRole('button', { name: 'Test connection' }).click()
+    await page.getByText('Tested from runner “homelab”:').waitFor({ timeout: 20_000 })
+    const checks = page.locator('.checks li')
+    await expect(checks.count()).resolves.toBeGreaterThan(0)
+    await expect(page.locator('.checks li.bad').count()).resolves.toBe(0)
+    await expect(checks.first().textContent()).resolves.toMatch(
+      /✓ api.*reached https:\/\/127\.0\.0\.1:8006/,
+    )
+    await screenshot(page, '00-wizard-4-test')
+    await page.getByRole('button', { name: 'Finish' }).click()
+
+    await page.getByRole('heading', { name: 'All set' }).waitFor()
+    await screenshot(page, '00-wizard-5-done')
+    await page.getByRole('link', { name: 'Go to the dashboard' }).click()
+    await page.getByRole('heading', { level: 1, name: 'Deployments' }).waitFor()
+    await page.getByText('No deployments yet.').waitFor()
+  })
+
+  it('sends an expired session to sign-in, then back to the page it was on', async () => {
+    const page = await open()
+    await page.goto('/settings')
+    await signIn(page, ADMIN.username, ADMIN.password)
+    await page.getByRole('heading', { level: 1, name: 'Proxmox connection' }).waitFor()
+    // The saved settings load into the form; the secret itself never comes back.
+    await waitFor(
+      async () =>
+        (await page.getByLabel('API URL', { exact: true }).inputValue()) ===
+        'https://127.0.0.1:8006',
+      'the saved API URL in the form',
+    )
+    await expect(
+      page.getByText('A secret is stored. Leave empty to keep it.').isVisible(),
+    ).resolves.toBe(true)
+    await screenshot(page, '17-settings')
+
+    await page.context().clearCookies()
+    await page.getByRole('link', { name: 'Audit log' }).click()
+    await page.getByText('Your session has ended. Sign in again to continue.').waitFor()
+    await screenshot(page, '02-login-expired')
+    await signIn(page, ADMIN.username, ADMIN.password)
+    await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor()
+    expect(new URL(page.url()).pathname).toBe('/audit')
+    await page.getByRole('cell', { name: 'settings.proxmox_tested' }).first().waitFor()
+    await screenshot(page, '18-audit')
+
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor()
+    await page.reload()
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor()
+  })
+
+  it('speaks French to a French browser, in dark mode, at phone width', async () => {
+    const page = await open({ locale: 'fr-FR', colorScheme: 'dark', width: 390, height: 844 })
+    await page.goto('/runners')
+    await page.getByRole('heading', { name: 'Connexion' }).waitFor()
+    await screenshot(page, '01-login-fr-phone-dark')
+    await page
+      .getByLabel('Nom d’utilisateur')
+      .or(page.getByLabel("Nom d'utilisateur"))
+      .fill(ADMIN.username)
+    await page.getByLabel('Mot de passe').fill(ADMIN.password)
+    await page.getByRole('button', { name: 'Se connecter' }).click()
+    await page.getByRole('heading', { level: 1, name: 'Runners' }).waitFor()
+    await page.getByText('En ligne').first().waitFor()
+    await screenshot(page, '19-runners-fr-phone-dark')
+    await page.getByRole('link', { name: 'Déploiements' }).click()
+    await page.getByRole('link', { name: 'Nouveau déploiement' }).first().click()
+    await page.getByText('Paramètres avancés').waitFor()
+    await screenshot(page, '20-new-deployment-fr-phone-dark')
+    // Switching back to English is one select away, and sticks.
+    await page.getByLabel('Langue').selectOption('en')
+    await page.getByRole('heading', { level: 1, name: 'New deployment' }).waitFor()
+  })
+})
