@@ -162,4 +162,26 @@ describe('Proxmox errors as the client sees them', () => {
     expect(h.sim.cluster.vms.get(vmid)?.config.name).toContain(spec.deploymentId)
     expect(h.sim.cluster.vms.size).toBe(2) // the template and one clone
   })
+
+  it('configures the VM although the connection was reset under the first config POST', async () => {
+    h = await startHarness({
+      faults: {
+        proxyErrors: {
+          count: 1,
+          status: 0,
+          reason: '',
+          match: (m, p) => m === 'POST' && p.endsWith('/config'),
+        },
+      },
+    })
+    const spec = specFor()
+    const { vmid } = await h.steps.allocateAndClone(spec, h.ctx)
+    await h.steps.configure(vmid, spec, h.ctx)
+    expect(h.sim.cluster.vms.get(vmid)?.config.ciuser).toBe('debian')
+    expect(
+      h.logs.some((l) =>
+        /^configure: cannot reach 127\.0\.0\.1:\d+: socket hang up; retry 1/.test(l),
+      ),
+    ).toBe(true)
+  })
 })

@@ -46,6 +46,7 @@ export interface SimFaults {
   /** The next `count` requests (matching `match`) get this 59x with an empty body (and no effect, unless `afterEffect`). */
   proxyErrors: {
     count: number
+    /** 595-599, or 0 to reset the connection without any answer. */
     status: number
     reason: string
     match?: (method: string, path: string) => boolean

@@ -179,6 +179,12 @@ export function createRequestHandler(deps: ServerDeps): http.RequestListener {
     const pe = opts.faults.proxyErrors
     if (pe.count > 0 && (pe.match?.(method, apiPath) ?? true)) {
       pe.count -= 1
+      if (pe.status === 0) {
+        // A reset connection, no answer at all (e.g. a stale keep-alive socket).
+        record.status = 0
+        req.socket.destroy()
+        return
+      }
       if (pe.afterEffect) {
         lost = { status: pe.status, reason: pe.reason }
       } else {

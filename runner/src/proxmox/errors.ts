@@ -76,6 +76,14 @@ export function isProxyError(err: unknown): boolean {
   return err instanceof ProxmoxApiError && err.status >= 595 && err.status <= 599
 }
 
+/**
+ * The answer never arrived: a 59x, a reset connection (e.g. a stale keep-alive socket) or a
+ * timeout. The operation may or may not have happened; idempotent steps just retry.
+ */
+export function isAnswerLost(err: unknown): boolean {
+  return isProxyError(err) || err instanceof ProxmoxNetworkError
+}
+
 /** A flock timeout (§6.1): another operation holds the VM or storage lock. Retry later. */
 export function isLockTimeout(err: unknown): boolean {
   return /can't lock file '[^']+' - got timeout/.test(errorText(err))

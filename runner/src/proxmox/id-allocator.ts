@@ -1,5 +1,5 @@
 import type { ProxmoxClient } from './client'
-import { ProxmoxApiError, isLostIdRace, isProxyError } from './errors'
+import { ProxmoxApiError, isAnswerLost, isLostIdRace } from './errors'
 import type { StepContext } from './vm-common'
 import { Mutex, Semaphore } from './wait'
 
@@ -59,7 +59,7 @@ export type CloneStart =
   | { kind: 'started'; vmid: number; upid: string | null }
   /** The id was taken between nextid and the clone's synchronous checks. */
   | { kind: 'lost'; vmid: number }
-  /** A 59x on the POST: whether the clone started is unknown (§3.4). */
+  /** A 59x or a lost connection on the POST: whether the clone started is unknown (§3.4). */
   | { kind: 'unknown'; vmid: number }
 
 /**
@@ -87,7 +87,7 @@ export function allocateId(
       return { kind: 'started', vmid, upid: await startClone(vmid) }
     } catch (err) {
       if (isLostIdRace(err, vmid)) return { kind: 'lost', vmid }
-      if (isProxyError(err)) return { kind: 'unknown', vmid }
+      if (isAnswerLost(err)) return { kind: 'unknown', vmid }
       throw err
     }
   })

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { deploymentTag } from '../../../core/vm-spec'
 import type { ProxmoxClient } from './client'
-import { configLockName, errorText, isLockTimeout, isProxyError } from './errors'
+import { configLockName, errorText, isAnswerLost, isLockTimeout } from './errors'
 import { backoffMs, sleep } from './wait'
 
 /** Live log and cancel, passed to every VM step. */
@@ -81,7 +81,7 @@ export async function retryTransient<T>(
       return await fn()
     } catch (err) {
       // `VM is locked (…)` too: the next attempt starts by waiting for the lock to clear.
-      const transient = isLockTimeout(err) || isProxyError(err) || configLockName(err) !== null
+      const transient = isLockTimeout(err) || isAnswerLost(err) || configLockName(err) !== null
       if (!transient || attempt + 1 >= policy.attempts) throw err
       const delay = backoffMs(attempt, policy.baseMs, policy.capMs)
       ctx.log(`${what}: ${errorText(err).split('\n')[0]}; retry ${attempt + 1} in ${delay} ms`)
