@@ -98,6 +98,43 @@ describe('races and locks', () => {
     )
   })
 
+  it('retries a start whose task timed out on the VM lock (fault option)', async () => {
+    h = await startHarness({ timing: { lockTimeoutMs: 20 } })
+    const spec = specFor()
+    const { vmid } = await h.steps.allocateAndClone(spec, h.ctx)
+    h.sim.faults.lockTimeouts = 2
+    await h.steps.start(vmid, h.ctx)
+    expect(h.sim.cluster.vms.get(vmid)?.running).toBe(true)
+    expect(h.logs.filter((l) => /^start: can't lock file .*; retry/.test(l))).toHaveLength(2)
+  })
+
+  it('accepts "already running" from a start retried after its first answer was lost', async () => {
+    h = await startHarness({
+      faults: {
+        proxyErrors: {
+          count: 1,
+          status: 596,
+          reason: 'Connection timed out',
+          afterEffect: true,
+          match: (m, p) => m === 'POST' && p.endsWith('/status/start'),
+        },
+      },
+    })
+    const spec = specFor()
+    const { vmid } = await h.steps.allocateAndClone(spec, h.ctx)
+    await h.steps.start(vmid, h.ctx)
+    expect(h.sim.cluster.vms.get(vmid)?.running).toBe(true)
+    const startTasks = h.sim.cluster.tasks.all().filter((t) => t.type === 'qmstart')
+    expect(startTasks.map((t) => t.exitstatus)).toEqual(['OK', `VM ${vmid} already running`])
+  })
+
+  it('finds a just-cloned VM although /cluster/resources does not show its name yet', async () => {
+    h = await startHarness({ timing: { resourcesLagMs: 60_000 } })
+    const spec = specFor()
+    const { vmid } = await h.steps.allocateAndClone(spec, h.ctx)
+    expect((await h.steps.findVmByDeployment(spec.deploymentId, h.ctx))?.vmid).toBe(vmid)
+  })
+
   it('waits for the clone lock before configuring a VM that is still being cloned', async () => {
     h = await startHarness({ timing: { cloneMs: 150 } })
     const spec = specFor()

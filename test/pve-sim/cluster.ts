@@ -1,6 +1,6 @@
 import { randomBytes, createHash } from 'node:crypto'
 import type { SimGuest } from './backend'
-import { FlockTable, SimError, TaskTable, die, paramError } from './engine'
+import { FlockTable, SimError, TaskTable, die, paramError, vmLockFile } from './engine'
 import { ALL_PRIVILEGES, type PveSimOptions, type SimToken } from './options'
 
 /** The simulated cluster state: one node, its VMs, locks and tasks (proxmox-api.md §10). */
@@ -80,6 +80,21 @@ export class SimCluster {
     this.macCounter += 1
     const b = randomBytes(3)
     return `BC:24:11:${[...b].map((x) => x.toString(16).toUpperCase().padStart(2, '0')).join(':')}`
+  }
+
+  /**
+   * Take a VM's flock (`lock_config`), honouring the `lockTimeouts` fault: the next N
+   * acquisitions on a non-template VM wait out the timeout and fail as if someone held it.
+   */
+  async lockVm(vmid: number, exclusive: boolean, timeoutMs: number): Promise<() => void> {
+    const faults = this.opts.faults
+    const vm = this.vms.get(vmid)
+    if (faults.lockTimeouts > 0 && !(vm && this.isTemplate(vm))) {
+      faults.lockTimeouts -= 1
+      await new Promise((r) => setTimeout(r, timeoutMs))
+      throw new Error(`can't lock file '${vmLockFile(vmid)}' - got timeout`)
+    }
+    return this.flocks.acquire(vmLockFile(vmid), exclusive, timeoutMs)
   }
 
   checkNode(node: string): void {

@@ -60,6 +60,8 @@ export interface SimFaults {
   errorRate: number
   /** Under load: requests beyond this many in flight get `596 Connection timed out`. */
   overloadAbove: number | null
+  /** The next N VM flock acquisitions (non-template) time out: `can't lock file … - got timeout`. */
+  lockTimeouts: number
   /** The next N clone POSTs find their newid just taken by another client (lost nextid race). */
   loseRace: number
   /** One-shot task outcomes, consumed in order per task type. */
@@ -134,6 +136,7 @@ export const DEFAULT_FAULTS: SimFaults = {
   errorRate: 0,
   overloadAbove: null,
   loseRace: 0,
+  lockTimeouts: 0,
   storageCloneLimit: null,
   tasks: [],
   acpiIgnored: false,

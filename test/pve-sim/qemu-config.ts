@@ -1,5 +1,5 @@
 import type { Caller, SimCluster } from './cluster'
-import { SimError, die, paramError, sleep, vmLockFile, type TaskContext } from './engine'
+import { SimError, die, paramError, sleep, type TaskContext } from './engine'
 import type { ParamValue } from './schema'
 
 /**
@@ -118,11 +118,7 @@ export async function updateVmConfig(
   cluster.checkLock(vm)
 
   const apply = async (ctx: TaskContext | null): Promise<void> => {
-    const release = await cluster.flocks.acquire(
-      vmLockFile(vmid),
-      true,
-      cluster.opts.timing.lockTimeoutMs,
-    )
+    const release = await cluster.lockVm(vmid, true, cluster.opts.timing.lockTimeoutMs)
     try {
       const current = cluster.vm(vmid)
       cluster.checkLock(current)

@@ -1,5 +1,5 @@
 import type { Caller, SimCluster } from './cluster'
-import { die, sleep, vmLockFile } from './engine'
+import { die, sleep } from './engine'
 import { takeTaskFault } from './qemu-config'
 import type { ParamValue } from './schema'
 
@@ -22,11 +22,7 @@ function vmTask(
   cluster.checkNode(node)
   cluster.requirePriv(caller, `/vms/${vmid}`, priv)
   return cluster.tasks.create(node, type, String(vmid), caller.tokenId, async (ctx) => {
-    const release = await cluster.flocks.acquire(
-      vmLockFile(vmid),
-      true,
-      cluster.opts.timing.lockTimeoutMs,
-    )
+    const release = await cluster.lockVm(vmid, true, cluster.opts.timing.lockTimeoutMs)
     try {
       await work(vmid, (l) => ctx.log(l))
       takeTaskFault(cluster, type, ctx)

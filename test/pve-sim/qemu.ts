@@ -1,6 +1,6 @@
 import type { Caller, SimCluster, SimVm } from './cluster'
 import { uuid } from './cluster'
-import { die, paramError, sleep, vmLockFile } from './engine'
+import { die, paramError, sleep } from './engine'
 import { takeTaskFault } from './qemu-config'
 import type { ParamValue } from './schema'
 
@@ -73,15 +73,11 @@ export function clone(cluster: SimCluster, p: P, caller: Caller): string {
   return cluster.tasks.create(node, 'qmclone', String(vmid), caller.tokenId, async (ctx) => {
     // The window in which nextid still hands out `newid` (the race, §9.1).
     await sleep(t.tempConfigDelayMs)
-    const releaseSrc = await cluster.flocks.acquire(
-      vmLockFile(vmid),
-      source.running,
-      t.cloneLockTimeoutMs,
-    )
+    const releaseSrc = await cluster.lockVm(vmid, source.running, t.cloneLockTimeoutMs)
     let releaseNew: (() => void) | null = null
     let created = false
     try {
-      releaseNew = await cluster.flocks.acquire(vmLockFile(newid), true, t.cloneLockTimeoutMs)
+      releaseNew = await cluster.lockVm(newid, true, t.cloneLockTimeoutMs)
       if (cluster.vms.has(newid))
         throw new Error(`unable to create VM ${newid}: config file already exists`)
       const vm: SimVm = {
