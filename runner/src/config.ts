@@ -59,7 +59,7 @@ export const RunConfig = z
     backoffMaxMs: int(10, 600_000).default(30_000),
     drainTimeoutMs: int(0, 3_600_000).default(90_000),
     logFlushMs: int(1, 10_000).default(50),
-    logBatchLines: int(1, 5_000).default(500),
+    logBatchLines: int(1, 5_000).default(2_000),
     executor: z.enum(['real', 'fake']).default('real'),
     fake: FakeOptions,
   })
@@ -100,6 +100,7 @@ const FAKE_SOURCES: Record<keyof FakeOptions, string> = {
   vmStateFile: 'RUNNER_FAKE_VM_STATE_FILE',
   burstLines: 'RUNNER_FAKE_BURST_LINES',
   burstStep: 'RUNNER_FAKE_BURST_STEP',
+  burstRate: 'RUNNER_FAKE_BURST_RATE',
   leakSecrets: 'RUNNER_FAKE_LEAK_SECRETS',
 }
 
@@ -218,10 +219,11 @@ Options (each also an environment variable; the flag wins):
                           RUNNER_KEY            runner key, instead of the key file
                           RUNNER_HEARTBEAT_INTERVAL_MS, RUNNER_BACKOFF_BASE_MS,
                           RUNNER_BACKOFF_MAX_MS (default 30000), RUNNER_LOG_FLUSH_MS (50),
-                          RUNNER_LOG_BATCH_LINES (500)
+                          RUNNER_LOG_BATCH_LINES (2000)
   Fake executor: RUNNER_FAKE_STEP_DELAY_MS, RUNNER_FAKE_STEP_DELAYS (clone=2000,provision=500),
                  RUNNER_FAKE_LINES_PER_STEP, RUNNER_FAKE_FAIL_STEP, RUNNER_FAKE_FAIL_MESSAGE,
                  RUNNER_FAKE_VM_STATE_FILE, RUNNER_FAKE_BURST_LINES, RUNNER_FAKE_BURST_STEP,
+                 RUNNER_FAKE_BURST_RATE,
                  RUNNER_FAKE_LEAK_SECRETS
 
 Exit codes: 0 stopped, 1 error, 2 key rejected or revoked (register again),

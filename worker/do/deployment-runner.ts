@@ -1,6 +1,6 @@
 import type { DeploymentEvent } from '../../core/deployment-state'
 import { assertNever } from '../../core/assert'
-import { CLOSE, type RunnerToDeployment, type ServerToDashboard } from '../../core/protocol'
+import { CLOSE, type RunnerToDeployment } from '../../core/protocol'
 import { frame } from '../lib/stubs'
 import type { DeploymentDO, SocketAttachment } from './deployment'
 
@@ -51,8 +51,9 @@ export async function handleRunnerFrame(
       const fresh = msg.lines.filter((l) => l.seq > job.ackedSeq)
       if (fresh.length > 0) {
         const stored = d.appendLogs(state, fresh)
-        d.broadcast({ v: 1, type: 'logs', lines: stored } satisfies ServerToDashboard)
-        await d.persistToD1(state, stored)
+        // A `logs` frame of ServerToDashboard, built around the JSON already encoded for storage.
+        d.broadcast(`{"v":1,"type":"logs","lines":${stored.json}}`)
+        await d.persistToD1(state, stored.lines)
       }
       // Sent after the write: the output gate holds it until the lines are durable.
       ws.send(frame({ type: 'logs.ack', jobId: job.jobId, seq: job.ackedSeq }))

@@ -61,9 +61,12 @@ export class DeploymentDO extends DurableObject<Env> {
   }
 
   /** Append a job's new lines and advance its acked seq, in one storage transaction. */
-  appendLogs(state: DeploymentState, lines: readonly LogLine[]): DeploymentLogLine[] {
+  appendLogs(
+    state: DeploymentState,
+    lines: readonly LogLine[],
+  ): { lines: DeploymentLogLine[]; json: string } {
     const job = state.job
-    if (!job) return []
+    if (!job) return { lines: [], json: '[]' }
     return this.ctx.storage.transactionSync(() => {
       const stored = this.logs.append(job.jobId, lines, this.logs.lastSeq() + 1)
       job.ackedSeq = lines[lines.length - 1]?.seq ?? job.ackedSeq
@@ -135,8 +138,8 @@ export class DeploymentDO extends DurableObject<Env> {
     }
   }
 
-  broadcast(message: ServerToDashboard): void {
-    const text = JSON.stringify(message)
+  broadcast(message: ServerToDashboard | string): void {
+    const text = typeof message === 'string' ? message : JSON.stringify(message)
     for (const ws of this.ctx.getWebSockets('dashboard')) {
       try {
         ws.send(text)
@@ -440,8 +443,14 @@ export class DeploymentDO extends DurableObject<Env> {
         deadlines.push(step.startedAt + STEP_TIMEOUT_MS[step.name])
     }
     if (state.mirroredSeq < this.logs.lastSeq()) deadlines.push(Date.now() + MIRROR_RETRY_MS)
-    if (deadlines.length === 0) return this.ctx.storage.deleteAlarm()
-    await this.ctx.storage.setAlarm(Math.min(...deadlines))
+    const next = deadlines.length === 0 ? null : Math.min(...deadlines)
+    const current = await this.ctx.storage.getAlarm()
+    if (next === null) {
+      if (current !== null) await this.ctx.storage.deleteAlarm()
+      return
+    }
+    // Every log batch moves the deadlines a little; only an earlier or missing alarm is rewritten.
+    if (current === null || next < current) await this.ctx.storage.setAlarm(next)
   }
 
   override async alarm(): Promise<void> {

@@ -29,23 +29,30 @@ export class LogStore {
   }
 
   /** Append lines in order; returns them with their deployment seq. */
-  append(jobId: string, lines: readonly LogLine[], firstSeq: number): DeploymentLogLine[] {
-    const out: DeploymentLogLine[] = []
-    let seq = firstSeq
-    for (const line of lines) {
-      this.sql.exec(
-        'insert into logs (seq, job_id, ts, step, stream, text) values (?, ?, ?, ?, ?, ?)',
-        seq,
-        jobId,
-        line.ts,
-        line.step ?? null,
-        line.stream,
-        line.text,
-      )
-      out.push({ seq, ts: line.ts, step: line.step ?? null, stream: line.stream, text: line.text })
-      seq++
-    }
-    return out
+  append(
+    jobId: string,
+    lines: readonly LogLine[],
+    firstSeq: number,
+  ): { lines: DeploymentLogLine[]; json: string } {
+    const out: DeploymentLogLine[] = lines.map((line, i) => ({
+      seq: firstSeq + i,
+      ts: line.ts,
+      step: line.step ?? null,
+      stream: line.stream,
+      text: line.text,
+    }))
+    // One statement for the whole batch: a call per row costs more than the row itself. The JSON
+    // is returned too, so the broadcast does not encode the lines a second time.
+    const json = JSON.stringify(out)
+    this.sql.exec(
+      `insert into logs (seq, job_id, ts, step, stream, text)
+       select json_extract(value, '$.seq'), ?1, json_extract(value, '$.ts'), json_extract(value, '$.step'),
+              json_extract(value, '$.stream'), json_extract(value, '$.text')
+       from json_each(?2)`,
+      jobId,
+      json,
+    )
+    return { lines: out, json }
   }
 
   /** Lines with seq > after, oldest first, at most `limit`. */
@@ -66,24 +73,17 @@ export class LogStore {
   async mirrorToD1(db: D1Database, deploymentId: string, flushedSeq: number): Promise<number> {
     let watermark = flushedSeq
     for (let round = 0; round < 50; round++) {
-      const rows = this.sql
-        .exec<{
-          seq: number
-          job_id: string
-          ts: number
-          step: string | null
-          stream: string
-          text: string
-        }>(
-          'select seq, job_id, ts, step, stream, text from logs where seq > ? order by seq limit ?',
+      // SQLite builds the JSON payload itself: no JS object per row on the way to D1.
+      const chunk = this.sql
+        .exec<{ payload: string | null; last: number | null; n: number }>(
+          `select json_group_array(json_array(seq, job_id, ts, step, stream, text)) as payload,
+                  max(seq) as last, count(*) as n
+           from (select * from logs where seq > ? order by seq limit ?)`,
           watermark,
           MIRROR_CHUNK,
         )
-        .toArray()
-      if (rows.length === 0) break
-      const payload = JSON.stringify(
-        rows.map((r) => [r.seq, r.job_id, r.ts, r.step, r.stream, r.text]),
-      )
+        .one()
+      if (chunk.n === 0 || chunk.payload === null || chunk.last === null) break
       await db
         .prepare(
           `insert or ignore into deployment_logs (deployment_id, seq, job_id, ts, step, stream, text)
@@ -91,9 +91,9 @@ export class LogStore {
                   json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]')
            from json_each(?2)`,
         )
-        .bind(deploymentId, payload)
+        .bind(deploymentId, chunk.payload)
         .run()
-      watermark = rows[rows.length - 1]?.seq ?? watermark
+      watermark = chunk.last
     }
     return watermark
   }

@@ -33,6 +33,8 @@ export const FakeOptions = z.object({
   /** Extra lines emitted as fast as possible, for benchmarks. */
   burstLines: z.coerce.number().int().min(0).max(10_000_000).default(0),
   burstStep: StepName.default('provision'),
+  /** Lines per second for the burst; 0 = as fast as possible. */
+  burstRate: z.coerce.number().int().min(0).max(10_000_000).default(0),
   /** Log the job's secrets in typical forms, to test redaction. */
   leakSecrets: flag.default(false),
 })

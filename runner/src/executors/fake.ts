@@ -62,6 +62,7 @@ export function createFakeExecutors(opts: FakeOptions): Executors {
   // starts: a crash during the wait must not lead to a second VM.
   async function runStep(step: StepName, ctx: StepContext): Promise<StepResult> {
     const result = effect(step, ctx)
+    if (opts.burstLines > 0 && step === opts.burstStep) await burst(step, ctx)
     await sleep(opts.stepDelays[step] ?? opts.stepDelayMs, undefined, { signal: ctx.signal })
     if (opts.failStep === step) {
       throw new StepFailure(opts.failMessage, `fake detail for ${step}`)
@@ -70,15 +71,29 @@ export function createFakeExecutors(opts: FakeOptions): Executors {
     return result
   }
 
+  /**
+   * Benchmark lines: flat out (`burstRate` 0), or paced at `burstRate` lines/s in 10 ms ticks,
+   * the way a chatty Ansible run produces them.
+   */
+  async function burst(step: StepName, ctx: StepContext): Promise<void> {
+    const total = opts.burstLines
+    const perTick = opts.burstRate > 0 ? Math.max(1, Math.round(opts.burstRate / 100)) : total
+    const started = performance.now()
+    for (let i = 1; i <= total;) {
+      const end = Math.min(total, i + perTick - 1)
+      for (; i <= end; i++) ctx.log(`[fake] ${step}: burst ${i}/${total}`)
+      if (opts.burstRate > 0 && i <= total) {
+        const due = started + ((i - 1) / opts.burstRate) * 1000
+        await sleep(Math.max(0, due - performance.now()), undefined, { signal: ctx.signal })
+      }
+    }
+  }
+
   function effect(step: StepName, ctx: StepContext): StepResult {
     const { spec } = ctx.job
     const total = opts.linesPerStep
     for (let i = 1; i <= total; i++) ctx.log(`[fake] ${step}: line ${i}/${total}`)
     if (opts.leakSecrets) for (const line of leakLines(ctx)) ctx.log(line, 'stderr')
-    if (opts.burstLines > 0 && step === opts.burstStep) {
-      for (let i = 1; i <= opts.burstLines; i++)
-        ctx.log(`[fake] ${step}: burst ${i}/${opts.burstLines}`)
-    }
     const state = readFakeVmState(opts.vmStateFile)
     switch (step) {
       case 'allocate': {
