@@ -1,7 +1,7 @@
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { killAllRunners, startRunner, type RunnerProcess } from '../runner/harness'
 import { launchBrowser, newPage, screenshot } from './browser'
@@ -53,11 +53,15 @@ async function restartRunner(extra: Record<string, string> = {}): Promise<void> 
   )
 }
 
-async function openPage(path: string): Promise<Page> {
+async function openPage(
+  path: string,
+  before?: (context: BrowserContext) => Promise<void>,
+): Promise<Page> {
   const { context, page } = await newPage(browser, stack.url)
   contexts.push(context)
   const [name, value] = api.cookie.split('=')
   await context.addCookies([{ name: name ?? '', value: value ?? '', url: stack.url }])
+  await before?.(context)
   await page.goto(path)
   return page
 }
@@ -228,6 +232,86 @@ describe('deployments in the dashboard', () => {
       page.locator('.timeline li[data-step="delete_vm"].step-done').count(),
     ).resolves.toBe(1)
     await screenshot(page, '14-deployment-destroyed')
+  })
+
+  it('shows new deployments and their status changes in the list without a reload', async () => {
+    await restartRunner()
+    const page = await openPage('/deployments')
+    await page.getByRole('heading', { level: 1, name: 'Deployments' }).waitFor()
+    await api.ok('POST', '/api/deployments', {
+      name: 'made elsewhere',
+      game: 'minecraft',
+      config: { eula: true },
+    })
+    const row = page.getByRole('row', { name: /made elsewhere/ })
+    await row.waitFor({ timeout: 10_000 })
+    await row.getByText('Ready').waitFor({ timeout: 30_000 })
+    await page.getByRole('button', { name: /^Failed/ }).click()
+    await page
+      .getByRole('row', { name: /flaky world|made elsewhere/ })
+      .first()
+      .waitFor({ state: 'detached' })
+      .catch(() => undefined)
+    await expect(page.getByRole('row', { name: /made elsewhere/ }).count()).resolves.toBe(0)
+    expect(new URL(page.url()).search).toBe('?status=failed')
+  })
+
+  it('resumes the live log after the connection drops, losing and repeating no line, and downloads it whole', async () => {
+    await restartRunner({ RUNNER_FAKE_STEP_DELAY_MS: '600' })
+    // The dashboard socket goes through a proxy this test can cut, and keep cut for a while.
+    const open: WebSocketRoute[] = []
+    const urls: string[] = []
+    let cut = false
+    const page = await openPage('/deployments/new', (context) =>
+      context.routeWebSocket(/\/events\?after=/, (ws) => {
+        urls.push(ws.url())
+        if (cut) return ws.close({ code: 4000, reason: 'test: network down' })
+        ws.connectToServer()
+        open.push(ws)
+      }),
+    )
+    await deployFromForm(page, 'shaky network')
+    await page.getByText('Live', { exact: true }).waitFor()
+    await page.getByRole('log').getByText('[fake] clone: line 1/25').waitFor({ timeout: 20_000 })
+    const id = new URL(page.url()).pathname.split('/').at(-1) ?? ''
+    cut = true
+    for (const ws of open.splice(0)) await ws.close({ code: 4000, reason: 'test: network down' })
+    await page.getByText('Reconnecting…').waitFor()
+    const lastSeq = async () =>
+      (await api.ok<{ deployment: { lastSeq: number } }>('GET', `/api/deployments/${id}`))
+        .deployment.lastSeq
+    const before = await lastSeq()
+    await waitFor(async () => (await lastSeq()) > before + 25, 'lines written while cut', 20_000)
+    cut = false
+    await statusIs(page, 'Ready')
+    const total = await lastSeq()
+    await page.getByText(`${total} lines`, { exact: true }).waitFor()
+    // It picked up after the last line it had, rather than replaying from the start.
+    expect(urls.at(-1)).toMatch(/after=[1-9]\d*$/)
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download full log' }).click(),
+    ])
+    const text = readFileSync((await download.path()) ?? '', 'utf8')
+    expect(text.trimEnd().split('\n')).toHaveLength(total)
+    expect(text).toContain('[fake] verify: done')
+  })
+
+  it('keeps 100,000 log lines in a small window of DOM rows, scrollable by keyboard and searchable', async () => {
+    await restartRunner({ RUNNER_FAKE_BURST_LINES: '100000', RUNNER_FAKE_STEP_DELAY_MS: '50' })
+    const page = await openPage('/deployments/new')
+    await deployFromForm(page, 'chatty world')
+    await statusIs(page, 'Ready', 120_000)
+    await page.getByText(/^100,\d{3} lines$/).waitFor({ timeout: 60_000 })
+    await expect(page.locator('.log-line').count()).resolves.toBeLessThan(200)
+    await page.getByRole('log').getByText('[fake] verify: done').waitFor()
+    await page.getByRole('log').focus()
+    await page.keyboard.press('Home')
+    await page.getByRole('log').getByText('[fake] allocate: line 1/25').waitFor()
+    await page.getByRole('searchbox', { name: 'Search the log' }).fill('burst 99999/')
+    await page.getByText(/^1 of 100,\d{3} lines match$/).waitFor()
+    await screenshot(page, '07b-deployment-100k-lines')
   })
 
   it('adds a runner with a one-time command, shows it online, and revokes it', async () => {

@@ -1,16 +1,25 @@
-import { useCallback, useEffect, useState } from 'react'
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react'
 import { api, call, SESSION_EXPIRED } from './api'
 import { Link } from './components/link'
 import { setLang, setTheme, useT, useTheme, type Lang, type Theme } from './i18n'
 import { AuditPage } from './pages/audit'
-import { DeploymentPage } from './pages/deployment'
-import { DeploymentsPage } from './pages/deployments'
 import { LoginPage } from './pages/login'
-import { NewDeploymentPage } from './pages/new-deployment'
 import { RunnersPage } from './pages/runners'
 import { SettingsPage } from './pages/settings'
 import { onboardingStep, SetupWizard } from './pages/setup'
 import { navigate, usePath } from './router'
+
+// The deployment screens carry zod and the game catalogue: loaded on first use, which keeps the
+// first paint (sign-in, setup wizard) small.
+const DeploymentsPage = lazy(() =>
+  import('./pages/deployments').then((m) => ({ default: m.DeploymentsPage })),
+)
+const DeploymentPage = lazy(() =>
+  import('./pages/deployment').then((m) => ({ default: m.DeploymentPage })),
+)
+const NewDeploymentPage = lazy(() =>
+  import('./pages/new-deployment').then((m) => ({ default: m.NewDeploymentPage })),
+)
 
 type Gate =
   | { kind: 'loading' }
@@ -114,7 +123,7 @@ export function App() {
         {path === '/setup' ? (
           <SetupWizard signedIn onAdminCreated={() => void refresh()} />
         ) : (
-          route(path)
+          <Suspense fallback={<p className="loading">{t.loading}</p>}>{route(path)}</Suspense>
         )}
       </main>
     </>

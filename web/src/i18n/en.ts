@@ -159,6 +159,7 @@ export const en = {
     done: 'Done',
     failed: 'Failed',
     skipped: 'Skipped',
+    cancelled: 'Cancelled',
   },
   elapsed: (d: string) => `${d} so far`,
   attempt: (n: number) => `attempt ${n}`,

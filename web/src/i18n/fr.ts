@@ -189,6 +189,7 @@ export const fr: Dict = {
     done: 'Fait',
     failed: 'Échec',
     skipped: 'Ignorée',
+    cancelled: 'Annulée',
   },
   elapsed: (d: string) => `${d} écoulées`,
   attempt: (n: number) => `tentative ${n}`,
