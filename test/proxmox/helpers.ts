@@ -137,3 +137,18 @@ export async function deployVm(h: Harness, spec: VmSpec): Promise<number> {
   await h.steps.start(vmid, h.ctx)
   return vmid
 }
+
+/** Poll `check` every 5 ms until it returns a value other than null/false, or fail with `message`. */
+export async function until<T>(
+  check: () => T | null | false | Promise<T | null | false>,
+  timeoutMs: number,
+  message: string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await check()
+    if (v !== null && v !== false) return v
+    if (Date.now() > deadline) throw new Error(`${message} (within ${timeoutMs} ms)`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { BannerBackend } from '../pve-sim/index'
-import { deployVm, specFor, startHarness, type Harness } from './helpers'
+import { deployVm, specFor, startHarness, until, type Harness } from './helpers'
 
 /** Shutdown, stop and destroy: used by cancel, cleanup and the lifecycle actions. */
 describe('power and teardown', () => {
@@ -76,15 +76,18 @@ describe('power and teardown', () => {
   })
 
   it('destroys a VM whose clone is still running once the clone ends', async () => {
-    h = await startHarness({ timing: { cloneMs: 150 } })
+    h = await startHarness({ timing: { cloneMs: 600 } })
     const spec = specFor()
     const clone = h.steps.allocateAndClone(spec, h.ctx)
-    await new Promise((r) => setTimeout(r, 80))
-    const found = await h.steps.findVmByDeployment(spec.deploymentId, h.ctx)
-    expect(found?.lock).toBe('clone')
-    await h.steps.destroy(found?.vmid ?? 0, spec.deploymentId, h.ctx)
+    const found = await until(
+      () => h!.steps.findVmByDeployment(spec.deploymentId, h!.ctx),
+      5_000,
+      'the VM being cloned never appeared',
+    )
+    expect(found.lock).toBe('clone')
+    await h.steps.destroy(found.vmid, spec.deploymentId, h.ctx)
     await clone
-    expect(h.sim.cluster.vms.has(found?.vmid ?? 0)).toBe(false)
+    expect(h.sim.cluster.vms.has(found.vmid)).toBe(false)
   })
 
   it('finishes a destroy whose DELETE was answered 596', async () => {
@@ -105,14 +108,18 @@ describe('power and teardown', () => {
   })
 
   it('stops waiting for the clone when the deployment is cancelled, and can destroy it after', async () => {
-    h = await startHarness({ timing: { cloneMs: 300 } })
+    h = await startHarness({ timing: { cloneMs: 600 } })
     const spec = specFor()
     const ctrl = new AbortController()
     const clone = h.steps.allocateAndClone(spec, { ...h.ctx, signal: ctrl.signal })
-    setTimeout(() => ctrl.abort(new Error('cancelled by user')), 80)
+    const found = await until(
+      () => h!.steps.findVmByDeployment(spec.deploymentId, h!.ctx),
+      5_000,
+      'the VM being cloned never appeared',
+    )
+    ctrl.abort(new Error('cancelled by user'))
     await expect(clone).rejects.toThrow('cancelled by user')
-    const found = await h.steps.findVmByDeployment(spec.deploymentId, h.ctx)
-    await h.steps.destroy(found?.vmid ?? 0, spec.deploymentId, h.ctx)
-    expect(h.sim.cluster.vms.has(found?.vmid ?? 0)).toBe(false)
+    await h.steps.destroy(found.vmid, spec.deploymentId, h.ctx)
+    expect(h.sim.cluster.vms.has(found.vmid)).toBe(false)
   })
 })

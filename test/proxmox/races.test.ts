@@ -2,7 +2,15 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { ProxmoxClient } from '../../runner/src/proxmox/client'
 import type { ProxmoxTaskError } from '../../runner/src/proxmox/errors'
 import { VmSteps } from '../../runner/src/proxmox/vm-steps'
-import { FAST, connectionFor, deployVm, specFor, startHarness, type Harness } from './helpers'
+import {
+  FAST,
+  connectionFor,
+  deployVm,
+  specFor,
+  startHarness,
+  until,
+  type Harness,
+} from './helpers'
 
 /** The races and locks of proxmox-api.md §6 and §9.1-9.2. */
 describe('races and locks', () => {
@@ -136,7 +144,7 @@ describe('races and locks', () => {
   })
 
   it('waits for the clone lock before configuring a VM that is still being cloned', async () => {
-    h = await startHarness({ timing: { cloneMs: 150 } })
+    h = await startHarness({ timing: { cloneMs: 600 } })
     const spec = specFor()
     const client = new ProxmoxClient(h.conn, FAST)
     try {
@@ -146,8 +154,7 @@ describe('races and locks', () => {
         name: `gs-x-${spec.deploymentId}`,
         full: true,
       })
-      await new Promise((r) => setTimeout(r, 60))
-      expect(h.sim.cluster.vms.get(id)?.config.lock).toBe('clone')
+      await until(() => h!.sim.cluster.vms.get(id)?.config.lock === 'clone', 5_000, 'no clone lock')
       await h.steps.configure(id, spec, h.ctx)
       expect(h.sim.cluster.vms.get(id)?.config.tags).toContain(`pgd-${spec.deploymentId}`)
     } finally {
@@ -156,12 +163,12 @@ describe('races and locks', () => {
   })
 
   it('rejects a config change during the clone with "VM is locked (clone)"', async () => {
-    h = await startHarness({ timing: { cloneMs: 150 } })
+    h = await startHarness({ timing: { cloneMs: 600 } })
     const client = new ProxmoxClient(h.conn, FAST)
     try {
       const id = await client.nextId()
       await client.callTask('POST', '/nodes/pve1/qemu/9000/clone', { newid: id, full: true })
-      await new Promise((r) => setTimeout(r, 60))
+      await until(() => h!.sim.cluster.vms.get(id)?.config.lock === 'clone', 5_000, 'no clone lock')
       await expect(
         client.call('POST', `/nodes/pve1/qemu/${id}/config`, { cores: 2 }),
       ).rejects.toMatchObject({
