@@ -45,6 +45,59 @@ export const en = {
   continue: 'Continue',
   actions: 'Actions',
 
+  /** The Proxmox connection form (Settings and the wizard). */
+  proxmox: {
+    legendApi: 'API',
+    legendTls: 'TLS',
+    legendVms: 'VMs',
+    legendNetwork: 'Network',
+    labels: {
+      apiUrl: 'API URL',
+      node: 'Node',
+      tokenId: 'API token ID',
+      tokenSecret: 'API token secret',
+      tlsMode: 'Certificate check',
+      fingerprint: 'SHA-256 fingerprint',
+      caPem: 'CA certificate (PEM)',
+      templateVmid: 'Template VMID',
+      storage: 'Target storage',
+      ciUser: 'Cloud-init user',
+      bridge: 'Bridge',
+      vlan: 'VLAN tag',
+      poolCidr: 'Network (CIDR)',
+      poolStart: 'First address for servers',
+      poolEnd: 'Last address for servers',
+      gateway: 'Gateway',
+      dnsServers: 'DNS servers',
+      searchDomain: 'Search domain (optional)',
+      sshPort: 'SSH port',
+    },
+    help: {
+      apiUrl: 'The address you open the Proxmox web UI with, e.g. https://pve.lan:8006.',
+      node: 'The node that hosts new VMs, as listed under Datacenter in the Proxmox UI.',
+      tokenId:
+        'Datacenter → Permissions → API Tokens → Add. Format user@realm!name, e.g. deployer@pve!pgd. Untick "Privilege Separation" or grant the token its own permissions.',
+      tokenSecret: 'Shown once by Proxmox when you create the token.',
+      fingerprint:
+        'Node → System → Certificates → pve-ssl.pem → View Certificate, or `openssl x509 -in /etc/pve/local/pve-ssl.pem -noout -fingerprint -sha256` on the node.',
+      caPem: 'The cluster CA: the contents of /etc/pve/pve-root-ca.pem.',
+      templateVmid:
+        'A VM converted to a template, with a cloud-init drive (e.g. a Debian 12 or Ubuntu 24.04 cloud image). New servers are full clones of it.',
+      storage: 'Where the clones’ disks go, e.g. local-lvm.',
+      bridge: 'The network bridge for the VMs, e.g. vmbr0.',
+      vlan: 'Optional VLAN tag (1–4094).',
+      dnsServers: 'One to three addresses, separated by commas.',
+      poolCidr:
+        'The VMs’ network, e.g. 192.168.1.0/24. New servers get a free address from the range below.',
+      ciUser: 'The user cloud-init creates on the VM; the runner signs in as this user over SSH.',
+    } as Record<string, string | undefined>,
+    tlsFingerprint: 'Pin the certificate’s SHA-256 fingerprint',
+    tlsCa: 'Trust the cluster CA (PEM)',
+    tlsInsecure: 'Insecure: do not verify (not recommended)',
+    insecureWarning:
+      'Anyone on the path between the runner and Proxmox could read the token. Use this only on a trusted lab network.',
+  },
+
   status: {
     queued: 'Queued',
     provisioning_vm: 'Creating VM',

@@ -49,6 +49,59 @@ export const fr: Dict = {
   continue: 'Continuer',
   actions: 'Actions',
 
+  proxmox: {
+    legendApi: 'API',
+    legendTls: 'TLS',
+    legendVms: 'VM',
+    legendNetwork: 'Réseau',
+    labels: {
+      apiUrl: 'URL de l’API',
+      node: 'Nœud',
+      tokenId: 'ID du jeton d’API',
+      tokenSecret: 'Secret du jeton d’API',
+      tlsMode: 'Vérification du certificat',
+      fingerprint: 'Empreinte SHA-256',
+      caPem: 'Certificat de l’AC (PEM)',
+      templateVmid: 'VMID du modèle',
+      storage: 'Stockage cible',
+      ciUser: 'Utilisateur cloud-init',
+      bridge: 'Pont réseau',
+      vlan: 'Étiquette VLAN',
+      poolCidr: 'Réseau (CIDR)',
+      poolStart: 'Première adresse des serveurs',
+      poolEnd: 'Dernière adresse des serveurs',
+      gateway: 'Passerelle',
+      dnsServers: 'Serveurs DNS',
+      searchDomain: 'Domaine de recherche (facultatif)',
+      sshPort: 'Port SSH',
+    },
+    help: {
+      apiUrl: 'L’adresse de l’interface web Proxmox, par ex. https://pve.lan:8006.',
+      node: 'Le nœud qui héberge les nouvelles VM, tel qu’affiché sous Datacenter dans Proxmox.',
+      tokenId:
+        'Datacenter → Permissions → API Tokens → Add. Format utilisateur@royaume!nom, par ex. deployer@pve!pgd. Décochez « Privilege Separation » ou donnez au jeton ses propres droits.',
+      tokenSecret: 'Affiché une seule fois par Proxmox à la création du jeton.',
+      fingerprint:
+        'Nœud → System → Certificates → pve-ssl.pem → View Certificate, ou `openssl x509 -in /etc/pve/local/pve-ssl.pem -noout -fingerprint -sha256` sur le nœud.',
+      caPem: 'L’AC du cluster : le contenu de /etc/pve/pve-root-ca.pem.',
+      templateVmid:
+        'Une VM convertie en modèle, avec un lecteur cloud-init (par ex. une image cloud Debian 12 ou Ubuntu 24.04). Les serveurs en sont des clones complets.',
+      storage: 'Où vont les disques des clones, par ex. local-lvm.',
+      bridge: 'Le pont réseau des VM, par ex. vmbr0.',
+      vlan: 'Étiquette VLAN facultative (1–4094).',
+      dnsServers: 'Une à trois adresses, séparées par des virgules.',
+      poolCidr:
+        'Le réseau des VM, par ex. 192.168.1.0/24. Les serveurs reçoivent une adresse libre de la plage ci-dessous.',
+      ciUser:
+        'L’utilisateur créé par cloud-init sur la VM ; le runner s’y connecte en SSH sous ce nom.',
+    },
+    tlsFingerprint: 'Épingler l’empreinte SHA-256 du certificat',
+    tlsCa: 'Faire confiance à l’AC du cluster (PEM)',
+    tlsInsecure: 'Non sécurisé : ne rien vérifier (déconseillé)',
+    insecureWarning:
+      'Toute personne sur le chemin entre le runner et Proxmox pourrait lire le jeton. À réserver à un réseau de labo de confiance.',
+  },
+
   status: {
     queued: 'En attente',
     provisioning_vm: 'Création de la VM',

@@ -30,27 +30,6 @@ const EMPTY = {
 }
 type Form = typeof EMPTY
 
-/** Field help, shown under each input: where to find the value in Proxmox. */
-const HELP: Partial<Record<keyof Form, string>> = {
-  apiUrl: 'The address you open the Proxmox web UI with, e.g. https://pve.lan:8006.',
-  node: 'The node that hosts new VMs, as listed under Datacenter in the Proxmox UI.',
-  tokenId:
-    'Datacenter → Permissions → API Tokens → Add. Format user@realm!name, e.g. deployer@pve!pgd. Untick "Privilege Separation" or grant the token its own permissions.',
-  tokenSecret: 'Shown once by Proxmox when you create the token.',
-  fingerprint:
-    'Node → System → Certificates → pve-ssl.pem → View Certificate, or `openssl x509 -in /etc/pve/local/pve-ssl.pem -noout -fingerprint -sha256` on the node.',
-  caPem: 'The cluster CA: the contents of /etc/pve/pve-root-ca.pem.',
-  templateVmid:
-    'A VM converted to a template, with a cloud-init drive (e.g. a Debian 12 or Ubuntu 24.04 cloud image). New servers are full clones of it.',
-  storage: 'Where the clones’ disks go, e.g. local-lvm.',
-  bridge: 'The network bridge for the VMs, e.g. vmbr0.',
-  vlan: 'Optional VLAN tag (1–4094).',
-  dnsServers: 'One to three addresses, separated by commas.',
-  poolCidr:
-    'The VMs’ network, e.g. 192.168.1.0/24. New servers get a free address from the range below.',
-  ciUser: 'The user cloud-init creates on the VM; the runner signs in as this user over SSH.',
-}
-
 function fromView(view: NonNullable<ProxmoxView>): Form {
   return {
     ...EMPTY,
@@ -183,18 +162,15 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
     }
   }
 
-  const field = (
-    key: keyof Form,
-    label: string,
-    extra: { type?: string; placeholder?: string } = {},
-  ) => (
+  const px = t.proxmox
+  const field = (key: keyof Form, extra: { type?: string; placeholder?: string } = {}) => (
     <Field
-      label={label}
+      label={px.labels[key]}
       name={key}
       value={form[key]}
       onChange={set(key)}
       error={errors[key]}
-      help={HELP[key]}
+      help={px.help[key]}
       {...extra}
     />
   )
@@ -203,41 +179,39 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
     <form onSubmit={submit} noValidate className="settings">
       {message ? <Alert kind={message.kind}>{message.text}</Alert> : null}
       <fieldset>
-        <legend>API</legend>
-        {field('apiUrl', 'API URL', { placeholder: 'https://pve.lan:8006' })}
-        {field('node', 'Node', { placeholder: 'pve' })}
-        {field('tokenId', 'API token ID', { placeholder: 'deployer@pve!pgd' })}
+        <legend>{px.legendApi}</legend>
+        {field('apiUrl', { placeholder: 'https://pve.lan:8006' })}
+        {field('node', { placeholder: 'pve' })}
+        {field('tokenId', { placeholder: 'deployer@pve!pgd' })}
         <Field
-          label="API token secret"
+          label={px.labels.tokenSecret}
           name="tokenSecret"
           type="password"
           value={form.tokenSecret}
           onChange={set('tokenSecret')}
           autoComplete="off"
           error={errors.tokenSecret}
-          help={secretSet ? t.secretSet : HELP.tokenSecret}
+          help={secretSet ? t.secretSet : px.help.tokenSecret}
         />
       </fieldset>
       <fieldset>
-        <legend>TLS</legend>
+        <legend>{px.legendTls}</legend>
         <div className="field">
-          <label htmlFor="tls-mode">Certificate check</label>
+          <label htmlFor="tls-mode">{px.labels.tlsMode}</label>
           <select
             id="tls-mode"
             value={form.tlsMode}
             onChange={(e) => set('tlsMode')(e.target.value)}
           >
-            <option value="fingerprint">Pin the certificate's SHA-256 fingerprint</option>
-            <option value="ca">Trust the cluster CA (PEM)</option>
-            <option value="insecure">Insecure: do not verify (not recommended)</option>
+            <option value="fingerprint">{px.tlsFingerprint}</option>
+            <option value="ca">{px.tlsCa}</option>
+            <option value="insecure">{px.tlsInsecure}</option>
           </select>
         </div>
-        {form.tlsMode === 'fingerprint'
-          ? field('fingerprint', 'SHA-256 fingerprint', { placeholder: 'AB:CD:…' })
-          : null}
+        {form.tlsMode === 'fingerprint' ? field('fingerprint', { placeholder: 'AB:CD:…' }) : null}
         {form.tlsMode === 'ca' ? (
           <div className="field">
-            <label htmlFor="ca-pem">CA certificate (PEM)</label>
+            <label htmlFor="ca-pem">{px.labels.caPem}</label>
             <textarea
               id="ca-pem"
               rows={6}
@@ -245,7 +219,7 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
               onChange={(e) => set('caPem')(e.target.value)}
               aria-invalid={errors.caPem ? true : undefined}
             />
-            <small className="help">{HELP.caPem}</small>
+            <small className="help">{px.help.caPem}</small>
             {errors.caPem ? (
               <small className="error" role="alert">
                 {errors.caPem}
@@ -253,30 +227,25 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
             ) : null}
           </div>
         ) : null}
-        {form.tlsMode === 'insecure' ? (
-          <Alert kind="error">
-            Anyone on the path between the runner and Proxmox could read the token. Use this only on
-            a trusted lab network.
-          </Alert>
-        ) : null}
+        {form.tlsMode === 'insecure' ? <Alert kind="error">{px.insecureWarning}</Alert> : null}
       </fieldset>
       <fieldset>
-        <legend>VMs</legend>
-        {field('templateVmid', 'Template VMID', { type: 'number' })}
-        {field('storage', 'Target storage')}
-        {field('ciUser', 'Cloud-init user')}
+        <legend>{px.legendVms}</legend>
+        {field('templateVmid', { type: 'number' })}
+        {field('storage')}
+        {field('ciUser')}
       </fieldset>
       <fieldset>
-        <legend>Network</legend>
-        {field('bridge', 'Bridge')}
-        {field('vlan', 'VLAN tag', { type: 'number' })}
-        {field('poolCidr', 'Network (CIDR)', { placeholder: '192.168.1.0/24' })}
-        {field('poolStart', 'First address for servers', { placeholder: '192.168.1.100' })}
-        {field('poolEnd', 'Last address for servers', { placeholder: '192.168.1.150' })}
-        {field('gateway', 'Gateway', { placeholder: '192.168.1.1' })}
-        {field('dnsServers', 'DNS servers', { placeholder: '192.168.1.1, 1.1.1.1' })}
-        {field('searchDomain', 'Search domain (optional)')}
-        {field('sshPort', 'SSH port', { type: 'number' })}
+        <legend>{px.legendNetwork}</legend>
+        {field('bridge')}
+        {field('vlan', { type: 'number' })}
+        {field('poolCidr', { placeholder: '192.168.1.0/24' })}
+        {field('poolStart', { placeholder: '192.168.1.100' })}
+        {field('poolEnd', { placeholder: '192.168.1.150' })}
+        {field('gateway', { placeholder: '192.168.1.1' })}
+        {field('dnsServers', { placeholder: '192.168.1.1, 1.1.1.1' })}
+        {field('searchDomain')}
+        {field('sshPort', { type: 'number' })}
       </fieldset>
       <button type="submit" disabled={busy}>
         {props.submitLabel ?? t.save}
