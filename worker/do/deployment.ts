@@ -164,7 +164,8 @@ export class DeploymentDO extends DurableObject<Env> {
     state.job.runnerId = runnerId
     state.job.attempt = attempt
     state.job.lastActivityAt = Date.now()
-    await this.save(state)
+    // On the pickup path: the D1 row learns its runner with the first step, one write later.
+    await this.save(state, { d1: false })
     return true
   }
 

@@ -94,7 +94,20 @@ export const MIN_ENC_KEY_LENGTH = 32
  * AES-256-GCM key derived with HKDF from APP_ENC_KEY, so any long random string works as the
  * secret and rotating the string rotates the key.
  */
+const aesKeys = new Map<string, Promise<CryptoKey>>()
+
 async function aesKey(secret: string): Promise<CryptoKey> {
+  // Derived once per isolate and secret: HKDF on every request would sit on the hot path of
+  // every job assignment.
+  let key = aesKeys.get(secret)
+  if (!key) {
+    key = deriveAesKey(secret)
+    aesKeys.set(secret, key)
+  }
+  return key
+}
+
+async function deriveAesKey(secret: string): Promise<CryptoKey> {
   const material = await crypto.subtle.importKey('raw', encoder.encode(secret), 'HKDF', false, [
     'deriveKey',
   ])
