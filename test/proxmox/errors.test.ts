@@ -134,7 +134,11 @@ describe('Proxmox errors as the client sees them', () => {
   })
 
   it('deploys 10 VMs at once through a cluster that answers 596 when overloaded', async () => {
-    h = await startHarness({ faults: { overloadAbove: 3 }, timing: { latencyMs: 5 } })
+    // Backoff with room: ten deployments keep the cluster overloaded for a while.
+    h = await startHarness(
+      { faults: { overloadAbove: 3 }, timing: { latencyMs: 5 } },
+      { maxRetries: 12, retryCapMs: 100, retry: { attempts: 12, baseMs: 5, capMs: 100 } },
+    )
     const vmids = await Promise.all(Array.from({ length: 10 }, () => deployVm(h!, specFor())))
     expect(new Set(vmids).size).toBe(10)
     expect(h.sim.cluster.vms.size).toBe(11) // the template and ten VMs: no orphan

@@ -46,8 +46,9 @@ describe('races and locks', () => {
   })
 
   it('shows the race in the simulator: two clones to one id, the second fails inside its task', async () => {
+    // A wide window: both POSTs pass the synchronous checks before either config exists.
     h = await startHarness({
-      timing: { cloneMs: 100, tempConfigDelayMs: 40, cloneLockTimeoutMs: 50 },
+      timing: { cloneMs: 300, tempConfigDelayMs: 200, cloneLockTimeoutMs: 50 },
     })
     const client = new ProxmoxClient(h.conn, FAST)
     try {
@@ -80,7 +81,10 @@ describe('races and locks', () => {
   })
 
   it('retries configure when the VM lock times out, and succeeds once the lock is free', async () => {
-    h = await startHarness({ timing: { lockTimeoutMs: 30 } })
+    h = await startHarness(
+      { timing: { lockTimeoutMs: 30 } },
+      { retry: { attempts: 10, baseMs: 10, capMs: 100 } },
+    )
     const spec = specFor()
     const { vmid } = await h.steps.allocateAndClone(spec, h.ctx)
     await h.sim.holdLock(vmid, 80)
