@@ -69,6 +69,19 @@ describe('test connection', () => {
     expect(tpl?.fix).toContain('Convert to template')
   })
 
+  it('says when the template has no cloud-init drive', async () => {
+    h = await startHarness({
+      templates: [
+        { vmid: 9000, name: 'debian12', diskSize: '3584M', template: true, cloudInitDrive: false },
+      ],
+    })
+    const [tpl] = failing(await h.steps.testConnection())
+    expect(tpl?.message).toBe(
+      'template VM 9000 has no cloud-init drive, so the VMs would not get their user, keys or address',
+    )
+    expect(tpl?.fix).toContain('CloudInit Drive')
+  })
+
   it('says when the template does not exist', async () => {
     h = await startHarness({}, {}, { templateVmid: 9100 })
     const [tpl] = failing(await h.steps.testConnection())

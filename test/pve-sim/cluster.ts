@@ -64,7 +64,9 @@ export class SimCluster {
           ostype: 'l26',
           scsihw: 'virtio-scsi-single',
           scsi0: `local-lvm:${t.template ? 'base' : 'vm'}-${t.vmid}-disk-0,discard=on,size=${t.diskSize}`,
-          ide2: `local-lvm:vm-${t.vmid}-cloudinit,media=cdrom`,
+          ...(t.cloudInitDrive === false
+            ? {}
+            : { ide2: `local-lvm:vm-${t.vmid}-cloudinit,media=cdrom` }),
           net0: `virtio=${this.newMac()},bridge=vmbr0`,
           serial0: 'socket',
           vga: 'serial0',
@@ -181,7 +183,9 @@ export class SimCluster {
 
   /** What a backend needs to bring the guest up, as PVE's cloud-init would see the config. */
   guestView(vm: SimVm): SimGuest {
-    const c = vm.config
+    // §8: cloud-init data reaches the guest only through a cloud-init drive.
+    const hasDrive = Object.values(vm.config).some((v) => /:(vm|base)-\d+-cloudinit\b/.test(v))
+    const c = hasDrive ? vm.config : { ...vm.config, ipconfig0: '', sshkeys: '', ciuser: '' }
     const ip = /(?:^|,)ip=([\d.]+)\/(\d+)/.exec(c.ipconfig0 ?? '')
     const gw = /(?:^|,)gw=([\d.]+)/.exec(c.ipconfig0 ?? '')
     const keys = c.sshkeys
@@ -200,7 +204,7 @@ export class SimCluster {
       memoryMiB: Number((c.memory ?? '512').replace(/^current=/, '')),
       diskBytes: disk ? Math.round(Number(disk[1]) * unit) : 0,
       ipv4: ip ? { address: ip[1] ?? '', prefix: Number(ip[2]), gateway: gw?.[1] ?? null } : null,
-      ciuser: c.ciuser ?? null,
+      ciuser: c.ciuser || null,
       sshAuthorizedKeys: keys,
       nameservers: (c.nameserver ?? '').split(/[\s,;]+/).filter(Boolean),
       searchDomain: c.searchdomain ?? null,

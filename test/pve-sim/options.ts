@@ -90,6 +90,8 @@ export interface SimTemplate {
   diskSize: string
   /** false: an ordinary VM (for "is not a template" checks). */
   template: boolean
+  /** false: no cloud-init drive (ide2), like a template made from a plain install. */
+  cloudInitDrive?: boolean
 }
 
 export interface PveSimOptions {

@@ -89,7 +89,8 @@ export function clone(cluster: SimCluster, p: P, caller: Caller): string {
       }
       cluster.vms.set(newid, vm)
       created = true
-      ctx.log(`create full clone of drive ide2 (local-lvm:vm-${vmid}-cloudinit)`)
+      if (source.config.ide2)
+        ctx.log(`create full clone of drive ide2 (${source.config.ide2.split(',')[0]})`)
       const cfg: Record<string, string> = {}
       for (const [k, v] of Object.entries(source.config)) {
         if (k === 'template' || k === 'lock' || k.startsWith('unused')) continue
@@ -104,7 +105,8 @@ export function clone(cluster: SimCluster, p: P, caller: Caller): string {
         /^[^,]+/,
         `${storageId ?? 'local-lvm'}:vm-${newid}-disk-0`,
       )
-      cfg.ide2 = `${storageId ?? 'local-lvm'}:vm-${newid}-cloudinit,media=cdrom`
+      if (cfg.ide2 !== undefined)
+        cfg.ide2 = `${storageId ?? 'local-lvm'}:vm-${newid}-cloudinit,media=cdrom`
       vm.config = { ...cfg, lock: 'clone' }
       ctx.log(`create full clone of drive scsi0 (${(source.config.scsi0 ?? '').split(',')[0]})`)
       const target = storageId ?? 'local-lvm'

@@ -34,6 +34,7 @@ const Status = z.object({
   template: z.union([z.number(), z.boolean()]).optional(),
   name: z.string().optional(),
 })
+const TemplateConfig = z.record(z.string(), z.unknown())
 const Storages = z.array(
   z.object({
     storage: z.string(),
@@ -153,11 +154,25 @@ async function templateCheck(
       await client.call('GET', `/nodes/${node}/qemu/${templateVmid}/status/current`, {}, signal),
     )
     if (st.template === 1 || st.template === true) {
-      return {
-        name: 'Template',
-        ok: true,
-        message: `VM ${templateVmid} (${st.name ?? 'no name'}) is a template`,
-      }
+      // §8: without a cloud-init drive, ciuser/sshkeys/ipconfig0 silently do nothing.
+      const config = TemplateConfig.parse(
+        await client.call('GET', `/nodes/${node}/qemu/${templateVmid}/config`, {}, signal),
+      )
+      const hasCloudInit = Object.values(config).some(
+        (v) => typeof v === 'string' && /:(vm|base)-\d+-cloudinit\b/.test(v),
+      )
+      return hasCloudInit
+        ? {
+            name: 'Template',
+            ok: true,
+            message: `VM ${templateVmid} (${st.name ?? 'no name'}) is a template with a cloud-init drive`,
+          }
+        : {
+            name: 'Template',
+            ok: false,
+            message: `template VM ${templateVmid} has no cloud-init drive, so the VMs would not get their user, keys or address`,
+            fix: `Add one in the Proxmox GUI: VM ${templateVmid} → Hardware → Add → CloudInit Drive`,
+          }
     }
     return {
       name: 'Template',
