@@ -309,6 +309,10 @@ describe('deployments in the dashboard', () => {
     await page.getByRole('log').focus()
     await page.keyboard.press('Home')
     await page.getByRole('log').getByText('[fake] allocate: line 1/25').waitFor()
+    // Scrolled up, the log stops following the tail and offers the way back.
+    await page.getByRole('button', { name: 'Jump to latest' }).click()
+    await page.getByRole('log').getByText('[fake] verify: done').waitFor()
+    await page.getByRole('button', { name: 'Jump to latest' }).waitFor({ state: 'hidden' })
     await page.getByRole('searchbox', { name: 'Search the log' }).fill('burst 99999/')
     await page.getByText(/^1 of 100,\d{3} lines match$/).waitFor()
     await screenshot(page, '07b-deployment-100k-lines')
