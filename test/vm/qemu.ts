@@ -187,22 +187,27 @@ export class QemuVm {
     return this.child.exitCode === null && this.child.signalCode === null
   }
 
-  /** ACPI power button, then waits for qemu to exit; SIGKILL after `timeoutMs`. */
+  /**
+   * ACPI power button, then waits for qemu to exit; SIGKILL after `timeoutMs`. The monitor
+   * connection is fire-and-forget: qemu does not always close it, so nothing waits on it.
+   */
   async powerdown(timeoutMs = 60_000): Promise<'acpi' | 'killed'> {
     if (!this.running) return 'acpi'
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()))
-    await new Promise<void>((resolve) => {
-      const socket = connect(this.monitor, () => socket.end('system_powerdown\n'))
-      socket.on('close', () => resolve())
-      socket.on('error', () => resolve())
+    const socket = connect(this.monitor, () => {
+      socket.write('system_powerdown\n', () => setTimeout(() => socket.destroy(), 1_000))
     })
+    socket.on('error', () => socket.destroy())
     let timer: NodeJS.Timeout | undefined
     const timedOut = new Promise<'killed'>((resolve) => {
       timer = setTimeout(() => resolve('killed'), timeoutMs)
     })
     const how = await Promise.race([exited.then(() => 'acpi' as const), timedOut])
     clearTimeout(timer)
-    if (how === 'killed') this.kill()
+    if (how === 'killed') {
+      this.kill()
+      await exited
+    }
     return how
   }
 
