@@ -35,6 +35,7 @@ export const en = {
   action: 'Action',
   target: 'Target',
   from: 'From',
+  details: 'Details',
   loadMore: 'Load older entries',
   fixFields: 'Some fields need attention.',
   copy: 'Copy',

@@ -39,6 +39,7 @@ export const fr: Dict = {
   action: 'Action',
   target: 'Cible',
   from: 'Depuis',
+  details: 'Détails',
   loadMore: 'Entrées plus anciennes',
   fixFields: 'Certains champs sont à corriger.',
   copy: 'Copier',

@@ -10,6 +10,7 @@ interface Entry {
   action: string
   target: string | null
   ip: string | null
+  details: unknown
 }
 
 /** Who did what, when, from where — newest first, paged. */
@@ -53,6 +54,7 @@ export function AuditPage() {
                 <th scope="col">{t.action}</th>
                 <th scope="col">{t.target}</th>
                 <th scope="col">{t.from}</th>
+                <th scope="col">{t.details}</th>
               </tr>
             </thead>
             <tbody>
@@ -69,6 +71,9 @@ export function AuditPage() {
                   </td>
                   <td>{e.target ?? ''}</td>
                   <td>{e.ip ?? ''}</td>
+                  <td>
+                    {e.details ? <code className="details">{JSON.stringify(e.details)}</code> : ''}
+                  </td>
                 </tr>
               ))}
             </tbody>

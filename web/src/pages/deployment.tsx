@@ -69,7 +69,10 @@ export function DeploymentPage(props: { id: string }) {
       </p>
       <div className="page-head">
         <h1>{detail.name}</h1>
-        <StatusBadge status={state.status} />
+        {/* Announced to screen readers as it changes. */}
+        <span aria-live="polite">
+          <StatusBadge status={state.status} />
+        </span>
       </div>
       <p className="muted">
         {gameName(detail.game)} · {t.colCreated} {formatTime(detail.createdAt, t.lang)}
