@@ -108,4 +108,20 @@ describe('the VM steps against the simulator', () => {
       h.steps.configure(vmid, { ...spec, ipAddress: '127.1.2.3' }, h.ctx),
     ).rejects.toThrow('configure: 127.1.2.3 is outside the IP pool 127.77.0.0/16')
   })
+
+  it('leaves out ciupgrade on a PVE older than 8.1, which does not know it', async () => {
+    const old = await startHarness({ version: '8.0.4' })
+    try {
+      const spec = specFor()
+      const { vmid } = await old.steps.allocateAndClone(spec, old.ctx)
+      await old.steps.configure(vmid, spec, old.ctx)
+      const post = old.sim.requests.find(
+        (r) => r.endpoint === 'POST /nodes/{node}/qemu/{vmid}/config',
+      )
+      expect(post?.params).not.toHaveProperty('ciupgrade')
+      expect(post?.params).toHaveProperty('ciuser', 'debian')
+    } finally {
+      await old.close()
+    }
+  })
 })

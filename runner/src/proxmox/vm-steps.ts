@@ -47,6 +47,7 @@ export interface VmStepsOptions extends ProxmoxClientOptions {
 }
 
 const VmConfig = z.record(z.string(), z.unknown())
+const PveVersion = z.object({ version: z.string() })
 
 /** The disks PVE can boot from, in the order we look for the template's system disk. */
 const DISK_KEYS = /^(scsi|virtio|sata|ide)\d+$/
@@ -64,6 +65,20 @@ export class VmSteps extends VmPower {
     )
     this.maxIdRaceRetries = options.maxIdRaceRetries ?? 10
     this.maxParallelClones = options.maxParallelClones ?? 2
+  }
+
+  private version: Promise<[number, number]> | null = null
+
+  /** `[major, minor]` of the cluster, read once per VmSteps (§11 step 1). */
+  private pveVersion(ctx: StepContext): Promise<[number, number]> {
+    this.version ??= this.client.call('GET', '/version', {}, ctx.signal).then((v) => {
+      const m = /^(\d+)\.(\d+)/.exec(PveVersion.parse(v).version)
+      return [Number(m?.[1] ?? 0), Number(m?.[2] ?? 0)]
+    })
+    this.version.catch(() => {
+      this.version = null
+    })
+    return this.version
   }
 
   /** Release the client's sockets. */
@@ -194,7 +209,8 @@ export class VmSteps extends VmPower {
         nameserver: conn.dnsServers.join(' '),
         searchdomain: conn.searchDomain || undefined,
         // §9.7: the default first-boot package upgrade makes boots slow; Ansible updates instead.
-        ciupgrade: false,
+        // The option exists since PVE 8.1 (unknown parameters are a 400 on older servers).
+        ciupgrade: atLeast(await this.pveVersion(ctx), [8, 1]) ? false : undefined,
         agent: '1',
         onboot: true,
         tags: `pgd;${deploymentTag(spec.deploymentId)}`,
@@ -247,6 +263,13 @@ export class VmSteps extends VmPower {
       ctx.log(`disk ${disk.key} resized to ${spec.diskGiB}G`)
     })
   }
+}
+
+function atLeast(
+  [major, minor]: [number, number],
+  [wantMajor, wantMinor]: [number, number],
+): boolean {
+  return major > wantMajor || (major === wantMajor && minor >= wantMinor)
 }
 
 /** §9.4: parallel full clones onto one non-shared storage time out on its storage lock. */
