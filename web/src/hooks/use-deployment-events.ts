@@ -25,7 +25,7 @@ function eventsUrl(id: string, after: number): string {
  * jittered backoff from the last seq it holds, so no line is lost or shown twice. A socket that
  * cannot even open may mean the session ended: one cheap call lets the 401 handler take over.
  */
-export function useDeploymentEvents(id: string) {
+export function useDeploymentEvents(id: string | null) {
   const buffer = useRef(new LogBuffer())
   const [state, setState] = useState<LiveState | null>(null)
   const [version, setVersion] = useState(0)
@@ -35,6 +35,8 @@ export function useDeploymentEvents(id: string) {
     const log = new LogBuffer()
     buffer.current = log
     setVersion((v) => v + 1)
+    // No such deployment (or not loaded): nothing to listen to.
+    if (id === null) return
     let ws: WebSocket | null = null
     let disposed = false
     let failures = 0

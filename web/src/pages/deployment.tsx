@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react'
 import { IN_PROGRESS, type DeploymentStatus } from '../../../core/deployment-state'
-import { api, call, errorText, type DeploymentDetail } from '../api'
+import { api, ApiFailure, call, errorText, type DeploymentDetail } from '../api'
 import { ConfirmButton } from '../components/confirm-button'
 import { CopyButton } from '../components/copy-button'
 import { Alert } from '../components/field'
@@ -18,7 +18,8 @@ export function DeploymentPage(props: { id: string }) {
   const t = useT()
   const [detail, setDetail] = useState<DeploymentDetail | null>(null)
   const [loadError, setLoadError] = useState<string | null>(null)
-  const live = useDeploymentEvents(props.id)
+  const [missing, setMissing] = useState(false)
+  const live = useDeploymentEvents(missing ? null : props.id)
 
   const reload = useCallback(async () => {
     try {
@@ -27,6 +28,7 @@ export function DeploymentPage(props: { id: string }) {
       )
     } catch (err) {
       setLoadError(errorText(err))
+      if (err instanceof ApiFailure && err.status === 404) setMissing(true)
     }
   }, [props.id])
 
