@@ -70,3 +70,32 @@ export function parseDiskSize(size: string): number | null {
   const exp = { '': 0, K: 1, M: 2, G: 3, T: 4 }[m[2] as '' | 'K' | 'M' | 'G' | 'T']
   return Math.round(Number(m[1]) * 1024 ** exp)
 }
+
+/** Drive keys that can hold a disk. */
+const DISK_KEYS = /^(scsi|virtio|sata|ide)\d+$/
+
+/**
+ * The VM's system disk and its current size, from GET config: the first disk in `boot: order=`,
+ * else the first disk drive (CD-ROMs such as the cloud-init drive excluded).
+ */
+export function findBootDisk(
+  config: Record<string, unknown>,
+): { key: string; size: string; bytes: number | null } | null {
+  const isDisk = (key: string): boolean => {
+    const v = config[key]
+    return DISK_KEYS.test(key) && typeof v === 'string' && !/(^|,)media=cdrom(,|$)/.test(v)
+  }
+  const order =
+    typeof config.boot === 'string'
+      ? (parsePropertyString(config.boot, 'legacy').get('order') ?? '')
+      : ''
+  const fromBoot = order.split(';').find(isDisk)
+  const key =
+    fromBoot ??
+    Object.keys(config)
+      .filter(isDisk)
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))[0]
+  if (!key) return null
+  const size = parsePropertyString(String(config[key])).get('size') ?? ''
+  return { key, size: size || 'unknown size', bytes: size ? parseDiskSize(size) : null }
+}

@@ -5,13 +5,7 @@ import type { ConnectionCheck } from '../../../core/protocol'
 import { deploymentTag, vmNameFor, type VmSpec } from '../../../core/vm-spec'
 import { waitSsh, type SshWaitTimeouts } from '../ssh-wait'
 import { ProxmoxClient, type ProxmoxClientOptions } from './client'
-import {
-  encodeSshKeys,
-  formatIpconfig0,
-  formatNet0,
-  parseDiskSize,
-  parsePropertyString,
-} from './encode'
+import { encodeSshKeys, findBootDisk, formatIpconfig0, formatNet0 } from './encode'
 import { errorText, isLostIdRace } from './errors'
 import { allocateId, withCloneSlot } from './id-allocator'
 import { testConnection } from './test-connection'
@@ -48,9 +42,6 @@ export interface VmStepsOptions extends ProxmoxClientOptions {
 
 const VmConfig = z.record(z.string(), z.unknown())
 const PveVersion = z.object({ version: z.string() })
-
-/** The disks PVE can boot from, in the order we look for the template's system disk. */
-const DISK_KEYS = /^(scsi|virtio|sata|ide)\d+$/
 
 export class VmSteps extends VmPower {
   private readonly maxIdRaceRetries: number
@@ -242,7 +233,7 @@ export class VmSteps extends VmPower {
       const conn = this.client.connection
       const path = `/nodes/${conn.node}/qemu/${vmid}`
       const config = VmConfig.parse(await this.client.call('GET', `${path}/config`, {}, ctx.signal))
-      const disk = bootDisk(config)
+      const disk = findBootDisk(config)
       if (!disk) throw new Error(`VM ${vmid} has no disk to resize (no scsi/virtio/sata/ide disk)`)
       const want = spec.diskGiB * 1024 ** 3
       if (disk.bytes !== null && disk.bytes >= want) {
@@ -275,27 +266,4 @@ function atLeast(
 /** §9.4: parallel full clones onto one non-shared storage time out on its storage lock. */
 function isStorageLockTimeout(err: unknown): boolean {
   return /pve-storage-[^']*' - got timeout/.test(errorText(err))
-}
-
-/** The template's system disk and its current size, from the VM config. */
-function bootDisk(
-  config: Record<string, unknown>,
-): { key: string; size: string; bytes: number | null } | null {
-  const isDisk = (key: string): boolean => {
-    const v = config[key]
-    return DISK_KEYS.test(key) && typeof v === 'string' && !/(^|,)media=cdrom(,|$)/.test(v)
-  }
-  const order =
-    typeof config.boot === 'string'
-      ? (parsePropertyString(config.boot, 'legacy').get('order') ?? '')
-      : ''
-  const fromBoot = order.split(';').find(isDisk)
-  const key =
-    fromBoot ??
-    Object.keys(config)
-      .filter(isDisk)
-      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))[0]
-  if (!key) return null
-  const size = parsePropertyString(String(config[key])).get('size') ?? ''
-  return { key, size: size || 'unknown size', bytes: size ? parseDiskSize(size) : null }
 }
