@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { LineSplitter, redactor } from '../../runner/src/ansible/lines'
 import { PlaybookOutputTracker } from '../../runner/src/ansible/output'
 
 function track(lines: string[]): PlaybookOutputTracker {
@@ -83,5 +84,22 @@ describe('ansible-playbook output tracking', () => {
         ignored: 1,
       },
     ])
+  })
+})
+
+describe('output line splitting', () => {
+  it('keeps a character whose UTF-8 bytes arrive in two chunks whole', () => {
+    const lines: string[] = []
+    const splitter = new LineSplitter((line) => lines.push(line))
+    const bytes = Buffer.from('motd=Grüße\r\nlast', 'utf8')
+    const cut = bytes.indexOf(0xc3) + 1
+    splitter.push(bytes.subarray(0, cut))
+    splitter.push(bytes.subarray(cut))
+    splitter.end()
+    expect(lines).toEqual(['motd=Grüße', 'last'])
+  })
+
+  it('redacts a longer secret before a shorter one it contains', () => {
+    expect(redactor(['abc', 'abcdef'])('pw=abcdef and abc')).toBe('pw=*** and ***')
   })
 })
