@@ -37,26 +37,12 @@ export function connectionFor(
   sim: PveSimulator,
   over: Partial<ProxmoxConnection> = {},
 ): ProxmoxConnection {
-  return {
-    apiUrl: sim.url,
-    node: sim.options.node,
-    tokenId: sim.token.tokenId,
-    tokenSecret: sim.token.secret,
-    tls: sim.options.https
-      ? { mode: 'fingerprint', fingerprint: sim.fingerprint }
-      : { mode: 'insecure' },
-    templateVmid: 9000,
-    storage: 'local-lvm',
-    bridge: 'vmbr0',
+  return sim.connection({
     vlan: 20,
-    gateway: '127.77.0.1',
     dnsServers: ['1.1.1.1', '9.9.9.9'],
     searchDomain: 'games.example',
-    ipPool: { cidr: '127.77.0.0/16', rangeStart: '127.77.0.2', rangeEnd: '127.77.250.250' },
-    ciUser: 'debian',
-    sshPort: sim.options.guestSshPort,
     ...over,
-  }
+  })
 }
 
 /** A real OpenSSH ed25519 public key line, with the given comment. */

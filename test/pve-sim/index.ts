@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import http from 'node:http'
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
+import type { ProxmoxConnection } from '../../core/settings'
 import { BannerBackend } from './backend'
 import { SimCluster } from './cluster'
 import {
@@ -143,6 +144,33 @@ export class PveSimulator {
     const addr = this.server?.address() as AddressInfo | null
     if (!addr) throw new Error('simulator not started')
     return `${this.options.https ? 'https' : 'http'}://${this.options.host}:${addr.port}`
+  }
+
+  /**
+   * Connection settings that work against this simulator: pinned fingerprint (HTTPS), the
+   * template, storage and bridge it has, and an IP pool in 127.77.0.0/16 (loopback only).
+   */
+  connection(over: Partial<ProxmoxConnection> = {}): ProxmoxConnection {
+    return {
+      apiUrl: this.url,
+      node: this.options.node,
+      tokenId: this.token.tokenId,
+      tokenSecret: this.token.secret,
+      tls: this.options.https
+        ? { mode: 'fingerprint', fingerprint: this.fingerprint }
+        : { mode: 'insecure' },
+      templateVmid: this.options.templates[0]?.vmid ?? 9000,
+      storage: 'local-lvm',
+      bridge: this.options.bridges[0] ?? 'vmbr0',
+      vlan: null,
+      gateway: '127.77.0.1',
+      dnsServers: ['127.77.0.1'],
+      searchDomain: '',
+      ipPool: { cidr: '127.77.0.0/16', rangeStart: '127.77.0.2', rangeEnd: '127.77.250.250' },
+      ciUser: 'debian',
+      sshPort: this.options.guestSshPort,
+      ...over,
+    }
   }
 
   /** Hold a VM's flock as "someone else" for `ms` (lock-timeout fault, §6). */

@@ -73,6 +73,8 @@ console.log(
     bridge: 'vmbr0',
     guestSshPort: sim.options.guestSshPort,
     note: 'use an IP pool inside 127.0.0.0/8, e.g. 127.77.0.0/16',
+    /** Ready-made ProxmoxConnection settings for the wizard or a runner job. */
+    settings: sim.connection(),
   }),
 )
 
