@@ -32,8 +32,14 @@ export function webJsGzipKb(root: string): number {
   return total / 1024
 }
 
-/** Rows of the local D1 database behind a wrangler dev state folder. */
+/** A count on the local D1 database behind a wrangler dev state folder. */
 export async function d1Count(root: string, persistTo: string, sql: string): Promise<number> {
+  const [row] = await d1Rows<{ n: number }>(root, persistTo, sql)
+  return row?.n ?? 0
+}
+
+/** Rows of a query on the local D1 database behind a wrangler dev state folder. */
+export async function d1Rows<T>(root: string, persistTo: string, sql: string): Promise<T[]> {
   const { stdout } = await run(
     'npx',
     [
@@ -52,8 +58,9 @@ export async function d1Count(root: string, persistTo: string, sql: string): Pro
       cwd: root,
       env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' },
       timeout: 60_000,
+      maxBuffer: 64 * 1024 * 1024,
     },
   )
-  const parsed = JSON.parse(stdout) as { results: { n: number }[] }[]
-  return parsed[0]?.results[0]?.n ?? 0
+  const parsed = JSON.parse(stdout) as { results: T[] }[]
+  return parsed[0]?.results ?? []
 }

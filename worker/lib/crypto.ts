@@ -87,6 +87,15 @@ export function dummyPasswordHash(): Promise<string> {
   return dummyHash
 }
 
+/**
+ * What each sealed secret is bound to (AES-GCM additional data): a ciphertext moved to another
+ * place does not decrypt.
+ */
+export const SECRET_CONTEXTS = {
+  proxmoxTokenSecret: 'settings/proxmox/tokenSecret',
+  gameSecrets: 'deployments/gameSecrets',
+} as const
+
 /** The shortest APP_ENC_KEY accepted. */
 export const MIN_ENC_KEY_LENGTH = 32
 

@@ -1,5 +1,5 @@
 import { JobAssignment, type DeploymentSpec } from '../../core/protocol'
-import { decryptSecret } from './crypto'
+import { decryptSecret, SECRET_CONTEXTS } from './crypto'
 import { requireEncKey } from './enc-key'
 import { loadProxmoxConnection } from './proxmox-settings'
 
@@ -9,8 +9,6 @@ export interface StoredInputs {
   /** The game's generated secrets, sealed with APP_ENC_KEY; never returned by the API. */
   gameSecretsEnc: string | null
 }
-
-export const GAME_SECRETS_CONTEXT = 'deployments/gameSecrets'
 
 /**
  * Lease the oldest queued job to `runnerId`, atomically: two dispatchers can never lease the same
@@ -49,7 +47,7 @@ export async function buildAssignment(
   if (!proxmox) throw new Error('the Proxmox connection is not configured')
   const gameSecrets: Record<string, string> = inputs.gameSecretsEnc
     ? (JSON.parse(
-        await decryptSecret(requireEncKey(env), inputs.gameSecretsEnc, GAME_SECRETS_CONTEXT),
+        await decryptSecret(requireEncKey(env), inputs.gameSecretsEnc, SECRET_CONTEXTS.gameSecrets),
       ) as Record<string, string>)
     : {}
   return JobAssignment.parse({

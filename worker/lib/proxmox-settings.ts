@@ -4,12 +4,12 @@ import { z } from 'zod'
 import type { ProxmoxSettingsView } from '../../core/settings'
 import { ProxmoxConnection, ProxmoxSettingsInput } from '../../core/settings'
 import { settings } from '../db/schema'
-import { decryptSecret, encryptSecret } from './crypto'
+import { decryptSecret, encryptSecret, SECRET_CONTEXTS } from './crypto'
 import { requireEncKey } from './enc-key'
 import { ApiError } from './errors'
 
 export const PROXMOX_SETTINGS_KEY = 'proxmox'
-const SECRET_CONTEXT = 'settings/proxmox/tokenSecret'
+const SECRET_CONTEXT = SECRET_CONTEXTS.proxmoxTokenSecret
 
 /** The row as stored: every field but the secret, plus the secret sealed with APP_ENC_KEY. */
 const StoredProxmoxSettings = ProxmoxSettingsInput.omit({ tokenSecret: true }).extend({

@@ -5,11 +5,11 @@ import { getGame, GAMES } from '../../core/games'
 import type { DeploymentSpec } from '../../core/protocol'
 import type { AppContext, AppEnv } from '../env'
 import { audit } from '../lib/audit'
-import { encryptSecret, randomToken } from '../lib/crypto'
+import { encryptSecret, randomToken, SECRET_CONTEXTS } from '../lib/crypto'
 import { requireEncKey } from '../lib/enc-key'
 import { ApiError, notFound } from '../lib/errors'
 import { checkStaticAddress, freeAddresses } from '../lib/ip-pool'
-import { GAME_SECRETS_CONTEXT, type StoredInputs } from '../lib/jobs'
+import type { StoredInputs } from '../lib/jobs'
 import { getProxmoxSettingsView } from '../lib/proxmox-settings'
 import { deploymentStub, hubStub, mutable } from '../lib/stubs'
 import { invalid, validate } from '../lib/validate'
@@ -140,7 +140,11 @@ export const deploymentsRoutes = new Hono<AppEnv>()
     for (const s of game.secrets(config)) secrets[s.name] = randomToken(s.bytes)
     const gameSecretsEnc =
       Object.keys(secrets).length > 0
-        ? await encryptSecret(requireEncKey(c.env), JSON.stringify(secrets), GAME_SECRETS_CONTEXT)
+        ? await encryptSecret(
+            requireEncKey(c.env),
+            JSON.stringify(secrets),
+            SECRET_CONTEXTS.gameSecrets,
+          )
         : null
     const sizing = game.sizing(config)
     const id = crypto.randomUUID()
