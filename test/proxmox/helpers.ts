@@ -86,11 +86,16 @@ export interface Harness {
   close: () => Promise<void>
 }
 
-/** Start a simulator (HTTPS, banner backend) and a VmSteps client pinned to its fingerprint. */
+/**
+ * Start a simulator (HTTPS, banner backend) and a VmSteps client pinned to its fingerprint.
+ * `close()` fails if any request failed schema validation, unless `allowInvalid` (tests that
+ * send invalid requests on purpose).
+ */
 export async function startHarness(
   input: PveSimInput = {},
   stepOptions: VmStepsOptions = {},
   conn: Partial<ProxmoxConnection> = {},
+  allowInvalid = false,
 ): Promise<Harness> {
   const sim = new PveSimulator({
     guestSshPort: GUEST_SSH_PORT,
@@ -111,6 +116,13 @@ export async function startHarness(
     close: async () => {
       steps.close()
       await sim.stop()
+      // Every client test doubles as a schema test: nothing the client sent may fail validation.
+      const invalid = sim.requests.filter((r) => Object.keys(r.errors).length > 0)
+      if (invalid.length > 0 && !allowInvalid) {
+        throw new Error(
+          `the client sent requests PVE would reject: ${JSON.stringify(invalid.map((r) => [r.endpoint, r.errors]))}`,
+        )
+      }
     },
   }
 }

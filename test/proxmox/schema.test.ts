@@ -12,7 +12,7 @@ describe('requests against the real PVE schema', () => {
   let h: Harness
   let raw: Transport
   beforeAll(async () => {
-    h = await startHarness()
+    h = await startHarness({}, {}, {}, true)
     raw = createTransport({
       apiUrl: h.sim.url,
       tls: { mode: 'fingerprint', fingerprint: h.sim.fingerprint },
@@ -146,5 +146,15 @@ describe('requests against the real PVE schema', () => {
   it('rejects a resize size that does not match the pattern', async () => {
     const r = await send('PUT', '/nodes/pve1/qemu/9000/resize', 'disk=scsi0&size=20GB')
     expect(r.errors.size).toBe('value does not match the regex pattern')
+  })
+
+  it('fails a client test whose client sent a request PVE would reject', async () => {
+    const strict = await startHarness()
+    await strict.steps.client
+      .call('POST', '/nodes/pve1/qemu/9000/clone', { newid: 555, tags: 'x' })
+      .catch(() => null)
+    await expect(strict.close()).rejects.toThrow(
+      /the client sent requests PVE would reject: .*tags/,
+    )
   })
 })
