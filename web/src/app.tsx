@@ -78,7 +78,7 @@ export function App() {
     return (
       <>
         <Preferences />
-        <main id="main">
+        <main id="main" tabIndex={-1}>
           <SetupWizard signedIn={false} onAdminCreated={() => void refresh()} />
         </main>
       </>
@@ -119,7 +119,7 @@ export function App() {
           </button>
         </div>
       </header>
-      <main id="main">
+      <main id="main" tabIndex={-1}>
         {path === '/setup' ? (
           <SetupWizard signedIn onAdminCreated={() => void refresh()} />
         ) : (

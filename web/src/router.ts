@@ -1,4 +1,4 @@
-import { useSyncExternalStore } from 'react'
+import { useEffect, useSyncExternalStore } from 'react'
 
 /** A tiny history router: the dashboard has a handful of screens, no library needed. */
 const listeners = new Set<() => void>()
@@ -17,7 +17,18 @@ export function navigate(path: string, options: { replace?: boolean } = {}): voi
   if (options.replace) history.replaceState(null, '', path)
   else history.pushState(null, '', path)
   notify()
-  window.scrollTo(0, 0)
+  if (!options.replace) {
+    window.scrollTo(0, 0)
+    // A new screen: move keyboard and screen-reader focus to its content, as a page load would.
+    requestAnimationFrame(() => document.getElementById('main')?.focus({ preventScroll: true }))
+  }
+}
+
+/** Sets the tab title for the current screen. */
+export function useTitle(title: string): void {
+  useEffect(() => {
+    document.title = title
+  }, [title])
 }
 
 export function usePath(): string {

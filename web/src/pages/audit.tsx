@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react'
 import { api, ApiFailure, call } from '../api'
 import { Alert } from '../components/field'
 import { useT } from '../i18n'
+import { useTitle } from '../router'
 
 interface Entry {
   id: number
@@ -16,6 +17,7 @@ interface Entry {
 /** Who did what, when, from where — newest first, paged. */
 export function AuditPage() {
   const t = useT()
+  useTitle(`${t.auditTitle} · ${t.appName}`)
   const [entries, setEntries] = useState<Entry[]>([])
   const [nextBefore, setNextBefore] = useState<number | undefined>(undefined)
   const [error, setError] = useState<string | null>(null)

@@ -10,6 +10,7 @@ import { StatusBadge } from '../components/status-badge'
 import { Timeline } from '../components/timeline'
 import { useDeploymentEvents, type LiveState } from '../hooks/use-deployment-events'
 import { useT } from '../i18n'
+import { useTitle } from '../router'
 import { formatTime } from '../lib/format'
 import { gameName, playerAddress } from '../lib/games'
 
@@ -20,6 +21,7 @@ export function DeploymentPage(props: { id: string }) {
   const [loadError, setLoadError] = useState<string | null>(null)
   const [missing, setMissing] = useState(false)
   const live = useDeploymentEvents(missing ? null : props.id)
+  useTitle(`${detail?.name ?? t.deploymentsTitle} · ${t.appName}`)
 
   const reload = useCallback(async () => {
     try {

@@ -8,7 +8,7 @@ import { usePoll } from '../hooks/use-poll'
 import { useT } from '../i18n'
 import { formatTime } from '../lib/format'
 import { gameName, playerAddress } from '../lib/games'
-import { navigate, useSearch } from '../router'
+import { navigate, useSearch, useTitle } from '../router'
 
 /** How often the list refreshes: statuses change while you watch. */
 const REFRESH_MS = 2_000
@@ -41,6 +41,7 @@ async function load() {
 /** Every deployment, newest first, with live statuses and a filter by status. */
 export function DeploymentsPage() {
   const t = useT()
+  useTitle(`${t.deploymentsTitle} · ${t.appName}`)
   const search = useSearch()
   const filter: Filter = FILTERS.find((f) => f === search.get('status')) ?? 'all'
   const { data, error } = usePoll(load, REFRESH_MS)

@@ -2,9 +2,11 @@ import { useState, type FormEvent } from 'react'
 import { api, ApiFailure, call } from '../api'
 import { Alert, Field } from '../components/field'
 import { useT } from '../i18n'
+import { useTitle } from '../router'
 
 export function LoginPage(props: { expired: boolean; onDone: () => void }) {
   const t = useT()
+  useTitle(`${t.loginTitle} · ${t.appName}`)
   const [username, setUsername] = useState('')
   const [password, setPassword] = useState('')
   const [error, setError] = useState<string | null>(null)

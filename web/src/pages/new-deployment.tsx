@@ -6,7 +6,7 @@ import { api, ApiFailure, call, errorText, type GameView } from '../api'
 import { Alert, Field } from '../components/field'
 import { SchemaField, type RawValue } from '../components/schema-field'
 import { useT } from '../i18n'
-import { navigate } from '../router'
+import { navigate, useTitle } from '../router'
 
 type Values = Record<string, RawValue>
 
@@ -35,6 +35,7 @@ function toConfig(fields: FormField[], values: Values): Record<string, unknown> 
 /** New deployment: pick a game, then its generated form ("default vs advanced"). */
 export function NewDeploymentPage() {
   const t = useT()
+  useTitle(`${t.newDeployment} · ${t.appName}`)
   const [games, setGames] = useState<GameView[] | null>(null)
   const [gameId, setGameId] = useState<string>('')
   const [loadError, setLoadError] = useState<string | null>(null)

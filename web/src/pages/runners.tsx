@@ -5,6 +5,7 @@ import { ConfirmButton } from '../components/confirm-button'
 import { Alert } from '../components/field'
 import { usePoll } from '../hooks/use-poll'
 import { useT } from '../i18n'
+import { useTitle } from '../router'
 import { formatAgo } from '../lib/format'
 
 const REFRESH_MS = 3_000
@@ -12,6 +13,7 @@ const REFRESH_MS = 3_000
 /** Runners: who is online, their version, last seen, running jobs; add and revoke. */
 export function RunnersPage() {
   const t = useT()
+  useTitle(`${t.runnersTitle} · ${t.appName}`)
   const { data, error, refresh } = usePoll(
     async () => (await call(api.api.runners.$get())).runners,
     REFRESH_MS,

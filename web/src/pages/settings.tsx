@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react'
 import { api, ApiFailure, call } from '../api'
 import { Alert, Field } from '../components/field'
 import { useT } from '../i18n'
+import { useTitle } from '../router'
 import { TestConnection } from '../components/test-connection'
 
 type TlsMode = 'fingerprint' | 'ca' | 'insecure'
@@ -70,6 +71,7 @@ const FIELD_OF_PATH: Record<string, keyof Form> = {
 /** Settings: the Proxmox connection (secrets write-only). */
 export function SettingsPage() {
   const t = useT()
+  useTitle(`${t.proxmoxTitle} · ${t.appName}`)
   return (
     <section>
       <h1>{t.proxmoxTitle}</h1>

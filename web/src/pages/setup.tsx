@@ -4,7 +4,7 @@ import { AddRunner, type Registration } from '../components/add-runner'
 import { Alert, Field } from '../components/field'
 import { Link } from '../components/link'
 import { useT } from '../i18n'
-import { navigate } from '../router'
+import { navigate, useTitle } from '../router'
 import { TestConnection } from '../components/test-connection'
 import { ProxmoxForm } from './settings'
 
@@ -50,6 +50,7 @@ export async function onboardingStep(): Promise<Step> {
  */
 export function SetupWizard(props: { signedIn: boolean; onAdminCreated: () => void }) {
   const t = useT()
+  useTitle(`${t.wizardTitle} · ${t.appName}`)
   const [step, setStep] = useState<Step | null>(props.signedIn ? null : 'admin')
   const [error, setError] = useState<string | null>(null)
 
