@@ -53,7 +53,7 @@ describe('the Proxmox executor', () => {
     steps: readonly StepName[],
     checkpoint: Checkpoint,
   ): Promise<Checkpoint> {
-    const exec = createProxmoxExecutor(FAST)
+    const exec = createProxmoxExecutor({ ...FAST, sshTimeouts: { retryMs: 10, bootMs: 5_000 } })
     let cp = checkpoint
     for (const step of steps) {
       if (!isProxmoxStep(step)) continue

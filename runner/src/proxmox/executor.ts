@@ -2,6 +2,7 @@ import type { ConnectionCheck, StepName } from '../../../core/protocol'
 import type { ProxmoxConnection } from '../../../core/settings'
 import { vmSpecFromDeployment } from '../../../core/vm-spec'
 import type { StepContext, StepResult, TestContext } from '../executors/types'
+import type { SshWaitTimeouts } from '../ssh-wait'
 import { VmSteps, type VmStepsOptions } from './vm-steps'
 
 /**
@@ -29,6 +30,8 @@ export function isProxmoxStep(step: StepName): step is ProxmoxStep {
 export interface ProxmoxExecutorOptions extends VmStepsOptions {
   /** Graceful shutdown before a destroy, in seconds, then a hard stop; 0 (default): hard stop. */
   shutdownTimeoutS?: number
+  /** Stages of the SSH wait (defaults: 5 min to boot, 2 min for the banner). */
+  sshTimeouts?: Partial<SshWaitTimeouts>
 }
 
 /** Build the step runner; one VmSteps (one connection pool) per call, closed afterwards. */
@@ -94,7 +97,7 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
           return { vmid: id }
         }
         case 'wait_ssh': {
-          await steps.waitSsh(job.spec.ipAddress, step_)
+          await steps.waitSsh(job.spec.ipAddress, { ...step_, timeouts: options.sshTimeouts })
           return { ip: job.spec.ipAddress }
         }
         case 'stop_vm': {
