@@ -37,11 +37,15 @@ function runnerEnv(extra: Record<string, string> = {}) {
 }
 
 /** (Re)starts the one runner with these fake options and waits until the dashboard sees it. */
+async function stopRunner(): Promise<void> {
+  if (!runner) return
+  runner.child.kill('SIGKILL')
+  await runner.exited
+  runner = null
+}
+
 async function restartRunner(extra: Record<string, string> = {}): Promise<void> {
-  if (runner) {
-    runner.child.kill('SIGKILL')
-    await runner.exited
-  }
+  await stopRunner()
   runner = await startRunner(['run'], runnerEnv(extra))
   await waitFor(
     async () =>
@@ -205,10 +209,12 @@ describe('deployments in the dashboard', () => {
     await screenshot(page, '11-deployment-retried')
   })
 
-  it('cancels a deployment while it runs', async () => {
-    await restartRunner({ RUNNER_FAKE_STEP_DELAYS: 'wait_ssh=30000' })
+  it('says when a queued deployment has no runner, then cancels it while it runs', async () => {
+    await stopRunner()
     const page = await openPage('/deployments/new')
     await deployFromForm(page, 'cancel me')
+    await page.getByText('No runner is online: the job waits until one connects.').waitFor()
+    await restartRunner({ RUNNER_FAKE_STEP_DELAYS: 'wait_ssh=30000' })
     await statusIs(page, 'Waiting for SSH')
     await page.getByRole('button', { name: 'Cancel deployment' }).click()
     await screenshot(page, '12-deployment-cancel-confirm')

@@ -193,6 +193,7 @@ export const en = {
   backToList: 'Back to deployments',
   failed: 'Failed.',
   failedAt: (step: string) => `Failed at “${step}”:`,
+  noRunnerOnline: 'No runner is online: the job waits until one connects.',
   stepsTitle: 'Steps',
   stepsNone: 'Waiting for a runner to take the job.',
   steps: {

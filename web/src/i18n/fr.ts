@@ -223,6 +223,7 @@ export const fr: Dict = {
   backToList: 'Retour aux déploiements',
   failed: 'Échec.',
   failedAt: (step: string) => `Échec à l’étape « ${step} » :`,
+  noRunnerOnline: 'Aucun runner en ligne : la tâche attend qu’un runner se connecte.',
   stepsTitle: 'Étapes',
   stepsNone: 'En attente d’un runner pour prendre la tâche.',
   steps: {

@@ -8,6 +8,7 @@ import { Link } from '../components/link'
 import { LogPane } from '../components/log-pane'
 import { StatusBadge } from '../components/status-badge'
 import { Timeline } from '../components/timeline'
+import { usePoll } from '../hooks/use-poll'
 import { useDeploymentEvents, type LiveState } from '../hooks/use-deployment-events'
 import { useT } from '../i18n'
 import { useTitle } from '../router'
@@ -83,6 +84,7 @@ export function DeploymentPage(props: { id: string }) {
         {state.vmid ? ` · VM ${state.vmid}` : ''}
       </p>
       <Actions id={props.id} name={detail.name} status={state.status} onDone={reload} />
+      {state.status === 'queued' ? <QueuedHint /> : null}
       {state.error && state.status === 'failed' ? (
         <Alert kind="error">
           <strong>
@@ -207,5 +209,20 @@ function Actions(props: { id: string; name: string; status: string; onDone: () =
         />
       ) : null}
     </div>
+  )
+}
+
+/** A queued job with no runner online would wait forever: say so, and where to fix it. */
+function QueuedHint() {
+  const t = useT()
+  const { data } = usePoll(
+    async () => (await call(api.api.runners.$get())).runners.some((r) => r.state === 'online'),
+    3_000,
+  )
+  if (data !== false) return null
+  return (
+    <Alert kind="info">
+      {t.noRunnerOnline} <Link to="/runners">{t.navRunners}</Link>
+    </Alert>
   )
 }
