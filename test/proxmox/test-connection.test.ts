@@ -50,6 +50,7 @@ describe('test connection', () => {
       'VM.Config.Options',
       'Datastore.AllocateSpace',
       'Datastore.Audit',
+      'SDN.Use',
     ]
     h = await startHarness(
       { tokens: [{ tokenId: 'deployer@pve!pgd', secret: 's3cret', privileges: { '/': privs } }] },
@@ -58,6 +59,20 @@ describe('test connection', () => {
     )
     const [perm] = failing(await h.steps.testConnection())
     expect(perm?.message).toBe('the token lacks VM.PowerMgmt on /vms')
+  })
+
+  it('names SDN.Use on the bridge, which PVE 8 and later require for net0', async () => {
+    const privileges = {
+      '/vms': ['VM.Allocate', 'VM.Audit', 'VM.Clone', 'VM.Config.CPU', 'VM.Config.Memory'],
+      '/storage': ['Datastore.AllocateSpace', 'Datastore.Audit'],
+    }
+    h = await startHarness(
+      { tokens: [{ tokenId: 'deployer@pve!pgd', secret: 's3cret', privileges }] },
+      {},
+      { tokenSecret: 's3cret' },
+    )
+    const [perm] = failing(await h.steps.testConnection())
+    expect(perm?.message).toContain('SDN.Use on /sdn/zones/localnetwork/vmbr0')
   })
 
   it('says when the template VM is an ordinary VM', async () => {

@@ -110,6 +110,13 @@ export async function updateVmConfig(
     typeof params.delete === 'string' ? params.delete.split(/[,;\s]+/).filter(Boolean) : []
   if (options.length === 0 && deletes.length === 0) die('no options specified')
   for (const [k] of options) cluster.requirePriv(caller, `/vms/${vmid}`, privilegeFor(k))
+  // PVE 8+: attaching a NIC to a bridge needs SDN.Use on it (local zone).
+  if (Number(cluster.opts.version.split('.')[0]) >= 8) {
+    for (const [k, v] of options) {
+      const bridge = /^net\d+$/.test(k) ? /(?:^|,)bridge=([^,]+)/.exec(String(v))?.[1] : undefined
+      if (bridge) cluster.requirePriv(caller, `/sdn/zones/localnetwork/${bridge}`, 'SDN.Use')
+    }
+  }
   for (const k of deletes) cluster.requirePriv(caller, `/vms/${vmid}`, privilegeFor(k))
   const vm = cluster.vm(vmid)
   if (typeof params.digest === 'string' && params.digest !== cluster.digestOf(vm)) {

@@ -9,8 +9,15 @@ import { ProxmoxApiError, ProxmoxNetworkError, ProxmoxTlsError, errorText } from
  */
 
 /** Privileges the deploy flow needs, per ACL path (proxmox-api.md §7.5-7.10). */
-function requiredPrivileges(templateVmid: number, storage: string): Record<string, string[]> {
+function requiredPrivileges(
+  templateVmid: number,
+  storage: string,
+  bridge: string,
+  major: number,
+): Record<string, string[]> {
   return {
+    // PVE 8 checks SDN.Use on the bridge a NIC is attached to (local zone), §7.5.
+    ...(major >= 8 ? { [`/sdn/zones/localnetwork/${bridge}`]: ['SDN.Use'] } : {}),
     [`/vms/${templateVmid}`]: ['VM.Audit', 'VM.Clone'],
     '/vms': [
       'VM.Allocate',
@@ -55,9 +62,10 @@ export async function testConnection(
   const get = (path: string, params = {}): Promise<unknown> =>
     client.call('GET', path, params, signal)
 
+  let major: number
   try {
     const v = Version.parse(await get('/version'))
-    const major = Number(v.version.split('.')[0])
+    major = Number(v.version.split('.')[0])
     checks.push(
       major >= 7
         ? { name: 'API', ok: true, message: `Proxmox VE ${v.version} answered` }
@@ -95,7 +103,7 @@ export async function testConnection(
         },
   )
 
-  checks.push(await permissionsCheck(client, signal))
+  checks.push(await permissionsCheck(client, major, signal))
   checks.push(await templateCheck(client, signal))
   checks.push(storageCheck(conn.storage, Storages.parse(await get(`/nodes/${conn.node}/storage`))))
   const ifaces = Ifaces.parse(await get(`/nodes/${conn.node}/network`, { type: 'any_bridge' }))
@@ -114,12 +122,15 @@ export async function testConnection(
 
 async function permissionsCheck(
   client: ProxmoxClient,
+  major: number,
   signal?: AbortSignal,
 ): Promise<ConnectionCheck> {
   const conn = client.connection
   const missing: string[] = []
   let any = false
-  for (const [path, privs] of Object.entries(requiredPrivileges(conn.templateVmid, conn.storage))) {
+  for (const [path, privs] of Object.entries(
+    requiredPrivileges(conn.templateVmid, conn.storage, conn.bridge, major),
+  )) {
     const perms = Permissions.parse(
       await client.call('GET', '/access/permissions', { path }, signal),
     )
