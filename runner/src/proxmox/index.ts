@@ -6,6 +6,13 @@ import type { VmSteps } from './vm-steps'
 
 export { VmSteps, type VmStepsOptions } from './vm-steps'
 export {
+  createProxmoxExecutor,
+  isProxmoxStep,
+  PROXMOX_STEPS,
+  type ProxmoxExecutorOptions,
+  type ProxmoxStep,
+} from './executor'
+export {
   VmStepError,
   DEFAULT_TIMEOUTS,
   DEFAULT_RETRY,
