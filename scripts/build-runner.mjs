@@ -1,6 +1,6 @@
 // Bundles the runner into one executable ESM file: dist/runner/pgd-runner.mjs.
 // Usage: node scripts/build-runner.mjs [outfile]
-import { readFileSync } from 'node:fs'
+import { cpSync, readFileSync, readdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
@@ -31,6 +31,13 @@ export async function buildRunner({ outfile = resolve(root, 'dist/runner/pgd-run
     legalComments: 'none',
     logLevel: 'warning',
   })
+  // The game playbooks and their roles travel with the bundle: the runner runs them.
+  const ansible = resolve(dirname(outfile), 'ansible')
+  for (const name of readdirSync(resolve(root, 'ansible'))) {
+    if (/^provision_.*\.yml$/.test(name) || name === 'roles' || name === 'ansible.cfg') {
+      cpSync(resolve(root, 'ansible', name), resolve(ansible, name), { recursive: true })
+    }
+  }
   return outfile
 }
 

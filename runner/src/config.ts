@@ -61,6 +61,20 @@ export const RunConfig = z
     logFlushMs: int(1, 10_000).default(50),
     logBatchLines: int(1, 5_000).default(2_000),
     executor: z.enum(['real', 'fake']).default('real'),
+    /** Real executors: run the game playbook with Ansible, or only simulate it (demo, bench). */
+    provisioner: z.enum(['ansible', 'simulated']).default('ansible'),
+    /** Folder with provision_<game>.yml and its roles; beside the bundle by default. */
+    ansibleDir: z.string().min(1).optional(),
+    /** This host's address as the VMs see it: admin ports (RCON) are opened to it alone. */
+    address: z
+      .string()
+      .trim()
+      .regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'must be an IPv4 address')
+      .optional(),
+    /** Mirrors for air-gapped sites and tests; artifacts keep their checksums. */
+    minecraftManifestUrl: z.string().url().optional(),
+    paperApiUrl: z.string().url().optional(),
+    artifactUrl: z.string().url().optional(),
     fake: FakeOptions,
   })
   .refine((c) => c.backoffMaxMs >= c.backoffBaseMs, {
@@ -88,6 +102,12 @@ const SOURCES: Record<string, { env: string; flag?: string }> = {
   logFlushMs: { env: 'RUNNER_LOG_FLUSH_MS' },
   logBatchLines: { env: 'RUNNER_LOG_BATCH_LINES' },
   executor: { env: 'RUNNER_EXECUTOR', flag: 'executor' },
+  provisioner: { env: 'RUNNER_PROVISIONER', flag: 'provisioner' },
+  ansibleDir: { env: 'RUNNER_ANSIBLE_DIR', flag: 'ansible-dir' },
+  address: { env: 'RUNNER_ADDRESS', flag: 'address' },
+  minecraftManifestUrl: { env: 'RUNNER_MINECRAFT_MANIFEST_URL' },
+  paperApiUrl: { env: 'RUNNER_PAPER_API_URL' },
+  artifactUrl: { env: 'RUNNER_ARTIFACT_URL' },
 }
 
 /** Fake executor options, all from `RUNNER_FAKE_*`. */
@@ -190,6 +210,9 @@ const FLAG_OPTIONS = {
   'max-jobs': { type: 'string' },
   'drain-timeout-ms': { type: 'string' },
   executor: { type: 'string' },
+  provisioner: { type: 'string' },
+  'ansible-dir': { type: 'string' },
+  address: { type: 'string' },
 } as const
 
 export const HELP = `pgd-runner: the on-prem agent of Proxmox Game Deployer.
@@ -216,6 +239,12 @@ Options (each also an environment variable; the flag wins):
   --max-jobs N            RUNNER_MAX_JOBS       jobs run in parallel (default 2)
   --drain-timeout-ms MS   RUNNER_DRAIN_TIMEOUT_MS  SIGTERM deadline (default 90000)
   --executor real|fake    RUNNER_EXECUTOR       fake = simulated steps, for tests and demos
+  --provisioner ansible|simulated
+                          RUNNER_PROVISIONER    simulated = no Ansible (demo against the simulator)
+  --ansible-dir DIR       RUNNER_ANSIBLE_DIR    playbooks and roles (default: beside the bundle)
+  --address IP            RUNNER_ADDRESS        this host as the VMs see it (RCON is opened to it)
+                          RUNNER_MINECRAFT_MANIFEST_URL, RUNNER_PAPER_API_URL, RUNNER_ARTIFACT_URL:
+                          mirrors for air-gapped sites (checksums still enforced)
                           RUNNER_KEY            runner key, instead of the key file
                           RUNNER_HEARTBEAT_INTERVAL_MS, RUNNER_BACKOFF_BASE_MS,
                           RUNNER_BACKOFF_MAX_MS (default 30000), RUNNER_LOG_FLUSH_MS (50),

@@ -1,4 +1,5 @@
 import net from 'node:net'
+import { listenMinecraft } from './game-responder'
 
 /**
  * The seam between the simulated Proxmox API and what a "VM" really is.
@@ -64,12 +65,15 @@ export interface BannerBackendOptions {
   shutdownDelayMs?: number
   /** Per VM: a working sshd, a listener that never speaks, or nothing at all. */
   behaviour?: (vmid: number) => GuestBehaviour
+  /** When set, the booted guest also answers a Minecraft Server List Ping on this port. */
+  minecraftPort?: number
   log?: (line: string) => void
 }
 
 interface Running {
   timer: NodeJS.Timeout | null
   server: net.Server | null
+  game: net.Server | null
   sockets: Set<net.Socket>
 }
 
@@ -80,8 +84,10 @@ interface Running {
 export class BannerBackend implements VmBackend {
   readonly kind = 'banner'
   private readonly running = new Map<number, Running>()
-  private readonly opts: Required<Omit<BannerBackendOptions, 'behaviour' | 'log'>> &
-    Pick<BannerBackendOptions, 'behaviour' | 'log'>
+  private readonly opts: Required<
+    Omit<BannerBackendOptions, 'behaviour' | 'log' | 'minecraftPort'>
+  > &
+    Pick<BannerBackendOptions, 'behaviour' | 'log' | 'minecraftPort'>
 
   constructor(options: BannerBackendOptions = {}) {
     this.opts = {
@@ -95,7 +101,7 @@ export class BannerBackend implements VmBackend {
 
   async start(guest: SimGuest): Promise<void> {
     await this.stop(guest.vmid)
-    const entry: Running = { timer: null, server: null, sockets: new Set() }
+    const entry: Running = { timer: null, server: null, game: null, sockets: new Set() }
     this.running.set(guest.vmid, entry)
     const address = guest.ipv4?.address
     const behaviour = this.opts.behaviour?.(guest.vmid) ?? 'ssh'
@@ -120,6 +126,11 @@ export class BannerBackend implements VmBackend {
       )
       server.listen(guest.sshPort, address)
       entry.server = server
+      if (behaviour === 'ssh' && this.opts.minecraftPort) {
+        entry.game = listenMinecraft(address, this.opts.minecraftPort, `VM ${guest.vmid}`, (err) =>
+          this.opts.log?.(`banner backend: VM ${guest.vmid} game: ${err.message}`),
+        )
+      }
     }, this.opts.bootDelayMs)
   }
 
@@ -131,6 +142,8 @@ export class BannerBackend implements VmBackend {
     for (const s of entry.sockets) s.destroy()
     const server = entry.server
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()))
+    const game = entry.game
+    if (game) await new Promise<void>((resolve) => game.close(() => resolve()))
   }
 
   async shutdown(vmid: number, timeoutMs: number): Promise<ShutdownResult> {

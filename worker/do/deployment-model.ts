@@ -54,6 +54,8 @@ export interface DeploymentState {
   result: Record<string, unknown> | null
   /** Log lines mirrored to D1 up to here. */
   mirroredSeq: number
+  /** The runner that last held a job of this deployment, for the list. */
+  lastRunnerId?: string
   /** What was last written to the D1 row, to skip writes that change nothing. */
   rowSignature?: string
 }

@@ -128,7 +128,7 @@ export async function handleRunnerFrame(
       await d.save(state)
       ws.close(1000, 'job finished')
       // The runner has a free slot: give it (or another) the next job.
-      await d.dispatchNext()
+      d.dispatchNext()
       return
     }
 

@@ -75,9 +75,12 @@ export class DeploymentDO extends DurableObject<Env> {
     })
   }
 
-  /** Ask the hub to hand out queued jobs (a slot was freed). */
-  async dispatchNext(): Promise<void> {
-    await hubStub(this.env).dispatch()
+  /**
+   * Ask the hub to hand out queued jobs (a slot was freed, a job was queued again). Not awaited:
+   * the hub may be calling this object right now, and neither should wait on the other.
+   */
+  dispatchNext(): void {
+    this.ctx.waitUntil(hubStub(this.env).dispatch())
   }
 
   state(): DeploymentState | null {
@@ -110,7 +113,7 @@ export class DeploymentDO extends DurableObject<Env> {
       state.checkpoint.vmid ?? null,
       state.error ? JSON.stringify(state.error) : null,
       state.result ? JSON.stringify(state.result) : null,
-      state.job?.runnerId ?? null,
+      state.job?.runnerId ?? state.lastRunnerId ?? null,
     ]
     const signature = JSON.stringify(row)
     if (signature === state.rowSignature) return
@@ -162,6 +165,7 @@ export class DeploymentDO extends DurableObject<Env> {
     const state = this.state()
     if (!state?.job || state.job.jobId !== jobId) return false
     state.job.runnerId = runnerId
+    state.lastRunnerId = runnerId
     state.job.attempt = attempt
     state.job.lastActivityAt = Date.now()
     // On the pickup path: the D1 row learns its runner with the first step, one write later.
@@ -255,6 +259,14 @@ export class DeploymentDO extends DurableObject<Env> {
     return { ok: true, status: state.status }
   }
 
+  /** The hub could not hand the job to the runner it leased it to: queue it again. */
+  async leaseLost(jobId: string, runnerId: string): Promise<void> {
+    const state = this.state()
+    if (state?.job?.jobId === jobId && state.job.runnerId === runnerId) {
+      await this.requeue(state, 'the runner was gone before it got the job')
+    }
+  }
+
   /** The runner holding the job was revoked: drop its sockets and put the job back in the queue. */
   async runnerRevoked(runnerId: string): Promise<void> {
     for (const ws of this.ctx.getWebSockets('runner')) {
@@ -291,7 +303,7 @@ export class DeploymentDO extends DurableObject<Env> {
     job.lastActivityAt = Date.now()
     for (const step of state.steps) if (step.status === 'running') step.status = 'pending'
     await this.save(state)
-    await hubStub(this.env).dispatch()
+    this.dispatchNext()
   }
 
   async finishJob(state: DeploymentState, status: 'done' | 'failed' | 'cancelled'): Promise<void> {
@@ -489,7 +501,7 @@ export class DeploymentDO extends DurableObject<Env> {
       this.apply(state, { type: 'job_failed' })
       state.job = null
       await this.save(state)
-      await hubStub(this.env).dispatch()
+      this.dispatchNext()
       return
     }
     await this.save(state, { d1: false })

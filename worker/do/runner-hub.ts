@@ -71,6 +71,8 @@ export class RunnerHub extends DurableObject<Env> {
     const out: { ws: WebSocket; att: RunnerAttachment }[] = []
     for (const ws of this.sockets()) {
       const att = this.attachment(ws)
+      // A replaced or closing socket may still be listed until its close completes.
+      if (ws.readyState !== WebSocket.OPEN) continue
       if (att?.maxJobs && now - this.lastSeen(ws, att) < OFFLINE_AFTER_MS) out.push({ ws, att })
     }
     return out
@@ -185,14 +187,24 @@ export class RunnerHub extends DurableObject<Env> {
         .run()
       return
     }
-    ws.send(frame({ type: 'job.assign', job: await buildAssignment(this.env, job, LEASE_MS) }))
+    const assignment = await buildAssignment(this.env, job, LEASE_MS)
+    try {
+      ws.send(frame({ type: 'job.assign', job: assignment }))
+    } catch (err) {
+      // The socket died between the lease and the send: back to the queue at once rather than
+      // after the lease runs out.
+      console.warn(JSON.stringify({ level: 'warn', assign: job.id, error: String(err) }))
+      await deploymentStub(this.env, job.deploymentId).leaseLost(job.id, att.runnerId)
+    }
   }
 
   /** Lease queued jobs to online runners with free slots, until one or the other runs out. */
   async dispatch(): Promise<void> {
     if (this.dispatching) {
+      // The running round goes once more. Not awaited here: a caller inside that round (a
+      // deployment handing a job back) would otherwise wait for itself.
       this.dispatchAgain = true
-      return this.dispatching
+      return
     }
     this.dispatching = (async () => {
       try {

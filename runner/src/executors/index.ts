@@ -1,24 +1,21 @@
 import type { RunConfig } from '../config'
 import { createFakeExecutors } from './fake'
+import { createRealExecutors, defaultAnsibleDir } from './real'
 import type { Executors } from './types'
 
-/**
- * The executors named by `RUNNER_EXECUTOR`. `real` is the Proxmox + SSH + Ansible set, wired in
- * by `createRealExecutors` once those modules land; until then it refuses every step clearly.
- */
+/** The executors named by `RUNNER_EXECUTOR`: `real` (Proxmox, SSH, Ansible, game check) or `fake`. */
 export function selectExecutors(config: RunConfig): Executors {
   switch (config.executor) {
     case 'fake':
       return createFakeExecutors(config.fake)
     case 'real':
-      return notWiredYet
+      return createRealExecutors({
+        ansibleDir: config.ansibleDir ?? defaultAnsibleDir(),
+        provisioner: config.provisioner,
+        runnerAddress: config.address ?? null,
+        minecraftManifestUrl: config.minecraftManifestUrl,
+        paperApiUrl: config.paperApiUrl,
+        artifactUrlOverride: config.artifactUrl ?? null,
+      })
   }
-}
-
-const NOT_WIRED =
-  'this runner build has no real executors yet (run with RUNNER_EXECUTOR=fake to try it)'
-
-const notWiredYet: Executors = {
-  runStep: () => Promise.reject(new Error(NOT_WIRED)),
-  testConnection: () => Promise.resolve([{ name: 'runner', ok: false, message: NOT_WIRED }]),
 }

@@ -1,0 +1,189 @@
+import { existsSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { getGame } from '../../../core/games'
+import type { GameModule } from '../../../core/games/types'
+import type { StepName } from '../../../core/protocol'
+import { runPlaybook } from '../ansible/run-playbook'
+import { runHealthCheck, type HealthCheckResult } from '../games/health-check'
+import { preparePlaybook } from '../games/prepare'
+import { MinecraftVersionResolver } from '../minecraft/resolve-version'
+import { createProxmoxExecutor, isProxmoxStep } from '../proxmox/executor'
+import { sleep } from '../proxmox/wait'
+import { RUNNER_VERSION } from '../version'
+import { StepFailure, type Executors, type StepContext, type StepResult } from './types'
+
+/**
+ * The product's executors: Proxmox for the VM steps and the SSH wait, Ansible for provisioning,
+ * the game's own health check for verify.
+ */
+export interface RealExecutorOptions {
+  /** Folder holding the game playbooks and roles. */
+  ansibleDir: string
+  /**
+   * `ansible` runs the game's playbook over SSH. `simulated` only says what it would run: for the
+   * demo and benchmarks against the Proxmox simulator, whose VMs have no real SSH.
+   */
+  provisioner: 'ansible' | 'simulated'
+  /** The runner's address as the VMs see it (admin ports such as RCON are opened to it alone). */
+  runnerAddress: string | null
+  /** Mirrors of the Minecraft version APIs (tests, air-gapped sites). */
+  minecraftManifestUrl?: string
+  paperApiUrl?: string
+  /** Download every game artifact from here instead (a mirror); checksums still apply. */
+  artifactUrlOverride?: string | null
+  /** How long verify keeps trying while the game finishes starting. */
+  verifyTimeoutMs?: number
+}
+
+/** Where the playbooks are: beside the bundle (installed), or in the repository (from source). */
+export function defaultAnsibleDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url))
+  const candidates = [
+    join(here, 'ansible'),
+    resolve(here, '../../ansible'),
+    resolve(here, '../../../ansible'),
+  ]
+  return (
+    candidates.find((dir) => existsSync(join(dir, 'provision_minecraft.yml'))) ??
+    candidates[0] ??
+    here
+  )
+}
+
+function gameOf(step: StepName, ctx: StepContext): GameModule {
+  const game = getGame(ctx.job.spec.game)
+  if (!game)
+    throw new StepFailure(
+      `${step}: this runner does not know the game "${ctx.job.spec.game}"; upgrade it`,
+    )
+  return game
+}
+
+export function createRealExecutors(options: RealExecutorOptions): Executors {
+  const proxmox = createProxmoxExecutor()
+  const minecraft = new MinecraftVersionResolver({
+    userAgent: `proxmox-game-deployer/${RUNNER_VERSION} (+https://github.com/proxmox-game-deployer)`,
+    mojangManifestUrl: options.minecraftManifestUrl,
+    paperApiUrl: options.paperApiUrl,
+  })
+  const verifyTimeoutMs = options.verifyTimeoutMs ?? 5 * 60_000
+
+  async function provision(ctx: StepContext): Promise<StepResult> {
+    const { job } = ctx
+    const game = gameOf('provision', ctx)
+    if (options.provisioner === 'simulated') {
+      ctx.log(
+        `simulated provisioner: would run ${game.playbook} on ${job.spec.ipAddress} as ${job.proxmox.ciUser}`,
+        'info',
+      )
+      for (const task of [
+        'Check the target',
+        'Install Java',
+        'Create the service user',
+        'Download the server',
+        'Write server.properties',
+        'Open the firewall',
+        'Start the service',
+        'Wait until the game answers',
+      ]) {
+        ctx.log(`TASK [${game.id} : ${task}] ${'*'.repeat(40)}`)
+        ctx.log(`\u001b[0;33mchanged: [${job.spec.ipAddress}]\u001b[0m`)
+        await sleep(50, ctx.signal)
+      }
+      return {}
+    }
+    let prepared
+    try {
+      prepared = await preparePlaybook({
+        game,
+        config: job.spec.gameConfig,
+        ansibleDir: options.ansibleDir,
+        runnerAddress: options.runnerAddress,
+        secrets: job.gameSecrets,
+        resolvers: { minecraft },
+        artifactUrlOverride: options.artifactUrlOverride,
+      })
+    } catch (err) {
+      throw new StepFailure(`provision: ${err instanceof Error ? err.message : String(err)}`)
+    }
+    ctx.log(`running ${game.playbook} against ${job.spec.ipAddress}`, 'info')
+    const result = await runPlaybook({
+      playbook: prepared.playbook,
+      target: { address: job.spec.ipAddress, port: job.proxmox.sshPort, user: job.proxmox.ciUser },
+      privateKeyPath: ctx.sshPrivateKeyPath,
+      extraVars: prepared.extraVars,
+      secrets: prepared.secretValues,
+      log: (line) => ctx.log(line),
+      signal: ctx.signal,
+    })
+    if (result.aborted) throw new StepFailure('provision: stopped (cancelled)')
+    if (!result.ok) {
+      const task = result.failure
+        ? `task "${result.failure.task}" failed`
+        : 'ansible-playbook failed'
+      throw new StepFailure(
+        `provision: ${task}: ${result.error ?? 'see the log'}`,
+        result.failure?.message ?? result.error ?? undefined,
+      )
+    }
+    return {}
+  }
+
+  async function verify(ctx: StepContext): Promise<StepResult> {
+    const game = gameOf('verify', ctx)
+    const parsed = game.configSchema.safeParse(ctx.job.spec.gameConfig)
+    if (!parsed.success) throw new StepFailure('verify: the stored game config no longer validates')
+    let check = game.healthCheck(parsed.data)
+    if (options.provisioner === 'simulated' && check.kind === 'minecraft-slp') {
+      // Nothing configured the simulated server's MOTD or slots: only check that it answers.
+      check = { ...check, expect: {} }
+    }
+    const deadline = Date.now() + verifyTimeoutMs
+    let last: HealthCheckResult | null = null
+    for (let attempt = 1; attempt <= 1_000; attempt++) {
+      last = await runHealthCheck(check, ctx.job.spec.ipAddress, ctx.signal)
+      if (last.ok) break
+      if (Date.now() > deadline) break
+      ctx.log(`verify: ${last.error}; trying again`, 'info')
+      await sleep(Math.min(5_000, 500 * attempt), ctx.signal)
+    }
+    if (!last?.ok)
+      throw new StepFailure(
+        `verify: the game does not answer on ${ctx.job.spec.ipAddress}:${check.port}`,
+        last?.error,
+      )
+    if (last.kind === 'minecraft-slp') {
+      const s = last.status
+      ctx.log(
+        `verify: ${s.version}, "${s.motd}", ${s.playersOnline}/${s.playersMax} players, ${s.latencyMs} ms`,
+        'info',
+      )
+      return {
+        result: {
+          address: `${ctx.job.spec.ipAddress}:${check.port}`,
+          version: s.version,
+          motd: s.motd,
+          players: { online: s.playersOnline, max: s.playersMax },
+          latencyMs: s.latencyMs,
+        },
+      }
+    }
+    return {
+      result: { address: `${ctx.job.spec.ipAddress}:${check.port}`, latencyMs: last.latencyMs },
+    }
+  }
+
+  return {
+    async runStep(step, ctx) {
+      if (isProxmoxStep(step)) return proxmox.runStep(step, ctx)
+      switch (step) {
+        case 'provision':
+          return provision(ctx)
+        case 'verify':
+          return verify(ctx)
+      }
+    },
+    testConnection: (conn, ctx) => proxmox.testConnection(conn, ctx),
+  }
+}
