@@ -42,6 +42,7 @@ const dev = spawn(
     values.port,
     '--show-interactive-dev-session=false',
     ...persist,
+    ...vars,
   ],
   { stdio: 'inherit', env },
 )
