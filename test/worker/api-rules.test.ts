@@ -148,3 +148,20 @@ describe('security headers', () => {
     expect(res.headers.get('content-type')).toMatch(/text\/html/)
   })
 })
+
+describe('health', () => {
+  it('says the target is a real Proxmox, or the simulator in demo mode', async () => {
+    const { env } = await import('cloudflare:test')
+    expect(await json(await call('GET', '/api/health'))).toEqual({
+      ok: true,
+      db: true,
+      target: 'proxmox',
+    })
+    const demo = await app.request(
+      'http://dash.test/api/health',
+      {},
+      { ...env, TARGET_MODE: 'demo' },
+    )
+    expect(await json(demo)).toMatchObject({ target: 'simulator' })
+  })
+})

@@ -38,6 +38,26 @@ function route(path: string) {
   return <DeploymentsPage />
 }
 
+/**
+ * Says, on every screen, when the dashboard drives the local Proxmox simulator (`npm run demo`)
+ * rather than a real cluster.
+ */
+function TargetBanner() {
+  const t = useT()
+  const [simulator, setSimulator] = useState(false)
+  useEffect(() => {
+    call(api.api.health.$get())
+      .then((h) => setSimulator(h.target === 'simulator'))
+      .catch(() => undefined)
+  }, [])
+  if (!simulator) return null
+  return (
+    <p className="demo-banner" role="note">
+      {t.simulatorBanner}
+    </p>
+  )
+}
+
 /** Decides between setup, sign-in and the dashboard, and routes inside the dashboard. */
 export function App() {
   const t = useT()
@@ -77,6 +97,7 @@ export function App() {
   if (gate.kind === 'setup')
     return (
       <>
+        <TargetBanner />
         <Preferences />
         <main id="main" tabIndex={-1}>
           <SetupWizard signedIn={false} onAdminCreated={() => void refresh()} />
@@ -86,6 +107,7 @@ export function App() {
   if (gate.kind === 'login')
     return (
       <>
+        <TargetBanner />
         <Preferences />
         <LoginPage expired={gate.expired} onDone={() => void refresh()} />
       </>
@@ -101,6 +123,7 @@ export function App() {
       <a className="skip" href="#main">
         {t.skipToContent}
       </a>
+      <TargetBanner />
       <header className="topbar">
         <Link to="/deployments" className="brand">
           {t.appName}

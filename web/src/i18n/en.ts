@@ -1,6 +1,8 @@
 /** English, the reference dictionary: French must have every key (the type checks it). */
 export const en = {
   appName: 'Proxmox Game Deployer',
+  simulatorBanner:
+    'Demo: this dashboard deploys to a local Proxmox simulator, not a real cluster. The VMs are simulated.',
   loading: 'Loading…',
   skipToContent: 'Skip to content',
   mainNav: 'Main',

@@ -5,6 +5,8 @@ const nf = (n: number) => n.toLocaleString('fr')
 /** French (the product's original design is French). */
 export const fr: Dict = {
   appName: 'Proxmox Game Deployer',
+  simulatorBanner:
+    'Démo : ce tableau de bord déploie sur un simulateur Proxmox local, pas sur un vrai cluster. Les VM sont simulées.',
   loading: 'Chargement…',
   skipToContent: 'Aller au contenu',
   mainNav: 'Principal',
