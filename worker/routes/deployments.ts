@@ -151,22 +151,17 @@ export const deploymentsRoutes = new Hono<AppEnv>()
     const jobId = crypto.randomUUID()
     const user = c.get('user')
 
-    let candidates: string[]
+    const exhausted = () =>
+      new ApiError(
+        409,
+        'pool_exhausted',
+        `No free address left in ${settings.ipPool.rangeStart}–${settings.ipPool.rangeEnd}: destroy a deployment or widen the pool in Settings.`,
+      )
     if (body.network.mode === 'static') {
       checkStaticAddress(settings.ipPool, settings.gateway, body.network.ip)
-      candidates = [body.network.ip]
-    } else {
-      candidates = await freeAddresses(c.env.DB, settings.ipPool, 16)
-      if (candidates.length === 0) {
-        throw new ApiError(
-          409,
-          'pool_exhausted',
-          `No free address left in ${settings.ipPool.rangeStart}–${settings.ipPool.rangeEnd}: destroy a deployment or widen the pool in Settings.`,
-        )
-      }
     }
-    let spec: DeploymentSpec | null = null
-    for (const ip of candidates) {
+    /** Insert the row holding `ip`; false when another deployment took it first. */
+    const claim = async (ip: string): Promise<DeploymentSpec | null> => {
       const candidate: DeploymentSpec = {
         deploymentId: id,
         name: body.name,
@@ -185,24 +180,42 @@ export const deploymentsRoutes = new Hono<AppEnv>()
         )
           .bind(id, body.name, game.id, JSON.stringify(inputs), ip, user.id)
           .run()
-        spec = candidate
-        break
+        return candidate
       } catch (err) {
-        if (!isUniqueIpError(err)) throw err
-        if (body.network.mode === 'static') {
-          throw new ApiError(
-            409,
-            'address_in_use',
-            `${ip} is already used by another deployment.`,
-            {
-              details: [{ path: 'network.ip', message: 'is already used by another deployment' }],
-            },
-          )
-        }
+        if (isUniqueIpError(err)) return null
+        throw err
       }
     }
-    if (!spec)
-      throw new ApiError(409, 'pool_exhausted', 'Every free address was just taken: try again.')
+    let spec: DeploymentSpec | null = null
+    if (body.network.mode === 'static') {
+      spec = await claim(body.network.ip)
+      if (!spec) {
+        throw new ApiError(
+          409,
+          'address_in_use',
+          `${body.network.ip} is already used by another deployment.`,
+          {
+            details: [{ path: 'network.ip', message: 'is already used by another deployment' }],
+          },
+        )
+      }
+    } else {
+      // Concurrent creations race for the same lowest free addresses; the unique index decides
+      // and the losers look again (bounded), so a burst of creations all get an address.
+      const tried = new Set<string>()
+      for (let round = 0; round < 20 && !spec; round++) {
+        const free = (await freeAddresses(c.env.DB, settings.ipPool, 8 + tried.size)).filter(
+          (ip) => !tried.has(ip),
+        )
+        if (free.length === 0) throw exhausted()
+        for (const ip of free) {
+          tried.add(ip)
+          spec = await claim(ip)
+          if (spec) break
+        }
+      }
+      if (!spec) throw exhausted()
+    }
     // The DO exists before its job is queued, so a dispatcher never leases a job it cannot find.
     await deploymentStub(c.env, id).init(spec, jobId)
     await enqueue(c, id, jobId, 'deploy')

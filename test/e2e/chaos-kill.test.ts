@@ -1,0 +1,154 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DEPLOY_STEPS } from '../../core/protocol'
+import { readFakeVmState } from '../../runner/src/executors/fake'
+import { killAllRunners, startRunner, type RunnerProcess } from '../runner/harness'
+import {
+  ApiClient,
+  cleanup,
+  DashboardSocket,
+  prepareInstall,
+  startStack,
+  waitFor,
+  type Stack,
+} from './stack'
+
+/**
+ * Fault injection (issue 7): the runner is SIGKILLed once inside each step of a deployment and
+ * restarted. Every deployment must end ready with exactly one VM, and every line the runner had
+ * logged before the kill (its disk spool) must reach the dashboard, in order, with no gap.
+ */
+let stack: Stack
+let api: ApiClient
+let state: string
+let env: Record<string, string>
+const STEP_MS = 700
+
+beforeAll(async () => {
+  stack = await startStack()
+  api = new ApiClient(stack.url)
+  const { code } = await prepareInstall(api)
+  state = mkdtempSync(join(tmpdir(), 'pgd-chaos-'))
+  env = {
+    PATH: process.env.PATH ?? '',
+    HOME: state,
+    RUNNER_STATE_DIR: state,
+    RUNNER_EXECUTOR: 'fake',
+    RUNNER_HEARTBEAT_INTERVAL_MS: '500',
+    RUNNER_BACKOFF_BASE_MS: '50',
+    RUNNER_BACKOFF_MAX_MS: '500',
+    RUNNER_FAKE_STEP_DELAY_MS: String(STEP_MS),
+    RUNNER_FAKE_LINES_PER_STEP: '40',
+  }
+  const reg = await startRunner(['register', '--server', api.url, '--code', code], env)
+  expect(await reg.exited).toBe(0)
+}, 120_000)
+
+afterAll(async () => {
+  await killAllRunners()
+  await stack?.stop()
+  if (state) cleanup(state)
+})
+
+interface SpoolLine {
+  seq: number
+  text: string
+}
+
+function readSpool(jobId: string): SpoolLine[] {
+  const path = join(state, 'spool', `${jobId}.jsonl`)
+  if (!existsSync(path)) return []
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as SpoolLine]
+      } catch {
+        return [] // a line torn by the kill itself was never complete
+      }
+    })
+}
+
+describe('runner killed inside each step', () => {
+  for (const step of DEPLOY_STEPS) {
+    it(`ends ready with one VM and no lost line when killed during ${step}`, async () => {
+      let runner: RunnerProcess = await startRunner(['run'], env)
+      const vmsBefore = readFakeVmState(join(state, 'fake-vms.json')).created
+      const { deployment } = await api.ok<{ deployment: { id: string } }>(
+        'POST',
+        '/api/deployments',
+        {
+          name: `chaos ${step}`,
+          game: 'minecraft',
+          config: { eula: true },
+        },
+      )
+      const dash = new DashboardSocket(api, deployment.id)
+      await dash.opened()
+      const explain = async (err: unknown): Promise<never> => {
+        const d = await api.request('GET', `/api/deployments/${deployment.id}`)
+        const r = await api.request('GET', '/api/runners')
+        throw new Error(
+          `${String(err)}; states ${dash.states.join(' → ')}\n${JSON.stringify(d.body)}\n${JSON.stringify(r.body)}\n` +
+            `runner out:\n${runner.stdout().slice(-4000)}\nrunner err:\n${runner.stderr().slice(-2000)}` +
+            `\nworker:\n${stack.output().slice(-4000)}`,
+        )
+      }
+      const jobId = await waitFor(
+        async () => {
+          const d = await api.ok<{
+            deployment: { job: { id: string } | null; steps: { name: string; status: string }[] }
+          }>('GET', `/api/deployments/${deployment.id}`)
+          return (
+            d.deployment.steps.find((s) => s.name === step)?.status === 'running' &&
+            d.deployment.job?.id
+          )
+        },
+        `step ${step} running`,
+        60_000,
+        20,
+      ).catch(explain)
+      await new Promise((r) => setTimeout(r, STEP_MS / 3))
+      runner.child.kill('SIGKILL')
+      await runner.exited
+      const spooled = readSpool(jobId)
+      expect(spooled.length).toBeGreaterThan(0)
+
+      runner = await startRunner(['run'], env)
+      await waitFor(() => dash.status === 'ready', 'ready after the kill', 60_000).catch(explain)
+      const detail = await api.ok<{ deployment: { lastSeq: number } }>(
+        'GET',
+        `/api/deployments/${deployment.id}`,
+      )
+      await waitFor(
+        () => dash.lines.length >= detail.deployment.lastSeq,
+        'every line on the dashboard',
+      )
+      dash.close()
+      runner.child.kill('SIGTERM')
+      await runner.exited
+
+      // Gap-free and in order on the dashboard.
+      expect(dash.lines.map((l) => l.seq)).toEqual(
+        Array.from({ length: detail.deployment.lastSeq }, (_, i) => i + 1),
+      )
+      // Everything logged before the kill arrived, in the order it was logged.
+      const texts = dash.lines.map((l) => l.text)
+      let from = 0
+      const missing: string[] = []
+      for (const line of spooled) {
+        const at = texts.indexOf(line.text, from)
+        if (at < 0) missing.push(line.text)
+        else from = at + 1
+      }
+      expect(missing).toEqual([])
+      // Exactly one VM for this deployment.
+      const vms = readFakeVmState(join(state, 'fake-vms.json'))
+      expect(vms.created - vmsBefore).toBe(1)
+      expect(Object.keys(vms.vms).filter((id) => id === deployment.id)).toHaveLength(1)
+    }, 120_000)
+  }
+})

@@ -1,0 +1,57 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { ProxmoxConnection } from '../../core/settings'
+import { BannerBackend } from '../pve-sim/backend'
+import { PveSimulator } from '../pve-sim/index'
+import type { PveSimInput } from '../pve-sim/index'
+import { startRunner, type RunnerProcess } from '../runner/harness'
+import type { ApiClient } from './stack'
+
+/**
+ * The Proxmox simulator in this process (its VMs on 127.79.x.y answer SSH and the Minecraft
+ * Server List Ping) and a runner with the product's real executors pointed at it; Ansible is
+ * simulated, since the simulated VMs have no real sshd.
+ */
+export async function startSimulator(input: PveSimInput = {}): Promise<PveSimulator> {
+  const sim = new PveSimulator({
+    guestSshPort: 2222,
+    backend: new BannerBackend({ bootDelayMs: 100, minecraftPort: 25_565 }),
+    ...input,
+  })
+  await sim.start()
+  return sim
+}
+
+/** The simulator's connection with a pool of its own in 127.79.0.0/16. */
+export function simProxmox(sim: PveSimulator): ProxmoxConnection {
+  return sim.connection({
+    gateway: '127.79.0.1',
+    dnsServers: ['127.79.0.1'],
+    ipPool: { cidr: '127.79.0.0/16', rangeStart: '127.79.0.10', rangeEnd: '127.79.3.250' },
+  })
+}
+
+/** Register and start a runner with the real executors; returns it and its state folder. */
+export async function startRealRunner(
+  api: ApiClient,
+  name: string,
+  extra: Record<string, string> = {},
+): Promise<{ runner: RunnerProcess; state: string }> {
+  const state = mkdtempSync(join(tmpdir(), 'pgd-e2e-real-'))
+  const { code } = await api.ok<{ code: string }>('POST', '/api/runners', { name })
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: state,
+    RUNNER_STATE_DIR: state,
+    RUNNER_EXECUTOR: 'real',
+    RUNNER_PROVISIONER: 'simulated',
+    RUNNER_HEARTBEAT_INTERVAL_MS: '1000',
+    RUNNER_BACKOFF_BASE_MS: '50',
+    RUNNER_BACKOFF_MAX_MS: '1000',
+    ...extra,
+  }
+  const reg = await startRunner(['register', '--server', api.url, '--code', code], env)
+  if ((await reg.exited) !== 0) throw new Error(`register failed: ${reg.stderr()}`)
+  return { runner: await startRunner(['run'], env), state }
+}
