@@ -94,7 +94,8 @@ export async function waitSsh(ip: string, port: number, opts: SshWaitOptions): P
       )
     }
     if (attempt % 10 === 9) opts.log(`still waiting for SSH on ${target} (${describe(last)})`)
-    await sleep(Math.min(t.retryMs * 2 ** Math.min(attempt, 2), t.retryMs * 4), opts.signal)
+    // Quick first probes (a VM that is already up answers at once), then back off to 4× retryMs.
+    await sleep(Math.min((t.retryMs / 4) * 2 ** Math.min(attempt, 4), t.retryMs * 4), opts.signal)
   }
 }
 

@@ -89,7 +89,7 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
       ]) {
         ctx.log(`TASK [${game.id} : ${task}] ${'*'.repeat(40)}`)
         ctx.log(`\u001b[0;33mchanged: [${job.spec.ipAddress}]\u001b[0m`)
-        await sleep(50, ctx.signal)
+        ctx.signal.throwIfAborted()
       }
       return {}
     }

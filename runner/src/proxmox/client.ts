@@ -144,6 +144,9 @@ export class ProxmoxClient {
     const base = `/nodes/${encodeURIComponent(parsed.node)}/tasks/${encodeURIComponent(upid)}`
     const deadline = Date.now() + opts.timeoutMs
     let missing = 0
+    // Most tasks end within a few hundred ms (config, resize, start on a small VM): poll soon,
+    // then back off to the steady interval, so fast tasks do not each cost a whole second.
+    let interval = Math.min(50, this.pollIntervalMs)
     for (;;) {
       opts.signal?.throwIfAborted()
       let status: z.infer<typeof TaskStatus> | null = null
@@ -173,7 +176,8 @@ export class ProxmoxClient {
           `Proxmox task ${parsed.type} ${parsed.id} still running after ${Math.round(opts.timeoutMs / 1000)} s (${upid})`,
         )
       }
-      await sleep(this.pollIntervalMs, opts.signal)
+      await sleep(interval, opts.signal)
+      interval = Math.min(interval * 2, this.pollIntervalMs)
     }
   }
 

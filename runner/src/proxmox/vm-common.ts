@@ -122,6 +122,7 @@ export async function waitUnlocked(
 ): Promise<VmStatus> {
   const deadline = Date.now() + timeoutMs
   let logged = false
+  let interval = Math.min(50, client.pollIntervalMs)
   for (;;) {
     const st = await vmStatus(client, vmid, ctx.signal)
     if (!st.lock) return st
@@ -132,7 +133,8 @@ export async function waitUnlocked(
         `VM ${vmid} is still locked (${st.lock}) after ${Math.round(timeoutMs / 1000)} s`,
       )
     }
-    await sleep(client.pollIntervalMs, ctx.signal)
+    await sleep(interval, ctx.signal)
+    interval = Math.min(interval * 2, client.pollIntervalMs)
   }
 }
 
