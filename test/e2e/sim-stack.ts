@@ -13,11 +13,14 @@ import type { ApiClient } from './stack'
  * Server List Ping) and a runner with the product's real executors pointed at it; Ansible is
  * simulated, since the simulated VMs have no real sshd.
  */
-export async function startSimulator(input: PveSimInput = {}): Promise<PveSimulator> {
+export async function startSimulator(
+  input: PveSimInput & { bootDelayMs?: number } = {},
+): Promise<PveSimulator> {
+  const { bootDelayMs = 100, ...rest } = input
   const sim = new PveSimulator({
     guestSshPort: 2222,
-    backend: new BannerBackend({ bootDelayMs: 100, minecraftPort: 25_565 }),
-    ...input,
+    backend: new BannerBackend({ bootDelayMs, minecraftPort: 25_565 }),
+    ...rest,
   })
   await sim.start()
   return sim

@@ -178,6 +178,7 @@ export class DeploymentDO extends DurableObject<Env> {
     steps: StepView[]
     job: { id: string; kind: JobKind; attempt: number; runnerId: string | null } | null
     lastSeq: number
+    mirroredSeq: number
   } | null {
     const state = this.state()
     if (!state) return null
@@ -188,6 +189,7 @@ export class DeploymentDO extends DurableObject<Env> {
         ? { id: job.jobId, kind: job.kind, attempt: job.attempt, runnerId: job.runnerId }
         : null,
       lastSeq: this.logs.lastSeq(),
+      mirroredSeq: state.mirroredSeq,
     }
   }
 

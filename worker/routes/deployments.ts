@@ -255,6 +255,8 @@ export const deploymentsRoutes = new Hono<AppEnv>()
         steps: live?.steps ?? [],
         job: live?.job ?? null,
         lastSeq: live?.lastSeq ?? 0,
+        /** Log lines copied to D1 so far (the rest are stored in the deployment's own log). */
+        mirroredSeq: live?.mirroredSeq ?? 0,
       },
     })
   })
