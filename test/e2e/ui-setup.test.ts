@@ -3,16 +3,20 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { PveSimulator } from '../pve-sim/index'
 import { killAllRunners, startRunner } from '../runner/harness'
+import { startSimulator } from './sim-stack'
 import { launchBrowser, newPage, screenshot, signIn } from './browser'
 import { cleanup, startStack, waitFor, type Stack } from './stack'
 
 /**
- * First run in headless Chromium against a fresh `wrangler dev`: the whole setup wizard (with a
- * browser closed midway), then sign-in, session expiry, sign-out, and the app in French, dark,
- * at phone width.
+ * First run in headless Chromium against a fresh `wrangler dev` and the Proxmox simulator: the
+ * whole setup wizard (with a browser closed midway; the connection tested for real through a
+ * runner with the product's executors), then sign-in, session expiry, sign-out, and the app in
+ * French, dark, at phone width.
  */
 let stack: Stack
+let sim: PveSimulator
 let browser: Browser
 const contexts: BrowserContext[] = []
 const dirs: string[] = []
@@ -33,11 +37,12 @@ async function currentStep(page: Page, name: string): Promise<void> {
 
 async function fillProxmox(page: Page): Promise<void> {
   const field = (label: string) => page.getByLabel(label, { exact: true })
-  await field('API URL').fill('https://127.0.0.1:8006')
-  await field('Node').fill('pve')
-  await field('API token ID').fill('deployer@pve!pgd')
-  await field('API token secret').fill('e2e00000-1111-2222-3333-444455556666')
-  await field('Certificate check').selectOption('insecure')
+  await field('API URL').fill(sim.url)
+  await field('Node').fill(sim.options.node)
+  await field('API token ID').fill(sim.token.tokenId)
+  await field('API token secret').fill(sim.token.secret)
+  await field('Certificate check').selectOption('fingerprint')
+  await field('SHA-256 fingerprint').fill(sim.fingerprint)
   await field('Network (CIDR)').fill('127.78.0.0/16')
   await field('First address for servers').fill('127.78.0.10')
   await field('Last address for servers').fill('127.78.0.200')
@@ -47,6 +52,7 @@ async function fillProxmox(page: Page): Promise<void> {
 
 beforeAll(async () => {
   stack = await startStack()
+  sim = await startSimulator()
   browser = await launchBrowser()
 }, 180_000)
 
@@ -57,6 +63,7 @@ afterEach(async () => {
 afterAll(async () => {
   await browser?.close()
   await killAllRunners()
+  await sim?.stop()
   await stack?.stop()
   for (const d of dirs.splice(0)) cleanup(d)
 })
@@ -105,9 +112,9 @@ describe('the setup wizard and the session', () => {
       PATH: process.env.PATH ?? '',
       HOME: state,
       RUNNER_STATE_DIR: state,
-      RUNNER_EXECUTOR: 'fake',
+      RUNNER_EXECUTOR: 'real',
+      RUNNER_PROVISIONER: 'simulated',
       RUNNER_HEARTBEAT_INTERVAL_MS: '500',
-      RUNNER_FAKE_STEP_DELAY_MS: '100',
     }
     const reg = await startRunner(['register', '--server', stack.url, '--code', code], env)
     expect(await reg.exited).toBe(0)
@@ -122,9 +129,9 @@ describe('the setup wizard and the session', () => {
     const checks = page.locator('.checks li')
     await expect(checks.count()).resolves.toBeGreaterThan(0)
     await expect(page.locator('.checks li.bad').count()).resolves.toBe(0)
-    await expect(checks.first().textContent()).resolves.toMatch(
-      /✓ api.*reached https:\/\/127\.0\.0\.1:8006/,
-    )
+    // The real checks, answered by the simulator: version, node, token rights, template…
+    await expect(checks.first().textContent()).resolves.toMatch(/✓ API.*Proxmox VE 9\.1/)
+    await expect(checks.count()).resolves.toBe(6)
     await screenshot(page, '00-wizard-4-test')
     await page.getByRole('button', { name: 'Finish' }).click()
 
@@ -142,9 +149,7 @@ describe('the setup wizard and the session', () => {
     await page.getByRole('heading', { level: 1, name: 'Proxmox connection' }).waitFor()
     // The saved settings load into the form; the secret itself never comes back.
     await waitFor(
-      async () =>
-        (await page.getByLabel('API URL', { exact: true }).inputValue()) ===
-        'https://127.0.0.1:8006',
+      async () => (await page.getByLabel('API URL', { exact: true }).inputValue()) === sim.url,
       'the saved API URL in the form',
     )
     await expect(
