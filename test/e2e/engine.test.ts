@@ -54,7 +54,7 @@ async function runner(
   }
   if (code) {
     const reg = await startRunner(['register', '--server', api.url, '--code', code], env)
-    expect(await reg.exited).toBe(0)
+    expect(await reg.exited, reg.stderr() + reg.stdout()).toBe(0)
   }
   return startRunner(['run'], env)
 }

@@ -48,6 +48,8 @@ describe('runner registration', () => {
       await call('POST', '/api/runners', { cookie, body: { name: 'rack-1' } }),
     )
     expect(created.command).toContain(`--code ${created.code}`)
+    // Letters and digits only: a code starting with '-' would read as an option on the CLI.
+    expect(created.code).toMatch(/^[A-Za-z0-9]{24}$/)
     const first = await call('POST', '/api/runner/register', { body: { code: created.code } })
     expect(first.status).toBe(200)
     expect(await json(first)).toMatchObject({ key: expect.stringMatching(/^pgdr_/) })

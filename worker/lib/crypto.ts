@@ -32,6 +32,26 @@ export function randomToken(bytes = 32): string {
   return toBase64Url(crypto.getRandomValues(new Uint8Array(bytes)))
 }
 
+const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789'
+
+/**
+ * A random code of letters and digits only (no look-alikes such as 0/O, 1/l): safe to paste as a
+ * command-line argument. A base64url token can start with `-`, which the runner's CLI would read
+ * as an option.
+ */
+export function randomCode(length = 24): string {
+  const out: string[] = []
+  // Rejection sampling keeps every character equally likely.
+  const limit = 256 - (256 % CODE_ALPHABET.length)
+  while (out.length < length) {
+    for (const byte of crypto.getRandomValues(new Uint8Array(length * 2))) {
+      if (byte < limit && out.length < length)
+        out.push(CODE_ALPHABET[byte % CODE_ALPHABET.length] ?? '')
+    }
+  }
+  return out.join('')
+}
+
 /** SHA-256 of a string, lower-case hex. */
 export async function sha256Hex(text: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)))

@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import { z } from 'zod'
 import type { AppEnv } from '../env'
 import { audit } from '../lib/audit'
-import { randomToken, sha256Hex } from '../lib/crypto'
+import { randomCode, sha256Hex } from '../lib/crypto'
 import { ApiError, notFound } from '../lib/errors'
 import { hubStub } from '../lib/stubs'
 import { validate } from '../lib/validate'
@@ -24,7 +24,7 @@ export const runnersRoutes = new Hono<AppEnv>()
   .post('/', validate('json', CreateRunner), async (c) => {
     const { name } = c.req.valid('json')
     const id = crypto.randomUUID()
-    const code = randomToken(18)
+    const code = randomCode(24)
     const expiresAt = Date.now() + REGISTRATION_CODE_TTL_MS
     await c.env.DB.prepare(
       'insert into runners (id, name, code_hash, code_expires_at) values (?1, ?2, ?3, ?4)',
