@@ -186,4 +186,48 @@ describe('the engine end to end', () => {
     const vms = readFakeVmState(join(state, 'fake-vms.json'))
     expect(vms.created).toBe(1)
   })
+
+  it('stores every line of a 100,000-line burst before the job ends', async () => {
+    const api = new ApiClient(stack.url)
+    await api.ok('POST', '/api/auth/login', { username: 'admin', password: 'e2e admin password' })
+    const { code } = await api.ok<{ code: string }>('POST', '/api/runners', { name: 'e2e-burst' })
+    const { runners } = await api.ok<{ runners: { id: string; name: string; state: string }[] }>(
+      'GET',
+      '/api/runners',
+    )
+    for (const r of runners.filter((r) => r.name !== 'e2e-burst' && r.state !== 'revoked')) {
+      await api.ok('DELETE', `/api/runners/${r.id}`)
+    }
+    const state = mkdtempSync(join(tmpdir(), 'pgd-e2e-runner-'))
+    dirs.push(state)
+    await runner(api, code, state, {
+      RUNNER_FAKE_BURST_LINES: '100000',
+      RUNNER_FAKE_LINES_PER_STEP: '0',
+      // No pause after the burst: the verdict comes while lines may still be queued.
+      RUNNER_FAKE_STEP_DELAY_MS: '0',
+    })
+    const { deployment } = await api.ok<{ deployment: { id: string } }>(
+      'POST',
+      '/api/deployments',
+      {
+        name: 'chatty',
+        game: 'minecraft',
+        config: { eula: true },
+      },
+    )
+    const detail = await waitFor(
+      async () => {
+        const d = await api.ok<{ deployment: { status: string; lastSeq: number } }>(
+          'GET',
+          `/api/deployments/${deployment.id}`,
+        )
+        return d.deployment.status === 'ready' && d.deployment
+      },
+      'ready after the burst',
+      120_000,
+      200,
+    )
+    // The 100,000 burst lines plus one "done" line per step: none lost when the job ended.
+    expect(detail.lastSeq).toBe(100_000 + 8)
+  }, 180_000)
 })

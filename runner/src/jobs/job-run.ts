@@ -138,11 +138,15 @@ export class JobRun {
     // A cancel before the welcome still waits for it: the server needs this socket to hear it.
     const outcome: Outcome = (await welcome) ? await this.runSteps() : { kind: 'interrupted' }
     if (outcome.kind === 'interrupted') return this.leave()
-    this.report(outcome)
-    this.freeSlot()
+    // Every line persisted first, then the verdict: the server ends the job (and closes this
+    // socket) on job.done, so a line still queued behind it, e.g. held back by backpressure
+    // after a burst, would be refused and lost.
+    this.outbox.flush()
     const acked = await this.outbox.waitAllAcked(
       AbortSignal.any([this.hurry.signal, AbortSignal.timeout(FINAL_ACK_TIMEOUT_MS)]),
     )
+    this.report(outcome)
+    this.freeSlot()
     await this.socket.close(1000, 'job done')
     if (acked || this.gone) this.outbox.remove()
     else this.outbox.close()
@@ -205,8 +209,6 @@ export class JobRun {
   }
 
   private report(outcome: Exclude<Outcome, { kind: 'interrupted' }>): void {
-    // Every line first, then the verdict: the server may close the socket on job.done.
-    this.outbox.flush()
     switch (outcome.kind) {
       case 'succeeded':
         this.finalFrames = [
