@@ -18,6 +18,7 @@ import {
   type ServerToDashboard,
 } from '../../core/protocol'
 import { frame, hubStub } from '../lib/stubs'
+import { reciprocateClose } from '../lib/websocket'
 import {
   doneDeploySteps,
   freshSteps,
@@ -27,6 +28,7 @@ import {
   newJob,
   STEP_TIMEOUT_MS,
   type DeploymentState,
+  type JobState,
 } from './deployment-model'
 import { LogStore, REPLAY_CHUNK } from './log-store'
 import { handleRunnerFrame } from './deployment-runner'
@@ -217,8 +219,7 @@ export class DeploymentDO extends DurableObject<Env> {
     }
     if (leased) {
       job.cancelRequested = true
-      this.sendToRunner(job.jobId, frame({ type: 'job.cancel', jobId: job.jobId }))
-      if (job.runnerId) await hubStub(this.env).cancelJob(job.jobId, job.runnerId)
+      await this.stopOnRunner(job)
     } else {
       state.job = null
     }
@@ -317,6 +318,12 @@ export class DeploymentDO extends DurableObject<Env> {
       .run()
   }
 
+  /** Tell the runner to stop the job: on its job socket if open, and on its control socket. */
+  private async stopOnRunner(job: JobState): Promise<void> {
+    this.sendToRunner(job.jobId, frame({ type: 'job.cancel', jobId: job.jobId }))
+    if (job.runnerId) await hubStub(this.env).cancelJob(job.jobId, job.runnerId)
+  }
+
   sendToRunner(jobId: string, text: string): void {
     for (const ws of this.ctx.getWebSockets(`job:${jobId}`)) {
       try {
@@ -383,11 +390,7 @@ export class DeploymentDO extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    try {
-      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason)
-    } catch {
-      // Already closed.
-    }
+    reciprocateClose(ws, code, reason)
   }
 
   // ------------------------------------------------------------------ log mirror and alarm
@@ -496,8 +499,7 @@ export class DeploymentDO extends DurableObject<Env> {
       overdue.endedAt = now
       overdue.error = { message: `Step ${overdue.name} did not finish within ${minutes} minutes.` }
       state.error = { step: overdue.name, ...overdue.error }
-      this.sendToRunner(job.jobId, frame({ type: 'job.cancel', jobId: job.jobId }))
-      if (job.runnerId) await hubStub(this.env).cancelJob(job.jobId, job.runnerId)
+      await this.stopOnRunner(job)
       await this.finishJob(state, 'failed')
       state.failedKind = job.kind
       this.apply(state, { type: 'job_failed' })

@@ -13,6 +13,7 @@ import {
 import type { ProxmoxConnection } from '../../core/settings'
 import { buildAssignment, leaseNextJob } from '../lib/jobs'
 import { deploymentStub, frame } from '../lib/stubs'
+import { reciprocateClose } from '../lib/websocket'
 import { LEASE_MS } from './deployment-model'
 
 /** A runner socket's identity, in its attachment so it survives hibernation. */
@@ -316,10 +317,6 @@ export class RunnerHub extends DurableObject<Env> {
         .bind(att.runnerId, this.lastSeen(ws, att))
         .run()
     }
-    try {
-      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason)
-    } catch {
-      // Already closed.
-    }
+    reciprocateClose(ws, code, reason)
   }
 }

@@ -13,6 +13,7 @@ import type { StoredInputs } from '../lib/jobs'
 import { getProxmoxSettingsView } from '../lib/proxmox-settings'
 import { deploymentStub, hubStub, mutable } from '../lib/stubs'
 import { invalid, validate } from '../lib/validate'
+import { requireWebSocketUpgrade } from '../lib/websocket'
 
 interface DeploymentRow {
   id: string
@@ -268,9 +269,7 @@ export const deploymentsRoutes = new Hono<AppEnv>()
   })
   .get('/:id/events', async (c) => {
     const row = await loadRow(c, c.req.param('id'))
-    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
-      throw new ApiError(426, 'upgrade_required', 'This endpoint speaks WebSocket only.')
-    }
+    requireWebSocketUpgrade(c)
     const url = new URL('https://deployment/events')
     url.searchParams.set('after', c.req.query('after') ?? '0')
     return mutable(await deploymentStub(c.env, row.id).fetch(new Request(url, c.req.raw)))

@@ -7,18 +7,13 @@ import { ApiError } from '../lib/errors'
 import { requireRunner } from '../lib/runner-auth'
 import { deploymentStub, hubStub, mutable } from '../lib/stubs'
 import { validate } from '../lib/validate'
+import { requireWebSocketUpgrade } from '../lib/websocket'
 
 const RegisterBody = z.object({
   code: z.string().trim().min(10).max(100),
   name: z.string().trim().min(1).max(64).optional(),
   version: z.string().trim().max(64).optional(),
 })
-
-const requireUpgrade = (c: { req: { header(name: string): string | undefined } }) => {
-  if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
-    throw new ApiError(426, 'upgrade_required', 'This endpoint speaks WebSocket only.')
-  }
-}
 
 /**
  * What the on-prem runner calls. Registration trades a one-time code for a long-lived key; the
@@ -49,7 +44,7 @@ export const runnerApi = new Hono<AppEnv>()
   })
   .get('/connect', async (c) => {
     const runner = await requireRunner(c)
-    requireUpgrade(c)
+    requireWebSocketUpgrade(c)
     const url = new URL('https://hub/connect')
     url.searchParams.set('runnerId', runner.id)
     url.searchParams.set('name', runner.name)
@@ -57,7 +52,7 @@ export const runnerApi = new Hono<AppEnv>()
   })
   .get('/jobs/:jobId/connect', async (c) => {
     const runner = await requireRunner(c)
-    requireUpgrade(c)
+    requireWebSocketUpgrade(c)
     const jobId = c.req.param('jobId')
     const job = await c.env.DB.prepare(
       `select deployment_id as deploymentId from jobs where id = ?1 and runner_id = ?2 and status = 'leased'`,
