@@ -1,16 +1,12 @@
-import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
 import { ProxmoxSettingsInput, type ProxmoxConnection } from '../../core/settings'
+import { d1Rows } from '../e2e/local-d1'
 import { encryptSecret, randomToken, SECRET_CONTEXTS, sha256Hex } from '../../worker/lib/crypto'
-
-const run = promisify(execFile)
 
 const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`
 
 /**
  * Writes the Proxmox connection (secret sealed exactly as the API seals it) and one registered
- * runner straight into the local D1 behind a wrangler dev state folder. Used by `npm run demo`
- * and by the tests that stand up a whole install without clicking through the wizard.
+ * runner straight into the local D1 behind a wrangler dev state folder, for `npm run demo`.
  * Returns the runner's key.
  */
 export async function seedInstall(options: {
@@ -36,24 +32,6 @@ export async function seedInstall(options: {
     `insert or replace into settings (key, value_json, updated_at, updated_by) values ('proxmox', ${sqlString(JSON.stringify(stored))}, ${now}, 'demo')`,
     `insert into runners (id, name, key_hash, registered_at, created_at) values (${sqlString(runnerId)}, ${sqlString(options.runnerName)}, ${sqlString(await sha256Hex(key))}, ${now}, ${now})`,
   ].join('; ')
-  await run(
-    'npx',
-    [
-      'wrangler',
-      'd1',
-      'execute',
-      'DB',
-      '--local',
-      '--persist-to',
-      options.persistTo,
-      '--command',
-      sql,
-    ],
-    {
-      cwd: options.root,
-      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' },
-      timeout: 60_000,
-    },
-  )
+  await d1Rows(options.root, options.persistTo, sql)
   return { runnerId, key }
 }

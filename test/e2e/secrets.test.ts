@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decryptSecret, SECRET_CONTEXTS } from '../../worker/lib/crypto'
-import { d1Rows } from '../bench/measure'
+import { d1Rows } from './local-d1'
 import { killAllRunners, startRunner } from '../runner/harness'
 import {
   ApiClient,
