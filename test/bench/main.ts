@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { killAllRunners, startRunner, type RunnerProcess } from '../runner/harness'
+import { killAllRunners, startRunner, type RunnerProcess, registerRunner } from '../runner/harness'
 import { ApiClient, DashboardSocket, startStack, waitFor, type Stack } from '../e2e/stack'
 import { d1Count } from '../e2e/local-d1'
 import { percentile, round, rssMb, webJsGzipKb } from './measure'
@@ -73,8 +73,7 @@ async function realRunner(
     RUNNER_MAX_JOBS: '8',
     ...extra,
   }
-  const reg = await startRunner(['register', '--server', api.url, '--code', code], env)
-  if ((await reg.exited) !== 0) throw new Error(`register failed: ${reg.stderr()}`)
+  await registerRunner(api.url, code, env)
   const proc = await startRunner(['run'], env)
   await waitFor(
     async () =>

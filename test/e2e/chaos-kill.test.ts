@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEPLOY_STEPS } from '../../core/protocol'
 import { readFakeVmState } from '../../runner/src/executors/fake'
-import { killAllRunners, startRunner, type RunnerProcess } from '../runner/harness'
+import { killAllRunners, startRunner, type RunnerProcess, registerRunner } from '../runner/harness'
 import {
   ApiClient,
   cleanup,
@@ -42,8 +42,7 @@ beforeAll(async () => {
     RUNNER_FAKE_STEP_DELAY_MS: String(STEP_MS),
     RUNNER_FAKE_LINES_PER_STEP: '40',
   }
-  const reg = await startRunner(['register', '--server', api.url, '--code', code], env)
-  expect(await reg.exited).toBe(0)
+  await registerRunner(api.url, code, env)
 }, 120_000)
 
 afterAll(async () => {

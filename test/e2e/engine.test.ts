@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { readFakeVmState } from '../../runner/src/executors/fake'
-import { killAllRunners, startRunner, type RunnerProcess } from '../runner/harness'
+import { killAllRunners, startRunner, type RunnerProcess, registerRunner } from '../runner/harness'
 import {
   ApiClient,
   cleanup,
@@ -53,8 +53,7 @@ async function runner(
     ...extra,
   }
   if (code) {
-    const reg = await startRunner(['register', '--server', api.url, '--code', code], env)
-    expect(await reg.exited, reg.stderr() + reg.stdout()).toBe(0)
+    await registerRunner(api.url, code, env)
   }
   return startRunner(['run'], env)
 }

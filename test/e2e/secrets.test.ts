@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decryptSecret, SECRET_CONTEXTS } from '../../worker/lib/crypto'
 import { d1Rows } from './local-d1'
-import { killAllRunners, startRunner } from '../runner/harness'
+import { killAllRunners, startRunner, registerRunner } from '../runner/harness'
 import {
   ApiClient,
   cleanup,
@@ -51,8 +51,7 @@ describe('secret scan', () => {
       RUNNER_FAKE_LINES_PER_STEP: '2',
       RUNNER_FAKE_LEAK_SECRETS: '1',
     }
-    const reg = await startRunner(['register', '--server', api.url, '--code', code], env)
-    expect(await reg.exited).toBe(0)
+    await registerRunner(api.url, code, env)
     const runner = await startRunner(['run'], env)
     const { deployment } = await api.ok<{ deployment: { id: string } }>(
       'POST',

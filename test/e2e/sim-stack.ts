@@ -5,7 +5,7 @@ import type { ProxmoxConnection } from '../../core/settings'
 import { BannerBackend } from '../pve-sim/backend'
 import { PveSimulator } from '../pve-sim/index'
 import type { PveSimInput } from '../pve-sim/index'
-import { startRunner, type RunnerProcess } from '../runner/harness'
+import { startRunner, type RunnerProcess, registerRunner } from '../runner/harness'
 import type { ApiClient } from './stack'
 
 /**
@@ -54,7 +54,6 @@ export async function startRealRunner(
     RUNNER_BACKOFF_MAX_MS: '1000',
     ...extra,
   }
-  const reg = await startRunner(['register', '--server', api.url, '--code', code], env)
-  if ((await reg.exited) !== 0) throw new Error(`register failed: ${reg.stderr()}`)
+  await registerRunner(api.url, code, env)
   return { runner: await startRunner(['run'], env), state }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { killAllRunners, startRunner, type RunnerProcess } from '../runner/harness'
+import { killAllRunners, startRunner, type RunnerProcess, registerRunner } from '../runner/harness'
 import { launchBrowser, newPage, screenshot } from './browser'
 import { ApiClient, cleanup, prepareInstall, startStack, waitFor, type Stack } from './stack'
 
@@ -94,8 +94,7 @@ beforeAll(async () => {
   api = new ApiClient(stack.url)
   const { code } = await prepareInstall(api)
   runnerState = mkdtempSync(join(tmpdir(), 'pgd-e2e-ui-runner-'))
-  const reg = await startRunner(['register', '--server', stack.url, '--code', code], runnerEnv())
-  expect(await reg.exited).toBe(0)
+  await registerRunner(stack.url, code, runnerEnv())
   await restartRunner()
 }, 180_000)
 
@@ -341,8 +340,7 @@ describe('deployments in the dashboard', () => {
     const state = mkdtempSync(join(tmpdir(), 'pgd-e2e-ui-runner2-'))
     try {
       const env = { ...runnerEnv(), HOME: state, RUNNER_STATE_DIR: state }
-      const reg = await startRunner(['register', '--server', stack.url, '--code', code ?? ''], env)
-      expect(await reg.exited).toBe(0)
+      await registerRunner(stack.url, code ?? '', env)
       const second = await startRunner(['run'], env)
       await page.getByText('Runner “second-runner” is connected.').waitFor({ timeout: 20_000 })
       await page.getByRole('button', { name: 'Done' }).click()

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { PveSimulator } from '../pve-sim/index'
-import { killAllRunners, startRunner } from '../runner/harness'
+import { killAllRunners, startRunner, registerRunner } from '../runner/harness'
 import { startSimulator } from './sim-stack'
 import { launchBrowser, newPage, screenshot, signIn } from './browser'
 import { cleanup, startStack, waitFor, type Stack } from './stack'
@@ -116,8 +116,7 @@ describe('the setup wizard and the session', () => {
       RUNNER_PROVISIONER: 'simulated',
       RUNNER_HEARTBEAT_INTERVAL_MS: '500',
     }
-    const reg = await startRunner(['register', '--server', stack.url, '--code', code], env)
-    expect(await reg.exited).toBe(0)
+    await registerRunner(stack.url, code, env)
     await startRunner(['run'], env)
     await page.getByText('Runner “homelab” is connected.').waitFor({ timeout: 20_000 })
     await screenshot(page, '00-wizard-3-runner-connected')

@@ -187,3 +187,19 @@ export function makeJob(jobId: string, overrides: Record<string, unknown> = {}):
     ...overrides,
   })
 }
+
+/**
+ * `pgd-runner register --server URL --code CODE` with `env`, as an admin runs it; fails with the
+ * runner's own output unless it exits 0.
+ */
+export async function registerRunner(
+  server: string,
+  code: string,
+  env: Record<string, string>,
+): Promise<void> {
+  const reg = await startRunner(['register', '--server', server, '--code', code], env)
+  const exit = await reg.exited
+  if (exit !== 0) {
+    throw new Error(`pgd-runner register exited ${exit}:\n${reg.stderr()}${reg.stdout()}`)
+  }
+}
