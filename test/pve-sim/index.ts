@@ -16,6 +16,8 @@ import { createRequestHandler, type SimRequest } from './server'
 import { generateCertificates, type SimCertificates } from './tls'
 
 export { BannerBackend } from './backend'
+export { QemuBackend } from './qemu-backend'
+export type { QemuBackendOptions } from './qemu-backend'
 export type { GuestBehaviour, SimGuest, VmBackend, ShutdownResult } from './backend'
 export type { PveSimOptions, SimFaults, SimTiming, SimToken, SimTaskFault } from './options'
 export type { SimRequest } from './server'

@@ -1,11 +1,18 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { ensureImage } from '../vm/qemu'
 import { BannerBackend } from './backend'
 import { PveSimulator } from './index'
+import { QemuBackend } from './qemu-backend'
 
 /**
  * CLI for the demo and manual poking:
  *   npx tsx test/pve-sim/main.ts [--port 8006] [--http] [--secret S] [--guest-ssh-port 2222]
  *        [--boot-delay-ms 2000] [--clone-ms 3000] [--latency-ms 0] [--error-rate 0] [--auth-delay]
+ *        [--backend banner|qemu]
+ * `qemu` boots real Debian 13 guests (root; the image is built and cached by test/vm/build-image.sh).
  * Prints the URL, token and fingerprint as JSON on the first line, then logs.
  */
 
@@ -22,6 +29,7 @@ const { values } = parseArgs({
     'latency-ms': { type: 'string', default: '0' },
     'error-rate': { type: 'string', default: '0' },
     'auth-delay': { type: 'boolean', default: false },
+    backend: { type: 'string', default: 'banner' },
   },
 })
 
@@ -33,13 +41,24 @@ const num = (v: string | undefined, name: string): number => {
 
 const log = (line: string): void => console.error(`[pve-sim] ${line}`)
 const taskMs = num(values['task-ms'], 'task-ms')
+if (values.backend !== 'banner' && values.backend !== 'qemu')
+  throw new Error('--backend must be banner or qemu')
+const backend =
+  values.backend === 'qemu'
+    ? new QemuBackend({
+        image: ensureImage(),
+        workDir: mkdtempSync(join(tmpdir(), 'pve-sim-qemu-')),
+        ports: [25_565],
+        log,
+      })
+    : new BannerBackend({ bootDelayMs: num(values['boot-delay-ms'], 'boot-delay-ms'), log })
 const sim = new PveSimulator({
   host: values.host,
   port: num(values.port, 'port'),
   https: !values.http,
   guestSshPort: num(values['guest-ssh-port'], 'guest-ssh-port'),
   authFailDelayMs: values['auth-delay'] ? 3_000 : 0,
-  backend: new BannerBackend({ bootDelayMs: num(values['boot-delay-ms'], 'boot-delay-ms'), log }),
+  backend,
   log,
   timing: {
     cloneMs: num(values['clone-ms'], 'clone-ms'),

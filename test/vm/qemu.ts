@@ -11,6 +11,7 @@ import { promisify } from 'node:util'
  * ../shared/reference/vm-test-recipe.md). TCG only: this host's /dev/kvm is PVM, which an
  * unmodified Debian kernel cannot run. Networking is slirp with `restrict=on`: the guest has no
  * route anywhere, and the only ways in are hostfwd ports bound to a loopback address.
+ * The simulator's `qemu` backend (test/pve-sim/qemu-backend.ts) is built on this file.
  */
 
 const run = promisify(execFile)
@@ -18,6 +19,9 @@ const run = promisify(execFile)
 export const REPO_ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '')
 export const VM_CACHE_DIR = join(REPO_ROOT, '.cache/vm')
 const BUILD_TIMEOUT_MS = 30 * 60_000
+
+/** slirp's fixed addressing: the guest, the host (gateway) and slirp's DNS, as the guest sees them. */
+export const SLIRP = { guest: '10.0.2.15', prefix: 24, host: '10.0.2.2', dns: '10.0.2.3' } as const
 
 export interface VmImage {
   qcow2: string
@@ -57,106 +61,86 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   return address.port
 }
 
-/** What Proxmox turns into a cloud-init NoCloud seed: ciuser, sshkeys and ipconfig0. */
-export interface CloudInitSpec {
-  ciuser: string
-  sshkeys: string[]
-  /** Proxmox syntax, e.g. `ip=10.0.2.15/24,gw=10.0.2.2`. */
-  ipconfig0: string
-  hostname: string
-  mac: string
+/** The three files of a cloud-init NoCloud seed. */
+export interface NoCloudSeed {
+  userData: string
+  metaData: string
+  networkConfig: string
 }
 
-/** Writes the NoCloud seed ISO Proxmox would generate for these settings. */
-export async function makeSeed(dir: string, spec: CloudInitSpec): Promise<string> {
-  const fields = Object.fromEntries(spec.ipconfig0.split(',').map((kv) => kv.split('=')))
-  const [address, prefix] = String(fields.ip).split('/')
-  if (!address || !prefix || !fields.gw) throw new Error(`unsupported ipconfig0: ${spec.ipconfig0}`)
+/** Writes the seed files and packs them into the ISO the guest reads (`cloud-localds`). */
+export async function writeSeed(dir: string, seed: NoCloudSeed): Promise<string> {
   await mkdir(dir, { recursive: true })
-  const userData = [
-    '#cloud-config',
-    `hostname: ${spec.hostname}`,
-    'manage_etc_hosts: true',
-    `user: ${spec.ciuser}`,
-    'ssh_authorized_keys:',
-    ...spec.sshkeys.map((k) => `  - ${k}`),
-    'chpasswd:',
-    '  expire: False',
-    'users:',
-    '  - default',
-    // Proxmox defaults to true; there is no mirror to reach here.
-    'package_upgrade: false',
-    '',
-  ].join('\n')
-  const networkConfig = [
-    'version: 1',
-    'config:',
-    '  - type: physical',
-    '    name: eth0',
-    `    mac_address: '${spec.mac}'`,
-    '    subnets:',
-    '      - type: static',
-    `        address: '${address}/${prefix}'`,
-    `        gateway: '${fields.gw}'`,
-    '',
-  ].join('\n')
-  await writeFile(join(dir, 'user-data'), userData)
-  await writeFile(join(dir, 'meta-data'), `instance-id: ${spec.hostname}-${Date.now()}\n`)
-  await writeFile(join(dir, 'network-config'), networkConfig)
+  const files = {
+    'user-data': seed.userData,
+    'meta-data': seed.metaData,
+    'network-config': seed.networkConfig,
+  }
+  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text)
   const iso = join(dir, 'seed.iso')
-  await run('cloud-localds', [
-    '-N',
-    join(dir, 'network-config'),
-    iso,
-    join(dir, 'user-data'),
-    join(dir, 'meta-data'),
-  ])
+  await run(
+    'cloud-localds',
+    ['-N', join(dir, 'network-config'), iso, join(dir, 'user-data'), join(dir, 'meta-data')],
+    { timeout: 60_000 },
+  )
   return iso
+}
+
+/** A linked clone of the template (a qcow2 overlay, like a Proxmox linked clone) of `bytes`. */
+export async function createOverlay(image: VmImage, disk: string, bytes: number): Promise<void> {
+  const size = String(Math.max(bytes, 4 * 1024 ** 3))
+  await run('qemu-img', [
+    'create',
+    '-q',
+    '-f',
+    'qcow2',
+    '-b',
+    image.qcow2,
+    '-F',
+    'qcow2',
+    disk,
+    size,
+  ])
+}
+
+export interface Forward {
+  /** Loopback address the host side is bound to. */
+  hostAddress: string
+  hostPort: number
+  guestPort: number
 }
 
 export interface BootOptions {
   image: VmImage
+  /** The VM's folder: monitor socket and serial log go here. */
   dir: string
+  /** From `createOverlay`. */
+  disk: string
   seedIso: string
   mac: string
   memoryMb: number
   cpus: number
-  /** Loopback address the forwarded ports are bound to. */
-  hostAddress: string
-  /** host port → guest port, TCP. */
-  forwards: { host: number; guest: number }[]
+  /** TCP forwards set up at boot; more can be added later with `addForward`. */
+  forwards: Forward[]
 }
 
-/** A running qemu process we own; stop it with `powerdown()` (falls back to SIGKILL). */
+const hostfwd = (f: Forward): string => `tcp:${f.hostAddress}:${f.hostPort}-:${f.guestPort}`
+
+/** A running qemu process we own; stop it with `powerdown()` or `kill()`. */
 export class QemuVm {
   private constructor(
     private readonly child: ChildProcess,
-    private readonly monitor: string,
+    private readonly monitorPath: string,
     readonly serialLog: string,
+    private readonly exited: Promise<void>,
   ) {}
 
-  /** Creates a linked-clone overlay of the template and boots it. */
   static async boot(options: BootOptions): Promise<QemuVm> {
     const { dir } = options
     await mkdir(dir, { recursive: true })
-    const disk = join(dir, 'disk.qcow2')
-    await run('qemu-img', [
-      'create',
-      '-q',
-      '-f',
-      'qcow2',
-      '-b',
-      options.image.qcow2,
-      '-F',
-      'qcow2',
-      disk,
-      '8G',
-    ])
     const monitor = join(dir, 'monitor.sock')
     const serialLog = join(dir, 'serial.log')
-    const hostfwd = options.forwards
-      .map((f) => `hostfwd=tcp:${options.hostAddress}:${f.host}-:${f.guest}`)
-      .join(',')
+    const forwards = options.forwards.map((f) => `,hostfwd=${hostfwd(f)}`).join('')
     const args = [
       ...['-accel', 'tcg,thread=multi,tb-size=256', '-cpu', 'max', '-machine', 'q35'],
       ...['-smp', String(options.cpus), '-m', String(options.memoryMb)],
@@ -164,13 +148,14 @@ export class QemuVm {
       ...['-monitor', `unix:${monitor},server,nowait`],
       ...['-kernel', options.image.kernel, '-initrd', options.image.initrd],
       ...['-append', 'root=/dev/vda rw console=ttyS0'],
-      ...['-drive', `file=${disk},if=virtio,format=qcow2,cache=unsafe`],
+      ...['-drive', `file=${options.disk},if=virtio,format=qcow2,cache=unsafe`],
       ...['-drive', `file=${options.seedIso},if=virtio,format=raw,readonly=on`],
-      // restrict=on: the guest is isolated; only the hostfwd rules below reach it.
-      ...['-netdev', `user,id=n0,restrict=on,${hostfwd}`],
+      // restrict=on: the guest is isolated; only the hostfwd rules reach it.
+      ...['-netdev', `user,id=n0,restrict=on${forwards}`],
       ...['-device', `virtio-net-pci,netdev=n0,mac=${options.mac}`, '-device', 'virtio-rng-pci'],
     ]
     const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
     let stderr = ''
     child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()))
     await new Promise<void>((resolve, reject) => {
@@ -180,7 +165,11 @@ export class QemuVm {
         reject(new Error(`qemu exited at once (${code}): ${stderr}`))
       })
     })
-    return new QemuVm(child, monitor, serialLog)
+    return new QemuVm(child, monitor, serialLog, exited)
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid
   }
 
   get running(): boolean {
@@ -188,31 +177,76 @@ export class QemuVm {
   }
 
   /**
-   * ACPI power button, then waits for qemu to exit; SIGKILL after `timeoutMs`. The monitor
-   * connection is fire-and-forget: qemu does not always close it, so nothing waits on it.
+   * One HMP command on the monitor socket; resolves with its output (the text between the
+   * prompts). Bounded by `timeoutMs`.
    */
-  async powerdown(timeoutMs = 60_000): Promise<'acpi' | 'killed'> {
-    if (!this.running) return 'acpi'
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()))
-    const socket = connect(this.monitor, () => {
+  monitor(command: string, timeoutMs = 10_000): Promise<string> {
+    return new Promise((resolve, reject) => {
+      let buf = ''
+      let sent = false
+      const socket = connect(this.monitorPath)
+      const timer = setTimeout(() => {
+        socket.destroy()
+        reject(new Error(`qemu monitor: no answer to "${command}" within ${timeoutMs} ms`))
+      }, timeoutMs)
+      socket.on('error', (err) => {
+        clearTimeout(timer)
+        reject(err)
+      })
+      socket.on('data', (chunk: Buffer) => {
+        buf += chunk.toString()
+        if (!sent && buf.includes('(qemu) ')) {
+          sent = true
+          buf = ''
+          socket.write(`${command}\n`)
+        } else if (sent && buf.includes('(qemu) ')) {
+          clearTimeout(timer)
+          socket.destroy()
+          // The monitor echoes the command line (with terminal escapes) before its output.
+          const lines = buf.replace(/\r/g, '').split('\n').slice(1, -1)
+          resolve(lines.join('\n').trim())
+        }
+      })
+    })
+  }
+
+  /** Adds a TCP forward to the running VM (`hostfwd_add`); rejects with qemu's complaint. */
+  async addForward(forward: Forward): Promise<void> {
+    const out = await this.monitor(`hostfwd_add n0 ${hostfwd(forward)}`)
+    if (out !== '') throw new Error(`hostfwd_add ${hostfwd(forward)}: ${out}`)
+  }
+
+  /**
+   * ACPI power button; resolves true once qemu exited (the guest powered off) within
+   * `timeoutMs`, false otherwise. The monitor connection is fire-and-forget: qemu does not always
+   * close it, so nothing waits on it.
+   */
+  async acpiShutdown(timeoutMs: number): Promise<boolean> {
+    if (!this.running) return true
+    const socket = connect(this.monitorPath, () => {
       socket.write('system_powerdown\n', () => setTimeout(() => socket.destroy(), 1_000))
     })
     socket.on('error', () => socket.destroy())
     let timer: NodeJS.Timeout | undefined
-    const timedOut = new Promise<'killed'>((resolve) => {
-      timer = setTimeout(() => resolve('killed'), timeoutMs)
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs)
     })
-    const how = await Promise.race([exited.then(() => 'acpi' as const), timedOut])
+    const done = await Promise.race([this.exited.then(() => true as const), timedOut])
     clearTimeout(timer)
-    if (how === 'killed') {
-      this.kill()
-      await exited
-    }
-    return how
+    return done
   }
 
-  kill(): void {
+  /** ACPI power button, SIGKILL after `timeoutMs`. */
+  async powerdown(timeoutMs = 60_000): Promise<'acpi' | 'killed'> {
+    if (await this.acpiShutdown(timeoutMs)) return 'acpi'
+    await this.kill()
+    return 'killed'
+  }
+
+  /** SIGKILL; resolves once the process is gone. */
+  async kill(): Promise<void> {
     if (this.running) this.child.kill('SIGKILL')
+    await this.exited
   }
 
   /** The last lines of the serial console, for failure messages. */
@@ -220,6 +254,31 @@ export class QemuVm {
     if (!existsSync(this.serialLog)) return ''
     return (await readFile(this.serialLog, 'utf8')).split('\n').slice(-lines).join('\n')
   }
+}
+
+/** Reads an SSH server's version line, or null if none comes within `timeoutMs`. */
+export function readSshBanner(
+  host: string,
+  port: number,
+  timeoutMs: number,
+): Promise<string | null> {
+  return new Promise((resolve) => {
+    let buf = ''
+    const socket = connect({ host, port })
+    const done = (banner: string | null) => {
+      clearTimeout(timer)
+      socket.destroy()
+      resolve(banner)
+    }
+    const timer = setTimeout(() => done(null), timeoutMs)
+    socket.on('data', (chunk: Buffer) => {
+      buf += chunk.toString('latin1')
+      const line = buf.split('\n').find((l) => l.startsWith('SSH-'))
+      if (line !== undefined && buf.includes('\n')) done(line.trim())
+    })
+    socket.on('error', () => done(null))
+    socket.on('close', () => done(null))
+  })
 }
 
 /** SSH into the guest through its forwarded port. */
@@ -235,19 +294,4 @@ export function sshArgs(key: string, host: string, port: number, user: string): 
 export async function sshRun(args: string[], command: string, timeoutMs = 60_000): Promise<string> {
   const { stdout } = await run('ssh', [...args, command], { timeout: timeoutMs })
   return stdout
-}
-
-/** Polls SSH until a login works, bounded in attempts and time. */
-export async function waitForSsh(args: string[], timeoutMs: number, vm: QemuVm): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (let attempt = 1; attempt <= 200 && Date.now() < deadline; attempt++) {
-    if (!vm.running) throw new Error(`qemu exited while waiting for SSH:\n${await vm.serialTail()}`)
-    try {
-      await sshRun(args, 'true', 15_000)
-      return
-    } catch {
-      await new Promise((r) => setTimeout(r, 2_000))
-    }
-  }
-  throw new Error(`SSH did not answer within ${timeoutMs} ms:\n${await vm.serialTail()}`)
 }

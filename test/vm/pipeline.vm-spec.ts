@@ -1,0 +1,326 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { connect } from 'node:net'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { minecraft } from '../../core/games/minecraft'
+import { runPlaybook } from '../../runner/src/ansible/run-playbook'
+import { preparePlaybook } from '../../runner/src/games/prepare'
+import { MinecraftVersionResolver } from '../../runner/src/minecraft/resolve-version'
+import { pingMinecraft } from '../../runner/src/minecraft/slp'
+import { startRealRunner, startSimulator } from '../e2e/sim-stack'
+import { ApiClient, DashboardSocket, startStack, waitFor, type Stack } from '../e2e/stack'
+import type { PveSimulator } from '../pve-sim/index'
+import { QemuBackend } from '../pve-sim/qemu-backend'
+import { killAllRunners } from '../runner/harness'
+import { buildFakeServerJar, serveMinecraftMirror, STAND_IN_VERSION } from './fake-server'
+import type { MinecraftMirror } from './fake-server'
+import { REPO_ROOT, SLIRP, VM_CACHE_DIR, ensureImage, sshArgs, sshRun } from './qemu'
+
+/**
+ * Real-VM tier (DESIGN.md §8.3): the whole pipeline as a user drives it. A deployment created
+ * through the API of a local worker (wrangler dev) is taken by the bundled runner with the
+ * product's real executors, cloned and started on the Proxmox simulator's `qemu` backend (a
+ * Debian 13 cloud-init VM under TCG, test/pve-sim/qemu-backend.ts), SSH waited,
+ * provision_minecraft.yml run by the runner's Ansible executor (Java 21 baked into the image;
+ * the stand-in server jar from a loopback mirror of Mojang's metadata), verified by a Server
+ * List Ping, and `ready`. Then, from outside: the game answers, UFW drops another port, a
+ * second playbook run changes nothing, and destroying the deployment stops and deletes the VM.
+ * Everything is on loopback; the guest has no route anywhere. Slow (tens of minutes) and
+ * root-only:
+ *   npm run test:vm
+ * Phase timings are printed and written to .cache/vm/timings.json.
+ */
+
+const USER = 'debian'
+const SSH_PORT = 2222
+const GAME_PORT = 25_565
+/** A port the playbook does not open; a probe server listens there inside the guest. */
+const CLOSED_PORT = 8080
+/** An address pool of this tier's own (other e2e tests use 127.77–127.79 and 127.90). */
+const POOL = { cidr: '127.83.0.0/16', rangeStart: '127.83.0.10', rangeEnd: '127.83.0.60' }
+const DEPLOY_TIMEOUT_MS = 45 * 60_000
+const PLAYBOOK_TIMEOUT_MS = 20 * 60_000
+
+const timings: Record<string, number> = {}
+/** Live progress on stderr (vitest holds console output until a test ends). */
+function progress(message: string): void {
+  process.stderr.write(`[vm ${new Date().toISOString().slice(11, 19)}] ${message}\n`)
+}
+async function timed<T>(phase: string, work: () => Promise<T>): Promise<T> {
+  const started = performance.now()
+  progress(`${phase}…`)
+  try {
+    return await work()
+  } finally {
+    timings[phase] = Math.round(performance.now() - started) / 1000
+    progress(`${phase}: ${timings[phase]} s`)
+  }
+}
+
+const runDir = join(VM_CACHE_DIR, 'runs', String(Date.now()))
+const config = minecraft.configSchema.parse({
+  eula: true,
+  version: STAND_IN_VERSION,
+  memoryMb: 2048,
+  cores: 2,
+  diskGb: 8,
+  motd: 'Real VM: test #1',
+  maxPlayers: 7,
+})
+let stack: Stack | undefined
+let sim: PveSimulator | undefined
+let backend: QemuBackend | undefined
+let mirror: MinecraftMirror | undefined
+let api: ApiClient
+let runnerState = ''
+let dash: DashboardSocket | undefined
+/** What the deployment became; filled by the first test. */
+let deployed: { id: string; ip: string; vmid: number; pid: number } | undefined
+
+beforeAll(async () => {
+  await mkdir(runDir, { recursive: true })
+  const image = await timed('image (build or cache)', async () => ensureImage())
+  const jar = await timed('compile stand-in jar', () => buildFakeServerJar(join(runDir, 'jar')))
+  mirror = await serveMinecraftMirror(jar)
+  backend = new QemuBackend({
+    image,
+    workDir: join(runDir, 'vms'),
+    ports: [GAME_PORT, CLOSED_PORT],
+    log: progress,
+  })
+  sim = await startSimulator({
+    backend,
+    guestSshPort: SSH_PORT,
+    templates: [{ vmid: 9000, name: 'debian13-ci', diskSize: '4G', template: true }],
+    log: progress,
+  })
+  stack = await timed('wrangler dev', () => startStack())
+  api = new ApiClient(stack.url)
+  await api.ok('POST', '/api/setup', { username: 'admin', password: 'vm tier admin password' })
+  await api.ok(
+    'PUT',
+    '/api/settings/proxmox',
+    sim.connection({ gateway: '127.83.0.1', dnsServers: ['127.83.0.1'], ipPool: POOL }),
+  )
+  const { state } = await startRealRunner(api, 'vm-runner', {
+    RUNNER_PROVISIONER: 'ansible',
+    RUNNER_ANSIBLE_DIR: join(REPO_ROOT, 'ansible'),
+    // The runner's host as the guest sees it through slirp.
+    RUNNER_ADDRESS: SLIRP.host,
+    RUNNER_MINECRAFT_MANIFEST_URL: mirror.manifestUrl,
+  })
+  runnerState = state
+  await waitFor(
+    async () =>
+      (
+        await api.ok<{ runners: { name: string; state: string }[] }>('GET', '/api/runners')
+      ).runners.some((r) => r.name === 'vm-runner' && r.state === 'online'),
+    'the runner online',
+    60_000,
+    250,
+  )
+}, 45 * 60_000)
+
+afterAll(async () => {
+  dash?.close()
+  await killAllRunners()
+  // Stops the simulator and, through the backend, every qemu process still running.
+  await sim?.stop()
+  await stack?.stop()
+  await new Promise((resolve) => (mirror ? mirror.server.close(resolve) : resolve(undefined)))
+  await rm(runDir, { recursive: true, force: true })
+  if (runnerState) await rm(runnerState, { recursive: true, force: true })
+  await writeFile(join(VM_CACHE_DIR, 'timings.json'), JSON.stringify(timings, null, 2))
+  console.log('real-VM phase timings (s):', timings)
+}, 180_000)
+
+/** Sends an HTTP request and collects whatever comes back before close or timeout. */
+function probe(host: string, port: number, timeoutMs: number): Promise<string> {
+  return new Promise((resolve) => {
+    let received = ''
+    const socket = connect({ host, port }, () => socket.write('GET / HTTP/1.0\r\n\r\n'))
+    const timer = setTimeout(() => socket.destroy(), timeoutMs)
+    socket.on('data', (c: Buffer) => (received += c.toString()))
+    socket.on('error', () => undefined)
+    socket.on('close', () => {
+      clearTimeout(timer)
+      resolve(received)
+    })
+  })
+}
+
+interface Detail {
+  deployment: {
+    id: string
+    status: string
+    ip: string
+    vmid: number
+    lastSeq: number
+    error: unknown
+    result: { address: string; version: string; motd: string; players: { max: number } } | null
+  }
+}
+
+function guestSsh(): string[] {
+  if (!deployed) throw new Error('not deployed')
+  return sshArgs(join(runnerState, 'ssh/id_ed25519'), deployed.ip, SSH_PORT, USER)
+}
+
+describe('a Minecraft deployment through the whole pipeline onto a real Debian 13 VM', () => {
+  it(
+    'goes from the API to ready: cloned, booted, SSH, Ansible, verified, logs complete',
+    async () => {
+      const { deployment } = await api.ok<{ deployment: { id: string; ip: string } }>(
+        'POST',
+        '/api/deployments',
+        { name: 'real vm world', game: 'minecraft', config },
+      )
+      dash = new DashboardSocket(api, deployment.id)
+      const socket = dash
+      let step = ''
+      socket.onLine = (line) => {
+        if (/^TASK \[|^PLAY RECAP|SSH is up|verify:|waiting for SSH/.test(line.text))
+          progress(line.text.replace(/ \*+$/, ''))
+      }
+      await socket.opened()
+      const started = performance.now()
+      await waitFor(
+        async () => {
+          const { deployment: d } = await api.ok<{
+            deployment: { status: string; steps: { name: string; status: string }[] }
+          }>('GET', `/api/deployments/${deployment.id}`)
+          const running = d.steps.find((s) => s.status === 'running')?.name ?? ''
+          if (running && running !== step) {
+            if (step) timings[`step ${step}`] = Math.round(performance.now() - started) / 1000
+            step = running
+            progress(`step ${step}`)
+          }
+          return d.status === 'ready' || d.status === 'failed'
+        },
+        'the deployment ready or failed',
+        DEPLOY_TIMEOUT_MS,
+        2_000,
+      )
+      timings['deploy: API to ready'] = Math.round(performance.now() - started) / 1000
+      const { deployment: d } = await api.ok<Detail>('GET', `/api/deployments/${deployment.id}`)
+      if (d.status !== 'ready') {
+        const tail = (await backend?.serialTail(d.vmid)) ?? ''
+        throw new Error(`deployment ${d.status}: ${JSON.stringify(d.error)}\n${tail}`)
+      }
+      const pid = backend?.pidOf(d.vmid)
+      expect(pid).toBeGreaterThan(0)
+      deployed = { id: d.id, ip: d.ip, vmid: d.vmid, pid: pid ?? 0 }
+      expect(d.ip.startsWith('127.83.')).toBe(true)
+      expect(d.result).toMatchObject({
+        address: `${d.ip}:${GAME_PORT}`,
+        version: STAND_IN_VERSION,
+        motd: config.motd,
+        players: { max: config.maxPlayers },
+      })
+      // The runner resolved the version through the mirror, and the playbook fetched the jar.
+      expect(mirror?.requests).toContain('/mc/game/version_manifest_v2.json')
+      expect(mirror?.requests.some((p) => p.endsWith('/server.jar'))).toBe(true)
+
+      // Logs complete: every line stored, seqs 1..lastSeq without a gap, Ansible's recap there.
+      const { lines } = await api.ok<{ lines: { seq: number; text: string }[] }>(
+        'GET',
+        `/api/deployments/${deployment.id}/logs?after=0&limit=10000`,
+      )
+      expect(lines.length).toBe(d.lastSeq)
+      expect(lines.map((l) => l.seq)).toEqual(lines.map((_, i) => i + 1))
+      const text = lines.map((l) => l.text).join('\n')
+      expect(text).toContain('SSH is up on')
+      expect(text).toMatch(/^PLAY RECAP \*+$/m)
+      expect(text).toMatch(/^target\s+: ok=\d+\s+changed=[1-9]\d*\s+unreachable=0\s+failed=0/m)
+      expect(text).toContain(`verify: ${STAND_IN_VERSION}, "${config.motd}", 0/7 players`)
+      await writeFile(join(VM_CACHE_DIR, 'last-deploy.log'), text)
+    },
+    DEPLOY_TIMEOUT_MS + 60_000,
+  )
+
+  it('answers a Server List Ping on the game port from outside', async () => {
+    if (!deployed) throw new Error('not deployed')
+    const status = await pingMinecraft({ host: deployed.ip, port: GAME_PORT, timeoutMs: 10_000 })
+    expect({ motd: status.motd, max: status.playersMax }).toEqual({ motd: config.motd, max: 7 })
+  })
+
+  it('drops traffic to a port the firewall does not open', async () => {
+    if (!deployed) throw new Error('not deployed')
+    const ssh = guestSsh()
+    await sshRun(ssh, `sudo systemd-run --unit=probe python3 -m http.server ${CLOSED_PORT}`)
+    const inside = await sshRun(
+      ssh,
+      `python3 -c "import urllib.request,time; time.sleep(2); print(urllib.request.urlopen('http://127.0.0.1:${CLOSED_PORT}/').status)"`,
+    )
+    expect(inside.trim()).toBe('200')
+    expect(await probe(deployed.ip, CLOSED_PORT, 10_000)).toBe('')
+    await sshRun(ssh, 'sudo systemctl stop probe')
+  }, 120_000)
+
+  it(
+    'reports no changes when the playbook runs a second time',
+    async () => {
+      if (!deployed || !mirror) throw new Error('not deployed')
+      // The same inputs the runner's executor used: its playbook folder, the resolver against
+      // the same mirror, its address, its key and its jar cache (HOME).
+      const prepared = await preparePlaybook({
+        game: minecraft,
+        config,
+        ansibleDir: join(REPO_ROOT, 'ansible'),
+        runnerAddress: SLIRP.host,
+        secrets: {},
+        resolvers: {
+          minecraft: new MinecraftVersionResolver({
+            userAgent: 'pgd-vm-test',
+            mojangManifestUrl: mirror.manifestUrl,
+          }),
+        },
+      })
+      const log: string[] = []
+      const result = await timed('second playbook run', () =>
+        runPlaybook({
+          playbook: prepared.playbook,
+          target: { address: deployed?.ip ?? '', port: SSH_PORT, user: USER },
+          privateKeyPath: join(runnerState, 'ssh/id_ed25519'),
+          extraVars: prepared.extraVars,
+          log: (line) => {
+            log.push(line)
+            if (line.startsWith('TASK [')) progress(line.replace(/ \*+$/, ''))
+          },
+          env: { HOME: runnerState },
+          signal: AbortSignal.timeout(PLAYBOOK_TIMEOUT_MS),
+        }),
+      )
+      await writeFile(join(VM_CACHE_DIR, 'last-second-run.log'), log.join('\n'))
+      expect(result.error).toBeNull()
+      expect(result.recap?.changed).toBe(0)
+    },
+    PLAYBOOK_TIMEOUT_MS + 60_000,
+  )
+
+  it(
+    'destroying the deployment stops and deletes the VM: its qemu process is gone',
+    async () => {
+      if (!deployed || !sim || !backend) throw new Error('not deployed')
+      const { id, vmid, pid } = deployed
+      await timed('destroy', async () => {
+        await api.ok('POST', `/api/deployments/${id}/destroy`)
+        await waitFor(
+          async () => {
+            const { deployment: d } = await api.ok<Detail>('GET', `/api/deployments/${id}`)
+            return d.status === 'destroyed' || d.status === 'failed'
+          },
+          'the deployment destroyed',
+          5 * 60_000,
+          1_000,
+        )
+      })
+      const { deployment: d } = await api.ok<Detail>('GET', `/api/deployments/${id}`)
+      expect(d.status).toBe('destroyed')
+      expect(sim.cluster.vms.has(vmid)).toBe(false)
+      expect(backend.pidOf(vmid)).toBeUndefined()
+      expect(() => process.kill(pid, 0)).toThrow(/ESRCH/)
+    },
+    6 * 60_000,
+  )
+})
