@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { minecraft } from './minecraft'
+import { valheim } from './valheim'
 import type { GameModule } from './types'
 
 export type * from './types'
@@ -10,6 +11,7 @@ export { ArtifactRequest, GamePort, HealthCheck, PortProtocol, VmSizing } from '
  */
 export const GAMES = {
   minecraft,
+  valheim,
 } as const satisfies Record<string, GameModule>
 
 /** Ids of the games in the catalogue, for API validation. */

@@ -116,6 +116,11 @@ export interface GameModule<S extends z.ZodType = z.ZodType> {
   readonly defaults: z.input<S>
   /** Top-level config keys the web form folds under "Advanced". */
   readonly advancedFields: readonly string[]
+  /**
+   * Config keys whose values are secrets: the worker masks them in API responses and adds their
+   * values to the runner's redaction list (e.g. Valheim's `password`, which players type).
+   */
+  readonly sensitiveFields?: readonly string[]
   /** VM size to clone for this config. */
   sizing(config: z.output<S>): VmSizing
   /** Ports the game listens on, for the firewall, the dashboard and port checks. */

@@ -1,5 +1,11 @@
+import type dgram from 'node:dgram'
 import net from 'node:net'
-import { listenMinecraft } from './game-responder'
+import {
+  closeQuietly,
+  listenMinecraft,
+  listenValheimQuery,
+  simulatedValheim,
+} from './game-responder'
 
 /**
  * The seam between the simulated Proxmox API and what a "VM" really is.
@@ -67,6 +73,8 @@ export interface BannerBackendOptions {
   behaviour?: (vmid: number) => GuestBehaviour
   /** When set, the booted guest also answers a Minecraft Server List Ping on this port. */
   minecraftPort?: number
+  /** When set, the booted guest also answers Steam's A2S_INFO on this UDP port (Valheim). */
+  valheimQueryPort?: number
   log?: (line: string) => void
 }
 
@@ -74,6 +82,7 @@ interface Running {
   timer: NodeJS.Timeout | null
   server: net.Server | null
   game: net.Server | null
+  query: dgram.Socket | null
   sockets: Set<net.Socket>
 }
 
@@ -85,9 +94,9 @@ export class BannerBackend implements VmBackend {
   readonly kind = 'banner'
   private readonly running = new Map<number, Running>()
   private readonly opts: Required<
-    Omit<BannerBackendOptions, 'behaviour' | 'log' | 'minecraftPort'>
+    Omit<BannerBackendOptions, 'behaviour' | 'log' | 'minecraftPort' | 'valheimQueryPort'>
   > &
-    Pick<BannerBackendOptions, 'behaviour' | 'log' | 'minecraftPort'>
+    Pick<BannerBackendOptions, 'behaviour' | 'log' | 'minecraftPort' | 'valheimQueryPort'>
 
   constructor(options: BannerBackendOptions = {}) {
     this.opts = {
@@ -101,7 +110,13 @@ export class BannerBackend implements VmBackend {
 
   async start(guest: SimGuest): Promise<void> {
     await this.stop(guest.vmid)
-    const entry: Running = { timer: null, server: null, game: null, sockets: new Set() }
+    const entry: Running = {
+      timer: null,
+      server: null,
+      game: null,
+      query: null,
+      sockets: new Set(),
+    }
     this.running.set(guest.vmid, entry)
     const address = guest.ipv4?.address
     const behaviour = this.opts.behaviour?.(guest.vmid) ?? 'ssh'
@@ -131,6 +146,14 @@ export class BannerBackend implements VmBackend {
           this.opts.log?.(`banner backend: VM ${guest.vmid} game: ${err.message}`),
         )
       }
+      if (behaviour === 'ssh' && this.opts.valheimQueryPort) {
+        entry.query = listenValheimQuery(
+          address,
+          this.opts.valheimQueryPort,
+          simulatedValheim(`VM ${guest.vmid}`, this.opts.valheimQueryPort - 1),
+          (err) => this.opts.log?.(`banner backend: VM ${guest.vmid} query: ${err.message}`),
+        )
+      }
     }, this.opts.bootDelayMs)
   }
 
@@ -144,6 +167,8 @@ export class BannerBackend implements VmBackend {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()))
     const game = entry.game
     if (game) await new Promise<void>((resolve) => game.close(() => resolve()))
+    const query = entry.query
+    if (query) await closeQuietly(query)
   }
 
   async shutdown(vmid: number, timeoutMs: number): Promise<ShutdownResult> {

@@ -1,0 +1,114 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { BannerBackend } from '../pve-sim/backend'
+import type { PveSimulator } from '../pve-sim/index'
+import { killAllRunners } from '../runner/harness'
+import { startRealRunner, simProxmox, startSimulator } from './sim-stack'
+import { ApiClient, cleanup, DashboardSocket, startStack, waitFor, type Stack } from './stack'
+
+/**
+ * The second game end to end: a Valheim deployment through the API, the bundled runner with its
+ * real executors (Ansible simulated) and the Proxmox simulator, whose booted guests answer Steam's
+ * A2S_INFO on Valheim's query port (test/pve-sim/game-responder.ts). Nothing in worker/, runner/
+ * or web/ knows Valheim beyond the game registry.
+ */
+const GAME_PORT = 2456
+const QUERY_PORT = GAME_PORT + 1
+
+let stack: Stack
+let sim: PveSimulator
+let api: ApiClient
+const dirs: string[] = []
+
+beforeAll(async () => {
+  stack = await startStack()
+  sim = await startSimulator({
+    backend: new BannerBackend({ bootDelayMs: 100, valheimQueryPort: QUERY_PORT }),
+  })
+  api = new ApiClient(stack.url)
+  await api.ok('POST', '/api/setup', { username: 'admin', password: 'e2e admin password' })
+  await api.ok('PUT', '/api/settings/proxmox', simProxmox(sim))
+}, 120_000)
+afterEach(async () => {
+  await killAllRunners()
+  for (const d of dirs.splice(0)) cleanup(d)
+})
+afterAll(async () => {
+  await sim?.stop()
+  await stack?.stop()
+})
+
+describe('a Valheim deployment against the Proxmox simulator', () => {
+  it('is refused by the API when the password contains the server name, naming the field', async () => {
+    const res = await api.request<{ error: { details: { path: string; message: string }[] } }>(
+      'POST',
+      '/api/deployments',
+      {
+        name: 'bad password',
+        game: 'valheim',
+        config: { serverName: 'Vikings', password: 'vikings!' },
+      },
+    )
+    expect([res.status, res.body.error.details[0]]).toEqual([
+      400,
+      {
+        path: 'config.password',
+        message: 'must not contain the server name, nor be part of it: Valheim refuses to start',
+      },
+    ])
+  })
+
+  it('reaches ready with the A2S health check in its result, then is destroyed', async () => {
+    const { state } = await startRealRunner(api, 'valheim-runner')
+    dirs.push(state)
+    await waitFor(
+      async () =>
+        (
+          await api.ok<{ runners: { name: string; state: string }[] }>('GET', '/api/runners')
+        ).runners.some((r) => r.name === 'valheim-runner' && r.state === 'online'),
+      'the runner online',
+    )
+    const { deployment } = await api.ok<{ deployment: { id: string; ip: string } }>(
+      'POST',
+      '/api/deployments',
+      {
+        name: 'midgard',
+        game: 'valheim',
+        config: { serverName: 'Odin', worldName: 'Midgard', password: 'ravens-2' },
+      },
+    )
+    const dash = new DashboardSocket(api, deployment.id)
+    await dash.opened()
+    await waitFor(() => dash.status === 'ready' || dash.status === 'failed', 'ready', 90_000)
+    expect(dash.status).toBe('ready')
+
+    const detail = await api.ok<{
+      deployment: {
+        vmid: number
+        game: string
+        result: { address: string; latencyMs: number }
+        sizing: { cores: number; memoryMiB: number; diskGiB: number }
+      }
+    }>('GET', `/api/deployments/${deployment.id}`)
+    expect(detail.deployment.game).toBe('valheim')
+    // The verify step asked the query port, where the guest answered A2S_INFO.
+    expect(detail.deployment.result.address).toBe(`${deployment.ip}:${QUERY_PORT}`)
+    expect(detail.deployment.result.latencyMs).toBeGreaterThanOrEqual(0)
+    expect(detail.deployment.sizing).toEqual({ cores: 2, memoryMiB: 4096, diskGiB: 20 })
+    const vm = sim.cluster.vms.get(detail.deployment.vmid)
+    expect([vm?.running, vm?.config.cores, vm?.config.memory]).toEqual([true, '2', '4096'])
+
+    const lines = dash.lines.map((l) => l.text).join('\n')
+    expect(lines).toContain('would run provision_valheim.yml')
+    expect(lines).not.toContain('ravens-2')
+
+    await api.ok('POST', `/api/deployments/${deployment.id}/destroy`)
+    await waitFor(
+      () => dash.status === 'destroyed' || dash.status === 'failed',
+      'destroyed',
+      60_000,
+    )
+    expect(dash.status).toBe('destroyed')
+    expect(sim.cluster.vms.has(detail.deployment.vmid)).toBe(false)
+    dash.close()
+  })
+})
