@@ -36,3 +36,28 @@ export const LogsQuery = z.object({
   after: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
 })
+
+/** Why the sweep thinks a VM is an orphan. */
+export const OrphanReason = z.enum([
+  /** Its tag names a deployment this dashboard has never had (or whose row was removed). */
+  'unknown_deployment',
+  /** Its deployment was destroyed, yet the VM is still there. */
+  'deployment_destroyed',
+  /** Its deployment owns another VM: this one is a leftover (e.g. a clone from a lost race). */
+  'duplicate_vm',
+])
+export type OrphanReason = z.infer<typeof OrphanReason>
+
+/** `GET /api/orphans`: a VM of this product that no live deployment owns. */
+export const OrphanVm = z.object({
+  vmid: z.number().int(),
+  name: z.string().nullable(),
+  /** Power state as the sweep saw it. */
+  status: z.string(),
+  deploymentId: z.string().nullable(),
+  deploymentName: z.string().nullable(),
+  reason: OrphanReason,
+  /** When the sweep first saw it (epoch ms). */
+  firstSeenAt: z.number(),
+})
+export type OrphanVm = z.infer<typeof OrphanVm>

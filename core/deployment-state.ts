@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { StepName } from './protocol'
+import type { JobKind, PowerAction, StepName } from './protocol'
 
 /**
  * The deployment state machine (DESIGN.md §3), as one pure table. The DeploymentDO persists the
@@ -16,6 +16,10 @@ export const DeploymentStatus = z.enum([
   'failed',
   'cancelling',
   'cancelled',
+  'stopping',
+  'stopped',
+  'starting',
+  'restarting',
   'destroying',
   'destroyed',
 ])
@@ -30,8 +34,27 @@ export const IN_PROGRESS: readonly DeploymentStatus[] = [
   'verifying',
 ]
 
+/** The statuses in which a power job (start, stop, restart) is on its way. */
+export const POWERING: readonly DeploymentStatus[] = ['stopping', 'starting', 'restarting']
+
 /** Statuses that end a deployment's activity until the admin acts again. */
-export const SETTLED: readonly DeploymentStatus[] = ['ready', 'failed', 'cancelled', 'destroyed']
+export const SETTLED: readonly DeploymentStatus[] = [
+  'ready',
+  'stopped',
+  'failed',
+  'cancelled',
+  'destroyed',
+]
+
+/** Statuses in which the VM is there and a runner keeps an eye on it (live status). */
+export const WATCHED: readonly DeploymentStatus[] = ['ready', 'stopped']
+
+/** Which power action is allowed from which status, and the status it leads to. */
+const POWER: Record<PowerAction, { from: DeploymentStatus; to: DeploymentStatus }> = {
+  start: { from: 'stopped', to: 'starting' },
+  stop: { from: 'ready', to: 'stopping' },
+  restart: { from: 'ready', to: 'restarting' },
+}
 
 export type DeploymentEvent =
   /** A deploy step started on the runner. */
@@ -44,12 +67,16 @@ export type DeploymentEvent =
   | { type: 'cancel_requested'; leased: boolean }
   /** The runner stopped the job after a cancel (or its lease ran out while cancelling). */
   | { type: 'job_cancelled' }
-  /** The admin asked to retry a failed deployment from its failed step. */
-  | { type: 'retry_requested' }
+  /** The admin asked to run the failed job (`kind`) again; a deploy resumes at its failed step. */
+  | { type: 'retry_requested'; kind: JobKind }
   /** The admin asked to destroy the VM. */
   | { type: 'destroy_requested' }
   /** The destroy job removed the VM (or found none). */
   | { type: 'destroy_succeeded' }
+  /** The admin asked to start, stop or restart the deployed game's VM. */
+  | { type: 'power_requested'; action: PowerAction }
+  /** The power job finished (and, for start and restart, the game answered). */
+  | { type: 'power_succeeded' }
 
 /** Which status a running step puts the deployment in. */
 export function statusOfStep(step: StepName): DeploymentStatus | null {
@@ -72,6 +99,15 @@ export function statusOfStep(step: StepName): DeploymentStatus | null {
   }
 }
 
+/** The status a retried job of each kind puts a failed deployment in. */
+const RETRY_STATUS: Record<JobKind, DeploymentStatus> = {
+  deploy: 'queued',
+  destroy: 'destroying',
+  start: 'starting',
+  stop: 'stopping',
+  restart: 'restarting',
+}
+
 /**
  * The table: `{ from, event, to }` rows. `to` may depend on the event's data (a cancel of a job
  * no runner holds ends at once; one held by a runner waits for it to stop).
@@ -87,6 +123,12 @@ const TABLE: readonly {
     event: 'step_started',
     to: (e, from) => (e.type === 'step_started' ? (statusOfStep(e.step) ?? from) : null),
   },
+  // Power jobs keep their status through their steps.
+  {
+    from: POWERING,
+    event: 'step_started',
+    to: (_e, from) => from,
+  },
   // Destroy steps keep it in `destroying`.
   {
     from: ['destroying'],
@@ -94,8 +136,12 @@ const TABLE: readonly {
     to: (e) => (e.type === 'step_started' && statusOfStep(e.step) === null ? 'destroying' : null),
   },
   { from: IN_PROGRESS, event: 'deploy_succeeded', to: () => 'ready' },
-  // A failure of the deploy or the destroy job: the admin chooses retry or destroy.
-  { from: [...IN_PROGRESS, 'destroying'], event: 'job_failed', to: () => 'failed' },
+  // A failure of any job: the admin chooses retry or destroy.
+  {
+    from: [...IN_PROGRESS, ...POWERING, 'destroying'],
+    event: 'job_failed',
+    to: () => 'failed',
+  },
   {
     from: IN_PROGRESS,
     event: 'cancel_requested',
@@ -105,13 +151,25 @@ const TABLE: readonly {
   // A cancel that arrives as the job ends: the end wins, nothing to stop any more.
   { from: ['cancelling'], event: 'deploy_succeeded', to: () => 'ready' },
   { from: ['cancelling'], event: 'job_failed', to: () => 'failed' },
-  { from: ['failed'], event: 'retry_requested', to: () => 'queued' },
   {
-    from: ['ready', 'failed', 'cancelled'],
+    from: ['failed'],
+    event: 'retry_requested',
+    to: (e) => (e.type === 'retry_requested' ? RETRY_STATUS[e.kind] : null),
+  },
+  {
+    from: ['ready', 'stopped', 'failed', 'cancelled'],
     event: 'destroy_requested',
     to: () => 'destroying',
   },
   { from: ['destroying'], event: 'destroy_succeeded', to: () => 'destroyed' },
+  {
+    from: ['ready', 'stopped'],
+    event: 'power_requested',
+    to: (e, from) =>
+      e.type === 'power_requested' && POWER[e.action].from === from ? POWER[e.action].to : null,
+  },
+  { from: ['stopping'], event: 'power_succeeded', to: () => 'stopped' },
+  { from: ['starting', 'restarting'], event: 'power_succeeded', to: () => 'ready' },
 ]
 
 export type Transition =
@@ -146,6 +204,10 @@ function describeEvent(event: DeploymentEvent): string {
       return 'destroying'
     case 'destroy_succeeded':
       return 'finishing the destroy'
+    case 'power_requested':
+      return { start: 'starting', stop: 'stopping', restart: 'restarting' }[event.action]
+    case 'power_succeeded':
+      return 'finishing the power action'
   }
 }
 
@@ -159,4 +221,18 @@ export const EVENT_TYPES: readonly DeploymentEvent['type'][] = [
   'retry_requested',
   'destroy_requested',
   'destroy_succeeded',
+  'power_requested',
+  'power_succeeded',
 ]
+
+/** The job kind that finishing successfully means `event` for. */
+export function successEvent(kind: 'deploy' | 'destroy' | PowerAction): DeploymentEvent {
+  switch (kind) {
+    case 'deploy':
+      return { type: 'deploy_succeeded' }
+    case 'destroy':
+      return { type: 'destroy_succeeded' }
+    default:
+      return { type: 'power_succeeded' }
+  }
+}

@@ -43,12 +43,29 @@ export const DESTROY_STEPS = ['stop_vm', 'delete_vm'] as const
 export const StepName = z.enum([...DEPLOY_STEPS, ...DESTROY_STEPS])
 export type StepName = z.infer<typeof StepName>
 
-export const JobKind = z.enum(['deploy', 'destroy'])
+/**
+ * What a job does. `deploy` and `destroy` bracket a deployment's life; the power actions reuse
+ * the same steps: `stop_vm` of a stop or restart is graceful (the guest's shutdown stops the
+ * game's service, which saves the world; a forced stop after a timeout), of a destroy it is not.
+ */
+export const JobKind = z.enum(['deploy', 'destroy', 'start', 'stop', 'restart'])
 export type JobKind = z.infer<typeof JobKind>
+
+/** The power actions an admin can ask for on a deployed game. */
+export const PowerAction = z.enum(['start', 'stop', 'restart'])
+export type PowerAction = z.infer<typeof PowerAction>
+
+const JOB_STEPS: Record<JobKind, readonly StepName[]> = {
+  deploy: DEPLOY_STEPS,
+  destroy: DESTROY_STEPS,
+  start: ['start', 'wait_ssh', 'verify'],
+  stop: ['stop_vm'],
+  restart: ['stop_vm', 'start', 'wait_ssh', 'verify'],
+}
 
 /** The steps a job of this kind runs, in order. */
 export function stepsOf(kind: JobKind): readonly StepName[] {
-  return kind === 'deploy' ? DEPLOY_STEPS : DESTROY_STEPS
+  return JOB_STEPS[kind]
 }
 
 /**
@@ -101,6 +118,58 @@ export const JobAssignment = z.object({
 })
 export type JobAssignment = z.infer<typeof JobAssignment>
 
+// ---------------------------------------------------------------- live status and the sweep
+
+/** What the game answered to the runner's health check (the verify step's check, repeated). */
+export const GameProbe = z.discriminatedUnion('online', [
+  z.object({
+    online: z.literal(true),
+    latencyMs: z.number().min(0),
+    version: z.string().max(256).optional(),
+    motd: z.string().max(1024).optional(),
+    players: z.object({ online: z.number().int(), max: z.number().int() }).optional(),
+  }),
+  z.object({ online: z.literal(false), error: z.string().max(1024) }),
+])
+export type GameProbe = z.infer<typeof GameProbe>
+
+/** A VM's power state as Proxmox reports it; `missing`: no such VM any more. */
+export const VmPower = z.enum(['running', 'stopped', 'paused', 'missing', 'unknown'])
+export type VmPower = z.infer<typeof VmPower>
+
+/**
+ * The live status of a deployed game, refreshed by a runner on an interval while the deployment
+ * is `ready` or `stopped` and pushed to the dashboard. `game` is null when the VM is not running
+ * (nothing to ask); `error` says why the power state is `unknown` (Proxmox unreachable…).
+ */
+export const LiveStatus = z.object({
+  checkedAt: z.number(),
+  power: VmPower,
+  game: GameProbe.nullable(),
+  error: z.string().max(1024).optional(),
+})
+export type LiveStatus = z.infer<typeof LiveStatus>
+
+/** A deployment a runner keeps an eye on. */
+export const WatchTarget = z.object({
+  deploymentId: z.string().min(1).max(64),
+  vmid: z.number().int().positive(),
+  ipAddress: z.string(),
+  game: z.string(),
+  gameConfig: z.record(z.string(), z.unknown()),
+})
+export type WatchTarget = z.infer<typeof WatchTarget>
+
+/** A VM on the node that carries this product's tag (or its name pattern), as a sweep saw it. */
+export const ProductVm = z.object({
+  vmid: z.number().int().positive(),
+  name: z.string().max(128).nullable(),
+  status: z.string().max(32),
+  /** From its `pgd-<id>` tag or its `gs-…-<id>` name; null when neither names one. */
+  deploymentId: z.string().max(64).nullable(),
+})
+export type ProductVm = z.infer<typeof ProductVm>
+
 export const ConnectionCheck = z.object({
   name: z.string(),
   ok: z.boolean(),
@@ -127,6 +196,28 @@ export const RunnerToServer = z.discriminatedUnion('type', [
     requestId: z.string(),
     checks: z.array(ConnectionCheck),
   }),
+  /** One refresh round of the watched deployments. */
+  z.object({
+    v,
+    type: z.literal('status.report'),
+    statuses: z
+      .array(z.object({ deploymentId: z.string().min(1).max(64), status: LiveStatus }))
+      .max(1_000),
+  }),
+  /** Every VM of this product on the node, for the hub to find the orphans. */
+  z.object({
+    v,
+    type: z.literal('sweep.report'),
+    at: z.number(),
+    vms: z.array(ProductVm).max(10_000),
+  }),
+  z.object({
+    v,
+    type: z.literal('vm.destroy.result'),
+    requestId: z.string(),
+    ok: z.boolean(),
+    message: z.string().max(4096),
+  }),
 ])
 export type RunnerToServer = z.infer<typeof RunnerToServer>
 
@@ -144,6 +235,28 @@ export const ServerToRunner = z.discriminatedUnion('type', [
     type: z.literal('test.request'),
     requestId: z.string(),
     proxmox: ProxmoxConnection,
+  }),
+  /**
+   * The deployments this runner keeps an eye on (the whole list, replacing the previous one),
+   * how often, and how often it sweeps the node for this product's VMs (0: it does not).
+   */
+  z.object({
+    v,
+    type: z.literal('watch'),
+    proxmox: ProxmoxConnection,
+    statusIntervalMs: z.number().int().min(100),
+    sweepIntervalMs: z.number().int().min(0),
+    targets: z.array(WatchTarget).max(1_000),
+  }),
+  /** Destroy a VM no deployment owns (an orphan the sweep reported). */
+  z.object({
+    v,
+    type: z.literal('vm.destroy'),
+    requestId: z.string(),
+    proxmox: ProxmoxConnection,
+    vmid: z.number().int().positive(),
+    /** The deployment its tag names (the runner refuses a VM that carries another), or null. */
+    deploymentId: z.string().max(64).nullable(),
   }),
 ])
 export type ServerToRunner = z.infer<typeof ServerToRunner>
@@ -295,7 +408,11 @@ export const ServerToDashboard = z.discriminatedUnion('type', [
     vmid: z.number().nullable(),
     ip: z.string().nullable(),
     lastSeq: z.number().int().min(0),
+    /** The last live status (power, game), or null before the first refresh. */
+    live: LiveStatus.nullable(),
   }),
   z.object({ v, type: z.literal('logs'), lines: z.array(DeploymentLogLine) }),
+  /** A new live status: sent on every refresh, without the rest of the state. */
+  z.object({ v, type: z.literal('live'), live: LiveStatus }),
 ])
 export type ServerToDashboard = z.infer<typeof ServerToDashboard>

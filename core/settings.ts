@@ -176,3 +176,21 @@ export function cidrContains(cidr: string, ip: string): boolean {
 export function cidrPrefix(cidr: string): number {
   return Number(cidr.split('/')[1])
 }
+
+/**
+ * What happens to VMs nobody needs any more (Settings → Cleanup). Nothing is destroyed on its
+ * own unless the admin chose it here.
+ */
+export const CleanupPolicy = z
+  .object({
+    /** A failed deploy: keep the VM for debugging (default), or destroy it at once. */
+    onFailure: z.enum(['keep', 'destroy']).default('keep'),
+    /**
+     * VMs tagged by this product whose deployment no longer exists or was destroyed: only report
+     * them in the dashboard (default), or destroy them when the sweep finds them.
+     */
+    orphans: z.enum(['report', 'destroy']).default('report'),
+  })
+  .strict()
+export type CleanupPolicy = z.infer<typeof CleanupPolicy>
+export const DEFAULT_CLEANUP: CleanupPolicy = { onFailure: 'keep', orphans: 'report' }

@@ -11,6 +11,7 @@ import { auth } from './routes/auth'
 import { deploymentsRoutes, gamesRoutes } from './routes/deployments'
 import { health } from './routes/health'
 import { runnerApi } from './routes/runner-api'
+import { orphansRoutes } from './routes/orphans'
 import { runnersRoutes } from './routes/runners'
 import { settingsRoutes } from './routes/settings'
 import { setup } from './routes/setup'
@@ -43,6 +44,7 @@ const api = new Hono<AppEnv>()
   .route('/games', gamesRoutes)
   .route('/deployments', deploymentsRoutes)
   .route('/runners', runnersRoutes)
+  .route('/orphans', orphansRoutes)
   .route('/runner', runnerApi)
   .notFound(onNotFound)
 

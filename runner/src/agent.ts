@@ -13,9 +13,12 @@ import { ManagedSocket } from './socket'
 import type { SocketEnding } from './socket'
 import type { SshKeyPair } from './ssh-key'
 import { RUNNER_VERSION } from './version'
+import { Watcher } from './watch'
 
 /** A connection test may not hold a runner forever. */
 const TEST_TIMEOUT_MS = 60_000
+/** Destroying an orphan: shutdown, delete and the tasks' waits. */
+const ORPHAN_DESTROY_TIMEOUT_MS = 4 * 60_000
 /** After the drain deadline, how long aborted steps get to unwind before the process exits. */
 const ABORT_GRACE_MS = 3_000
 /** Spools of jobs that never came back are deleted after this long. */
@@ -58,6 +61,7 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
   const ended = new Promise<RunnerExit>((resolve) => (end = resolve))
 
   const activeCount = () => [...jobs.values()].filter((j) => j.active).length
+  const watcher = new Watcher({ executors: deps.executors, send: (f) => send(f), log })
 
   const control = new ManagedSocket({
     url: `${socketBase(deps.server)}/api/runner/connect`,
@@ -103,6 +107,12 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
         return
       case 'test.request':
         void runTest(frame.requestId, frame.proxmox)
+        return
+      case 'watch':
+        watcher.update(frame)
+        return
+      case 'vm.destroy':
+        void destroyVm(frame)
         return
       default:
         return assertNever(frame)
@@ -164,6 +174,30 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
     })
   }
 
+  /** Destroy an orphan the admin (or the cleanup policy) picked from the sweep's list. */
+  async function destroyVm(frame: Extract<ServerToRunner, { type: 'vm.destroy' }>): Promise<void> {
+    const redactor = new Redactor([frame.proxmox.tokenSecret])
+    log.info(`orphan: destroying VM ${frame.vmid}`)
+    let ok = true
+    let message: string
+    try {
+      message = await deps.executors.destroyVm(frame.proxmox, frame.vmid, frame.deploymentId, {
+        log: (text) => log.info(`orphan ${frame.vmid}: ${redactor.redact(text)}`),
+        signal: AbortSignal.timeout(ORPHAN_DESTROY_TIMEOUT_MS),
+      })
+    } catch (err) {
+      ok = false
+      message = errorText(err)
+    }
+    send({
+      v: PROTOCOL_VERSION,
+      type: 'vm.destroy.result',
+      requestId: frame.requestId,
+      ok,
+      message: redactor.redact(message).slice(0, 4000),
+    })
+  }
+
   let ending = false
   function onEnd(why: SocketEnding): void {
     if (ending) return
@@ -179,6 +213,7 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
             message: `the server refused this runner (${why.detail}): it was revoked or its key is wrong; register it again with "pgd-runner register --server URL --code CODE"`,
           }
     void control.close()
+    watcher.stop()
     for (const job of jobs.values()) job.abortNow()
     const all = Promise.all([...jobs.values()].map((j) => j.finished))
     void Promise.race([all, delay(ABORT_GRACE_MS)]).then(() => end(exit))
@@ -223,6 +258,7 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
         for (const job of running) job.abortNow()
         await Promise.race([all, delay(ABORT_GRACE_MS)])
       }
+      watcher.stop()
       await control.close(1001, 'runner stopping')
       end({ kind: 'stopped' })
     },

@@ -18,9 +18,16 @@ const EVENTS: DeploymentEvent[] = [
   { type: 'cancel_requested', leased: true },
   { type: 'cancel_requested', leased: false },
   { type: 'job_cancelled' },
-  { type: 'retry_requested' },
+  { type: 'retry_requested', kind: 'deploy' },
+  { type: 'retry_requested', kind: 'destroy' },
+  { type: 'retry_requested', kind: 'stop' },
+  { type: 'retry_requested', kind: 'restart' },
   { type: 'destroy_requested' },
   { type: 'destroy_succeeded' },
+  { type: 'power_requested', action: 'start' },
+  { type: 'power_requested', action: 'stop' },
+  { type: 'power_requested', action: 'restart' },
+  { type: 'power_succeeded' },
 ]
 
 const key = (e: DeploymentEvent) =>
@@ -28,7 +35,11 @@ const key = (e: DeploymentEvent) =>
     ? `step:${e.step}`
     : e.type === 'cancel_requested'
       ? `cancel:${e.leased ? 'leased' : 'queued'}`
-      : e.type
+      : e.type === 'power_requested'
+        ? `power:${e.action}`
+        : e.type === 'retry_requested'
+          ? `retry:${e.kind}`
+          : e.type
 
 const RUNNING = [
   'queued',
@@ -54,8 +65,31 @@ for (const s of RUNNING) {
     'cancel:queued': 'cancelled',
   }
 }
-EXPECTED.ready = { destroy_requested: 'destroying' }
-EXPECTED.failed = { retry_requested: 'queued', destroy_requested: 'destroying' }
+EXPECTED.ready = {
+  destroy_requested: 'destroying',
+  'power:stop': 'stopping',
+  'power:restart': 'restarting',
+}
+EXPECTED.stopped = { destroy_requested: 'destroying', 'power:start': 'starting' }
+for (const s of ['stopping', 'starting', 'restarting'] as const) {
+  EXPECTED[s] = {
+    // A power job's steps keep its status.
+    'step:clone': s,
+    'step:wait_ssh': s,
+    'step:provision': s,
+    'step:verify': s,
+    'step:delete_vm': s,
+    job_failed: 'failed',
+    power_succeeded: s === 'stopping' ? 'stopped' : 'ready',
+  }
+}
+EXPECTED.failed = {
+  'retry:deploy': 'queued',
+  'retry:destroy': 'destroying',
+  'retry:stop': 'stopping',
+  'retry:restart': 'restarting',
+  destroy_requested: 'destroying',
+}
 EXPECTED.cancelling = {
   job_cancelled: 'cancelled',
   deploy_succeeded: 'ready',
@@ -91,5 +125,18 @@ describe('the deployment state machine', () => {
 
   it('never leaves destroyed', () => {
     for (const event of EVENTS) expect(transition('destroyed', event).ok).toBe(false)
+  })
+})
+
+describe('refusals say what was asked and why', () => {
+  it('names the action and the status', () => {
+    const t = transition('destroying', { type: 'power_requested', action: 'start' })
+    expect(t).toEqual({
+      ok: false,
+      from: 'destroying',
+      reason: 'starting is not allowed while destroying',
+    })
+    const stop = transition('stopped', { type: 'power_requested', action: 'stop' })
+    expect(stop.ok || stop.reason).toBe('stopping is not allowed while stopped')
   })
 })

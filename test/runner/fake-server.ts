@@ -65,6 +65,8 @@ export class FakeServer {
   controlSockets: WebSocket[] = []
   hellos: Hello[] = []
   testResults: Extract<RunnerToServer, { type: 'test.result' }>[] = []
+  /** Live-status reports, sweep reports and orphan-destroy results, in arrival order. */
+  otherFrames: Exclude<RunnerToServer, { type: 'hello' | 'test.result' }>[] = []
   pings = 0
   /** Control socket frames as the runner sent them. */
   controlWire: string[] = []
@@ -225,8 +227,10 @@ export class FakeServer {
             }),
           )
         }
-      } else {
+      } else if (frame.type === 'test.result') {
         this.testResults.push(frame)
+      } else {
+        this.otherFrames.push(frame)
       }
     })
   }

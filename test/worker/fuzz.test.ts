@@ -173,8 +173,10 @@ describe('API fuzz', () => {
       const auth = Math.floor(r() * 4)
       const mutates = !['GET', 'HEAD', 'OPTIONS'].includes(method)
       // Signed-in requests never carry a valid body for a mutation, and never hit the body-less
-      // actions (sign-out, cancel, retry, destroy, revoke): those would be legitimate changes.
-      const bodiless = /\/(logout|cancel|retry|destroy)$/.test(path) || method === 'DELETE'
+      // actions (sign-out, cancel, retry, destroy, power, revoke): those would be legitimate changes.
+      const bodiless =
+        /\/(logout|cancel|retry|destroy|start|stop|restart)$/.test(path.split('?')[0] ?? path) ||
+        method === 'DELETE'
       const signedIn = auth === 3 && !(mutates && bodiless)
       const headers: Record<string, string> = {
         'cf-connecting-ip': `198.51.100.${Math.floor(r() * 250)}`,

@@ -75,6 +75,8 @@ export const deployments = sqliteTable(
     resultJson: text('result_json'),
     /** The last failure: step, message, detail. */
     errorJson: text('error_json'),
+    /** The last live status a runner reported (power, game ping), while ready or stopped. */
+    liveJson: text('live_json'),
     vmid: integer('vmid'),
     ip: text('ip'),
     status: text('status').notNull(),

@@ -4,6 +4,7 @@ import {
   type Checkpoint,
   type DeploymentSpec,
   type JobKind,
+  type LiveStatus,
   type StepError,
   type StepName,
   type StepView,
@@ -39,6 +40,13 @@ export interface JobState {
   cancelRequested: boolean
   /** Last frame from the runner on this job (epoch ms). */
   lastActivityAt: number
+  /**
+   * Steps done by this job, for kinds other than deploy (a deploy's live in the checkpoint, kept
+   * across retries): a resumed power or destroy job skips them.
+   */
+  doneSteps?: StepName[]
+  /** Queued by the cleanup policy after a failed deploy, not by the admin. */
+  auto?: boolean
 }
 
 export interface DeploymentState {
@@ -58,6 +66,10 @@ export interface DeploymentState {
   lastRunnerId?: string
   /** What was last written to the D1 row, to skip writes that change nothing. */
   rowSignature?: string
+  /** The last live status a runner reported (power, game), while ready or stopped. */
+  live?: LiveStatus | null
+  /** Whether the hub was last told this deployment is watched (ready or stopped). */
+  watched?: boolean
 }
 
 export function freshSteps(kind: JobKind, keepDone: readonly StepName[] = []): StepView[] {
@@ -101,4 +113,16 @@ export function newJob(jobId: string, kind: JobKind): JobState {
 /** Steps of a deploy that were done stay done on a retry: the runner resumes after them. */
 export function doneDeploySteps(checkpoint: Checkpoint): StepName[] {
   return DEPLOY_STEPS.filter((s) => checkpoint.doneSteps.includes(s))
+}
+
+/** The steps the current job has done: the deploy's checkpoint, or the job's own list. */
+export function jobDoneSteps(state: DeploymentState): StepName[] {
+  const job = state.job
+  if (!job || job.kind === 'deploy') return state.checkpoint.doneSteps
+  return job.doneSteps ?? []
+}
+
+/** The checkpoint a runner resumes the current job from. */
+export function jobCheckpoint(state: DeploymentState): Checkpoint {
+  return { ...state.checkpoint, doneSteps: jobDoneSteps(state) }
 }

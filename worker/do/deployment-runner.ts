@@ -1,8 +1,9 @@
-import type { DeploymentEvent } from '../../core/deployment-state'
+import { successEvent, type DeploymentEvent } from '../../core/deployment-state'
 import { assertNever } from '../../core/assert'
 import { CLOSE, type RunnerToDeployment } from '../../core/protocol'
 import { frame } from '../lib/stubs'
 import type { DeploymentDO, SocketAttachment } from './deployment'
+import { jobCheckpoint } from './deployment-model'
 
 type RunnerAttachment = Extract<SocketAttachment, { role: 'runner' }>
 
@@ -38,7 +39,7 @@ export async function handleRunnerFrame(
           type: 'job.welcome',
           jobId: job.jobId,
           ackedSeq: job.ackedSeq,
-          checkpoint: state.checkpoint,
+          checkpoint: jobCheckpoint(state),
           cancelRequested: job.cancelRequested,
         }),
       )
@@ -83,8 +84,9 @@ export async function handleRunnerFrame(
         if (cp?.vmid !== undefined) state.checkpoint.vmid = cp.vmid
         if (cp?.ip !== undefined) state.checkpoint.ip = cp.ip
         if (cp?.upid !== undefined) state.checkpoint.upids[msg.step] = cp.upid
-        if (!state.checkpoint.doneSteps.includes(msg.step))
-          state.checkpoint.doneSteps.push(msg.step)
+        // A deploy's done steps live in the checkpoint (kept for a retry), others' in the job.
+        const done = job.kind === 'deploy' ? state.checkpoint.doneSteps : (job.doneSteps ??= [])
+        if (!done.includes(msg.step)) done.push(msg.step)
       } else {
         step.status = 'failed'
         step.endedAt = msg.at
@@ -97,7 +99,7 @@ export async function handleRunnerFrame(
     case 'job.done': {
       const event: DeploymentEvent =
         msg.outcome === 'succeeded'
-          ? { type: job.kind === 'deploy' ? 'deploy_succeeded' : 'destroy_succeeded' }
+          ? successEvent(job.kind)
           : msg.outcome === 'failed'
             ? { type: 'job_failed' }
             : { type: 'job_cancelled' }
@@ -106,8 +108,12 @@ export async function handleRunnerFrame(
         if (!d.apply(state, { type: 'job_failed' })) return
       }
       if (msg.outcome === 'succeeded') {
-        state.error = null
+        // A destroy the cleanup policy queued keeps the failure that caused it on record.
+        if (!job.auto) state.error = null
         if (job.kind === 'deploy') state.result = msg.result ?? {}
+        // Start and restart verified the game again: what it answers now.
+        if ((job.kind === 'start' || job.kind === 'restart') && msg.result)
+          state.result = msg.result
         if (job.kind === 'destroy') state.checkpoint = { upids: {}, doneSteps: [] }
       } else if (msg.outcome === 'failed' || state.status === 'failed') {
         state.failedKind = job.kind
@@ -125,6 +131,7 @@ export async function handleRunnerFrame(
         msg.outcome === 'succeeded' ? 'done' : msg.outcome === 'failed' ? 'failed' : 'cancelled',
       )
       state.job = null
+      if (job.kind === 'deploy' && state.status === 'failed') await d.cleanupAfterFailure(state)
       await d.save(state)
       ws.close(1000, 'job finished')
       // The runner has a free slot: give it (or another) the next job.

@@ -1,6 +1,7 @@
 import { DurableObject } from 'cloudflare:workers'
 import {
   transition,
+  WATCHED,
   type DeploymentEvent,
   type DeploymentStatus,
 } from '../../core/deployment-state'
@@ -13,10 +14,15 @@ import {
   type DeploymentLogLine,
   type DeploymentSpec,
   type JobKind,
+  type LiveStatus,
   type LogLine,
+  type PowerAction,
   type StepView,
   type ServerToDashboard,
 } from '../../core/protocol'
+import { systemAudit } from '../lib/audit'
+import { getCleanupPolicy } from '../lib/cleanup'
+import { insertJob } from '../lib/jobs'
 import { frame, hubStub } from '../lib/stubs'
 import { reciprocateClose } from '../lib/websocket'
 import {
@@ -32,6 +38,20 @@ import {
 } from './deployment-model'
 import { LogStore, REPLAY_CHUNK } from './log-store'
 import { handleRunnerFrame } from './deployment-runner'
+
+/** What of the live status the D1 row (the list) changes with: not the time of the check. */
+function liveSummary(live: LiveStatus | null | undefined): unknown {
+  if (!live) return null
+  const game = live.game
+  return [live.power, game?.online ?? null, game?.online ? (game.players ?? null) : null]
+}
+
+function powerRefusal(action: PowerAction, status: DeploymentStatus): string {
+  const verb = { start: 'starting', stop: 'stopping', restart: 'restarting' }[action]
+  if (action === 'start' && status === 'ready') return 'the game is already running'
+  if (action !== 'start' && status === 'stopped') return 'the game is already stopped'
+  return `${verb} is not allowed while ${status}`
+}
 
 /** What a socket is, kept in its attachment so it survives hibernation. Identity only. */
 export type SocketAttachment =
@@ -91,10 +111,19 @@ export class DeploymentDO extends DurableObject<Env> {
 
   /** Persist, mirror the row to D1, tell the viewers, and re-arm the alarm. */
   async save(state: DeploymentState, options: { d1?: boolean } = {}): Promise<void> {
+    const watched = WATCHED.includes(state.status)
+    const watchChanged = watched !== (state.watched ?? false)
+    if (watchChanged) {
+      state.watched = watched
+      // A stale status from before a stop or start must not linger.
+      state.live = null
+    }
     this.ctx.storage.kv.put('state', state)
     this.broadcast(this.stateFrame(state))
     await this.armAlarm(state)
-    if (options.d1 !== false) await this.writeRow(state)
+    if (options.d1 !== false || watchChanged) await this.writeRow(state)
+    // The runners' watch lists follow (the row is in D1 by now, which the hub reads).
+    if (watchChanged) this.ctx.waitUntil(hubStub(this.env).refreshWatch())
   }
 
   /** Apply a state-machine event; an invalid one is refused and logged, the state unchanged. */
@@ -116,14 +145,16 @@ export class DeploymentDO extends DurableObject<Env> {
       state.error ? JSON.stringify(state.error) : null,
       state.result ? JSON.stringify(state.result) : null,
       state.job?.runnerId ?? state.lastRunnerId ?? null,
+      state.live ? JSON.stringify(state.live) : null,
     ]
-    const signature = JSON.stringify(row)
+    // The time of the check alone does not make a write: the list shows what changed.
+    const signature = JSON.stringify([...row.slice(0, 5), liveSummary(state.live)])
     if (signature === state.rowSignature) return
     state.rowSignature = signature
     this.ctx.storage.kv.put('state', state)
     await this.env.DB.prepare(
       `update deployments set status = ?1, vmid = ?2, error_json = ?3, result_json = ?4,
-         runner_id = ?5, updated_at = ?6 where id = ?7`,
+         runner_id = ?5, live_json = ?6, updated_at = ?7 where id = ?8`,
     )
       .bind(...row, Date.now(), state.id)
       .run()
@@ -140,6 +171,7 @@ export class DeploymentDO extends DurableObject<Env> {
       vmid: state.checkpoint.vmid ?? null,
       ip: state.spec.ipAddress,
       lastSeq: this.logs.lastSeq(),
+      live: state.live ?? null,
     }
   }
 
@@ -181,6 +213,7 @@ export class DeploymentDO extends DurableObject<Env> {
     job: { id: string; kind: JobKind; attempt: number; runnerId: string | null } | null
     lastSeq: number
     mirroredSeq: number
+    live: LiveStatus | null
   } | null {
     const state = this.state()
     if (!state) return null
@@ -192,6 +225,7 @@ export class DeploymentDO extends DurableObject<Env> {
         : null,
       lastSeq: this.logs.lastSeq(),
       mirroredSeq: state.mirroredSeq,
+      live: state.live ?? null,
     }
   }
 
@@ -227,8 +261,11 @@ export class DeploymentDO extends DurableObject<Env> {
     return { ok: true, status: state.status }
   }
 
-  /** Retry a failed deployment from its failed step (or a failed destroy), as job `jobId`. */
-  async requestRetry(jobId: string): Promise<ActionResult> {
+  /**
+   * Run the failed job again as job `jobId`: a deploy from its failed step, a destroy or a power
+   * action from the start. Returns the kind to queue.
+   */
+  async requestRetry(jobId: string): Promise<ActionResult & { kind?: JobKind }> {
     const state = this.state()
     if (!state || state.status !== 'failed') {
       return {
@@ -237,21 +274,65 @@ export class DeploymentDO extends DurableObject<Env> {
       }
     }
     const kind = state.failedKind ?? 'deploy'
-    const event: DeploymentEvent =
-      kind === 'destroy' ? { type: 'destroy_requested' } : { type: 'retry_requested' }
-    if (!this.apply(state, event))
+    if (!this.apply(state, { type: 'retry_requested', kind }))
       return { ok: false, reason: `retrying is not allowed while ${state.status}` }
     state.job = newJob(jobId, kind)
     state.steps = freshSteps(kind, kind === 'deploy' ? doneDeploySteps(state.checkpoint) : [])
     state.error = null
     await this.save(state)
+    return { ok: true, status: state.status, kind }
+  }
+
+  /** Start, stop or restart the deployed game's VM as job `jobId`. */
+  async requestPower(action: PowerAction, jobId: string): Promise<ActionResult> {
+    const state = this.state()
+    if (!state) return { ok: false, reason: 'unknown deployment' }
+    if (!this.apply(state, { type: 'power_requested', action })) {
+      return { ok: false, reason: powerRefusal(action, state.status) }
+    }
+    state.job = newJob(jobId, action)
+    state.steps = freshSteps(action)
+    state.error = null
+    await this.save(state)
     return { ok: true, status: state.status }
+  }
+
+  /** A runner's refresh of the live status; ignored unless the deployment is watched. */
+  async liveStatus(live: LiveStatus): Promise<void> {
+    const state = this.state()
+    if (!state || !WATCHED.includes(state.status)) return
+    if (state.live && state.live.checkedAt > live.checkedAt) return
+    state.live = live
+    this.ctx.storage.kv.put('state', state)
+    this.broadcast({ v: 1, type: 'live', live })
+    await this.writeRow(state)
+  }
+
+  /**
+   * After a failed deploy: with the cleanup policy "destroy", queue the destroy at once (the
+   * failure stays on record). Returns whether it did.
+   */
+  async cleanupAfterFailure(state: DeploymentState): Promise<boolean> {
+    if ((await getCleanupPolicy(this.env.DB)).onFailure !== 'destroy') return false
+    if (!this.apply(state, { type: 'destroy_requested' })) return false
+    const jobId = crypto.randomUUID()
+    state.job = { ...newJob(jobId, 'destroy'), auto: true }
+    state.steps = freshSteps('destroy')
+    await insertJob(this.env.DB, state.id, jobId, 'destroy')
+    await systemAudit(this.env.DB, 'deployment.auto_destroy', {
+      target: state.id,
+      details: { policy: 'onFailure=destroy', error: state.error?.message ?? null },
+    })
+    return true
   }
 
   /** Destroy the VM (stop, delete with purge) as job `jobId`. */
   async requestDestroy(jobId: string): Promise<ActionResult> {
     const state = this.state()
     if (!state) return { ok: false, reason: 'unknown deployment' }
+    if (state.job?.kind === 'destroy') {
+      return { ok: false, reason: 'the VM is already being destroyed' }
+    }
     if (!this.apply(state, { type: 'destroy_requested' })) {
       return { ok: false, reason: `destroying is not allowed while ${state.status}` }
     }
@@ -504,6 +585,7 @@ export class DeploymentDO extends DurableObject<Env> {
       state.failedKind = job.kind
       this.apply(state, { type: 'job_failed' })
       state.job = null
+      if (job.kind === 'deploy') await this.cleanupAfterFailure(state)
       await this.save(state)
       this.dispatchNext()
       return

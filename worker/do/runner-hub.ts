@@ -10,11 +10,18 @@ import {
   RunnerToServer,
   type ConnectionCheck,
 } from '../../core/protocol'
+import { WATCHED, type DeploymentStatus } from '../../core/deployment-state'
+import type { OrphanVm } from '../../core/deployment-api'
+import type { ProductVm } from '../../core/protocol'
 import type { ProxmoxConnection } from '../../core/settings'
+import { systemAudit } from '../lib/audit'
+import { getCleanupPolicy } from '../lib/cleanup'
 import { buildAssignment, leaseNextJob } from '../lib/jobs'
+import { loadProxmoxConnection } from '../lib/proxmox-settings'
 import { deploymentStub, frame } from '../lib/stubs'
 import { reciprocateClose } from '../lib/websocket'
 import { LEASE_MS } from './deployment-model'
+import { assignWatch, findOrphans, type DeploymentOfVm, type WatchedRow } from './hub-watch'
 
 /** A runner socket's identity, in its attachment so it survives hibernation. */
 interface RunnerAttachment {
@@ -35,6 +42,26 @@ export interface RunnerLiveStatus {
 }
 
 const TEST_TIMEOUT_MS = 60_000
+/** A destroy of an orphan: shutdown, delete, and the tasks' waits. */
+const ORPHAN_DESTROY_TIMEOUT_MS = 5 * 60_000
+
+/** What the last sweep found, kept in the hub's storage. */
+interface SweepRecord {
+  sweptAt: number
+  orphans: OrphanVm[]
+}
+
+export type OrphanDestroyResult =
+  | { ok: true; message: string }
+  | { ok: false; code: 'not_found' | 'no_runner_online' | 'destroy_failed'; message: string }
+
+const DEFAULT_STATUS_INTERVAL_MS = 30_000
+const DEFAULT_SWEEP_INTERVAL_MS = 600_000
+
+function intervalVar(value: string | undefined, fallback: number, min: number): number {
+  const n = Number(value)
+  return Number.isFinite(n) && n >= min ? Math.round(n) : fallback
+}
 
 /**
  * The runners' control sockets (hibernation API) and the dispatcher of the job queue in D1.
@@ -45,6 +72,8 @@ export class RunnerHub extends DurableObject<Env> {
   private dispatching: Promise<void> | null = null
   private dispatchAgain = false
   private tests = new Map<string, (checks: ConnectionCheck[]) => void>()
+  private destroys = new Map<string, (result: { ok: boolean; message: string }) => void>()
+  private autoDestroying = false
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -140,11 +169,32 @@ export class RunnerHub extends DurableObject<Env> {
         )
         await this.resumeLeased(ws, att, msg.activeJobs)
         await this.dispatch()
+        // Watch lists are balanced over the online runners: a new one changes everyone's.
+        await this.refreshWatch()
         return
       }
       case 'test.result': {
         ws.serializeAttachment(att)
         this.tests.get(msg.requestId)?.(msg.checks)
+        return
+      }
+      case 'status.report': {
+        ws.serializeAttachment(att)
+        await Promise.all(
+          msg.statuses.map(({ deploymentId, status }) =>
+            deploymentStub(this.env, deploymentId).liveStatus(status),
+          ),
+        )
+        return
+      }
+      case 'sweep.report': {
+        ws.serializeAttachment(att)
+        await this.sweepReported(msg.vms, msg.at)
+        return
+      }
+      case 'vm.destroy.result': {
+        ws.serializeAttachment(att)
+        this.destroys.get(msg.requestId)?.({ ok: msg.ok, message: msg.message })
         return
       }
       default:
@@ -249,6 +299,165 @@ export class RunnerHub extends DurableObject<Env> {
   /** Tell the runner holding `jobId` to stop it (also sent on the job socket, if open). */
   async cancelJob(jobId: string, runnerId: string): Promise<void> {
     for (const ws of this.sockets(runnerId)) ws.send(frame({ type: 'job.cancel', jobId }))
+  }
+
+  // ------------------------------------------------------------------ live status and the sweep
+
+  /**
+   * Send every online runner its watch list: the ready and stopped deployments it refreshes the
+   * live status of, and whether it sweeps. Called on hello and whenever a deployment enters or
+   * leaves a watched status.
+   */
+  async refreshWatch(): Promise<void> {
+    const runners = this.ready()
+    if (runners.length === 0) return
+    const proxmox = await loadProxmoxConnection(this.env).catch(() => null)
+    if (!proxmox) return
+    const rows = await this.env.DB.prepare(
+      `select id, vmid, ip, game, inputs_json, runner_id from deployments
+       where status in (${WATCHED.map((s) => `'${s}'`).join(', ')}) and vmid is not null
+       order by created_at limit 1000`,
+    ).all<WatchedRow>()
+    const plan = assignWatch(
+      rows.results,
+      runners.map((r) => r.att.runnerId),
+    )
+    const statusIntervalMs = intervalVar(
+      this.env.STATUS_INTERVAL_MS,
+      DEFAULT_STATUS_INTERVAL_MS,
+      100,
+    )
+    const sweepIntervalMs = intervalVar(this.env.SWEEP_INTERVAL_MS, DEFAULT_SWEEP_INTERVAL_MS, 0)
+    for (const { ws, att } of runners) {
+      const mine = plan.get(att.runnerId)
+      if (!mine) continue
+      try {
+        ws.send(
+          frame({
+            type: 'watch',
+            proxmox,
+            statusIntervalMs,
+            sweepIntervalMs: mine.sweeps ? sweepIntervalMs : 0,
+            targets: mine.targets,
+          }),
+        )
+      } catch {
+        // Closing: the next hello sends a fresh list.
+      }
+    }
+  }
+
+  private async sweepRecord(): Promise<SweepRecord | null> {
+    return (await this.ctx.storage.get<SweepRecord>('sweep')) ?? null
+  }
+
+  /** A sweep's list of this product's VMs: keep the orphans, destroy them if the policy says so. */
+  private async sweepReported(vms: ProductVm[], at: number): Promise<void> {
+    const ids = [...new Set(vms.flatMap((v) => (v.deploymentId ? [v.deploymentId] : [])))]
+    const deployments = new Map<string, DeploymentOfVm>()
+    // json_each: one query for any number of ids.
+    const rows = await this.env.DB.prepare(
+      `select id, name, status, vmid from deployments
+       where lower(id) in (select lower(value) from json_each(?1))`,
+    )
+      .bind(JSON.stringify(ids))
+      .all<{ id: string; name: string; status: DeploymentStatus; vmid: number | null }>()
+    for (const r of rows.results) deployments.set(r.id.toLowerCase(), r)
+    const previous = new Map((await this.sweepRecord())?.orphans.map((o) => [o.vmid, o]) ?? [])
+    const orphans = findOrphans(vms, deployments, previous, at)
+    await this.ctx.storage.put('sweep', { sweptAt: at, orphans } satisfies SweepRecord)
+    const fresh = orphans.filter((o) => !previous.has(o.vmid))
+    if (fresh.length > 0) {
+      await systemAudit(this.env.DB, 'orphans.found', {
+        details: { vms: fresh.map((o) => ({ vmid: o.vmid, reason: o.reason })) },
+      })
+    }
+    if (
+      orphans.length > 0 &&
+      !this.autoDestroying &&
+      (await getCleanupPolicy(this.env.DB)).orphans === 'destroy'
+    ) {
+      this.autoDestroying = true
+      // Not awaited: the runner answers on this very socket, which this handler must not block.
+      this.ctx.waitUntil(
+        (async () => {
+          try {
+            for (const o of orphans) {
+              const result = await this.destroyOrphan(o.vmid)
+              await systemAudit(this.env.DB, 'orphan.auto_destroyed', {
+                target: String(o.vmid),
+                details: { policy: 'orphans=destroy', reason: o.reason, ...result },
+              })
+            }
+          } finally {
+            this.autoDestroying = false
+          }
+        })(),
+      )
+    }
+  }
+
+  /** What the last sweep found. */
+  async orphans(): Promise<{ orphans: OrphanVm[]; sweptAt: number | null }> {
+    const record = await this.sweepRecord()
+    return { orphans: record?.orphans ?? [], sweptAt: record?.sweptAt ?? null }
+  }
+
+  /** Destroy an orphan the last sweep reported, on an online runner. */
+  async destroyOrphan(vmid: number): Promise<OrphanDestroyResult> {
+    const record = await this.sweepRecord()
+    const orphan = record?.orphans.find((o) => o.vmid === vmid)
+    if (!record || !orphan) {
+      return {
+        ok: false,
+        code: 'not_found',
+        message: `VM ${vmid} is not in the list of orphaned VMs (any more).`,
+      }
+    }
+    const runner = this.ready().sort((a, b) => a.att.runnerId.localeCompare(b.att.runnerId))[0]
+    const proxmox = await loadProxmoxConnection(this.env).catch(() => null)
+    if (!runner || !proxmox) {
+      return {
+        ok: false,
+        code: 'no_runner_online',
+        message: 'No runner is online to destroy it: start one (Runners).',
+      }
+    }
+    const requestId = crypto.randomUUID()
+    const result = await new Promise<{ ok: boolean; message: string }>((resolve) => {
+      const timer = setTimeout(() => {
+        this.destroys.delete(requestId)
+        resolve({
+          ok: false,
+          message: `The runner ${runner.att.name} did not answer within ${ORPHAN_DESTROY_TIMEOUT_MS / 60_000} minutes.`,
+        })
+      }, ORPHAN_DESTROY_TIMEOUT_MS)
+      this.destroys.set(requestId, (r) => {
+        clearTimeout(timer)
+        this.destroys.delete(requestId)
+        resolve(r)
+      })
+      try {
+        runner.ws.send(
+          frame({
+            type: 'vm.destroy',
+            requestId,
+            proxmox,
+            vmid,
+            deploymentId: orphan.deploymentId,
+          }),
+        )
+      } catch (err) {
+        this.destroys.get(requestId)?.({ ok: false, message: `runner gone: ${String(err)}` })
+      }
+    })
+    if (!result.ok) return { ok: false, code: 'destroy_failed', message: result.message }
+    const now = await this.sweepRecord()
+    if (now) {
+      now.orphans = now.orphans.filter((o) => o.vmid !== vmid)
+      await this.ctx.storage.put('sweep', now)
+    }
+    return { ok: true, message: result.message }
   }
 
   /** Close a revoked runner's sockets at once and put its jobs back in the queue. */

@@ -31,3 +31,22 @@ export async function audit(
 ): Promise<void> {
   await auditEntry(c, action, entry)
 }
+
+/** An audit row for what the system did on its own (a cleanup policy, the sweep): no request. */
+export async function systemAudit(
+  db: D1Database,
+  action: string,
+  entry: { target?: string | null; details?: unknown } = {},
+): Promise<void> {
+  await drizzle(db)
+    .insert(auditLog)
+    .values({
+      action,
+      actor: 'system',
+      userId: null,
+      target: entry.target ?? null,
+      ip: null,
+      userAgent: null,
+      detailsJson: entry.details === undefined ? null : JSON.stringify(entry.details),
+    })
+}

@@ -1,4 +1,4 @@
-import { JobAssignment, type DeploymentSpec } from '../../core/protocol'
+import { JobAssignment, type DeploymentSpec, type JobKind } from '../../core/protocol'
 import { decryptSecret, SECRET_CONTEXTS } from './crypto'
 import { requireEncKey } from './enc-key'
 import { loadProxmoxConnection } from './proxmox-settings'
@@ -8,6 +8,19 @@ export interface StoredInputs {
   spec: DeploymentSpec
   /** The game's generated secrets, sealed with APP_ENC_KEY; never returned by the API. */
   gameSecretsEnc: string | null
+}
+
+/** Queue a job (the caller then asks the hub to dispatch). */
+export async function insertJob(
+  db: D1Database,
+  deploymentId: string,
+  jobId: string,
+  kind: JobKind,
+): Promise<void> {
+  await db
+    .prepare(`insert into jobs (id, deployment_id, kind, status) values (?1, ?2, ?3, 'queued')`)
+    .bind(jobId, deploymentId, kind)
+    .run()
 }
 
 /**

@@ -2,14 +2,14 @@ import { Hono } from 'hono'
 import { CreateDeployment, ListDeploymentsQuery, LogsQuery } from '../../core/deployment-api'
 import { DeploymentStatus } from '../../core/deployment-state'
 import { getGame, GAMES } from '../../core/games'
-import type { DeploymentSpec } from '../../core/protocol'
+import type { DeploymentSpec, JobKind, LiveStatus, PowerAction } from '../../core/protocol'
 import type { AppContext, AppEnv } from '../env'
 import { audit } from '../lib/audit'
 import { encryptSecret, randomToken, SECRET_CONTEXTS } from '../lib/crypto'
 import { requireEncKey } from '../lib/enc-key'
 import { ApiError, notFound } from '../lib/errors'
 import { checkStaticAddress, freeAddresses } from '../lib/ip-pool'
-import type { StoredInputs } from '../lib/jobs'
+import { insertJob, type StoredInputs } from '../lib/jobs'
 import { getProxmoxSettingsView } from '../lib/proxmox-settings'
 import { deploymentStub, hubStub, mutable } from '../lib/stubs'
 import { invalid, validate } from '../lib/validate'
@@ -22,6 +22,7 @@ interface DeploymentRow {
   inputs_json: string
   result_json: string | null
   error_json: string | null
+  live_json: string | null
   vmid: number | null
   ip: string | null
   status: string
@@ -51,6 +52,8 @@ function rowView(r: DeploymentRow) {
     },
     error: r.error_json ? (JSON.parse(r.error_json) as unknown) : null,
     result: r.result_json ? (JSON.parse(r.result_json) as unknown) : null,
+    /** The last live status (power, game) a runner reported; null before the first. */
+    live: r.live_json ? (JSON.parse(r.live_json) as LiveStatus) : null,
   }
 }
 
@@ -66,18 +69,22 @@ const isUniqueIpError = (err: unknown) =>
   /UNIQUE constraint failed: deployments\.ip/i.test(String(err))
 
 /** Queue a job for the deployment and push it to a runner at once. */
-async function enqueue(
-  c: AppContext,
-  deploymentId: string,
-  jobId: string,
-  kind: 'deploy' | 'destroy',
-) {
-  await c.env.DB.prepare(
-    `insert into jobs (id, deployment_id, kind, status) values (?1, ?2, ?3, 'queued')`,
-  )
-    .bind(jobId, deploymentId, kind)
-    .run()
+async function enqueue(c: AppContext, deploymentId: string, jobId: string, kind: JobKind) {
+  await insertJob(c.env.DB, deploymentId, jobId, kind)
   c.executionCtx.waitUntil(hubStub(c.env).dispatch())
+}
+
+/** `POST /:id/start|stop|restart`: a power job, refused with the reason when not allowed. */
+function powerRoute(action: PowerAction) {
+  return async (c: AppContext) => {
+    const row = await loadRow(c, c.req.param('id') ?? '')
+    const jobId = crypto.randomUUID()
+    const result = await deploymentStub(c.env, row.id).requestPower(action, jobId)
+    refused(result)
+    await enqueue(c, row.id, jobId, action)
+    await audit(c, `deployment.${action}_requested`, { target: row.id })
+    return c.json({ deployment: rowView(await loadRow(c, row.id)) })
+  }
 }
 
 /** Turn a refused state-machine action into a clear 409. */
@@ -258,6 +265,7 @@ export const deploymentsRoutes = new Hono<AppEnv>()
         lastSeq: live?.lastSeq ?? 0,
         /** Log lines copied to D1 so far (the rest are stored in the deployment's own log). */
         mirroredSeq: live?.mirroredSeq ?? 0,
+        live: live?.live ?? null,
       },
     })
   })
@@ -286,8 +294,7 @@ export const deploymentsRoutes = new Hono<AppEnv>()
     const jobId = crypto.randomUUID()
     const result = await deploymentStub(c.env, row.id).requestRetry(jobId)
     refused(result)
-    const kind = result.ok && result.status === 'destroying' ? 'destroy' : 'deploy'
-    await enqueue(c, row.id, jobId, kind)
+    await enqueue(c, row.id, jobId, (result.ok && result.kind) || 'deploy')
     await audit(c, 'deployment.retry_requested', { target: row.id })
     return c.json({ deployment: rowView(await loadRow(c, row.id)) })
   })
@@ -300,3 +307,6 @@ export const deploymentsRoutes = new Hono<AppEnv>()
     await audit(c, 'deployment.destroy_requested', { target: row.id })
     return c.json({ deployment: rowView(await loadRow(c, row.id)) })
   })
+  .post('/:id/start', powerRoute('start'))
+  .post('/:id/stop', powerRoute('stop'))
+  .post('/:id/restart', powerRoute('restart'))

@@ -1,7 +1,8 @@
 import { Hono } from 'hono'
-import { ProxmoxSettingsInput } from '../../core/settings'
+import { CleanupPolicy, ProxmoxSettingsInput } from '../../core/settings'
 import type { AppEnv } from '../env'
 import { audit } from '../lib/audit'
+import { getCleanupPolicy, saveCleanupPolicy } from '../lib/cleanup'
 import { ApiError } from '../lib/errors'
 import {
   getProxmoxSettingsView,
@@ -38,4 +39,11 @@ export const settingsRoutes = new Hono<AppEnv>()
       details: { runner: result.name, ok: result.checks.every((k) => k.ok) },
     })
     return c.json(result)
+  })
+  .get('/cleanup', async (c) => c.json({ cleanup: await getCleanupPolicy(c.env.DB) }))
+  .put('/cleanup', validate('json', CleanupPolicy), async (c) => {
+    const policy = c.req.valid('json')
+    await saveCleanupPolicy(c.env.DB, policy, c.get('user').username)
+    await audit(c, 'settings.cleanup_updated', { target: 'cleanup', details: policy })
+    return c.json({ cleanup: await getCleanupPolicy(c.env.DB) })
   })

@@ -19,6 +19,8 @@ export const FakeVmState = z.object({
   created: z.number().int().min(0),
   /** deploymentId → vmid of the VMs that exist now. */
   vms: z.record(z.string(), z.number().int()),
+  /** vmids of the VMs a stop job shut down (the others run). */
+  stopped: z.array(z.number().int()).default([]),
 })
 export type FakeVmState = z.infer<typeof FakeVmState>
 
@@ -28,7 +30,7 @@ export function readFakeVmState(path: string): FakeVmState {
   try {
     text = readFileSync(path, 'utf8')
   } catch {
-    return { created: 0, vms: {} }
+    return { created: 0, vms: {}, stopped: [] }
   }
   return FakeVmState.parse(JSON.parse(text))
 }
@@ -109,13 +111,20 @@ export function createFakeExecutors(opts: FakeOptions): Executors {
         }
         const vmid = ctx.checkpoint.vmid ?? 100 + state.created
         writeState(opts.vmStateFile, {
+          ...state,
           created: state.created + 1,
           vms: { ...state.vms, [spec.deploymentId]: vmid },
         })
         return { vmid, upid: `UPID:fake:clone:${vmid}` }
       }
-      case 'start':
+      case 'start': {
+        const vmid = state.vms[spec.deploymentId]
+        writeState(opts.vmStateFile, {
+          ...state,
+          stopped: state.stopped.filter((id) => id !== vmid),
+        })
         return { upid: `UPID:fake:start:${ctx.checkpoint.vmid ?? 0}` }
+      }
       case 'wait_ssh':
         return { ip: spec.ipAddress }
       case 'verify':
@@ -123,20 +132,58 @@ export function createFakeExecutors(opts: FakeOptions): Executors {
           result: { game: spec.game, version: 'fake-1.0', motd: 'A fake server', players: 0 },
         }
       case 'delete_vm': {
-        const { [spec.deploymentId]: _gone, ...rest } = state.vms
-        writeState(opts.vmStateFile, { created: state.created, vms: rest })
+        const { [spec.deploymentId]: gone, ...rest } = state.vms
+        writeState(opts.vmStateFile, {
+          created: state.created,
+          vms: rest,
+          stopped: state.stopped.filter((id) => id !== gone),
+        })
+        return {}
+      }
+      case 'stop_vm': {
+        const vmid = state.vms[spec.deploymentId]
+        if (vmid !== undefined && !state.stopped.includes(vmid))
+          writeState(opts.vmStateFile, { ...state, stopped: [...state.stopped, vmid] })
         return {}
       }
       case 'configure':
       case 'resize':
       case 'provision':
-      case 'stop_vm':
         return {}
     }
   }
 
   return {
     runStep,
+    async inspect(_proxmox, target) {
+      const state = readFakeVmState(opts.vmStateFile)
+      const exists = Object.values(state.vms).includes(target.vmid)
+      const running = exists && !state.stopped.includes(target.vmid)
+      return {
+        checkedAt: Date.now(),
+        power: !exists ? 'missing' : running ? 'running' : 'stopped',
+        game: running
+          ? { online: true, latencyMs: 1, version: 'fake-1.0', players: { online: 0, max: 20 } }
+          : null,
+      }
+    },
+    async listProductVms() {
+      const state = readFakeVmState(opts.vmStateFile)
+      return Object.entries(state.vms).map(([deploymentId, vmid]) => ({
+        vmid,
+        name: `gs-fake-${deploymentId}`,
+        status: state.stopped.includes(vmid) ? 'stopped' : 'running',
+        deploymentId,
+      }))
+    },
+    async destroyVm(_proxmox, vmid) {
+      const state = readFakeVmState(opts.vmStateFile)
+      const entry = Object.entries(state.vms).find(([, id]) => id === vmid)
+      if (!entry) return `VM ${vmid} does not exist (already destroyed)`
+      const { [entry[0]]: _gone, ...rest } = state.vms
+      writeState(opts.vmStateFile, { ...state, vms: rest })
+      return `VM ${vmid} destroyed (fake)`
+    },
     async testConnection(proxmox, ctx) {
       ctx.log(`[fake] testing ${proxmox.apiUrl} as ${proxmox.tokenId}`)
       if (opts.leakSecrets) ctx.log(`[fake] token secret is ${proxmox.tokenSecret}`)

@@ -6,6 +6,7 @@ import type { GameModule } from '../../../core/games/types'
 import type { StepName } from '../../../core/protocol'
 import { runPlaybook } from '../ansible/run-playbook'
 import { runHealthCheck, type HealthCheckResult } from '../games/health-check'
+import { probeGame } from '../games/probe'
 import { preparePlaybook } from '../games/prepare'
 import { MinecraftVersionResolver } from '../minecraft/resolve-version'
 import { createProxmoxExecutor, isProxmoxStep } from '../proxmox/executor'
@@ -185,5 +186,35 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
       }
     },
     testConnection: (conn, ctx) => proxmox.testConnection(conn, ctx),
+    async inspect(conn, target, signal) {
+      const checkedAt = Date.now()
+      let power: string
+      try {
+        power = await proxmox.powerState(conn, target.vmid, signal)
+      } catch (err) {
+        return {
+          checkedAt,
+          power: 'unknown',
+          game: null,
+          error: `Proxmox: ${err instanceof Error ? err.message : String(err)}`.slice(0, 1000),
+        }
+      }
+      const known = ['running', 'stopped', 'paused', 'missing'] as const
+      const state = known.find((k) => k === power) ?? 'unknown'
+      if (state !== 'running') return { checkedAt, power: state, game: null }
+      return { checkedAt, power: state, game: await probeGame(target, signal) }
+    },
+    listProductVms: (conn, signal) => proxmox.productVms(conn, signal),
+    async destroyVm(conn, vmid, deploymentId, ctx) {
+      const lines: string[] = []
+      await proxmox.destroyOrphan(conn, vmid, deploymentId, {
+        log: (l) => {
+          lines.push(l)
+          ctx.log(l)
+        },
+        signal: ctx.signal,
+      })
+      return lines.at(-1) ?? `VM ${vmid} destroyed`
+    },
   }
 }

@@ -2,8 +2,11 @@ import type {
   Checkpoint,
   ConnectionCheck,
   JobAssignment,
+  LiveStatus,
   LogStream,
+  ProductVm,
   StepName,
+  WatchTarget,
 } from '../../../core/protocol'
 import type { ProxmoxConnection } from '../../../core/settings'
 
@@ -52,6 +55,20 @@ export interface TestContext {
 export interface Executors {
   runStep(step: StepName, ctx: StepContext): Promise<StepResult>
   testConnection(proxmox: ProxmoxConnection, ctx: TestContext): Promise<ConnectionCheck[]>
+  /** The live status of a deployed game: the VM's power state, then the game's own check. */
+  inspect(proxmox: ProxmoxConnection, target: WatchTarget, signal: AbortSignal): Promise<LiveStatus>
+  /** Every VM of this product on the node, for the sweep. */
+  listProductVms(proxmox: ProxmoxConnection, signal: AbortSignal): Promise<ProductVm[]>
+  /**
+   * Stop and delete a VM the sweep reported, after checking again that it is one of this
+   * product's and still names `deploymentId`. Returns what was done, for the dashboard.
+   */
+  destroyVm(
+    proxmox: ProxmoxConnection,
+    vmid: number,
+    deploymentId: string | null,
+    ctx: TestContext,
+  ): Promise<string>
 }
 
 /**

@@ -30,6 +30,11 @@ export function isProxmoxStep(step: StepName): step is ProxmoxStep {
 export interface ProxmoxExecutorOptions extends VmStepsOptions {
   /** Graceful shutdown before a destroy, in seconds, then a hard stop; 0 (default): hard stop. */
   shutdownTimeoutS?: number
+  /**
+   * Stop and restart jobs: how long the guest gets to shut down (its game service saves the
+   * world on the way down) before Proxmox stops it hard. Default 180 s.
+   */
+  gracefulStopTimeoutS?: number
   /** Stages of the SSH wait (defaults: 5 min to boot, 2 min for the banner). */
   sshTimeouts?: Partial<SshWaitTimeouts>
 }
@@ -37,6 +42,7 @@ export interface ProxmoxExecutorOptions extends VmStepsOptions {
 /** Build the step runner; one VmSteps (one connection pool) per call, closed afterwards. */
 export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
   const shutdownTimeoutS = options.shutdownTimeoutS ?? 0
+  const gracefulStopTimeoutS = options.gracefulStopTimeoutS ?? 180
 
   async function withSteps<T>(
     conn: ProxmoxConnection,
@@ -102,7 +108,18 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
         }
         case 'stop_vm': {
           const id = await vmid()
-          if (id === null) log(`no VM for deployment ${job.deploymentId}; nothing to stop`)
+          if (id === null) {
+            // A stop of a VM that is gone must not pass for done: the admin would see "stopped".
+            if (job.kind !== 'destroy') await needVmid()
+            log(`no VM for deployment ${job.deploymentId}; nothing to stop`)
+          } else if (job.kind !== 'destroy') {
+            // Stop and restart: the guest's shutdown stops the game's service, which saves the
+            // world; Proxmox stops the VM hard only if that takes longer than the timeout.
+            log(
+              `asking the guest to shut down: the game saves and stops first (forced stop after ${gracefulStopTimeoutS} s)`,
+            )
+            await steps.shutdown(id, gracefulStopTimeoutS, step_)
+          }
           // The destroy job deletes the disk next: a graceful shutdown only when asked for.
           else if (shutdownTimeoutS > 0) await steps.shutdown(id, shutdownTimeoutS, step_)
           else await steps.stop(id, step_)
@@ -130,5 +147,36 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
     )
   }
 
-  return { runStep, testConnection }
+  /** The VM's power state, `missing` when it is gone. */
+  function powerState(proxmox: ProxmoxConnection, vmid: number, signal: AbortSignal) {
+    return withSteps(
+      proxmox,
+      () => {},
+      (steps) => steps.powerState(vmid, signal),
+    )
+  }
+
+  /** Every VM of this product on the node. */
+  function productVms(proxmox: ProxmoxConnection, signal: AbortSignal) {
+    return withSteps(
+      proxmox,
+      () => {},
+      (steps) => steps.productVms(signal),
+    )
+  }
+
+  /** Destroy an orphan (re-checked: still ours, same deployment). */
+  function destroyOrphan(
+    proxmox: ProxmoxConnection,
+    vmid: number,
+    deploymentId: string | null,
+    ctx: TestContext,
+  ): Promise<void> {
+    const log = (l: string): void => ctx.log(l)
+    return withSteps(proxmox, log, (steps) =>
+      steps.destroyOrphan(vmid, deploymentId, { log, signal: ctx.signal }),
+    )
+  }
+
+  return { runStep, testConnection, powerState, productVms, destroyOrphan }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { deploymentTag } from '../../../core/vm-spec'
+import { deploymentTag, VM_TAG_PREFIX } from '../../../core/vm-spec'
 import type { ProxmoxClient } from './client'
 import { configLockName, errorText, isAnswerLost, isLockTimeout } from './errors'
 import { backoffMs, sleep } from './wait'
@@ -201,4 +201,41 @@ export function carriesDeployment(
     tags.includes(deploymentTag(deploymentId)) ||
     (name.startsWith('gs-') && name.endsWith(`-${deploymentId.toLowerCase()}`))
   )
+}
+
+/** The tag every VM of this product carries (besides its `pgd-<deployment>` tag). */
+export const PRODUCT_TAG = 'pgd'
+const UUID_AT_END = /-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/
+
+/**
+ * Whether a VM is one of this product's (its tags, or the `gs-…-<uuid>` name clone gives it
+ * before configure tags it), and the deployment it names. Templates never are.
+ */
+export function productVmOf(vm: {
+  name?: string
+  tags?: string
+  template?: number | boolean
+}): { deploymentId: string | null } | null {
+  if (vm.template === 1 || vm.template === true) return null
+  const tags = (vm.tags ?? '').toLowerCase().split(/[;, ]/)
+  const tagged = tags.find((t) => t.startsWith(VM_TAG_PREFIX) && t.length > VM_TAG_PREFIX.length)
+  if (tagged) return { deploymentId: tagged.slice(VM_TAG_PREFIX.length) }
+  const name = (vm.name ?? '').toLowerCase()
+  const byName = name.startsWith('gs-') ? UUID_AT_END.exec(name) : null
+  if (byName?.[1]) return { deploymentId: byName[1] }
+  return tags.includes(PRODUCT_TAG) ? { deploymentId: null } : null
+}
+
+/** Every VM of this product on the node, for the sweep. */
+export async function listProductVms(
+  client: ProxmoxClient,
+  signal?: AbortSignal,
+): Promise<{ vmid: number; name: string | null; status: string; deploymentId: string | null }[]> {
+  const list = QemuList.parse(await client.call('GET', `/nodes/${client.node}/qemu`, {}, signal))
+  const out = []
+  for (const vm of list) {
+    const of = productVmOf(vm)
+    if (of) out.push({ vmid: vm.vmid, name: vm.name ?? null, status: vm.status, ...of })
+  }
+  return out.sort((a, b) => a.vmid - b.vmid)
 }

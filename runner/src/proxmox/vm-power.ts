@@ -3,6 +3,7 @@ import { ProxmoxTaskError, isVmMissing } from './errors'
 import {
   asStep,
   carriesDeployment,
+  productVmOf,
   retryTransient,
   vmStatus,
   waitUnlocked,
@@ -100,17 +101,41 @@ export class VmPower {
    * deployment's tag or name, or a template: a wrong vmid must never delete someone's VM.
    */
   destroy(vmid: number, deploymentId: string, ctx: StepContext): Promise<void> {
+    return this.destroyChecked(vmid, ctx, (st) =>
+      carriesDeployment(st, deploymentId)
+        ? null
+        : `VM ${vmid} (${st.name ?? 'no name'}) is not the VM of deployment ${deploymentId}; refusing to destroy it`,
+    )
+  }
+
+  /**
+   * Destroy a VM the sweep reported as an orphan: only if it still is one of this product's VMs
+   * and names the same deployment (or none) as when it was reported.
+   */
+  destroyOrphan(vmid: number, deploymentId: string | null, ctx: StepContext): Promise<void> {
+    return this.destroyChecked(vmid, ctx, (st) => {
+      const of = productVmOf(st)
+      if (!of)
+        return `VM ${vmid} (${st.name ?? 'no name'}) is not a VM of this product; refusing to destroy it`
+      if ((of.deploymentId ?? null) !== (deploymentId?.toLowerCase() ?? null))
+        return `VM ${vmid} now names deployment ${of.deploymentId ?? 'none'}, not ${deploymentId ?? 'none'}; refusing to destroy it`
+      return null
+    })
+  }
+
+  private destroyChecked(
+    vmid: number,
+    ctx: StepContext,
+    refuse: (st: { name?: string; tags?: string }) => string | null,
+  ): Promise<void> {
     return asStep('destroy', async () => {
       try {
         const st = await waitUnlocked(this.client, vmid, this.timeouts.unlockMs, ctx)
         if (st.template === 1 || st.template === true) {
           throw new Error(`VM ${vmid} is a template; refusing to destroy it`)
         }
-        if (!carriesDeployment(st, deploymentId)) {
-          throw new Error(
-            `VM ${vmid} (${st.name ?? 'no name'}) is not the VM of deployment ${deploymentId}; refusing to destroy it`,
-          )
-        }
+        const why = refuse(st)
+        if (why) throw new Error(why)
         if (st.status === 'running') await this.hardStop(vmid, ctx)
         await retryTransient('destroy', this.retry, ctx, async () => {
           // After a 59x the first DELETE may still run (`lock: destroyed`): let it finish.

@@ -6,7 +6,7 @@ import { deploymentTag, vmNameFor, type VmSpec } from '../../../core/vm-spec'
 import { waitSsh, type SshWaitTimeouts } from '../ssh-wait'
 import { ProxmoxClient, type ProxmoxClientOptions } from './client'
 import { encodeSshKeys, findBootDisk, formatIpconfig0, formatNet0 } from './encode'
-import { errorText, isLostIdRace } from './errors'
+import { errorText, isLostIdRace, isVmMissing } from './errors'
 import { allocateId, withCloneSlot } from './id-allocator'
 import { testConnection } from './test-connection'
 import { VmPower } from './vm-power'
@@ -15,7 +15,9 @@ import {
   DEFAULT_TIMEOUTS,
   asStep,
   findVmByDeployment,
+  listProductVms,
   retryTransient,
+  vmStatus,
   waitUnlocked,
   type FoundVm,
   type RetryPolicy,
@@ -97,6 +99,21 @@ export class VmSteps extends VmPower {
       }
       return waitSsh(ipAddress, conn.sshPort, ctx)
     })
+  }
+
+  /** Every VM of this product on the node (for the sweep). */
+  productVms(signal?: AbortSignal) {
+    return listProductVms(this.client, signal)
+  }
+
+  /** The VM's power state (`status/current`); `missing` when it does not exist. */
+  async powerState(vmid: number, signal?: AbortSignal): Promise<string> {
+    try {
+      return (await vmStatus(this.client, vmid, signal)).status
+    } catch (err) {
+      if (isVmMissing(err)) return 'missing'
+      throw err
+    }
   }
 
   /** The VM of a deployment (by tag, or by name before configure ran), or null. */

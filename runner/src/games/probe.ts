@@ -1,0 +1,39 @@
+import { getGame } from '../../../core/games'
+import type { GameProbe, WatchTarget } from '../../../core/protocol'
+import { runHealthCheck } from './health-check'
+
+/** One live check of a game should not hold the refresh round up for long. */
+const PROBE_TIMEOUT_MS = 5_000
+
+/**
+ * The live status's game half: the game's own health check (the one verify ran), asking only
+ * that it answers — the admin may have changed the MOTD or the slots in-game since.
+ */
+export async function probeGame(target: WatchTarget, signal: AbortSignal): Promise<GameProbe> {
+  const game = getGame(target.game)
+  if (!game) return { online: false, error: `this runner does not know the game "${target.game}"` }
+  const parsed = game.configSchema.safeParse(target.gameConfig)
+  if (!parsed.success) return { online: false, error: 'the stored game config no longer validates' }
+  let check = game.healthCheck(parsed.data)
+  check =
+    check.kind === 'minecraft-slp'
+      ? { ...check, expect: {}, timeoutMs: Math.min(check.timeoutMs, PROBE_TIMEOUT_MS) }
+      : { ...check, timeoutMs: Math.min(check.timeoutMs, PROBE_TIMEOUT_MS) }
+  const result = await runHealthCheck(
+    check,
+    target.ipAddress,
+    AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS + 1_000)]),
+  )
+  if (!result.ok) return { online: false, error: result.error.slice(0, 1000) }
+  if (result.kind === 'minecraft-slp') {
+    const s = result.status
+    return {
+      online: true,
+      latencyMs: s.latencyMs,
+      version: s.version.slice(0, 256),
+      motd: s.motd.slice(0, 1024),
+      players: { online: s.playersOnline, max: s.playersMax },
+    }
+  }
+  return { online: true, latencyMs: result.latencyMs }
+}
