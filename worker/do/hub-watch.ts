@@ -1,7 +1,6 @@
 import type { OrphanReason, OrphanVm } from '../../core/deployment-api'
 import { SETTLED, type DeploymentStatus } from '../../core/deployment-state'
 import type { ProductVm, WatchTarget } from '../../core/protocol'
-import type { StoredInputs } from '../lib/jobs'
 
 /**
  * What the hub decides about the deployed VMs, as plain functions: which runner watches which
@@ -17,15 +16,10 @@ export interface WatchedRow {
   runner_id: string | null
 }
 
-export function watchTarget(row: WatchedRow): WatchTarget {
-  const inputs = JSON.parse(row.inputs_json) as StoredInputs
-  return {
-    deploymentId: row.id,
-    vmid: row.vmid,
-    ipAddress: row.ip,
-    game: row.game,
-    gameConfig: inputs.spec.gameConfig,
-  }
+/** A watched deployment with its whole config (sensitive fields opened by the caller). */
+export interface WatchedDeployment {
+  target: WatchTarget
+  runnerId: string | null
 }
 
 /**
@@ -33,7 +27,7 @@ export function watchTarget(row: WatchedRow): WatchTarget {
  * the right network), else to the first online runner; one runner (the first) also sweeps.
  */
 export function assignWatch(
-  rows: readonly WatchedRow[],
+  watched: readonly WatchedDeployment[],
   online: readonly string[],
 ): Map<string, { targets: WatchTarget[]; sweeps: boolean }> {
   const sorted = [...online].sort()
@@ -42,9 +36,9 @@ export function assignWatch(
   )
   const fallback = sorted[0]
   if (fallback === undefined) return out
-  for (const row of rows) {
-    const runner = row.runner_id && out.has(row.runner_id) ? row.runner_id : fallback
-    out.get(runner)?.targets.push(watchTarget(row))
+  for (const w of watched) {
+    const runner = w.runnerId && out.has(w.runnerId) ? w.runnerId : fallback
+    out.get(runner)?.targets.push(w.target)
   }
   return out
 }

@@ -16,7 +16,8 @@ import type { ProductVm } from '../../core/protocol'
 import type { ProxmoxConnection } from '../../core/settings'
 import { systemAudit } from '../lib/audit'
 import { getCleanupPolicy } from '../lib/cleanup'
-import { buildAssignment, leaseNextJob } from '../lib/jobs'
+import { openInputs } from '../lib/game-secrets'
+import { buildAssignment, leaseNextJob, type StoredInputs } from '../lib/jobs'
 import { loadProxmoxConnection } from '../lib/proxmox-settings'
 import { deploymentStub, frame } from '../lib/stubs'
 import { reciprocateClose } from '../lib/websocket'
@@ -318,8 +319,24 @@ export class RunnerHub extends DurableObject<Env> {
        where status in (${WATCHED.map((s) => `'${s}'`).join(', ')}) and vmid is not null
        order by created_at limit 1000`,
     ).all<WatchedRow>()
+    const watched = await Promise.all(
+      rows.results.map(async (row) => {
+        const inputs = JSON.parse(row.inputs_json) as StoredInputs
+        const { gameConfig } = await openInputs(this.env, row.game, inputs)
+        return {
+          runnerId: row.runner_id,
+          target: {
+            deploymentId: row.id,
+            vmid: row.vmid,
+            ipAddress: row.ip,
+            game: row.game,
+            gameConfig,
+          },
+        }
+      }),
+    )
     const plan = assignWatch(
-      rows.results,
+      watched,
       runners.map((r) => r.att.runnerId),
     )
     const statusIntervalMs = intervalVar(

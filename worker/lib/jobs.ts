@@ -1,12 +1,14 @@
 import { JobAssignment, type DeploymentSpec, type JobKind } from '../../core/protocol'
-import { decryptSecret, SECRET_CONTEXTS } from './crypto'
-import { requireEncKey } from './enc-key'
+import { openInputs } from './game-secrets'
 import { loadProxmoxConnection } from './proxmox-settings'
 
 /** How the deployment's inputs are stored in D1 (`deployments.inputs_json`). */
 export interface StoredInputs {
   spec: DeploymentSpec
-  /** The game's generated secrets, sealed with APP_ENC_KEY; never returned by the API. */
+  /**
+   * The game's generated secrets and its sensitive config fields, sealed with APP_ENC_KEY
+   * (lib/game-secrets.ts); never returned by the API. `spec.gameConfig` lacks those fields.
+   */
   gameSecretsEnc: string | null
 }
 
@@ -58,20 +60,16 @@ export async function buildAssignment(
   const inputs = JSON.parse(row.inputs_json) as StoredInputs
   const proxmox = await loadProxmoxConnection(env)
   if (!proxmox) throw new Error('the Proxmox connection is not configured')
-  const gameSecrets: Record<string, string> = inputs.gameSecretsEnc
-    ? (JSON.parse(
-        await decryptSecret(requireEncKey(env), inputs.gameSecretsEnc, SECRET_CONTEXTS.gameSecrets),
-      ) as Record<string, string>)
-    : {}
+  const { gameConfig, gameSecrets, redact } = await openInputs(env, inputs.spec.game, inputs)
   return JobAssignment.parse({
     jobId: job.id,
     deploymentId: job.deploymentId,
     kind: job.kind,
     attempt: job.attempt,
     leaseExpiresAt: Date.now() + leaseMs,
-    spec: inputs.spec,
+    spec: { ...inputs.spec, gameConfig },
     proxmox,
-    secrets: [],
+    secrets: redact,
     gameSecrets,
   })
 }

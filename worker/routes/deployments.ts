@@ -5,8 +5,8 @@ import { getGame, GAMES } from '../../core/games'
 import type { DeploymentSpec, JobKind, LiveStatus, PowerAction } from '../../core/protocol'
 import type { AppContext, AppEnv } from '../env'
 import { audit } from '../lib/audit'
-import { encryptSecret, randomToken, SECRET_CONTEXTS } from '../lib/crypto'
-import { requireEncKey } from '../lib/enc-key'
+import { randomToken } from '../lib/crypto'
+import { sealInputs, viewConfig } from '../lib/game-secrets'
 import { ApiError, notFound } from '../lib/errors'
 import { checkStaticAddress, freeAddresses } from '../lib/ip-pool'
 import { insertJob, type StoredInputs } from '../lib/jobs'
@@ -44,7 +44,7 @@ function rowView(r: DeploymentRow) {
     runnerId: r.runner_id,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
-    config: inputs.spec.gameConfig,
+    config: viewConfig(r.game, inputs.spec.gameConfig),
     sizing: {
       cores: inputs.spec.cores,
       memoryMiB: inputs.spec.memoryMiB,
@@ -146,14 +146,12 @@ export const deploymentsRoutes = new Hono<AppEnv>()
     }
     const secrets: Record<string, string> = {}
     for (const s of game.secrets(config)) secrets[s.name] = randomToken(s.bytes)
-    const gameSecretsEnc =
-      Object.keys(secrets).length > 0
-        ? await encryptSecret(
-            requireEncKey(c.env),
-            JSON.stringify(secrets),
-            SECRET_CONTEXTS.gameSecrets,
-          )
-        : null
+    const { publicConfig, gameSecretsEnc } = await sealInputs(
+      c.env,
+      game.id,
+      config as Record<string, unknown>,
+      secrets,
+    )
     const sizing = game.sizing(config)
     const id = crypto.randomUUID()
     const jobId = crypto.randomUUID()
@@ -174,7 +172,7 @@ export const deploymentsRoutes = new Hono<AppEnv>()
         deploymentId: id,
         name: body.name,
         game: game.id,
-        gameConfig: config as Record<string, unknown>,
+        gameConfig: publicConfig,
         cores: sizing.cores,
         memoryMiB: sizing.memoryMb,
         diskGiB: sizing.diskGb,

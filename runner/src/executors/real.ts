@@ -80,10 +80,10 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
       )
       for (const task of [
         'Check the target',
-        'Install Java',
+        'Install the packages',
         'Create the service user',
-        'Download the server',
-        'Write server.properties',
+        'Install the server',
+        'Write the configuration',
         'Open the firewall',
         'Start the service',
         'Wait until the game answers',
