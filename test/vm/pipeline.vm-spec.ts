@@ -11,7 +11,7 @@ import { startRealRunner, startSimulator } from '../e2e/sim-stack'
 import { ApiClient, DashboardSocket, startStack, waitFor, type Stack } from '../e2e/stack'
 import type { PveSimulator } from '../pve-sim/index'
 import { QemuBackend } from '../pve-sim/qemu-backend'
-import { killAllRunners } from '../runner/harness'
+import { killAllRunners, type RunnerProcess } from '../runner/harness'
 import { buildFakeServerJar, serveMinecraftMirror, STAND_IN_VERSION } from './fake-server'
 import type { MinecraftMirror } from './fake-server'
 import { REPO_ROOT, SLIRP, VM_CACHE_DIR, ensureImage, sshArgs, sshRun } from './qemu'
@@ -73,6 +73,7 @@ let backend: QemuBackend | undefined
 let mirror: MinecraftMirror | undefined
 let api: ApiClient
 let runnerState = ''
+let runner: RunnerProcess | undefined
 let dash: DashboardSocket | undefined
 /** What the deployment became; filled by the first test. */
 let deployed: { id: string; ip: string; vmid: number; pid: number } | undefined
@@ -102,14 +103,15 @@ beforeAll(async () => {
     '/api/settings/proxmox',
     sim.connection({ gateway: '127.83.0.1', dnsServers: ['127.83.0.1'], ipPool: POOL }),
   )
-  const { state } = await startRealRunner(api, 'vm-runner', {
+  const started = await startRealRunner(api, 'vm-runner', {
     RUNNER_PROVISIONER: 'ansible',
     RUNNER_ANSIBLE_DIR: join(REPO_ROOT, 'ansible'),
     // The runner's host as the guest sees it through slirp.
     RUNNER_ADDRESS: SLIRP.host,
     RUNNER_MINECRAFT_MANIFEST_URL: mirror.manifestUrl,
   })
-  runnerState = state
+  runner = started.runner
+  runnerState = started.state
   await waitFor(
     async () =>
       (
@@ -123,6 +125,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   dash?.close()
+  if (runner) {
+    const output = `--- stdout\n${runner.stdout()}\n--- stderr\n${runner.stderr()}`
+    await writeFile(join(VM_CACHE_DIR, 'last-runner.log'), output)
+  }
   await killAllRunners()
   // Stops the simulator and, through the backend, every qemu process still running.
   await sim?.stop()
@@ -178,6 +184,7 @@ describe('a Minecraft deployment through the whole pipeline onto a real Debian 1
       dash = new DashboardSocket(api, deployment.id)
       const socket = dash
       let step = ''
+      let apiFailures = 0
       socket.onLine = (line) => {
         if (/^TASK \[|^PLAY RECAP|SSH is up|verify:|waiting for SSH/.test(line.text))
           progress(line.text.replace(/ \*+$/, ''))
@@ -186,9 +193,27 @@ describe('a Minecraft deployment through the whole pipeline onto a real Debian 1
       const started = performance.now()
       await waitFor(
         async () => {
-          const { deployment: d } = await api.ok<{
-            deployment: { status: string; steps: { name: string; status: string }[] }
-          }>('GET', `/api/deployments/${deployment.id}`)
+          // wrangler dev reloads when a source file changes: a few failed polls in a row are
+          // that, not a verdict.
+          const d = await api
+            .ok<{ deployment: { status: string; steps: { name: string; status: string }[] } }>(
+              'GET',
+              `/api/deployments/${deployment.id}`,
+            )
+            .then(
+              (r) => r.deployment,
+              (err: unknown) => {
+                if (++apiFailures > 30) throw err
+                return null
+              },
+            )
+          if (!d) return false
+          apiFailures = 0
+          if (runner && (runner.child.exitCode !== null || runner.child.signalCode !== null)) {
+            throw new Error(
+              `the runner exited (${runner.child.exitCode ?? runner.child.signalCode}):\n${runner.stderr()}`,
+            )
+          }
           const running = d.steps.find((s) => s.status === 'running')?.name ?? ''
           if (running && running !== step) {
             if (step) timings[`step ${step}`] = Math.round(performance.now() - started) / 1000

@@ -154,7 +154,11 @@ export class QemuVm {
       ...['-netdev', `user,id=n0,restrict=on${forwards}`],
       ...['-device', `virtio-net-pci,netdev=n0,mac=${options.mac}`, '-device', 'virtio-rng-pci'],
     ]
-    const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    // --pdeathsig: qemu dies with the process that started it, even when that one is killed
+    // before its cleanup runs (a test run interrupted, the simulator's CLI killed).
+    const child = spawn('setpriv', ['--pdeathsig', 'KILL', 'qemu-system-x86_64', ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
     let stderr = ''
     child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()))
