@@ -4,6 +4,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import WebSocket from 'ws'
+import type { LiveStatus } from '../../core/protocol'
 
 /**
  * The real local stack for end-to-end tests: `wrangler dev` (workerd, local D1 and Durable
@@ -161,6 +162,8 @@ export class DashboardSocket {
   /** Called for every line as it arrives, with the arrival time (epoch ms). */
   onLine: ((line: { seq: number; ts: number; text: string }, at: number) => void) | null = null
   readonly states: string[] = []
+  /** Live statuses (power, game) as they arrived, from `state` and `live` frames. */
+  readonly lives: LiveStatus[] = []
   private ws: WebSocket
 
   constructor(api: ApiClient, deploymentId: string, after = 0) {
@@ -175,9 +178,12 @@ export class DashboardSocket {
         type: string
         status?: string
         lines?: { seq: number; ts: number; text: string; step: string | null }[]
+        live?: LiveStatus | null
       }
       if (frame.type === 'state' && frame.status && this.states.at(-1) !== frame.status)
         this.states.push(frame.status)
+      if ((frame.type === 'live' || frame.type === 'state') && frame.live)
+        this.lives.push(frame.live)
       if (frame.type === 'logs') {
         const at = performance.timeOrigin + performance.now()
         for (const line of frame.lines ?? []) {
@@ -197,6 +203,10 @@ export class DashboardSocket {
 
   get status(): string | undefined {
     return this.states.at(-1)
+  }
+
+  get live(): LiveStatus | undefined {
+    return this.lives.at(-1)
   }
 
   close(): void {

@@ -3,7 +3,9 @@ import {
   DEPLOY_STEPS,
   DESTROY_STEPS,
   type Checkpoint,
+  stepsOf,
   type JobAssignment,
+  type JobKind,
   type StepName,
 } from '../../core/protocol'
 import type { StepContext } from '../../runner/src/executors/types'
@@ -18,12 +20,7 @@ describe('the Proxmox executor', () => {
     h = null
   })
 
-  function job(
-    h: Harness,
-    kind: 'deploy' | 'destroy',
-    deploymentId: string,
-    ip: string,
-  ): JobAssignment {
+  function job(h: Harness, kind: JobKind, deploymentId: string, ip: string): JobAssignment {
     return {
       jobId: `job-${deploymentId}-${kind}`,
       deploymentId,
@@ -109,5 +106,65 @@ describe('the Proxmox executor', () => {
       doneSteps: [],
     })
     expect(h.logs).toContain(`no VM for deployment ${deploymentId}; nothing to delete`)
+  })
+
+  it('stops gracefully for a stop job (the guest shuts down), hard for a destroy', async () => {
+    h = await startHarness()
+    const { deploymentId, ipAddress } = specFor()
+    const cp = await run(h, job(h, 'deploy', deploymentId, ipAddress), DEPLOY_STEPS, {
+      upids: {},
+      doneSteps: [],
+    })
+    const vm = () => h?.sim.cluster.vms.get(cp.vmid ?? 0)
+    await run(h, job(h, 'stop', deploymentId, ipAddress), stepsOf('stop'), cp)
+    expect(vm()?.running).toBe(false)
+    expect(h.logs.some((l) => l.startsWith('asking the guest to shut down'))).toBe(true)
+    expect(h.sim.requests.some((r) => r.path.endsWith('/status/shutdown'))).toBe(true)
+    // A stopped VM stays stopped: a second stop is a no-op.
+    await run(h, job(h, 'stop', deploymentId, ipAddress), stepsOf('stop'), cp)
+    expect(h.logs).toContain(`VM ${cp.vmid} is already stopped`)
+    await run(h, job(h, 'start', deploymentId, ipAddress), ['start', 'wait_ssh'], cp)
+    expect(vm()?.running).toBe(true)
+    const shutdowns = h.sim.requests.filter((r) => r.path.endsWith('/status/shutdown')).length
+    await run(h, job(h, 'destroy', deploymentId, ipAddress), DESTROY_STEPS, cp)
+    expect(h.sim.requests.filter((r) => r.path.endsWith('/status/shutdown')).length).toBe(shutdowns)
+    expect(vm()).toBeUndefined()
+  })
+
+  it('refuses to stop when the deployment has no VM any more, rather than report it stopped', async () => {
+    h = await startHarness()
+    const { deploymentId, ipAddress } = specFor()
+    await expect(
+      run(h, job(h, 'stop', deploymentId, ipAddress), stepsOf('stop'), {
+        upids: {},
+        doneSteps: [],
+      }),
+    ).rejects.toThrow(`no VM found for deployment ${deploymentId}`)
+  })
+
+  it('lists this product’s VMs for the sweep and destroys an orphan only if it still is one', async () => {
+    h = await startHarness()
+    const a = specFor()
+    const cp = await run(h, job(h, 'deploy', a.deploymentId, a.ipAddress), DEPLOY_STEPS, {
+      upids: {},
+      doneSteps: [],
+    })
+    const exec = createProxmoxExecutor(FAST)
+    const signal = AbortSignal.timeout(10_000)
+    const vms = await exec.productVms(h.conn, signal)
+    // The template is not one of ours; the deployment's VM is, with its id from the tag.
+    expect(vms).toEqual([
+      { vmid: cp.vmid, name: expect.any(String), status: 'running', deploymentId: a.deploymentId },
+    ])
+    const ctx = { log: (t: string) => h?.logs.push(t), signal }
+    await expect(
+      exec.destroyOrphan(h.conn, cp.vmid ?? 0, 'another-deployment', ctx),
+    ).rejects.toThrow('refusing to destroy it')
+    await expect(exec.destroyOrphan(h.conn, h.conn.templateVmid, null, ctx)).rejects.toThrow(
+      'template',
+    )
+    expect(h.sim.cluster.vms.has(cp.vmid ?? 0)).toBe(true)
+    await exec.destroyOrphan(h.conn, cp.vmid ?? 0, a.deploymentId, ctx)
+    expect(h.sim.cluster.vms.has(cp.vmid ?? 0)).toBe(false)
   })
 })

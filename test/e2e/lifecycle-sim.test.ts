@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { VmSteps } from '../../runner/src/proxmox/vm-steps'
+import type { PveSimulator } from '../pve-sim/index'
+import { killAllRunners } from '../runner/harness'
+import { startRealRunner, simProxmox, startSimulator } from './sim-stack'
+import { ApiClient, cleanup, DashboardSocket, startStack, waitFor, type Stack } from './stack'
+
+/**
+ * Operating a deployed game end to end: wrangler dev + the bundled runner with the real executors
+ * + the Proxmox simulator. Stop, start and restart through the API with the VM's power state
+ * checked in the simulator, the live status refreshed by the runner on the hub's interval, the
+ * sweep finding a VM no deployment owns and the one-click destroy of it.
+ */
+let stack: Stack
+let sim: PveSimulator
+let api: ApiClient
+const dirs: string[] = []
+
+beforeAll(async () => {
+  stack = await startStack({ vars: ['STATUS_INTERVAL_MS:300', 'SWEEP_INTERVAL_MS:500'] })
+  sim = await startSimulator()
+  api = new ApiClient(stack.url)
+  await api.ok('POST', '/api/setup', { username: 'admin', password: 'e2e admin password' })
+  await api.ok('PUT', '/api/settings/proxmox', simProxmox(sim))
+}, 120_000)
+afterEach(async () => {
+  await killAllRunners()
+  for (const d of dirs.splice(0)) cleanup(d)
+})
+afterAll(async () => {
+  await sim?.stop()
+  await stack?.stop()
+})
+
+interface Detail {
+  deployment: { status: string; vmid: number; ip: string; live: { power: string } | null }
+}
+
+describe('operating a deployment against the simulator', () => {
+  it('stops, starts and restarts the game with its VM, showing the live status all along', async () => {
+    const { state } = await startRealRunner(api, 'ops-runner')
+    dirs.push(state)
+    const { deployment } = await api.ok<{ deployment: { id: string; ip: string } }>(
+      'POST',
+      '/api/deployments',
+      { name: 'ops world', game: 'minecraft', config: { eula: true } },
+    )
+    const dash = new DashboardSocket(api, deployment.id)
+    await dash.opened()
+    await waitFor(() => dash.status === 'ready' || dash.status === 'failed', 'ready', 90_000)
+    expect(dash.status).toBe('ready')
+    const { vmid } = (await api.ok<Detail>('GET', `/api/deployments/${deployment.id}`)).deployment
+    const vm = () => sim.cluster.vms.get(vmid)
+
+    // The runner's refresh: the VM runs, the game answers the Server List Ping.
+    const online = await waitFor(
+      () => dash.live?.power === 'running' && dash.live.game?.online && dash.live,
+      'the live status online',
+      30_000,
+    )
+    expect(online.game).toMatchObject({ online: true, players: { online: 0, max: 20 } })
+
+    await api.ok('POST', `/api/deployments/${deployment.id}/stop`)
+    await waitFor(() => dash.status === 'stopped' || dash.status === 'failed', 'stopped', 60_000)
+    expect(dash.status).toBe('stopped')
+    expect(vm()?.running).toBe(false)
+    expect(dash.lines.map((l) => l.text).join('\n')).toContain('asking the guest to shut down')
+    const off = await waitFor(() => dash.live?.power === 'stopped' && dash.live, 'live: stopped')
+    expect(off.game).toBeNull()
+    // While stopped, a second stop is refused with the reason.
+    const again = await api.request('POST', `/api/deployments/${deployment.id}/stop`)
+    expect(again.status).toBe(409)
+    expect(JSON.stringify(again.body)).toContain('already stopped')
+
+    await api.ok('POST', `/api/deployments/${deployment.id}/start`)
+    await waitFor(() => dash.status === 'ready' || dash.status === 'failed', 'ready again', 60_000)
+    expect(dash.status).toBe('ready')
+    expect(vm()?.running).toBe(true)
+    await waitFor(
+      () => dash.live?.power === 'running' && dash.live.game?.online,
+      'live: online again',
+      30_000,
+    )
+
+    const before = dash.states.length
+    await api.ok('POST', `/api/deployments/${deployment.id}/restart`)
+    await waitFor(
+      () =>
+        dash.states.length > before + 1 && (dash.status === 'ready' || dash.status === 'failed'),
+      'restarted',
+      60_000,
+    )
+    expect(dash.states.slice(before)).toEqual(['restarting', 'ready'])
+    expect(vm()?.running).toBe(true)
+
+    await api.ok('POST', `/api/deployments/${deployment.id}/destroy`)
+    await waitFor(
+      () => dash.status === 'destroyed' || dash.status === 'failed',
+      'destroyed',
+      60_000,
+    )
+    expect(dash.status).toBe('destroyed')
+    expect(sim.cluster.vms.has(vmid)).toBe(false)
+    // Every job's lines are in the one log, gap-free.
+    expect(dash.lines.map((l) => l.seq)).toEqual(dash.lines.map((_, i) => i + 1))
+    dash.close()
+  })
+
+  it('finds a VM of this product that no deployment owns and destroys it on request', async () => {
+    const { state } = await startRealRunner(api, 'sweep-runner')
+    dirs.push(state)
+    // A leftover, as a crashed tool or a deleted database row would leave: cloned and tagged for a
+    // deployment this dashboard never had.
+    const ghost = randomUUID()
+    const steps = new VmSteps(simProxmox(sim), { log: () => {} })
+    let ghostVmid: number
+    try {
+      const spec = {
+        deploymentId: ghost,
+        name: 'ghost',
+        cores: 1,
+        memoryMiB: 1024,
+        diskGiB: 8,
+        ipAddress: '127.79.3.200',
+        sshPublicKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGhvc3Q ghost@test'],
+      }
+      ghostVmid = (await steps.allocateAndClone(spec, { log: () => {} })).vmid
+      await steps.configure(ghostVmid, spec, { log: () => {} })
+    } finally {
+      steps.close()
+    }
+    const found = await waitFor(
+      async () =>
+        (
+          await api.ok<{ orphans: { vmid: number; reason: string; deploymentId: string }[] }>(
+            'GET',
+            '/api/orphans',
+          )
+        ).orphans.find((o) => o.vmid === ghostVmid),
+      'the sweep to report the leftover VM',
+      30_000,
+    )
+    expect(found).toMatchObject({ reason: 'unknown_deployment', deploymentId: ghost })
+    // Reported only: the default policy never destroys on its own.
+    expect(sim.cluster.vms.has(ghostVmid)).toBe(true)
+
+    const res = await api.ok<{ ok: boolean; message: string }>(
+      'POST',
+      `/api/orphans/${ghostVmid}/destroy`,
+    )
+    expect(res.ok).toBe(true)
+    expect(sim.cluster.vms.has(ghostVmid)).toBe(false)
+    const after = await api.ok<{ orphans: { vmid: number }[] }>('GET', '/api/orphans')
+    expect(after.orphans.map((o) => o.vmid)).not.toContain(ghostVmid)
+  })
+})
