@@ -76,3 +76,14 @@ export async function signIn(page: Page, username: string, password: string): Pr
   await page.getByLabel('Password').fill(password)
   await page.getByRole('button', { name: 'Sign in' }).click()
 }
+
+/**
+ * On the new-deployment page: picks the game (there is more than one, so the form appears only
+ * once one is chosen). Minecraft unless told.
+ */
+export async function pickGame(
+  page: Page,
+  name: string | RegExp = /^Minecraft: Java Edition/,
+): Promise<void> {
+  await page.getByRole('radio', { name }).check()
+}

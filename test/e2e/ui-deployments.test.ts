@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { killAllRunners, startRunner, type RunnerProcess, registerRunner } from '../runner/harness'
-import { launchBrowser, newPage, screenshot } from './browser'
+import { launchBrowser, newPage, pickGame, screenshot } from './browser'
 import { ApiClient, cleanup, prepareInstall, startStack, waitFor, type Stack } from './stack'
 
 /**
@@ -73,6 +73,7 @@ async function openPage(
 /** Fills the new-deployment form's basics and submits it. */
 async function deployFromForm(page: Page, name: string): Promise<void> {
   await page.goto('/deployments/new')
+  await pickGame(page)
   await page.getByLabel('Name').fill(name)
   await page.getByLabel(/I accept the Minecraft End User License Agreement/).check()
   await page.getByRole('button', { name: 'Deploy' }).click()
@@ -112,7 +113,7 @@ afterAll(async () => {
 describe('deployments in the dashboard', () => {
   it('deploys from the form to ready, with the logs arriving live and the address to share', async () => {
     const page = await openPage('/deployments/new')
-    await page.getByRole('radio', { name: /Minecraft/ }).waitFor()
+    await pickGame(page)
     await screenshot(page, '04-new-deployment-form')
     await page.getByText('Advanced settings').click()
     await screenshot(page, '04b-new-deployment-advanced')
@@ -150,6 +151,7 @@ describe('deployments in the dashboard', () => {
 
   it('refuses bad form input with inline errors, and shows the server’s own error', async () => {
     const page = await openPage('/deployments/new')
+    await pickGame(page)
     await page.getByRole('button', { name: 'Deploy' }).click()
     await page.getByText('Some fields need attention.').waitFor()
     await expect(page.getByText('is required').isVisible()).resolves.toBe(true)

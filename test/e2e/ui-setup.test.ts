@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { PveSimulator } from '../pve-sim/index'
 import { killAllRunners, startRunner, registerRunner } from '../runner/harness'
 import { startSimulator } from './sim-stack'
-import { launchBrowser, newPage, screenshot, signIn } from './browser'
+import { launchBrowser, newPage, pickGame, screenshot, signIn } from './browser'
 import { cleanup, startStack, waitFor, type Stack } from './stack'
 
 /**
@@ -48,6 +48,9 @@ async function fillProxmox(page: Page): Promise<void> {
   await field('Last address for servers').fill('127.78.0.200')
   await field('Gateway').fill('127.78.0.1')
   await field('DNS servers').fill('127.78.0.1')
+  // The simulated VMs answer SSH on 2222. Typed last, so it is the focused field when the
+  // screenshot resizes the viewport: the case that once ate the click on Save.
+  await field('SSH port').fill('2222')
 }
 
 beforeAll(async () => {
@@ -145,7 +148,8 @@ describe('the setup wizard and the session', () => {
     const page = await open()
     await page.goto('/settings')
     await signIn(page, ADMIN.username, ADMIN.password)
-    await page.getByRole('heading', { level: 1, name: 'Proxmox connection' }).waitFor()
+    await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor()
+    await page.getByRole('heading', { level: 2, name: 'Proxmox connection' }).waitFor()
     // The saved settings load into the form; the secret itself never comes back.
     await waitFor(
       async () => (await page.getByLabel('API URL', { exact: true }).inputValue()) === sim.url,
@@ -154,6 +158,7 @@ describe('the setup wizard and the session', () => {
     await expect(
       page.getByText('A secret is stored. Leave empty to keep it.').isVisible(),
     ).resolves.toBe(true)
+    await expect(page.getByLabel('SSH port', { exact: true }).inputValue()).resolves.toBe('2222')
     await screenshot(page, '17-settings')
 
     await page.context().clearCookies()
@@ -188,6 +193,7 @@ describe('the setup wizard and the session', () => {
     await screenshot(page, '19-runners-fr-phone-dark')
     await page.getByRole('link', { name: 'Déploiements' }).click()
     await page.getByRole('link', { name: 'Nouveau déploiement' }).first().click()
+    await pickGame(page)
     await page.getByText('Paramètres avancés').waitFor()
     await screenshot(page, '20-new-deployment-fr-phone-dark')
     // Switching back to English is one select away, and sticks.

@@ -2,7 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { PveSimulator } from '../pve-sim/index'
 import { killAllRunners } from '../runner/harness'
-import { launchBrowser, newPage, screenshot } from './browser'
+import { launchBrowser, newPage, pickGame, screenshot } from './browser'
 import { simProxmox, startRealRunner, startSimulator } from './sim-stack'
 import { ApiClient, cleanup, startStack, waitFor, type Stack } from './stack'
 
@@ -70,6 +70,7 @@ describe('the dashboard against the Proxmox simulator', () => {
       message: 'start failed: QEMU exited with code 1',
     })
     const page = await openPage('/deployments/new')
+    await pickGame(page)
     await page.getByLabel('Name').fill('sim world')
     await page.getByLabel(/I accept the Minecraft End User License Agreement/).check()
     await page.getByRole('button', { name: 'Deploy' }).click()

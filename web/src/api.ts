@@ -74,3 +74,4 @@ export type DeploymentDetail = InferResponseType<
 export type RunnerView = InferResponseType<typeof api.api.runners.$get, 200>['runners'][number]
 export type GameView = InferResponseType<typeof api.api.games.$get, 200>['games'][number]
 export type ConnectionTest = InferResponseType<typeof api.api.settings.proxmox.test.$post, 200>
+export type OrphansView = InferResponseType<typeof api.api.orphans.$get, 200>

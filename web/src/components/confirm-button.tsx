@@ -15,7 +15,14 @@ export function ConfirmButton(props: {
   body: ReactNode
   confirmLabel: string
   danger?: boolean
+  /**
+   * Greys out the button that opens the dialog (not the dialog's own confirm: a dialog already
+   * open when the state changed underneath still asks the server, which says why it refuses).
+   */
+  disabled?: boolean
   onConfirm: () => Promise<void>
+  /** Where focus goes after a successful confirm, when the opening button may be gone. */
+  focusAfter?: () => HTMLElement | null
 }) {
   const t = useT()
   const ref = useRef<HTMLDialogElement>(null)
@@ -29,6 +36,7 @@ export function ConfirmButton(props: {
     try {
       await props.onConfirm()
       ref.current?.close()
+      props.focusAfter?.()?.focus()
     } catch (err) {
       setError(errorText(err))
     } finally {
@@ -42,6 +50,7 @@ export function ConfirmButton(props: {
         type="button"
         className={props.danger ? 'danger' : 'secondary'}
         aria-label={props.ariaLabel}
+        disabled={props.disabled}
         onClick={() => {
           setError(null)
           ref.current?.showModal()

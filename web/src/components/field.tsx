@@ -9,6 +9,8 @@ export function Field(props: {
   error?: string
   help?: ReactNode
   type?: string
+  /** `numeric` for digits-only text fields (ports, ids): a number keypad on phones. */
+  inputMode?: 'numeric' | 'decimal' | 'text'
   autoComplete?: string
   required?: boolean
   placeholder?: string
@@ -30,6 +32,7 @@ export function Field(props: {
         id={id}
         name={props.name}
         type={props.type ?? 'text'}
+        inputMode={props.inputMode}
         value={props.value}
         autoComplete={props.autoComplete}
         required={props.required}

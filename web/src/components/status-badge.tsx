@@ -8,6 +8,7 @@ function tone(status: string): 'ok' | 'busy' | 'bad' | 'off' {
     case 'failed':
       return 'bad'
     case 'cancelled':
+    case 'stopped':
     case 'destroyed':
       return 'off'
     default:

@@ -10,6 +10,7 @@ import { LogBuffer } from '../lib/log-buffer'
 export { LogBuffer }
 
 export type LiveState = Extract<Frame, { type: 'state' }>
+export type LiveStatus = Extract<Frame, { type: 'live' }>['live']
 export type Connection = 'connecting' | 'live' | 'reconnecting'
 
 const RECONNECT_BASE_MS = 500
@@ -28,6 +29,9 @@ function eventsUrl(id: string, after: number): string {
 export function useDeploymentEvents(id: string | null) {
   const buffer = useRef(new LogBuffer())
   const [state, setState] = useState<LiveState | null>(null)
+  // The last live status (power, game): from the state frame, then from each `live` frame;
+  // undefined until the socket said anything (the caller falls back to what it loaded).
+  const [live, setLive] = useState<LiveStatus | null | undefined>(undefined)
   const [version, setVersion] = useState(0)
   const [connection, setConnection] = useState<Connection>('connecting')
 
@@ -64,7 +68,11 @@ export function useDeploymentEvents(id: string | null) {
         const parsed = parseFrame(ServerToDashboard, e.data)
         if (!parsed.ok) return
         const f = parsed.frame
-        if (f.type === 'state') setState(f)
+        if (f.type === 'state') {
+          setState(f)
+          // null: the server dropped it (the deployment left ready/stopped): so do we.
+          setLive((prev) => (f.live ? newer(prev, f.live) : null))
+        } else if (f.type === 'live') setLive((prev) => newer(prev, f.live))
         else if (log.append(f.lines)) bump()
       }
       ws.onclose = () => {
@@ -86,5 +94,10 @@ export function useDeploymentEvents(id: string | null) {
     }
   }, [id])
 
-  return { state, log: buffer.current, version, connection }
+  return { state, live, log: buffer.current, version, connection }
+}
+
+/** The later of two live statuses (a reconnect's state frame may carry an older one). */
+function newer(prev: LiveStatus | null | undefined, next: LiveStatus): LiveStatus {
+  return prev && prev.checkedAt > next.checkedAt ? prev : next
 }

@@ -113,6 +113,10 @@ export const en = {
     cancelled: 'Cancelled',
     destroying: 'Destroying',
     destroyed: 'Destroyed',
+    stopping: 'Stopping',
+    stopped: 'Stopped',
+    starting: 'Starting',
+    restarting: 'Restarting',
   },
   deploymentsTitle: 'Deployments',
   newDeployment: 'New deployment',
@@ -121,6 +125,7 @@ export const en = {
     all: 'All',
     active: 'In progress',
     ready: 'Ready',
+    stopped: 'Stopped',
     failed: 'Failed',
     cancelled: 'Cancelled',
     destroyed: 'Destroyed',
@@ -239,6 +244,56 @@ export const en = {
   destroyTitle: (name: string) => `Destroy “${name}”?`,
   destroyBody:
     'The VM is stopped and deleted with its disks. The world is lost unless you backed it up. This cannot be undone.',
+  start: 'Start',
+  stop: 'Stop',
+  restart: 'Restart',
+  stopTitle: (name: string) => `Stop “${name}”?`,
+  stopBody:
+    'Players will be disconnected. The world is saved first: the game shuts down cleanly with the VM (forced off after a timeout). Start brings it back.',
+  restartTitle: (name: string) => `Restart “${name}”?`,
+  restartBody:
+    'Players will be disconnected; the world is saved first. The VM shuts down and boots again; the server is ready once the game answers.',
+  actionsWait: 'The other actions come back when this one ends.',
+  jobName: {
+    deploy: 'Deploy',
+    destroy: 'Destroy',
+    start: 'Start',
+    stop: 'Stop',
+    restart: 'Restart',
+  },
+  jobRunning: {
+    deploy: 'Deploying',
+    destroy: 'Destroying',
+    start: 'Starting',
+    stop: 'Stopping',
+    restart: 'Restarting',
+  },
+  jobLast: (kind: string) => `Last action: ${kind}`,
+  liveTitle: 'Live status',
+  livePower: 'VM',
+  power: {
+    running: 'Running',
+    stopped: 'Stopped',
+    paused: 'Paused',
+    missing: 'Missing from Proxmox',
+    unknown: 'Unknown',
+  },
+  liveGame: 'Game',
+  liveOnline: 'Online',
+  liveUnreachable: 'Unreachable',
+  liveGameNotAsked: 'Not checked: the VM is not running',
+  liveLatency: 'Latency',
+  latencyValue: (ms: number) => `${ms} ms`,
+  liveChecked: (ago: string) => `Checked ${ago}`,
+  liveWaiting: 'Waiting for the runner’s next check…',
+  liveBadge: {
+    online: 'online',
+    unreachable: 'unreachable',
+    vmOff: 'VM off',
+    vmMissing: 'VM missing',
+    vmPaused: 'VM paused',
+    unknown: 'unknown',
+  } as Record<string, string>,
   logTitle: 'Log',
   logSearch: 'Search the log',
   logDownload: 'Download full log',
@@ -275,6 +330,54 @@ export const en = {
   runnerConnected: (name: string) => `Runner “${name}” is connected.`,
   runnerWhy:
     'The dashboard cannot reach your Proxmox: a runner inside your network connects out to it and does the work.',
+
+  orphansTitle: 'Orphaned VMs',
+  orphansIntro:
+    'VMs this product created that no deployment owns any more: their deployment was destroyed or is unknown to this dashboard. They still use your node’s resources.',
+  orphansEmpty: 'No orphaned VMs.',
+  orphansHow:
+    'An online runner sweeps your Proxmox node now and then: it lists the VMs carrying this product’s tag and compares them with the deployments here. Anything left over shows up in this list.',
+  orphansLastSweep: (ago: string) => `Last sweep: ${ago}.`,
+  orphansNoSweep: 'No sweep has run yet: it runs while a runner is online.',
+  orphansPolicyReport: 'They are only reported, never destroyed on their own. To change that:',
+  orphansPolicyDestroy: 'The cleanup policy destroys them when the sweep finds them:',
+  orphansFound: (n: number) =>
+    n === 1
+      ? 'One orphaned VM was found on your node.'
+      : `${n} orphaned VMs were found on your node.`,
+  orphansReview: 'Review',
+  colVmid: 'VM id',
+  colReason: 'Reason',
+  colFirstSeen: 'First seen',
+  orphanReason: {
+    unknown_deployment: 'Unknown deployment',
+    deployment_destroyed: 'Deployment destroyed',
+    duplicate_vm: 'Second VM of a deployment',
+  } as Record<string, string>,
+  orphanDestroyLabel: (vmid: number) => `Destroy VM ${vmid}`,
+  orphanDestroyTitle: (vmid: number) => `Destroy VM ${vmid}?`,
+  orphanDestroyBody:
+    'A runner stops the VM and deletes it with its disks on Proxmox. This cannot be undone.',
+  orphanGone: 'This VM is no longer an orphan (or no longer exists); the list is refreshed.',
+
+  settingsTitle: 'Settings',
+  cleanupTitle: 'Cleanup',
+  cleanupIntro:
+    'What happens to VMs nobody needs any more. Nothing is destroyed on its own unless you choose it here.',
+  cleanupOnFailure: 'When a deployment fails',
+  cleanupKeep: 'Keep the VM for debugging',
+  cleanupKeepHelp:
+    'Look at it in Proxmox or over SSH, then Retry or Destroy from the deployment’s page.',
+  cleanupDestroyFailed: 'Destroy it',
+  cleanupDestroyFailedHelp:
+    'The VM is deleted with its disks as soon as the deployment fails; nothing is left to inspect.',
+  cleanupOrphans: 'Orphaned VMs (created by this product, whose deployment is gone)',
+  cleanupReport: 'Report only',
+  cleanupReportHelp: 'They are listed under Runners → Orphaned VMs, with a one-click Destroy.',
+  cleanupAuto: 'Destroy automatically',
+  cleanupAutoHelp:
+    'The runner’s sweep destroys them when it finds them. Only VMs this product created are touched.',
+  cleanupSaved: 'Cleanup policy saved.',
 
   wizardTitle: 'Set up Proxmox Game Deployer',
   wizardProgress: 'Setup progress',

@@ -117,6 +117,10 @@ export const fr: Dict = {
     cancelled: 'Annulé',
     destroying: 'Suppression',
     destroyed: 'Supprimé',
+    stopping: 'Arrêt en cours',
+    stopped: 'Arrêté',
+    starting: 'Démarrage',
+    restarting: 'Redémarrage',
   },
   deploymentsTitle: 'Déploiements',
   newDeployment: 'Nouveau déploiement',
@@ -125,6 +129,7 @@ export const fr: Dict = {
     all: 'Tous',
     active: 'En cours',
     ready: 'Prêts',
+    stopped: 'Arrêtés',
     failed: 'En échec',
     cancelled: 'Annulés',
     destroyed: 'Supprimés',
@@ -269,6 +274,56 @@ export const fr: Dict = {
   destroyTitle: (name: string) => `Supprimer « ${name} » ?`,
   destroyBody:
     'La VM est arrêtée puis supprimée avec ses disques. Le monde est perdu sauf sauvegarde. C’est irréversible.',
+  start: 'Démarrer',
+  stop: 'Arrêter',
+  restart: 'Redémarrer',
+  stopTitle: (name: string) => `Arrêter « ${name} » ?`,
+  stopBody:
+    'Les joueurs seront déconnectés. Le monde est d’abord sauvegardé : le jeu s’arrête proprement avec la VM (arrêt forcé après un délai). Démarrer le relance.',
+  restartTitle: (name: string) => `Redémarrer « ${name} » ?`,
+  restartBody:
+    'Les joueurs seront déconnectés ; le monde est d’abord sauvegardé. La VM s’arrête puis redémarre ; le serveur est prêt dès que le jeu répond.',
+  actionsWait: 'Les autres actions reviennent quand celle-ci est terminée.',
+  jobName: {
+    deploy: 'Déploiement',
+    destroy: 'Suppression',
+    start: 'Démarrage',
+    stop: 'Arrêt',
+    restart: 'Redémarrage',
+  },
+  jobRunning: {
+    deploy: 'Déploiement en cours',
+    destroy: 'Suppression en cours',
+    start: 'Démarrage en cours',
+    stop: 'Arrêt en cours',
+    restart: 'Redémarrage en cours',
+  },
+  jobLast: (kind: string) => `Dernière action : ${kind}`,
+  liveTitle: 'État en direct',
+  livePower: 'VM',
+  power: {
+    running: 'En marche',
+    stopped: 'Arrêtée',
+    paused: 'En pause',
+    missing: 'Absente de Proxmox',
+    unknown: 'Inconnu',
+  },
+  liveGame: 'Jeu',
+  liveOnline: 'En ligne',
+  liveUnreachable: 'Injoignable',
+  liveGameNotAsked: 'Non vérifié : la VM ne tourne pas',
+  liveLatency: 'Latence',
+  latencyValue: (ms: number) => `${nf(ms)} ms`,
+  liveChecked: (ago: string) => `Vérifié ${ago}`,
+  liveWaiting: 'En attente de la prochaine vérification du runner…',
+  liveBadge: {
+    online: 'en ligne',
+    unreachable: 'injoignable',
+    vmOff: 'VM arrêtée',
+    vmMissing: 'VM absente',
+    vmPaused: 'VM en pause',
+    unknown: 'inconnu',
+  },
   logTitle: 'Journal',
   logSearch: 'Chercher dans le journal',
   logDownload: 'Télécharger le journal complet',
@@ -305,6 +360,55 @@ export const fr: Dict = {
   runnerConnected: (name: string) => `Le runner « ${name} » est connecté.`,
   runnerWhy:
     'Le tableau de bord ne peut pas joindre votre Proxmox : un runner dans votre réseau se connecte à lui et fait le travail.',
+
+  orphansTitle: 'VM orphelines',
+  orphansIntro:
+    'Des VM créées par ce produit qu’aucun déploiement ne possède plus : leur déploiement a été supprimé ou est inconnu de ce tableau de bord. Elles occupent toujours les ressources de votre nœud.',
+  orphansEmpty: 'Aucune VM orpheline.',
+  orphansHow:
+    'Un runner en ligne inspecte régulièrement votre nœud Proxmox : il liste les VM qui portent l’étiquette de ce produit et les compare aux déploiements d’ici. Celles qui restent apparaissent dans cette liste.',
+  orphansLastSweep: (ago: string) => `Dernière inspection : ${ago}.`,
+  orphansNoSweep: 'Aucune inspection pour l’instant : elle a lieu quand un runner est en ligne.',
+  orphansPolicyReport:
+    'Elles sont seulement signalées, jamais supprimées d’elles-mêmes. Pour changer cela :',
+  orphansPolicyDestroy: 'La politique de nettoyage les supprime dès que l’inspection les trouve :',
+  orphansFound: (n: number) =>
+    n === 1
+      ? 'Une VM orpheline a été trouvée sur votre nœud.'
+      : `${nf(n)} VM orphelines ont été trouvées sur votre nœud.`,
+  orphansReview: 'Voir',
+  colVmid: 'N° de VM',
+  colReason: 'Raison',
+  colFirstSeen: 'Vue pour la première fois',
+  orphanReason: {
+    unknown_deployment: 'Déploiement inconnu',
+    deployment_destroyed: 'Déploiement supprimé',
+    duplicate_vm: 'Seconde VM d’un déploiement',
+  },
+  orphanDestroyLabel: (vmid: number) => `Supprimer la VM ${vmid}`,
+  orphanDestroyTitle: (vmid: number) => `Supprimer la VM ${vmid} ?`,
+  orphanDestroyBody:
+    'Un runner arrête la VM et la supprime avec ses disques dans Proxmox. C’est irréversible.',
+  orphanGone: 'Cette VM n’est plus orpheline (ou n’existe plus) ; la liste est actualisée.',
+
+  settingsTitle: 'Paramètres',
+  cleanupTitle: 'Nettoyage',
+  cleanupIntro:
+    'Ce que deviennent les VM dont personne n’a plus besoin. Rien n’est supprimé de soi-même sans votre choix ici.',
+  cleanupOnFailure: 'Quand un déploiement échoue',
+  cleanupKeep: 'Garder la VM pour le débogage',
+  cleanupKeepHelp:
+    'Examinez-la dans Proxmox ou en SSH, puis Réessayer ou Supprimer depuis la page du déploiement.',
+  cleanupDestroyFailed: 'La supprimer',
+  cleanupDestroyFailedHelp:
+    'La VM est supprimée avec ses disques dès l’échec du déploiement ; il ne reste rien à examiner.',
+  cleanupOrphans: 'VM orphelines (créées par ce produit, dont le déploiement n’existe plus)',
+  cleanupReport: 'Signaler seulement',
+  cleanupReportHelp: 'Elles sont listées dans Runners → VM orphelines, avec un bouton Supprimer.',
+  cleanupAuto: 'Supprimer automatiquement',
+  cleanupAutoHelp:
+    'L’inspection du runner les supprime dès qu’elle les trouve. Seules les VM créées par ce produit sont concernées.',
+  cleanupSaved: 'Politique de nettoyage enregistrée.',
 
   wizardTitle: 'Configurer Proxmox Game Deployer',
   wizardProgress: 'Progression de la configuration',

@@ -1,10 +1,11 @@
-import { useCallback, useEffect, useState } from 'react'
-import { IN_PROGRESS, type DeploymentStatus } from '../../../core/deployment-state'
+import { useCallback, useEffect, useRef, useState } from 'react'
+import type { JobKind } from '../../../core/protocol'
 import { api, ApiFailure, call, errorText, type DeploymentDetail } from '../api'
 import { ConfirmButton } from '../components/confirm-button'
 import { CopyButton } from '../components/copy-button'
 import { Alert } from '../components/field'
 import { Link } from '../components/link'
+import { LivePanel } from '../components/live-status'
 import { LogPane } from '../components/log-pane'
 import { StatusBadge } from '../components/status-badge'
 import { Timeline } from '../components/timeline'
@@ -14,6 +15,7 @@ import { useT } from '../i18n'
 import { useTitle } from '../router'
 import { formatTime } from '../lib/format'
 import { gameName, playerAddress } from '../lib/games'
+import { allowedActions, hasLifecycle, isWatched, kindOfSteps, runningKind } from '../lib/lifecycle'
 
 /** One deployment: live status, step timeline, live log, result and actions. */
 export function DeploymentPage(props: { id: string }) {
@@ -22,6 +24,7 @@ export function DeploymentPage(props: { id: string }) {
   const [loadError, setLoadError] = useState<string | null>(null)
   const [missing, setMissing] = useState(false)
   const live = useDeploymentEvents(missing ? null : props.id)
+  const statusRef = useRef<HTMLSpanElement>(null)
   useTitle(`${detail?.name ?? t.deploymentsTitle} · ${t.appName}`)
 
   const reload = useCallback(async () => {
@@ -65,7 +68,14 @@ export function DeploymentPage(props: { id: string }) {
     vmid: detail.vmid,
     ip: detail.ip,
     lastSeq: detail.lastSeq,
+    live: detail.live,
   }
+  // The job the steps belong to (running, or the last one).
+  const jobKind: JobKind | null =
+    kindOfSteps(state.steps) ?? runningKind(state.status) ?? detail.job?.kind ?? null
+  const jobRunning = runningKind(state.status) !== null
+  // The socket's word once it spoke (the server drops a status from before a stop or start).
+  const liveStatus = live.live === undefined ? detail.live : live.live
 
   return (
     <section className="detail">
@@ -74,8 +84,8 @@ export function DeploymentPage(props: { id: string }) {
       </p>
       <div className="page-head">
         <h1>{detail.name}</h1>
-        {/* Announced to screen readers as it changes. */}
-        <span aria-live="polite">
+        {/* Announced to screen readers as it changes; focus lands here after an action. */}
+        <span aria-live="polite" tabIndex={-1} ref={statusRef} className="status-focus">
           <StatusBadge status={state.status} />
         </span>
       </div>
@@ -83,7 +93,14 @@ export function DeploymentPage(props: { id: string }) {
         {gameName(detail.game)} · {t.colCreated} {formatTime(detail.createdAt, t.lang)}
         {state.vmid ? ` · VM ${state.vmid}` : ''}
       </p>
-      <Actions id={props.id} name={detail.name} status={state.status} onDone={reload} />
+      <Actions
+        id={props.id}
+        name={detail.name}
+        status={state.status}
+        failedKind={detail.job?.kind}
+        onDone={reload}
+        focusAfter={() => statusRef.current}
+      />
       {state.status === 'queued' ? <QueuedHint /> : null}
       {state.error && state.status === 'failed' ? (
         <Alert kind="error">
@@ -101,7 +118,13 @@ export function DeploymentPage(props: { id: string }) {
       <div className="detail-grid">
         <div>
           <ResultCard detail={detail} state={state} />
-          <h2>{t.stepsTitle}</h2>
+          {isWatched(state.status) ? <LivePanel live={liveStatus} /> : null}
+          <h2 id="steps-title">{t.stepsTitle}</h2>
+          {jobKind ? (
+            <p className="job-kind" data-job-kind={jobKind}>
+              {jobRunning ? t.jobRunning[jobKind] : t.jobLast(t.jobName[jobKind])}
+            </p>
+          ) : null}
           <Timeline steps={state.steps} />
         </div>
         <LogPane
@@ -141,12 +164,17 @@ function ResultCard(props: { detail: DeploymentDetail; state: LiveState }) {
         <dd>
           {typeof result?.version === 'string' ? result.version : String(config.version ?? '—')}
         </dd>
-        <dt>{t.playersOnline}</dt>
-        <dd>
-          {typeof result?.players === 'number'
-            ? `${result.players}${typeof config.maxPlayers === 'number' ? ` / ${config.maxPlayers}` : ''}`
-            : '—'}
-        </dd>
+        {/* While watched, the live status below has the players, fresher. */}
+        {isWatched(props.state.status) ? null : (
+          <>
+            <dt>{t.playersOnline}</dt>
+            <dd>
+              {typeof result?.players === 'number'
+                ? `${result.players}${typeof config.maxPlayers === 'number' ? ` / ${config.maxPlayers}` : ''}`
+                : '—'}
+            </dd>
+          </>
+        )}
         <dt>{t.sizing}</dt>
         <dd>
           {t.sizingValue(
@@ -160,55 +188,127 @@ function ResultCard(props: { detail: DeploymentDetail; state: LiveState }) {
   )
 }
 
-/** Cancel, retry, destroy: each offered only where the state machine allows it. */
-function Actions(props: { id: string; name: string; status: string; onDone: () => Promise<void> }) {
+/**
+ * Start, stop, restart, destroy, retry, cancel: what the state machine allows is enabled. Once
+ * the VM exists the power buttons stay in place (greyed while not allowed) so the layout does not
+ * jump; a dialog opened before the state changed still asks, and shows the server's refusal.
+ */
+function Actions(props: {
+  id: string
+  name: string
+  status: string
+  failedKind: JobKind | undefined
+  onDone: () => Promise<void>
+  focusAfter: () => HTMLElement | null
+}) {
   const t = useT()
   const param = { param: { id: props.id } }
-  const s = props.status as DeploymentStatus
-  const canCancel = IN_PROGRESS.includes(s)
-  const canRetry = s === 'failed'
-  const canDestroy = s === 'ready' || s === 'failed' || s === 'cancelled'
-  if (!canCancel && !canRetry && !canDestroy) return null
+  const can = allowedActions(props.status, props.failedKind)
+  const lifecycle = hasLifecycle(props.status)
+  const [starting, setStarting] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  // A refusal or failure belongs to the state it happened in.
+  useEffect(() => setError(null), [props.status])
+  async function start() {
+    setStarting(true)
+    setError(null)
+    try {
+      await call(api.api.deployments[':id'].start.$post(param))
+      await props.onDone()
+      props.focusAfter()?.focus()
+    } catch (err) {
+      setError(errorText(err))
+    } finally {
+      setStarting(false)
+    }
+  }
+
+  if (!lifecycle && !can.destroy && !can.retry && !can.cancel) return null
+  const busy = runningKind(props.status) !== null && lifecycle
   return (
-    <div className="actions" role="group" aria-label={t.actions}>
-      {canRetry ? (
-        <ConfirmButton
-          label={t.retry}
-          title={t.retryTitle(props.name)}
-          body={t.retryBody}
-          confirmLabel={t.retry}
-          onConfirm={async () => {
-            await call(api.api.deployments[':id'].retry.$post(param))
-            await props.onDone()
-          }}
-        />
-      ) : null}
-      {canCancel ? (
-        <ConfirmButton
-          label={t.cancelDeployment}
-          title={t.cancelTitle(props.name)}
-          body={t.cancelBody}
-          confirmLabel={t.cancelDeployment}
-          onConfirm={async () => {
-            await call(api.api.deployments[':id'].cancel.$post(param))
-            await props.onDone()
-          }}
-        />
-      ) : null}
-      {canDestroy ? (
-        <ConfirmButton
-          danger
-          label={t.destroy}
-          title={t.destroyTitle(props.name)}
-          body={t.destroyBody}
-          confirmLabel={t.destroy}
-          onConfirm={async () => {
-            await call(api.api.deployments[':id'].destroy.$post(param))
-            await props.onDone()
-          }}
-        />
-      ) : null}
-    </div>
+    <>
+      <div className="actions" role="group" aria-label={t.actions}>
+        {lifecycle ? (
+          <>
+            <button
+              type="button"
+              className="secondary"
+              disabled={!can.start || starting}
+              onClick={() => void start()}
+            >
+              {t.start}
+            </button>
+            <ConfirmButton
+              label={t.stop}
+              title={t.stopTitle(props.name)}
+              body={t.stopBody}
+              confirmLabel={t.stop}
+              disabled={!can.stop}
+              focusAfter={props.focusAfter}
+              onConfirm={async () => {
+                await call(api.api.deployments[':id'].stop.$post(param))
+                await props.onDone()
+              }}
+            />
+            <ConfirmButton
+              label={t.restart}
+              title={t.restartTitle(props.name)}
+              body={t.restartBody}
+              confirmLabel={t.restart}
+              disabled={!can.restart}
+              focusAfter={props.focusAfter}
+              onConfirm={async () => {
+                await call(api.api.deployments[':id'].restart.$post(param))
+                await props.onDone()
+              }}
+            />
+          </>
+        ) : null}
+        {can.retry ? (
+          <ConfirmButton
+            label={t.retry}
+            title={t.retryTitle(props.name)}
+            body={t.retryBody}
+            confirmLabel={t.retry}
+            focusAfter={props.focusAfter}
+            onConfirm={async () => {
+              await call(api.api.deployments[':id'].retry.$post(param))
+              await props.onDone()
+            }}
+          />
+        ) : null}
+        {can.cancel ? (
+          <ConfirmButton
+            label={t.cancelDeployment}
+            title={t.cancelTitle(props.name)}
+            body={t.cancelBody}
+            confirmLabel={t.cancelDeployment}
+            focusAfter={props.focusAfter}
+            onConfirm={async () => {
+              await call(api.api.deployments[':id'].cancel.$post(param))
+              await props.onDone()
+            }}
+          />
+        ) : null}
+        {can.destroy || lifecycle ? (
+          <ConfirmButton
+            danger
+            label={t.destroy}
+            title={t.destroyTitle(props.name)}
+            body={t.destroyBody}
+            confirmLabel={t.destroy}
+            disabled={!can.destroy}
+            focusAfter={props.focusAfter}
+            onConfirm={async () => {
+              await call(api.api.deployments[':id'].destroy.$post(param))
+              await props.onDone()
+            }}
+          />
+        ) : null}
+      </div>
+      {busy ? <p className="muted actions-hint">{t.actionsWait}</p> : null}
+      {error ? <Alert kind="error">{error}</Alert> : null}
+    </>
   )
 }
 

@@ -1,8 +1,14 @@
-import { IN_PROGRESS, type DeploymentStatus } from '../../../core/deployment-state'
+import {
+  IN_PROGRESS,
+  POWERING,
+  WATCHED,
+  type DeploymentStatus,
+} from '../../../core/deployment-state'
 import { api, call, type DeploymentSummary } from '../api'
 import { CopyButton } from '../components/copy-button'
 import { Alert } from '../components/field'
 import { Link } from '../components/link'
+import { LiveBadge } from '../components/live-status'
 import { StatusBadge } from '../components/status-badge'
 import { usePoll } from '../hooks/use-poll'
 import { useT } from '../i18n'
@@ -13,7 +19,7 @@ import { navigate, useSearch, useTitle } from '../router'
 /** How often the list refreshes: statuses change while you watch. */
 const REFRESH_MS = 2_000
 
-const FILTERS = ['all', 'active', 'ready', 'failed', 'cancelled', 'destroyed'] as const
+const FILTERS = ['all', 'active', 'ready', 'stopped', 'failed', 'cancelled', 'destroyed'] as const
 type Filter = (typeof FILTERS)[number]
 
 function matches(filter: Filter, status: string): boolean {
@@ -21,6 +27,7 @@ function matches(filter: Filter, status: string): boolean {
   if (filter === 'active')
     return (
       IN_PROGRESS.includes(status as DeploymentStatus) ||
+      POWERING.includes(status as DeploymentStatus) ||
       status === 'cancelling' ||
       status === 'destroying'
     )
@@ -28,13 +35,16 @@ function matches(filter: Filter, status: string): boolean {
 }
 
 async function load() {
-  const [deployments, runners] = await Promise.all([
+  const [deployments, runners, orphans] = await Promise.all([
     call(api.api.deployments.$get({ query: { limit: '200' } })),
     call(api.api.runners.$get()),
+    // Only a count for the banner: the list itself is on the runners page.
+    call(api.api.orphans.$get()).catch(() => null),
   ])
   return {
     deployments: deployments.deployments,
     runners: new Map(runners.runners.map((r) => [r.id, r.name])),
+    orphans: orphans?.orphans.length ?? 0,
   }
 }
 
@@ -75,6 +85,11 @@ export function DeploymentsPage() {
         ))}
       </div>
       {error ? <Alert kind="error">{error}</Alert> : null}
+      {data && data.orphans > 0 ? (
+        <Alert kind="info">
+          {t.orphansFound(data.orphans)} <Link to="/runners#orphans">{t.orphansReview}</Link>
+        </Alert>
+      ) : null}
       {data && rows.length === 0 ? (
         <p className="empty">
           {all.length === 0 ? t.deploymentsEmpty : t.deploymentsNoneMatch}{' '}
@@ -115,7 +130,12 @@ function DeploymentTable(props: {
                 </td>
                 <td data-label={t.colGame}>{gameName(d.game)}</td>
                 <td data-label={t.colStatus}>
-                  <StatusBadge status={d.status} />
+                  <span className="badges">
+                    <StatusBadge status={d.status} />
+                    {d.live && WATCHED.includes(d.status as DeploymentStatus) ? (
+                      <LiveBadge live={d.live} />
+                    ) : null}
+                  </span>
                 </td>
                 <td data-label={t.colAddress}>
                   {address ? (

@@ -3,6 +3,7 @@ import { api, call, type RunnerView } from '../api'
 import { AddRunner, type Registration } from '../components/add-runner'
 import { ConfirmButton } from '../components/confirm-button'
 import { Alert } from '../components/field'
+import { OrphansSection } from '../components/orphans'
 import { usePoll } from '../hooks/use-poll'
 import { useT } from '../i18n'
 import { useTitle } from '../router'
@@ -80,6 +81,7 @@ export function RunnersPage() {
           </table>
         </div>
       ) : null}
+      <OrphansSection />
     </section>
   )
 }

@@ -1,5 +1,6 @@
-import { useEffect, useState, type FormEvent } from 'react'
-import { api, ApiFailure, call } from '../api'
+import { useEffect, useId, useState, type FormEvent } from 'react'
+import type { CleanupPolicy } from '../../../core/settings'
+import { api, ApiFailure, call, errorText } from '../api'
 import { Alert, Field } from '../components/field'
 import { useT } from '../i18n'
 import { useTitle } from '../router'
@@ -58,6 +59,15 @@ function fromView(view: NonNullable<ProxmoxView>): Form {
 type ProxmoxView = Awaited<ReturnType<typeof loadView>>
 const loadView = async () => (await call(api.api.settings.proxmox.$get())).proxmox
 
+/**
+ * Digits-only fields are text inputs with a numeric keypad, not `type="number"`. Seen in
+ * Chromium: after the viewport changed size (here a full-page screenshot), the blur of a focused
+ * number input scrolled the page by 136 px between the mouse's down and up on Save, so the click
+ * landed on the form and nothing was submitted (the previous save's field errors stayed up). The
+ * API coerces and range-checks the digits either way.
+ */
+const NUMERIC = { inputMode: 'numeric' } as const
+
 /** API field paths → the form field that shows their error. */
 const FIELD_OF_PATH: Record<string, keyof Form> = {
   'tls.fingerprint': 'fingerprint',
@@ -68,20 +78,150 @@ const FIELD_OF_PATH: Record<string, keyof Form> = {
   'ipPool.rangeEnd': 'poolEnd',
 }
 
-/** Settings: the Proxmox connection (secrets write-only). */
+/** Settings: the Proxmox connection (secrets write-only), its test, and the cleanup policy. */
 export function SettingsPage() {
   const t = useT()
-  useTitle(`${t.proxmoxTitle} · ${t.appName}`)
+  useTitle(`${t.settingsTitle} · ${t.appName}`)
   return (
-    <section>
-      <h1>{t.proxmoxTitle}</h1>
-      <p>{t.proxmoxIntro}</p>
-      <ProxmoxForm />
+    <section className="settings-page">
+      <h1>{t.settingsTitle}</h1>
+      <section aria-labelledby="proxmox-title">
+        <h2 id="proxmox-title">{t.proxmoxTitle}</h2>
+        <p>{t.proxmoxIntro}</p>
+        <ProxmoxForm />
+      </section>
       <section className="card" aria-labelledby="test-title">
         <h2 id="test-title">{t.testConnection}</h2>
         <p>{t.testIntro}</p>
         <TestConnection />
       </section>
+      <CleanupForm />
+    </section>
+  )
+}
+
+/** One radio of a policy group: its label, and help text read with it. */
+function Choice(props: {
+  name: string
+  value: string
+  checked: boolean
+  label: string
+  help: string
+  onChange: (value: string) => void
+}) {
+  const id = useId()
+  return (
+    <div className="choice">
+      <input
+        type="radio"
+        id={id}
+        name={props.name}
+        value={props.value}
+        checked={props.checked}
+        aria-describedby={`${id}-help`}
+        onChange={() => props.onChange(props.value)}
+      />
+      <label htmlFor={id}>{props.label}</label>
+      <small id={`${id}-help`} className="help">
+        {props.help}
+      </small>
+    </div>
+  )
+}
+
+/** Settings → Cleanup: what happens to a failed deployment's VM and to orphaned VMs. */
+export function CleanupForm() {
+  const t = useT()
+  const [policy, setPolicy] = useState<CleanupPolicy | null>(null)
+  const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null)
+  const [busy, setBusy] = useState(false)
+
+  useEffect(() => {
+    call(api.api.settings.cleanup.$get())
+      .then((r) => {
+        setPolicy(r.cleanup)
+        // Arriving from a "Settings → Cleanup" link: bring the section into view.
+        if (location.hash === '#cleanup') {
+          requestAnimationFrame(() => document.getElementById('cleanup')?.scrollIntoView())
+        }
+      })
+      .catch((err: unknown) => setMessage({ kind: 'error', text: errorText(err) }))
+  }, [])
+
+  async function submit(e: FormEvent) {
+    e.preventDefault()
+    if (!policy) return
+    setBusy(true)
+    setMessage(null)
+    try {
+      setPolicy((await call(api.api.settings.cleanup.$put({ json: policy }))).cleanup)
+      setMessage({ kind: 'success', text: t.cleanupSaved })
+    } catch (err) {
+      setMessage({ kind: 'error', text: errorText(err) })
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const change = (key: keyof CleanupPolicy) => (value: string) => {
+    setMessage(null)
+    setPolicy((p) => (p ? ({ ...p, [key]: value } as CleanupPolicy) : p))
+  }
+
+  return (
+    <section className="card" aria-labelledby="cleanup-title" id="cleanup">
+      <h2 id="cleanup-title">{t.cleanupTitle}</h2>
+      <p>{t.cleanupIntro}</p>
+      {policy ? (
+        <form onSubmit={submit} className="cleanup">
+          <fieldset>
+            <legend>{t.cleanupOnFailure}</legend>
+            <Choice
+              name="onFailure"
+              value="keep"
+              checked={policy.onFailure === 'keep'}
+              label={t.cleanupKeep}
+              help={t.cleanupKeepHelp}
+              onChange={change('onFailure')}
+            />
+            <Choice
+              name="onFailure"
+              value="destroy"
+              checked={policy.onFailure === 'destroy'}
+              label={t.cleanupDestroyFailed}
+              help={t.cleanupDestroyFailedHelp}
+              onChange={change('onFailure')}
+            />
+          </fieldset>
+          <fieldset>
+            <legend>{t.cleanupOrphans}</legend>
+            <Choice
+              name="orphans"
+              value="report"
+              checked={policy.orphans === 'report'}
+              label={t.cleanupReport}
+              help={t.cleanupReportHelp}
+              onChange={change('orphans')}
+            />
+            <Choice
+              name="orphans"
+              value="destroy"
+              checked={policy.orphans === 'destroy'}
+              label={t.cleanupAuto}
+              help={t.cleanupAutoHelp}
+              onChange={change('orphans')}
+            />
+          </fieldset>
+          {message ? <Alert kind={message.kind}>{message.text}</Alert> : null}
+          <button type="submit" disabled={busy}>
+            {t.save}
+          </button>
+        </form>
+      ) : message ? (
+        <Alert kind={message.kind}>{message.text}</Alert>
+      ) : (
+        <p className="loading">{t.loading}</p>
+      )}
     </section>
   )
 }
@@ -106,7 +246,12 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
       .catch((err: unknown) => setMessage({ kind: 'error', text: String(err) }))
   }, [])
 
-  const set = (key: keyof Form) => (value: string) => setForm((f) => ({ ...f, [key]: value }))
+  // Editing a field clears its error: a message left over from an earlier save must not read as
+  // the verdict on what is typed now.
+  const set = (key: keyof Form) => (value: string) => {
+    setForm((f) => ({ ...f, [key]: value }))
+    setErrors((e) => (e[key] ? { ...e, [key]: undefined } : e))
+  }
 
   async function submit(e: FormEvent) {
     e.preventDefault()
@@ -165,7 +310,10 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
   }
 
   const px = t.proxmox
-  const field = (key: keyof Form, extra: { type?: string; placeholder?: string } = {}) => (
+  const field = (
+    key: keyof Form,
+    extra: { type?: string; inputMode?: 'numeric'; placeholder?: string } = {},
+  ) => (
     <Field
       label={px.labels[key]}
       name={key}
@@ -233,21 +381,21 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
       </fieldset>
       <fieldset>
         <legend>{px.legendVms}</legend>
-        {field('templateVmid', { type: 'number' })}
+        {field('templateVmid', NUMERIC)}
         {field('storage')}
         {field('ciUser')}
       </fieldset>
       <fieldset>
         <legend>{px.legendNetwork}</legend>
         {field('bridge')}
-        {field('vlan', { type: 'number' })}
+        {field('vlan', NUMERIC)}
         {field('poolCidr', { placeholder: '192.168.1.0/24' })}
         {field('poolStart', { placeholder: '192.168.1.100' })}
         {field('poolEnd', { placeholder: '192.168.1.150' })}
         {field('gateway', { placeholder: '192.168.1.1' })}
         {field('dnsServers', { placeholder: '192.168.1.1, 1.1.1.1' })}
         {field('searchDomain')}
-        {field('sshPort', { type: 'number' })}
+        {field('sshPort', NUMERIC)}
       </fieldset>
       <button type="submit" disabled={busy}>
         {props.submitLabel ?? t.save}

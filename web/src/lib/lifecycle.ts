@@ -1,0 +1,74 @@
+import {
+  IN_PROGRESS,
+  POWERING,
+  transition,
+  WATCHED,
+  type DeploymentStatus,
+} from '../../../core/deployment-state'
+import {
+  JobKind,
+  stepsOf,
+  type LiveStatus,
+  type PowerAction,
+  type StepView,
+} from '../../../core/protocol'
+
+/**
+ * What the admin may do with a deployment in a status, asked of the state machine itself
+ * (core/deployment-state.ts), so the buttons can never offer what the server would refuse.
+ */
+export interface Allowed {
+  start: boolean
+  stop: boolean
+  restart: boolean
+  destroy: boolean
+  retry: boolean
+  cancel: boolean
+}
+
+export function allowedActions(status: string, failedKind: JobKind = 'deploy'): Allowed {
+  const s = status as DeploymentStatus
+  const power = (action: PowerAction) => transition(s, { type: 'power_requested', action }).ok
+  return {
+    start: power('start'),
+    stop: power('stop'),
+    restart: power('restart'),
+    destroy: transition(s, { type: 'destroy_requested' }).ok,
+    retry: transition(s, { type: 'retry_requested', kind: failedKind }).ok,
+    cancel: transition(s, { type: 'cancel_requested', leased: true }).ok,
+  }
+}
+
+/** Whether the deployment has (or will have) a VM worth powering: not before, not after. */
+export function hasLifecycle(status: string): boolean {
+  return (
+    WATCHED.includes(status as DeploymentStatus) || POWERING.includes(status as DeploymentStatus)
+  )
+}
+
+/** The job a status says is running, when it says one; else null (settled). */
+export function runningKind(status: string): JobKind | null {
+  const s = status as DeploymentStatus
+  if (IN_PROGRESS.includes(s) || s === 'cancelling') return 'deploy'
+  if (s === 'destroying') return 'destroy'
+  if (s === 'stopping') return 'stop'
+  if (s === 'starting') return 'start'
+  if (s === 'restarting') return 'restart'
+  return null
+}
+
+/**
+ * The kind of job a timeline belongs to, from its step names: each kind runs its own list
+ * (core/protocol.ts `stepsOf`). The API names the job only while it runs; the steps stay.
+ */
+export function kindOfSteps(steps: readonly Pick<StepView, 'name'>[]): JobKind | null {
+  const names = steps.map((s) => s.name).join(',')
+  return JobKind.options.find((kind) => stepsOf(kind).join(',') === names) ?? null
+}
+
+/** Whether the live status panel applies: the VM is there and a runner keeps an eye on it. */
+export function isWatched(status: string): boolean {
+  return WATCHED.includes(status as DeploymentStatus)
+}
+
+export type { LiveStatus }
