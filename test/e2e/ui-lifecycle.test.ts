@@ -143,6 +143,20 @@ describe('operating a deployment from the dashboard, against the Proxmox simulat
     expect(guests()).toHaveLength(1)
     expect(guests()[0]?.running).toBe(false)
     await screenshot(page, '33-lifecycle-stopped')
+    // The same screen in French, dark, at phone width.
+    const fr = await openPage(`/deployments/${id}`, {
+      locale: 'fr-FR',
+      colorScheme: 'dark',
+      width: 390,
+      height: 844,
+    })
+    await fr.locator('.page-head .badge', { hasText: /^Arrêté$/ }).waitFor()
+    await fr.locator('[data-testid="live-status"] [data-live="vmOff"]').waitFor()
+    await expect(
+      fr.getByRole('button', { name: 'Démarrer', exact: true }).isEnabled(),
+    ).resolves.toBe(true)
+    await screenshot(fr, '33b-lifecycle-stopped-fr-phone-dark')
+    await fr.context().close()
 
     // Start: back to ready, and the game answers again.
     await page.getByRole('button', { name: 'Start', exact: true }).click()
@@ -152,6 +166,18 @@ describe('operating a deployment from the dashboard, against the Proxmox simulat
     await liveVerdict(page, 'online').waitFor({ timeout: 30_000 })
     expect(guests()[0]?.running).toBe(true)
     await screenshot(page, '34-lifecycle-started')
+
+    // Restart, asked first: stop then start, one job, back to ready.
+    await page.getByRole('button', { name: 'Restart' }).click()
+    await dialog.getByText(/Players will be disconnected; the world is saved first/).waitFor()
+    await dialog.getByRole('button', { name: 'Restart' }).click()
+    await page.locator('.job-kind', { hasText: /^(Restarting|Last action: Restart)$/ }).waitFor()
+    await statusIs(page, 'Ready')
+    await expect(page.locator('.job-kind').textContent()).resolves.toBe('Last action: Restart')
+    await expect(
+      page.locator('.timeline li').evaluateAll((items) => items.map((li) => li.dataset.step)),
+    ).resolves.toEqual(['stop_vm', 'start', 'wait_ssh', 'verify'])
+    await liveVerdict(page, 'online').waitFor({ timeout: 30_000 })
 
     // A dialog opened, then the state changes underneath (another admin, another tab): the
     // confirm still asks the server, and its refusal is what the admin reads.

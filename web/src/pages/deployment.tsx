@@ -97,7 +97,7 @@ export function DeploymentPage(props: { id: string }) {
         id={props.id}
         name={detail.name}
         status={state.status}
-        failedKind={detail.job?.kind}
+        failedKind={jobKind ?? undefined}
         onDone={reload}
         focusAfter={() => statusRef.current}
       />
