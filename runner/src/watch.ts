@@ -100,6 +100,9 @@ export class Watcher {
       const report = statuses.filter((s) => still.has(s.deploymentId))
       if (report.length > 0 && !this.stopped)
         this.deps.send({ v: PROTOCOL_VERSION, type: 'status.report', statuses: report })
+    } catch (err) {
+      // Never an unhandled rejection: the next round tries again.
+      this.deps.log.warn(`status: ${this.redactor(frame).redact(errorText(err))}`)
     } finally {
       this.running.status = false
     }

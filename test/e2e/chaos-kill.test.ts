@@ -25,6 +25,7 @@ let api: ApiClient
 let state: string
 let env: Record<string, string>
 const STEP_MS = 700
+const KILLED_STEP_MS = 5_000
 
 beforeAll(async () => {
   stack = await startStack()
@@ -74,7 +75,11 @@ function readSpool(jobId: string): SpoolLine[] {
 describe('runner killed inside each step', () => {
   for (const step of DEPLOY_STEPS) {
     it(`ends ready with one VM and no lost line when killed during ${step}`, async () => {
-      let runner: RunnerProcess = await startRunner(['run'], env)
+      // The step to kill in runs long, so the kill lands inside it even on a loaded machine.
+      let runner: RunnerProcess = await startRunner(['run'], {
+        ...env,
+        RUNNER_FAKE_STEP_DELAYS: `${step}=${KILLED_STEP_MS}`,
+      })
       const vmsBefore = readFakeVmState(join(state, 'fake-vms.json')).created
       const { deployment } = await api.ok<{ deployment: { id: string } }>(
         'POST',

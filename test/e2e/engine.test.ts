@@ -226,7 +226,8 @@ describe('the engine end to end', () => {
       120_000,
       200,
     )
-    // The 100,000 burst lines plus one "done" line per step: none lost when the job ended.
-    expect(detail.lastSeq).toBe(100_000 + 8)
+    // The 100,000 burst lines, one "done" line per step and the job's header line: none lost
+    // when the job ended.
+    expect(detail.lastSeq).toBe(100_000 + 8 + 1)
   }, 180_000)
 })

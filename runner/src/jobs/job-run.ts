@@ -157,6 +157,16 @@ export class JobRun {
 
   private async runSteps(): Promise<Outcome> {
     let result: Record<string, unknown> | undefined
+    // One header line per job run, so the deployment's one log reads job by job.
+    const first = stepsOf(this.job.kind).find((s) => !this.checkpoint.doneSteps.includes(s))
+    if (first && !this.gone) {
+      const resumed = this.checkpoint.doneSteps.length > 0 ? `, resumed at ${first}` : ''
+      this.outbox.append(
+        `── ${this.job.kind} job (attempt ${this.job.attempt}${resumed}) ──`,
+        'info',
+        first,
+      )
+    }
     for (const step of stepsOf(this.job.kind)) {
       if (this.checkpoint.doneSteps.includes(step)) continue
       if (this.cancelRequested) return { kind: 'cancelled', step: undefined }
