@@ -1,4 +1,4 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { PveSimulator } from '../pve-sim/index'
 import { killAllRunners } from '../runner/harness'
@@ -51,11 +51,16 @@ afterAll(async () => {
   if (state) cleanup(state)
 })
 
-async function openPage(path: string, options: Parameters<typeof newPage>[2] = {}): Promise<Page> {
+async function openPage(
+  path: string,
+  options: Parameters<typeof newPage>[2] = {},
+  before?: (context: BrowserContext) => Promise<void>,
+): Promise<Page> {
   const { context, page } = await newPage(browser, stack.url, options)
   contexts.push(context)
   const [name, value] = api.cookie.split('=')
   await context.addCookies([{ name: name ?? '', value: value ?? '', url: stack.url }])
+  await before?.(context)
   await page.goto(path)
   return page
 }
@@ -105,6 +110,38 @@ describe('operating a deployment from the dashboard, against the Proxmox simulat
     )
     await expect(page.getByRole('button', { name: 'Restart' }).isEnabled()).resolves.toBe(true)
     await screenshot(page, '30-lifecycle-ready-live')
+
+    // A game that does not answer while its VM runs reads "unreachable", with the error. On a
+    // second page whose socket holds back the runner's live frames and gets this one instead.
+    let socket: WebSocketRoute | null = null
+    const probe = await openPage(`/deployments/${id}`, {}, (context) =>
+      context.routeWebSocket(/\/events\?after=/, (ws) => {
+        socket = ws
+        const server = ws.connectToServer()
+        server.onMessage((m) => {
+          if (!String(m).includes('"type":"live"')) ws.send(m)
+        })
+      }),
+    )
+    await probe.locator('[data-testid="live-status"] [data-live="online"]').waitFor()
+    const unreachable = {
+      v: 1,
+      type: 'live',
+      live: {
+        checkedAt: Date.now(),
+        power: 'running',
+        game: { online: false, error: 'connect ECONNREFUSED 127.79.0.10:25565' },
+      },
+    }
+    ;(socket as WebSocketRoute | null)?.send(JSON.stringify(unreachable))
+    const probePanel = probe.getByTestId('live-status')
+    await probePanel.locator('[data-live="unreachable"]').waitFor()
+    await expect(probePanel.locator('[data-field="game"]').textContent()).resolves.toBe(
+      'Unreachable: connect ECONNREFUSED 127.79.0.10:25565',
+    )
+    await expect(probePanel.locator('[data-field="players"]').count()).resolves.toBe(0)
+    await screenshot(probe, '30b-lifecycle-unreachable')
+    await probe.context().close()
 
     // The list shows the same, compact.
     await page.getByRole('link', { name: 'Deployments' }).first().click()

@@ -44,7 +44,9 @@ export function OrphansSection() {
       <p>{t.orphansIntro}</p>
       {error ? <Alert kind="error">{error}</Alert> : null}
       {/* Announces what a destroy did (the row it was on is gone). */}
-      <div aria-live="polite">{notice ? <Alert kind="success">{notice}</Alert> : null}</div>
+      <div aria-live="polite" className="live-slot">
+        {notice ? <Alert kind="success">{notice}</Alert> : null}
+      </div>
       {data && orphans.length === 0 ? (
         <div className="empty" data-testid="orphans-empty">
           <p>
@@ -80,7 +82,9 @@ export function OrphansSection() {
                       <span className="muted"> ({o.deploymentId.slice(0, 8)})</span>
                     ) : null}
                   </td>
-                  <td data-label={t.colState}>{o.status}</td>
+                  <td data-label={t.colState}>
+                    {(t.power as Record<string, string>)[o.status] ?? o.status}
+                  </td>
                   <td data-label={t.colFirstSeen}>
                     <time dateTime={new Date(o.firstSeenAt).toISOString()}>
                       {formatTime(o.firstSeenAt, t.lang)}

@@ -34,17 +34,28 @@ function matches(filter: Filter, status: string): boolean {
   return status === filter
 }
 
+/** The orphan count changes at the sweep's pace (minutes): asked far less often than the list. */
+const ORPHANS_REFRESH_MS = 30_000
+let orphanCount = { at: 0, count: 0 }
+
+async function countOrphans(): Promise<number> {
+  if (Date.now() - orphanCount.at < ORPHANS_REFRESH_MS) return orphanCount.count
+  const r = await call(api.api.orphans.$get()).catch(() => null)
+  orphanCount = { at: Date.now(), count: r?.orphans.length ?? orphanCount.count }
+  return orphanCount.count
+}
+
 async function load() {
   const [deployments, runners, orphans] = await Promise.all([
     call(api.api.deployments.$get({ query: { limit: '200' } })),
     call(api.api.runners.$get()),
     // Only a count for the banner: the list itself is on the runners page.
-    call(api.api.orphans.$get()).catch(() => null),
+    countOrphans(),
   ])
   return {
     deployments: deployments.deployments,
     runners: new Map(runners.runners.map((r) => [r.id, r.name])),
-    orphans: orphans?.orphans.length ?? 0,
+    orphans,
   }
 }
 
