@@ -38,6 +38,17 @@ export const HealthCheck = z.discriminatedUnion('kind', [
     timeoutMs: z.number().int().positive(),
   }),
   z.object({
+    /**
+     * Steam's A2S_INFO server query (UDP), challenge followed: the answer names the server, its
+     * game, version and players, as the in-game server browser shows them.
+     */
+    kind: z.literal('steam-a2s'),
+    port: z.number().int(),
+    /** What the answer must show, so another server on the port does not pass. */
+    expect: z.object({ name: z.string().optional() }),
+    timeoutMs: z.number().int().positive(),
+  }),
+  z.object({
     /** A TCP connect succeeds. */
     kind: z.literal('tcp'),
     port: z.number().int(),

@@ -15,14 +15,6 @@ export const VALHEIM_SERVER_APP_ID = 896_660
 /** How long the health check waits for the A2S answer. */
 export const VALHEIM_QUERY_TIMEOUT_MS = 5_000
 
-/**
- * Steam's A2S_INFO request: 0xFFFFFFFF, 'T', "Source Engine Query\0"
- * (https://developer.valvesoftware.com/wiki/Server_queries#A2S_INFO). Since December 2020 a
- * Steam server may first answer with a challenge (0x41) instead of the info (0x49): either proves
- * that Valheim's Steam game server is up, which is all the generic `udp` check can tell.
- */
-export const A2S_INFO_REQUEST_HEX = 'ffffffff54' + '536f7572636520456e67696e6520517565727900'
-
 /** The Steam query port: Valheim always answers A2S on the game port + 1. */
 export function queryPortOf(config: ValheimConfig): number {
   return config.gamePort + 1
@@ -75,10 +67,11 @@ function toAnsibleVars(config: ValheimConfig): AnsibleVars {
 }
 
 function healthCheck(config: ValheimConfig): HealthCheck {
+  // The server must answer as the one configured, not merely answer.
   return {
-    kind: 'udp',
+    kind: 'steam-a2s',
     port: queryPortOf(config),
-    payloadHex: A2S_INFO_REQUEST_HEX,
+    expect: { name: config.serverName },
     timeoutMs: VALHEIM_QUERY_TIMEOUT_MS,
   }
 }

@@ -85,13 +85,24 @@ describe('a Valheim deployment against the Proxmox simulator', () => {
       deployment: {
         vmid: number
         game: string
-        result: { address: string; latencyMs: number }
+        result: {
+          address: string
+          latencyMs: number
+          name: string
+          version: string
+          players: { online: number; max: number }
+        }
         sizing: { cores: number; memoryMiB: number; diskGiB: number }
       }
     }>('GET', `/api/deployments/${deployment.id}`)
     expect(detail.deployment.game).toBe('valheim')
-    // The verify step asked the query port, where the guest answered A2S_INFO.
-    expect(detail.deployment.result.address).toBe(`${deployment.ip}:${QUERY_PORT}`)
+    // The verify step asked the query port, where the guest answered A2S_INFO; players connect
+    // to the game port, which is the address shown.
+    expect(detail.deployment.result.address).toBe(`${deployment.ip}:${GAME_PORT}`)
+    expect(detail.deployment.result).toMatchObject({
+      version: '0.220.5 (simulated)',
+      players: { online: 0, max: 10 },
+    })
     expect(detail.deployment.result.latencyMs).toBeGreaterThanOrEqual(0)
     expect(detail.deployment.sizing).toEqual({ cores: 2, memoryMiB: 4096, diskGiB: 20 })
     const vm = sim.cluster.vms.get(detail.deployment.vmid)

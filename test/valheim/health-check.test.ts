@@ -3,11 +3,12 @@ import type { Socket } from 'node:dgram'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ValheimConfig, valheim } from '../../core/games/valheim'
 import type { HealthCheck } from '../../core/games/types'
+import { A2S_INFO_REQUEST, parseA2sInfo } from '../../runner/src/games/a2s'
 import { runHealthCheck } from '../../runner/src/games/health-check'
 import { closeQuietly, listenValheimQuery, simulatedValheim } from '../pve-sim/game-responder'
 
 /**
- * The runner's generic `udp` health check, as the Valheim module configures it, against a local
+ * The runner's `steam-a2s` health check, as the Valheim module configures it, against a local
  * responder speaking Steam's A2S protocol on 127.0.0.1 (test/pve-sim/game-responder.ts).
  */
 
@@ -38,16 +39,12 @@ async function silentPort(): Promise<number> {
   return socket.address().port
 }
 
-/** The module's check (a `udp` one), as configured for a default config. */
-function moduleCheck(): Extract<HealthCheck, { kind: 'udp' }> {
-  const check = valheim.healthCheck(ValheimConfig.parse({ password: 'hunter22' }))
-  if (check.kind !== 'udp') throw new Error(`expected a udp check, got ${check.kind}`)
-  return check
-}
-
-/** The module's check, pointed at `port` with a short timeout. */
+/** The module's check for a server named Odin, pointed at `port` with a short timeout. */
 function checkOn(port: number): HealthCheck {
-  return { ...moduleCheck(), port, timeoutMs: 1000 }
+  const check = valheim.healthCheck(
+    ValheimConfig.parse({ serverName: 'Odin', password: 'hunter22' }),
+  )
+  return { ...check, port, timeoutMs: 1000 }
 }
 
 /** One datagram to 127.0.0.1:`port`, resolving with the answer. */
@@ -64,44 +61,84 @@ async function ask(port: number, payload: Buffer): Promise<Buffer> {
   })
 }
 
-describe('the Valheim health check', () => {
-  it('passes a server that answers A2S_INFO with a challenge first, as Steam servers do', async () => {
+describe('the Valheim health check (Steam A2S_INFO)', () => {
+  it('follows the challenge Steam servers answer first, and reads name, version and players', async () => {
     const result = await runHealthCheck(checkOn(await valheimServer()), '127.0.0.1')
-    expect(result).toMatchObject({ ok: true, kind: 'udp' })
+    expect(result).toMatchObject({
+      ok: true,
+      kind: 'steam-a2s',
+      info: {
+        name: 'Odin',
+        game: 'Valheim',
+        version: '0.220.5 (simulated)',
+        players: 0,
+        maxPlayers: 10,
+      },
+    })
   })
 
-  it('passes a server that answers A2S_INFO with the info straight away', async () => {
+  it('reads a server that answers the info straight away, as servers did before 2020', async () => {
     const result = await runHealthCheck(
       checkOn(await valheimServer({ challenge: false })),
       '127.0.0.1',
     )
-    expect(result).toMatchObject({ ok: true, kind: 'udp' })
+    expect(result).toMatchObject({ ok: true, kind: 'steam-a2s', info: { name: 'Odin' } })
+  })
+
+  it('refuses another server on the port, saying what answered', async () => {
+    const port = await valheimServer()
+    const check: HealthCheck = {
+      kind: 'steam-a2s',
+      port,
+      expect: { name: 'Asgard' },
+      timeoutMs: 1000,
+    }
+    expect(await runHealthCheck(check, '127.0.0.1')).toEqual({
+      ok: false,
+      kind: 'steam-a2s',
+      error: 'the server answers as "Odin", not the configured "Asgard"',
+    })
   })
 
   it('fails when nothing answers on the query port, naming the address and the wait', async () => {
     const port = await silentPort()
-    const result = await runHealthCheck(checkOn(port), '127.0.0.1')
-    expect(result).toEqual({
+    expect(await runHealthCheck(checkOn(port), '127.0.0.1')).toEqual({
       ok: false,
-      kind: 'udp',
-      error: `no UDP answer from 127.0.0.1:${port} within 1000 ms`,
+      kind: 'steam-a2s',
+      error: `no A2S_INFO answer from 127.0.0.1:${port}/udp within 1000 ms`,
     })
   })
 
-  it('gets no answer from an A2S server with a payload that is not A2S_INFO', async () => {
-    const port = await valheimServer()
-    const result = await runHealthCheck(
-      { ...moduleCheck(), port, timeoutMs: 1000, payloadHex: 'ffffffff55' },
-      '127.0.0.1',
+  it('says what is wrong with a reply that is not an A2S_INFO answer', async () => {
+    const socket = createSocket('udp4')
+    sockets.push(socket)
+    socket.on('message', (_msg, rinfo) =>
+      socket.send(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x49, 17, 0x4f]), rinfo.port, rinfo.address),
     )
-    expect(result.ok).toBe(false)
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve))
+    const result = await runHealthCheck(checkOn(socket.address().port), '127.0.0.1')
+    expect(result).toEqual({
+      ok: false,
+      kind: 'steam-a2s',
+      error: 'A2S_INFO reply cut short in the name',
+    })
+    expect(() => parseA2sInfo(Buffer.from('hello'))).toThrow('not a Steam query reply')
+  })
+
+  it('sends exactly the A2S_INFO bytes Valve documents', () => {
+    expect(A2S_INFO_REQUEST).toEqual(
+      Buffer.concat([
+        Buffer.from([0xff, 0xff, 0xff, 0xff, 0x54]),
+        Buffer.from('Source Engine Query\0', 'latin1'),
+      ]),
+    )
   })
 })
 
 describe('the simulated Valheim query port', () => {
   it('answers the challenge, then the info naming the server, its game and its port', async () => {
     const port = await valheimServer()
-    const request = Buffer.from(moduleCheck().payloadHex, 'hex')
+    const request = A2S_INFO_REQUEST
     const challenge = await ask(port, request)
     expect(challenge.subarray(0, 5)).toEqual(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x41]))
     expect(challenge).toHaveLength(9)

@@ -136,8 +136,11 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
     const parsed = game.configSchema.safeParse(ctx.job.spec.gameConfig)
     if (!parsed.success) throw new StepFailure('verify: the stored game config no longer validates')
     let check = game.healthCheck(parsed.data)
-    if (options.provisioner === 'simulated' && check.kind === 'minecraft-slp') {
-      // Nothing configured the simulated server's MOTD or slots: only check that it answers.
+    if (
+      options.provisioner === 'simulated' &&
+      (check.kind === 'minecraft-slp' || check.kind === 'steam-a2s')
+    ) {
+      // Nothing configured the simulated server's name, MOTD or slots: only check that it answers.
       check = { ...check, expect: {} }
     }
     const deadline = Date.now() + verifyTimeoutMs
@@ -170,9 +173,26 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
         },
       }
     }
-    return {
-      result: { address: `${ctx.job.spec.ipAddress}:${check.port}`, latencyMs: last.latencyMs },
+    // Players connect to the game port, which may not be the one the check asked.
+    const gamePort = game.ports(parsed.data).find((p) => p.name === 'game')?.port ?? check.port
+    const address = `${ctx.job.spec.ipAddress}:${gamePort}`
+    if (last.kind === 'steam-a2s') {
+      const i = last.info
+      ctx.log(
+        `verify: "${i.name}" (${i.game} ${i.version}), ${i.players}/${i.maxPlayers} players, ${i.latencyMs} ms`,
+        'info',
+      )
+      return {
+        result: {
+          address,
+          version: i.version,
+          name: i.name,
+          players: { online: i.players, max: i.maxPlayers },
+          latencyMs: i.latencyMs,
+        },
+      }
     }
+    return { result: { address, latencyMs: last.latencyMs } }
   }
 
   return {

@@ -2,11 +2,13 @@ import { createSocket } from 'node:dgram'
 import { connect } from 'node:net'
 import type { HealthCheck } from '../../../core/games/types'
 import { pingMinecraft } from '../minecraft/slp'
+import { queryA2sInfo, type A2sInfo } from './a2s'
 import type { MinecraftStatus } from '../minecraft/slp'
 
 /** The verify step's outcome, shown in the timeline and stored with the deployment. */
 export type HealthCheckResult =
   | { ok: true; kind: 'minecraft-slp'; status: MinecraftStatus }
+  | { ok: true; kind: 'steam-a2s'; info: A2sInfo }
   | { ok: true; kind: 'tcp' | 'udp'; latencyMs: number }
   | { ok: false; kind: HealthCheck['kind']; error: string }
 
@@ -35,6 +37,21 @@ export async function runHealthCheck(
         return problem
           ? { ok: false, kind: check.kind, error: problem }
           : { ok: true, kind: check.kind, status }
+      }
+      case 'steam-a2s': {
+        const info = await queryA2sInfo({
+          host,
+          port: check.port,
+          timeoutMs: check.timeoutMs,
+          signal,
+        })
+        if (check.expect.name !== undefined && info.name !== check.expect.name)
+          return {
+            ok: false,
+            kind: check.kind,
+            error: `the server answers as "${info.name}", not the configured "${check.expect.name}"`,
+          }
+        return { ok: true, kind: check.kind, info }
       }
       case 'tcp':
         return {

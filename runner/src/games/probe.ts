@@ -16,7 +16,7 @@ export async function probeGame(target: WatchTarget, signal: AbortSignal): Promi
   if (!parsed.success) return { online: false, error: 'the stored game config no longer validates' }
   let check = game.healthCheck(parsed.data)
   check =
-    check.kind === 'minecraft-slp'
+    check.kind === 'minecraft-slp' || check.kind === 'steam-a2s'
       ? { ...check, expect: {}, timeoutMs: Math.min(check.timeoutMs, PROBE_TIMEOUT_MS) }
       : { ...check, timeoutMs: Math.min(check.timeoutMs, PROBE_TIMEOUT_MS) }
   const result = await runHealthCheck(
@@ -33,6 +33,16 @@ export async function probeGame(target: WatchTarget, signal: AbortSignal): Promi
       version: s.version.slice(0, 256),
       motd: s.motd.slice(0, 1024),
       players: { online: s.playersOnline, max: s.playersMax },
+    }
+  }
+  if (result.kind === 'steam-a2s') {
+    const i = result.info
+    return {
+      online: true,
+      latencyMs: i.latencyMs,
+      version: i.version.slice(0, 256),
+      motd: i.name.slice(0, 1024),
+      players: { online: i.players, max: i.maxPlayers },
     }
   }
   return { online: true, latencyMs: result.latencyMs }
