@@ -383,6 +383,14 @@ export const StepView = z.object({
 })
 export type StepView = z.infer<typeof StepView>
 
+/** How a deployment's last finished job ended. */
+export const LastJob = z.object({
+  kind: JobKind,
+  outcome: z.enum(['succeeded', 'failed', 'cancelled']),
+  endedAt: z.number(),
+})
+export type LastJob = z.infer<typeof LastJob>
+
 /** A persisted log line as the dashboard sees it: `seq` is per deployment, gap-free from 1. */
 export const DeploymentLogLine = z.object({
   seq: z.number().int().positive(),
@@ -410,6 +418,10 @@ export const ServerToDashboard = z.discriminatedUnion('type', [
     lastSeq: z.number().int().min(0),
     /** The last live status (power, game), or null before the first refresh. */
     live: LiveStatus.nullable(),
+    /** The kind of the job on its way, if any (the steps are its steps). */
+    jobKind: JobKind.nullable().optional(),
+    /** How the last finished job ended. */
+    lastJob: LastJob.nullable().optional(),
   }),
   z.object({ v, type: z.literal('logs'), lines: z.array(DeploymentLogLine) }),
   /** A new live status: sent on every refresh, without the rest of the state. */

@@ -118,7 +118,14 @@ describe('power actions', () => {
     const welcome = await playJob(key, stop, ['stop_vm'])
     // The VM is known; the deploy's done steps are not this job's.
     expect(welcome).toMatchObject({ checkpoint: { vmid: 4242, doneSteps: [] } })
-    expect(await deploymentStatus(cookie, dep.id)).toBe('stopped')
+    const stoppedView = await json<{
+      deployment: { status: string; job: unknown; lastJob: unknown }
+    }>(await call('GET', `/api/deployments/${dep.id}`, { cookie }))
+    expect(stoppedView.deployment).toMatchObject({
+      status: 'stopped',
+      job: null,
+      lastJob: { kind: 'stop', outcome: 'succeeded', endedAt: expect.any(Number) },
+    })
 
     expect((await post(cookie, dep.id, 'start')).status).toBe(200)
     expect(await deploymentStatus(cookie, dep.id)).toBe('starting')
@@ -392,6 +399,7 @@ describe('the orphan sweep', () => {
     const list = await json<{
       orphans: { vmid: number; reason: string; deploymentName: string | null }[]
       sweptAt: number
+      sweepIntervalMs: number
     }>(await call('GET', '/api/orphans', { cookie }))
     expect(list.orphans.map((o) => [o.vmid, o.reason])).toEqual([
       [4243, 'duplicate_vm'],
@@ -399,6 +407,7 @@ describe('the orphan sweep', () => {
       [4301, 'unknown_deployment'],
     ])
     expect(list.orphans[1]?.deploymentName).toBe('survival')
+    expect(list).toMatchObject({ sweptAt: expect.any(Number), sweepIntervalMs: 600_000 })
 
     const destroying = call('POST', '/api/orphans/4300/destroy', { cookie })
     const request = await control.frame<Frame & { requestId: string; vmid: number }>('vm.destroy')

@@ -4,6 +4,7 @@ import {
   type Checkpoint,
   type DeploymentSpec,
   type JobKind,
+  type LastJob,
   type LiveStatus,
   type StepError,
   type StepName,
@@ -70,6 +71,8 @@ export interface DeploymentState {
   live?: LiveStatus | null
   /** Whether the hub was last told this deployment is watched (ready or stopped). */
   watched?: boolean
+  /** How the last finished job ended. */
+  lastJob?: LastJob | null
 }
 
 export function freshSteps(kind: JobKind, keepDone: readonly StepName[] = []): StepView[] {

@@ -14,6 +14,7 @@ import {
   type DeploymentLogLine,
   type DeploymentSpec,
   type JobKind,
+  type LastJob,
   type LiveStatus,
   type LogLine,
   type PowerAction,
@@ -172,6 +173,8 @@ export class DeploymentDO extends DurableObject<Env> {
       ip: state.spec.ipAddress,
       lastSeq: this.logs.lastSeq(),
       live: state.live ?? null,
+      jobKind: state.job?.kind ?? null,
+      lastJob: state.lastJob ?? null,
     }
   }
 
@@ -214,6 +217,7 @@ export class DeploymentDO extends DurableObject<Env> {
     lastSeq: number
     mirroredSeq: number
     live: LiveStatus | null
+    lastJob: LastJob | null
   } | null {
     const state = this.state()
     if (!state) return null
@@ -226,6 +230,7 @@ export class DeploymentDO extends DurableObject<Env> {
       lastSeq: this.logs.lastSeq(),
       mirroredSeq: state.mirroredSeq,
       live: state.live ?? null,
+      lastJob: state.lastJob ?? null,
     }
   }
 
@@ -392,6 +397,11 @@ export class DeploymentDO extends DurableObject<Env> {
 
   async finishJob(state: DeploymentState, status: 'done' | 'failed' | 'cancelled'): Promise<void> {
     if (!state.job) return
+    state.lastJob = {
+      kind: state.job.kind,
+      outcome: status === 'done' ? 'succeeded' : status,
+      endedAt: Date.now(),
+    }
     await this.env.DB.prepare(
       `update jobs set status = ?2, lease_expires_at = null, updated_at = ?3 where id = ?1`,
     )

@@ -415,9 +415,18 @@ export class RunnerHub extends DurableObject<Env> {
   }
 
   /** What the last sweep found. */
-  async orphans(): Promise<{ orphans: OrphanVm[]; sweptAt: number | null }> {
+  async orphans(): Promise<{
+    orphans: OrphanVm[]
+    sweptAt: number | null
+    /** How often a runner sweeps (0: never). */
+    sweepIntervalMs: number
+  }> {
     const record = await this.sweepRecord()
-    return { orphans: record?.orphans ?? [], sweptAt: record?.sweptAt ?? null }
+    return {
+      orphans: record?.orphans ?? [],
+      sweptAt: record?.sweptAt ?? null,
+      sweepIntervalMs: intervalVar(this.env.SWEEP_INTERVAL_MS, DEFAULT_SWEEP_INTERVAL_MS, 0),
+    }
   }
 
   /** Destroy an orphan the last sweep reported, on an online runner. */

@@ -264,6 +264,8 @@ export const deploymentsRoutes = new Hono<AppEnv>()
         /** Log lines copied to D1 so far (the rest are stored in the deployment's own log). */
         mirroredSeq: live?.mirroredSeq ?? 0,
         live: live?.live ?? null,
+        /** How the last finished job ended (kind, outcome, time). */
+        lastJob: live?.lastJob ?? null,
       },
     })
   })
