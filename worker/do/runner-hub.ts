@@ -12,6 +12,7 @@ import {
 } from '../../core/protocol'
 import { WATCHED, type DeploymentStatus } from '../../core/deployment-state'
 import type { OrphanVm } from '../../core/deployment-api'
+import { getGame } from '../../core/games'
 import type { ProductVm } from '../../core/protocol'
 import type { ProxmoxConnection } from '../../core/settings'
 import { systemAudit } from '../lib/audit'
@@ -75,6 +76,8 @@ export class RunnerHub extends DurableObject<Env> {
   private tests = new Map<string, (checks: ConnectionCheck[]) => void>()
   private destroys = new Map<string, (result: { ok: boolean; message: string }) => void>()
   private autoDestroying = false
+  private watching: Promise<void> | null = null
+  private watchAgain = false
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -307,9 +310,28 @@ export class RunnerHub extends DurableObject<Env> {
   /**
    * Send every online runner its watch list: the ready and stopped deployments it refreshes the
    * live status of, and whether it sweeps. Called on hello and whenever a deployment enters or
-   * leaves a watched status.
+   * leaves a watched status. Calls during a round make one more round, not one each (fifty
+   * deployments turning ready at once read the list twice, not fifty times).
    */
   async refreshWatch(): Promise<void> {
+    if (this.watching) {
+      this.watchAgain = true
+      return
+    }
+    this.watching = (async () => {
+      try {
+        do {
+          this.watchAgain = false
+          await this.sendWatchLists()
+        } while (this.watchAgain)
+      } finally {
+        this.watching = null
+      }
+    })()
+    return this.watching
+  }
+
+  private async sendWatchLists(): Promise<void> {
     const runners = this.ready()
     if (runners.length === 0) return
     const proxmox = await loadProxmoxConnection(this.env).catch(() => null)
@@ -322,7 +344,10 @@ export class RunnerHub extends DurableObject<Env> {
     const watched = await Promise.all(
       rows.results.map(async (row) => {
         const inputs = JSON.parse(row.inputs_json) as StoredInputs
-        const { gameConfig } = await openInputs(this.env, row.game, inputs)
+        // Sealed fields are opened only for games that have some (the check may need them).
+        const gameConfig = getGame(row.game)?.sensitiveFields?.length
+          ? (await openInputs(this.env, row.game, inputs)).gameConfig
+          : inputs.spec.gameConfig
         return {
           runnerId: row.runner_id,
           target: {
