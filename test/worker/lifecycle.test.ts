@@ -297,6 +297,23 @@ describe('live status', () => {
   })
 })
 
+describe('dashboard sockets', () => {
+  it('are closed once their session ends: signing out stops the live stream', async () => {
+    const { cookie, control, dep } = await readyDeployment()
+    const viewer = track(await openSocket(`/api/deployments/${dep.id}/events`, { cookie }))
+    await viewer.frame('state')
+    expect((await call('POST', '/api/auth/logout', { cookie })).status).toBeLessThan(300)
+    control.send({
+      type: 'status.report',
+      statuses: [
+        { deploymentId: dep.id, status: { checkedAt: Date.now(), power: 'running', game: null } },
+      ],
+    })
+    const closed = await viewer.until('the socket closed', () => viewer.closed)
+    expect(closed?.code).toBe(4401)
+  })
+})
+
 describe('cleanup policy', () => {
   it('is saved from settings, validated field by field', async () => {
     const cookie = await setupAdmin()

@@ -56,7 +56,12 @@ function powerRefusal(action: PowerAction, status: DeploymentStatus): string {
 
 /** What a socket is, kept in its attachment so it survives hibernation. Identity only. */
 export type SocketAttachment =
-  { role: 'runner'; runnerId: string; jobId: string } | { role: 'dashboard' }
+  { role: 'runner'; runnerId: string; jobId: string } | { role: 'dashboard'; sessionId?: string }
+
+/** How often open dashboards' sessions are checked again (signed out → socket closed). */
+export const VIEWER_RECHECK_MS = 30_000
+/** Close code for a dashboard whose session ended (signed out or expired). */
+export const CLOSE_SIGNED_OUT = 4401
 
 export type ActionResult = { ok: true; status: DeploymentStatus } | { ok: false; reason: string }
 
@@ -68,6 +73,7 @@ export type ActionResult = { ok: true; status: DeploymentStatus } | { ok: false;
 export class DeploymentDO extends DurableObject<Env> {
   readonly logs: LogStore
   private mirroring: Promise<void> | null = null
+  private viewersCheckedAt = 0
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -120,6 +126,7 @@ export class DeploymentDO extends DurableObject<Env> {
       state.live = null
     }
     this.ctx.storage.kv.put('state', state)
+    this.revalidateViewers()
     this.broadcast(this.stateFrame(state))
     await this.armAlarm(state)
     if (options.d1 !== false || watchChanged) await this.writeRow(state)
@@ -176,6 +183,44 @@ export class DeploymentDO extends DurableObject<Env> {
       jobKind: state.job?.kind ?? null,
       lastJob: state.lastJob ?? null,
     }
+  }
+
+  /**
+   * Close the dashboards whose session ended (sign-out, expiry), at most every
+   * VIEWER_RECHECK_MS: a socket outlives the request that opened it.
+   */
+  revalidateViewers(): void {
+    const now = Date.now()
+    if (now - this.viewersCheckedAt < VIEWER_RECHECK_MS) return
+    const viewers = this.ctx.getWebSockets('dashboard')
+    if (viewers.length === 0) return
+    this.viewersCheckedAt = now
+    this.ctx.waitUntil(
+      (async () => {
+        const ids = new Set<string>()
+        for (const ws of viewers) {
+          const att = ws.deserializeAttachment() as SocketAttachment | null
+          if (att?.role === 'dashboard' && att.sessionId) ids.add(att.sessionId)
+        }
+        const rows = await this.env.DB.prepare(
+          `select id from sessions where id in (select value from json_each(?1)) and expires_at > ?2`,
+        )
+          .bind(JSON.stringify([...ids]), now)
+          .all<{ id: string }>()
+        const live = new Set(rows.results.map((r) => r.id))
+        for (const ws of viewers) {
+          const att = ws.deserializeAttachment() as SocketAttachment | null
+          if (att?.role !== 'dashboard' || (att.sessionId && live.has(att.sessionId))) continue
+          try {
+            ws.close(CLOSE_SIGNED_OUT, 'signed out')
+          } catch {
+            // Closing already.
+          }
+        }
+      })().catch((err: unknown) =>
+        console.warn(JSON.stringify({ level: 'warn', revalidate: String(err) })),
+      ),
+    )
   }
 
   broadcast(message: ServerToDashboard | string): void {
@@ -309,6 +354,7 @@ export class DeploymentDO extends DurableObject<Env> {
     if (state.live && state.live.checkedAt > live.checkedAt) return
     state.live = live
     this.ctx.storage.kv.put('state', state)
+    this.revalidateViewers()
     this.broadcast({ v: 1, type: 'live', live })
     await this.writeRow(state)
   }
@@ -445,7 +491,10 @@ export class DeploymentDO extends DurableObject<Env> {
     } else {
       const after = Math.max(0, Number(url.searchParams.get('after') ?? 0) || 0)
       this.ctx.acceptWebSocket(server, ['dashboard'])
-      server.serializeAttachment({ role: 'dashboard' } satisfies SocketAttachment)
+      server.serializeAttachment({
+        role: 'dashboard',
+        sessionId: url.searchParams.get('session') ?? undefined,
+      } satisfies SocketAttachment)
       const state = this.state()
       if (state) server.send(JSON.stringify(this.stateFrame(state)))
       // History first, in order, then live lines follow: all in this one turn, so none slips between.

@@ -280,6 +280,8 @@ export const deploymentsRoutes = new Hono<AppEnv>()
     requireWebSocketUpgrade(c)
     const url = new URL('https://deployment/events')
     url.searchParams.set('after', c.req.query('after') ?? '0')
+    // The socket outlives the request: the deployment re-checks its session now and then.
+    url.searchParams.set('session', c.get('user').sessionId)
     return mutable(await deploymentStub(c.env, row.id).fetch(new Request(url, c.req.raw)))
   })
   .post('/:id/cancel', async (c) => {
