@@ -1,39 +1,19 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { PveSimulator } from '../pve-sim/index'
-import { killAllRunners } from '../runner/harness'
-import { startRealRunner, simProxmox, startSimulator } from './sim-stack'
-import { ApiClient, cleanup, DashboardSocket, startStack, waitFor, type Stack } from './stack'
+import { describe, expect, it } from 'vitest'
+import { startRealRunner, useSimScene } from './sim-stack'
+import { DashboardSocket, waitFor } from './stack'
 
 /**
  * The engine end to end with the product's real executors against the Proxmox simulator:
  * wrangler dev + the bundled runner (real Proxmox client, SSH wait and health check) + the
  * simulator, all on loopback.
  */
-let stack: Stack
-let sim: PveSimulator
-let api: ApiClient
-const dirs: string[] = []
+const scene = useSimScene()
 
-beforeAll(async () => {
-  stack = await startStack()
-  sim = await startSimulator()
-  api = new ApiClient(stack.url)
-  await api.ok('POST', '/api/setup', { username: 'admin', password: 'e2e admin password' })
-  await api.ok('PUT', '/api/settings/proxmox', simProxmox(sim))
-}, 120_000)
-afterEach(async () => {
-  await killAllRunners()
-  for (const d of dirs.splice(0)) cleanup(d)
-})
-afterAll(async () => {
-  await sim?.stop()
-  await stack?.stop()
-})
-
-const ourVms = () => [...sim.cluster.vms.values()].filter((vm) => vm.config.template !== '1')
+const ourVms = () => [...scene.sim.cluster.vms.values()].filter((vm) => vm.config.template !== '1')
 
 describe('the engine against the Proxmox simulator', () => {
   it('deploys a VM that answers, then destroys it, leaving nothing behind', async () => {
+    const { api, sim, dirs } = scene
     const { state } = await startRealRunner(api, 'sim-runner')
     dirs.push(state)
     await waitFor(
@@ -87,6 +67,7 @@ describe('the engine against the Proxmox simulator', () => {
   })
 
   it('brings 20 concurrent deployments to ready through 10% transient faults, with no VMID collision', async () => {
+    const { api, sim, dirs } = scene
     sim.options.faults.errorRate = 0.1
     sim.options.faults.lockTimeouts = 3
     sim.options.faults.loseRace = 3

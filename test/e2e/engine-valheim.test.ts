@@ -1,9 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { BannerBackend } from '../pve-sim/backend'
-import type { PveSimulator } from '../pve-sim/index'
-import { killAllRunners } from '../runner/harness'
-import { startRealRunner, simProxmox, startSimulator } from './sim-stack'
-import { ApiClient, cleanup, DashboardSocket, startStack, waitFor, type Stack } from './stack'
+import { startRealRunner, useSimScene } from './sim-stack'
+import { DashboardSocket, waitFor } from './stack'
 
 /**
  * The second game end to end: a Valheim deployment through the API, the bundled runner with its
@@ -14,31 +12,13 @@ import { ApiClient, cleanup, DashboardSocket, startStack, waitFor, type Stack } 
 const GAME_PORT = 2456
 const QUERY_PORT = GAME_PORT + 1
 
-let stack: Stack
-let sim: PveSimulator
-let api: ApiClient
-const dirs: string[] = []
-
-beforeAll(async () => {
-  stack = await startStack()
-  sim = await startSimulator({
-    backend: new BannerBackend({ bootDelayMs: 100, valheimQueryPort: QUERY_PORT }),
-  })
-  api = new ApiClient(stack.url)
-  await api.ok('POST', '/api/setup', { username: 'admin', password: 'e2e admin password' })
-  await api.ok('PUT', '/api/settings/proxmox', simProxmox(sim))
-}, 120_000)
-afterEach(async () => {
-  await killAllRunners()
-  for (const d of dirs.splice(0)) cleanup(d)
-})
-afterAll(async () => {
-  await sim?.stop()
-  await stack?.stop()
+const scene = useSimScene({
+  sim: { backend: new BannerBackend({ bootDelayMs: 100, valheimQueryPort: QUERY_PORT }) },
 })
 
 describe('a Valheim deployment against the Proxmox simulator', () => {
   it('is refused by the API when the password contains the server name, naming the field', async () => {
+    const { api } = scene
     const res = await api.request<{ error: { details: { path: string; message: string }[] } }>(
       'POST',
       '/api/deployments',
@@ -58,6 +38,7 @@ describe('a Valheim deployment against the Proxmox simulator', () => {
   })
 
   it('reaches ready with the A2S health check in its result, then is destroyed', async () => {
+    const { api, sim, dirs } = scene
     const { state } = await startRealRunner(api, 'valheim-runner')
     dirs.push(state)
     await waitFor(

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { VmSteps } from '../../runner/src/proxmox/vm-steps'
-import type { PveSimulator } from '../pve-sim/index'
-import { killAllRunners } from '../runner/harness'
-import { startRealRunner, simProxmox, startSimulator } from './sim-stack'
-import { ApiClient, cleanup, DashboardSocket, startStack, waitFor, type Stack } from './stack'
+import { simProxmox, startRealRunner, useSimScene } from './sim-stack'
+import { DashboardSocket, waitFor } from './stack'
 
 /**
  * Operating a deployed game end to end: wrangler dev + the bundled runner with the real executors
@@ -12,26 +10,7 @@ import { ApiClient, cleanup, DashboardSocket, startStack, waitFor, type Stack } 
  * checked in the simulator, the live status refreshed by the runner on the hub's interval, the
  * sweep finding a VM no deployment owns and the one-click destroy of it.
  */
-let stack: Stack
-let sim: PveSimulator
-let api: ApiClient
-const dirs: string[] = []
-
-beforeAll(async () => {
-  stack = await startStack({ vars: ['STATUS_INTERVAL_MS:300', 'SWEEP_INTERVAL_MS:500'] })
-  sim = await startSimulator()
-  api = new ApiClient(stack.url)
-  await api.ok('POST', '/api/setup', { username: 'admin', password: 'e2e admin password' })
-  await api.ok('PUT', '/api/settings/proxmox', simProxmox(sim))
-}, 120_000)
-afterEach(async () => {
-  await killAllRunners()
-  for (const d of dirs.splice(0)) cleanup(d)
-})
-afterAll(async () => {
-  await sim?.stop()
-  await stack?.stop()
-})
+const scene = useSimScene({ vars: ['STATUS_INTERVAL_MS:300', 'SWEEP_INTERVAL_MS:500'] })
 
 interface Detail {
   deployment: { status: string; vmid: number; ip: string; live: { power: string } | null }
@@ -39,6 +18,7 @@ interface Detail {
 
 describe('operating a deployment against the simulator', () => {
   it('stops, starts and restarts the game with its VM, showing the live status all along', async () => {
+    const { api, sim, dirs } = scene
     const { state } = await startRealRunner(api, 'ops-runner')
     dirs.push(state)
     const { deployment } = await api.ok<{ deployment: { id: string; ip: string } }>(
@@ -108,6 +88,7 @@ describe('operating a deployment against the simulator', () => {
   })
 
   it('finds a VM of this product that no deployment owns and destroys it on request', async () => {
+    const { api, sim, dirs } = scene
     const { state } = await startRealRunner(api, 'sweep-runner')
     dirs.push(state)
     // A leftover, as a crashed tool or a deleted database row would leave: cloned and tagged for a

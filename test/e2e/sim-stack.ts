@@ -5,8 +5,9 @@ import type { ProxmoxConnection } from '../../core/settings'
 import { BannerBackend } from '../pve-sim/backend'
 import { PveSimulator } from '../pve-sim/index'
 import type { PveSimInput } from '../pve-sim/index'
-import { startRunner, type RunnerProcess, registerRunner } from '../runner/harness'
-import type { ApiClient } from './stack'
+import { afterAll, afterEach, beforeAll } from 'vitest'
+import { killAllRunners, startRunner, type RunnerProcess, registerRunner } from '../runner/harness'
+import { ApiClient, cleanup, startStack, type Stack } from './stack'
 
 /**
  * The Proxmox simulator in this process (its VMs on 127.79.x.y answer SSH and the Minecraft
@@ -56,4 +57,39 @@ export async function startRealRunner(
   }
   await registerRunner(api.url, code, env)
   return { runner: await startRunner(['run'], env), state }
+}
+
+/** What a test file against the simulator shares; filled in by {@link useSimScene}'s beforeAll. */
+export interface SimScene {
+  stack: Stack
+  sim: PveSimulator
+  api: ApiClient
+  /** Runner state folders to delete after each test. */
+  dirs: string[]
+}
+
+/**
+ * wrangler dev + the simulator + an admin whose Proxmox settings point at it, for the whole test
+ * file; runners are killed and their folders deleted after each test, everything stopped at the end.
+ */
+export function useSimScene(
+  options: { vars?: string[]; sim?: Parameters<typeof startSimulator>[0] } = {},
+): SimScene {
+  const scene = { dirs: [] as string[] } as unknown as SimScene
+  beforeAll(async () => {
+    scene.stack = await startStack({ vars: options.vars })
+    scene.sim = await startSimulator(options.sim)
+    scene.api = new ApiClient(scene.stack.url)
+    await scene.api.ok('POST', '/api/setup', { username: 'admin', password: 'e2e admin password' })
+    await scene.api.ok('PUT', '/api/settings/proxmox', simProxmox(scene.sim))
+  }, 120_000)
+  afterEach(async () => {
+    await killAllRunners()
+    for (const d of scene.dirs.splice(0)) cleanup(d)
+  })
+  afterAll(async () => {
+    await scene.sim?.stop()
+    await scene.stack?.stop()
+  })
+  return scene
 }

@@ -1,37 +1,21 @@
 import { env } from 'cloudflare:test'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { call, json, setupAdmin } from './helpers'
 import {
   configureProxmox,
   connectJob,
-  connectRunner,
   createDeployment,
   deploymentStatus,
   MINECRAFT,
-  registerRunner,
+  nthAssign,
+  useSockets,
+  withRunner as withRunnerOf,
   type TestSocket,
 } from './engine-helpers'
 
-const sockets: TestSocket[] = []
-const track = <T extends TestSocket>(s: T): T => (sockets.push(s), s)
-afterEach(() => {
-  for (const s of sockets.splice(0)) s.close()
-})
-
-type Assign = { job: { jobId: string; kind: string } }
-
-async function withRunner() {
-  const cookie = await setupAdmin()
-  await configureProxmox(cookie)
-  const { key } = await registerRunner(cookie)
-  return { cookie, key, control: track(await connectRunner(key)) }
-}
-
-const nth = (control: TestSocket, n: number) =>
-  control.until(
-    `job.assign #${n}`,
-    () => control.frames<Assign & { type: string }>().filter((f) => f.type === 'job.assign')[n - 1],
-  )
+const track = useSockets()
+const withRunner = () => withRunnerOf(track)
+const nth = (control: TestSocket, n: number) => nthAssign(control, n)
 
 describe('creating a deployment', () => {
   it('refuses a config the game module rejects, naming the field under config', async () => {

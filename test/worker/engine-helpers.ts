@@ -1,5 +1,6 @@
 import { exports } from 'cloudflare:workers'
-import { call, json, ORIGIN } from './helpers'
+import { afterEach } from 'vitest'
+import { call, json, ORIGIN, setupAdmin } from './helpers'
 
 export const PROXMOX = {
   apiUrl: 'https://127.0.0.1:8006',
@@ -173,4 +174,35 @@ export function logLines(from: number, count: number, step = 'provision') {
 export async function deploymentStatus(cookie: string, id: string): Promise<string> {
   const res = await call('GET', `/api/deployments/${id}`, { cookie })
   return (await json<{ deployment: { status: string } }>(res)).deployment.status
+}
+
+/**
+ * The sockets a test opens, closed after each test: call once at the top of a file, then wrap
+ * every socket in the returned function.
+ */
+export function useSockets(): <T extends TestSocket>(s: T) => T {
+  const sockets: TestSocket[] = []
+  afterEach(() => {
+    for (const s of sockets.splice(0)) s.close()
+  })
+  return (s) => (sockets.push(s), s)
+}
+
+/** An admin, the Proxmox settings, and a registered runner whose control socket said hello. */
+export async function withRunner(track: <T extends TestSocket>(s: T) => T) {
+  const cookie = await setupAdmin()
+  await configureProxmox(cookie)
+  const { key } = await registerRunner(cookie)
+  return { cookie, key, control: track(await connectRunner(key)) }
+}
+
+/** The `n`th job.assign frame on a runner's control socket (1-based). */
+export function nthAssign<J = { jobId: string; kind: string }>(
+  control: TestSocket,
+  n: number,
+): Promise<{ job: J }> {
+  return control.until(
+    `job.assign #${n}`,
+    () => control.frames<{ type: string; job: J }>().filter((f) => f.type === 'job.assign')[n - 1],
+  )
 }

@@ -1,22 +1,18 @@
 import { env } from 'cloudflare:test'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { call, json, setupAdmin } from './helpers'
 import {
-  configureProxmox,
   connectJob,
-  connectRunner,
   createDeployment,
   deploymentStatus,
   openSocket,
-  registerRunner,
+  nthAssign,
+  useSockets,
+  withRunner as withRunnerOf,
   type TestSocket,
 } from './engine-helpers'
 
-const sockets: TestSocket[] = []
-const track = <T extends TestSocket>(s: T): T => (sockets.push(s), s)
-afterEach(() => {
-  for (const s of sockets.splice(0)) s.close()
-})
+const track = useSockets()
 
 interface Job {
   jobId: string
@@ -26,20 +22,8 @@ interface Job {
 }
 type Frame = { type: string; [k: string]: unknown }
 
-async function withRunner() {
-  const cookie = await setupAdmin()
-  await configureProxmox(cookie)
-  const { key } = await registerRunner(cookie)
-  return { cookie, key, control: track(await connectRunner(key)) }
-}
-
-const assigned = (control: TestSocket, n: number) =>
-  control.until(
-    `job.assign #${n}`,
-    () =>
-      control.frames<{ type: string; job: Job }>().filter((f) => f.type === 'job.assign')[n - 1]
-        ?.job,
-  )
+const withRunner = () => withRunnerOf(track)
+const assigned = async (control: TestSocket, n: number) => (await nthAssign<Job>(control, n)).job
 
 /** Play a whole job on its socket: each step running then done, then the outcome. */
 async function playJob(
