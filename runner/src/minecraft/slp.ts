@@ -115,7 +115,7 @@ export function pingMinecraft(options: PingOptions): Promise<MinecraftStatus> {
     )
     socket.on('close', () => {
       // Some servers close after the status answer instead of answering the ping.
-      if (status) finish(null, { ...status, latencyMs: statusRttMs })
+      if (status) finish(null, { ...status, latencyMs: roundMs(statusRttMs) })
       else finish(new SlpError('closed', `${where} closed the connection without a status answer`))
     })
     socket.on('data', (chunk: Buffer) => {
@@ -130,7 +130,7 @@ export function pingMinecraft(options: PingOptions): Promise<MinecraftStatus> {
             sentAt = performance.now()
             socket.write(encodePing(BigInt(Date.now())))
           } else if (packet.id === 0x01 && status) {
-            finish(null, { ...status, latencyMs: performance.now() - sentAt })
+            finish(null, { ...status, latencyMs: roundMs(performance.now() - sentAt) })
           } else {
             throw new Error(`unexpected packet 0x${packet.id.toString(16)}`)
           }
@@ -161,4 +161,9 @@ function parseStatus(json: string, where: string): Omit<MinecraftStatus, 'latenc
     playersOnline: s.players?.online ?? 0,
     playersMax: s.players?.max ?? 0,
   }
+}
+
+/** Latency as people read it: milliseconds with one decimal. */
+function roundMs(ms: number): number {
+  return Math.round(ms * 10) / 10
 }
