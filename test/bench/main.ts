@@ -21,6 +21,9 @@ const PACED_RATE = Number(process.env.BENCH_PACED_RATE ?? 50_000)
 const NAIVE_LINES = Number(process.env.BENCH_NAIVE_LINES ?? 2_000)
 const OVERHEAD_RUNS = Number(process.env.BENCH_OVERHEAD_RUNS ?? 20)
 const CONCURRENT = Number(process.env.BENCH_CONCURRENT ?? 50)
+/** Comma-separated sections to run while profiling one of them (pickup,overhead,sim,rss,logs,naive); all by default. */
+const ONLY = process.env.BENCH_ONLY?.split(',').filter(Boolean) ?? null
+const runs = (section: string) => ONLY === null || ONLY.includes(section)
 
 const PROXMOX = {
   apiUrl: 'https://127.0.0.1:8006',
@@ -71,6 +74,10 @@ async function realRunner(
     RUNNER_FAKE_STEP_DELAY_MS: '0',
     RUNNER_FAKE_LINES_PER_STEP: '0',
     RUNNER_MAX_JOBS: '8',
+    // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, to profile the runner under the bench's load.
+    ...(process.env.BENCH_RUNNER_NODE_OPTIONS
+      ? { NODE_OPTIONS: process.env.BENCH_RUNNER_NODE_OPTIONS }
+      : {}),
     ...extra,
   }
   await registerRunner(api.url, code, env)
@@ -308,22 +315,46 @@ async function main(): Promise<void> {
   let naiveStack: Stack | null = null
   try {
     const api = await install(stack)
+    const none = { p50: NaN, p99: NaN, n: 0 }
+    const noLogs = {
+      linesPerS: NaN,
+      d1LinesPerS: NaN,
+      lagP50: NaN,
+      lagP99: NaN,
+      lost: 0,
+      reordered: 0,
+    }
     log(`bench: job pickup over ${PICKUPS} deployments`)
-    const pickup = await measurePickup(api)
+    const pickup = runs('pickup') ? await measurePickup(api) : none
     log(`bench: orchestration overhead over ${OVERHEAD_RUNS} deployments`)
-    const overhead = await measureOverhead(api)
+    const overhead = runs('overhead')
+      ? await measureOverhead(api)
+      : { overheadMs: NaN, overheadP99Ms: NaN, busyRssMb: NaN }
     log(`bench: real executors against the simulator: overhead, then ${CONCURRENT} at once`)
-    const withSim = await measureWithSimulator(stack)
+    const withSim = runs('sim')
+      ? await measureWithSimulator(stack)
+      : {
+          simOverheadMs: NaN,
+          simOverheadP99Ms: NaN,
+          concurrent: { n: 0, wall_s: NaN, collisions: 0, failed: 0 },
+        }
     log('bench: runner idle memory')
-    const idleRss = await measureIdleRss(api)
+    const idleRss = runs('rss') ? await measureIdleRss(api) : NaN
     log(`bench: log pipeline, ${LOG_LINES} lines flat out`)
-    const flat = await measureLogs(stack, api, 'bench-logs-flat', LOG_LINES, 0)
+    const flat = runs('logs')
+      ? await measureLogs(stack, api, 'bench-logs-flat', LOG_LINES, 0)
+      : noLogs
     log(`bench: log pipeline, ${LOG_LINES} lines paced at ${PACED_RATE}/s`)
-    const paced = await measureLogs(stack, api, 'bench-logs-paced', LOG_LINES, PACED_RATE)
+    const paced = runs('logs')
+      ? await measureLogs(stack, api, 'bench-logs-paced', LOG_LINES, PACED_RATE)
+      : noLogs
     log(`bench: naive one-insert-per-line baseline, ${NAIVE_LINES} lines`)
-    naiveStack = await startStack({ vars: ['LOG_PIPELINE:naive'] })
-    const naiveApi = await install(naiveStack)
-    const naive = await measureLogs(naiveStack, naiveApi, 'bench-logs-naive', NAIVE_LINES, 0)
+    let naive = noLogs
+    if (runs('naive')) {
+      naiveStack = await startStack({ vars: ['LOG_PIPELINE:naive'] })
+      const naiveApi = await install(naiveStack)
+      naive = await measureLogs(naiveStack, naiveApi, 'bench-logs-naive', NAIVE_LINES, 0)
+    }
 
     const result = {
       pickup_ms: { p50: pickup.p50, p99: pickup.p99, n: pickup.n },
