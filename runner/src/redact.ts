@@ -26,6 +26,12 @@ const PATTERNS: readonly { re: RegExp; keep: string }[] = [
   },
 ]
 
+/**
+ * Matches every text any of PATTERNS can match (and more): most lines match none, and one scan
+ * for the words is cheaper than three replace() scans per line.
+ */
+const MAY_HAVE_CREDENTIAL = /pveapitoken|bearer|basic|passw|secret|api_?key/i
+
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
@@ -55,6 +61,7 @@ export class Redactor {
   /** The text with every known secret and credential pattern replaced. */
   redact(text: string): string {
     let out = this.known ? text.replace(this.known, REDACTED) : text
+    if (!MAY_HAVE_CREDENTIAL.test(out)) return out
     for (const { re, keep } of PATTERNS) out = out.replace(re, `${keep}${REDACTED}`)
     return out
   }
