@@ -29,6 +29,9 @@ export const DEFAULT_SSH_TIMEOUTS: SshWaitTimeouts = {
   retryMs: 1_000,
 }
 
+/** The first pause after a failed probe; it doubles from there. */
+const FIRST_PROBE_GAP_MS = 25
+
 export class SshWaitError extends Error {
   override readonly name = 'SshWaitError'
   constructor(
@@ -95,7 +98,10 @@ export async function waitSsh(ip: string, port: number, opts: SshWaitOptions): P
     }
     if (attempt % 10 === 9) opts.log(`still waiting for SSH on ${target} (${describe(last)})`)
     // Quick first probes (a VM that is already up answers at once), then back off to 4× retryMs.
-    await sleep(Math.min((t.retryMs / 4) * 2 ** Math.min(attempt, 4), t.retryMs * 4), opts.signal)
+    // Soon at first (a VM that is nearly up costs a few refused connects, not a quarter second),
+    // doubling to 4× the retry interval while a VM boots for a minute.
+    const first = Math.min(FIRST_PROBE_GAP_MS, t.retryMs / 4)
+    await sleep(Math.min(first * 2 ** Math.min(attempt, 16), t.retryMs * 4), opts.signal)
   }
 }
 

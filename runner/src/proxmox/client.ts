@@ -4,7 +4,7 @@ import { encodeForm, type Params } from './encode'
 import { ProxmoxApiError, ProxmoxNetworkError, ProxmoxTaskError, isProxyError } from './errors'
 import { createTransport, type Transport } from './transport'
 import { isTaskSuccess, parseUpid } from './upid'
-import { backoffMs, sleep } from './wait'
+import { FIRST_POLL_MS, backoffMs, sleep } from './wait'
 
 /**
  * A thin, typed client for the PVE endpoints we call (proxmox-api.md §7), with API-token auth,
@@ -144,9 +144,10 @@ export class ProxmoxClient {
     const base = `/nodes/${encodeURIComponent(parsed.node)}/tasks/${encodeURIComponent(upid)}`
     const deadline = Date.now() + opts.timeoutMs
     let missing = 0
-    // Most tasks end within a few hundred ms (config, resize, start on a small VM): poll soon,
-    // then back off to the steady interval, so fast tasks do not each cost a whole second.
-    let interval = Math.min(50, this.pollIntervalMs)
+    // Most tasks end within a few hundred ms (config, resize, start on a small VM), some within
+    // a few ms of the POST's answer: poll soon, then back off to the steady interval, so fast
+    // tasks do not each cost a whole second (or, from a 50 ms start, 50 ms each).
+    let interval = Math.min(FIRST_POLL_MS, this.pollIntervalMs)
     for (;;) {
       opts.signal?.throwIfAborted()
       let status: z.infer<typeof TaskStatus> | null = null

@@ -39,10 +39,25 @@ export interface ProxmoxExecutorOptions extends VmStepsOptions {
   sshTimeouts?: Partial<SshWaitTimeouts>
 }
 
-/** Build the step runner; one VmSteps (one connection pool) per call, closed afterwards. */
+/** A job's connection pool is closed when none of its steps has used it for this long. */
+const JOB_POOL_IDLE_MS = 10_000
+
+/**
+ * Build the step runner. A job's steps share one VmSteps (one keep-alive connection pool, the
+ * server's version read once), closed once idle: a pool per step cost each step a TLS handshake
+ * and a version request. A connection test gets its own, closed afterwards.
+ */
 export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
   const shutdownTimeoutS = options.shutdownTimeoutS ?? 0
   const gracefulStopTimeoutS = options.gracefulStopTimeoutS ?? 180
+  interface JobPool {
+    steps: VmSteps
+    conn: string
+    /** Where the pool's own lines (retries, warnings) go: the step using it now. */
+    sink: { log: (l: string) => void }
+    idle: NodeJS.Timeout | null
+  }
+  const pools = new Map<string, JobPool>()
 
   async function withSteps<T>(
     conn: ProxmoxConnection,
@@ -57,12 +72,51 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
     }
   }
 
+  /** The job's pool (a new one if its connection settings changed), logging to this step. */
+  async function withJobSteps<T>(
+    jobId: string,
+    conn: ProxmoxConnection,
+    log: (l: string) => void,
+    fn: (s: VmSteps) => Promise<T>,
+  ): Promise<T> {
+    const key = JSON.stringify(conn)
+    let pool = pools.get(jobId)
+    if (pool && pool.conn !== key) {
+      if (pool.idle) clearTimeout(pool.idle)
+      pool.steps.close()
+      pool = undefined
+    }
+    if (!pool) {
+      const sink = { log }
+      pool = {
+        steps: new VmSteps(conn, { ...options, log: (l) => sink.log(l) }),
+        conn: key,
+        sink,
+        idle: null,
+      }
+      pools.set(jobId, pool)
+    }
+    const current = pool
+    if (current.idle) clearTimeout(current.idle)
+    current.idle = null
+    current.sink.log = log
+    try {
+      return await fn(current.steps)
+    } finally {
+      current.idle = setTimeout(() => {
+        if (pools.get(jobId) === current) pools.delete(jobId)
+        current.steps.close()
+      }, JOB_POOL_IDLE_MS)
+      current.idle.unref()
+    }
+  }
+
   /** Run one Proxmox step; every step is idempotent (resume after a crash runs it again). */
   async function runStep(step: ProxmoxStep, ctx: StepContext): Promise<StepResult> {
     const log = (line: string): void => ctx.log(line)
     const step_ = { log, signal: ctx.signal }
     const { job } = ctx
-    return withSteps(job.proxmox, log, async (steps) => {
+    return withJobSteps(job.jobId, job.proxmox, log, async (steps) => {
       const vmid = async (): Promise<number | null> =>
         ctx.checkpoint.vmid ??
         (await steps.findVmByDeployment(job.deploymentId, step_))?.vmid ??

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { deploymentTag, VM_TAG_PREFIX } from '../../../core/vm-spec'
 import type { ProxmoxClient } from './client'
 import { configLockName, errorText, isAnswerLost, isLockTimeout } from './errors'
-import { backoffMs, sleep } from './wait'
+import { FIRST_POLL_MS, backoffMs, sleep } from './wait'
 
 /** Live log and cancel, passed to every VM step. */
 export interface StepContext {
@@ -122,7 +122,7 @@ export async function waitUnlocked(
 ): Promise<VmStatus> {
   const deadline = Date.now() + timeoutMs
   let logged = false
-  let interval = Math.min(50, client.pollIntervalMs)
+  let interval = Math.min(FIRST_POLL_MS, client.pollIntervalMs)
   for (;;) {
     const st = await vmStatus(client, vmid, ctx.signal)
     if (!st.lock) return st
