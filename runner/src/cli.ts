@@ -42,7 +42,13 @@ async function run(config: RunConfig): Promise<number> {
   const ssh = ensureSshKeyPair(config.stateDir, `pgd-runner@${config.name}`)
   log.info(`ssh public key: ${ssh.publicKey}`)
   if (config.executor === 'fake') log.warn('using FAKE executors: no VM is really created')
-  const runner = createRunner(config, { server, key, ssh, executors: selectExecutors(config), log })
+  const runner = createRunner(config, {
+    server,
+    key,
+    ssh,
+    executors: await selectExecutors(config),
+    log,
+  })
 
   let signals = 0
   const onSignal = (name: string) => {

@@ -1,14 +1,15 @@
 import type { RunConfig } from '../config'
-import { createFakeExecutors } from './fake'
-import { createRealExecutors, defaultAnsibleDir } from './real'
 import type { Executors } from './types'
 
 /** The executors named by `RUNNER_EXECUTOR`: `real` (Proxmox, SSH, Ansible, game check) or `fake`. */
-export function selectExecutors(config: RunConfig): Executors {
+export async function selectExecutors(config: RunConfig): Promise<Executors> {
   switch (config.executor) {
-    case 'fake':
+    case 'fake': {
+      const { createFakeExecutors } = await import('./fake')
       return createFakeExecutors(config.fake)
-    case 'real':
+    }
+    case 'real': {
+      const { createRealExecutors, defaultAnsibleDir } = await import('./real')
       return createRealExecutors({
         ansibleDir: config.ansibleDir ?? defaultAnsibleDir(),
         provisioner: config.provisioner,
@@ -17,5 +18,6 @@ export function selectExecutors(config: RunConfig): Executors {
         paperApiUrl: config.paperApiUrl,
         artifactUrlOverride: config.artifactUrl ?? null,
       })
+    }
   }
 }
