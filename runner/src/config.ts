@@ -63,6 +63,8 @@ export const RunConfig = z
     executor: z.enum(['real', 'fake']).default('real'),
     /** Real executors: run the game playbook with Ansible, or only simulate it (demo, bench). */
     provisioner: z.enum(['ansible', 'simulated']).default('ansible'),
+    /** Simulated provisioner: how long each of its playbook tasks takes (demo, fault tests). */
+    simulatedTaskMs: int(0, 600_000).default(0),
     /** Folder with provision_<game>.yml and its roles; beside the bundle by default. */
     ansibleDir: z.string().min(1).optional(),
     /** This host's address as the VMs see it: admin ports (RCON) are opened to it alone. */
@@ -103,6 +105,7 @@ const SOURCES: Record<string, { env: string; flag?: string }> = {
   logBatchLines: { env: 'RUNNER_LOG_BATCH_LINES' },
   executor: { env: 'RUNNER_EXECUTOR', flag: 'executor' },
   provisioner: { env: 'RUNNER_PROVISIONER', flag: 'provisioner' },
+  simulatedTaskMs: { env: 'RUNNER_SIMULATED_TASK_MS' },
   ansibleDir: { env: 'RUNNER_ANSIBLE_DIR', flag: 'ansible-dir' },
   address: { env: 'RUNNER_ADDRESS', flag: 'address' },
   minecraftManifestUrl: { env: 'RUNNER_MINECRAFT_MANIFEST_URL' },
@@ -241,6 +244,7 @@ Options (each also an environment variable; the flag wins):
   --executor real|fake    RUNNER_EXECUTOR       fake = simulated steps, for tests and demos
   --provisioner ansible|simulated
                           RUNNER_PROVISIONER    simulated = no Ansible (demo against the simulator)
+                          RUNNER_SIMULATED_TASK_MS  each simulated playbook task's duration (0)
   --ansible-dir DIR       RUNNER_ANSIBLE_DIR    playbooks and roles (default: beside the bundle)
   --address IP            RUNNER_ADDRESS        this host as the VMs see it (RCON is opened to it)
                           RUNNER_MINECRAFT_MANIFEST_URL, RUNNER_PAPER_API_URL, RUNNER_ARTIFACT_URL:

@@ -13,6 +13,7 @@ export async function selectExecutors(config: RunConfig): Promise<Executors> {
       return createRealExecutors({
         ansibleDir: config.ansibleDir ?? defaultAnsibleDir(),
         provisioner: config.provisioner,
+        simulatedTaskMs: config.simulatedTaskMs,
         runnerAddress: config.address ?? null,
         minecraftManifestUrl: config.minecraftManifestUrl,
         paperApiUrl: config.paperApiUrl,

@@ -26,6 +26,8 @@ export interface RealExecutorOptions {
    * demo and benchmarks against the Proxmox simulator, whose VMs have no real SSH.
    */
   provisioner: 'ansible' | 'simulated'
+  /** How long each simulated playbook task takes (default 0). */
+  simulatedTaskMs?: number
   /** The runner's address as the VMs see it (admin ports such as RCON are opened to it alone). */
   runnerAddress: string | null
   /** Mirrors of the Minecraft version APIs (tests, air-gapped sites). */
@@ -89,6 +91,7 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
         'Wait until the game answers',
       ]) {
         ctx.log(`TASK [${game.id} : ${task}] ${'*'.repeat(40)}`)
+        if (options.simulatedTaskMs) await sleep(options.simulatedTaskMs, ctx.signal)
         ctx.log(`\u001b[0;33mchanged: [${job.spec.ipAddress}]\u001b[0m`)
         ctx.signal.throwIfAborted()
       }

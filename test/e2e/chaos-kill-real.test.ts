@@ -1,0 +1,269 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import type net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { StepName } from '../../core/protocol'
+import { deploymentTag } from '../../core/vm-spec'
+import { BannerBackend, type SimGuest, type VmBackend } from '../pve-sim/backend'
+import { listenMinecraft } from '../pve-sim/game-responder'
+import type { PveSimulator } from '../pve-sim/index'
+import { killAllRunners, registerRunner, startRunner, type RunnerProcess } from '../runner/harness'
+import { startSimulator } from './sim-stack'
+import {
+  ApiClient,
+  cleanup,
+  DashboardSocket,
+  prepareInstall,
+  startStack,
+  waitFor,
+  type Stack,
+} from './stack'
+
+/**
+ * Fault injection (issue 7) with the product's real executors against the Proxmox simulator: the
+ * runner is SIGKILLed once inside each step (a clone, config, resize or start task still running
+ * in the simulator; the SSH wait; the simulated playbook; the game check) and restarted. Every
+ * deployment must end ready with exactly one VM in the simulator, and every line seen before the
+ * kill (on the dashboard, and in the runner's spool) must be in the final log, which has no gap.
+ */
+
+/** How long each step takes, so that a kill lands inside it. */
+const STEP_MS = 1_000
+/** The game answers this long after sshd: verify retries meanwhile. */
+const GAME_AFTER_SSH_MS = 1_500
+const SSH_PORT = 2222
+const GAME_PORT = 25_565
+
+/** sshd after STEP_MS (wait_ssh), the game GAME_AFTER_SSH_MS later (verify). */
+class SlowGameBackend implements VmBackend {
+  readonly kind = 'slow-game'
+  private readonly ssh = new BannerBackend({ bootDelayMs: STEP_MS })
+  private readonly games = new Map<number, { timer: NodeJS.Timeout; server: net.Server | null }>()
+
+  async start(guest: SimGuest): Promise<void> {
+    await this.stopGame(guest.vmid)
+    await this.ssh.start(guest)
+    const address = guest.ipv4?.address
+    if (!address) return
+    const entry: { timer: NodeJS.Timeout; server: net.Server | null } = {
+      server: null,
+      timer: setTimeout(() => {
+        entry.server = listenMinecraft(address, GAME_PORT, `VM ${guest.vmid}`, () => {})
+      }, STEP_MS + GAME_AFTER_SSH_MS),
+    }
+    this.games.set(guest.vmid, entry)
+  }
+
+  private async stopGame(vmid: number): Promise<void> {
+    const game = this.games.get(vmid)
+    if (!game) return
+    this.games.delete(vmid)
+    clearTimeout(game.timer)
+    const server = game.server
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+
+  async stop(vmid: number): Promise<void> {
+    await this.stopGame(vmid)
+    await this.ssh.stop(vmid)
+  }
+
+  async shutdown(vmid: number, timeoutMs: number) {
+    await this.stopGame(vmid)
+    return this.ssh.shutdown(vmid, timeoutMs)
+  }
+
+  async destroy(vmid: number): Promise<void> {
+    await this.stopGame(vmid)
+    await this.ssh.destroy(vmid)
+  }
+
+  async close(): Promise<void> {
+    for (const vmid of [...this.games.keys()]) await this.stopGame(vmid)
+    await this.ssh.close()
+  }
+}
+
+let stack: Stack
+let sim: PveSimulator
+let api: ApiClient
+let state: string
+let env: Record<string, string>
+
+beforeAll(async () => {
+  sim = await startSimulator({
+    guestSshPort: SSH_PORT,
+    backend: new SlowGameBackend(),
+    timing: {
+      cloneMs: STEP_MS,
+      tempConfigDelayMs: 0,
+      configMs: STEP_MS,
+      resizeMs: STEP_MS,
+      startMs: STEP_MS,
+      stopMs: 0,
+      destroyMs: 0,
+    },
+  })
+  stack = await startStack()
+  api = new ApiClient(stack.url)
+  // A pool of its own in 127.83.0.0/16, away from the other simulator tests' addresses.
+  const { code } = await prepareInstall(
+    api,
+    sim.connection({
+      gateway: '127.83.0.1',
+      dnsServers: ['127.83.0.1'],
+      ipPool: { cidr: '127.83.0.0/16', rangeStart: '127.83.0.10', rangeEnd: '127.83.3.250' },
+    }),
+  )
+  state = mkdtempSync(join(tmpdir(), 'pgd-chaos-real-'))
+  env = {
+    PATH: process.env.PATH ?? '',
+    HOME: state,
+    RUNNER_STATE_DIR: state,
+    RUNNER_EXECUTOR: 'real',
+    RUNNER_PROVISIONER: 'simulated',
+    // Eight playbook tasks: the provision step lasts about STEP_MS.
+    RUNNER_SIMULATED_TASK_MS: String(STEP_MS / 8),
+    RUNNER_HEARTBEAT_INTERVAL_MS: '500',
+    RUNNER_BACKOFF_BASE_MS: '50',
+    RUNNER_BACKOFF_MAX_MS: '500',
+  }
+  await registerRunner(api.url, code, env)
+}, 180_000)
+
+afterAll(async () => {
+  await killAllRunners()
+  await stack?.stop()
+  await sim?.stop()
+  if (state) cleanup(state)
+})
+
+interface LogLineView {
+  seq: number
+  text: string
+}
+
+/** The runner's spool for the job: what it had logged (and written to disk) before dying. */
+function readSpool(jobId: string): string[] {
+  const path = join(state, 'spool', `${jobId}.jsonl`)
+  if (!existsSync(path)) return []
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((l) => {
+      try {
+        return [(JSON.parse(l) as LogLineView).text]
+      } catch {
+        return [] // a line torn by the kill itself was never complete
+      }
+    })
+}
+
+/** Texts of `seen` that are not in `final` in the same order (none, when nothing was lost). */
+function missingInOrder(seen: readonly string[], final: readonly string[]): string[] {
+  const missing: string[] = []
+  let from = 0
+  for (const text of seen) {
+    const at = final.indexOf(text, from)
+    if (at < 0) missing.push(text)
+    else from = at + 1
+  }
+  return missing
+}
+
+/** The simulator's VMs made for this deployment (by the tag the runner puts on them). */
+function vmsOf(deploymentId: string): number[] {
+  const tag = deploymentTag(deploymentId)
+  return [...sim.cluster.vms.values()]
+    .filter((vm) => (vm.config.tags ?? '').split(/[;,\s]/).includes(tag))
+    .map((vm) => vm.vmid)
+}
+
+const KILLED_IN: StepName[] = [
+  'clone',
+  'configure',
+  'resize',
+  'start',
+  'wait_ssh',
+  'provision',
+  'verify',
+]
+
+describe('runner killed inside each step, real executors against the simulator', () => {
+  for (const step of KILLED_IN) {
+    it(`ends ready with one VM and no lost line when killed during ${step}`, async () => {
+      let runner: RunnerProcess = await startRunner(['run'], env)
+      const vmsBefore = sim.cluster.vms.size
+      const { deployment } = await api.ok<{ deployment: { id: string } }>(
+        'POST',
+        '/api/deployments',
+        { name: `chaos real ${step}`, game: 'minecraft', config: { eula: true } },
+      )
+      const dash = new DashboardSocket(api, deployment.id)
+      await dash.opened()
+      const explain = async (err: unknown): Promise<never> => {
+        const d = await api.request('GET', `/api/deployments/${deployment.id}`)
+        throw new Error(
+          `${String(err)}; states ${dash.states.join(' → ')}\n${JSON.stringify(d.body)}\n` +
+            `runner out:\n${runner.stdout().slice(-4000)}\nrunner err:\n${runner.stderr().slice(-2000)}` +
+            `\nworker:\n${stack.output().slice(-3000)}`,
+        )
+      }
+      const jobId = await waitFor(
+        async () => {
+          const d = await api.ok<{
+            deployment: { job: { id: string } | null; steps: { name: string; status: string }[] }
+          }>('GET', `/api/deployments/${deployment.id}`)
+          return (
+            d.deployment.steps.find((s) => s.name === step)?.status === 'running' &&
+            d.deployment.job?.id
+          )
+        },
+        `step ${step} running`,
+        60_000,
+        20,
+      ).catch(explain)
+      await new Promise((r) => setTimeout(r, STEP_MS / 3))
+      runner.child.kill('SIGKILL')
+      await runner.exited
+      // What had been seen before the kill: on the dashboard, and in the runner's spool.
+      const onDashboard = dash.lines.map((l) => l.text)
+      const spooled = readSpool(jobId)
+      expect(spooled.length).toBeGreaterThan(0)
+      const detailBefore = await api.ok<{
+        deployment: { steps: { name: string; status: string }[] }
+      }>('GET', `/api/deployments/${deployment.id}`)
+      // The kill landed inside the step, not after it.
+      expect(detailBefore.deployment.steps.find((s) => s.name === step)?.status).toBe('running')
+
+      runner = await startRunner(['run'], env)
+      await waitFor(() => dash.status === 'ready', 'ready after the kill', 90_000).catch(explain)
+      dash.close()
+      runner.child.kill('SIGTERM')
+      await runner.exited
+
+      // The final log, replayed from the start: gap-free and in order.
+      const detail = await api.ok<{ deployment: { lastSeq: number; vmid: number | null } }>(
+        'GET',
+        `/api/deployments/${deployment.id}`,
+      )
+      const replay = new DashboardSocket(api, deployment.id)
+      await replay.opened()
+      await waitFor(
+        () => replay.lines.length >= detail.deployment.lastSeq,
+        'the whole log replayed',
+      )
+      replay.close()
+      expect(replay.lines.map((l) => l.seq)).toEqual(
+        Array.from({ length: detail.deployment.lastSeq }, (_, i) => i + 1),
+      )
+      const final = replay.lines.map((l) => l.text)
+      expect(missingInOrder(onDashboard, final)).toEqual([])
+      expect(missingInOrder(spooled, final)).toEqual([])
+      // Exactly one VM for this deployment, the one the deployment names.
+      expect(vmsOf(deployment.id)).toEqual([detail.deployment.vmid])
+      expect(sim.cluster.vms.size - vmsBefore).toBe(1)
+    }, 120_000)
+  }
+})
