@@ -112,7 +112,11 @@ async function measurePickup(api: ApiClient) {
   for (let i = 0; i < PICKUPS; i++) {
     const t0 = performance.timeOrigin + performance.now()
     const { deployment } = await create(api, `pickup-${i}`)
-    samples.push((await proto.assignedAt(deployment.id)) - t0)
+    samples.push(
+      (await proto.assignedAt(deployment.id).catch((e: unknown) => {
+        throw new Error(`pickup ${i}: ${String(e)}`)
+      })) - t0,
+    )
     await proto.finish(deployment.id)
   }
   proto.close()
