@@ -9,8 +9,6 @@ import {
   CLOSE,
   HEARTBEAT_PING,
   HEARTBEAT_PONG,
-  parseFrame,
-  RunnerToDeployment,
   type DeploymentLogLine,
   type DeploymentSpec,
   type JobKind,
@@ -24,6 +22,7 @@ import {
 import { systemAudit } from '../lib/audit'
 import { getCleanupPolicy } from '../lib/cleanup'
 import { insertJob } from '../lib/jobs'
+import { parseRunnerFrame } from '../../core/log-frame'
 import { frame, hubStub } from '../lib/stubs'
 import { reciprocateClose } from '../lib/websocket'
 import {
@@ -37,7 +36,7 @@ import {
   type DeploymentState,
   type JobState,
 } from './deployment-model'
-import { LogStore, REPLAY_CHUNK } from './log-store'
+import { LogStore } from './log-store'
 import { handleRunnerFrame } from './deployment-runner'
 
 /** What of the live status the D1 row (the list) changes with: not the time of the check. */
@@ -63,6 +62,11 @@ export const VIEWER_RECHECK_MS = 30_000
 /** Close code for a dashboard whose session ended (signed out or expired). */
 export const CLOSE_SIGNED_OUT = 4401
 
+/** The D1 mirror waits for a pause this long in a log stream… */
+const MIRROR_QUIET_MS = 200
+/** …unless this many lines are waiting. */
+const MIRROR_BACKLOG_LINES = 50_000
+
 export type ActionResult = { ok: true; status: DeploymentStatus } | { ok: false; reason: string }
 
 /**
@@ -74,6 +78,7 @@ export class DeploymentDO extends DurableObject<Env> {
   readonly logs: LogStore
   private mirroring: Promise<void> | null = null
   private viewersCheckedAt = 0
+  private mirrorTimer: ReturnType<typeof setTimeout> | null = null
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -498,13 +503,8 @@ export class DeploymentDO extends DurableObject<Env> {
       const state = this.state()
       if (state) server.send(JSON.stringify(this.stateFrame(state)))
       // History first, in order, then live lines follow: all in this one turn, so none slips between.
-      for (let from = after; ;) {
-        const lines = this.logs.read(from, REPLAY_CHUNK)
-        if (lines.length === 0) break
-        server.send(JSON.stringify({ v: 1, type: 'logs', lines } satisfies ServerToDashboard))
-        from = lines[lines.length - 1]?.seq ?? from
-        if (lines.length < REPLAY_CHUNK) break
-      }
+      for (const lines of this.logs.replay(after))
+        server.send(`{"v":1,"type":"logs","lines":${lines}}`)
     }
     return new Response(null, { status: 101, webSocket: client })
   }
@@ -513,7 +513,7 @@ export class DeploymentDO extends DurableObject<Env> {
     const att = ws.deserializeAttachment() as SocketAttachment | null
     // Dashboards only listen; whatever they send is dropped.
     if (att?.role !== 'runner') return
-    const parsed = parseFrame(RunnerToDeployment, message)
+    const parsed = parseRunnerFrame(message)
     if (!parsed.ok) {
       console.warn(
         JSON.stringify({
@@ -564,7 +564,22 @@ export class DeploymentDO extends DurableObject<Env> {
   /** Get new lines into D1: batched behind the ack (the product), or the naive baseline. */
   async persistToD1(state: DeploymentState, lines: readonly DeploymentLogLine[]): Promise<void> {
     if (this.env.LOG_PIPELINE === 'naive') await this.insertEachLine(state, lines)
-    else this.mirrorLogs()
+    else this.mirrorSoon(state)
+  }
+
+  /**
+   * Mirror once the stream pauses, or at once when the backlog is large: the D1 statements share
+   * the thread with the live path (ack, dashboards), and a burst is better mirrored after it.
+   * The alarm mirrors whatever an evicted object left behind.
+   */
+  private mirrorSoon(state: DeploymentState): void {
+    if (this.mirrorTimer) clearTimeout(this.mirrorTimer)
+    this.mirrorTimer = null
+    if (this.logs.lastSeq() - state.mirroredSeq >= MIRROR_BACKLOG_LINES) return this.mirrorLogs()
+    this.mirrorTimer = setTimeout(() => {
+      this.mirrorTimer = null
+      this.mirrorLogs()
+    }, MIRROR_QUIET_MS)
   }
 
   /**
