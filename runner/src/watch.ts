@@ -55,7 +55,10 @@ export class Watcher {
     this.deps.log.debug(
       `watch: ${frame.targets.length} deployment(s) every ${frame.statusIntervalMs} ms${frame.sweepIntervalMs > 0 ? `, sweep every ${frame.sweepIntervalMs} ms` : ''}`,
     )
-    void this.statusRound()
+    // Deployments new to the list are checked at once; the others keep their interval.
+    const known = new Set(before?.targets.map((t) => t.deploymentId) ?? [])
+    const fresh = frame.targets.filter((t) => !known.has(t.deploymentId))
+    if (fresh.length > 0) void this.statusRound(new Set(fresh.map((t) => t.deploymentId)))
   }
 
   stop(): void {
@@ -73,16 +76,19 @@ export class Watcher {
     return new Redactor([frame.proxmox.tokenSecret])
   }
 
-  /** Check every watched deployment (a few at a time) and report the round. */
-  async statusRound(): Promise<void> {
+  /** Check every watched deployment (or those in `only`), a few at a time, and report them. */
+  async statusRound(only?: ReadonlySet<string>): Promise<void> {
     const frame = this.current
-    if (!frame || frame.targets.length === 0 || this.running.status || this.stopped) return
+    if (!frame || frame.targets.length === 0 || this.running.status || this.stopped) {
+      // A round is running: the new ones wait for the next one, at most an interval away.
+      return
+    }
     this.running.status = true
     try {
       const signal = this.signal()
       const redactor = this.redactor(frame)
       const statuses: { deploymentId: string; status: LiveStatus }[] = []
-      const queue = [...frame.targets]
+      const queue = frame.targets.filter((t) => !only || only.has(t.deploymentId))
       const worker = async (): Promise<void> => {
         for (let t = queue.shift(); t; t = queue.shift()) {
           let status: LiveStatus

@@ -136,7 +136,7 @@ export class DeploymentDO extends DurableObject<Env> {
     await this.armAlarm(state)
     if (options.d1 !== false || watchChanged) await this.writeRow(state)
     // The runners' watch lists follow (the row is in D1 by now, which the hub reads).
-    if (watchChanged) this.ctx.waitUntil(hubStub(this.env).refreshWatch())
+    if (watchChanged) this.ctx.waitUntil(hubStub(this.env).watchChanged())
   }
 
   /** Apply a state-machine event; an invalid one is refused and logged, the state unchanged. */

@@ -58,6 +58,8 @@ export type OrphanDestroyResult =
   | { ok: false; code: 'not_found' | 'no_runner_online' | 'destroy_failed'; message: string }
 
 const DEFAULT_STATUS_INTERVAL_MS = 30_000
+/** How long the hub waits after a watched-status change before it sends the watch lists. */
+const WATCH_DEBOUNCE_MS = 500
 const DEFAULT_SWEEP_INTERVAL_MS = 600_000
 
 function intervalVar(value: string | undefined, fallback: number, min: number): number {
@@ -313,6 +315,20 @@ export class RunnerHub extends DurableObject<Env> {
    * leaves a watched status. Calls during a round make one more round, not one each (fifty
    * deployments turning ready at once read the list twice, not fifty times).
    */
+  /**
+   * A deployment entered or left a watched status. The lists are sent a little later, once for a
+   * burst (fifty deployments turning ready at once), from the alarm: never on the path of a job.
+   */
+  async watchChanged(): Promise<void> {
+    const at = Date.now() + WATCH_DEBOUNCE_MS
+    const current = await this.ctx.storage.getAlarm()
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at)
+  }
+
+  override async alarm(): Promise<void> {
+    await this.refreshWatch()
+  }
+
   async refreshWatch(): Promise<void> {
     if (this.watching) {
       this.watchAgain = true
