@@ -62,6 +62,32 @@ const DEFAULT_STATUS_INTERVAL_MS = 30_000
 const WATCH_DEBOUNCE_MS = 500
 const DEFAULT_SWEEP_INTERVAL_MS = 600_000
 
+/**
+ * `run` as a call that never overlaps itself: a call during a round makes the round go once
+ * more and returns at once; otherwise it returns the round.
+ */
+function coalesced(run: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | null = null
+  let again = false
+  return () => {
+    if (running) {
+      again = true
+      return Promise.resolve()
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false
+          await run()
+        } while (again)
+      } finally {
+        running = null
+      }
+    })()
+    return running
+  }
+}
+
 function intervalVar(value: string | undefined, fallback: number, min: number): number {
   const n = Number(value)
   return Number.isFinite(n) && n >= min ? Math.round(n) : fallback
@@ -73,13 +99,9 @@ function intervalVar(value: string | undefined, fallback: number, min: number): 
  * runner hello and whenever a job ends — never polled.
  */
 export class RunnerHub extends DurableObject<Env> {
-  private dispatching: Promise<void> | null = null
-  private dispatchAgain = false
-  private tests = new Map<string, (checks: ConnectionCheck[]) => void>()
-  private destroys = new Map<string, (result: { ok: boolean; message: string }) => void>()
+  /** Runner requests (test connection, orphan destroy) waiting for their reply, by request id. */
+  private replies = new Map<string, (reply: unknown) => void>()
   private autoDestroying = false
-  private watching: Promise<void> | null = null
-  private watchAgain = false
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -181,7 +203,7 @@ export class RunnerHub extends DurableObject<Env> {
       }
       case 'test.result': {
         ws.serializeAttachment(att)
-        this.tests.get(msg.requestId)?.(msg.checks)
+        this.replies.get(msg.requestId)?.(msg.checks)
         return
       }
       case 'status.report': {
@@ -200,7 +222,7 @@ export class RunnerHub extends DurableObject<Env> {
       }
       case 'vm.destroy.result': {
         ws.serializeAttachment(att)
-        this.destroys.get(msg.requestId)?.({ ok: msg.ok, message: msg.message })
+        this.replies.get(msg.requestId)?.({ ok: msg.ok, message: msg.message })
         return
       }
       default:
@@ -255,26 +277,16 @@ export class RunnerHub extends DurableObject<Env> {
     }
   }
 
-  /** Lease queued jobs to online runners with free slots, until one or the other runs out. */
+  /**
+   * Lease queued jobs to online runners with free slots, until one or the other runs out. A call
+   * during a round makes the round go once more and returns at once: a caller inside that round
+   * (a deployment handing a job back) would otherwise wait for itself.
+   */
   async dispatch(): Promise<void> {
-    if (this.dispatching) {
-      // The running round goes once more. Not awaited here: a caller inside that round (a
-      // deployment handing a job back) would otherwise wait for itself.
-      this.dispatchAgain = true
-      return
-    }
-    this.dispatching = (async () => {
-      try {
-        do {
-          this.dispatchAgain = false
-          await this.dispatchOnce()
-        } while (this.dispatchAgain)
-      } finally {
-        this.dispatching = null
-      }
-    })()
-    return this.dispatching
+    return this.dispatchRounds()
   }
+
+  private readonly dispatchRounds = coalesced(() => this.dispatchOnce())
 
   private async dispatchOnce(): Promise<void> {
     const runners = this.ready()
@@ -310,12 +322,6 @@ export class RunnerHub extends DurableObject<Env> {
   // ------------------------------------------------------------------ live status and the sweep
 
   /**
-   * Send every online runner its watch list: the ready and stopped deployments it refreshes the
-   * live status of, and whether it sweeps. Called on hello and whenever a deployment enters or
-   * leaves a watched status. Calls during a round make one more round, not one each (fifty
-   * deployments turning ready at once read the list twice, not fifty times).
-   */
-  /**
    * A deployment entered or left a watched status. The lists are sent a little later, once for a
    * burst (fifty deployments turning ready at once), from the alarm: never on the path of a job.
    */
@@ -329,23 +335,16 @@ export class RunnerHub extends DurableObject<Env> {
     await this.refreshWatch()
   }
 
+  /**
+   * Send every online runner its watch list: the ready and stopped deployments it refreshes the
+   * live status of, and whether it sweeps. Called on hello and from the alarm. Calls during a
+   * round make one more round, not one each.
+   */
   async refreshWatch(): Promise<void> {
-    if (this.watching) {
-      this.watchAgain = true
-      return
-    }
-    this.watching = (async () => {
-      try {
-        do {
-          this.watchAgain = false
-          await this.sendWatchLists()
-        } while (this.watchAgain)
-      } finally {
-        this.watching = null
-      }
-    })()
-    return this.watching
+    return this.watchRounds()
   }
+
+  private readonly watchRounds = coalesced(() => this.sendWatchLists())
 
   private async sendWatchLists(): Promise<void> {
     const runners = this.ready()
@@ -385,7 +384,7 @@ export class RunnerHub extends DurableObject<Env> {
       DEFAULT_STATUS_INTERVAL_MS,
       100,
     )
-    const sweepIntervalMs = intervalVar(this.env.SWEEP_INTERVAL_MS, DEFAULT_SWEEP_INTERVAL_MS, 0)
+    const sweepIntervalMs = this.sweepIntervalMs()
     for (const { ws, att } of runners) {
       const mine = plan.get(att.runnerId)
       if (!mine) continue
@@ -466,8 +465,13 @@ export class RunnerHub extends DurableObject<Env> {
     return {
       orphans: record?.orphans ?? [],
       sweptAt: record?.sweptAt ?? null,
-      sweepIntervalMs: intervalVar(this.env.SWEEP_INTERVAL_MS, DEFAULT_SWEEP_INTERVAL_MS, 0),
+      sweepIntervalMs: this.sweepIntervalMs(),
     }
+  }
+
+  /** `SWEEP_INTERVAL_MS`, or the default when unset or not a number ≥ 0. */
+  private sweepIntervalMs(): number {
+    return intervalVar(this.env.SWEEP_INTERVAL_MS, DEFAULT_SWEEP_INTERVAL_MS, 0)
   }
 
   /** Destroy an orphan the last sweep reported, on an online runner. */
@@ -490,34 +494,16 @@ export class RunnerHub extends DurableObject<Env> {
         message: 'No runner is online to destroy it: start one (Runners).',
       }
     }
-    const requestId = crypto.randomUUID()
-    const result = await new Promise<{ ok: boolean; message: string }>((resolve) => {
-      const timer = setTimeout(() => {
-        this.destroys.delete(requestId)
-        resolve({
-          ok: false,
-          message: `The runner ${runner.att.name} did not answer within ${ORPHAN_DESTROY_TIMEOUT_MS / 60_000} minutes.`,
-        })
-      }, ORPHAN_DESTROY_TIMEOUT_MS)
-      this.destroys.set(requestId, (r) => {
-        clearTimeout(timer)
-        this.destroys.delete(requestId)
-        resolve(r)
-      })
-      try {
-        runner.ws.send(
-          frame({
-            type: 'vm.destroy',
-            requestId,
-            proxmox,
-            vmid,
-            deploymentId: orphan.deploymentId,
-          }),
-        )
-      } catch (err) {
-        this.destroys.get(requestId)?.({ ok: false, message: `runner gone: ${String(err)}` })
-      }
-    })
+    const result = await this.ask<{ ok: boolean; message: string }>(
+      runner.ws,
+      (requestId) =>
+        frame({ type: 'vm.destroy', requestId, proxmox, vmid, deploymentId: orphan.deploymentId }),
+      ORPHAN_DESTROY_TIMEOUT_MS,
+      () => ({
+        ok: false,
+        message: `The runner ${runner.att.name} did not answer within ${ORPHAN_DESTROY_TIMEOUT_MS / 60_000} minutes.`,
+      }),
+    ).catch((err: unknown) => ({ ok: false, message: `runner gone: ${String(err)}` }))
     if (!result.ok) return { ok: false, code: 'destroy_failed', message: result.message }
     const now = await this.sweepRecord()
     if (now) {
@@ -563,27 +549,51 @@ export class RunnerHub extends DurableObject<Env> {
   ): Promise<{ runnerId: string; name: string; checks: ConnectionCheck[] } | null> {
     const runner = this.ready()[0]
     if (!runner) return null
-    const requestId = crypto.randomUUID()
-    const checks = await new Promise<ConnectionCheck[]>((resolve) => {
-      const timer = setTimeout(() => {
-        this.tests.delete(requestId)
-        resolve([
-          {
-            name: 'runner',
-            ok: false,
-            message: `The runner ${runner.att.name} did not answer within ${TEST_TIMEOUT_MS / 1000} s.`,
-            fix: 'Check the runner’s logs (journalctl -u pgd-runner) and its network path to Proxmox.',
-          },
-        ])
-      }, TEST_TIMEOUT_MS)
-      this.tests.set(requestId, (result) => {
-        clearTimeout(timer)
-        this.tests.delete(requestId)
-        resolve(result)
-      })
-      runner.ws.send(frame({ type: 'test.request', requestId, proxmox }))
-    })
+    const checks = await this.ask<ConnectionCheck[]>(
+      runner.ws,
+      (requestId) => frame({ type: 'test.request', requestId, proxmox }),
+      TEST_TIMEOUT_MS,
+      () => [
+        {
+          name: 'runner',
+          ok: false,
+          message: `The runner ${runner.att.name} did not answer within ${TEST_TIMEOUT_MS / 1000} s.`,
+          fix: 'Check the runner’s logs (journalctl -u pgd-runner) and its network path to Proxmox.',
+        },
+      ],
+    )
     return { runnerId: runner.att.runnerId, name: runner.att.name, checks }
+  }
+
+  /**
+   * Send a runner a request (`build` gets its id) and wait for the reply with that id, or
+   * `onTimeout()` after `timeoutMs`. Rejects if the send itself fails.
+   */
+  private ask<T>(
+    ws: WebSocket,
+    build: (requestId: string) => string,
+    timeoutMs: number,
+    onTimeout: () => T,
+  ): Promise<T> {
+    const requestId = crypto.randomUUID()
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.replies.delete(requestId)
+        resolve(onTimeout())
+      }, timeoutMs)
+      this.replies.set(requestId, (reply) => {
+        clearTimeout(timer)
+        this.replies.delete(requestId)
+        resolve(reply as T)
+      })
+      try {
+        ws.send(build(requestId))
+      } catch (err) {
+        clearTimeout(timer)
+        this.replies.delete(requestId)
+        reject(err instanceof Error ? err : new Error(String(err)))
+      }
+    })
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
