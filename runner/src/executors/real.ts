@@ -5,7 +5,7 @@ import { getGame } from '../../../core/games'
 import type { GameModule } from '../../../core/games/types'
 import type { StepName } from '../../../core/protocol'
 import { runPlaybook } from '../ansible/run-playbook'
-import { runHealthCheck, type HealthCheckResult } from '../games/health-check'
+import { answerFacts, runHealthCheck, type HealthCheckResult } from '../games/health-check'
 import { probeGame } from '../games/probe'
 import { preparePlaybook } from '../games/prepare'
 import { MinecraftVersionResolver } from '../minecraft/resolve-version'
@@ -166,36 +166,16 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
         `verify: ${s.version}, "${s.motd}", ${s.playersOnline}/${s.playersMax} players, ${s.latencyMs} ms`,
         'info',
       )
-      return {
-        result: {
-          address: `${ctx.job.spec.ipAddress}:${check.port}`,
-          version: s.version,
-          motd: s.motd,
-          players: { online: s.playersOnline, max: s.playersMax },
-          latencyMs: s.latencyMs,
-        },
-      }
-    }
-    // Players connect to the game port, which may not be the one the check asked.
-    const gamePort = game.ports(parsed.data).find((p) => p.name === 'game')?.port ?? check.port
-    const address = `${ctx.job.spec.ipAddress}:${gamePort}`
-    if (last.kind === 'steam-a2s') {
+    } else if (last.kind === 'steam-a2s') {
       const i = last.info
       ctx.log(
         `verify: "${i.name}" (${i.game} ${i.version}), ${i.players}/${i.maxPlayers} players, ${i.latencyMs} ms`,
         'info',
       )
-      return {
-        result: {
-          address,
-          version: i.version,
-          name: i.name,
-          players: { online: i.players, max: i.maxPlayers },
-          latencyMs: i.latencyMs,
-        },
-      }
     }
-    return { result: { address, latencyMs: last.latencyMs } }
+    // Players connect to the game port, which may not be the one the check asked.
+    const gamePort = game.ports(parsed.data).find((p) => p.name === 'game')?.port ?? check.port
+    return { result: { address: `${ctx.job.spec.ipAddress}:${gamePort}`, ...answerFacts(last) } }
   }
 
   return {

@@ -12,6 +12,42 @@ export type HealthCheckResult =
   | { ok: true; kind: 'tcp' | 'udp'; latencyMs: number }
   | { ok: false; kind: HealthCheck['kind']; error: string }
 
+/** What an answering game told its check, as the result card and the live status show it. */
+export interface AnswerFacts {
+  latencyMs: number
+  version?: string
+  /** Minecraft's MOTD. */
+  motd?: string
+  /** A Steam server's name. */
+  name?: string
+  players?: { online: number; max: number }
+}
+
+export function answerFacts(result: Extract<HealthCheckResult, { ok: true }>): AnswerFacts {
+  switch (result.kind) {
+    case 'minecraft-slp': {
+      const s = result.status
+      return {
+        version: s.version,
+        motd: s.motd,
+        players: { online: s.playersOnline, max: s.playersMax },
+        latencyMs: s.latencyMs,
+      }
+    }
+    case 'steam-a2s': {
+      const i = result.info
+      return {
+        version: i.version,
+        name: i.name,
+        players: { online: i.players, max: i.maxPlayers },
+        latencyMs: i.latencyMs,
+      }
+    }
+    default:
+      return { latencyMs: result.latencyMs }
+  }
+}
+
 /** Minecraft formatting codes (§ + one character): servers may turn them into components. */
 const FORMATTING = /§./g
 

@@ -1,6 +1,6 @@
 import { getGame } from '../../../core/games'
 import type { GameProbe, WatchTarget } from '../../../core/protocol'
-import { runHealthCheck } from './health-check'
+import { answerFacts, runHealthCheck } from './health-check'
 
 /** One live check of a game should not hold the refresh round up for long. */
 const PROBE_TIMEOUT_MS = 5_000
@@ -25,25 +25,14 @@ export async function probeGame(target: WatchTarget, signal: AbortSignal): Promi
     AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS + 1_000)]),
   )
   if (!result.ok) return { online: false, error: result.error.slice(0, 1000) }
-  if (result.kind === 'minecraft-slp') {
-    const s = result.status
-    return {
-      online: true,
-      latencyMs: s.latencyMs,
-      version: s.version.slice(0, 256),
-      motd: s.motd.slice(0, 1024),
-      players: { online: s.playersOnline, max: s.playersMax },
-    }
+  const facts = answerFacts(result)
+  // A Steam server's name stands where Minecraft's MOTD does.
+  const motd = facts.motd ?? facts.name
+  return {
+    online: true,
+    latencyMs: facts.latencyMs,
+    ...(facts.version !== undefined ? { version: facts.version.slice(0, 256) } : {}),
+    ...(motd !== undefined ? { motd: motd.slice(0, 1024) } : {}),
+    ...(facts.players ? { players: facts.players } : {}),
   }
-  if (result.kind === 'steam-a2s') {
-    const i = result.info
-    return {
-      online: true,
-      latencyMs: i.latencyMs,
-      version: i.version.slice(0, 256),
-      motd: i.name.slice(0, 1024),
-      players: { online: i.players, max: i.maxPlayers },
-    }
-  }
-  return { online: true, latencyMs: result.latencyMs }
 }
