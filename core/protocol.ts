@@ -301,6 +301,11 @@ export const RunnerToDeployment = z.discriminatedUnion('type', [
       .extend({ upid: z.string().optional() })
       .optional(),
     error: StepError.optional(),
+    /**
+     * With `done`: the step the runner started right after it, reported in the same frame (as a
+     * `running` frame for it would be), so a step boundary costs the server one write, not two.
+     */
+    next: StepName.optional(),
   }),
   z.object({
     v,

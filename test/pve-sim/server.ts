@@ -19,6 +19,8 @@ export interface SimRequest {
   /** Schema validation errors (empty when the request was valid). */
   errors: Record<string, string>
   status: number
+  /** When the request arrived (epoch ms). */
+  at: number
   /** The `data` of a 200 answer. */
   response?: unknown
 }
@@ -142,6 +144,7 @@ export function createRequestHandler(deps: ServerDeps): http.RequestListener {
       params: {},
       errors: {},
       status: 0,
+      at: Date.now(),
     }
     deps.requests.push(record)
     // Bounded for long demo runs: keep the most recent requests.

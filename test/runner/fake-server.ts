@@ -279,6 +279,11 @@ export class FakeServer {
           return this.onLogs(ws, job, frame.lines)
         case 'step':
           job.steps.push(frame)
+          // A done frame naming the next step reports that step's start too (as the DO reads it).
+          if (frame.next) {
+            const { v, type, jobId, at } = frame
+            job.steps.push({ v, type, jobId, at, step: frame.next, status: 'running' })
+          }
           if (frame.status === 'done') {
             const cp = job.checkpoint
             job.checkpoint = {

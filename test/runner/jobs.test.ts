@@ -26,6 +26,28 @@ describe('runner jobs', () => {
   })
 })
 
+describe('runner frames per job', () => {
+  it('reports each step boundary in one frame, and the verdict without waiting for acks', async () => {
+    const { server } = await setup()
+    const job = server.assign(makeJob('jf'))
+    // The server persists nothing: the verdict still comes, right behind the lines it sent.
+    job.maxAck = 0
+    await waitFor(() => job.done[0], 'job.done', 10_000)
+    const frames = job.wire.map((t) => JSON.parse(t) as { type: string; status?: string })
+    const steps = frames.filter((f) => f.type === 'step')
+    // The first start, then one frame per step's end (naming the next step), not two.
+    expect(steps).toHaveLength(DEPLOY_STEPS.length + 1)
+    expect(steps.slice(1, -1).every((f) => 'next' in f && f.status === 'done')).toBe(true)
+    expect(job.steps.map((s) => `${s.step}:${s.status}`)).toEqual(
+      DEPLOY_STEPS.flatMap((s) => [`${s}:running`, `${s}:done`]),
+    )
+    const types = frames.map((f) => f.type)
+    expect(types.lastIndexOf('logs')).toBeLessThan(types.indexOf('job.done'))
+    expect(job.persisted).toEqual([])
+    expect(server.violations).toEqual([])
+  })
+})
+
 describe('runner destroy jobs and lost jobs', () => {
   it('runs a destroy job after a deploy and the VM is gone', async () => {
     const { server, dir } = await setup()

@@ -242,6 +242,58 @@ describe('a deployment through the engine', () => {
     expect(n).toBe(2500)
   })
 
+  it('takes a done step naming the next one as that step starting, and refuses a wrong next', async () => {
+    const { cookie, key } = await ready()
+    const control = track(await connectRunner(key))
+    const dep = await createDeployment(cookie)
+    const { job } = await control.frame<Assign>('job.assign')
+    const { ws } = await connectJob(key, job.jobId)
+    track(ws)
+    const at = Date.now()
+    ws.send({ type: 'step', jobId: job.jobId, step: 'allocate', status: 'running', at })
+    ws.send({ type: 'step', jobId: job.jobId, step: 'allocate', status: 'done', at, next: 'clone' })
+    ws.send({ type: 'logs', jobId: job.jobId, lines: logLines(1, 1) })
+    await ws.frame('logs.ack')
+    type Detail = { deployment: { steps: { name: string; status: string; attempt: number }[] } }
+    const { steps } = (
+      await json<Detail>(await call('GET', `/api/deployments/${dep.id}`, { cookie }))
+    ).deployment
+    expect(steps.slice(0, 3)).toEqual([
+      expect.objectContaining({ name: 'allocate', status: 'done' }),
+      expect.objectContaining({ name: 'clone', status: 'running', attempt: 1 }),
+      expect.objectContaining({ name: 'configure', status: 'pending' }),
+    ])
+    // A next step on anything but a done frame, or one the job does not have: refused, 1008.
+    ws.send({
+      type: 'step',
+      jobId: job.jobId,
+      step: 'clone',
+      status: 'failed',
+      at,
+      next: 'configure',
+    })
+    await ws.until('the socket closing', () => ws.closed)
+    expect(ws.closed).toMatchObject({
+      code: 1008,
+      reason: expect.stringContaining('only a done step'),
+    })
+    const again = track((await connectJob(key, job.jobId)).ws)
+    again.send({
+      type: 'step',
+      jobId: job.jobId,
+      step: 'clone',
+      status: 'done',
+      at,
+      next: 'stop_vm',
+    })
+    await again.until('the socket closing', () => again.closed)
+    expect(again.closed).toMatchObject({
+      code: 1008,
+      reason: 'step stop_vm is not part of a deploy job',
+    })
+    expect(await deploymentStatus(cookie, dep.id)).toBe('provisioning_vm')
+  })
+
   it('closes a runner socket that sends a malformed frame with 1008, and keeps working', async () => {
     const { cookie, key } = await ready()
     const control = track(await connectRunner(key))

@@ -1,9 +1,9 @@
 import { successEvent, type DeploymentEvent } from '../../core/deployment-state'
 import { assertNever } from '../../core/assert'
-import { CLOSE, type RunnerToDeployment } from '../../core/protocol'
+import { CLOSE, type RunnerToDeployment, type StepView } from '../../core/protocol'
 import { frame } from '../lib/stubs'
 import type { DeploymentDO, SocketAttachment } from './deployment'
-import { jobCheckpoint } from './deployment-model'
+import { jobCheckpoint, type DeploymentState } from './deployment-model'
 
 type RunnerAttachment = Extract<SocketAttachment, { role: 'runner' }>
 
@@ -64,19 +64,22 @@ export async function handleRunnerFrame(
 
     case 'step': {
       const step = state.steps.find((s) => s.name === msg.step)
-      if (!step) {
-        ws.close(CLOSE.BAD_FRAME, `step ${msg.step} is not part of a ${job.kind} job`)
+      const next = msg.next === undefined ? null : state.steps.find((s) => s.name === msg.next)
+      if (!step || next === undefined) {
+        const name = step ? msg.next : msg.step
+        ws.close(CLOSE.BAD_FRAME, `step ${name} is not part of a ${job.kind} job`)
+        return
+      }
+      if (next && msg.status !== 'done') {
+        ws.close(
+          CLOSE.BAD_FRAME,
+          `only a done step names the next one (${msg.step} is ${msg.status})`,
+        )
         return
       }
       if (msg.status === 'running') {
         // The runner replays the running step after every reconnect: the same step, no change.
-        if (step.status === 'running') return d.storeState(state)
-        if (!d.apply(state, { type: 'step_started', step: msg.step })) return
-        step.status = 'running'
-        step.startedAt = msg.at
-        step.endedAt = null
-        step.error = null
-        step.attempt += 1
+        if (!stepStarted(d, state, step, msg.at)) return d.storeState(state)
       } else if (msg.status === 'done') {
         step.status = 'done'
         step.endedAt = msg.at
@@ -87,6 +90,7 @@ export async function handleRunnerFrame(
         // A deploy's done steps live in the checkpoint (kept for a retry), others' in the job.
         const done = job.kind === 'deploy' ? state.checkpoint.doneSteps : (job.doneSteps ??= [])
         if (!done.includes(msg.step)) done.push(msg.step)
+        if (next) stepStarted(d, state, next, msg.at)
       } else {
         step.status = 'failed'
         step.endedAt = msg.at
@@ -126,20 +130,30 @@ export async function handleRunnerFrame(
         s.endedAt = Date.now()
         s.error = msg.outcome === 'cancelled' ? { message: 'cancelled' } : (msg.error ?? null)
       }
-      await d.finishJob(
+      await d.endJob(
         state,
         msg.outcome === 'succeeded' ? 'done' : msg.outcome === 'failed' ? 'failed' : 'cancelled',
       )
-      state.job = null
-      if (job.kind === 'deploy' && state.status === 'failed') await d.cleanupAfterFailure(state)
-      await d.save(state)
       ws.close(1000, 'job finished')
-      // The runner has a free slot: give it (or another) the next job.
-      d.dispatchNext()
       return
     }
 
     default:
       assertNever(msg)
   }
+}
+
+/**
+ * A step reported running: its event applied and the step reset for this attempt. False when
+ * nothing changed (a replay after a reconnect, or an event the state machine refuses).
+ */
+function stepStarted(d: DeploymentDO, state: DeploymentState, step: StepView, at: number): boolean {
+  if (step.status === 'running') return false
+  if (!d.apply(state, { type: 'step_started', step: step.name })) return false
+  step.status = 'running'
+  step.startedAt = at
+  step.endedAt = null
+  step.error = null
+  step.attempt += 1
+  return true
 }

@@ -367,14 +367,19 @@ export class DeploymentDO extends DurableObject<Env> {
 
   /**
    * After a failed deploy: with the cleanup policy "destroy", queue the destroy at once (the
-   * failure stays on record). Returns whether it did.
+   * failure stays on record). Reads the state again after the policy's D1 read, so a retry or
+   * destroy the user asked for meanwhile wins. Returns whether it queued one.
    */
-  async cleanupAfterFailure(state: DeploymentState): Promise<boolean> {
+  async cleanupAfterFailure(): Promise<boolean> {
     if ((await getCleanupPolicy(this.env.DB)).onFailure !== 'destroy') return false
+    const state = this.state()
+    if (!state || state.job || state.status !== 'failed') return false
     if (!this.apply(state, { type: 'destroy_requested' })) return false
     const jobId = crypto.randomUUID()
     state.job = { ...newJob(jobId, 'destroy'), auto: true }
     state.steps = freshSteps('destroy')
+    // Saved before the job row exists, so a dispatcher never leases a job this object lacks.
+    await this.save(state)
     await insertJob(this.env.DB, state.id, jobId, 'destroy')
     await systemAudit(this.env.DB, 'deployment.auto_destroy', {
       target: state.id,
@@ -425,10 +430,8 @@ export class DeploymentDO extends DurableObject<Env> {
     if (!job) return
     if (job.cancelRequested) {
       // Nobody is left to stop it: the cancel completes here.
-      await this.finishJob(state, 'cancelled')
       this.apply(state, { type: 'job_cancelled' })
-      state.job = null
-      await this.save(state)
+      await this.endJob(state, 'cancelled')
       return
     }
     await this.env.DB.prepare(
@@ -447,18 +450,27 @@ export class DeploymentDO extends DurableObject<Env> {
     this.dispatchNext()
   }
 
-  async finishJob(state: DeploymentState, status: 'done' | 'failed' | 'cancelled'): Promise<void> {
-    if (!state.job) return
+  /**
+   * End the current job (its status already applied): the viewers hear it first, then the job's
+   * D1 row is closed, the cleanup policy runs for a failed deploy, and the freed slot is handed on.
+   */
+  async endJob(state: DeploymentState, status: 'done' | 'failed' | 'cancelled'): Promise<void> {
+    const job = state.job
+    if (!job) return
     state.lastJob = {
-      kind: state.job.kind,
+      kind: job.kind,
       outcome: status === 'done' ? 'succeeded' : status,
       endedAt: Date.now(),
     }
+    state.job = null
+    await this.save(state)
     await this.env.DB.prepare(
       `update jobs set status = ?2, lease_expires_at = null, updated_at = ?3 where id = ?1`,
     )
-      .bind(state.job.jobId, status, Date.now())
+      .bind(job.jobId, status, Date.now())
       .run()
+    if (job.kind === 'deploy' && state.status === 'failed') await this.cleanupAfterFailure()
+    this.dispatchNext()
   }
 
   /** Tell the runner to stop the job: on its job socket if open, and on its control socket. */
@@ -656,13 +668,9 @@ export class DeploymentDO extends DurableObject<Env> {
       overdue.error = { message: `Step ${overdue.name} did not finish within ${minutes} minutes.` }
       state.error = { step: overdue.name, ...overdue.error }
       await this.stopOnRunner(job)
-      await this.finishJob(state, 'failed')
       state.failedKind = job.kind
       this.apply(state, { type: 'job_failed' })
-      state.job = null
-      if (job.kind === 'deploy') await this.cleanupAfterFailure(state)
-      await this.save(state)
-      this.dispatchNext()
+      await this.endJob(state, 'failed')
       return
     }
     await this.save(state, { d1: false })

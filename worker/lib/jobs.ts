@@ -1,6 +1,8 @@
+import { drizzle } from 'drizzle-orm/d1'
 import { JobAssignment, type DeploymentSpec, type JobKind } from '../../core/protocol'
 import { openInputs } from './game-secrets'
 import { loadProxmoxConnection } from './proxmox-settings'
+import { jobs } from '../db/schema'
 
 /** How the deployment's inputs are stored in D1 (`deployments.inputs_json`). */
 export interface StoredInputs {
@@ -12,6 +14,11 @@ export interface StoredInputs {
   gameSecretsEnc: string | null
 }
 
+/** The statement that queues a job (the caller then asks the hub to dispatch), to batch. */
+export function jobInsert(db: D1Database, deploymentId: string, jobId: string, kind: JobKind) {
+  return drizzle(db).insert(jobs).values({ id: jobId, deploymentId, kind, status: 'queued' })
+}
+
 /** Queue a job (the caller then asks the hub to dispatch). */
 export async function insertJob(
   db: D1Database,
@@ -19,10 +26,7 @@ export async function insertJob(
   jobId: string,
   kind: JobKind,
 ): Promise<void> {
-  await db
-    .prepare(`insert into jobs (id, deployment_id, kind, status) values (?1, ?2, ?3, 'queued')`)
-    .bind(jobId, deploymentId, kind)
-    .run()
+  await jobInsert(db, deploymentId, jobId, kind)
 }
 
 /**

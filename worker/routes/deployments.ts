@@ -1,15 +1,16 @@
+import { drizzle } from 'drizzle-orm/d1'
 import { Hono } from 'hono'
 import { CreateDeployment, ListDeploymentsQuery, LogsQuery } from '../../core/deployment-api'
 import { DeploymentStatus } from '../../core/deployment-state'
 import { getGame, GAMES } from '../../core/games'
 import type { DeploymentSpec, JobKind, LiveStatus, PowerAction } from '../../core/protocol'
 import type { AppContext, AppEnv } from '../env'
-import { audit } from '../lib/audit'
+import { audit, auditEntry } from '../lib/audit'
 import { randomToken } from '../lib/crypto'
 import { sealInputs, viewConfig } from '../lib/game-secrets'
 import { ApiError, notFound } from '../lib/errors'
 import { checkStaticAddress, freeAddresses } from '../lib/ip-pool'
-import { insertJob, type StoredInputs } from '../lib/jobs'
+import { jobInsert, type StoredInputs } from '../lib/jobs'
 import { getProxmoxSettingsView } from '../lib/proxmox-settings'
 import { deploymentStub, hubStub, mutable } from '../lib/stubs'
 import { invalid, validate } from '../lib/validate'
@@ -68,9 +69,22 @@ async function loadRow(c: AppContext, id: string): Promise<DeploymentRow> {
 const isUniqueIpError = (err: unknown) =>
   /UNIQUE constraint failed: deployments\.ip/i.test(String(err))
 
-/** Queue a job for the deployment and push it to a runner at once. */
-async function enqueue(c: AppContext, deploymentId: string, jobId: string, kind: JobKind) {
-  await insertJob(c.env.DB, deploymentId, jobId, kind)
+/**
+ * Queue a job for the deployment with the audit row of the request that asked for it (one D1
+ * round trip), and push it to a runner at once.
+ */
+async function enqueue(
+  c: AppContext,
+  deploymentId: string,
+  jobId: string,
+  kind: JobKind,
+  action: string,
+  details?: unknown,
+) {
+  await drizzle(c.env.DB).batch([
+    jobInsert(c.env.DB, deploymentId, jobId, kind),
+    auditEntry(c, action, { target: deploymentId, details }),
+  ])
   c.executionCtx.waitUntil(hubStub(c.env).dispatch())
 }
 
@@ -81,8 +95,7 @@ function powerRoute(action: PowerAction) {
     const jobId = crypto.randomUUID()
     const result = await deploymentStub(c.env, row.id).requestPower(action, jobId)
     refused(result)
-    await enqueue(c, row.id, jobId, action)
-    await audit(c, `deployment.${action}_requested`, { target: row.id })
+    await enqueue(c, row.id, jobId, action, `deployment.${action}_requested`)
     return c.json({ deployment: rowView(await loadRow(c, row.id)) })
   }
 }
@@ -166,8 +179,10 @@ export const deploymentsRoutes = new Hono<AppEnv>()
     if (body.network.mode === 'static') {
       checkStaticAddress(settings.ipPool, settings.gateway, body.network.ip)
     }
-    /** Insert the row holding `ip`; false when another deployment took it first. */
-    const claim = async (ip: string): Promise<DeploymentSpec | null> => {
+    /** Insert the row holding `ip`; null when another deployment took it first. */
+    const claim = async (
+      ip: string,
+    ): Promise<{ spec: DeploymentSpec; row: DeploymentRow } | null> => {
       const candidate: DeploymentSpec = {
         deploymentId: id,
         name: body.name,
@@ -181,21 +196,23 @@ export const deploymentsRoutes = new Hono<AppEnv>()
       }
       const inputs: StoredInputs = { spec: candidate, gameSecretsEnc }
       try {
-        await c.env.DB.prepare(
-          `insert into deployments (id, name, game, inputs_json, ip, status, created_by) values (?1, ?2, ?3, ?4, ?5, 'queued', ?6)`,
+        const row = await c.env.DB.prepare(
+          `insert into deployments (id, name, game, inputs_json, ip, status, created_by)
+           values (?1, ?2, ?3, ?4, ?5, 'queued', ?6) returning *`,
         )
           .bind(id, body.name, game.id, JSON.stringify(inputs), ip, user.id)
-          .run()
-        return candidate
+          .first<DeploymentRow>()
+        if (!row) throw new Error('the new deployment row came back empty')
+        return { spec: candidate, row }
       } catch (err) {
         if (isUniqueIpError(err)) return null
         throw err
       }
     }
-    let spec: DeploymentSpec | null = null
+    let claimed: { spec: DeploymentSpec; row: DeploymentRow } | null = null
     if (body.network.mode === 'static') {
-      spec = await claim(body.network.ip)
-      if (!spec) {
+      claimed = await claim(body.network.ip)
+      if (!claimed) {
         throw new ApiError(
           409,
           'address_in_use',
@@ -209,27 +226,28 @@ export const deploymentsRoutes = new Hono<AppEnv>()
       // Concurrent creations race for the same lowest free addresses; the unique index decides
       // and the losers look again (bounded), so a burst of creations all get an address.
       const tried = new Set<string>()
-      for (let round = 0; round < 20 && !spec; round++) {
+      for (let round = 0; round < 20 && !claimed; round++) {
         const free = (await freeAddresses(c.env.DB, settings.ipPool, 8 + tried.size)).filter(
           (ip) => !tried.has(ip),
         )
         if (free.length === 0) throw exhausted()
         for (const ip of free) {
           tried.add(ip)
-          spec = await claim(ip)
-          if (spec) break
+          claimed = await claim(ip)
+          if (claimed) break
         }
       }
-      if (!spec) throw exhausted()
+      if (!claimed) throw exhausted()
     }
+    const { spec, row } = claimed
     // The DO exists before its job is queued, so a dispatcher never leases a job it cannot find.
     await deploymentStub(c.env, id).init(spec, jobId)
-    await enqueue(c, id, jobId, 'deploy')
-    await audit(c, 'deployment.created', {
-      target: id,
-      details: { name: body.name, game: game.id, ip: spec.ipAddress },
+    await enqueue(c, id, jobId, 'deploy', 'deployment.created', {
+      name: body.name,
+      game: game.id,
+      ip: spec.ipAddress,
     })
-    return c.json({ deployment: rowView(await loadRow(c, id)) }, 201)
+    return c.json({ deployment: rowView(row) }, 201)
   })
   .get('/', validate('query', ListDeploymentsQuery), async (c) => {
     const { status, limit } = c.req.valid('query')
@@ -296,8 +314,13 @@ export const deploymentsRoutes = new Hono<AppEnv>()
     const jobId = crypto.randomUUID()
     const result = await deploymentStub(c.env, row.id).requestRetry(jobId)
     refused(result)
-    await enqueue(c, row.id, jobId, (result.ok && result.kind) || 'deploy')
-    await audit(c, 'deployment.retry_requested', { target: row.id })
+    await enqueue(
+      c,
+      row.id,
+      jobId,
+      (result.ok && result.kind) || 'deploy',
+      'deployment.retry_requested',
+    )
     return c.json({ deployment: rowView(await loadRow(c, row.id)) })
   })
   .post('/:id/destroy', async (c) => {
@@ -305,8 +328,7 @@ export const deploymentsRoutes = new Hono<AppEnv>()
     const jobId = crypto.randomUUID()
     const result = await deploymentStub(c.env, row.id).requestDestroy(jobId)
     refused(result)
-    await enqueue(c, row.id, jobId, 'destroy')
-    await audit(c, 'deployment.destroy_requested', { target: row.id })
+    await enqueue(c, row.id, jobId, 'destroy', 'deployment.destroy_requested')
     return c.json({ deployment: rowView(await loadRow(c, row.id)) })
   })
   .post('/:id/start', powerRoute('start'))

@@ -138,15 +138,18 @@ export class JobRun {
     // A cancel before the welcome still waits for it: the server needs this socket to hear it.
     const outcome: Outcome = (await welcome) ? await this.runSteps() : { kind: 'interrupted' }
     if (outcome.kind === 'interrupted') return this.leave()
-    // Every line persisted first, then the verdict: the server ends the job (and closes this
-    // socket) on job.done, so a line still queued behind it, e.g. held back by backpressure
-    // after a burst, would be refused and lost.
+    // Every line goes ahead of the verdict: the server ends the job (and closes this socket) on
+    // job.done, so a line still queued behind it, e.g. held back by backpressure after a burst,
+    // would be refused and lost. Lines already on the socket are safe: the server takes a
+    // socket's frames in order. Only lines held back are waited for (acked) first.
     this.outbox.flush()
-    const acked = await this.outbox.waitAllAcked(
-      AbortSignal.any([this.hurry.signal, AbortSignal.timeout(FINAL_ACK_TIMEOUT_MS)]),
-    )
+    const ackWait = AbortSignal.any([this.hurry.signal, AbortSignal.timeout(FINAL_ACK_TIMEOUT_MS)])
+    const allSent = this.outbox.allSent
+    let acked = allSent ? false : await this.outbox.waitAllAcked(ackWait)
     this.report(outcome)
     this.freeSlot()
+    // The spool goes only once the server has the lines: their acks come before its close.
+    if (allSent) acked = await this.outbox.waitAllAcked(ackWait)
     await this.socket.close(1000, 'job done')
     if (acked || this.gone) this.outbox.remove()
     else this.outbox.close()
@@ -167,12 +170,27 @@ export class JobRun {
         first,
       )
     }
+    // A done step's frame goes out with the next step's start (one server write per boundary).
+    let done: StepFrame | null = null
+    const sendDone = (): void => {
+      if (done) this.socket.send(done)
+      done = null
+    }
     for (const step of stepsOf(this.job.kind)) {
       if (this.checkpoint.doneSteps.includes(step)) continue
-      if (this.cancelRequested) return { kind: 'cancelled', step: undefined }
-      if (this.draining || this.gone) return { kind: 'interrupted' }
+      if (this.cancelRequested) {
+        sendDone()
+        return { kind: 'cancelled', step: undefined }
+      }
+      if (this.draining || this.gone) {
+        sendDone()
+        return { kind: 'interrupted' }
+      }
       this.runningFrame = frames.step(this.jobId, step, 'running')
-      this.socket.send(this.runningFrame)
+      if (done) {
+        done.next = step
+        sendDone()
+      } else this.socket.send(this.runningFrame)
       this.deps.log.info(`job ${this.jobId}: ${step} running`)
       try {
         const res = await this.deps.executors.runStep(step, this.context(step))
@@ -183,12 +201,11 @@ export class JobRun {
           doneSteps: [...this.checkpoint.doneSteps, step],
         }
         if (res.result) result = redactResult(res.result, this.redactor)
-        const frame = frames.step(this.jobId, step, 'done', {
+        done = frames.step(this.jobId, step, 'done', {
           checkpoint: { vmid: res.vmid, ip: res.ip, upid: res.upid },
         })
-        this.doneFrames.push(frame)
+        this.doneFrames.push(done)
         this.runningFrame = null
-        this.socket.send(frame)
         this.deps.log.info(`job ${this.jobId}: ${step} done`)
       } catch (err) {
         this.runningFrame = null
@@ -197,6 +214,7 @@ export class JobRun {
         return { kind: 'failed', step, error: toStepError(err, this.redactor) }
       }
     }
+    sendDone()
     return { kind: 'succeeded', result }
   }
 

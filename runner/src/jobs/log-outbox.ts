@@ -78,6 +78,11 @@ export class LogOutbox {
     return this.ackedSeq >= this.lastSeq
   }
 
+  /** Whether every line so far is on the current connection (sent, maybe not yet acked). */
+  get allSent(): boolean {
+    return this.sentSeq >= this.lastSeq
+  }
+
   /** Numbers, spools and queues already-redacted text, one line per `\n`. */
   append(text: string, stream: LogStream, step: StepName | undefined): void {
     const parts = text.split(/\r?\n/)

@@ -1,7 +1,7 @@
 /** Small timing helpers shared by the Proxmox steps and the SSH wait. */
 
 /** The first wait between two looks at a task or a lock; it doubles up to the poll interval. */
-export const FIRST_POLL_MS = 10
+export const FIRST_POLL_MS = 2
 
 /** Resolve after `ms`, or reject early with the signal's reason. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
