@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import type net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,7 +8,13 @@ import { deploymentTag } from '../../core/vm-spec'
 import { BannerBackend, type SimGuest, type VmBackend } from '../pve-sim/backend'
 import { listenMinecraft } from '../pve-sim/game-responder'
 import type { PveSimulator } from '../pve-sim/index'
-import { killAllRunners, registerRunner, startRunner, type RunnerProcess } from '../runner/harness'
+import {
+  killAllRunners,
+  registerRunner,
+  spooledLines,
+  startRunner,
+  type RunnerProcess,
+} from '../runner/harness'
 import { startSimulator } from './sim-stack'
 import {
   ApiClient,
@@ -30,8 +36,11 @@ import {
 
 /** How long each step takes, so that a kill lands inside it. */
 const STEP_MS = 1_000
-/** The game answers this long after sshd: verify retries meanwhile. */
-const GAME_AFTER_SSH_MS = 1_500
+/**
+ * The game answers this long after sshd: past the simulated playbook (about STEP_MS), so verify
+ * retries for about a second more, and the kill lands inside it.
+ */
+const GAME_AFTER_SSH_MS = 3_000
 const SSH_PORT = 2222
 const GAME_PORT = 25_565
 
@@ -139,27 +148,6 @@ afterAll(async () => {
   if (state) cleanup(state)
 })
 
-interface LogLineView {
-  seq: number
-  text: string
-}
-
-/** The runner's spool for the job: what it had logged (and written to disk) before dying. */
-function readSpool(jobId: string): string[] {
-  const path = join(state, 'spool', `${jobId}.jsonl`)
-  if (!existsSync(path)) return []
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .flatMap((l) => {
-      try {
-        return [(JSON.parse(l) as LogLineView).text]
-      } catch {
-        return [] // a line torn by the kill itself was never complete
-      }
-    })
-}
-
 /** Texts of `seen` that are not in `final` in the same order (none, when nothing was lost). */
 function missingInOrder(seen: readonly string[], final: readonly string[]): string[] {
   const missing: string[] = []
@@ -229,7 +217,7 @@ describe('runner killed inside each step, real executors against the simulator',
       await runner.exited
       // What had been seen before the kill: on the dashboard, and in the runner's spool.
       const onDashboard = dash.lines.map((l) => l.text)
-      const spooled = readSpool(jobId)
+      const spooled = spooledLines(state, jobId).map((l) => l.text)
       expect(spooled.length).toBeGreaterThan(0)
       const detailBefore = await api.ok<{
         deployment: { steps: { name: string; status: string }[] }

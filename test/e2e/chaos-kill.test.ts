@@ -1,10 +1,16 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEPLOY_STEPS } from '../../core/protocol'
 import { readFakeVmState } from '../../runner/src/executors/fake'
-import { killAllRunners, startRunner, type RunnerProcess, registerRunner } from '../runner/harness'
+import {
+  killAllRunners,
+  registerRunner,
+  spooledLines,
+  startRunner,
+  type RunnerProcess,
+} from '../runner/harness'
 import {
   ApiClient,
   cleanup,
@@ -52,26 +58,6 @@ afterAll(async () => {
   if (state) cleanup(state)
 })
 
-interface SpoolLine {
-  seq: number
-  text: string
-}
-
-function readSpool(jobId: string): SpoolLine[] {
-  const path = join(state, 'spool', `${jobId}.jsonl`)
-  if (!existsSync(path)) return []
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .flatMap((l) => {
-      try {
-        return [JSON.parse(l) as SpoolLine]
-      } catch {
-        return [] // a line torn by the kill itself was never complete
-      }
-    })
-}
-
 describe('runner killed inside each step', () => {
   for (const step of DEPLOY_STEPS) {
     it(`ends ready with one VM and no lost line when killed during ${step}`, async () => {
@@ -118,7 +104,7 @@ describe('runner killed inside each step', () => {
       await new Promise((r) => setTimeout(r, STEP_MS / 3))
       runner.child.kill('SIGKILL')
       await runner.exited
-      const spooled = readSpool(jobId)
+      const spooled = spooledLines(state, jobId)
       expect(spooled.length).toBeGreaterThan(0)
 
       runner = await startRunner(['run'], env)

@@ -1,10 +1,29 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildRunner } from '../../scripts/build-runner.mjs'
 import { JobAssignment } from '../../core/protocol'
+
+/**
+ * A job's spool as a killed runner left it: the lines it had numbered and written to disk. A
+ * line torn by the kill itself was never complete, and is skipped.
+ */
+export function spooledLines(stateDir: string, jobId: string): { seq: number; text: string }[] {
+  const path = join(stateDir, 'spool', `${jobId}.jsonl`)
+  if (!existsSync(path)) return []
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as { seq: number; text: string }]
+      } catch {
+        return []
+      }
+    })
+}
 
 /** Polls `check` every 10 ms until it returns a truthy value; fails with `message` at `timeoutMs`. */
 export async function waitFor<T>(
