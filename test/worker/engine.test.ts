@@ -264,33 +264,16 @@ describe('a deployment through the engine', () => {
       expect.objectContaining({ name: 'configure', status: 'pending' }),
     ])
     // A next step on anything but a done frame, or one the job does not have: refused, 1008.
-    ws.send({
-      type: 'step',
-      jobId: job.jobId,
-      step: 'clone',
-      status: 'failed',
-      at,
-      next: 'configure',
-    })
-    await ws.until('the socket closing', () => ws.closed)
-    expect(ws.closed).toMatchObject({
-      code: 1008,
-      reason: expect.stringContaining('only a done step'),
-    })
-    const again = track((await connectJob(key, job.jobId)).ws)
-    again.send({
-      type: 'step',
-      jobId: job.jobId,
-      step: 'clone',
-      status: 'done',
-      at,
-      next: 'stop_vm',
-    })
-    await again.until('the socket closing', () => again.closed)
-    expect(again.closed).toMatchObject({
-      code: 1008,
-      reason: 'step stop_vm is not part of a deploy job',
-    })
+    const refusals = [
+      [{ status: 'failed', next: 'configure' }, 'only a done step names the next one'],
+      [{ status: 'done', next: 'stop_vm' }, 'step stop_vm is not part of a deploy job'],
+    ] as const
+    for (const [bad, reason] of refusals) {
+      const socket = track((await connectJob(key, job.jobId)).ws)
+      socket.send({ type: 'step', jobId: job.jobId, step: 'clone', at, ...bad })
+      await socket.until('the socket closing', () => socket.closed)
+      expect(socket.closed).toMatchObject({ code: 1008, reason: expect.stringContaining(reason) })
+    }
     expect(await deploymentStatus(cookie, dep.id)).toBe('provisioning_vm')
   })
 
