@@ -1,3 +1,4 @@
+import { CardTable } from './card-table'
 import { useEffect, useState } from 'react'
 import { api, ApiFailure, call, type OrphansView } from '../api'
 import { usePoll } from '../hooks/use-poll'
@@ -55,79 +56,66 @@ export function OrphansSection() {
         </div>
       ) : null}
       {orphans.length > 0 ? (
-        <div className="table-wrap">
-          <table className="cards">
-            <thead>
-              <tr>
-                <th scope="col">{t.colVmid}</th>
-                <th scope="col">{t.colName}</th>
-                <th scope="col">{t.colReason}</th>
-                <th scope="col">{t.colState}</th>
-                <th scope="col">{t.colFirstSeen}</th>
-                <th scope="col">
-                  <span className="sr-only">{t.actions}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {orphans.map((o) => (
-                <tr key={o.vmid} data-vmid={o.vmid}>
-                  <td data-label={t.colVmid}>{o.vmid}</td>
-                  <td data-label={t.colName}>{o.name ?? '—'}</td>
-                  <td data-label={t.colReason}>
-                    {t.orphanReason[o.reason] ?? o.reason}
-                    {o.deploymentName ? (
-                      <span className="muted"> ({o.deploymentName})</span>
-                    ) : o.deploymentId ? (
-                      <span className="muted"> ({o.deploymentId.slice(0, 8)})</span>
-                    ) : null}
-                  </td>
-                  <td data-label={t.colState}>
-                    {(t.power as Record<string, string>)[o.status] ?? o.status}
-                  </td>
-                  <td data-label={t.colFirstSeen}>
-                    <time dateTime={new Date(o.firstSeenAt).toISOString()}>
-                      {formatTime(o.firstSeenAt, t.lang)}
-                    </time>
-                  </td>
-                  <td>
-                    <ConfirmButton
-                      danger
-                      label={t.destroy}
-                      ariaLabel={t.orphanDestroyLabel(o.vmid)}
-                      title={t.orphanDestroyTitle(o.vmid)}
-                      body={
-                        <p>
-                          {o.name ? <strong>{o.name}. </strong> : null}
-                          {t.orphanDestroyBody}
-                        </p>
-                      }
-                      confirmLabel={t.destroy}
-                      focusAfter={() => document.getElementById('orphans-title')}
-                      onConfirm={async () => {
-                        setNotice(null)
-                        try {
-                          const r = await call(
-                            api.api.orphans[':vmid'].destroy.$post({
-                              param: { vmid: String(o.vmid) },
-                            }),
-                          )
-                          setNotice(r.message)
-                        } catch (err) {
-                          // Gone meanwhile (destroyed, or adopted): say so and refresh.
-                          if (err instanceof ApiFailure && err.status === 404) {
-                            setNotice(t.orphanGone)
-                          } else throw err
-                        }
-                        await refresh()
-                      }}
-                    />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <CardTable
+          columns={[t.colVmid, t.colName, t.colReason, t.colState, t.colFirstSeen]}
+          actions={t.actions}
+        >
+          {orphans.map((o) => (
+            <tr key={o.vmid} data-vmid={o.vmid}>
+              <td data-label={t.colVmid}>{o.vmid}</td>
+              <td data-label={t.colName}>{o.name ?? '—'}</td>
+              <td data-label={t.colReason}>
+                {t.orphanReason[o.reason] ?? o.reason}
+                {o.deploymentName ? (
+                  <span className="muted"> ({o.deploymentName})</span>
+                ) : o.deploymentId ? (
+                  <span className="muted"> ({o.deploymentId.slice(0, 8)})</span>
+                ) : null}
+              </td>
+              <td data-label={t.colState}>
+                {(t.power as Record<string, string>)[o.status] ?? o.status}
+              </td>
+              <td data-label={t.colFirstSeen}>
+                <time dateTime={new Date(o.firstSeenAt).toISOString()}>
+                  {formatTime(o.firstSeenAt, t.lang)}
+                </time>
+              </td>
+              <td>
+                <ConfirmButton
+                  danger
+                  label={t.destroy}
+                  ariaLabel={t.orphanDestroyLabel(o.vmid)}
+                  title={t.orphanDestroyTitle(o.vmid)}
+                  body={
+                    <p>
+                      {o.name ? <strong>{o.name}. </strong> : null}
+                      {t.orphanDestroyBody}
+                    </p>
+                  }
+                  confirmLabel={t.destroy}
+                  focusAfter={() => document.getElementById('orphans-title')}
+                  onConfirm={async () => {
+                    setNotice(null)
+                    try {
+                      const r = await call(
+                        api.api.orphans[':vmid'].destroy.$post({
+                          param: { vmid: String(o.vmid) },
+                        }),
+                      )
+                      setNotice(r.message)
+                    } catch (err) {
+                      // Gone meanwhile (destroyed, or adopted): say so and refresh.
+                      if (err instanceof ApiFailure && err.status === 404) {
+                        setNotice(t.orphanGone)
+                      } else throw err
+                    }
+                    await refresh()
+                  }}
+                />
+              </td>
+            </tr>
+          ))}
+        </CardTable>
       ) : null}
       {data ? (
         <p className="muted">

@@ -1,3 +1,4 @@
+import { CardTable } from '../components/card-table'
 import {
   IN_PROGRESS,
   POWERING,
@@ -119,57 +120,45 @@ function DeploymentTable(props: {
 }) {
   const t = useT()
   return (
-    <div className="table-wrap">
-      <table className="cards">
-        <thead>
-          <tr>
-            <th scope="col">{t.colName}</th>
-            <th scope="col">{t.colGame}</th>
-            <th scope="col">{t.colStatus}</th>
-            <th scope="col">{t.colAddress}</th>
-            <th scope="col">{t.colCreated}</th>
-            <th scope="col">{t.colRunner}</th>
+    <CardTable
+      columns={[t.colName, t.colGame, t.colStatus, t.colAddress, t.colCreated, t.colRunner]}
+    >
+      {props.rows.map((d) => {
+        const address = playerAddress(d.game, d.ip, d.config)
+        return (
+          <tr key={d.id} data-deployment={d.id}>
+            <td data-label={t.colName}>
+              <Link to={`/deployments/${d.id}`}>{d.name}</Link>
+            </td>
+            <td data-label={t.colGame}>{gameName(d.game)}</td>
+            <td data-label={t.colStatus}>
+              <span className="badges">
+                <StatusBadge status={d.status} />
+                {d.live && WATCHED.includes(d.status as DeploymentStatus) ? (
+                  <LiveBadge live={d.live} />
+                ) : null}
+              </span>
+            </td>
+            <td data-label={t.colAddress}>
+              {address ? (
+                <span className="address">
+                  <code>{address}</code> <CopyButton text={address} />
+                </span>
+              ) : (
+                '—'
+              )}
+            </td>
+            <td data-label={t.colCreated}>
+              <time dateTime={new Date(d.createdAt).toISOString()}>
+                {formatTime(d.createdAt, t.lang)}
+              </time>
+            </td>
+            <td data-label={t.colRunner}>
+              {d.runnerId ? (props.runners?.get(d.runnerId) ?? d.runnerId.slice(0, 8)) : '—'}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {props.rows.map((d) => {
-            const address = playerAddress(d.game, d.ip, d.config)
-            return (
-              <tr key={d.id} data-deployment={d.id}>
-                <td data-label={t.colName}>
-                  <Link to={`/deployments/${d.id}`}>{d.name}</Link>
-                </td>
-                <td data-label={t.colGame}>{gameName(d.game)}</td>
-                <td data-label={t.colStatus}>
-                  <span className="badges">
-                    <StatusBadge status={d.status} />
-                    {d.live && WATCHED.includes(d.status as DeploymentStatus) ? (
-                      <LiveBadge live={d.live} />
-                    ) : null}
-                  </span>
-                </td>
-                <td data-label={t.colAddress}>
-                  {address ? (
-                    <span className="address">
-                      <code>{address}</code> <CopyButton text={address} />
-                    </span>
-                  ) : (
-                    '—'
-                  )}
-                </td>
-                <td data-label={t.colCreated}>
-                  <time dateTime={new Date(d.createdAt).toISOString()}>
-                    {formatTime(d.createdAt, t.lang)}
-                  </time>
-                </td>
-                <td data-label={t.colRunner}>
-                  {d.runnerId ? (props.runners?.get(d.runnerId) ?? d.runnerId.slice(0, 8)) : '—'}
-                </td>
-              </tr>
-            )
-          })}
-        </tbody>
-      </table>
-    </div>
+        )
+      })}
+    </CardTable>
   )
 }

@@ -1,3 +1,4 @@
+import { CardTable } from '../components/card-table'
 import { useState } from 'react'
 import { api, call, type RunnerView } from '../api'
 import { AddRunner, type Registration } from '../components/add-runner'
@@ -59,27 +60,14 @@ export function RunnersPage() {
       {error ? <Alert kind="error">{error}</Alert> : null}
       {data && runners.length === 0 ? <p className="empty">{t.runnersEmpty}</p> : null}
       {runners.length > 0 ? (
-        <div className="table-wrap">
-          <table className="cards">
-            <thead>
-              <tr>
-                <th scope="col">{t.colName}</th>
-                <th scope="col">{t.colState}</th>
-                <th scope="col">{t.colVersion}</th>
-                <th scope="col">{t.colLastSeen}</th>
-                <th scope="col">{t.colJobs}</th>
-                <th scope="col">
-                  <span className="sr-only">{t.actions}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {runners.map((r) => (
-                <RunnerRow key={r.id} runner={r} onChanged={refresh} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <CardTable
+          columns={[t.colName, t.colState, t.colVersion, t.colLastSeen, t.colJobs]}
+          actions={t.actions}
+        >
+          {runners.map((r) => (
+            <RunnerRow key={r.id} runner={r} onChanged={refresh} />
+          ))}
+        </CardTable>
       ) : null}
       <OrphansSection />
     </section>

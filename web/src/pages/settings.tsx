@@ -101,31 +101,36 @@ export function SettingsPage() {
 }
 
 /** One radio of a policy group: its label, and help text read with it. */
-function Choice(props: {
+/** A group of radio buttons, each with its own help line. */
+function Choices<V extends string>(props: {
+  legend: string
   name: string
-  value: string
-  checked: boolean
-  label: string
-  help: string
-  onChange: (value: string) => void
+  value: V
+  options: { value: V; label: string; help: string }[]
+  onChange: (value: V) => void
 }) {
   const id = useId()
   return (
-    <div className="choice">
-      <input
-        type="radio"
-        id={id}
-        name={props.name}
-        value={props.value}
-        checked={props.checked}
-        aria-describedby={`${id}-help`}
-        onChange={() => props.onChange(props.value)}
-      />
-      <label htmlFor={id}>{props.label}</label>
-      <small id={`${id}-help`} className="help">
-        {props.help}
-      </small>
-    </div>
+    <fieldset>
+      <legend>{props.legend}</legend>
+      {props.options.map((o, i) => (
+        <div className="choice" key={o.value}>
+          <input
+            type="radio"
+            id={`${id}-${i}`}
+            name={props.name}
+            value={o.value}
+            checked={props.value === o.value}
+            aria-describedby={`${id}-${i}-help`}
+            onChange={() => props.onChange(o.value)}
+          />
+          <label htmlFor={`${id}-${i}`}>{o.label}</label>
+          <small id={`${id}-${i}-help`} className="help">
+            {o.help}
+          </small>
+        </div>
+      ))}
+    </fieldset>
   )
 }
 
@@ -174,44 +179,26 @@ export function CleanupForm() {
       <p>{t.cleanupIntro}</p>
       {policy ? (
         <form onSubmit={submit} className="cleanup">
-          <fieldset>
-            <legend>{t.cleanupOnFailure}</legend>
-            <Choice
-              name="onFailure"
-              value="keep"
-              checked={policy.onFailure === 'keep'}
-              label={t.cleanupKeep}
-              help={t.cleanupKeepHelp}
-              onChange={change('onFailure')}
-            />
-            <Choice
-              name="onFailure"
-              value="destroy"
-              checked={policy.onFailure === 'destroy'}
-              label={t.cleanupDestroyFailed}
-              help={t.cleanupDestroyFailedHelp}
-              onChange={change('onFailure')}
-            />
-          </fieldset>
-          <fieldset>
-            <legend>{t.cleanupOrphans}</legend>
-            <Choice
-              name="orphans"
-              value="report"
-              checked={policy.orphans === 'report'}
-              label={t.cleanupReport}
-              help={t.cleanupReportHelp}
-              onChange={change('orphans')}
-            />
-            <Choice
-              name="orphans"
-              value="destroy"
-              checked={policy.orphans === 'destroy'}
-              label={t.cleanupAuto}
-              help={t.cleanupAutoHelp}
-              onChange={change('orphans')}
-            />
-          </fieldset>
+          <Choices
+            legend={t.cleanupOnFailure}
+            name="onFailure"
+            value={policy.onFailure}
+            options={[
+              { value: 'keep', label: t.cleanupKeep, help: t.cleanupKeepHelp },
+              { value: 'destroy', label: t.cleanupDestroyFailed, help: t.cleanupDestroyFailedHelp },
+            ]}
+            onChange={change('onFailure')}
+          />
+          <Choices
+            legend={t.cleanupOrphans}
+            name="orphans"
+            value={policy.orphans}
+            options={[
+              { value: 'report', label: t.cleanupReport, help: t.cleanupReportHelp },
+              { value: 'destroy', label: t.cleanupAuto, help: t.cleanupAutoHelp },
+            ]}
+            onChange={change('orphans')}
+          />
           {message ? <Alert kind={message.kind}>{message.text}</Alert> : null}
           <button type="submit" disabled={busy}>
             {t.save}
