@@ -1,4 +1,5 @@
 import WebSocket from 'ws'
+import { HEARTBEAT_PING, HEARTBEAT_PONG } from '../../core/protocol'
 
 /**
  * A runner speaking the wire protocol directly, for measurements that need the exact moment a
@@ -8,6 +9,7 @@ export class ProtoRunner {
   private ws: WebSocket | null = null
   private assigned = new Map<string, { at: number; deploymentId: string }>()
   private waiters = new Map<string, (at: number) => void>()
+  private heartbeat: NodeJS.Timeout | null = null
 
   constructor(
     private readonly url: string,
@@ -23,11 +25,21 @@ export class ProtoRunner {
       ws.once('error', reject)
       ws.on('message', (data) => {
         const at = performance.timeOrigin + performance.now()
+        if (data.toString() === HEARTBEAT_PONG) return
         const frame = JSON.parse(data.toString()) as {
           type: string
+          heartbeatIntervalMs?: number
           job?: { jobId: string; deploymentId: string }
         }
-        if (frame.type === 'welcome') resolve()
+        if (frame.type === 'welcome') {
+          // Ping like a runner does: the hub stops giving jobs to a runner it has not heard
+          // from in three intervals (the pickup section runs for longer than that).
+          this.heartbeat = setInterval(
+            () => ws.send(HEARTBEAT_PING),
+            frame.heartbeatIntervalMs ?? 10_000,
+          )
+          resolve()
+        }
         if (frame.type === 'job.assign' && frame.job) {
           this.assigned.set(frame.job.deploymentId, { at, deploymentId: frame.job.deploymentId })
           this.waiters.get(frame.job.deploymentId)?.(at)
@@ -95,6 +107,7 @@ export class ProtoRunner {
   }
 
   close(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat)
     this.ws?.close()
   }
 }
