@@ -56,6 +56,19 @@ async function runnerKey(api: ApiClient, name: string): Promise<string> {
   return (await api.ok<{ key: string }>('POST', '/api/runner/register', { code })).key
 }
 
+/**
+ * The parts of one deployment's overhead the bench reports (medians): the create request's
+ * answer; from it to the runner starting the first step (dispatch, job.assign, the job socket's
+ * hello and welcome); the steps as the runner timed them (Proxmox calls, SSH wait, game check);
+ * from the last step's end to the dashboard showing ready (the last lines, job.done, the state).
+ */
+const PHASES = {
+  post: 'POST answered',
+  pickup: 'answer → first step',
+  steps: 'steps (runner)',
+  end: 'last step → ready',
+}
+
 /** A real runner process (the shipped bundle) with fake executors. */
 async function realRunner(
   api: ApiClient,
@@ -258,9 +271,16 @@ async function measureWithSimulator(stack: Stack) {
         )
       ).deployment
     const overheadWalls: number[] = []
+    const phases: Record<keyof typeof PHASES, number[]> = {
+      post: [],
+      pickup: [],
+      steps: [],
+      end: [],
+    }
     for (let i = 0; i < OVERHEAD_RUNS; i++) {
-      const t0 = performance.now()
+      const t0 = Date.now()
       const { deployment } = await create(api, `sim-overhead-${i}`)
+      const posted = Date.now()
       const dash = new DashboardSocket(api, deployment.id)
       await dash.opened()
       await waitFor(
@@ -269,8 +289,22 @@ async function measureWithSimulator(stack: Stack) {
         60_000,
         2,
       )
-      overheadWalls.push(performance.now() - t0)
+      const ready = Date.now()
+      overheadWalls.push(ready - t0)
       dash.close()
+      // Where the time went, from the steps' times (the runner's clock: this machine's).
+      const { steps } = (
+        await api.ok<{ deployment: { steps: { startedAt: number; endedAt: number }[] } }>(
+          'GET',
+          `/api/deployments/${deployment.id}`,
+        )
+      ).deployment
+      const first = Math.min(...steps.map((s) => s.startedAt))
+      const last = Math.max(...steps.map((s) => s.endedAt))
+      phases.post.push(posted - t0)
+      phases.pickup.push(first - posted)
+      phases.steps.push(last - first)
+      phases.end.push(ready - last)
     }
     const t0 = performance.now()
     const ids = await Promise.all(
@@ -293,6 +327,9 @@ async function measureWithSimulator(stack: Stack) {
     return {
       simOverheadMs: round(percentile(overheadWalls, 50)),
       simOverheadP99Ms: round(percentile(overheadWalls, 99)),
+      simPhasesMs: Object.fromEntries(
+        Object.entries(phases).map(([k, v]) => [k, round(percentile(v, 50))]),
+      ) as Record<keyof typeof PHASES, number>,
       concurrent: {
         n: CONCURRENT,
         wall_s: round(wall, 2),
@@ -340,6 +377,7 @@ async function main(): Promise<void> {
       : {
           simOverheadMs: NaN,
           simOverheadP99Ms: NaN,
+          simPhasesMs: { post: NaN, pickup: NaN, steps: NaN, end: NaN },
           concurrent: { n: 0, wall_s: NaN, collisions: 0, failed: 0 },
         }
     log('bench: runner idle memory')
@@ -374,6 +412,7 @@ async function main(): Promise<void> {
       },
       overhead_ms: withSim.simOverheadMs,
       overhead_p99_ms: withSim.simOverheadP99Ms,
+      overhead_phases_ms: withSim.simPhasesMs,
       overhead_fake_executors_ms: overhead.overheadMs,
       concurrent: withSim.concurrent,
       runner_idle_rss_mb: idleRss,
@@ -399,6 +438,11 @@ async function main(): Promise<void> {
         `${withSim.simOverheadMs} / ${withSim.simOverheadP99Ms} ms`,
         '≤ 300 ms',
       ],
+      ...Object.entries(PHASES).map(([k, what]): [string, string, string] => [
+        `  ${what}`,
+        `${withSim.simPhasesMs[k as keyof typeof PHASES]} ms`,
+        'p50',
+      ]),
       ['overhead p50 (fake executors)', `${overhead.overheadMs} ms`, ''],
       [
         `${CONCURRENT} concurrent: wall / collisions / failed`,
