@@ -4,7 +4,8 @@ import { z } from 'zod'
  * Turns a game's zod config schema into a list of form fields, so the dashboard's "new
  * deployment" form is generated from the same schema the API validates with (DESIGN.md §7): a
  * new game gets its form for free. The schema goes through `z.toJSONSchema`, whose output is a
- * plain, documented shape (types, enums, bounds, defaults, `.describe()` texts).
+ * plain, documented shape (types, enums, bounds, defaults). What the form says about each field
+ * (label, help, option labels) comes from the game's `texts`, in the dashboard's language.
  */
 
 export type FormFieldKind = 'boolean' | 'integer' | 'number' | 'string' | 'enum'
@@ -12,8 +13,6 @@ export type FormFieldKind = 'boolean' | 'integer' | 'number' | 'string' | 'enum'
 export interface FormField {
   key: string
   kind: FormFieldKind
-  /** The schema's `.describe()` text, used as the field's help (or, for a checkbox, its label). */
-  description?: string
   /** Enum options, in schema order. */
   options?: string[]
   minimum?: number
@@ -29,7 +28,6 @@ export interface FormField {
 interface JsonProp {
   type?: string | string[]
   enum?: unknown[]
-  description?: string
   minimum?: number
   maximum?: number
   maxLength?: number
@@ -68,7 +66,6 @@ export function formFields(schema: z.ZodType, advancedFields: readonly string[])
     fields.push({
       key,
       kind,
-      description: prop.description,
       options: kind === 'enum' ? (prop.enum as string[]) : undefined,
       minimum: prop.minimum,
       maximum: prop.maximum,

@@ -4,10 +4,11 @@ import { valheim } from './valheim'
 import type { GameModule } from './types'
 
 export type * from './types'
-export { ArtifactRequest, GamePort, HealthCheck, PortProtocol, VmSizing } from './types'
+export { ArtifactRequest, GamePort, HealthCheck, LANGS, PortProtocol, VmSizing } from './types'
 
 /**
- * The game catalogue. Adding a game: write its module and its playbook, then add one line here.
+ * The game catalogue. Adding a game: write its module (with its form texts) and its playbook, then
+ * add one line here.
  */
 export const GAMES = {
   minecraft,

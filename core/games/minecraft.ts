@@ -3,6 +3,7 @@ import {
   MinecraftConfig,
   MinecraftServerArtifact,
 } from './minecraft-config'
+import { MINECRAFT_TEXTS } from './minecraft-texts'
 import type { AnsibleContext, AnsibleVars, GameModule, GamePort } from './types'
 
 export * from './minecraft-config'
@@ -132,9 +133,10 @@ function toAnsibleVars(config: MinecraftConfig, context: AnsibleContext): Ansibl
 export const minecraft: GameModule<typeof MinecraftConfig> = {
   id: 'minecraft',
   name: 'Minecraft: Java Edition',
-  summary: 'Vanilla or Paper server, Java chosen by version, firewalled, run by systemd',
+  summary: MINECRAFT_TEXTS.en.summary,
   playbook: 'provision_minecraft.yml',
   configSchema: MinecraftConfig,
+  texts: MINECRAFT_TEXTS,
   defaults: {
     edition: 'vanilla',
     version: 'latest',

@@ -2,10 +2,11 @@ import { z } from 'zod'
 
 /**
  * The contract every game in the catalogue fulfils (DESIGN.md §7). A game is one module: a config
- * schema (drives API validation and the web form), defaults, VM sizing, ports, an Ansible vars
- * conversion, a playbook and a health check. The deployment engine only talks to this interface,
- * so a second game (Valheim through SteamCMD, say) needs its module, its playbook and one registry
- * line in `./index.ts`, nothing else.
+ * schema (drives API validation and the web form), the form's texts in every language the
+ * dashboard speaks, defaults, VM sizing, ports, an Ansible vars conversion, a playbook and a
+ * health check. The deployment engine only talks to this interface, so a second game (Valheim
+ * through SteamCMD, say) needs its module, its playbook and one registry line in `./index.ts`,
+ * nothing else.
  */
 
 /** Transport of a published port. */
@@ -106,6 +107,55 @@ export interface AnsibleContext {
   artifactUrlOverride?: string | null
 }
 
+/** The languages the dashboard speaks; every game brings its form texts in each of them. */
+export const LANGS = ['en', 'fr'] as const
+export type Lang = (typeof LANGS)[number]
+
+/** What the generated form shows for one config field, in one language. */
+export interface FieldText {
+  label: string
+  /** Under the field; for a required checkbox (the EULA) the sentence is the label itself. */
+  help: string
+}
+
+/**
+ * A game's form texts in one language: its summary, a label and a help text for every config
+ * field, and a label for every option of its enum fields. Kept per game, not in the web app, so
+ * two games may word a shared key (`password`, `serverPort`) differently and a new game needs no
+ * change outside its module.
+ */
+export interface GameTexts {
+  /** The line under the game's name where the admin picks a game. */
+  readonly summary: string
+  readonly fields: Readonly<Record<string, FieldText>>
+  /** Option labels by field, then by option value. */
+  readonly options: Readonly<Record<string, Readonly<Record<string, string>>>>
+}
+
+/** Config keys whose input is a string enum (a closed set of options). */
+type EnumKeys<T> = {
+  [K in keyof T]-?: NonNullable<T[K]> extends string
+    ? string extends NonNullable<T[K]>
+      ? never
+      : K
+    : never
+}[keyof T]
+
+/**
+ * `GameTexts` checked against a config schema: the compiler asks for a text for every field and
+ * a label for every option, so a field added to the schema cannot ship without its wording.
+ * Use it with `satisfies` in the game's `*-texts.ts`.
+ */
+export type GameTextsFor<S extends z.ZodType> = {
+  readonly summary: string
+  readonly fields: { readonly [K in keyof z.input<S> & string]-?: FieldText }
+  readonly options: {
+    readonly [K in EnumKeys<z.input<S>> & string]-?: Readonly<
+      Record<NonNullable<z.input<S>[K]> & string, string>
+    >
+  }
+}
+
 /** Ansible extra vars: JSON-serialisable values keyed by role-prefixed variable names. */
 export type AnsibleVars = Record<string, unknown>
 
@@ -118,11 +168,14 @@ export interface GameModule<S extends z.ZodType = z.ZodType> {
   readonly id: string
   /** Display name, e.g. `Minecraft: Java Edition`. */
   readonly name: string
+  /** One line on what the deployment sets up, in English (`texts` has it in every language). */
   readonly summary: string
   /** Playbook file under `ansible/`, run by the runner's Ansible executor. */
   readonly playbook: string
-  /** Validates API input and generates the web form (`.describe()` texts are field help). */
+  /** Validates API input and generates the web form. */
   readonly configSchema: S
+  /** What the form shows for each field and option, in every language the dashboard speaks. */
+  readonly texts: Readonly<Record<Lang, GameTexts>>
   /** The form's initial values (not necessarily valid: e.g. the EULA starts unticked). */
   readonly defaults: z.input<S>
   /** Top-level config keys the web form folds under "Advanced". */

@@ -6,7 +6,8 @@ import { z } from 'zod'
  * `-password`, `-public`, `-port`, `-saveinterval`, `-backups`, `-preset`, `-modifier`.
  * Sources: Iron Gate's start_server.sh shipped with app 896660 ("Minimum password length is 5
  * characters & Password cant be in the server name"), the Valheim wiki's dedicated-server and
- * world-modifier pages.
+ * world-modifier pages. What the form says about each field, in every language, is in
+ * `./valheim-texts.ts`.
  */
 
 /** Control characters would break the unit's environment file (one variable per line). */
@@ -22,11 +23,15 @@ export const VALHEIM_MIN_PASSWORD_LENGTH = 5
 export const VALHEIM_MIN_MEMORY_MB = 4096
 
 /** World presets (`-preset`, since the Hildir's Request update); `normal` passes no flag. */
-export const ValheimPreset = z
-  .enum(['normal', 'casual', 'easy', 'hard', 'hardcore', 'immersive', 'hammer'])
-  .describe(
-    'World difficulty preset; "normal" is the game as designed. Modifiers below override it',
-  )
+export const ValheimPreset = z.enum([
+  'normal',
+  'casual',
+  'easy',
+  'hard',
+  'hardcore',
+  'immersive',
+  'hammer',
+])
 export type ValheimPreset = z.infer<typeof ValheimPreset>
 
 /** One `-modifier <name> <value>` each; `normal` passes no flag. */
@@ -52,23 +57,20 @@ function overlaps(a: string, b: string): boolean {
 
 export const ValheimConfig = z
   .object({
-    // describe() after default(): zod 4 keeps help texts on the wrapper, not the inner type.
     serverName: z
       .string()
       .trim()
       .min(1, 'must not be empty')
       .max(64)
       .regex(NO_CONTROL_CHARS, 'must be a single line')
-      .default('My Valheim server')
-      .describe('Name shown in the server browser'),
+      .default('My Valheim server'),
     worldName: z
       .string()
       .trim()
       .min(1, 'must not be empty')
       .max(32)
       .regex(/^[A-Za-z0-9_-]*$/, 'may hold only letters, digits, - and _ (it names the save files)')
-      .default('Dedicated')
-      .describe('World to create or load: the name of its save files (letters, digits, - and _)'),
+      .default('Dedicated'),
     password: z
       .string()
       .min(
@@ -76,72 +78,25 @@ export const ValheimConfig = z
         `must be at least ${VALHEIM_MIN_PASSWORD_LENGTH} characters: Valheim refuses to start with a shorter one`,
       )
       .max(64)
-      .regex(NO_CONTROL_CHARS, 'must be a single line')
-      .describe(
-        `Password players type to join: at least ${VALHEIM_MIN_PASSWORD_LENGTH} characters, and not part of the server or world name`,
-      ),
-    public: z
-      .boolean()
-      .default(false)
-      .describe(
-        'List the server in the in-game community browser; otherwise players join by address',
-      ),
+      .regex(NO_CONTROL_CHARS, 'must be a single line'),
+    public: z.boolean().default(false),
     memoryMb: z
       .number()
       .int()
       .min(VALHEIM_MIN_MEMORY_MB)
       .max(131_072)
-      .default(VALHEIM_MIN_MEMORY_MB)
-      .describe('VM memory in MiB: 4096 at least, 6144 or more for many players or a big world'),
-    cores: z
-      .number()
-      .int()
-      .min(2)
-      .max(64)
-      .default(2)
-      .describe('Virtual CPU cores (2 at least: world generation is CPU-heavy)'),
-    diskGb: z
-      .number()
-      .int()
-      .min(12)
-      .max(2048)
-      .default(20)
-      .describe('Disk size in GiB (the server is about 1.5 GiB; worlds and backups grow)'),
-    gamePort: z
-      .number()
-      .int()
-      .min(1024)
-      .max(65_534)
-      .default(2456)
-      .describe(
-        'UDP port players connect to; the server also answers Steam queries on the next one',
-      ),
-    saveIntervalS: z
-      .number()
-      .int()
-      .min(60)
-      .max(86_400)
-      .default(1800)
-      .describe('Seconds between world saves (Valheim default: 1800)'),
-    backups: z
-      .number()
-      .int()
-      .min(1)
-      .max(100)
-      .default(4)
-      .describe('World backups to keep (Valheim default: 4)'),
-    preset: ValheimPreset.default('normal').describe(ValheimPreset.description ?? ''),
-    combat: ValheimCombat.default('normal').describe('Combat modifier: enemy damage and health'),
-    deathPenalty: ValheimDeathPenalty.default('normal').describe(
-      'Death penalty modifier: what players lose when they die',
-    ),
-    resources: ValheimResources.default('normal').describe(
-      'Resources modifier: how much gathering yields',
-    ),
-    raids: ValheimRaids.default('normal').describe('Raids modifier: how often bases are attacked'),
-    portals: ValheimPortals.default('normal').describe(
-      'Portals modifier: what may go through portals ("veryhard" turns them off)',
-    ),
+      .default(VALHEIM_MIN_MEMORY_MB),
+    cores: z.number().int().min(2).max(64).default(2),
+    diskGb: z.number().int().min(12).max(2048).default(20),
+    gamePort: z.number().int().min(1024).max(65_534).default(2456),
+    saveIntervalS: z.number().int().min(60).max(86_400).default(1800),
+    backups: z.number().int().min(1).max(100).default(4),
+    preset: ValheimPreset.default('normal'),
+    combat: ValheimCombat.default('normal'),
+    deathPenalty: ValheimDeathPenalty.default('normal'),
+    resources: ValheimResources.default('normal'),
+    raids: ValheimRaids.default('normal'),
+    portals: ValheimPortals.default('normal'),
   })
   .superRefine((c, ctx) => {
     // start_server.sh: "Password cant be in the server name"; hosts report the world name too.

@@ -1,4 +1,5 @@
 import { VALHEIM_ADVANCED_FIELDS, VALHEIM_SENSITIVE_FIELDS, ValheimConfig } from './valheim-config'
+import { VALHEIM_TEXTS } from './valheim-texts'
 import type { AnsibleVars, GameModule, GamePort, HealthCheck } from './types'
 
 export * from './valheim-config'
@@ -80,9 +81,10 @@ function healthCheck(config: ValheimConfig): HealthCheck {
 export const valheim: GameModule<typeof ValheimConfig> = {
   id: 'valheim',
   name: 'Valheim',
-  summary: 'Dedicated server from Steam (SteamCMD), password-protected, firewalled, run by systemd',
+  summary: VALHEIM_TEXTS.en.summary,
   playbook: 'provision_valheim.yml',
   configSchema: ValheimConfig,
+  texts: VALHEIM_TEXTS,
   defaults: {
     serverName: 'My Valheim server',
     worldName: 'Dedicated',

@@ -163,7 +163,8 @@ describe('deployments in the dashboard', () => {
     await page.getByLabel(/I accept the Minecraft End User License Agreement/).check()
     await page.getByLabel('Memory (MiB)').fill('100')
     await page.getByRole('button', { name: 'Deploy' }).click()
-    await page.getByText(/2048/).first().waitFor()
+    // The error, not the help text (which names the 2048 MiB minimum too).
+    await page.getByRole('alert').filter({ hasText: /2048/ }).waitFor()
     await expect(page.getByLabel('Memory (MiB)').getAttribute('aria-invalid')).resolves.toBe('true')
     await screenshot(page, '08-new-deployment-errors')
 
@@ -176,6 +177,33 @@ describe('deployments in the dashboard', () => {
     await expect(page.getByLabel('IP address').getAttribute('aria-invalid')).resolves.toBe('true')
     await screenshot(page, '09-new-deployment-server-error')
     expect(page.url()).toContain('/deployments/new')
+  })
+
+  it('words each game’s form from its own module, in French', async () => {
+    const page = await openPage('/deployments/new', async (context) => {
+      await context.addInitScript(() => localStorage.setItem('pgd.lang', 'fr'))
+    })
+    const label = (text: string) => page.getByLabel(text, { exact: true })
+    const chosen = (text: string) => label(text).locator('option:checked').textContent()
+    // Exact: Valheim's preset help names the section too.
+    const advanced = () => page.getByText('Paramètres avancés', { exact: true }).click()
+
+    await pickGame(page)
+    await label('Message du jour').waitFor()
+    await advanced()
+    await expect(chosen('Difficulté')).resolves.toBe('Facile')
+    await expect(label('Port du jeu').isVisible()).resolves.toBe(true)
+    await screenshot(page, '04c-new-deployment-minecraft-fr')
+
+    // Valheim brings its own words: labels, help with its password rules, option labels.
+    await pickGame(page, /^Valheim/)
+    await label('Mot de passe du serveur').waitFor()
+    await expect(page.getByText(/au moins 5 caractères/).isVisible()).resolves.toBe(true)
+    await expect(chosen('Préréglage du monde')).resolves.toBe('Normal')
+    await advanced()
+    await expect(chosen('Pénalité de mort')).resolves.toBe('Normale')
+    await expect(chosen('Portails')).resolves.toBe('Normaux')
+    await screenshot(page, '04d-new-deployment-valheim-fr')
   })
 
   it('shows the failing step and its error, then retries from it to ready', async () => {

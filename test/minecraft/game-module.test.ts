@@ -50,10 +50,13 @@ describe('Minecraft config schema', () => {
     expect(firstIssue({ eula: true, rconEnabled: true, rconPort: 25_565 })?.path).toBe('rconPort')
   })
 
-  it('gives every field a help text for the generated form', () => {
-    const shape = MinecraftConfig.shape
-    const missing = Object.entries(shape).filter(([, field]) => !field.description)
-    expect(missing.map(([key]) => key)).toEqual([])
+  it('tells the admin, in both languages, that 1.16.5 and older are refused', () => {
+    // The version help states the rule the schema enforces (test/core/game-texts.test.ts checks
+    // that every field is worded at all).
+    expect([
+      minecraft.texts.en.fields.version?.help,
+      minecraft.texts.fr.fields.version?.help,
+    ]).toEqual([expect.stringContaining('1.17'), expect.stringContaining('1.17')])
   })
 
   it('lists only real fields as advanced', () => {

@@ -120,11 +120,6 @@ describe('Valheim config schema', () => {
     ]).toEqual(['preset', 'raids'])
   })
 
-  it('gives every field a help text for the generated form', () => {
-    const missing = Object.entries(ValheimConfig.shape).filter(([, field]) => !field.description)
-    expect(missing.map(([key]) => key)).toEqual([])
-  })
-
   it('lists only real fields as advanced or sensitive', () => {
     const keys = Object.keys(ValheimConfig.shape)
     const listed = [...valheim.advancedFields, ...(valheim.sensitiveFields ?? [])]
@@ -157,14 +152,15 @@ describe('the generated Valheim form', () => {
     })
   })
 
-  it('requires the password, with its rules in the help text', () => {
-    expect(byKey.get('password')).toMatchObject({
-      kind: 'string',
-      required: true,
-      maxLength: 64,
-      description:
-        'Password players type to join: at least 5 characters, and not part of the server or world name',
-    })
+  it('requires the password, with the rules the schema enforces in its help, in both languages', () => {
+    expect(byKey.get('password')).toMatchObject({ kind: 'string', required: true, maxLength: 64 })
+    expect([
+      valheim.texts.en.fields.password?.help,
+      valheim.texts.fr.fields.password?.help,
+    ]).toEqual([
+      expect.stringMatching(/at least 5 characters.*server name.*world name/),
+      expect.stringMatching(/au moins 5 caractères.*nom du serveur.*monde/),
+    ])
   })
 
   it('offers the presets as a list and the port with its bounds', () => {

@@ -1,5 +1,6 @@
 import { useId, type ReactNode } from 'react'
 import type { FormField } from '../../../core/form-schema'
+import type { GameTexts } from '../../../core/games/types'
 import { useT } from '../i18n'
 import { CheckboxField, Field, SelectField } from './field'
 
@@ -25,17 +26,23 @@ function humanize(key: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1)
 }
 
-/** One generated field: a checkbox, a select, a number or a text input, by the schema's type. */
+/**
+ * One generated field: a checkbox, a select, a number or a text input, by the schema's type.
+ * Its words come from the game module's `texts` in the current language; a field the game left
+ * unworded (the core test on the catalogue forbids it) falls back to its humanized key.
+ */
 export function SchemaField(props: {
   field: FormField
+  texts: GameTexts | undefined
   value: RawValue | undefined
   onChange: (value: RawValue) => void
   error?: string
 }) {
-  const t = useT()
   const { field } = props
-  const label = t.fieldLabels[field.key] ?? humanize(field.key)
-  const helpText = t.fieldHelp[field.key] ?? field.description
+  const text = props.texts?.fields[field.key]
+  const optionLabels = props.texts?.options[field.key]
+  const label = text?.label ?? humanize(field.key)
+  const helpText = text?.help
   const help = helpText ? <Linkify text={helpText} /> : undefined
   const name = `config.${field.key}`
 
@@ -66,7 +73,7 @@ export function SchemaField(props: {
           label={label}
           name={name}
           value={String(props.value ?? '')}
-          options={(field.options ?? []).map((o) => ({ value: o, label: t.enumLabels[o] ?? o }))}
+          options={(field.options ?? []).map((o) => ({ value: o, label: optionLabels?.[o] ?? o }))}
           onChange={props.onChange}
           error={props.error}
           help={help}

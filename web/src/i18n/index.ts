@@ -1,4 +1,5 @@
 import { useSyncExternalStore } from 'react'
+import type { Lang } from '../../../core/games/types'
 import { en, type Dict } from './en'
 import { fr } from './fr'
 
@@ -7,7 +8,8 @@ import { fr } from './fr'
  * browser and can be switched; the choice is remembered. The theme (light, dark, or the
  * system's) lives here too: both are small preferences kept in localStorage.
  */
-export type Lang = 'en' | 'fr'
+// The languages come from the game catalogue's contract: every game brings its form texts in each.
+export type { Lang }
 export type Theme = 'system' | 'light' | 'dark'
 const DICTS: Record<Lang, Dict> = { en, fr }
 const LANG_KEY = 'pgd.lang'

@@ -68,7 +68,7 @@ export function NewDeploymentPage() {
               />
               <span>
                 <strong>{g.name}</strong>
-                <small className="help">{g.summary}</small>
+                <small className="help">{getGame(g.id)?.texts[t.lang].summary ?? g.summary}</small>
               </span>
             </label>
           ))}
@@ -84,6 +84,7 @@ export function NewDeploymentPage() {
 function DeploymentForm(props: { game: GameView }) {
   const t = useT()
   const module = getGame(props.game.id)
+  const texts = module?.texts[t.lang]
   const fields = useMemo(
     () => (module ? formFields(module.configSchema, props.game.advancedFields) : []),
     [module, props.game.advancedFields],
@@ -158,6 +159,7 @@ function DeploymentForm(props: { game: GameView }) {
     <SchemaField
       key={f.key}
       field={f}
+      texts={texts}
       value={values[f.key]}
       onChange={set(f.key)}
       error={errors[`config.${f.key}`]}
