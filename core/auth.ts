@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 /** Rules for the admin account, shared by the API and the setup/login forms. */
 export const MIN_PASSWORD_LENGTH = 12

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { Ipv4 } from './settings'
 import { SshPublicKey } from './vm-spec'
 

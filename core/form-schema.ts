@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 /**
  * Turns a game's zod config schema into a list of form fields, so the dashboard's "new

@@ -1,4 +1,5 @@
-import { z } from 'zod'
+import * as z from 'zod'
+import { DEPLOY_STEPS, DESTROY_STEPS, PROTOCOL_VERSION } from './protocol-constants'
 import { ProxmoxConnection } from './settings'
 
 /**
@@ -17,28 +18,18 @@ import { ProxmoxConnection } from './settings'
  * Every JSON frame is `{ v, type, … }`, parsed once at each edge with these unions.
  */
 
-export const PROTOCOL_VERSION = 1
-export const HEARTBEAT_PING = 'ping'
-export const HEARTBEAT_PONG = 'pong'
-/** The runner pings this often; silent for three intervals = offline. */
-export const HEARTBEAT_INTERVAL_MS = 10_000
-export const OFFLINE_AFTER_MS = 3 * HEARTBEAT_INTERVAL_MS
+export {
+  CLOSE,
+  DEPLOY_STEPS,
+  DESTROY_STEPS,
+  HEARTBEAT_INTERVAL_MS,
+  HEARTBEAT_PING,
+  HEARTBEAT_PONG,
+  OFFLINE_AFTER_MS,
+  PROTOCOL_VERSION,
+} from './protocol-constants'
 
 const v = z.literal(PROTOCOL_VERSION)
-
-/** The steps of a deployment, in order (DESIGN.md §3). */
-export const DEPLOY_STEPS = [
-  'allocate',
-  'clone',
-  'configure',
-  'resize',
-  'start',
-  'wait_ssh',
-  'provision',
-  'verify',
-] as const
-/** The steps of a destroy job. */
-export const DESTROY_STEPS = ['stop_vm', 'delete_vm'] as const
 
 export const StepName = z.enum([...DEPLOY_STEPS, ...DESTROY_STEPS])
 export type StepName = z.infer<typeof StepName>
@@ -339,18 +330,6 @@ export const DeploymentToRunner = z.discriminatedUnion('type', [
   z.object({ v, type: z.literal('job.cancel'), jobId: z.string() }),
 ])
 export type DeploymentToRunner = z.infer<typeof DeploymentToRunner>
-
-/** WebSocket close codes used on runner sockets. */
-export const CLOSE = {
-  /** A frame failed to parse: policy violation. */
-  BAD_FRAME: 1008,
-  /** The runner was revoked or its key is wrong: do not reconnect. */
-  REVOKED: 4401,
-  /** Another connection of the same runner replaced this one. */
-  REPLACED: 4409,
-  /** The job is no longer leased to this runner (finished, cancelled, taken over). */
-  JOB_GONE: 4410,
-} as const
 
 /** Parse a text frame with a schema; never throws. */
 export function parseFrame<T extends z.ZodType>(

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 /**
  * The Proxmox connection and deployment defaults, as the admin enters them in Settings and as

@@ -1,22 +1,55 @@
-// Bundles the runner into one executable ESM file: dist/runner/pgd-runner.mjs.
+// Bundles the runner into an executable ESM file, dist/runner/pgd-runner.mjs, and the modules it
+// imports on demand, dist/runner/chunks/*.mjs (they travel together).
 // Usage: node scripts/build-runner.mjs [outfile]
-import { cpSync, readFileSync, readdirSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { cpSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { basename, dirname, extname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
 /**
- * Builds the runner bundle at `outfile` (node ≥ 22, ESM, dependencies inlined).
+ * Node built-ins (`node:*`) are loaded with require(), when the module that imports them is first
+ * evaluated, instead of as ESM imports hoisted to the top of the bundle. Two reasons, both about
+ * the idle runner's memory (issue 7): an ESM import of a built-in reads every export, which runs
+ * lazy getters such as `http.WebSocket` (loads undici, ~14 MB), `tls.rootCertificates` (parses
+ * the CA store) and `crypto.webcrypto`; and a hoisted import loads `node:https`, `node:tls`,
+ * `node:child_process`… at start even though only a job's executors (imported lazily) use them.
+ */
+const builtinsViaRequire = {
+  name: 'builtins-via-require',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) =>
+      args.namespace === 'builtin'
+        ? { path: args.path, external: true }
+        : { path: args.path, namespace: 'builtin' },
+    )
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)})`,
+      loader: 'js',
+    }))
+  },
+}
+
+/**
+ * Builds the runner bundle at `outfile` (node ≥ 22, ESM, dependencies inlined), with its chunks in
+ * `chunks/` beside it. What only a job, a registration or a watch round needs (zod and the
+ * protocol's schemas, the executors, the Proxmox client) is split into chunks that are read when
+ * first imported: even unevaluated, that code in the entry file cost an idle runner ~9 MB of
+ * memory, parsing it (issue 7).
  * @param {{ outfile?: string }} [options]
  * @returns {Promise<string>} the bundle's path
  */
 export async function buildRunner({ outfile = resolve(root, 'dist/runner/pgd-runner.mjs') } = {}) {
   const { version } = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8'))
+  const outdir = dirname(outfile)
+  rmSync(resolve(outdir, 'chunks'), { recursive: true, force: true })
   await build({
-    entryPoints: [resolve(root, 'runner/src/cli.ts')],
-    outfile,
+    entryPoints: { [basename(outfile, extname(outfile))]: resolve(root, 'runner/src/cli.ts') },
+    outdir,
+    outExtension: { '.js': extname(outfile) || '.mjs' },
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     platform: 'node',
     target: 'node22',
@@ -28,6 +61,7 @@ export async function buildRunner({ outfile = resolve(root, 'dist/runner/pgd-run
     // ws's optional native speed-ups: absent is fine, ws falls back to JS.
     external: ['bufferutil', 'utf-8-validate'],
     define: { __PGD_RUNNER_VERSION__: JSON.stringify(version) },
+    plugins: [builtinsViaRequire],
     legalComments: 'none',
     logLevel: 'warning',
   })

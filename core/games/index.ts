@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { minecraft } from './minecraft'
 import { valheim } from './valheim'
 import type { GameModule } from './types'

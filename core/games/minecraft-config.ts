@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 /**
  * Minecraft: Java Edition deployment config, as the admin fills it in. What the form says about

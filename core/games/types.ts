@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 /**
  * The contract every game in the catalogue fulfils (DESIGN.md §7). A game is one module: a config

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 /**
  * Valheim dedicated server deployment config, as the admin fills it in. Every field becomes a

@@ -1,12 +1,13 @@
 import { readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { PROTOCOL_VERSION, ServerToRunner, parseFrame } from '../../core/protocol'
-import type { JobAssignment, RunnerToServer } from '../../core/protocol'
+import type { JobAssignment, RunnerToServer, ServerToRunner } from '../../core/protocol'
+import { PROTOCOL_VERSION } from '../../core/protocol-constants'
 import type { ProxmoxConnection } from '../../core/settings'
 import type { RunConfig } from './config'
 import type { Executors } from './executors/types'
 import { assertNever } from './assert-never'
-import { JobRun } from './jobs/job-run'
+import { parseServerFrame } from './control-frames'
+import type { JobRun } from './jobs/job-run'
 import type { Logger } from './logger'
 import { Redactor } from './redact'
 import { ManagedSocket } from './socket'
@@ -88,8 +89,17 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
     control.send(frame)
   }
 
+  // Frames are handled one after the other, in order, even when one waits for a lazily imported
+  // module (the protocol's schemas, a job's code): a cancel never overtakes its assignment.
+  let inbox: Promise<void> = Promise.resolve()
   function onMessage(text: string): void {
-    const parsed = parseFrame(ServerToRunner, text)
+    inbox = inbox
+      .then(() => handleFrame(text))
+      .catch((err: unknown) => log.error(`control: cannot handle a frame: ${errorText(err)}`))
+  }
+
+  async function handleFrame(text: string): Promise<void> {
+    const parsed = await parseServerFrame(text)
     if (!parsed.ok) {
       log.warn(`control: ignoring a frame from the server: ${parsed.error}`)
       return
@@ -120,12 +130,15 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
   }
 
   // A refused job is simply not taken: its lease expires server-side and it is queued again.
-  function accept(job: JobAssignment): void {
+  async function accept(job: JobAssignment): Promise<void> {
     if (jobs.has(job.jobId)) return log.debug(`job ${job.jobId}: already running here`)
     if (draining) return log.info(`job ${job.jobId}: not taken, the runner is stopping`)
     if (activeCount() >= config.maxJobs) {
       return log.warn(`job ${job.jobId}: not taken, already running ${config.maxJobs} job(s)`)
     }
+    // A job's code is imported when the first job comes (issue 7: not held by an idle runner).
+    const { JobRun } = await import('./jobs/job-run')
+    if (draining) return log.info(`job ${job.jobId}: not taken, the runner is stopping`)
     log.info(`job ${job.jobId}: taken (${job.kind}, attempt ${job.attempt})`)
     let run: JobRun
     try {

@@ -6,7 +6,6 @@ import type { RunnerExit } from './agent'
 import { loadCredentials } from './credentials'
 import { selectExecutors } from './executors'
 import { createLogger } from './logger'
-import { register } from './register'
 import { ensureSshKeyPair } from './ssh-key'
 
 /** Exit codes, also listed in --help and used by the systemd unit's RestartPreventExitStatus. */
@@ -46,7 +45,7 @@ async function run(config: RunConfig): Promise<number> {
     server,
     key,
     ssh,
-    executors: await selectExecutors(config),
+    executors: selectExecutors(config),
     log,
   })
 
@@ -85,6 +84,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       process.stdout.write(HELP)
       return EXIT.OK
     case 'register': {
+      const { register } = await import('./register')
       const outcome = await register(config)
       if (!outcome.ok) {
         process.stderr.write(`pgd-runner: ${outcome.message}\n`)

@@ -1,89 +1,24 @@
 import { parseArgs } from 'node:util'
-import { z } from 'zod'
-import { HEARTBEAT_INTERVAL_MS } from '../../core/protocol'
-import { FakeOptions } from './executors/fake-options'
+import type { StepName } from '../../core/protocol'
+import { DEPLOY_STEPS, DESTROY_STEPS, HEARTBEAT_INTERVAL_MS } from '../../core/protocol-constants'
+import type { RegisterConfig, RunConfig } from './config-schema'
+import type { FakeOptions } from './executors/fake-options'
+
+export type { RegisterConfig, RunConfig } from './config-schema'
 
 /**
- * The runner's configuration: flags and `RUNNER_*` environment variables through one zod schema
- * (STYLE.md rule 10). `loadConfig` is pure: it reads only what it is given, so tests call it with
- * plain objects and the CLI calls it with `process.env` and `process.argv`.
+ * The runner's configuration: flags and `RUNNER_*` environment variables. `loadConfig` is pure: it
+ * reads only what it is given, so tests call it with plain objects and the CLI calls it with
+ * `process.env` and `process.argv`.
+ *
+ * The rules are the zod schemas of config-schema.ts (the types come from there), checked here by
+ * hand: zod would be ~15 MB of an idle runner's memory (issue 7). test/runner/config.test.ts
+ * runs both over the same inputs and fails on any difference, so they cannot drift.
  */
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const
 
-const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/
-
-/** The dashboard's base URL: https anywhere, http only to this machine (dev and tests). */
-export const ServerUrl = z
-  .string()
-  .trim()
-  .url('must be a URL such as https://games.example.com')
-  .refine((u) => {
-    const url = new URL(u)
-    return (
-      url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOST.test(url.hostname))
-    )
-  }, 'must start with https:// (http:// only for localhost)')
-  .transform((u) => u.replace(/\/+$/, ''))
-export type ServerUrl = z.infer<typeof ServerUrl>
-
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
-
-/** Settings shared by every command. */
-const Common = {
-  stateDir: z.string().min(1, 'is required (or set STATE_DIRECTORY or HOME)'),
-  keyFile: z.string().min(1),
-  logLevel: z.enum(LOG_LEVELS).default('info'),
-  name: z.string().trim().min(1).max(63),
-}
-
-export const RegisterConfig = z.object({
-  command: z.literal('register'),
-  ...Common,
-  server: ServerUrl,
-  code: z.string().trim().min(1, 'is required: create a code in the dashboard under Runners'),
-})
-export type RegisterConfig = z.infer<typeof RegisterConfig>
-
-export const RunConfig = z
-  .object({
-    command: z.literal('run'),
-    ...Common,
-    /** Overrides the server saved by `register`, e.g. for containers configured by env only. */
-    server: ServerUrl.optional(),
-    /** The runner key, when not read from `keyFile` (12-factor: config in the environment). */
-    key: z.string().min(16).optional(),
-    maxJobs: int(1, 64).default(2),
-    heartbeatIntervalMs: int(50, 300_000).default(HEARTBEAT_INTERVAL_MS),
-    backoffBaseMs: int(10, 60_000).default(1_000),
-    backoffMaxMs: int(10, 600_000).default(30_000),
-    drainTimeoutMs: int(0, 3_600_000).default(90_000),
-    logFlushMs: int(1, 10_000).default(50),
-    logBatchLines: int(1, 5_000).default(2_000),
-    executor: z.enum(['real', 'fake']).default('real'),
-    /** Real executors: run the game playbook with Ansible, or only simulate it (demo, bench). */
-    provisioner: z.enum(['ansible', 'simulated']).default('ansible'),
-    /** Simulated provisioner: how long each of its playbook tasks takes (demo, fault tests). */
-    simulatedTaskMs: int(0, 600_000).default(0),
-    /** Folder with provision_<game>.yml and its roles; beside the bundle by default. */
-    ansibleDir: z.string().min(1).optional(),
-    /** This host's address as the VMs see it: admin ports (RCON) are opened to it alone. */
-    address: z
-      .string()
-      .trim()
-      .regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'must be an IPv4 address')
-      .optional(),
-    /** Mirrors for air-gapped sites and tests; artifacts keep their checksums. */
-    minecraftManifestUrl: z.string().url().optional(),
-    paperApiUrl: z.string().url().optional(),
-    artifactUrl: z.string().url().optional(),
-    fake: FakeOptions,
-  })
-  .refine((c) => c.backoffMaxMs >= c.backoffBaseMs, {
-    message: 'must not be below RUNNER_BACKOFF_BASE_MS',
-    path: ['backoffMaxMs'],
-  })
-export type RunConfig = z.infer<typeof RunConfig>
+export const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/
 
 export type Config = RegisterConfig | RunConfig | { command: 'help' }
 
@@ -131,7 +66,8 @@ export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: s
 
 type Env = Readonly<Record<string, string | undefined>>
 
-function describe(path: readonly PropertyKey[]): string {
+/** The variable (and flag) a config path is read from, as error messages name it. */
+export function settingName(path: readonly PropertyKey[]): string {
   const [head, sub] = path
   if (head === 'fake' && typeof sub === 'string' && sub in FAKE_SOURCES) {
     return FAKE_SOURCES[sub as keyof FakeOptions]
@@ -191,15 +127,206 @@ export function loadConfig(env: Env, argv: readonly string[]): ConfigResult {
   fake.vmStateFile ??= stateDir ? `${stateDir}/fake-vms.json` : undefined
   raw.fake = fake
 
-  const schema = command === 'register' ? RegisterConfig : RunConfig
-  const result = schema.safeParse(raw)
-  if (!result.success) {
+  return checkConfig(raw)
+}
+
+/**
+ * The raw settings (strings or undefined, `fake` a nested object of them) as a typed config, or
+ * every error, each naming its variable. The rules of `RegisterConfig` / `RunConfig`.
+ */
+export function checkConfig(raw: Readonly<Record<string, unknown>>): ConfigResult {
+  const errors: string[] = []
+  const check = new Checker(raw, (path, message) => errors.push(`${settingName(path)}: ${message}`))
+  const common = {
+    stateDir: check.string('stateDir', 1, 'is required (or set STATE_DIRECTORY or HOME)'),
+    keyFile: check.string('keyFile', 1),
+    logLevel: check.oneOf('logLevel', LOG_LEVELS, 'info'),
+    name: check.name('name'),
+  }
+  if (raw.command === 'register') {
+    const config: RegisterConfig = {
+      command: 'register',
+      ...common,
+      server: check.serverUrl('server') ?? '',
+      code: check.trimmed(
+        'code',
+        'is required: create a code in the dashboard under Runners',
+      ) as string,
+    }
+    return errors.length ? { ok: false, errors } : { ok: true, config }
+  }
+  const config: RunConfig = {
+    command: 'run',
+    ...common,
+    server: check.optional('server', () => check.serverUrl('server')),
+    key: check.optional('key', () => check.string('key', 16)),
+    maxJobs: check.int('maxJobs', 1, 64, 2),
+    heartbeatIntervalMs: check.int('heartbeatIntervalMs', 50, 300_000, HEARTBEAT_INTERVAL_MS),
+    backoffBaseMs: check.int('backoffBaseMs', 10, 60_000, 1_000),
+    backoffMaxMs: check.int('backoffMaxMs', 10, 600_000, 30_000),
+    drainTimeoutMs: check.int('drainTimeoutMs', 0, 3_600_000, 90_000),
+    logFlushMs: check.int('logFlushMs', 1, 10_000, 50),
+    logBatchLines: check.int('logBatchLines', 1, 5_000, 2_000),
+    executor: check.oneOf('executor', ['real', 'fake'] as const, 'real'),
+    provisioner: check.oneOf('provisioner', ['ansible', 'simulated'] as const, 'ansible'),
+    simulatedTaskMs: check.int('simulatedTaskMs', 0, 600_000, 0),
+    ansibleDir: check.optional('ansibleDir', () => check.string('ansibleDir', 1)),
+    address: check.optional('address', () => check.ipv4('address')),
+    minecraftManifestUrl: check.optional('minecraftManifestUrl', () =>
+      check.url('minecraftManifestUrl'),
+    ),
+    paperApiUrl: check.optional('paperApiUrl', () => check.url('paperApiUrl')),
+    artifactUrl: check.optional('artifactUrl', () => check.url('artifactUrl')),
+    fake: checkFake(raw.fake, (path, message) =>
+      errors.push(`${settingName(['fake', ...path])}: ${message}`),
+    ),
+  }
+  if (errors.length) return { ok: false, errors }
+  if (config.backoffMaxMs < config.backoffBaseMs) {
     return {
       ok: false,
-      errors: result.error.issues.map((i) => `${describe(i.path)}: ${i.message}`),
+      errors: [`${settingName(['backoffMaxMs'])}: must not be below RUNNER_BACKOFF_BASE_MS`],
     }
   }
-  return { ok: true, config: result.data }
+  return { ok: true, config }
+}
+
+const STEP_NAMES: readonly StepName[] = [...DEPLOY_STEPS, ...DESTROY_STEPS]
+const FLAGS = ['1', '0', 'true', 'false', 'yes', 'no'] as const
+
+function checkFake(raw: unknown, fail: (path: string[], message: string) => void): FakeOptions {
+  const fields = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {}
+  const check = new Checker(fields, fail)
+  const failStep = check.optional('failStep', () => check.oneOf('failStep', STEP_NAMES))
+  return {
+    stepDelayMs: check.int('stepDelayMs', 0, 3_600_000, 20),
+    stepDelays: check.stepDelays('stepDelays'),
+    linesPerStep: check.int('linesPerStep', 0, 1_000_000, 3),
+    ...(failStep === undefined ? {} : { failStep }),
+    failMessage: check.string('failMessage', 0, undefined, 'fake failure'),
+    vmStateFile: check.string('vmStateFile', 1, 'is required (or set RUNNER_STATE_DIR)'),
+    burstLines: check.int('burstLines', 0, 10_000_000, 0),
+    burstStep: check.oneOf('burstStep', STEP_NAMES, 'provision'),
+    burstRate: check.int('burstRate', 0, 10_000_000, 0),
+    leakSecrets: ['1', 'true', 'yes'].includes(check.oneOf('leakSecrets', FLAGS, '0')),
+  }
+}
+
+/**
+ * Reads one field of a raw config at a time, with zod's semantics where they matter (coercion,
+ * trimming, defaults on undefined); a bad value is reported and a placeholder returned, so that
+ * every error is reported at once.
+ */
+class Checker {
+  constructor(
+    private readonly raw: Readonly<Record<string, unknown>>,
+    private readonly fail: (path: string[], message: string) => void,
+  ) {}
+
+  /** `undefined` when absent, else what `read` makes of it. */
+  optional<T>(key: string, read: () => T | undefined): T | undefined {
+    return this.raw[key] === undefined ? undefined : read()
+  }
+
+  string(key: string, min: number, message?: string, fallback?: string): string {
+    const value = this.raw[key]
+    if (value === undefined && fallback !== undefined) return fallback
+    if (typeof value !== 'string') {
+      this.fail([key], message ?? 'is required')
+      return ''
+    }
+    if (value.length < min) this.fail([key], message ?? `must be at least ${min} characters`)
+    return value
+  }
+
+  /** Trimmed, at least one character. */
+  trimmed(key: string, message = 'must not be empty'): string | undefined {
+    const value = this.raw[key]
+    const text = typeof value === 'string' ? value.trim() : ''
+    if (!text) this.fail([key], message)
+    return text
+  }
+
+  name(key: string): string {
+    const text = this.trimmed(key) ?? ''
+    if (text.length > 63) this.fail([key], 'must be at most 63 characters')
+    return text
+  }
+
+  int(key: string, min: number, max: number, fallback: number): number {
+    const value = this.raw[key]
+    if (value === undefined) return fallback
+    const n = Number(value)
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      this.fail([key], `must be a whole number from ${min} to ${max}`)
+      return fallback
+    }
+    return n
+  }
+
+  oneOf<T extends string>(key: string, values: readonly T[], fallback?: T): T {
+    const value = this.raw[key]
+    if (value === undefined && fallback !== undefined) return fallback
+    if (typeof value === 'string' && (values as readonly string[]).includes(value))
+      return value as T
+    this.fail([key], `must be one of ${values.join(', ')}`)
+    return values[0] as T
+  }
+
+  ipv4(key: string): string {
+    const text = typeof this.raw[key] === 'string' ? (this.raw[key] as string).trim() : ''
+    if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) this.fail([key], 'must be an IPv4 address')
+    return text
+  }
+
+  /** zod's `z.string().url()`: trimmed, parseable by URL, tabs and newlines removed. */
+  url(key: string, message = 'must be a URL'): string | undefined {
+    const value = this.raw[key]
+    const text = typeof value === 'string' ? value.trim() : ''
+    if (typeof value !== 'string' || !URL.canParse(text)) {
+      this.fail([key], message)
+      return undefined
+    }
+    return text.replace(/[\t\n\r]/g, '')
+  }
+
+  /** The dashboard's base URL: https anywhere, http only to this machine (dev and tests). */
+  serverUrl(key: string): string | undefined {
+    const url = this.url(key, 'must be a URL such as https://games.example.com')
+    if (url === undefined) return undefined
+    const { protocol, hostname } = new URL(url)
+    if (!(protocol === 'https:' || (protocol === 'http:' && LOOPBACK_HOST.test(hostname)))) {
+      this.fail([key], 'must start with https:// (http:// only for localhost)')
+      return undefined
+    }
+    return url.replace(/\/+$/, '')
+  }
+
+  /** `clone=2000,provision=500` → { clone: 2000, provision: 500 }. */
+  stepDelays(key: string): Partial<Record<StepName, number>> {
+    const value = this.raw[key]
+    const out: Partial<Record<StepName, number>> = {}
+    if (value === undefined) return out
+    if (typeof value !== 'string') {
+      this.fail([key], 'must be step=milliseconds,…')
+      return out
+    }
+    for (const part of value.split(',').filter(Boolean)) {
+      const [name = '', ms = ''] = part.split('=')
+      const step = name.trim()
+      const delay = Number(ms)
+      if (
+        !(STEP_NAMES as readonly string[]).includes(step) ||
+        !Number.isInteger(delay) ||
+        delay < 0
+      ) {
+        this.fail([key], `"${part}" is not step=milliseconds`)
+        return {}
+      }
+      out[step as StepName] = delay
+    }
+    return out
+  }
 }
 
 const FLAG_OPTIONS = {

@@ -1,14 +1,8 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { z } from 'zod'
+import type { Credentials } from './register'
 
-/** What `register` saves and `run` reads: the long-lived runner key and where to use it. */
-export const Credentials = z.object({
-  server: z.string().url(),
-  runnerId: z.string().min(1),
-  key: z.string().min(16),
-})
-export type Credentials = z.infer<typeof Credentials>
+export type { Credentials } from './register'
 
 /** Writes the key file with mode 0600 (and its folder 0700), atomically. */
 export function saveCredentials(path: string, creds: Credentials): void {
@@ -39,7 +33,22 @@ export function loadCredentials(
   } catch {
     return { ok: false, error: `${path} is not valid JSON: register again` }
   }
-  const parsed = Credentials.safeParse(json)
-  if (!parsed.success) return { ok: false, error: `${path} is incomplete: register again` }
-  return { ok: true, creds: parsed.data }
+  const creds = checkCredentials(json)
+  if (!creds) return { ok: false, error: `${path} is incomplete: register again` }
+  return { ok: true, creds }
+}
+
+/**
+ * The key file's content if it has what `run` needs: the rules of the `Credentials` schema
+ * (register.ts), checked by hand so that starting a runner does not load zod (issue 7); a test
+ * holds the two together.
+ */
+export function checkCredentials(json: unknown): Credentials | null {
+  if (typeof json !== 'object' || json === null) return null
+  const { server, runnerId, key } = json as Record<string, unknown>
+  if (typeof server !== 'string' || !URL.canParse(server.trim())) return null
+  if (typeof runnerId !== 'string' || runnerId.length < 1) return null
+  if (typeof key !== 'string' || key.length < 16) return null
+  // z.string().url() hands back the URL trimmed, without tabs and newlines.
+  return { server: server.trim().replace(/[\t\n\r]/g, ''), runnerId, key }
 }

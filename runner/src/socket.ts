@@ -1,5 +1,5 @@
 import WebSocket from 'ws'
-import { CLOSE, HEARTBEAT_PING, HEARTBEAT_PONG } from '../../core/protocol'
+import { CLOSE, HEARTBEAT_PING, HEARTBEAT_PONG } from '../../core/protocol-constants'
 import { Backoff } from './backoff'
 import type { Logger } from './logger'
 

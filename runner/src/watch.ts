@@ -1,5 +1,5 @@
 import type { LiveStatus, RunnerToServer, ServerToRunner } from '../../core/protocol'
-import { PROTOCOL_VERSION } from '../../core/protocol'
+import { PROTOCOL_VERSION } from '../../core/protocol-constants'
 import type { Executors } from './executors/types'
 import type { Logger } from './logger'
 import { Redactor } from './redact'

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { z } from 'zod'
+import * as z from 'zod'
 import type { StepName } from '../../../core/protocol'
 import { secretsOfJob } from '../redact'
 import type { FakeOptions } from './fake-options'

@@ -1,8 +1,25 @@
 import type { RunConfig } from '../config'
 import type { Executors } from './types'
 
-/** The executors named by `RUNNER_EXECUTOR`: `real` (Proxmox, SSH, Ansible, game check) or `fake`. */
-export async function selectExecutors(config: RunConfig): Promise<Executors> {
+/**
+ * The executors named by `RUNNER_EXECUTOR`: `real` (Proxmox, SSH, Ansible, game check) or `fake`.
+ * Their code (and zod, Node's HTTPS client, child_process…) is imported on first use, by the first
+ * job, test or watch round, not at start: an idle runner does not hold it (issue 7).
+ */
+export function selectExecutors(config: RunConfig): Executors {
+  let loaded: Promise<Executors> | null = null
+  const load = () => (loaded ??= importExecutors(config))
+  return {
+    runStep: async (step, ctx) => (await load()).runStep(step, ctx),
+    testConnection: async (proxmox, ctx) => (await load()).testConnection(proxmox, ctx),
+    inspect: async (proxmox, target, signal) => (await load()).inspect(proxmox, target, signal),
+    listProductVms: async (proxmox, signal) => (await load()).listProductVms(proxmox, signal),
+    destroyVm: async (proxmox, vmid, deploymentId, ctx) =>
+      (await load()).destroyVm(proxmox, vmid, deploymentId, ctx),
+  }
+}
+
+async function importExecutors(config: RunConfig): Promise<Executors> {
   switch (config.executor) {
     case 'fake': {
       const { createFakeExecutors } = await import('./fake')

@@ -44,6 +44,8 @@ export function defaultAnsibleDir(): string {
   const here = dirname(fileURLToPath(import.meta.url))
   const candidates = [
     join(here, 'ansible'),
+    // This module is a chunk of the bundle, in chunks/ beside pgd-runner.mjs.
+    resolve(here, '../ansible'),
     resolve(here, '../../ansible'),
     resolve(here, '../../../ansible'),
   ]

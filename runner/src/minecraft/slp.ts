@@ -1,5 +1,5 @@
 import { connect } from 'node:net'
-import { z } from 'zod'
+import * as z from 'zod'
 import { decodeStatusJson, encodePing, encodeStatusRequest, readPackets } from './slp-codec'
 
 /** How long a ping may take in all (connect, status, pong) unless the caller says otherwise. */

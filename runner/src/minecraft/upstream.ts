@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 /**
  * Shapes of the upstream metadata the resolver reads, only the fields it uses (loose objects:

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import type { ProxmoxConnection } from '../../../core/settings'
 import { encodeForm, type Params } from './encode'
 import { ProxmoxApiError, ProxmoxNetworkError, ProxmoxTaskError, isProxyError } from './errors'

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import type { ConnectionCheck } from '../../../core/protocol'
 import type { ProxmoxClient } from './client'
 import { ProxmoxApiError, ProxmoxNetworkError, ProxmoxTlsError, errorText } from './errors'

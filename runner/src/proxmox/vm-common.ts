@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { deploymentTag, VM_TAG_PREFIX } from '../../../core/vm-spec'
 import type { ProxmoxClient } from './client'
 import { configLockName, errorText, isAnswerLost, isLockTimeout } from './errors'

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { cidrContains, cidrPrefix } from '../../../core/settings'
 import type { ProxmoxConnection } from '../../../core/settings'
 import type { ConnectionCheck } from '../../../core/protocol'

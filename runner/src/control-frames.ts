@@ -1,0 +1,39 @@
+import type { ServerToRunner } from '../../core/protocol'
+import { PROTOCOL_VERSION } from '../../core/protocol-constants'
+
+type Welcome = Extract<ServerToRunner, { type: 'welcome' }>
+export type ParsedServerFrame = { ok: true; frame: ServerToRunner } | { ok: false; error: string }
+
+/**
+ * A frame from the server on the control socket. The `welcome` (all an idle runner receives,
+ * besides heartbeats) is checked by hand with the rules of the `ServerToRunner` schema, so a
+ * connected runner with no work does not load zod and the protocol's schemas (~20 MB, issue 7).
+ * Every other frame, and a welcome the hand check refuses (for the schema's error message), goes
+ * through the schema, imported on first use; test/runner/control-frames.test.ts holds the two
+ * together.
+ */
+export function parseServerFrame(text: string): ParsedServerFrame | Promise<ParsedServerFrame> {
+  const welcome = welcomeFrame(text)
+  if (welcome) return { ok: true, frame: welcome }
+  return import('../../core/protocol').then(({ ServerToRunner, parseFrame }) =>
+    parseFrame(ServerToRunner, text),
+  )
+}
+
+/** The frame as the schema would return it (unknown keys dropped), or null if any rule fails. */
+export function welcomeFrame(text: string): Welcome | null {
+  // Cheap test first: job assignments can be large and are not welcomes.
+  if (!text.includes('"welcome"')) return null
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return null
+  }
+  if (typeof json !== 'object' || json === null) return null
+  const { v, type, runnerId, heartbeatIntervalMs } = json as Record<string, unknown>
+  if (v !== PROTOCOL_VERSION || type !== 'welcome' || typeof runnerId !== 'string') return null
+  if (typeof heartbeatIntervalMs !== 'number') return null
+  if (!Number.isSafeInteger(heartbeatIntervalMs) || heartbeatIntervalMs <= 0) return null
+  return { v: PROTOCOL_VERSION, type: 'welcome', runnerId, heartbeatIntervalMs }
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest'
+import { ServerToRunner, parseFrame } from '../../core/protocol'
+import { parseServerFrame, welcomeFrame } from '../../runner/src/control-frames'
+
+/**
+ * The control socket's `welcome` is checked by hand so an idle runner does not load zod (issue 7).
+ * These tests hold the hand check to the `ServerToRunner` schema: whatever it accepts, the schema
+ * accepts with the same value, and whatever it refuses goes to the schema for its verdict.
+ */
+
+const WELCOME = { v: 1, type: 'welcome', runnerId: 'r-1', heartbeatIntervalMs: 10_000 }
+
+const VARIANTS: unknown[] = [
+  WELCOME,
+  { ...WELCOME, extra: 'dropped' },
+  { ...WELCOME, runnerId: '' },
+  { ...WELCOME, v: 2 },
+  { ...WELCOME, v: '1' },
+  { ...WELCOME, runnerId: 7 },
+  { ...WELCOME, runnerId: undefined },
+  { ...WELCOME, heartbeatIntervalMs: 0 },
+  { ...WELCOME, heartbeatIntervalMs: -5 },
+  { ...WELCOME, heartbeatIntervalMs: 1.5 },
+  { ...WELCOME, heartbeatIntervalMs: '10000' },
+  { ...WELCOME, heartbeatIntervalMs: 2 ** 53 },
+  { ...WELCOME, heartbeatIntervalMs: undefined },
+  { ...WELCOME, type: 'Welcome' },
+  { v: 1, type: 'job.cancel', jobId: 'welcome' },
+  [WELCOME],
+  null,
+  'welcome',
+]
+
+describe('the hand-checked welcome frame', () => {
+  it('accepts exactly what the schema accepts, with the same value', () => {
+    for (const variant of VARIANTS) {
+      const text = JSON.stringify(variant)
+      const zod = parseFrame(ServerToRunner, text)
+      const hand = welcomeFrame(text)
+      if (hand) expect(zod, text).toEqual({ ok: true, frame: hand })
+      else expect(zod.ok && zod.frame.type === 'welcome', text).toBe(false)
+    }
+  })
+
+  it('answers a welcome without loading the schemas', () => {
+    const parsed = parseServerFrame(JSON.stringify(WELCOME))
+    expect(parsed).toEqual({ ok: true, frame: WELCOME })
+  })
+
+  it('gives the schema its say on other frames, and its error on bad ones', async () => {
+    await expect(
+      parseServerFrame(JSON.stringify({ v: 1, type: 'job.cancel', jobId: 'j-1' })),
+    ).resolves.toEqual({ ok: true, frame: { v: 1, type: 'job.cancel', jobId: 'j-1' } })
+    await expect(
+      parseServerFrame(JSON.stringify({ ...WELCOME, heartbeatIntervalMs: -1 })),
+    ).resolves.toMatchObject({ ok: false, error: expect.stringMatching(/heartbeatIntervalMs/) })
+    await expect(parseServerFrame('{not json')).resolves.toEqual({
+      ok: false,
+      error: 'frame is not valid JSON',
+    })
+  })
+})
