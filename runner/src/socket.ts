@@ -1,7 +1,7 @@
-import WebSocket from 'ws'
 import { CLOSE, HEARTBEAT_PING, HEARTBEAT_PONG } from '../../core/protocol-constants'
 import { Backoff } from './backoff'
 import type { Logger } from './logger'
+import { WS_CLOSED, WS_OPEN, WsClient } from './ws-client'
 
 /**
  * One outbound websocket that keeps itself alive: heartbeats, dead-peer detection, reconnect
@@ -35,13 +35,15 @@ const DEAD_AFTER_INTERVALS = 3
 const CLOSE_WAIT_MS = 2_000
 
 export class ManagedSocket {
-  private ws: WebSocket | null = null
+  private ws: WsClient | null = null
   private readonly backoff: Backoff
   private heartbeat: NodeJS.Timeout | null = null
   private retry: NodeJS.Timeout | null = null
   private lastHeardAt = 0
   private intervalMs: number
   private stopped = false
+  /** Called once the current socket has closed (a close() waiting for the server's answer). */
+  private onClosed: (() => void) | null = null
 
   constructor(private readonly opts: ManagedSocketOptions) {
     this.backoff = new Backoff(opts.backoffBaseMs, opts.backoffMaxMs)
@@ -50,7 +52,7 @@ export class ManagedSocket {
 
   /** Whether a frame sent now would go out. */
   get isOpen(): boolean {
-    return this.ws?.readyState === WebSocket.OPEN
+    return this.ws?.readyState === WS_OPEN
   }
 
   /** Bytes queued in the socket, for back-pressure. */
@@ -74,7 +76,7 @@ export class ManagedSocket {
 
   /** Sends a JSON frame; false when the socket is down (the caller keeps it for a resend). */
   send(frame: unknown): boolean {
-    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false
+    if (!this.ws || this.ws.readyState !== WS_OPEN) return false
     this.ws.send(JSON.stringify(frame))
     return true
   }
@@ -87,17 +89,17 @@ export class ManagedSocket {
     this.stopped = true
     this.clearTimers()
     const ws = this.ws
-    if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve()
+    if (!ws || ws.readyState === WS_CLOSED) return Promise.resolve()
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         ws.terminate()
         resolve()
       }, CLOSE_WAIT_MS)
-      ws.once('close', () => {
+      this.onClosed = () => {
         clearTimeout(timer)
         resolve()
-      })
-      if (ws.readyState === WebSocket.OPEN) ws.close(code, reason)
+      }
+      if (ws.readyState === WS_OPEN) ws.close(code, reason)
       else ws.terminate()
     })
   }
@@ -108,60 +110,68 @@ export class ManagedSocket {
     log.debug(`${label}: connecting to ${url}`)
     let upgradeStatus: number | null = null
     let lastError: string | null = null
-    const ws = new WebSocket(url, {
-      headers: { authorization: `Bearer ${key}` },
-      handshakeTimeout: Math.max(5_000, this.intervalMs * DEAD_AFTER_INTERVALS),
-      // No permessage-deflate: inflating every log batch in the Durable Object cost more than
-      // everything else it does with the batch (a third of the throughput), and each socket's
-      // zlib contexts held memory on the runner even when idle.
-      perMessageDeflate: false,
-    })
+    const ws: WsClient = new WsClient(
+      url,
+      {
+        headers: { authorization: `Bearer ${key}` },
+        handshakeTimeoutMs: Math.max(5_000, this.intervalMs * DEAD_AFTER_INTERVALS),
+      },
+      {
+        onUnexpectedResponse: (status) => {
+          upgradeStatus = status
+        },
+        onOpen: () => {
+          log.info(`${label}: connected`)
+          this.lastHeardAt = Date.now()
+          this.startHeartbeat()
+          this.opts.onOpen()
+        },
+        onMessage: (data, isBinary) => {
+          this.lastHeardAt = Date.now()
+          if (isBinary) return
+          const text = data.toString()
+          if (text === HEARTBEAT_PONG) return
+          this.opts.onMessage(text)
+        },
+        onError: (err) => {
+          lastError = err.message
+        },
+        onClose: (code, reason) => this.onSocketClosed(ws, code, reason, upgradeStatus, lastError),
+      },
+    )
     this.ws = ws
-    ws.on('unexpected-response', (_req, res) => {
-      upgradeStatus = res.statusCode ?? 0
-      res.resume()
-      ws.terminate()
-    })
-    ws.on('open', () => {
-      log.info(`${label}: connected`)
-      this.lastHeardAt = Date.now()
-      this.startHeartbeat()
-      this.opts.onOpen()
-    })
-    ws.on('message', (data, isBinary) => {
-      this.lastHeardAt = Date.now()
-      if (isBinary) return
-      const text = data.toString()
-      if (text === HEARTBEAT_PONG) return
-      this.opts.onMessage(text)
-    })
-    ws.on('error', (err) => {
-      lastError = err.message
-    })
-    ws.on('close', (code, reasonBuf) => {
-      if (this.ws !== ws) return
-      this.clearTimers()
-      this.ws = null
-      if (this.stopped) return
-      const reason = reasonBuf.toString()
-      this.opts.onDisconnect?.()
-      const ending = this.classify(upgradeStatus, code, reason)
-      if (ending) {
-        this.stopped = true
-        this.opts.onEnd(ending)
-        return
-      }
-      const delay = this.backoff.next()
-      // What the admin can act on: the HTTP answer, the network error, or the close code.
-      const why =
-        upgradeStatus !== null
-          ? `HTTP ${upgradeStatus}`
-          : (lastError ?? `close ${code}${reason ? ` ${reason}` : ''}`)
-      log.info(
-        `${label}: disconnected (${why}); reconnecting in ${delay} ms (attempt ${this.backoff.failures})`,
-      )
-      this.retry = setTimeout(() => this.connect(), delay)
-    })
+  }
+
+  private onSocketClosed(
+    ws: WsClient,
+    code: number,
+    reason: string,
+    upgradeStatus: number | null,
+    lastError: string | null,
+  ): void {
+    if (this.ws !== ws) return
+    this.clearTimers()
+    this.ws = null
+    this.onClosed?.()
+    this.onClosed = null
+    if (this.stopped) return
+    this.opts.onDisconnect?.()
+    const ending = this.classify(upgradeStatus, code, reason)
+    if (ending) {
+      this.stopped = true
+      this.opts.onEnd(ending)
+      return
+    }
+    const delay = this.backoff.next()
+    // What the admin can act on: the HTTP answer, the network error, or the close code.
+    const why =
+      upgradeStatus !== null
+        ? `HTTP ${upgradeStatus}`
+        : (lastError ?? `close ${code}${reason ? ` ${reason}` : ''}`)
+    this.opts.log.info(
+      `${this.opts.label}: disconnected (${why}); reconnecting in ${delay} ms (attempt ${this.backoff.failures})`,
+    )
+    this.retry = setTimeout(() => this.connect(), delay)
   }
 
   private classify(status: number | null, code: number, reason: string): SocketEnding | null {
@@ -182,7 +192,7 @@ export class ManagedSocket {
     if (this.heartbeat) clearInterval(this.heartbeat)
     this.heartbeat = setInterval(() => {
       const ws = this.ws
-      if (!ws || ws.readyState !== WebSocket.OPEN) return
+      if (!ws || ws.readyState !== WS_OPEN) return
       if (Date.now() - this.lastHeardAt > this.intervalMs * DEAD_AFTER_INTERVALS) {
         this.opts.log.warn(
           `${this.opts.label}: no answer for ${DEAD_AFTER_INTERVALS} heartbeats, reconnecting`,

@@ -1,0 +1,356 @@
+import { isUtf8 } from 'node:buffer'
+import { createHash, randomBytes, randomFillSync } from 'node:crypto'
+import { connect as netConnect } from 'node:net'
+import type { Socket } from 'node:net'
+
+/**
+ * A WebSocket client (RFC 6455) with just what the runner's sockets use: text frames out, text
+ * and binary in (fragmented or not), ping answered, the close handshake, the HTTP status of a
+ * refused upgrade, custom request headers. No extensions, no subprotocols.
+ *
+ * Why not the `ws` package: it loads Node's HTTP client and server, HTTPS, TLS and zlib at start,
+ * ~7 MB of an idle runner's ~62 (issue 7); Node's built-in WebSocket (undici) costs more still.
+ * This one needs `node:net`, and `node:tls` only for `wss://` URLs, loaded on first use.
+ */
+
+export const WS_CONNECTING = 0
+export const WS_OPEN = 1
+export const WS_CLOSING = 2
+export const WS_CLOSED = 3
+
+/** Close codes this side reports (RFC 6455 §7.4.1). */
+const NO_STATUS = 1005
+const ABNORMAL = 1006
+const PROTOCOL_ERROR = 1002
+const INVALID_DATA = 1007
+const TOO_BIG = 1009
+
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
+/** Once closing, the TCP connection is dropped if the peer has not closed it within this. */
+const CLOSE_TIMEOUT_MS = 5_000
+/** The server's HTTP answer to the upgrade may not be longer than this. */
+const MAX_HANDSHAKE_BYTES = 16 * 1024
+/** A message larger than this closes the socket (1009); the server's frames are small. */
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+export interface WsClientOptions {
+  /** Extra request headers, e.g. `authorization`. */
+  headers: Readonly<Record<string, string>>
+  /** The TCP (and TLS) connection and the upgrade must be done within this. */
+  handshakeTimeoutMs: number
+}
+
+export interface WsClientHandlers {
+  onOpen(): void
+  onMessage(data: Buffer, isBinary: boolean): void
+  /** The server answered the upgrade with something else than 101 (e.g. 401). */
+  onUnexpectedResponse(status: number): void
+  onError(err: Error): void
+  /** Always last, exactly once: the server's close code and reason, or 1006 if there was none. */
+  onClose(code: number, reason: string): void
+}
+
+class WsProtocolError extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message)
+  }
+}
+
+export class WsClient {
+  readyState: number = WS_CONNECTING
+  private readonly socket: Socket
+  private readonly key = randomBytes(16).toString('base64')
+  private handshake: Buffer | null = Buffer.alloc(0)
+  private pending: Buffer = Buffer.alloc(0)
+  private fragments: Buffer[] = []
+  private fragmentBytes = 0
+  private fragmentBinary = false
+  private closeSent = false
+  private received: { code: number; reason: string } | null = null
+  private closed = false
+  private readonly timer: NodeJS.Timeout
+  private closeTimer: NodeJS.Timeout | null = null
+
+  constructor(
+    url: string,
+    options: WsClientOptions,
+    private readonly handlers: WsClientHandlers,
+  ) {
+    const target = new URL(url)
+    const secure = target.protocol === 'wss:'
+    if (!secure && target.protocol !== 'ws:') throw new Error(`not a ws:// or wss:// URL: ${url}`)
+    const lines = [
+      `GET ${target.pathname}${target.search} HTTP/1.1`,
+      `Host: ${target.host}`,
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      `Sec-WebSocket-Key: ${this.key}`,
+      'Sec-WebSocket-Version: 13',
+    ]
+    for (const [name, value] of Object.entries(options.headers)) {
+      // A CR or LF would let a value (a key from a file) inject headers.
+      if (/[\r\n]/.test(name) || /[\r\n]/.test(value))
+        throw new Error(`header ${name} has a line break`)
+      lines.push(`${name}: ${value}`)
+    }
+    const request = `${lines.join('\r\n')}\r\n\r\n`
+    const host = target.hostname.replace(/^\[(.*)\]$/, '$1')
+    const port = Number(target.port) || (secure ? 443 : 80)
+    this.socket = secure
+      ? process.getBuiltinModule('node:tls').connect({
+          host,
+          port,
+          // SNI takes a name, not an address.
+          servername: /^[\d.]+$|:/.test(host) ? '' : host,
+          ALPNProtocols: ['http/1.1'],
+        })
+      : netConnect({ host, port })
+    this.socket.setNoDelay(true)
+    this.socket.once(secure ? 'secureConnect' : 'connect', () => this.socket.write(request))
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk))
+    this.socket.on('error', (err) => this.handlers.onError(err))
+    this.socket.on('end', () => this.socket.end())
+    this.socket.on('close', () => this.finish())
+    this.timer = setTimeout(() => {
+      this.handlers.onError(new Error('Opening handshake has timed out'))
+      this.socket.destroy()
+    }, options.handshakeTimeoutMs)
+  }
+
+  /** Bytes written but not yet handed to the kernel, for back-pressure. */
+  get bufferedAmount(): number {
+    return this.socket.writableLength
+  }
+
+  /** Sends one text frame; ignored unless open. */
+  send(text: string): void {
+    if (this.readyState !== WS_OPEN) return
+    this.sendFrame(0x1, Buffer.from(text, 'utf8'))
+  }
+
+  /** Starts the close handshake (or aborts a connection still opening). */
+  close(code = 1000, reason = ''): void {
+    if (this.readyState === WS_CONNECTING) return this.terminate()
+    if (this.readyState !== WS_OPEN) return
+    this.readyState = WS_CLOSING
+    this.sendClose(code, reason)
+    this.dropLater()
+  }
+
+  /** Drops the connection at once; `onClose` reports 1006. */
+  terminate(): void {
+    this.readyState = WS_CLOSING
+    this.socket.destroy()
+  }
+
+  private finish(): void {
+    if (this.closed) return
+    this.closed = true
+    clearTimeout(this.timer)
+    if (this.closeTimer) clearTimeout(this.closeTimer)
+    this.readyState = WS_CLOSED
+    const { code, reason } = this.received ?? { code: ABNORMAL, reason: '' }
+    this.handlers.onClose(code, reason)
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.handshake) {
+      const head = Buffer.concat([this.handshake, chunk])
+      const end = head.indexOf('\r\n\r\n')
+      if (end < 0) {
+        if (head.length > MAX_HANDSHAKE_BYTES) this.fail('the upgrade answer is too long')
+        else this.handshake = head
+        return
+      }
+      this.handshake = null
+      if (!this.accept(head.subarray(0, end).toString('latin1'))) return
+      chunk = head.subarray(end + 4)
+      if (chunk.length === 0) return
+    }
+    if (this.readyState === WS_CLOSED) return
+    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk
+    try {
+      this.readFrames()
+    } catch (err) {
+      if (!(err instanceof WsProtocolError)) throw err
+      this.handlers.onError(err)
+      this.received ??= { code: err.code, reason: '' }
+      if (this.readyState === WS_OPEN) {
+        this.readyState = WS_CLOSING
+        this.sendClose(err.code, '')
+      }
+      this.socket.end()
+      this.dropLater()
+      this.pending = Buffer.alloc(0)
+    }
+  }
+
+  /** Checks the server's answer to the upgrade; false (and the socket closing) if refused. */
+  private accept(head: string): boolean {
+    const [statusLine = '', ...headerLines] = head.split('\r\n')
+    const status = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine)
+    if (!status) {
+      this.fail('the server did not answer with HTTP')
+      return false
+    }
+    if (status[1] !== '101') {
+      clearTimeout(this.timer)
+      this.handlers.onUnexpectedResponse(Number(status[1]))
+      this.socket.destroy()
+      return false
+    }
+    const headers = new Map<string, string>()
+    for (const line of headerLines) {
+      const colon = line.indexOf(':')
+      if (colon > 0)
+        headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim())
+    }
+    const expected = createHash('sha1')
+      .update(this.key + GUID)
+      .digest('base64')
+    const problem =
+      headers.get('upgrade')?.toLowerCase() !== 'websocket'
+        ? 'no "Upgrade: websocket"'
+        : !/(^|,)\s*upgrade\s*(,|$)/i.test(headers.get('connection') ?? '')
+          ? 'no "Connection: Upgrade"'
+          : headers.get('sec-websocket-accept') !== expected
+            ? 'a wrong Sec-WebSocket-Accept'
+            : headers.has('sec-websocket-extensions') || headers.has('sec-websocket-protocol')
+              ? 'an extension or subprotocol that was not asked for'
+              : null
+    if (problem) {
+      this.fail(`the upgrade answer has ${problem}`)
+      return false
+    }
+    clearTimeout(this.timer)
+    this.readyState = WS_OPEN
+    this.handlers.onOpen()
+    return true
+  }
+
+  private fail(message: string): void {
+    this.handlers.onError(new Error(message))
+    this.socket.destroy()
+  }
+
+  private readFrames(): void {
+    for (;;) {
+      const buf = this.pending
+      if (buf.length < 2) return
+      const b0 = buf[0] as number
+      const b1 = buf[1] as number
+      const fin = (b0 & 0x80) !== 0
+      const opcode = b0 & 0x0f
+      if (b0 & 0x70) throw new WsProtocolError('a reserved bit is set', PROTOCOL_ERROR)
+      if (b1 & 0x80) throw new WsProtocolError('the server masked a frame', PROTOCOL_ERROR)
+      let length = b1 & 0x7f
+      let offset = 2
+      if (length === 126) {
+        if (buf.length < 4) return
+        length = buf.readUInt16BE(2)
+        offset = 4
+      } else if (length === 127) {
+        if (buf.length < 10) return
+        const high = buf.readUInt32BE(2)
+        if (high !== 0) throw new WsProtocolError('a frame is too large', TOO_BIG)
+        length = buf.readUInt32BE(6)
+        offset = 10
+      }
+      if (length > MAX_MESSAGE_BYTES) throw new WsProtocolError('a frame is too large', TOO_BIG)
+      if (buf.length < offset + length) return
+      const payload = buf.subarray(offset, offset + length)
+      this.pending = buf.subarray(offset + length)
+      this.onFrame(fin, opcode, payload)
+      if (this.readyState === WS_CLOSED) return
+    }
+  }
+
+  private onFrame(fin: boolean, opcode: number, payload: Buffer): void {
+    if (opcode >= 0x8) {
+      if (!fin || payload.length > 125)
+        throw new WsProtocolError('a control frame is fragmented or too long', PROTOCOL_ERROR)
+      if (opcode === 0x8) return this.onCloseFrame(payload)
+      if (opcode === 0x9) return this.sendFrame(0xa, payload)
+      if (opcode === 0xa) return
+      throw new WsProtocolError(`unknown opcode ${opcode}`, PROTOCOL_ERROR)
+    }
+    if (opcode === 0x0) {
+      if (this.fragments.length === 0)
+        throw new WsProtocolError('a continuation frame without a start', PROTOCOL_ERROR)
+    } else if (opcode === 0x1 || opcode === 0x2) {
+      if (this.fragments.length > 0)
+        throw new WsProtocolError('a new message inside a fragmented one', PROTOCOL_ERROR)
+      this.fragmentBinary = opcode === 0x2
+    } else {
+      throw new WsProtocolError(`unknown opcode ${opcode}`, PROTOCOL_ERROR)
+    }
+    this.fragmentBytes += payload.length
+    if (this.fragmentBytes > MAX_MESSAGE_BYTES)
+      throw new WsProtocolError('a message is too large', TOO_BIG)
+    // Copied: `payload` is a view into a buffer the next chunk may replace.
+    this.fragments.push(fin && this.fragments.length === 0 ? payload : Buffer.from(payload))
+    if (!fin) return
+    const message =
+      this.fragments.length === 1 ? (this.fragments[0] as Buffer) : Buffer.concat(this.fragments)
+    this.fragments = []
+    this.fragmentBytes = 0
+    if (!this.fragmentBinary && !isUtf8(message))
+      throw new WsProtocolError('a text message is not UTF-8', INVALID_DATA)
+    if (this.readyState === WS_OPEN) this.handlers.onMessage(message, this.fragmentBinary)
+  }
+
+  private onCloseFrame(payload: Buffer): void {
+    if (payload.length === 1) throw new WsProtocolError('a close frame of one byte', PROTOCOL_ERROR)
+    const code = payload.length >= 2 ? payload.readUInt16BE(0) : NO_STATUS
+    const reason = payload.subarray(2)
+    if (!isUtf8(reason)) throw new WsProtocolError('a close reason is not UTF-8', INVALID_DATA)
+    this.received ??= { code, reason: reason.toString('utf8') }
+    if (!this.closeSent) this.sendClose(code === NO_STATUS ? 1000 : code, '')
+    this.readyState = WS_CLOSING
+    // The server closes the TCP connection first (RFC 6455 §7.1.1); end our side too.
+    this.socket.end()
+    this.dropLater()
+  }
+
+  private dropLater(): void {
+    this.closeTimer ??= setTimeout(() => this.socket.destroy(), CLOSE_TIMEOUT_MS)
+  }
+
+  private sendClose(code: number, reason: string): void {
+    this.closeSent = true
+    const text = Buffer.from(reason, 'utf8').subarray(0, 123)
+    const payload = Buffer.alloc(2 + text.length)
+    payload.writeUInt16BE(code, 0)
+    text.copy(payload, 2)
+    this.sendFrame(0x8, payload)
+  }
+
+  /** One frame, masked as a client must (RFC 6455 §5.3). */
+  private sendFrame(opcode: number, payload: Buffer): void {
+    if (this.socket.destroyed) return
+    const length = payload.length
+    const extra = length < 126 ? 0 : length < 65_536 ? 2 : 8
+    const header = Buffer.allocUnsafe(6 + extra)
+    header[0] = 0x80 | opcode
+    if (extra === 0) header[1] = 0x80 | length
+    else if (extra === 2) {
+      header[1] = 0x80 | 126
+      header.writeUInt16BE(length, 2)
+    } else {
+      header[1] = 0x80 | 127
+      header.writeUInt32BE(Math.floor(length / 2 ** 32), 2)
+      header.writeUInt32BE(length >>> 0, 6)
+    }
+    const mask = header.subarray(2 + extra, 6 + extra)
+    randomFillSync(mask)
+    const masked = Buffer.allocUnsafe(length)
+    for (let i = 0; i < length; i++) masked[i] = (payload[i] as number) ^ (mask[i & 3] as number)
+    this.socket.cork()
+    this.socket.write(header)
+    this.socket.write(masked)
+    this.socket.uncork()
+  }
+}
