@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { useRunnerFixture } from './fixture'
-import { exitOf, startRunner } from './harness'
+import { exitOf, runnerNodeFlags, startRunner } from './harness'
 
 const fixture = useRunnerFixture()
 const dir = () => fixture.dir()
@@ -14,6 +14,20 @@ describe('runner CLI', () => {
     expect(await exitOf(proc, 'help exits')).toBe(0)
     expect(proc.stdout()).toMatch(/register --server URL --code CODE/)
     expect(proc.stdout()).toMatch(/RUNNER_MAX_JOBS/)
+  })
+
+  it('runs under the node flags of the shipped systemd unit, as tests and the bench do', async () => {
+    const unit = readFileSync(
+      new URL('../../runner/systemd/pgd-runner.service', import.meta.url),
+      'utf8',
+    )
+    expect(unit).toMatch(
+      /^ExecStart=\/usr\/bin\/node --max-semi-space-size=1 \/opt\/pgd-runner\/pgd-runner\.mjs run$/m,
+    )
+    const { runner } = await fixture.start()
+    const cmdline = readFileSync(`/proc/${runner.child.pid}/cmdline`, 'utf8').split('\0')
+    expect(runnerNodeFlags()).toEqual(['--max-semi-space-size=1'])
+    expect(cmdline.slice(1, 2)).toEqual(['--max-semi-space-size=1'])
   })
 
   it('names the variable and exits 78 on a bad setting', async () => {

@@ -86,13 +86,31 @@ export function runnerEnv(serverUrl: string, stateDir: string, extra: Record<str
   }
 }
 
+/**
+ * The node flags of the shipped systemd unit's `ExecStart` (between `node` and the bundle), so
+ * that tests and the bench run the runner the way users do.
+ */
+export function runnerNodeFlags(): string[] {
+  const unit = readFileSync(
+    new URL('../../runner/systemd/pgd-runner.service', import.meta.url),
+    'utf8',
+  )
+  const exec = /^ExecStart=\S*\/node((?: --?[\w-]+(?:=\S+)?)*) \S*pgd-runner\.mjs run$/m.exec(unit)
+  if (!exec)
+    throw new Error('pgd-runner.service: no ExecStart=/usr/bin/node [flags] …/pgd-runner.mjs run')
+  return (exec[1] ?? '').split(' ').filter(Boolean)
+}
+
 /** Spawns the bundled runner with exactly these args and env (nothing inherited). */
 export async function startRunner(
   args: string[],
   env: Record<string, string>,
 ): Promise<RunnerProcess> {
   const path = await runnerBundle()
-  const child = spawn(process.execPath, [path, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...runnerNodeFlags(), path, ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   running.add(child)
   let out = ''
   let err = ''
