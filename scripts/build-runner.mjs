@@ -54,12 +54,10 @@ export async function buildRunner({ outfile = resolve(root, 'dist/runner/pgd-run
     platform: 'node',
     target: 'node22',
     format: 'esm',
-    // ws is CommonJS and calls require() on node built-ins; an ESM bundle needs a real require.
+    // Node built-ins are require()d (builtinsViaRequire, above); an ESM bundle needs a real require.
     banner: {
       js: "#!/usr/bin/env node\nimport { createRequire as __pgdCreateRequire } from 'node:module'\nconst require = __pgdCreateRequire(import.meta.url)",
     },
-    // ws's optional native speed-ups: absent is fine, ws falls back to JS.
-    external: ['bufferutil', 'utf-8-validate'],
     define: { __PGD_RUNNER_VERSION__: JSON.stringify(version) },
     plugins: [builtinsViaRequire],
     legalComments: 'none',
