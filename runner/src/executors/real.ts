@@ -4,11 +4,9 @@ import { fileURLToPath } from 'node:url'
 import { getGame } from '../../../core/games'
 import type { GameModule } from '../../../core/games/types'
 import type { StepName } from '../../../core/protocol'
-import { runPlaybook } from '../ansible/run-playbook'
 import { answerFacts, runHealthCheck, type HealthCheckResult } from '../games/health-check'
 import { probeGame } from '../games/probe'
-import { preparePlaybook } from '../games/prepare'
-import { MinecraftVersionResolver } from '../minecraft/resolve-version'
+import type { MinecraftVersionResolver } from '../minecraft/resolve-version'
 import { createProxmoxExecutor, isProxmoxStep } from '../proxmox/executor'
 import { sleep } from '../proxmox/wait'
 import { RUNNER_VERSION } from '../version'
@@ -67,11 +65,22 @@ function gameOf(step: StepName, ctx: StepContext): GameModule {
 
 export function createRealExecutors(options: RealExecutorOptions): Executors {
   const proxmox = createProxmoxExecutor()
-  const minecraft = new MinecraftVersionResolver({
-    userAgent: `proxmox-game-deployer/${RUNNER_VERSION} (+https://github.com/proxmox-game-deployer)`,
-    mojangManifestUrl: options.minecraftManifestUrl,
-    paperApiUrl: options.paperApiUrl,
-  })
+  // Provisioning's modules (Ansible, artifact resolvers) load with the first playbook: a runner
+  // that only watches its deployments' status never needs them (idle memory, issue 7).
+  let minecraft: MinecraftVersionResolver | null = null
+  const provisioning = async () => {
+    const [{ runPlaybook }, { preparePlaybook }, { MinecraftVersionResolver }] = await Promise.all([
+      import('../ansible/run-playbook'),
+      import('../games/prepare'),
+      import('../minecraft/resolve-version'),
+    ])
+    minecraft ??= new MinecraftVersionResolver({
+      userAgent: `proxmox-game-deployer/${RUNNER_VERSION} (+https://github.com/proxmox-game-deployer)`,
+      mojangManifestUrl: options.minecraftManifestUrl,
+      paperApiUrl: options.paperApiUrl,
+    })
+    return { runPlaybook, preparePlaybook, minecraft }
+  }
   const verifyTimeoutMs = options.verifyTimeoutMs ?? 5 * 60_000
 
   async function provision(ctx: StepContext): Promise<StepResult> {
@@ -99,6 +108,7 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
       }
       return {}
     }
+    const { runPlaybook, preparePlaybook, minecraft } = await provisioning()
     let prepared
     try {
       prepared = await preparePlaybook({
