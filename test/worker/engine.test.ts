@@ -39,6 +39,17 @@ type Assign = {
   }
 }
 
+/** An admin, a connected runner, a deployment assigned to it, and the job's socket. */
+async function jobOnSocket() {
+  const base = await ready()
+  const control = track(await connectRunner(base.key))
+  const dep = await createDeployment(base.cookie)
+  const { job } = await control.frame<Assign>('job.assign')
+  const { ws } = await connectJob(base.key, job.jobId)
+  track(ws)
+  return { ...base, control, dep, job, ws }
+}
+
 const stub = (id: string) => env.DEPLOYMENT.get(env.DEPLOYMENT.idFromName(id))
 
 describe('runner registration', () => {
@@ -195,12 +206,7 @@ describe('a deployment through the engine', () => {
   })
 
   it('acks only after persisting, and drops resent lines: nothing twice', async () => {
-    const { cookie, key } = await ready()
-    const control = track(await connectRunner(key))
-    const dep = await createDeployment(cookie)
-    const { job } = await control.frame<Assign>('job.assign')
-    const { ws } = await connectJob(key, job.jobId)
-    track(ws)
+    const { cookie, key, dep, job, ws } = await jobOnSocket()
     ws.send({ type: 'logs', jobId: job.jobId, lines: logLines(1, 5) })
     await ws.frame('logs.ack', 5_000, (f: { seq: number }) => f.seq === 5)
     ws.close()
@@ -219,12 +225,7 @@ describe('a deployment through the engine', () => {
   })
 
   it('mirrors the log into D1 deployment_logs', async () => {
-    const { cookie, key } = await ready()
-    const control = track(await connectRunner(key))
-    const dep = await createDeployment(cookie)
-    const { job } = await control.frame<Assign>('job.assign')
-    const { ws } = await connectJob(key, job.jobId)
-    track(ws)
+    const { dep, job, ws } = await jobOnSocket()
     ws.send({ type: 'logs', jobId: job.jobId, lines: logLines(1, 2500) })
     await ws.frame('logs.ack', 10_000, (f: { seq: number }) => f.seq === 2500)
     const deadline = Date.now() + 10_000
@@ -243,12 +244,7 @@ describe('a deployment through the engine', () => {
   })
 
   it('takes a done step naming the next one as that step starting, and refuses a wrong next', async () => {
-    const { cookie, key } = await ready()
-    const control = track(await connectRunner(key))
-    const dep = await createDeployment(cookie)
-    const { job } = await control.frame<Assign>('job.assign')
-    const { ws } = await connectJob(key, job.jobId)
-    track(ws)
+    const { cookie, key, dep, job, ws } = await jobOnSocket()
     const at = Date.now()
     ws.send({ type: 'step', jobId: job.jobId, step: 'allocate', status: 'running', at })
     ws.send({ type: 'step', jobId: job.jobId, step: 'allocate', status: 'done', at, next: 'clone' })
@@ -278,12 +274,7 @@ describe('a deployment through the engine', () => {
   })
 
   it('closes a runner socket that sends a malformed frame with 1008, and keeps working', async () => {
-    const { cookie, key } = await ready()
-    const control = track(await connectRunner(key))
-    const dep = await createDeployment(cookie)
-    const { job } = await control.frame<Assign>('job.assign')
-    const { ws } = await connectJob(key, job.jobId)
-    track(ws)
+    const { cookie, key, dep, job, ws } = await jobOnSocket()
     ws.send('{"v":1,"type":"logs","jobId":"x","lines":"nope"}')
     await ws.until('the socket closing', () => ws.closed)
     expect(ws.closed?.code).toBe(1008)
@@ -340,12 +331,7 @@ describe('leases, eviction and revocation', () => {
   })
 
   it('lets a dashboard resume after a given seq without losing or repeating lines', async () => {
-    const { cookie, key } = await ready()
-    const control = track(await connectRunner(key))
-    const dep = await createDeployment(cookie)
-    const { job } = await control.frame<Assign>('job.assign')
-    const { ws } = await connectJob(key, job.jobId)
-    track(ws)
+    const { cookie, dep, job, ws } = await jobOnSocket()
     ws.send({ type: 'logs', jobId: job.jobId, lines: logLines(1, 30) })
     await ws.frame('logs.ack', 5_000, (f: { seq: number }) => f.seq === 30)
     const dash = track(await openSocket(`/api/deployments/${dep.id}/events?after=20`, { cookie }))
