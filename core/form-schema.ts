@@ -23,6 +23,8 @@ export interface FormField {
   required: boolean
   /** Folded under "Advanced" in the form. */
   advanced: boolean
+  /** A secret the admin types (the game's `sensitiveFields`): masked while typed. */
+  sensitive: boolean
 }
 
 interface JsonProp {
@@ -52,13 +54,18 @@ function kindOf(prop: JsonProp): FormFieldKind | null {
  * The fields of an object schema, in declaration order. Properties the form cannot render (nested
  * objects, arrays) are left out; the API still validates them and applies their defaults.
  */
-export function formFields(schema: z.ZodType, advancedFields: readonly string[]): FormField[] {
+export function formFields(
+  schema: z.ZodType,
+  advancedFields: readonly string[],
+  sensitiveFields: readonly string[] = [],
+): FormField[] {
   const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as {
     properties?: Record<string, JsonProp>
     required?: string[]
   }
   const required = new Set(json.required ?? [])
   const advanced = new Set(advancedFields)
+  const sensitive = new Set(sensitiveFields)
   const fields: FormField[] = []
   for (const [key, prop] of Object.entries(json.properties ?? {})) {
     const kind = kindOf(prop)
@@ -73,6 +80,7 @@ export function formFields(schema: z.ZodType, advancedFields: readonly string[])
       default: prop.default,
       required: required.has(key) && prop.default === undefined,
       advanced: advanced.has(key),
+      sensitive: sensitive.has(key),
     })
   }
   return fields

@@ -199,6 +199,12 @@ describe('deployments in the dashboard', () => {
     await pickGame(page, /^Valheim/)
     await label('Mot de passe du serveur').waitFor()
     await expect(page.getByText(/au moins 5 caractères/).isVisible()).resolves.toBe(true)
+    // A secret players type: masked, and not filled with the admin's own saved password.
+    await expect(label('Mot de passe du serveur').getAttribute('type')).resolves.toBe('password')
+    await expect(label('Mot de passe du serveur').getAttribute('autocomplete')).resolves.toBe(
+      'new-password',
+    )
+    await expect(label('Nom du serveur').getAttribute('type')).resolves.toBe('text')
     await expect(chosen('Préréglage du monde')).resolves.toBe('Normal')
     await advanced()
     await expect(chosen('Pénalité de mort')).resolves.toBe('Normale')

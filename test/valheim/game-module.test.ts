@@ -128,7 +128,7 @@ describe('Valheim config schema', () => {
 })
 
 describe('the generated Valheim form', () => {
-  const fields = formFields(valheim.configSchema, valheim.advancedFields)
+  const fields = formFields(valheim.configSchema, valheim.advancedFields, valheim.sensitiveFields)
   const byKey = new Map(fields.map((f) => [f.key, f]))
 
   it('shows the basics first and folds the tuning under "Advanced"', () => {
@@ -153,7 +153,13 @@ describe('the generated Valheim form', () => {
   })
 
   it('requires the password, with the rules the schema enforces in its help, in both languages', () => {
-    expect(byKey.get('password')).toMatchObject({ kind: 'string', required: true, maxLength: 64 })
+    expect(byKey.get('password')).toMatchObject({
+      kind: 'string',
+      required: true,
+      maxLength: 64,
+      sensitive: true,
+    })
+    expect(fields.filter((f) => f.sensitive).map((f) => f.key)).toEqual(['password'])
     expect([
       valheim.texts.en.fields.password?.help,
       valheim.texts.fr.fields.password?.help,

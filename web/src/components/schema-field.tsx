@@ -103,6 +103,8 @@ export function SchemaField(props: {
           name={name}
           value={String(props.value ?? '')}
           maxLength={field.maxLength}
+          // A secret players will type (a join password): masked, never the admin's own saved one.
+          {...(field.sensitive ? { type: 'password', autoComplete: 'new-password' } : {})}
           onChange={props.onChange}
           error={props.error}
           help={help}

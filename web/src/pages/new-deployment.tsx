@@ -86,7 +86,10 @@ function DeploymentForm(props: { game: GameView }) {
   const module = getGame(props.game.id)
   const texts = module?.texts[t.lang]
   const fields = useMemo(
-    () => (module ? formFields(module.configSchema, props.game.advancedFields) : []),
+    () =>
+      module
+        ? formFields(module.configSchema, props.game.advancedFields, module.sensitiveFields)
+        : [],
     [module, props.game.advancedFields],
   )
   const [name, setName] = useState('')
