@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers'
+import { drizzle } from 'drizzle-orm/d1'
 import {
   transition,
   WATCHED,
@@ -19,9 +20,9 @@ import {
   type StepView,
   type ServerToDashboard,
 } from '../../core/protocol'
-import { systemAudit } from '../lib/audit'
+import { systemAuditEntry } from '../lib/audit'
 import { getCleanupPolicy } from '../lib/cleanup'
-import { insertJob } from '../lib/jobs'
+import { jobInsert } from '../lib/jobs'
 import { parseRunnerFrame } from '../../core/log-frame'
 import { frame, hubStub } from '../lib/stubs'
 import { reciprocateClose } from '../lib/websocket'
@@ -380,11 +381,13 @@ export class DeploymentDO extends DurableObject<Env> {
     state.steps = freshSteps('destroy')
     // Saved before the job row exists, so a dispatcher never leases a job this object lacks.
     await this.save(state)
-    await insertJob(this.env.DB, state.id, jobId, 'destroy')
-    await systemAudit(this.env.DB, 'deployment.auto_destroy', {
-      target: state.id,
-      details: { policy: 'onFailure=destroy', error: state.error?.message ?? null },
-    })
+    await drizzle(this.env.DB).batch([
+      jobInsert(this.env.DB, state.id, jobId, 'destroy'),
+      systemAuditEntry(this.env.DB, 'deployment.auto_destroy', {
+        target: state.id,
+        details: { policy: 'onFailure=destroy', error: state.error?.message ?? null },
+      }),
+    ])
     return true
   }
 

@@ -32,13 +32,16 @@ export async function audit(
   await auditEntry(c, action, entry)
 }
 
-/** An audit row for what the system did on its own (a cleanup policy, the sweep): no request. */
-export async function systemAudit(
+/**
+ * An audit row for what the system did on its own (a cleanup policy, the sweep): no request.
+ * Prepared, so callers can batch it with the change it records.
+ */
+export function systemAuditEntry(
   db: D1Database,
   action: string,
   entry: { target?: string | null; details?: unknown } = {},
-): Promise<void> {
-  await drizzle(db)
+) {
+  return drizzle(db)
     .insert(auditLog)
     .values({
       action,
@@ -49,4 +52,13 @@ export async function systemAudit(
       userAgent: null,
       detailsJson: entry.details === undefined ? null : JSON.stringify(entry.details),
     })
+}
+
+/** Record what the system did on its own. */
+export async function systemAudit(
+  db: D1Database,
+  action: string,
+  entry: { target?: string | null; details?: unknown } = {},
+): Promise<void> {
+  await systemAuditEntry(db, action, entry)
 }

@@ -19,16 +19,6 @@ export function jobInsert(db: D1Database, deploymentId: string, jobId: string, k
   return drizzle(db).insert(jobs).values({ id: jobId, deploymentId, kind, status: 'queued' })
 }
 
-/** Queue a job (the caller then asks the hub to dispatch). */
-export async function insertJob(
-  db: D1Database,
-  deploymentId: string,
-  jobId: string,
-  kind: JobKind,
-): Promise<void> {
-  await jobInsert(db, deploymentId, jobId, kind)
-}
-
 /**
  * Lease the oldest queued job to `runnerId`, atomically: two dispatchers can never lease the same
  * job. Returns the leased job, or null when the queue is empty.

@@ -144,12 +144,11 @@ export class JobRun {
     // socket's frames in order. Only lines held back are waited for (acked) first.
     this.outbox.flush()
     const ackWait = AbortSignal.any([this.hurry.signal, AbortSignal.timeout(FINAL_ACK_TIMEOUT_MS)])
-    const allSent = this.outbox.allSent
-    let acked = allSent ? false : await this.outbox.waitAllAcked(ackWait)
+    if (!this.outbox.allSent) await this.outbox.waitAllAcked(ackWait)
     this.report(outcome)
     this.freeSlot()
     // The spool goes only once the server has the lines: their acks come before its close.
-    if (allSent) acked = await this.outbox.waitAllAcked(ackWait)
+    const acked = await this.outbox.waitAllAcked(ackWait)
     await this.socket.close(1000, 'job done')
     if (acked || this.gone) this.outbox.remove()
     else this.outbox.close()
