@@ -3,7 +3,7 @@ import type net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { StepName } from '../../core/protocol'
+import { DEPLOY_STEPS } from '../../core/protocol'
 import { deploymentTag } from '../../core/vm-spec'
 import { BannerBackend, type SimGuest, type VmBackend } from '../pve-sim/backend'
 import { listenMinecraft } from '../pve-sim/game-responder'
@@ -25,6 +25,7 @@ import {
   waitFor,
   type Stack,
 } from './stack'
+import { explainFailure, stepRunning } from './chaos'
 
 /**
  * Fault injection (issue 7) with the product's real executors against the Proxmox simulator: the
@@ -168,15 +169,8 @@ function vmsOf(deploymentId: string): number[] {
     .map((vm) => vm.vmid)
 }
 
-const KILLED_IN: StepName[] = [
-  'clone',
-  'configure',
-  'resize',
-  'start',
-  'wait_ssh',
-  'provision',
-  'verify',
-]
+/** Every step but allocate, which takes no time with the real executors (nothing to kill in). */
+const KILLED_IN = DEPLOY_STEPS.filter((s) => s !== 'allocate')
 
 describe('runner killed inside each step, real executors against the simulator', () => {
   for (const step of KILLED_IN) {
@@ -190,28 +184,8 @@ describe('runner killed inside each step, real executors against the simulator',
       )
       const dash = new DashboardSocket(api, deployment.id)
       await dash.opened()
-      const explain = async (err: unknown): Promise<never> => {
-        const d = await api.request('GET', `/api/deployments/${deployment.id}`)
-        throw new Error(
-          `${String(err)}; states ${dash.states.join(' → ')}\n${JSON.stringify(d.body)}\n` +
-            `runner out:\n${runner.stdout().slice(-4000)}\nrunner err:\n${runner.stderr().slice(-2000)}` +
-            `\nworker:\n${stack.output().slice(-3000)}`,
-        )
-      }
-      const jobId = await waitFor(
-        async () => {
-          const d = await api.ok<{
-            deployment: { job: { id: string } | null; steps: { name: string; status: string }[] }
-          }>('GET', `/api/deployments/${deployment.id}`)
-          return (
-            d.deployment.steps.find((s) => s.name === step)?.status === 'running' &&
-            d.deployment.job?.id
-          )
-        },
-        `step ${step} running`,
-        60_000,
-        20,
-      ).catch(explain)
+      const explain = explainFailure(api, deployment.id, dash, () => runner, stack)
+      const jobId = await stepRunning(api, deployment.id, step).catch(explain)
       await new Promise((r) => setTimeout(r, STEP_MS / 3))
       runner.child.kill('SIGKILL')
       await runner.exited

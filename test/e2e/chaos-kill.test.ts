@@ -20,6 +20,7 @@ import {
   waitFor,
   type Stack,
 } from './stack'
+import { explainFailure, stepRunning } from './chaos'
 
 /**
  * Fault injection (issue 7): the runner is SIGKILLed once inside each step of a deployment and
@@ -78,29 +79,8 @@ describe('runner killed inside each step', () => {
       )
       const dash = new DashboardSocket(api, deployment.id)
       await dash.opened()
-      const explain = async (err: unknown): Promise<never> => {
-        const d = await api.request('GET', `/api/deployments/${deployment.id}`)
-        const r = await api.request('GET', '/api/runners')
-        throw new Error(
-          `${String(err)}; states ${dash.states.join(' → ')}\n${JSON.stringify(d.body)}\n${JSON.stringify(r.body)}\n` +
-            `runner out:\n${runner.stdout().slice(-4000)}\nrunner err:\n${runner.stderr().slice(-2000)}` +
-            `\nworker:\n${stack.output().slice(-4000)}`,
-        )
-      }
-      const jobId = await waitFor(
-        async () => {
-          const d = await api.ok<{
-            deployment: { job: { id: string } | null; steps: { name: string; status: string }[] }
-          }>('GET', `/api/deployments/${deployment.id}`)
-          return (
-            d.deployment.steps.find((s) => s.name === step)?.status === 'running' &&
-            d.deployment.job?.id
-          )
-        },
-        `step ${step} running`,
-        60_000,
-        20,
-      ).catch(explain)
+      const explain = explainFailure(api, deployment.id, dash, () => runner, stack)
+      const jobId = await stepRunning(api, deployment.id, step).catch(explain)
       await new Promise((r) => setTimeout(r, STEP_MS / 3))
       runner.child.kill('SIGKILL')
       await runner.exited

@@ -1,5 +1,6 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { afterEach, describe, expect, it } from 'vitest'
+import { DEPLOY_STEPS } from '../../core/protocol'
 import type { DeploymentDO } from '../../worker/do/deployment'
 import type { DeploymentState } from '../../worker/do/deployment-model'
 import { call, json, setupAdmin } from './helpers'
@@ -138,18 +139,8 @@ describe('a deployment through the engine', () => {
       checkpoint: { doneSteps: [] },
     })
 
-    const steps = [
-      'allocate',
-      'clone',
-      'configure',
-      'resize',
-      'start',
-      'wait_ssh',
-      'provision',
-      'verify',
-    ]
     let seq = 1
-    for (const step of steps) {
+    for (const step of DEPLOY_STEPS) {
       ws.send({ type: 'step', jobId: job.jobId, step, status: 'running', at: Date.now() })
       ws.send({ type: 'logs', jobId: job.jobId, lines: logLines(seq, 3, step) })
       seq += 3

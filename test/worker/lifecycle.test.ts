@@ -1,4 +1,5 @@
 import { env } from 'cloudflare:test'
+import { DEPLOY_STEPS } from '../../core/protocol'
 import { describe, expect, it } from 'vitest'
 import { call, json, setupAdmin } from './helpers'
 import {
@@ -29,7 +30,7 @@ const assigned = async (control: TestSocket, n: number) => (await nthAssign<Job>
 async function playJob(
   key: string,
   job: Job,
-  steps: string[],
+  steps: readonly string[],
   outcome: 'succeeded' | 'failed' = 'succeeded',
   extra: Record<string, unknown> = {},
 ) {
@@ -51,22 +52,11 @@ async function playJob(
   return welcome
 }
 
-const DEPLOY = [
-  'allocate',
-  'clone',
-  'configure',
-  'resize',
-  'start',
-  'wait_ssh',
-  'provision',
-  'verify',
-]
-
 /** A deployment taken to `ready` by a scripted runner (its VM is 4242). */
 async function readyDeployment() {
   const ctx = await withRunner()
   const dep = await createDeployment(ctx.cookie)
-  await playJob(ctx.key, await assigned(ctx.control, 1), DEPLOY, 'succeeded', {
+  await playJob(ctx.key, await assigned(ctx.control, 1), DEPLOY_STEPS, 'succeeded', {
     result: { version: '1.21.5', players: { online: 0, max: 20 } },
   })
   expect(await deploymentStatus(ctx.cookie, dep.id)).toBe('ready')
@@ -358,7 +348,7 @@ describe('the orphan sweep', () => {
     const ctx = await readyDeployment()
     // Another deployment, destroyed.
     const gone = await createDeployment(ctx.cookie)
-    await playJob(ctx.key, await assigned(ctx.control, 2), DEPLOY)
+    await playJob(ctx.key, await assigned(ctx.control, 2), DEPLOY_STEPS)
     await post(ctx.cookie, gone.id, 'destroy')
     await playJob(ctx.key, await assigned(ctx.control, 3), ['stop_vm', 'delete_vm'])
     // Sweeps are asked of the first runner (this one).
