@@ -6,14 +6,13 @@
  * dashboard, create your admin account, and deploy.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { buildRunner } from '../../scripts/build-runner.mjs'
 import { waitFor } from '../e2e/stack'
 import { BannerBackend } from '../pve-sim/backend'
 import { PveSimulator } from '../pve-sim/index'
-import { schemaPath } from '../pve-sim/schema'
 import { seedInstall } from './seed'
 
 const ROOT = new URL('../../', import.meta.url).pathname
@@ -29,13 +28,6 @@ const say = (line: string) => process.stdout.write(`${line}\n`)
 const children: ChildProcess[] = []
 
 async function main(): Promise<void> {
-  if (!existsSync(schemaPath())) {
-    // A clone without ../shared: the simulator still serves every endpoint, unvalidated.
-    process.env.PVE_SIM_LENIENT = '1'
-    say(
-      'demo: Proxmox API schema not found beside the repository; the simulator runs without request validation',
-    )
-  }
   rmSync(STATE, { recursive: true, force: true })
   mkdirSync(STATE, { recursive: true })
   const run = (cmd: string, args: string[]) =>

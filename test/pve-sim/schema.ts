@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
-import path from 'node:path'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
 import { NAMED_FORMATS } from './formats'
@@ -49,7 +48,7 @@ const Endpoint = z.object({
   method: z.string(),
   allowtoken: z.number().optional(),
   parameters: z
-    .object({ properties: z.record(z.string(), Prop).optional(), lenient: z.number().optional() })
+    .object({ properties: z.record(z.string(), Prop).optional() })
     .loose()
     .optional(),
   /** The answer's schema; checked by returns.ts. */
@@ -59,61 +58,21 @@ export type Endpoint = z.infer<typeof Endpoint>
 
 const SchemaFile = z.object({ endpoints: z.record(z.string(), Endpoint) })
 
-/** Where the reference schema lives: `../shared/reference` beside the repo, or $PVE_API_SCHEMA. */
+/**
+ * The committed subset of Proxmox's API schema (`npm run pve:schema` makes it from pve-docs'
+ * `api-viewer/apidata.js`; its `source` names the version), or $PVE_API_SCHEMA to try another.
+ */
 export function schemaPath(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url))
   return (
-    process.env.PVE_API_SCHEMA ??
-    path.resolve(here, '../../../shared/reference/pve-api-subset.json')
+    process.env.PVE_API_SCHEMA ?? fileURLToPath(new URL('./pve-api-subset.json', import.meta.url))
   )
 }
 
 let cache: Record<string, Endpoint> | null = null
 
-/**
- * The endpoints the simulator serves, for the lenient mode only: without the reference schema
- * (a fresh clone has no ../shared), `npm run demo` still runs, with parameter validation off.
- */
-const LENIENT_ROUTES = [
-  'GET /version',
-  'GET /nodes',
-  'GET /cluster/nextid',
-  'GET /cluster/resources',
-  'GET /nodes/{node}/qemu',
-  'POST /nodes/{node}/qemu/{vmid}/clone',
-  'GET /nodes/{node}/qemu/{vmid}/config',
-  'POST /nodes/{node}/qemu/{vmid}/config',
-  'PUT /nodes/{node}/qemu/{vmid}/config',
-  'PUT /nodes/{node}/qemu/{vmid}/resize',
-  'POST /nodes/{node}/qemu/{vmid}/status/start',
-  'POST /nodes/{node}/qemu/{vmid}/status/stop',
-  'POST /nodes/{node}/qemu/{vmid}/status/shutdown',
-  'POST /nodes/{node}/qemu/{vmid}/status/reboot',
-  'GET /nodes/{node}/qemu/{vmid}/status/current',
-  'DELETE /nodes/{node}/qemu/{vmid}',
-  'GET /nodes/{node}/tasks/{upid}/status',
-  'GET /nodes/{node}/tasks/{upid}/log',
-  'GET /nodes/{node}/storage',
-  'GET /nodes/{node}/network',
-  'GET /access/permissions',
-]
-
-/**
- * All endpoints of the subset, keyed `METHOD /path/{param}`. With PVE_SIM_LENIENT=1 and no
- * schema file, the bare route list (every parameter accepted, answers unchecked); tests never
- * set it, so they always run against the real schema.
- */
+/** All endpoints of the subset, keyed `METHOD /path/{param}`. */
 export function loadEndpoints(): Record<string, Endpoint> {
   if (cache) return cache
-  if (process.env.PVE_SIM_LENIENT === '1' && !existsSync(schemaPath())) {
-    cache = Object.fromEntries(
-      LENIENT_ROUTES.map((key) => {
-        const [method = 'GET', route = '/'] = key.split(' ')
-        return [key, Endpoint.parse({ path: route, method, parameters: { lenient: 1 } })]
-      }),
-    )
-    return cache
-  }
   cache = SchemaFile.parse(JSON.parse(readFileSync(schemaPath(), 'utf8'))).endpoints
   return cache
 }
@@ -127,8 +86,6 @@ export function validateParams(
   endpoint: Endpoint,
   params: Record<string, ParamValue>,
 ): Record<string, string> {
-  // Lenient mode (no reference schema): nothing to check against.
-  if (endpoint.parameters?.lenient === 1) return {}
   const props = endpoint.parameters?.properties ?? {}
   const errors: Record<string, string> = {}
   for (const [key, value] of Object.entries(params)) {
