@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { TEMPLATE_MARKER_MESSAGE, hasNoTemplateMarker } from './free-text'
 
 /**
  * Minecraft: Java Edition deployment config, as the admin fills it in. What the form says about
@@ -49,6 +50,7 @@ export const MinecraftConfig = z
       .string()
       .max(150)
       .regex(NO_CONTROL_CHARS, 'must be a single line')
+      .refine(hasNoTemplateMarker, TEMPLATE_MARKER_MESSAGE)
       .default('A Minecraft Server'),
     maxPlayers: z.number().int().min(1).max(1000).default(20),
     difficulty: MinecraftDifficulty.default('easy'),
@@ -63,6 +65,7 @@ export const MinecraftConfig = z
       .trim()
       .max(64)
       .regex(NO_CONTROL_CHARS, 'must be a single line')
+      .refine(hasNoTemplateMarker, TEMPLATE_MARKER_MESSAGE)
       .default(''),
     serverPort: z.number().int().min(1024).max(65_535).default(25_565),
     spawnProtection: z.number().int().min(0).max(1000).default(16),

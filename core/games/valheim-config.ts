@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { TEMPLATE_MARKER_MESSAGE, hasNoTemplateMarker } from './free-text'
 
 /**
  * Valheim dedicated server deployment config, as the admin fills it in. Every field becomes a
@@ -63,6 +64,7 @@ export const ValheimConfig = z
       .min(1, 'must not be empty')
       .max(64)
       .regex(NO_CONTROL_CHARS, 'must be a single line')
+      .refine(hasNoTemplateMarker, TEMPLATE_MARKER_MESSAGE)
       .default('My Valheim server'),
     worldName: z
       .string()
@@ -70,6 +72,7 @@ export const ValheimConfig = z
       .min(1, 'must not be empty')
       .max(32)
       .regex(/^[A-Za-z0-9_-]*$/, 'may hold only letters, digits, - and _ (it names the save files)')
+      .refine(hasNoTemplateMarker, TEMPLATE_MARKER_MESSAGE)
       .default('Dedicated'),
     password: z
       .string()
@@ -78,7 +81,8 @@ export const ValheimConfig = z
         `must be at least ${VALHEIM_MIN_PASSWORD_LENGTH} characters: Valheim refuses to start with a shorter one`,
       )
       .max(64)
-      .regex(NO_CONTROL_CHARS, 'must be a single line'),
+      .regex(NO_CONTROL_CHARS, 'must be a single line')
+      .refine(hasNoTemplateMarker, TEMPLATE_MARKER_MESSAGE),
     public: z.boolean().default(false),
     memoryMb: z
       .number()

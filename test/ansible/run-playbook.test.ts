@@ -185,6 +185,16 @@ describe('Ansible executor', () => {
     expect({ aborted: r.aborted, exitCode: r.exitCode }).toEqual({ aborted: true, exitCode: null })
   })
 
+  it('refuses extra vars with a key that is not a plain name, never starting ansible-playbook', async () => {
+    const { result, spawned } = run('ok.yml', {
+      extraVars: { greeting_target: 'world', nested: { "{{ lookup('pipe', 'id') }}": 1 } },
+    })
+    expect((await result).error).toBe(
+      "ansible-playbook not started: extra vars.nested has a key Ansible could template: {{ lookup('pipe', 'id') }}",
+    )
+    expect(spawned).toEqual([])
+  })
+
   it('says so when ansible-playbook cannot be started', async () => {
     const { result } = run('ok.yml', { ansiblePlaybookBin: '/nonexistent/ansible-playbook' })
     expect((await result).error).toBe(

@@ -46,6 +46,20 @@ describe('Minecraft config schema', () => {
     expect(firstIssue({ eula: true, motd: 'one\ntwo' })?.path).toBe('motd')
   })
 
+  it('refuses a MOTD or a seed holding a template marker, saying which', () => {
+    for (const [key, value] of [
+      ['motd', 'Welcome {{ player }}'],
+      ['motd', "{% include '/etc/passwd' %}"],
+      ['levelSeed', '{# seed #}'],
+    ]) {
+      expect(firstIssue({ eula: true, [key as string]: value })).toEqual({
+        path: key,
+        message: 'must not contain "{{", "{%" or "{#"',
+      })
+    }
+    expect(firstIssue({ eula: true, motd: 'A {cosy} server }}', levelSeed: '{-1}' })).toBeNull()
+  })
+
   it('refuses RCON on the game port', () => {
     expect(firstIssue({ eula: true, rconEnabled: true, rconPort: 25_565 })?.path).toBe('rconPort')
   })

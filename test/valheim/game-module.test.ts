@@ -98,6 +98,17 @@ describe('Valheim config schema', () => {
     })
   })
 
+  it('refuses a server name or a password holding a template marker, saying which', () => {
+    expect(firstIssue({ ...VALID, serverName: "{{ lookup('pipe', 'id') }}" })).toEqual({
+      path: 'serverName',
+      message: 'must not contain "{{", "{%" or "{#"',
+    })
+    expect(firstIssue({ ...VALID, password: 'open{%sesame' })).toEqual({
+      path: 'password',
+      message: 'must not contain "{{", "{%" or "{#"',
+    })
+  })
+
   it('refuses game ports outside 1024–65534 (the query port is the next one)', () => {
     expect([
       firstIssue({ ...VALID, gamePort: 80 })?.path,

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { PlaybookOutputTracker, describeExitCode } from './output'
 import type { PlayRecap, TaskFailure } from './output'
 import { LineSplitter, redactor } from './lines'
+import { markUnsafe } from './unsafe-vars'
 
 /** After SIGTERM, how long ansible-playbook gets to stop before SIGKILL. */
 export const ANSIBLE_KILL_GRACE_MS = 10_000
@@ -28,7 +29,10 @@ export interface RunPlaybookOptions {
   target: PlaybookTarget
   /** The runner's private key, written into the inventory (never on the command line). */
   privateKeyPath?: string
-  /** Extra vars: written to a 0600 JSON file passed as `@file`, removed afterwards. */
+  /**
+   * Extra vars: written to a 0600 JSON file passed as `@file`, removed afterwards. Every string
+   * in them is marked unsafe, so Ansible uses it as data and never templates it (unsafe-vars.ts).
+   */
   extraVars: Record<string, unknown>
   /** Receives every output line (stdout and stderr), secrets redacted. */
   log: (line: string) => void
@@ -66,12 +70,19 @@ export interface PlaybookResult {
  */
 export async function runPlaybook(options: RunPlaybookOptions): Promise<PlaybookResult> {
   const started = performance.now()
+  let extraVars: unknown
+  try {
+    extraVars = markUnsafe(options.extraVars)
+  } catch (err) {
+    const error = `ansible-playbook not started: ${err instanceof Error ? err.message : String(err)}`
+    return { ...NOT_RUN, error, durationMs: performance.now() - started }
+  }
   const dir = await mkdtemp(join(tmpdir(), 'pgd-ansible-'))
   try {
     const inventoryPath = join(dir, 'inventory.json')
     const extraVarsPath = join(dir, 'extra-vars.json')
     await writeFile(inventoryPath, JSON.stringify(inventory(options)), { mode: 0o600 })
-    await writeFile(extraVarsPath, JSON.stringify(options.extraVars), { mode: 0o600 })
+    await writeFile(extraVarsPath, JSON.stringify(extraVars), { mode: 0o600 })
     const args = ['-i', inventoryPath, '--extra-vars', `@${extraVarsPath}`, options.playbook]
     const outcome = await execute(options, args, dir)
     const tracker = outcome.tracker
@@ -90,6 +101,8 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<Playbook
     await rm(dir, { recursive: true, force: true })
   }
 }
+
+const NOT_RUN = { ok: false, exitCode: null, aborted: false, failure: null, recap: null } as const
 
 /** The inventory's name for the single target host. */
 const TARGET_NAME = 'target'
