@@ -87,7 +87,7 @@ describe('the VM steps against the simulator', () => {
     const starts = (): number =>
       h.sim.requests.filter((r) => r.path.endsWith(`/${vmid}/status/start`)).length
     const before = starts()
-    await h.steps.start(vmid, h.ctx)
+    await h.steps.start(vmid, spec.deploymentId, h.ctx)
     expect(starts()).toBe(before)
   })
 

@@ -18,7 +18,7 @@ describe('Proxmox errors as the client sees them', () => {
     })
     const spec = specFor()
     const { vmid } = await h.steps.allocateAndClone(spec, h.ctx)
-    const err = await h.steps.start(vmid, h.ctx).catch((e: unknown) => e)
+    const err = await h.steps.start(vmid, spec.deploymentId, h.ctx).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(VmStepError)
     expect((err as VmStepError).message).toBe('start: kvm: -drive: Could not open disk image')
   })

@@ -10,6 +10,7 @@ import {
 } from '../../core/protocol'
 import type { StepContext } from '../../runner/src/executors/types'
 import { createProxmoxExecutor, isProxmoxStep } from '../../runner/src/proxmox/executor'
+import type { ParamValue } from '../../runner/src/proxmox/encode'
 import { FAST, specFor, sshKey, startHarness, type Harness } from './helpers'
 
 /** The Proxmox steps in the runner's executor shape, run as the job loop would run them. */
@@ -140,6 +141,62 @@ describe('the Proxmox executor', () => {
         doneSteps: [],
       }),
     ).rejects.toThrow(`no VM found for deployment ${deploymentId}`)
+  })
+
+  it('refuses every step on a saved VM id that another VM now has, changing nothing on it', async () => {
+    h = await startHarness()
+    const a = specFor()
+    const saved = await run(h, job(h, 'deploy', a.deploymentId, a.ipAddress), DEPLOY_STEPS, {
+      upids: {},
+      doneSteps: [],
+    })
+    const vmid = saved.vmid ?? 0
+    // A's VM is deleted behind its back, and someone clones their own VM under the freed id.
+    await h.steps.destroy(vmid, a.deploymentId, h.ctx)
+    const { client } = h.steps
+    const path = `/nodes/${h.conn.node}/qemu`
+    const task = async (
+      method: 'POST' | 'PUT',
+      url: string,
+      params: Record<string, ParamValue>,
+    ) => {
+      const upid = await client.callTask(method, url, params)
+      if (upid) await client.waitTask(upid, { timeoutMs: 10_000 })
+    }
+    await task('POST', `${path}/${h.conn.templateVmid}/clone`, {
+      newid: vmid,
+      name: 'family-minecraft',
+      full: true,
+      storage: h.conn.storage,
+    })
+    await task('POST', `${path}/${vmid}/config`, { tags: 'family', cores: 4 })
+    await task('POST', `${path}/${vmid}/status/start`, {})
+    const vm = h.sim.cluster.vms.get(vmid)
+    const before = { config: { ...vm?.config }, running: vm?.running }
+    const requests = h.sim.requests.length
+    const found = `VM ${vmid} is not the VM of deployment ${a.deploymentId}: it is named "family-minecraft", with tags "family"`
+    const cases: [JobKind, StepName, string][] = [
+      ['start', 'start', 'start'],
+      ['stop', 'stop_vm', 'shut down'],
+      ['restart', 'stop_vm', 'shut down'],
+      ['deploy', 'configure', 'configure'],
+      ['deploy', 'resize', 'resize'],
+      ['destroy', 'stop_vm', 'stop'],
+      ['destroy', 'delete_vm', 'destroy'],
+    ]
+    for (const [kind, step, verb] of cases) {
+      await expect(
+        run(h, job(h, kind, a.deploymentId, a.ipAddress), [step], saved),
+        `${kind} job, ${step} step`,
+      ).rejects.toThrow(`${found}; refusing to ${verb} it`)
+    }
+    const after = h.sim.cluster.vms.get(vmid)
+    expect({ config: after?.config, running: after?.running }).toEqual(before)
+    // Only reads reached the VM: no power, config, resize or delete request.
+    const writes = h.sim.requests
+      .slice(requests)
+      .filter((r) => r.method !== 'GET' && r.path.includes(`/qemu/${vmid}`))
+    expect(writes.map((r) => `${r.method} ${r.path}`)).toEqual([])
   })
 
   it('lists this product’s VMs for the sweep and destroys an orphan only if it still is one', async () => {

@@ -132,7 +132,7 @@ export async function deployVm(h: Harness, spec: VmSpec): Promise<number> {
   const { vmid } = await h.steps.allocateAndClone(spec, h.ctx)
   await h.steps.configure(vmid, spec, h.ctx)
   await h.steps.resizeDisk(vmid, spec, h.ctx)
-  await h.steps.start(vmid, h.ctx)
+  await h.steps.start(vmid, spec.deploymentId, h.ctx)
   return vmid
 }
 

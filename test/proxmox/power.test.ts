@@ -12,16 +12,18 @@ describe('power and teardown', () => {
 
   it('shuts a running VM down gracefully', async () => {
     h = await startHarness()
-    const vmid = await deployVm(h, specFor())
-    await h.steps.shutdown(vmid, 5, h.ctx)
+    const spec = specFor()
+    const vmid = await deployVm(h, spec)
+    await h.steps.shutdown(vmid, spec.deploymentId, 5, h.ctx)
     expect(h.sim.cluster.vms.get(vmid)?.running).toBe(false)
     expect(h.sim.requests.some((r) => r.path.endsWith(`/${vmid}/status/stop`))).toBe(false)
   })
 
   it('stops the VM hard when the guest ignores the ACPI shutdown', async () => {
     h = await startHarness({ faults: { acpiIgnored: true }, timing: { secondMs: 10 } })
-    const vmid = await deployVm(h, specFor())
-    await h.steps.shutdown(vmid, 3, h.ctx)
+    const spec = specFor()
+    const vmid = await deployVm(h, spec)
+    await h.steps.shutdown(vmid, spec.deploymentId, 3, h.ctx)
     expect(h.sim.cluster.vms.get(vmid)?.running).toBe(false)
     expect(h.logs).toContain(
       `graceful shutdown failed (VM quit/powerdown failed - got timeout); stopping VM ${vmid} hard`,
@@ -33,7 +35,7 @@ describe('power and teardown', () => {
     const spec = specFor()
     const vmid = await deployVm(h, spec)
     await h.steps.waitSsh(spec.ipAddress, { ...h.ctx, timeouts: { bootMs: 5_000, retryMs: 10 } })
-    await h.steps.stop(vmid, h.ctx)
+    await h.steps.stop(vmid, spec.deploymentId, h.ctx)
     await expect(
       h.steps.waitSsh(spec.ipAddress, {
         ...h.ctx,

@@ -115,7 +115,7 @@ describe('races and locks', () => {
     const spec = specFor()
     const { vmid } = await h.steps.allocateAndClone(spec, h.ctx)
     h.sim.faults.lockTimeouts = 2
-    await h.steps.start(vmid, h.ctx)
+    await h.steps.start(vmid, spec.deploymentId, h.ctx)
     expect(h.sim.cluster.vms.get(vmid)?.running).toBe(true)
     expect(h.logs.filter((l) => /^start: can't lock file .*; retry/.test(l))).toHaveLength(2)
   })
@@ -134,7 +134,7 @@ describe('races and locks', () => {
     })
     const spec = specFor()
     const { vmid } = await h.steps.allocateAndClone(spec, h.ctx)
-    await h.steps.start(vmid, h.ctx)
+    await h.steps.start(vmid, spec.deploymentId, h.ctx)
     expect(h.sim.cluster.vms.get(vmid)?.running).toBe(true)
     const startTasks = h.sim.cluster.tasks.all().filter((t) => t.type === 'qmstart')
     expect(startTasks.map((t) => t.exitstatus)).toEqual(['OK', `VM ${vmid} already running`])

@@ -153,7 +153,7 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
         }
         case 'start': {
           const id = await needVmid()
-          await steps.start(id, step_)
+          await steps.start(id, job.deploymentId, step_)
           return { vmid: id }
         }
         case 'wait_ssh': {
@@ -172,11 +172,12 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
             log(
               `asking the guest to shut down: the game saves and stops first (forced stop after ${gracefulStopTimeoutS} s)`,
             )
-            await steps.shutdown(id, gracefulStopTimeoutS, step_)
+            await steps.shutdown(id, job.deploymentId, gracefulStopTimeoutS, step_)
           }
           // The destroy job deletes the disk next: a graceful shutdown only when asked for.
-          else if (shutdownTimeoutS > 0) await steps.shutdown(id, shutdownTimeoutS, step_)
-          else await steps.stop(id, step_)
+          else if (shutdownTimeoutS > 0)
+            await steps.shutdown(id, job.deploymentId, shutdownTimeoutS, step_)
+          else await steps.stop(id, job.deploymentId, step_)
           return id === null ? {} : { vmid: id }
         }
         case 'delete_vm': {

@@ -203,6 +203,39 @@ export function carriesDeployment(
   )
 }
 
+/**
+ * Why `vmid` may not be touched as the VM of `deploymentId`, or null when it may: a template
+ * never, another VM only when its tag or name names the deployment ({@link carriesDeployment}).
+ * The one check before every step that acts on an existing VM (start, shutdown, stop,
+ * configure, resize, destroy): a saved VM id that was freed and reused by someone else's VM must
+ * never be acted on. `action` completes "refusing to … it".
+ */
+export function notDeploymentVm(
+  st: { name?: string; tags?: string; template?: number | boolean },
+  vmid: number,
+  deploymentId: string,
+  action: string,
+): string | null {
+  if (st.template === 1 || st.template === true) {
+    return `VM ${vmid} is a template; refusing to ${action} it`
+  }
+  if (carriesDeployment(st, deploymentId)) return null
+  const name = st.name ? `named "${st.name}"` : 'without a name'
+  const tags = st.tags ? `tags "${st.tags}"` : 'no tags'
+  return `VM ${vmid} is not the VM of deployment ${deploymentId}: it is ${name}, with ${tags}; refusing to ${action} it`
+}
+
+/** Throws {@link notDeploymentVm}'s reason, if any. */
+export function assertDeploymentVm(
+  st: { name?: string; tags?: string; template?: number | boolean },
+  vmid: number,
+  deploymentId: string,
+  action: string,
+): void {
+  const why = notDeploymentVm(st, vmid, deploymentId, action)
+  if (why) throw new Error(why)
+}
+
 /** The tag every VM of this product carries (besides its `pgd-<deployment>` tag). */
 export const PRODUCT_TAG = 'pgd'
 const UUID_AT_END = /-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/

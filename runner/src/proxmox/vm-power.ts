@@ -2,7 +2,8 @@ import type { ProxmoxClient } from './client'
 import { ProxmoxTaskError, isVmMissing } from './errors'
 import {
   asStep,
-  carriesDeployment,
+  assertDeploymentVm,
+  notDeploymentVm,
   productVmOf,
   retryTransient,
   vmStatus,
@@ -30,10 +31,12 @@ export class VmPower {
   /**
    * Step "start": a no-op when the VM already runs; otherwise POST start and wait for the task.
    * `VM n already running` from a retried start counts as success once status confirms it (§9.10).
+   * Refuses a VM that is not `deploymentId`'s (its tag or name), as every power step does.
    */
-  start(vmid: number, ctx: StepContext): Promise<void> {
+  start(vmid: number, deploymentId: string, ctx: StepContext): Promise<void> {
     return asStep('start', async () => {
       const st = await waitUnlocked(this.client, vmid, this.timeouts.unlockMs, ctx)
+      assertDeploymentVm(st, vmid, deploymentId, 'start')
       if (st.status === 'running') {
         ctx.log(`VM ${vmid} is already running`)
         return
@@ -60,11 +63,12 @@ export class VmPower {
 
   /**
    * Graceful shutdown (ACPI / agent) within `timeoutS`, then a hard stop if the guest did not
-   * power off. A stopped VM is left alone.
+   * power off. A stopped VM is left alone; a VM that is not `deploymentId`'s is refused.
    */
-  shutdown(vmid: number, timeoutS: number, ctx: StepContext): Promise<void> {
+  shutdown(vmid: number, deploymentId: string, timeoutS: number, ctx: StepContext): Promise<void> {
     return asStep('shutdown', async () => {
       const st = await vmStatus(this.client, vmid, ctx.signal)
+      assertDeploymentVm(st, vmid, deploymentId, 'shut down')
       if (st.status !== 'running') {
         ctx.log(`VM ${vmid} is already stopped`)
         return
@@ -90,9 +94,15 @@ export class VmPower {
     })
   }
 
-  /** Hard stop (like pulling the plug). A stopped VM finishes TASK OK. */
-  stop(vmid: number, ctx: StepContext): Promise<void> {
-    return asStep('stop', () => this.hardStop(vmid, ctx))
+  /**
+   * Hard stop (like pulling the plug). A stopped VM finishes TASK OK; a VM that is not
+   * `deploymentId`'s is refused.
+   */
+  stop(vmid: number, deploymentId: string, ctx: StepContext): Promise<void> {
+    return asStep('stop', async () => {
+      assertDeploymentVm(await vmStatus(this.client, vmid, ctx.signal), vmid, deploymentId, 'stop')
+      await this.hardStop(vmid, ctx)
+    })
   }
 
   /**
@@ -102,9 +112,7 @@ export class VmPower {
    */
   destroy(vmid: number, deploymentId: string, ctx: StepContext): Promise<void> {
     return this.destroyChecked(vmid, ctx, (st) =>
-      carriesDeployment(st, deploymentId)
-        ? null
-        : `VM ${vmid} (${st.name ?? 'no name'}) is not the VM of deployment ${deploymentId}; refusing to destroy it`,
+      notDeploymentVm(st, vmid, deploymentId, 'destroy'),
     )
   }
 

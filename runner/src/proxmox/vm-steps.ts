@@ -14,6 +14,7 @@ import {
   DEFAULT_RETRY,
   DEFAULT_TIMEOUTS,
   asStep,
+  assertDeploymentVm,
   findVmByDeployment,
   listProductVms,
   retryTransient,
@@ -43,6 +44,12 @@ export interface VmStepsOptions extends ProxmoxClientOptions {
 }
 
 const VmConfig = z.record(z.string(), z.unknown())
+/** What the ownership check reads from a VM's config. */
+const OwnerFields = z.object({
+  name: z.string().optional(),
+  tags: z.string().optional(),
+  template: z.union([z.number(), z.boolean()]).optional(),
+})
 const PveVersion = z.object({ version: z.string() })
 
 export class VmSteps extends VmPower {
@@ -226,7 +233,8 @@ export class VmSteps extends VmPower {
       }
       await retryTransient('configure', this.retry, ctx, async () => {
         // §9.2: never touch a VM that is still locked (e.g. its clone is finishing).
-        await waitUnlocked(this.client, vmid, this.timeouts.unlockMs, ctx)
+        const st = await waitUnlocked(this.client, vmid, this.timeouts.unlockMs, ctx)
+        assertDeploymentVm(st, vmid, spec.deploymentId, 'configure')
         const upid = await this.client.callTask(
           'POST',
           `/nodes/${conn.node}/qemu/${vmid}/config`,
@@ -250,6 +258,7 @@ export class VmSteps extends VmPower {
       const conn = this.client.connection
       const path = `/nodes/${conn.node}/qemu/${vmid}`
       const config = VmConfig.parse(await this.client.call('GET', `${path}/config`, {}, ctx.signal))
+      assertDeploymentVm(OwnerFields.parse(config), vmid, spec.deploymentId, 'resize')
       const disk = findBootDisk(config)
       if (!disk) throw new Error(`VM ${vmid} has no disk to resize (no scsi/virtio/sata/ide disk)`)
       const want = spec.diskGiB * 1024 ** 3
