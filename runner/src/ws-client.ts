@@ -19,19 +19,44 @@ export const WS_CLOSING = 2
 export const WS_CLOSED = 3
 
 /** Close codes this side reports (RFC 6455 §7.4.1). */
+const NORMAL = 1000
 const NO_STATUS = 1005
 const ABNORMAL = 1006
 const PROTOCOL_ERROR = 1002
 const INVALID_DATA = 1007
 const TOO_BIG = 1009
 
+/**
+ * Whether a close code may appear in a close frame (RFC 6455 §7.4.1-7.4.2, and the IANA
+ * registry's assigned codes): 1005, 1006 and 1015 only report what happened locally and must
+ * never be sent; 1004 and 1016-2999 are reserved; 3000-4999 are for libraries and applications.
+ */
+export function isWireCloseCode(code: number): boolean {
+  return (
+    Number.isInteger(code) &&
+    ((code >= 1000 && code <= 1003) ||
+      (code >= 1007 && code <= 1014) ||
+      (code >= 3000 && code <= 4999))
+  )
+}
+
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 /** Once closing, the TCP connection is dropped if the peer has not closed it within this. */
 const CLOSE_TIMEOUT_MS = 5_000
 /** The server's HTTP answer to the upgrade may not be longer than this. */
 const MAX_HANDSHAKE_BYTES = 16 * 1024
-/** A message larger than this closes the socket (1009); the server's frames are small. */
-const MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+/**
+ * A message larger than this closes the socket (1009), checked from a frame's header before its
+ * payload is buffered. The server's largest frames (a watch list of 1,000 deployments) are about
+ * a megabyte.
+ */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+/**
+ * A message in more fragments than this closes the socket (1009): zero-length continuation
+ * frames would otherwise pile up without adding a byte to the size limit. The server never
+ * fragments its messages.
+ */
+export const MAX_FRAGMENTS = 1_024
 
 export interface WsClientOptions {
   /** Extra request headers, e.g. `authorization`. */
@@ -64,8 +89,11 @@ export class WsClient {
   private readonly socket: Socket
   private readonly key = randomBytes(16).toString('base64')
   private handshake: Buffer | null = Buffer.alloc(0)
-  private pending: Buffer = Buffer.alloc(0)
+  /** Bytes read and not yet parsed, as they came: joined once a whole frame is there. */
+  private pending: Buffer[] = []
+  private pendingBytes = 0
   private fragments: Buffer[] = []
+  private fragmentCount = 0
   private fragmentBytes = 0
   private fragmentBinary = false
   private closeSent = false
@@ -171,7 +199,8 @@ export class WsClient {
       if (chunk.length === 0) return
     }
     if (this.readyState === WS_CLOSED) return
-    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk
+    this.pending.push(chunk)
+    this.pendingBytes += chunk.length
     try {
       this.readFrames()
     } catch (err) {
@@ -184,8 +213,47 @@ export class WsClient {
       }
       this.socket.end()
       this.dropLater()
-      this.pending = Buffer.alloc(0)
+      this.pending = []
+      this.pendingBytes = 0
     }
+  }
+
+  /** A copy of the first `n` pending bytes (n ≤ pendingBytes), or a view when not split. */
+  private peek(n: number): Buffer {
+    const first = this.pending[0] as Buffer
+    if (first.length >= n) return first.subarray(0, n)
+    const out = Buffer.allocUnsafe(n)
+    let at = 0
+    for (const part of this.pending) {
+      at += part.copy(out, at, 0, Math.min(part.length, n - at))
+      if (at === n) break
+    }
+    return out
+  }
+
+  /** Removes and returns the first `n` pending bytes (n ≤ pendingBytes). */
+  private take(n: number): Buffer {
+    const first = this.pending[0] as Buffer
+    let out: Buffer
+    if (first.length >= n) {
+      out = first.subarray(0, n)
+      if (first.length === n) this.pending.shift()
+      else this.pending[0] = first.subarray(n)
+    } else {
+      // The frame spans several reads: join exactly its bytes, once.
+      out = Buffer.allocUnsafe(n)
+      let at = 0
+      while (at < n) {
+        const head = this.pending[0] as Buffer
+        const part = Math.min(head.length, n - at)
+        head.copy(out, at, 0, part)
+        at += part
+        if (part === head.length) this.pending.shift()
+        else this.pending[0] = head.subarray(part)
+      }
+    }
+    this.pendingBytes -= n
+    return out
   }
 
   /** Checks the server's answer to the upgrade; false (and the socket closing) if refused. */
@@ -238,8 +306,9 @@ export class WsClient {
 
   private readFrames(): void {
     for (;;) {
-      const buf = this.pending
-      if (buf.length < 2) return
+      if (this.pendingBytes < 2) return
+      // The longest header without a mask (which a server never sends) is 10 bytes.
+      const buf = this.peek(Math.min(this.pendingBytes, 10))
       const b0 = buf[0] as number
       const b1 = buf[1] as number
       const fin = (b0 & 0x80) !== 0
@@ -259,10 +328,11 @@ export class WsClient {
         length = buf.readUInt32BE(6)
         offset = 10
       }
-      if (length > MAX_MESSAGE_BYTES) throw new WsProtocolError('a frame is too large', TOO_BIG)
-      if (buf.length < offset + length) return
-      const payload = buf.subarray(offset, offset + length)
-      this.pending = buf.subarray(offset + length)
+      // Before its payload is buffered: a data frame counts toward its message's size.
+      const limit = opcode < 0x8 ? MAX_MESSAGE_BYTES - this.fragmentBytes : MAX_MESSAGE_BYTES
+      if (length > limit) throw new WsProtocolError('a message is too large', TOO_BIG)
+      if (this.pendingBytes < offset + length) return
+      const payload = this.take(offset + length).subarray(offset)
       this.onFrame(fin, opcode, payload)
       if (this.readyState === WS_CLOSED) return
     }
@@ -278,25 +348,30 @@ export class WsClient {
       throw new WsProtocolError(`unknown opcode ${opcode}`, PROTOCOL_ERROR)
     }
     if (opcode === 0x0) {
-      if (this.fragments.length === 0)
+      if (this.fragmentCount === 0)
         throw new WsProtocolError('a continuation frame without a start', PROTOCOL_ERROR)
     } else if (opcode === 0x1 || opcode === 0x2) {
-      if (this.fragments.length > 0)
+      if (this.fragmentCount > 0)
         throw new WsProtocolError('a new message inside a fragmented one', PROTOCOL_ERROR)
       this.fragmentBinary = opcode === 0x2
     } else {
       throw new WsProtocolError(`unknown opcode ${opcode}`, PROTOCOL_ERROR)
     }
+    if (++this.fragmentCount > MAX_FRAGMENTS)
+      throw new WsProtocolError('a message is in too many fragments', TOO_BIG)
     this.fragmentBytes += payload.length
     if (this.fragmentBytes > MAX_MESSAGE_BYTES)
       throw new WsProtocolError('a message is too large', TOO_BIG)
-    // Copied: `payload` is a view into a buffer the next chunk may replace.
-    this.fragments.push(fin && this.fragments.length === 0 ? payload : Buffer.from(payload))
+    // Kept as they come (each its own buffer, nothing to copy) and joined once, at the end.
+    if (payload.length > 0) this.fragments.push(payload)
     if (!fin) return
     const message =
-      this.fragments.length === 1 ? (this.fragments[0] as Buffer) : Buffer.concat(this.fragments)
+      this.fragments.length === 1
+        ? (this.fragments[0] as Buffer)
+        : Buffer.concat(this.fragments, this.fragmentBytes)
     this.fragments = []
     this.fragmentBytes = 0
+    this.fragmentCount = 0
     if (!this.fragmentBinary && !isUtf8(message))
       throw new WsProtocolError('a text message is not UTF-8', INVALID_DATA)
     if (this.readyState === WS_OPEN) this.handlers.onMessage(message, this.fragmentBinary)
@@ -304,11 +379,16 @@ export class WsClient {
 
   private onCloseFrame(payload: Buffer): void {
     if (payload.length === 1) throw new WsProtocolError('a close frame of one byte', PROTOCOL_ERROR)
-    const code = payload.length >= 2 ? payload.readUInt16BE(0) : NO_STATUS
+    const sent = payload.length >= 2 ? payload.readUInt16BE(0) : null
+    // 1005, 1006 and 1015 are never on the wire; reserved codes neither (RFC 6455 §7.4).
+    if (sent !== null && !isWireCloseCode(sent))
+      throw new WsProtocolError(`an invalid close code ${sent}`, PROTOCOL_ERROR)
+    const code = sent ?? NO_STATUS
     const reason = payload.subarray(2)
     if (!isUtf8(reason)) throw new WsProtocolError('a close reason is not UTF-8', INVALID_DATA)
     this.received ??= { code, reason: reason.toString('utf8') }
-    if (!this.closeSent) this.sendClose(code === NO_STATUS ? 1000 : code, '')
+    // The code is echoed (RFC 6455 §5.5.1); a close without one is answered with 1000.
+    if (!this.closeSent) this.sendClose(code === NO_STATUS ? NORMAL : code, '')
     this.readyState = WS_CLOSING
     // The server closes the TCP connection first (RFC 6455 §7.1.1); end our side too.
     this.socket.end()
@@ -319,11 +399,12 @@ export class WsClient {
     this.closeTimer ??= setTimeout(() => this.socket.destroy(), CLOSE_TIMEOUT_MS)
   }
 
+  /** A close frame; a code that may not be sent (e.g. 1006) goes out as 1000. */
   private sendClose(code: number, reason: string): void {
     this.closeSent = true
     const text = Buffer.from(reason, 'utf8').subarray(0, 123)
     const payload = Buffer.alloc(2 + text.length)
-    payload.writeUInt16BE(code, 0)
+    payload.writeUInt16BE(isWireCloseCode(code) ? code : NORMAL, 0)
     text.copy(payload, 2)
     this.sendFrame(0x8, payload)
   }

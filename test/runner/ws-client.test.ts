@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocketServer } from 'ws'
 import type { WebSocket } from 'ws'
-import { WS_OPEN, WsClient } from '../../runner/src/ws-client'
+import { MAX_FRAGMENTS, MAX_MESSAGE_BYTES, WS_OPEN, WsClient } from '../../runner/src/ws-client'
 import { generateCertificates } from '../pve-sim/tls'
 import { killAllRunners, removeDirs, runnerEnv, startRunner, tempDir, waitFor } from './harness'
 
@@ -241,6 +241,196 @@ describe('WsClient against a broken server', () => {
     const { seen } = client(`ws://127.0.0.1:${(net.address() as AddressInfo).port}/`)
     await waitFor(() => seen.messages.length === 2, 'both messages')
     expect(seen.messages.map((m) => m.text)).toEqual(['one', 'a'.repeat(256)])
+  })
+})
+
+/** What the client sent, unmasked, as a raw server reads it. */
+interface ClientFrame {
+  opcode: number
+  payload: Buffer
+}
+
+/**
+ * A raw TCP server that upgrades one connection and hands back its socket and the client's
+ * frames, decoded, for tests that send what a broken or hostile server would.
+ */
+async function rawPeer(): Promise<{
+  url: string
+  socket: () => Socket | undefined
+  frames: ClientFrame[]
+}> {
+  const frames: ClientFrame[] = []
+  let peer: Socket | undefined
+  const net = track(
+    createNetServer((socket: Socket) => {
+      let head: Buffer | null = Buffer.alloc(0)
+      let rest = Buffer.alloc(0)
+      socket.on('data', (d: Buffer) => {
+        if (head) {
+          head = Buffer.concat([head, d])
+          const end = head.indexOf('\r\n\r\n')
+          if (end < 0) return
+          const key = /sec-websocket-key: (\S+)/i.exec(head.toString('latin1'))?.[1] ?? ''
+          d = head.subarray(end + 4)
+          head = null
+          socket.write(upgraded(key))
+          peer = socket
+        }
+        rest = Buffer.concat([rest, d])
+        // Client frames are small here: 7-bit lengths, always masked.
+        while (rest.length >= 6 && rest.length >= 6 + ((rest[1] as number) & 0x7f)) {
+          const length = (rest[1] as number) & 0x7f
+          const mask = rest.subarray(2, 6)
+          const payload = Buffer.from(rest.subarray(6, 6 + length))
+          for (let i = 0; i < payload.length; i++)
+            payload[i] = (payload[i] as number) ^ (mask[i & 3] as number)
+          frames.push({ opcode: (rest[0] as number) & 0x0f, payload })
+          rest = rest.subarray(6 + length)
+        }
+      })
+      socket.on('error', () => {})
+    }),
+  )
+  await new Promise<void>((resolve) => net.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `ws://127.0.0.1:${(net.address() as AddressInfo).port}/`,
+    socket: () => peer,
+    frames,
+  }
+}
+
+/** A server frame (unmasked, FIN set unless `fin` is false) of `opcode` with `payload`. */
+function serverFrame(opcode: number, payload: Buffer, fin = true): Buffer {
+  const length = payload.length
+  const head =
+    length < 126
+      ? Buffer.from([opcode | (fin ? 0x80 : 0), length])
+      : length < 65_536
+        ? Buffer.from([opcode | (fin ? 0x80 : 0), 126, length >> 8, length & 0xff])
+        : Buffer.concat([Buffer.from([opcode | (fin ? 0x80 : 0), 127]), u64(length)])
+  return Buffer.concat([head, payload])
+}
+
+function u64(n: number): Buffer {
+  const b = Buffer.alloc(8)
+  b.writeUInt32BE(Math.floor(n / 2 ** 32), 0)
+  b.writeUInt32BE(n >>> 0, 4)
+  return b
+}
+
+/** A close frame's payload with `code`. */
+function closeCode(code: number): Buffer {
+  const b = Buffer.alloc(2)
+  b.writeUInt16BE(code)
+  return b
+}
+
+/** The close codes in the client's close frames. */
+function sentCloseCodes(frames: ClientFrame[]): (number | null)[] {
+  return frames
+    .filter((f) => f.opcode === 0x8)
+    .map((f) => (f.payload.length >= 2 ? f.payload.readUInt16BE(0) : null))
+}
+
+describe('WsClient against a hostile server', () => {
+  it('never sends 1005, 1006 or 1015: a close carrying one is a protocol error (1002)', async () => {
+    for (const code of [1005, 1006, 1015]) {
+      const peer = await rawPeer()
+      const { seen } = client(peer.url)
+      await waitFor(() => seen.opened && peer.socket(), 'the connection to open')
+      peer.socket()?.write(serverFrame(0x8, closeCode(code)))
+      await waitFor(() => sentCloseCodes(peer.frames).length > 0, `the answer to close ${code}`)
+      expect(sentCloseCodes(peer.frames), `close ${code}`).toEqual([1002])
+      await waitFor(() => seen.closed, 'the client to report the close')
+      expect(seen.closed?.code).toBe(1002)
+    }
+  })
+
+  it('answers a close without a code with 1000, and echoes a valid one', async () => {
+    const bare = await rawPeer()
+    const first = client(bare.url)
+    await waitFor(() => first.seen.opened && bare.socket(), 'the connection to open')
+    bare.socket()?.write(serverFrame(0x8, Buffer.alloc(0)))
+    await waitFor(() => sentCloseCodes(bare.frames).length > 0, 'the answer to a bare close')
+    expect(sentCloseCodes(bare.frames)).toEqual([1000])
+
+    const coded = await rawPeer()
+    const second = client(coded.url)
+    await waitFor(() => second.seen.opened && coded.socket(), 'the connection to open')
+    coded.socket()?.write(serverFrame(0x8, closeCode(4409)))
+    await waitFor(() => sentCloseCodes(coded.frames).length > 0, 'the answer to close 4409')
+    expect(sentCloseCodes(coded.frames)).toEqual([4409])
+  })
+
+  it('closes with 1009 on a message in endless empty fragments, delivering nothing', async () => {
+    const peer = await rawPeer()
+    const { seen } = client(peer.url)
+    await waitFor(() => seen.opened && peer.socket(), 'the connection to open')
+    const empty = serverFrame(0x0, Buffer.alloc(0), false)
+    peer
+      .socket()
+      ?.write(
+        Buffer.concat([
+          serverFrame(0x1, Buffer.from('a'), false),
+          ...Array.from({ length: MAX_FRAGMENTS + 10 }, () => empty),
+          serverFrame(0x0, Buffer.from('b')),
+        ]),
+      )
+    await waitFor(() => seen.closed, 'the connection to close')
+    expect(seen.messages).toEqual([])
+    expect(seen.errors).toEqual(['a message is in too many fragments'])
+    expect(sentCloseCodes(peer.frames)).toEqual([1009])
+  })
+
+  it('closes with 1009 as soon as a frame header makes its message too large', async () => {
+    const peer = await rawPeer()
+    const { seen } = client(peer.url)
+    await waitFor(() => seen.opened && peer.socket(), 'the connection to open')
+    // A first fragment, then only the header of a continuation that would pass the limit: its
+    // payload never comes, and is not waited for.
+    peer
+      .socket()
+      ?.write(
+        Buffer.concat([
+          serverFrame(0x1, Buffer.alloc(1000, 0x61), false),
+          Buffer.from([0x80, 127]),
+          u64(MAX_MESSAGE_BYTES - 1000 + 1),
+        ]),
+      )
+    await waitFor(() => seen.closed, 'the connection to close', 2_000)
+    expect(seen.closed?.code).toBe(1009)
+    expect(sentCloseCodes(peer.frames)).toEqual([1009])
+  })
+
+  it('joins a message of the largest size, arriving in 4 KiB pieces, in linear time', async () => {
+    const peer = await rawPeer()
+    const received: number[] = []
+    const ws = new WsClient(
+      peer.url,
+      { headers: {}, handshakeTimeoutMs: 5_000 },
+      {
+        onOpen: () => {},
+        onMessage: (data) => received.push(data.length),
+        onUnexpectedResponse: () => {},
+        onError: () => {},
+        onClose: () => {},
+      },
+    )
+    await waitFor(() => peer.socket(), 'the connection to open')
+    const frame = serverFrame(0x2, Buffer.alloc(MAX_MESSAGE_BYTES, 0x61))
+    const socket = peer.socket() as Socket
+    const started = performance.now()
+    // One piece per event-loop turn, so the client reads them one by one (4,096 reads).
+    for (let at = 0; at < frame.length; at += 4096) {
+      socket.write(frame.subarray(at, at + 4096))
+      await new Promise((r) => setImmediate(r))
+    }
+    await waitFor(() => received.length === 1, 'the message', 20_000)
+    const elapsed = performance.now() - started
+    ws.close()
+    expect(received).toEqual([MAX_MESSAGE_BYTES])
+    // Copying everything read so far at every read would move ~34 GB here: tens of seconds.
+    expect(elapsed).toBeLessThan(5_000)
   })
 })
 

@@ -5,7 +5,12 @@ import { ValheimConfig, valheim } from '../../core/games/valheim'
 import type { HealthCheck } from '../../core/games/types'
 import { A2S_INFO_REQUEST, parseA2sInfo } from '../../runner/src/games/a2s'
 import { runHealthCheck } from '../../runner/src/games/health-check'
-import { closeQuietly, listenValheimQuery, simulatedValheim } from '../pve-sim/game-responder'
+import {
+  a2sInfoReply,
+  closeQuietly,
+  listenValheimQuery,
+  simulatedValheim,
+} from '../pve-sim/game-responder'
 
 /**
  * The runner's `steam-a2s` health check, as the Valheim module configures it, against a local
@@ -107,6 +112,38 @@ describe('the Valheim health check (Steam A2S_INFO)', () => {
       kind: 'steam-a2s',
       error: `no A2S_INFO answer from 127.0.0.1:${port}/udp within 1000 ms`,
     })
+  })
+
+  it('reads only the server’s replies, not a faster one forged by another sender', async () => {
+    const server = createSocket('udp4')
+    const impostor = createSocket('udp4')
+    sockets.push(server, impostor)
+    await Promise.all(
+      [server, impostor].map(
+        (s) => new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve)),
+      ),
+    )
+    // Another host on the network races the server with a reply of its own, sent to the
+    // checker's address and port, a moment before the server's answer.
+    server.on('message', (_msg, rinfo) => {
+      impostor.send(a2sInfoReply(simulatedValheim('Odin', 2456)), rinfo.port, rinfo.address)
+      const real = { ...simulatedValheim('Odin', 2456), version: '0.220.5 (the real one)' }
+      setTimeout(() => server.send(a2sInfoReply(real), rinfo.port, rinfo.address), 100)
+    })
+    const result = await runHealthCheck(checkOn(server.address().port), '127.0.0.1')
+    expect(result).toMatchObject({ ok: true, info: { version: '0.220.5 (the real one)' } })
+  })
+
+  it('says so at once when the query port is unreachable', async () => {
+    const port = await silentPort()
+    await closeQuietly(sockets.pop() as Socket)
+    const started = Date.now()
+    expect(await runHealthCheck(checkOn(port), '127.0.0.1')).toEqual({
+      ok: false,
+      kind: 'steam-a2s',
+      error: `nothing answers on 127.0.0.1:${port}/udp (port unreachable)`,
+    })
+    expect(Date.now() - started).toBeLessThan(900)
   })
 
   it('says what is wrong with a reply that is not an A2S_INFO answer', async () => {

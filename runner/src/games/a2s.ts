@@ -72,7 +72,11 @@ export function parseA2sInfo(msg: Buffer): Omit<A2sInfo, 'latencyMs'> {
   return { name, map, folder, game, appId, players, maxPlayers, bots, version }
 }
 
-/** Ask `host:port` for its A2S_INFO, following challenges. Rejects with a message that says why. */
+/**
+ * Ask `host:port` for its A2S_INFO, following challenges. Rejects with a message that says why.
+ * The socket is connected to `host:port`, so the kernel hands it only that address's datagrams:
+ * a reply forged by another sender on the network is never read.
+ */
 export function queryA2sInfo(options: {
   host: string
   port: number
@@ -101,7 +105,13 @@ export function queryA2sInfo(options: {
     )
     signal?.addEventListener('abort', onAbort, { once: true })
     socket.on('error', (err: NodeJS.ErrnoException) =>
-      finish(new Error(`cannot query ${host}:${port}/udp: ${err.code ?? err.message}`)),
+      finish(
+        new Error(
+          err.code === 'ECONNREFUSED'
+            ? `nothing answers on ${host}:${port}/udp (port unreachable)`
+            : `cannot query ${host}:${port}/udp: ${err.code ?? err.message}`,
+        ),
+      ),
     )
     socket.on('message', (msg) => {
       if (msg.length >= 9 && msg.subarray(0, 4).equals(HEADER) && msg[4] === S2C_CHALLENGE) {
@@ -109,7 +119,7 @@ export function queryA2sInfo(options: {
           finish(new Error(`${host}:${port} keeps answering with challenges`))
           return
         }
-        socket.send(Buffer.concat([A2S_INFO_REQUEST, msg.subarray(5, 9)]), port, host)
+        socket.send(Buffer.concat([A2S_INFO_REQUEST, msg.subarray(5, 9)]))
         return
       }
       try {
@@ -118,6 +128,8 @@ export function queryA2sInfo(options: {
         finish(err instanceof Error ? err : new Error(String(err)))
       }
     })
-    socket.send(A2S_INFO_REQUEST, port, host)
+    socket.connect(port, host, () => {
+      if (!settled) socket.send(A2S_INFO_REQUEST)
+    })
   })
 }
