@@ -59,6 +59,12 @@ export function stepsOf(kind: JobKind): readonly StepName[] {
   return JOB_STEPS[kind]
 }
 
+/** An SSH host key as `known_hosts` holds it: `<type> <base64>`, e.g. `ssh-ed25519 AAAA…`. */
+export const SshHostKey = z
+  .string()
+  .max(8_192)
+  .regex(/^[a-z0-9][a-z0-9@.-]{2,63} [A-Za-z0-9+/]{20,}={0,3}$/, 'not an SSH host key')
+
 /**
  * What survives a runner restart: written by the DO when a step ends, sent back to whichever
  * runner resumes the job, so no step that creates something runs twice.
@@ -66,6 +72,11 @@ export function stepsOf(kind: JobKind): readonly StepName[] {
 export const Checkpoint = z.object({
   vmid: z.number().int().positive().optional(),
   ip: z.string().optional(),
+  /**
+   * The VM's SSH host key, pinned when the deploy's wait_ssh first reached it and kept for the
+   * deployment's life (until a destroy): every later SSH contact must present this key.
+   */
+  hostKey: SshHostKey.optional(),
   /** Proxmox task ids by step, for the record and for resuming a wait. */
   upids: z.record(z.string(), z.string()).default({}),
   /** Steps already done for this job: the runner skips them. */
@@ -288,7 +299,7 @@ export const RunnerToDeployment = z.discriminatedUnion('type', [
     status: z.enum(['running', 'done', 'failed']),
     at: z.number(),
     /** Set with `done`: what the step created or learned. */
-    checkpoint: Checkpoint.pick({ vmid: true, ip: true })
+    checkpoint: Checkpoint.pick({ vmid: true, ip: true, hostKey: true })
       .extend({ upid: z.string().optional() })
       .optional(),
     error: StepError.optional(),

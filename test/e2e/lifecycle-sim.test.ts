@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { VmSteps } from '../../runner/src/proxmox/vm-steps'
+import { killAllRunners } from '../runner/harness'
+import { BannerBackend } from '../pve-sim/backend'
+import { fingerprintOf } from '../pve-sim/ssh-server'
 import { simProxmox, startRealRunner, useSimScene } from './sim-stack'
 import { DashboardSocket, waitFor } from './stack'
 
@@ -84,6 +87,57 @@ describe('operating a deployment against the simulator', () => {
     expect(sim.cluster.vms.has(vmid)).toBe(false)
     // Every job's lines are in the one log, gap-free.
     expect(dash.lines.map((l) => l.seq)).toEqual(dash.lines.map((_, i) => i + 1))
+    dash.close()
+  })
+
+  it('pins the VM’s SSH host key at deploy time and refuses a later job once it changed', async () => {
+    const { api, sim, dirs } = scene
+    const backend = sim.cluster.opts.backend
+    if (!(backend instanceof BannerBackend)) throw new Error('needs the banner backend')
+    dirs.push((await startRealRunner(api, 'pin-runner')).state)
+    const { deployment } = await api.ok<{ deployment: { id: string } }>(
+      'POST',
+      '/api/deployments',
+      { name: 'pinned world', game: 'minecraft', config: { eula: true } },
+    )
+    const dash = new DashboardSocket(api, deployment.id)
+    await dash.opened()
+    await waitFor(() => dash.status === 'ready' || dash.status === 'failed', 'ready', 90_000)
+    expect(dash.status).toBe('ready')
+    const { vmid } = (await api.ok<Detail>('GET', `/api/deployments/${deployment.id}`)).deployment
+    const first = backend.hostKeyOf(vmid)
+    const log = () => dash.lines.map((l) => l.text).join('\n')
+    expect(log()).toContain(`pinned the VM's SSH host key: ${fingerprintOf(first)} (ssh-ed25519)`)
+
+    // Another runner process takes the next jobs: the key comes from the deployment's checkpoint.
+    await killAllRunners()
+    dirs.push((await startRealRunner(api, 'pin-runner-2')).state)
+    await api.ok('POST', `/api/deployments/${deployment.id}/restart`)
+    await waitFor(() => dash.status === 'restarting', 'restarting', 30_000)
+    await waitFor(() => dash.status === 'ready' || dash.status === 'failed', 'restarted', 60_000)
+    expect(dash.status).toBe('ready')
+    expect(log()).toContain(`the VM's SSH host key is the pinned one: ${fingerprintOf(first)}`)
+
+    // Something else answers on the VM's address with another key.
+    const second = backend.replaceHostKey(vmid)
+    await api.ok('POST', `/api/deployments/${deployment.id}/restart`)
+    await waitFor(() => dash.status === 'restarting', 'restarting again', 30_000)
+    await waitFor(() => dash.status === 'failed' || dash.status === 'ready', 'the verdict', 60_000)
+    const { deployment: failed } = await api.ok<{
+      deployment: {
+        status: string
+        error: { message: string; step: string } | null
+        steps: { name: string; status: string }[]
+      }
+    }>('GET', `/api/deployments/${deployment.id}`)
+    expect(failed.status).toBe('failed')
+    expect(failed.error).toMatchObject({
+      step: 'wait_ssh',
+      message: expect.stringContaining(
+        `the VM's SSH host key changed: expected ${fingerprintOf(first)}, got ${fingerprintOf(second)}`,
+      ),
+    })
+    expect(failed.steps.find((s) => s.name === 'verify')?.status).toBe('pending')
     dash.close()
   })
 

@@ -6,6 +6,7 @@ import {
   listenValheimQuery,
   simulatedValheim,
 } from './game-responder'
+import { newHostKey, serveSsh, type SshHostKey } from './ssh-server'
 
 /**
  * The seam between the simulated Proxmox API and what a "VM" really is.
@@ -88,11 +89,15 @@ interface Running {
 
 /**
  * The default backend: on start, after a boot delay, a TCP listener on the VM's `ipconfig0`
- * address (which must be in 127.0.0.0/8) sends an SSH banner. Nothing else is ever bound.
+ * address (which must be in 127.0.0.0/8) sends an SSH banner and answers the SSH key exchange
+ * with the VM's host key (./ssh-server.ts), as far as `ssh-keyscan` reads. Nothing else is ever
+ * bound. The host key is made at the VM's first boot and kept until it is destroyed, as a real
+ * VM keeps it on its disk.
  */
 export class BannerBackend implements VmBackend {
   readonly kind = 'banner'
   private readonly running = new Map<number, Running>()
+  private readonly hostKeys = new Map<number, SshHostKey>()
   private readonly opts: Required<
     Omit<BannerBackendOptions, 'behaviour' | 'log' | 'minecraftPort' | 'valheimQueryPort'>
   > &
@@ -134,7 +139,7 @@ export class BannerBackend implements VmBackend {
         entry.sockets.add(sock)
         sock.on('close', () => entry.sockets.delete(sock))
         sock.on('error', () => sock.destroy())
-        if (behaviour === 'ssh') sock.end(`${this.opts.banner}\r\n`)
+        if (behaviour === 'ssh') serveSsh(sock, this.opts.banner, this.hostKeyOf(guest.vmid))
       })
       server.on('error', (err) =>
         this.opts.log?.(`banner backend: VM ${guest.vmid}: ${err.message}`),
@@ -155,6 +160,26 @@ export class BannerBackend implements VmBackend {
         )
       }
     }, this.opts.bootDelayMs)
+  }
+
+  /** The VM's SSH host key (made at its first boot). */
+  hostKeyOf(vmid: number): SshHostKey {
+    let key = this.hostKeys.get(vmid)
+    if (!key) {
+      key = newHostKey()
+      this.hostKeys.set(vmid, key)
+    }
+    return key
+  }
+
+  /**
+   * Give the VM a new SSH host key from its next connection on: a rebuilt VM, or another machine
+   * answering on its address. Returns the new key.
+   */
+  replaceHostKey(vmid: number): SshHostKey {
+    const key = newHostKey()
+    this.hostKeys.set(vmid, key)
+    return key
   }
 
   async stop(vmid: number): Promise<void> {
@@ -183,6 +208,7 @@ export class BannerBackend implements VmBackend {
 
   async destroy(vmid: number): Promise<void> {
     await this.stop(vmid)
+    this.hostKeys.delete(vmid)
   }
 
   async close(): Promise<void> {

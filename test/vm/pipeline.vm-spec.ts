@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { minecraft } from '../../core/games/minecraft'
 import { runPlaybook } from '../../runner/src/ansible/run-playbook'
 import { preparePlaybook } from '../../runner/src/games/prepare'
+import { scanHostKey } from '../../runner/src/ssh-host-key'
 import { MinecraftVersionResolver } from '../../runner/src/minecraft/resolve-version'
 import { pingMinecraft } from '../../runner/src/minecraft/slp'
 import { startRealRunner, startSimulator } from '../e2e/sim-stack'
@@ -301,11 +302,17 @@ describe('a Minecraft deployment through the whole pipeline onto a real Debian 1
           }),
         },
       })
+      const hostKey = await scanHostKey(deployed.ip, SSH_PORT)
       const log: string[] = []
       const result = await timed('second playbook run', () =>
         runPlaybook({
           playbook: prepared.playbook,
-          target: { address: deployed?.ip ?? '', port: SSH_PORT, user: USER },
+          target: {
+            address: deployed?.ip ?? '',
+            port: SSH_PORT,
+            user: USER,
+            hostKey,
+          },
           privateKeyPath: join(runnerState, 'ssh/id_ed25519'),
           extraVars: prepared.extraVars,
           log: (line) => {
@@ -322,6 +329,34 @@ describe('a Minecraft deployment through the whole pipeline onto a real Debian 1
     },
     PLAYBOOK_TIMEOUT_MS + 60_000,
   )
+
+  it('reads the VM’s own SSH host key, and Ansible refuses any other', async () => {
+    if (!deployed) throw new Error('not deployed')
+    // What the runner pinned at wait_ssh is the key sshd made at the VM's first boot.
+    const hostKey = await scanHostKey(deployed.ip, SSH_PORT)
+    const onDisk = await sshRun(guestSsh(), 'cat /etc/ssh/ssh_host_ed25519_key.pub')
+    expect(hostKey).toBe(onDisk.trim().split(/\s+/).slice(0, 2).join(' '))
+    // Pinned to another key, OpenSSH itself refuses the VM: no task runs.
+    const other = `ssh-ed25519 ${Buffer.concat([
+      Buffer.from('0000000b7373682d6564323535313900000020', 'hex'),
+      Buffer.alloc(32, 7),
+    ]).toString('base64')}`
+    const log: string[] = []
+    const result = await runPlaybook({
+      playbook: join(REPO_ROOT, 'ansible/provision_minecraft.yml'),
+      target: { address: deployed.ip, port: SSH_PORT, user: USER, hostKey: other },
+      privateKeyPath: join(runnerState, 'ssh/id_ed25519'),
+      extraVars: {},
+      log: (line) => log.push(line),
+      // The runner's HOME: the second run's SSH master connection (ControlPersist) is still
+      // up for this VM, and must not carry this run past the host key check.
+      env: { HOME: runnerState },
+      signal: AbortSignal.timeout(120_000),
+    })
+    expect(result.failure?.unreachable).toBe(true)
+    expect(log.join('\n')).toMatch(/Host key verification failed|REMOTE HOST IDENTIFICATION/)
+    expect(result.recap?.ok ?? 0).toBe(0)
+  }, 180_000)
 
   it(
     'destroying the deployment stops and deletes the VM: its qemu process is gone',

@@ -33,6 +33,7 @@ async function playJob(
   steps: readonly string[],
   outcome: 'succeeded' | 'failed' = 'succeeded',
   extra: Record<string, unknown> = {},
+  checkpoints: Record<string, Record<string, unknown>> = { clone: { vmid: 4242 } },
 ) {
   const { ws, welcome } = await connectJob(key, job.jobId)
   track(ws)
@@ -44,7 +45,7 @@ async function playJob(
       step,
       status: 'done',
       at: Date.now(),
-      checkpoint: step === 'clone' ? { vmid: 4242 } : undefined,
+      checkpoint: checkpoints[step],
     })
   }
   ws.send({ type: 'job.done', jobId: job.jobId, outcome, ...extra })
@@ -142,6 +143,44 @@ describe('power actions', () => {
       { kind: 'start', status: 'done' },
       { kind: 'restart', status: 'done' },
     ])
+  })
+
+  it('hands the VM’s SSH host key pinned by the deploy to every later job, never replaced', async () => {
+    // Two ed25519 public keys (32 bytes of 1s, of 2s) as known_hosts holds them.
+    const keys = [
+      'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB',
+      'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIC',
+    ]
+    const hostKey = (n: 1 | 2) => keys[n - 1]
+    const { cookie, key, control } = await withRunner()
+    const dep = await createDeployment(cookie)
+    await playJob(
+      key,
+      await assigned(control, 1),
+      DEPLOY_STEPS,
+      'succeeded',
+      {},
+      {
+        clone: { vmid: 4242 },
+        wait_ssh: { ip: '127.77.0.10', hostKey: hostKey(1) },
+      },
+    )
+    expect((await post(cookie, dep.id, 'restart')).status).toBe(200)
+    // Whichever runner takes the next job learns the key from the checkpoint it resumes from;
+    // a different key reported later (no runner of ours does) does not replace it.
+    const restart = await assigned(control, 2)
+    const welcome = await playJob(
+      key,
+      restart,
+      ['stop_vm', 'start', 'wait_ssh', 'verify'],
+      'succeeded',
+      {},
+      { wait_ssh: { hostKey: hostKey(2) } },
+    )
+    expect(welcome).toMatchObject({ checkpoint: { vmid: 4242, hostKey: hostKey(1) } })
+    expect((await post(cookie, dep.id, 'stop')).status).toBe(200)
+    const stop = await playJob(key, await assigned(control, 3), ['stop_vm'])
+    expect(stop).toMatchObject({ checkpoint: { vmid: 4242, hostKey: hostKey(1) } })
   })
 
   it('refuses what the state does not allow, saying why, and changes nothing', async () => {

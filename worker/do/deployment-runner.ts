@@ -86,6 +86,8 @@ export async function handleRunnerFrame(
         const cp = msg.checkpoint
         if (cp?.vmid !== undefined) state.checkpoint.vmid = cp.vmid
         if (cp?.ip !== undefined) state.checkpoint.ip = cp.ip
+        // Pinned once: a runner never replaces the key a deployment's VM was first seen with.
+        if (cp?.hostKey !== undefined) state.checkpoint.hostKey ??= cp.hostKey
         if (cp?.upid !== undefined) state.checkpoint.upids[msg.step] = cp.upid
         // A deploy's done steps live in the checkpoint (kept for a retry), others' in the job.
         const done = job.kind === 'deploy' ? state.checkpoint.doneSteps : (job.doneSteps ??= [])

@@ -6,20 +6,31 @@ import { join } from 'node:path'
 import { PlaybookOutputTracker, describeExitCode } from './output'
 import type { PlayRecap, TaskFailure } from './output'
 import { LineSplitter, redactor } from './lines'
+import { knownHostsLine } from '../ssh-host-key'
 import { markUnsafe } from './unsafe-vars'
 
 /** After SIGTERM, how long ansible-playbook gets to stop before SIGKILL. */
 export const ANSIBLE_KILL_GRACE_MS = 10_000
 
-/** The machine the playbook provisions. */
-export interface PlaybookTarget {
-  address: string
-  /** SSH port (default 22). */
-  port?: number
-  user: string
-  /** `local` runs on this machine (tests); `ssh` is the default. */
-  connection?: 'ssh' | 'local'
-}
+/**
+ * The machine the playbook provisions: over SSH (the default), which needs the VM's pinned host
+ * key, or `local`, this machine (tests).
+ */
+export type PlaybookTarget =
+  | {
+      connection?: 'ssh'
+      address: string
+      /** SSH port (default 22). */
+      port?: number
+      user: string
+      /**
+       * The VM's pinned SSH host key (`ssh-ed25519 AAAA…`, ssh-host-key.ts): the only key
+       * OpenSSH accepts for this run (`StrictHostKeyChecking=yes`); any other fails the run
+       * before a task starts.
+       */
+      hostKey: string
+    }
+  | { connection: 'local'; address: string; user: string }
 
 export type SpawnFn = (command: string, args: string[], options: SpawnOptions) => ChildProcess
 
@@ -81,7 +92,16 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<Playbook
   try {
     const inventoryPath = join(dir, 'inventory.json')
     const extraVarsPath = join(dir, 'extra-vars.json')
-    await writeFile(inventoryPath, JSON.stringify(inventory(options)), { mode: 0o600 })
+    const knownHostsPath = join(dir, 'known_hosts')
+    const { target } = options
+    if (target.connection !== 'local') {
+      await writeFile(knownHostsPath, knownHostsLine(HOST_KEY_ALIAS, target.hostKey), {
+        mode: 0o600,
+      })
+    }
+    await writeFile(inventoryPath, JSON.stringify(inventory(options, knownHostsPath)), {
+      mode: 0o600,
+    })
     await writeFile(extraVarsPath, JSON.stringify(extraVars), { mode: 0o600 })
     const args = ['-i', inventoryPath, '--extra-vars', `@${extraVarsPath}`, options.playbook]
     const outcome = await execute(options, args, dir)
@@ -106,8 +126,10 @@ const NOT_RUN = { ok: false, exitCode: null, aborted: false, failure: null, reca
 
 /** The inventory's name for the single target host. */
 const TARGET_NAME = 'target'
+/** The name the pinned key is filed under in the run's known_hosts (OpenSSH's HostKeyAlias). */
+const HOST_KEY_ALIAS = 'pgd-vm'
 
-function inventory(options: RunPlaybookOptions): unknown {
+function inventory(options: RunPlaybookOptions, knownHostsPath: string): unknown {
   const { target } = options
   const vars: Record<string, unknown> =
     target.connection === 'local'
@@ -117,10 +139,18 @@ function inventory(options: RunPlaybookOptions): unknown {
           ansible_port: target.port ?? 22,
           ansible_user: target.user,
           ansible_python_interpreter: 'auto_silent',
-          // The VM was cloned moments ago by this runner and made its host keys at first boot:
-          // there is nothing to check them against yet. Keep them out of the runner's
-          // known_hosts, where a later VM reusing the address would clash with them.
-          ansible_ssh_common_args: '-o UserKnownHostsFile=/dev/null -o ConnectTimeout=20',
+          // The VM's pinned key is the only one accepted: this run's own known_hosts (never the
+          // runner's, where a later VM reusing the address would clash), filed under an alias
+          // so the address and port play no part, and nothing is learnt or updated.
+          ansible_ssh_common_args: [
+            '-o StrictHostKeyChecking=yes',
+            `-o UserKnownHostsFile=${knownHostsPath}`,
+            '-o GlobalKnownHostsFile=/dev/null',
+            `-o HostKeyAlias=${HOST_KEY_ALIAS}`,
+            '-o CheckHostIP=no',
+            '-o UpdateHostKeys=no',
+            '-o ConnectTimeout=20',
+          ].join(' '),
           ...(options.privateKeyPath
             ? { ansible_ssh_private_key_file: options.privateKeyPath }
             : {}),
@@ -148,12 +178,16 @@ function execute(options: RunPlaybookOptions, args: string[], dir: string): Prom
     const child = spawn(options.ansiblePlaybookBin ?? 'ansible-playbook', args, {
       env: {
         ...process.env,
-        ANSIBLE_HOST_KEY_CHECKING: 'False',
+        // Checked, against the pinned key alone (the inventory's ssh arguments).
+        ANSIBLE_HOST_KEY_CHECKING: 'True',
         ANSIBLE_NOCOLOR: '1',
         ANSIBLE_FORCE_COLOR: '0',
         ANSIBLE_RETRY_FILES_ENABLED: 'False',
         ANSIBLE_PIPELINING: 'True',
         ANSIBLE_LOCAL_TEMP: join(dir, 'tmp'),
+        // This run's own SSH master connections: one left by an earlier run (ControlPersist)
+        // would carry this run's commands without checking the host key again.
+        ANSIBLE_SSH_CONTROL_PATH_DIR: join(dir, 'cp'),
         // Line-by-line output instead of Python's block buffering on a pipe.
         PYTHONUNBUFFERED: '1',
         ...options.env,
@@ -207,7 +241,9 @@ function describeFailure(outcome: Outcome, secrets: readonly string[]): string {
   if (outcome.spawnError) return `ansible-playbook could not start: ${outcome.spawnError}`
   if (outcome.aborted) return 'ansible-playbook was stopped: the step was cancelled'
   const { failure } = outcome.tracker
-  const code = outcome.exitCode === null ? 'killed' : describeExitCode(outcome.exitCode)
+  // ansible-playbook exits with 4 for unreachable hosts too, not only for a parser error.
+  const exit = failure?.unreachable && outcome.exitCode === 4 ? 3 : outcome.exitCode
+  const code = exit === null ? 'killed' : describeExitCode(exit)
   if (!failure) return `ansible-playbook failed (${code})`
   const message = redactor(secrets)(failure.message)
   const what = failure.unreachable ? 'could not reach the VM' : 'failed'

@@ -9,6 +9,7 @@ import { probeGame } from '../games/probe'
 import type { MinecraftVersionResolver } from '../minecraft/resolve-version'
 import { createProxmoxExecutor, isProxmoxStep } from '../proxmox/executor'
 import { sleep } from '../proxmox/wait'
+import { checkHostKey } from '../ssh-host-key'
 import { RUNNER_VERSION } from '../version'
 import { StepFailure, type Executors, type StepContext, type StepResult } from './types'
 
@@ -108,6 +109,22 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
       }
       return {}
     }
+    // The key wait_ssh pinned, checked once more so a VM that changed since fails with a clear
+    // message before Ansible starts (OpenSSH would refuse it too). A deploy resumed past a
+    // wait_ssh from before keys were pinned pins it here.
+    let hostKey = ctx.checkpoint.hostKey
+    let pinned: string | null
+    try {
+      pinned = await checkHostKey(job.spec.ipAddress, job.proxmox.sshPort, hostKey, {
+        log: (line) => ctx.log(line, 'info'),
+        signal: ctx.signal,
+      })
+    } catch (err) {
+      ctx.signal.throwIfAborted()
+      throw new StepFailure(err instanceof Error ? err.message : String(err))
+    }
+    hostKey ??= pinned ?? undefined
+    if (!hostKey) throw new StepFailure('provision: the VM’s SSH host key is unknown')
     const { runPlaybook, preparePlaybook, minecraft } = await provisioning()
     let prepared
     try {
@@ -126,7 +143,12 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
     ctx.log(`running ${game.playbook} against ${job.spec.ipAddress}`, 'info')
     const result = await runPlaybook({
       playbook: prepared.playbook,
-      target: { address: job.spec.ipAddress, port: job.proxmox.sshPort, user: job.proxmox.ciUser },
+      target: {
+        address: job.spec.ipAddress,
+        port: job.proxmox.sshPort,
+        user: job.proxmox.ciUser,
+        hostKey,
+      },
       privateKeyPath: ctx.sshPrivateKeyPath,
       extraVars: prepared.extraVars,
       secrets: prepared.secretValues,
@@ -143,7 +165,7 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
         result.failure?.message ?? result.error ?? undefined,
       )
     }
-    return {}
+    return pinned ? { hostKey: pinned } : {}
   }
 
   async function verify(ctx: StepContext): Promise<StepResult> {

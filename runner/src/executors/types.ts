@@ -38,6 +38,8 @@ export interface StepResult {
   vmid?: number
   ip?: string
   upid?: string
+  /** The VM's SSH host key, when this step pinned it (first contact). */
+  hostKey?: string
   /** Only from the last step of a deploy (verify): what the game answered. */
   result?: Record<string, unknown>
 }

@@ -2,6 +2,7 @@ import type { ConnectionCheck, StepName } from '../../../core/protocol'
 import type { ProxmoxConnection } from '../../../core/settings'
 import { vmSpecFromDeployment } from '../../../core/vm-spec'
 import type { StepContext, StepResult, TestContext } from '../executors/types'
+import { checkHostKey, type ScanOptions } from '../ssh-host-key'
 import type { SshWaitTimeouts } from '../ssh-wait'
 import { VmSteps, type VmStepsOptions } from './vm-steps'
 
@@ -37,6 +38,8 @@ export interface ProxmoxExecutorOptions extends VmStepsOptions {
   gracefulStopTimeoutS?: number
   /** Stages of the SSH wait (defaults: 5 min to boot, 2 min for the banner). */
   sshTimeouts?: Partial<SshWaitTimeouts>
+  /** How the VM's SSH host key is read once SSH answers (ssh-keyscan's timeout, its path). */
+  hostKeyScan?: Omit<ScanOptions, 'signal'>
 }
 
 /** A job's connection pool is closed when none of its steps has used it for this long. */
@@ -158,7 +161,15 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
         }
         case 'wait_ssh': {
           await steps.waitSsh(job.spec.ipAddress, { ...step_, timeouts: options.sshTimeouts })
-          return { ip: job.spec.ipAddress }
+          // First contact pins the VM's host key (the deploy's boot window); every later job
+          // must find the same key, or fails here before anything runs over SSH.
+          const hostKey = await checkHostKey(
+            job.spec.ipAddress,
+            job.proxmox.sshPort,
+            ctx.checkpoint.hostKey,
+            { ...options.hostKeyScan, ...step_ },
+          )
+          return { ip: job.spec.ipAddress, ...(hostKey ? { hostKey } : {}) }
         }
         case 'stop_vm': {
           const id = await vmid()
