@@ -70,6 +70,8 @@ export const Checkpoint = z.object({
   upids: z.record(z.string(), z.string()).default({}),
   /** Steps already done for this job: the runner skips them. */
   doneSteps: z.array(StepName).default([]),
+  /** The game release provisioning installed (`latest` resolved), for verify and later checks. */
+  gameVersion: z.string().min(1).max(64).optional(),
 })
 export type Checkpoint = z.infer<typeof Checkpoint>
 
@@ -288,7 +290,7 @@ export const RunnerToDeployment = z.discriminatedUnion('type', [
     status: z.enum(['running', 'done', 'failed']),
     at: z.number(),
     /** Set with `done`: what the step created or learned. */
-    checkpoint: Checkpoint.pick({ vmid: true, ip: true })
+    checkpoint: Checkpoint.pick({ vmid: true, ip: true, gameVersion: true })
       .extend({ upid: z.string().optional() })
       .optional(),
     error: StepError.optional(),

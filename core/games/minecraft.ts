@@ -169,10 +169,18 @@ export const minecraft: GameModule<typeof MinecraftConfig> = {
     version: config.version,
   }),
   toAnsibleVars,
-  healthCheck: (config) => ({
-    kind: 'minecraft-slp',
-    port: config.serverPort,
-    expect: { motd: config.motd, maxPlayers: config.maxPlayers },
-    timeoutMs: MINECRAFT_SLP_TIMEOUT_MS,
-  }),
+  healthCheck: (config, installed) => {
+    // The release provisioning installed; a pinned one is known even without it.
+    const version = installed?.version ?? (config.version === 'latest' ? undefined : config.version)
+    return {
+      kind: 'minecraft-slp',
+      port: config.serverPort,
+      expect: {
+        motd: config.motd,
+        maxPlayers: config.maxPlayers,
+        ...(version !== undefined ? { version, edition: config.edition } : {}),
+      },
+      timeoutMs: MINECRAFT_SLP_TIMEOUT_MS,
+    }
+  },
 }

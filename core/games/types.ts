@@ -28,14 +28,28 @@ export const GamePort = z.object({
 })
 export type GamePort = z.infer<typeof GamePort>
 
+/** What the provision step installed, kept in the deployment's checkpoint for later checks. */
+export interface InstalledFacts {
+  version?: string
+}
+
 /** How the runner proves the game answers, once the playbook has finished. */
 export const HealthCheck = z.discriminatedUnion('kind', [
   z.object({
     /** Minecraft Java Server List Ping (status request over the game port). */
     kind: z.literal('minecraft-slp'),
     port: z.number().int(),
-    /** What the answer must show, so a wrong server on the port does not pass. */
-    expect: z.object({ motd: z.string().optional(), maxPlayers: z.number().int().optional() }),
+    /**
+     * What the answer must show, so a wrong server on the port, or one configured otherwise,
+     * does not pass: the MOTD, the slots, and the release (with the edition, since Paper names
+     * itself in the version, e.g. `Paper 1.21.4`).
+     */
+    expect: z.object({
+      motd: z.string().optional(),
+      maxPlayers: z.number().int().optional(),
+      version: z.string().optional(),
+      edition: z.enum(['vanilla', 'paper']).optional(),
+    }),
     timeoutMs: z.number().int().positive(),
   }),
   z.object({
@@ -195,6 +209,9 @@ export interface GameModule<S extends z.ZodType = z.ZodType> {
   artifact(config: z.output<S>): ArtifactRequest | null
   /** The playbook's extra vars. Throws when the context lacks something the config needs. */
   toAnsibleVars(config: z.output<S>, context: AnsibleContext): AnsibleVars
-  /** How the runner verifies the deployed game. */
-  healthCheck(config: z.output<S>): HealthCheck
+  /**
+   * How the runner verifies the deployed game. `installed.version` is what provisioning
+   * installed (e.g. the release `latest` resolved to), when the game has versions.
+   */
+  healthCheck(config: z.output<S>, installed?: InstalledFacts): HealthCheck
 }

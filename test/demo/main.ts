@@ -1,9 +1,11 @@
 /**
  * `npm run demo`: the whole product on this machine with no Proxmox cluster. Starts the Proxmox
- * simulator (HTTPS, pinned certificate, simulated VMs on 127.77.x.y that answer SSH and the
- * Minecraft Server List Ping), the worker under wrangler dev with the dashboard, and a runner
- * already registered with real executors (Ansible simulated: the VMs are not real). Open the
- * dashboard, create your admin account, and deploy.
+ * simulator (HTTPS, pinned certificate, simulated VMs on 127.77.x.y that answer SSH, and once
+ * provisioned the game as configured: Minecraft's Server List Ping or Valheim's A2S query), the
+ * simulated game publishers (Mojang's and PaperMC's version metadata, so versions resolve without
+ * the internet), the worker under wrangler dev with the dashboard, and a runner already
+ * registered with real executors (Ansible simulated: the VMs are not real). Open the dashboard,
+ * create your admin account, and deploy.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
@@ -12,17 +14,49 @@ import { parseArgs } from 'node:util'
 import { buildRunner } from '../../scripts/build-runner.mjs'
 import { waitFor } from '../e2e/stack'
 import { BannerBackend } from '../pve-sim/backend'
+import { serveGameUpstream } from '../pve-sim/game-upstream'
 import { PveSimulator } from '../pve-sim/index'
 import { seedInstall } from './seed'
 
 const ROOT = new URL('../../', import.meta.url).pathname
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: '8787' },
-    'sim-port': { type: 'string', default: '8006' },
-    'skip-build': { type: 'boolean', default: false },
-  },
-})
+const USAGE = `Usage: npm run demo -- [options]
+
+The whole product on this machine against a simulated Proxmox: the dashboard, a registered
+runner, and simulated VMs on 127.77.0.x. Ctrl-C stops everything; each run starts fresh.
+
+Options:
+  --port N        the dashboard's port (default 8787): http://localhost:N
+  --sim-port N    the Proxmox simulator's HTTPS port (default 8006)
+  --skip-build    reuse the dashboard already built in web/dist (faster restarts)
+  -h, --help      print this help
+`
+function options() {
+  try {
+    const { values } = parseArgs({
+      options: {
+        port: { type: 'string', default: '8787' },
+        'sim-port': { type: 'string', default: '8006' },
+        'skip-build': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    })
+    for (const name of ['port', 'sim-port'] as const) {
+      const n = Number(values[name])
+      if (!Number.isInteger(n) || n < 1 || n > 65_535) {
+        throw new Error(`--${name} must be a port number (1-65535), not "${values[name]}"`)
+      }
+    }
+    return values
+  } catch (err) {
+    process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`)
+    process.exit(2)
+  }
+}
+const values = options()
+if (values.help) {
+  process.stdout.write(USAGE)
+  process.exit(0)
+}
 const STATE = join(ROOT, '.wrangler/demo')
 const say = (line: string) => process.stdout.write(`${line}\n`)
 const children: ChildProcess[] = []
@@ -44,9 +78,10 @@ async function main(): Promise<void> {
   const sim = new PveSimulator({
     port: Number(values['sim-port']),
     guestSshPort: 2222,
+    // The guest's game starts once the simulated playbook has configured it, as the real one does.
     backend: new BannerBackend({
       bootDelayMs: 4_000,
-      minecraftPort: 25_565,
+      gameDelayMs: 3_000,
       log: (l) => say(`[pve-sim] ${l}`),
     }),
     timing: {
@@ -60,6 +95,8 @@ async function main(): Promise<void> {
   })
   await sim.start()
   say(`demo: Proxmox simulator at ${sim.url} (node ${sim.options.node}, template 9000)`)
+  const publishers = await serveGameUpstream()
+  say(`demo: simulated Mojang and PaperMC metadata at ${publishers.paperApiUrl}`)
 
   const port = values.port
   const url = `http://127.0.0.1:${port}`
@@ -113,6 +150,7 @@ async function main(): Promise<void> {
       RUNNER_STATE_DIR: runnerState,
       RUNNER_EXECUTOR: 'real',
       RUNNER_PROVISIONER: 'simulated',
+      ...publishers.runnerEnv(),
       RUNNER_MAX_JOBS: '4',
     },
   })

@@ -13,6 +13,8 @@ export interface SimVm {
   createdAt: number
   /** Created by someone else (lost-race fault), not by a client under test. */
   foreign: boolean
+  /** Files written into the guest through its agent, by path: its "disk" keeps them. */
+  guestFiles?: Record<string, string>
 }
 
 /** Config keys PVE returns as numbers (integers and booleans, §3.5). */
@@ -197,7 +199,7 @@ export class SimCluster {
     const unit = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[
       (disk?.[2] ?? '') as '' | 'K' | 'M' | 'G' | 'T'
     ]
-    const guest: Omit<SimGuest, 'cloudInit'> = {
+    const guest: Omit<SimGuest, 'cloudInit' | 'files'> = {
       vmid: vm.vmid,
       name: c.name ?? `VM ${vm.vmid}`,
       cores: Number(c.cores ?? 1),
@@ -211,7 +213,7 @@ export class SimCluster {
       macaddr: /=([0-9A-F:]{17})/i.exec(c.net0 ?? '')?.[1] ?? null,
       sshPort: this.opts.guestSshPort,
     }
-    return { ...guest, cloudInit: cloudInitData(guest) }
+    return { ...guest, cloudInit: cloudInitData(guest), files: { ...vm.guestFiles } }
   }
 }
 
@@ -228,7 +230,7 @@ export function uuid(): string {
 }
 
 /** NoCloud data in the shape `QemuServer/Cloudinit.pm` writes (§8). */
-function cloudInitData(g: Omit<SimGuest, 'cloudInit'>): SimGuest['cloudInit'] {
+function cloudInitData(g: Omit<SimGuest, 'cloudInit' | 'files'>): SimGuest['cloudInit'] {
   const userData = [
     '#cloud-config',
     `hostname: ${g.name}`,

@@ -159,6 +159,8 @@ export const ALL_PRIVILEGES = [
   'VM.Config.Options',
   'VM.PowerMgmt',
   'VM.GuestAgent.Audit',
+  'VM.GuestAgent.FileWrite',
+  'VM.GuestAgent.Unrestricted',
   'Datastore.Audit',
   'Datastore.AllocateSpace',
   'Sys.Audit',

@@ -1,5 +1,6 @@
 import type { Caller, SimCluster } from './cluster'
 import { ListWithTotal, SimError, die, paramError } from './engine'
+import { agentFileWrite } from './agent'
 import { updateVmConfig } from './qemu-config'
 import { cloudinitDump, clone, getConfig, listQemu, statusCurrent } from './qemu'
 import { destroy, resize, shutdown, start, stop } from './qemu-power'
@@ -80,6 +81,7 @@ export const ROUTES: Readonly<Record<string, Handler>> = {
   'GET /nodes/{node}/qemu/{vmid}/status/current': statusCurrent,
   'DELETE /nodes/{node}/qemu/{vmid}': destroy,
   'GET /nodes/{node}/qemu/{vmid}/cloudinit/dump': cloudinitDump,
+  'POST /nodes/{node}/qemu/{vmid}/agent/file-write': agentFileWrite,
   'GET /nodes/{node}/tasks/{upid}/status': (c, p) => {
     const t = taskView(c, p) as ReturnType<typeof c.tasks.get> & object
     const [user, tokenid] = t.user.split('!')

@@ -86,6 +86,7 @@ export async function handleRunnerFrame(
         const cp = msg.checkpoint
         if (cp?.vmid !== undefined) state.checkpoint.vmid = cp.vmid
         if (cp?.ip !== undefined) state.checkpoint.ip = cp.ip
+        if (cp?.gameVersion !== undefined) state.checkpoint.gameVersion = cp.gameVersion
         if (cp?.upid !== undefined) state.checkpoint.upids[msg.step] = cp.upid
         // A deploy's done steps live in the checkpoint (kept for a retry), others' in the job.
         const done = job.kind === 'deploy' ? state.checkpoint.doneSteps : (job.doneSteps ??= [])

@@ -38,6 +38,8 @@ export interface StepResult {
   vmid?: number
   ip?: string
   upid?: string
+  /** From provision: the game release it installed. */
+  gameVersion?: string
   /** Only from the last step of a deploy (verify): what the game answered. */
   result?: Record<string, unknown>
 }

@@ -196,12 +196,13 @@ export class JobRun {
         this.checkpoint = {
           vmid: res.vmid ?? this.checkpoint.vmid,
           ip: res.ip ?? this.checkpoint.ip,
+          gameVersion: res.gameVersion ?? this.checkpoint.gameVersion,
           upids: res.upid ? { ...this.checkpoint.upids, [step]: res.upid } : this.checkpoint.upids,
           doneSteps: [...this.checkpoint.doneSteps, step],
         }
         if (res.result) result = redactResult(res.result, this.redactor)
         done = frames.step(this.jobId, step, 'done', {
-          checkpoint: { vmid: res.vmid, ip: res.ip, upid: res.upid },
+          checkpoint: { vmid: res.vmid, ip: res.ip, upid: res.upid, gameVersion: res.gameVersion },
         })
         this.doneFrames.push(done)
         this.runningFrame = null
