@@ -5,7 +5,7 @@ import { ProxmoxConnection } from './settings'
 /**
  * The wire protocol between the worker, the runner and the dashboard.
  *
- * Two runner sockets (DESIGN.md §4):
+ * Two runner sockets:
  * - the control socket `GET /api/runner/connect` → `RunnerHub` DO: hello, job assignment, cancel,
  *   "test connection" requests;
  * - one job socket per running job `GET /api/runner/jobs/:jobId/connect` → that deployment's

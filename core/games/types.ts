@@ -1,10 +1,10 @@
 import * as z from 'zod'
 
 /**
- * The contract every game in the catalogue fulfils (DESIGN.md §7). A game is one module: a config
- * schema (drives API validation and the web form), the form's texts in every language the
- * dashboard speaks, defaults, VM sizing, ports, an Ansible vars conversion, a playbook and a
- * health check. The deployment engine only talks to this interface, so a second game (Valheim
+ * The contract every game in the catalogue fulfils. A game is one module: a config schema
+ * (drives API validation and the web form), the form's texts in every language the dashboard
+ * speaks, defaults, VM sizing, ports, an Ansible vars conversion, a playbook and a health
+ * check. The deployment engine only talks to this interface, so a second game (Valheim
  * through SteamCMD, say) needs its module, its playbook and one registry line in `./index.ts`,
  * nothing else.
  */

@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net'
  * The game publishers' metadata services, simulated on a loopback address for the demo and the
  * tests against the simulator: Mojang's version manifest v2 with a per-version JSON for every
  * release, and PaperMC's Fill v3 API (project, version, builds). The runner's real version
- * resolver reads them exactly as it reads Mojang and PaperMC (docs/minecraft.md, "Version
- * resolution"), so a deployment of any release the form accepts resolves to a concrete version
+ * resolver reads them exactly as it reads Mojang and PaperMC (docs/minecraft.md#version-resolution),
+ * so a deployment of any release the form accepts resolves to a concrete version
  * without the internet. Hashes are synthetic (SHA of a label); no jar is ever served, since the
  * simulated provisioner downloads nothing.
  */

@@ -15,7 +15,8 @@ function taskView(cluster: SimCluster, p: P): unknown {
   const upid = String(p.upid)
   if (!/^UPID:/.test(upid)) paramError({ upid: 'unable to parse worker upid' })
   const task = cluster.tasks.get(upid)
-  // §5.2: the log file lives on the task's node; another node has "no such task".
+  // The log file lives on the task's node; another node has "no such task"
+  // (docs/proxmox-api.md#tasks).
   if (!task || task.node !== p.node) paramError({ upid: 'no such task' })
   return task
 }
@@ -59,7 +60,8 @@ export const ROUTES: Readonly<Record<string, Handler>> = {
           ...(vm.config.lock ? { lock: vm.config.lock } : {}),
           ...(vm.config.tags ? { tags: vm.config.tags } : {}),
         }
-        // §9.15: pvestatd reports new VMs ~10 s later; until then no name, no template.
+        // pvestatd reports new VMs ~10 s later; until then no name, no template
+        // (docs/proxmox-api.md#cluster-resources-lag).
         if (Date.now() - vm.createdAt < lag) return { ...base, status: 'unknown' }
         return {
           ...base,

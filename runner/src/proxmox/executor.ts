@@ -131,7 +131,8 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
       }
       switch (step) {
         case 'allocate': {
-          // The id is taken together with the clone, under one lock (proxmox-api.md §9.1).
+          // The id is taken together with the clone, under one lock
+          // (docs/proxmox-api.md#nextid-race).
           const found = await steps.findVmByDeployment(job.deploymentId, step_)
           log(
             found
