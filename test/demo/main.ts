@@ -28,6 +28,8 @@ Options:
   --port N        the dashboard's port (default 8787): http://localhost:N
   --sim-port N    the Proxmox simulator's HTTPS port (default 8006)
   --skip-build    reuse the dashboard already built in web/dist (faster restarts)
+  --vm-net CIDR   where the simulated VMs get their addresses, a /16 inside 127.0.0.0/8
+                  (default 127.77.0.0/16: VMs from 127.77.0.10)
   -h, --help      print this help
 `
 function options() {
@@ -37,6 +39,7 @@ function options() {
         port: { type: 'string', default: '8787' },
         'sim-port': { type: 'string', default: '8006' },
         'skip-build': { type: 'boolean', default: false },
+        'vm-net': { type: 'string', default: '127.77.0.0/16' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     })
@@ -45,6 +48,12 @@ function options() {
       if (!Number.isInteger(n) || n < 1 || n > 65_535) {
         throw new Error(`--${name} must be a port number (1-65535), not "${values[name]}"`)
       }
+    }
+    // The network rule: simulated VMs only ever get loopback addresses.
+    if (!/^127\.(25[0-5]|2[0-4]\d|1?\d?\d)\.0\.0\/16$/.test(values['vm-net'])) {
+      throw new Error(
+        `--vm-net must be a /16 inside 127.0.0.0/8, such as 127.77.0.0/16, not "${values['vm-net']}"`,
+      )
     }
     return values
   } catch (err) {
@@ -126,6 +135,7 @@ async function main(): Promise<void> {
     250,
   )
 
+  const net = values['vm-net'].split('.').slice(0, 2).join('.')
   const encKey =
     /^APP_ENC_KEY=(.*)$/m.exec(readFileSync(join(ROOT, '.dev.vars'), 'utf8'))?.[1] ?? ''
   const { key } = await seedInstall({
@@ -133,7 +143,9 @@ async function main(): Promise<void> {
     persistTo: STATE,
     encKey,
     proxmox: sim.connection({
-      ipPool: { cidr: '127.77.0.0/16', rangeStart: '127.77.0.10', rangeEnd: '127.77.0.250' },
+      gateway: `${net}.0.1`,
+      dnsServers: [`${net}.0.1`],
+      ipPool: { cidr: values['vm-net'], rangeStart: `${net}.0.10`, rangeEnd: `${net}.0.250` },
     }),
     runnerName: 'demo-runner',
   })
@@ -158,7 +170,7 @@ async function main(): Promise<void> {
   say('')
   say(`demo: ready. Open ${url.replace('127.0.0.1', 'localhost')} and create your admin account.`)
   say('demo: the Proxmox connection (the simulator) and a runner are already set up; deployments')
-  say('demo: go to simulated VMs on 127.77.0.x. Ctrl-C stops everything.')
+  say(`demo: go to simulated VMs on ${net}.0.x. Ctrl-C stops everything.`)
 
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve)
@@ -168,6 +180,7 @@ async function main(): Promise<void> {
   runner.kill('SIGTERM')
   if (worker.pid) process.kill(-worker.pid, 'SIGTERM')
   await sim.stop()
+  await publishers.close()
 }
 
 main().then(
