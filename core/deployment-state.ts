@@ -2,8 +2,9 @@ import * as z from 'zod'
 import type { JobKind, PowerAction, StepName } from './protocol'
 
 /**
- * The deployment state machine (DESIGN.md §3), as one pure table. The DeploymentDO persists the
- * state and performs the effects; nothing else decides a transition.
+ * The deployment state machine, as one pure table, so every transition is decided and tested in
+ * one place (test/core/deployment-state.test.ts). The DeploymentDO persists the state and
+ * performs the effects; nothing else decides a transition.
  */
 
 export const DeploymentStatus = z.enum([

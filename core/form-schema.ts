@@ -2,10 +2,11 @@ import * as z from 'zod'
 
 /**
  * Turns a game's zod config schema into a list of form fields, so the dashboard's "new
- * deployment" form is generated from the same schema the API validates with (DESIGN.md §7): a
- * new game gets its form for free. The schema goes through `z.toJSONSchema`, whose output is a
- * plain, documented shape (types, enums, bounds, defaults). What the form says about each field
- * (label, help, option labels) comes from the game's `texts`, in the dashboard's language.
+ * deployment" form is generated from the same schema the API validates with: the two never
+ * disagree, and a new game gets its form for free. The schema goes through `z.toJSONSchema`,
+ * whose output is a plain, documented shape (types, enums, bounds, defaults). What the form says
+ * about each field (label, help, option labels) comes from the game's `texts`, in the
+ * dashboard's language.
  */
 
 export type FormFieldKind = 'boolean' | 'integer' | 'number' | 'string' | 'enum'

@@ -12,7 +12,7 @@ export const HEARTBEAT_PONG = 'pong'
 export const HEARTBEAT_INTERVAL_MS = 10_000
 export const OFFLINE_AFTER_MS = 3 * HEARTBEAT_INTERVAL_MS
 
-/** The steps of a deployment, in order (DESIGN.md §3). */
+/** The steps of a deployment, in the order the runner runs them and the timeline shows them. */
 export const DEPLOY_STEPS = [
   'allocate',
   'clone',

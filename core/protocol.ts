@@ -5,7 +5,7 @@ import { ProxmoxConnection } from './settings'
 /**
  * The wire protocol between the worker, the runner and the dashboard.
  *
- * Two runner sockets (DESIGN.md §4):
+ * Two runner sockets:
  * - the control socket `GET /api/runner/connect` → `RunnerHub` DO: hello, job assignment, cancel,
  *   "test connection" requests;
  * - one job socket per running job `GET /api/runner/jobs/:jobId/connect` → that deployment's
@@ -81,6 +81,8 @@ export const Checkpoint = z.object({
   upids: z.record(z.string(), z.string()).default({}),
   /** Steps already done for this job: the runner skips them. */
   doneSteps: z.array(StepName).default([]),
+  /** The game release provisioning installed (`latest` resolved), for verify and later checks. */
+  gameVersion: z.string().min(1).max(64).optional(),
 })
 export type Checkpoint = z.infer<typeof Checkpoint>
 
@@ -299,7 +301,7 @@ export const RunnerToDeployment = z.discriminatedUnion('type', [
     status: z.enum(['running', 'done', 'failed']),
     at: z.number(),
     /** Set with `done`: what the step created or learned. */
-    checkpoint: Checkpoint.pick({ vmid: true, ip: true, hostKey: true })
+    checkpoint: Checkpoint.pick({ vmid: true, ip: true, gameVersion: true, hostKey: true })
       .extend({ upid: z.string().optional() })
       .optional(),
     error: StepError.optional(),

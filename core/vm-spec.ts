@@ -50,7 +50,8 @@ export const VM_TAG_PREFIX = 'pgd-'
 
 /** The PVE tag that marks the VM of a deployment, e.g. `pgd-01jd4x…`. */
 export function deploymentTag(deploymentId: DeploymentId): string {
-  // PVE lowercases tags (§7.6); lowercase here too so a raw uppercase ULID still matches.
+  // PVE lowercases tags (docs/proxmox-api.md#config); lowercase here too so a raw uppercase ULID
+  // still matches.
   return `${VM_TAG_PREFIX}${deploymentId.toLowerCase()}`
 }
 

@@ -4,7 +4,7 @@ import { TEMPLATE_MARKER_MESSAGE, hasNoTemplateMarker } from './free-text'
 /**
  * Minecraft: Java Edition deployment config, as the admin fills it in. What the form says about
  * each field, in every language, is in `./minecraft-texts.ts`. Facts and defaults come from
- * ../shared/reference/minecraft.md §3.2 (vanilla server.properties defaults).
+ * docs/minecraft.md#keys-we-set (vanilla server.properties defaults).
  */
 
 /** Control characters would break server.properties (one key per line); forbid them. */
@@ -14,9 +14,9 @@ export const MinecraftEdition = z.enum(['vanilla', 'paper'])
 export type MinecraftEdition = z.infer<typeof MinecraftEdition>
 
 /**
- * `latest` or a pinned release id. Both numbering schemes are accepted: `1.21.5` and the
- * year-based `26.1` (Mojang's numbering from 2026, minecraft.md §0.5). Versions up to 1.16.x need
- * Java 8, which we do not install: they are refused here, early and clearly.
+ * `latest` or a pinned release id. Both numbering schemes are accepted: `1.21.5` and the year-based
+ * `26.1` (Mojang's numbering from 2026, docs/minecraft.md#year-based-versions). Versions up to
+ * 1.16.x need Java 8, which we do not install: they are refused here, early and clearly.
  */
 export const MinecraftVersion = z
   .string()

@@ -4,8 +4,8 @@ import type { GameTextsFor, Lang } from './types'
 
 /**
  * What the Minecraft form shows, in English and French: a label and a help text per config
- * field, a label per option. Facts from ../shared/reference/minecraft.md (§3.2 for the
- * server.properties keys, §4.1 for the heap).
+ * field, a label per option. Facts from docs/minecraft.md (#keys-we-set for the
+ * server.properties keys, #jvm-heap-and-flags for the heap).
  */
 export const MINECRAFT_TEXTS = {
   en: {

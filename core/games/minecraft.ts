@@ -10,7 +10,7 @@ export * from './minecraft-config'
 
 /**
  * The Minecraft: Java Edition module: config → VM size, ports, playbook vars, health check.
- * Sources for every fact: ../shared/reference/minecraft.md.
+ * Sources for every fact: docs/minecraft.md.
  */
 
 /** Oldest Java the role installs. Java 8 (Minecraft ≤ 1.16.5) is out of scope. */
@@ -22,7 +22,7 @@ export const MINECRAFT_SLP_TIMEOUT_MS = 5_000
 /**
  * Java needed by a Minecraft version, for when no metadata says it (Mojang's per-version JSON
  * and Paper's API do, and win): ≤1.16 → 8, 1.17 → 16, 1.18–1.20.4 → 17, 1.20.5–1.21.x → 21,
- * year-based 26.x and later → 25 (minecraft.md §2.1).
+ * year-based 26.x and later → 25 (docs/minecraft.md#java-by-version).
  */
 export function minimumJavaFor(version: string): number {
   const [major = 0, minor = 0, patch = 0] = version.split('.').map(Number)
@@ -50,7 +50,7 @@ export function javaToInstall(requiredMajor: number, version: string): number {
 /**
  * Java heap (-Xms = -Xmx) for a VM of `memoryMb`: leave the OS and the JVM's off-heap about a
  * quarter of the memory, at least 768 MiB and at most 1536 MiB (Aikar: leave 1000–1500 MB;
- * 8 GiB → 6656 MiB heap, close to their 6500 MB example; minecraft.md §4.1).
+ * 8 GiB → 6656 MiB heap, close to their 6500 MB example; docs/minecraft.md#jvm-heap-and-flags).
  */
 export function heapMbFor(memoryMb: number): number {
   const headroom = Math.min(1536, Math.max(768, Math.round(memoryMb * 0.25)))
@@ -72,7 +72,7 @@ export function serverProperties(config: MinecraftConfig): Record<string, string
     'level-seed': config.levelSeed,
     'server-port': String(config.serverPort),
     'spawn-protection': String(config.spawnProtection),
-    // The SLP health check needs the status answer on (minecraft.md §3.2, enable-status).
+    // The SLP health check needs the status answer on (docs/minecraft.md#keys-we-set).
     'enable-status': 'true',
     'enable-rcon': String(config.rconEnabled),
     'rcon.port': String(config.rconPort),
@@ -169,10 +169,18 @@ export const minecraft: GameModule<typeof MinecraftConfig> = {
     version: config.version,
   }),
   toAnsibleVars,
-  healthCheck: (config) => ({
-    kind: 'minecraft-slp',
-    port: config.serverPort,
-    expect: { motd: config.motd, maxPlayers: config.maxPlayers },
-    timeoutMs: MINECRAFT_SLP_TIMEOUT_MS,
-  }),
+  healthCheck: (config, installed) => {
+    // The release provisioning installed; a pinned one is known even without it.
+    const version = installed?.version ?? (config.version === 'latest' ? undefined : config.version)
+    return {
+      kind: 'minecraft-slp',
+      port: config.serverPort,
+      expect: {
+        motd: config.motd,
+        maxPlayers: config.maxPlayers,
+        ...(version !== undefined ? { version, edition: config.edition } : {}),
+      },
+      timeoutMs: MINECRAFT_SLP_TIMEOUT_MS,
+    }
+  },
 }

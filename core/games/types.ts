@@ -1,10 +1,10 @@
 import * as z from 'zod'
 
 /**
- * The contract every game in the catalogue fulfils (DESIGN.md §7). A game is one module: a config
- * schema (drives API validation and the web form), the form's texts in every language the
- * dashboard speaks, defaults, VM sizing, ports, an Ansible vars conversion, a playbook and a
- * health check. The deployment engine only talks to this interface, so a second game (Valheim
+ * The contract every game in the catalogue fulfils. A game is one module: a config schema
+ * (drives API validation and the web form), the form's texts in every language the dashboard
+ * speaks, defaults, VM sizing, ports, an Ansible vars conversion, a playbook and a health
+ * check. The deployment engine only talks to this interface, so a second game (Valheim
  * through SteamCMD, say) needs its module, its playbook and one registry line in `./index.ts`,
  * nothing else.
  */
@@ -28,14 +28,28 @@ export const GamePort = z.object({
 })
 export type GamePort = z.infer<typeof GamePort>
 
+/** What the provision step installed, kept in the deployment's checkpoint for later checks. */
+export interface InstalledFacts {
+  version?: string
+}
+
 /** How the runner proves the game answers, once the playbook has finished. */
 export const HealthCheck = z.discriminatedUnion('kind', [
   z.object({
     /** Minecraft Java Server List Ping (status request over the game port). */
     kind: z.literal('minecraft-slp'),
     port: z.number().int(),
-    /** What the answer must show, so a wrong server on the port does not pass. */
-    expect: z.object({ motd: z.string().optional(), maxPlayers: z.number().int().optional() }),
+    /**
+     * What the answer must show, so a wrong server on the port, or one configured otherwise,
+     * does not pass: the MOTD, the slots, and the release (with the edition, since Paper names
+     * itself in the version, e.g. `Paper 1.21.4`).
+     */
+    expect: z.object({
+      motd: z.string().optional(),
+      maxPlayers: z.number().int().optional(),
+      version: z.string().optional(),
+      edition: z.enum(['vanilla', 'paper']).optional(),
+    }),
     timeoutMs: z.number().int().positive(),
   }),
   z.object({
@@ -195,6 +209,9 @@ export interface GameModule<S extends z.ZodType = z.ZodType> {
   artifact(config: z.output<S>): ArtifactRequest | null
   /** The playbook's extra vars. Throws when the context lacks something the config needs. */
   toAnsibleVars(config: z.output<S>, context: AnsibleContext): AnsibleVars
-  /** How the runner verifies the deployed game. */
-  healthCheck(config: z.output<S>): HealthCheck
+  /**
+   * How the runner verifies the deployed game. `installed.version` is what provisioning
+   * installed (e.g. the release `latest` resolved to), when the game has versions.
+   */
+  healthCheck(config: z.output<S>, installed?: InstalledFacts): HealthCheck
 }

@@ -17,7 +17,7 @@ export interface Logger {
 
 /**
  * A logger writing `LEVEL message` lines to a stream, every line redacted first, so nothing the
- * runner prints can carry a known secret (DESIGN.md §4).
+ * runner prints can carry a known secret (token secret, passwords): secrets never reach a log.
  */
 export function createLogger(
   level: LogLevel,

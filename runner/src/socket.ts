@@ -29,7 +29,10 @@ export interface ManagedSocketOptions {
   onEnd(ending: SocketEnding): void
 }
 
-/** Missed heartbeats before a silent socket is declared dead (DESIGN.md §4). */
+/**
+ * Missed heartbeats before a silent socket is declared dead: a half-open TCP connection would
+ * otherwise look alive for ever.
+ */
 const DEAD_AFTER_INTERVALS = 3
 /** How long a closing socket waits for the server's close frame. */
 const CLOSE_WAIT_MS = 2_000

@@ -1,12 +1,10 @@
 import { mkdtempSync } from 'node:fs'
-import type net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEPLOY_STEPS } from '../../core/protocol'
 import { deploymentTag } from '../../core/vm-spec'
-import { BannerBackend, type SimGuest, type VmBackend } from '../pve-sim/backend'
-import { listenMinecraft } from '../pve-sim/game-responder'
+import { BannerBackend } from '../pve-sim/backend'
 import type { PveSimulator } from '../pve-sim/index'
 import {
   killAllRunners,
@@ -15,7 +13,7 @@ import {
   startRunner,
   type RunnerProcess,
 } from '../runner/harness'
-import { startSimulator } from './sim-stack'
+import { gameUpstreamEnv, startSimulator } from './sim-stack'
 import {
   ApiClient,
   cleanup,
@@ -38,62 +36,11 @@ import { explainFailure, stepRunning } from './chaos'
 /** How long each step takes, so that a kill lands inside it. */
 const STEP_MS = 1_000
 /**
- * The game answers this long after sshd: past the simulated playbook (about STEP_MS), so verify
- * retries for about a second more, and the kill lands inside it.
+ * The game answers this long after the simulated playbook wrote its config into the guest (the
+ * service's start-up), so verify retries for about two seconds, and the kill lands inside it.
  */
-const GAME_AFTER_SSH_MS = 3_000
+const GAME_AFTER_PROVISION_MS = 2_000
 const SSH_PORT = 2222
-const GAME_PORT = 25_565
-
-/** sshd after STEP_MS (wait_ssh), the game GAME_AFTER_SSH_MS later (verify). */
-class SlowGameBackend implements VmBackend {
-  readonly kind = 'slow-game'
-  private readonly ssh = new BannerBackend({ bootDelayMs: STEP_MS })
-  private readonly games = new Map<number, { timer: NodeJS.Timeout; server: net.Server | null }>()
-
-  async start(guest: SimGuest): Promise<void> {
-    await this.stopGame(guest.vmid)
-    await this.ssh.start(guest)
-    const address = guest.ipv4?.address
-    if (!address) return
-    const entry: { timer: NodeJS.Timeout; server: net.Server | null } = {
-      server: null,
-      timer: setTimeout(() => {
-        entry.server = listenMinecraft(address, GAME_PORT, `VM ${guest.vmid}`, () => {})
-      }, STEP_MS + GAME_AFTER_SSH_MS),
-    }
-    this.games.set(guest.vmid, entry)
-  }
-
-  private async stopGame(vmid: number): Promise<void> {
-    const game = this.games.get(vmid)
-    if (!game) return
-    this.games.delete(vmid)
-    clearTimeout(game.timer)
-    const server = game.server
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()))
-  }
-
-  async stop(vmid: number): Promise<void> {
-    await this.stopGame(vmid)
-    await this.ssh.stop(vmid)
-  }
-
-  async shutdown(vmid: number, timeoutMs: number) {
-    await this.stopGame(vmid)
-    return this.ssh.shutdown(vmid, timeoutMs)
-  }
-
-  async destroy(vmid: number): Promise<void> {
-    await this.stopGame(vmid)
-    await this.ssh.destroy(vmid)
-  }
-
-  async close(): Promise<void> {
-    for (const vmid of [...this.games.keys()]) await this.stopGame(vmid)
-    await this.ssh.close()
-  }
-}
 
 let stack: Stack
 let sim: PveSimulator
@@ -104,7 +51,8 @@ let env: Record<string, string>
 beforeAll(async () => {
   sim = await startSimulator({
     guestSshPort: SSH_PORT,
-    backend: new SlowGameBackend(),
+    // sshd after STEP_MS (wait_ssh), the game GAME_AFTER_PROVISION_MS after provision (verify).
+    backend: new BannerBackend({ bootDelayMs: STEP_MS, gameDelayMs: GAME_AFTER_PROVISION_MS }),
     timing: {
       cloneMs: STEP_MS,
       tempConfigDelayMs: 0,
@@ -133,6 +81,7 @@ beforeAll(async () => {
     RUNNER_STATE_DIR: state,
     RUNNER_EXECUTOR: 'real',
     RUNNER_PROVISIONER: 'simulated',
+    ...(await gameUpstreamEnv()),
     // Eight playbook tasks: the provision step lasts about STEP_MS.
     RUNNER_SIMULATED_TASK_MS: String(STEP_MS / 8),
     RUNNER_HEARTBEAT_INTERVAL_MS: '500',

@@ -1,3 +1,4 @@
+import { SIMULATED_RELEASES } from '../pve-sim/game-upstream'
 import { describe, expect, it } from 'vitest'
 import { startRealRunner, useSimScene } from './sim-stack'
 import { DashboardSocket, waitFor } from './stack'
@@ -45,7 +46,8 @@ describe('the engine against the Proxmox simulator', () => {
       deployment: { vmid: number; result: { address: string; version: string } }
     }>('GET', `/api/deployments/${deployment.id}`)
     expect(detail.deployment.result.address).toBe(`${deployment.ip}:25565`)
-    expect(detail.deployment.result.version).toContain('1.21')
+    // `latest`, resolved through the simulated Mojang metadata, and answered by the guest.
+    expect(detail.deployment.result.version).toBe(SIMULATED_RELEASES.at(-1))
     const vm = sim.cluster.vms.get(detail.deployment.vmid)
     expect(vm?.running).toBe(true)
     expect(vm?.config.tags).toContain(`pgd-${deployment.id}`)

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ProxmoxConnection } from '../../core/settings'
 import { BannerBackend } from '../pve-sim/backend'
+import { serveGameUpstream, type GameUpstream } from '../pve-sim/game-upstream'
 import { PveSimulator } from '../pve-sim/index'
 import type { PveSimInput } from '../pve-sim/index'
 import { afterAll, afterEach, beforeAll } from 'vitest'
@@ -36,6 +37,18 @@ export function simProxmox(sim: PveSimulator): ProxmoxConnection {
   })
 }
 
+let upstream: Promise<GameUpstream> | null = null
+
+/**
+ * The environment that points a runner's version resolver at the simulated Mojang and PaperMC
+ * services (one per test process, stateless), so a simulated provisioner never reaches for the
+ * internet.
+ */
+export async function gameUpstreamEnv(): Promise<Record<string, string>> {
+  upstream ??= serveGameUpstream()
+  return (await upstream).runnerEnv()
+}
+
 /** Register and start a runner with the real executors; returns it and its state folder. */
 export async function startRealRunner(
   api: ApiClient,
@@ -50,6 +63,7 @@ export async function startRealRunner(
     RUNNER_STATE_DIR: state,
     RUNNER_EXECUTOR: 'real',
     RUNNER_PROVISIONER: 'simulated',
+    ...(await gameUpstreamEnv()),
     RUNNER_HEARTBEAT_INTERVAL_MS: '1000',
     RUNNER_BACKOFF_BASE_MS: '50',
     RUNNER_BACKOFF_MAX_MS: '1000',

@@ -1,5 +1,6 @@
 import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { SIMULATED_RELEASES } from '../pve-sim/game-upstream'
 import type { PveSimulator } from '../pve-sim/index'
 import { killAllRunners } from '../runner/harness'
 import { launchBrowser, newPage, pickGame, screenshot } from './browser'
@@ -95,8 +96,9 @@ describe('operating a deployment from the dashboard, against the Proxmox simulat
     await expect(liveVerdict(page, 'online').textContent()).resolves.toMatch(/online · 0\/20$/)
     await expect(panel.locator('[data-field="power"]').textContent()).resolves.toBe('Running')
     await expect(panel.locator('[data-field="game"]').textContent()).resolves.toBe('Online')
+    // `latest`, resolved through the simulated Mojang metadata and answered by the guest.
     await expect(panel.locator('[data-field="version"]').textContent()).resolves.toBe(
-      '1.21.5 (simulated)',
+      SIMULATED_RELEASES.at(-1),
     )
     await expect(panel.locator('[data-field="players"]').textContent()).resolves.toBe('0 / 20')
     await expect(panel.locator('[data-field="latency"]').textContent()).resolves.toMatch(/^\d+ ms$/)

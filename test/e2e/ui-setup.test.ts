@@ -5,7 +5,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { PveSimulator } from '../pve-sim/index'
 import { killAllRunners, startRunner, registerRunner } from '../runner/harness'
-import { startSimulator } from './sim-stack'
+import { gameUpstreamEnv, startSimulator } from './sim-stack'
 import { launchBrowser, newPage, pickGame, screenshot, signIn } from './browser'
 import { cleanup, startStack, waitFor, type Stack } from './stack'
 
@@ -117,6 +117,7 @@ describe('the setup wizard and the session', () => {
       RUNNER_STATE_DIR: state,
       RUNNER_EXECUTOR: 'real',
       RUNNER_PROVISIONER: 'simulated',
+      ...(await gameUpstreamEnv()),
       RUNNER_HEARTBEAT_INTERVAL_MS: '500',
     }
     await registerRunner(stack.url, code, env)

@@ -56,6 +56,7 @@ describe('game health checks', () => {
       ok: false,
       kind: 'minecraft-slp',
       error: 'the server answers with MOTD "Hello friends", not the configured "My server"',
+      mismatch: true,
     })
   })
 

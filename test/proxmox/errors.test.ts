@@ -4,7 +4,7 @@ import { ProxmoxApiError } from '../../runner/src/proxmox/errors'
 import { VmStepError } from '../../runner/src/proxmox/vm-common'
 import { FAST, deployVm, specFor, startHarness, type Harness } from './helpers'
 
-/** Error shapes and retries: proxmox-api.md §2.3, §3.3, §3.4, §5.1. */
+/** Errors and retries: docs/proxmox-api.md (#authentication, #errors, #proxy-errors, #tasks). */
 describe('Proxmox errors as the client sees them', () => {
   let h: Harness | null = null
   afterEach(async () => {

@@ -12,7 +12,7 @@ import {
   type Harness,
 } from './helpers'
 
-/** The races and locks of proxmox-api.md §6 and §9.1-9.2. */
+/** The races and locks of docs/proxmox-api.md (#locks, #nextid-race, #clone-lock). */
 describe('races and locks', () => {
   let h: Harness | null = null
   afterEach(async () => {
@@ -191,7 +191,7 @@ describe('races and locks', () => {
   })
 })
 
-describe('parallel full clones onto one storage (§9.4)', () => {
+describe('parallel full clones onto one storage (#parallel-clones)', () => {
   let h: Harness | null = null
   afterEach(async () => {
     await h?.close()

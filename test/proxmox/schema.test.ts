@@ -5,7 +5,8 @@ import { loadEndpoints } from '../pve-sim/schema'
 import { specFor, startHarness, type Harness } from './helpers'
 
 /**
- * The simulator validates every request against pve-api-subset.json (Proxmox's own schema), so a
+ * The simulator validates every request against Proxmox's own API schema (test/pve-sim/schema.ts),
+ * so a
  * flow that passes here sends only what a real PVE accepts.
  */
 describe('requests against the real PVE schema', () => {

@@ -5,7 +5,7 @@ import { parseUpid } from '../../runner/src/proxmox/upid'
 import { createTransport, type Transport } from '../../runner/src/proxmox/transport'
 import { FAST, specFor, startHarness, type Harness } from './helpers'
 
-/** The simulator behaves like PVE where the spec says how (proxmox-api.md section in each name). */
+/** The simulator behaves like PVE where docs/proxmox-api.md says how (section in each name). */
 describe('the simulator as a PVE', () => {
   let h: Harness
   let client: ProxmoxClient
@@ -33,7 +33,7 @@ describe('the simulator as a PVE', () => {
     return newid
   }
 
-  it('answers nextid as a JSON string (§3.5)', async () => {
+  it('answers nextid as a JSON string (#json-types)', async () => {
     const res = await raw.request(
       'GET',
       '/api2/json/cluster/nextid',
@@ -43,12 +43,12 @@ describe('the simulator as a PVE', () => {
     expect(res.body).toMatch(/^\{"data":"\d+"\}$/)
   })
 
-  it('answers 401 No ticket with an empty body and Connection: close without credentials (§2.3)', async () => {
+  it('answers 401 No ticket with an empty body and Connection: close without credentials (#authentication)', async () => {
     const res = await raw.request('GET', '/api2/json/version', {}, null)
     expect([res.status, res.reason, res.body]).toEqual([401, 'No ticket', ''])
   })
 
-  it('names a clone task after the source VM in a UPID of the real format (§4)', async () => {
+  it('names a clone task after the source VM in a UPID of the real format (#upids)', async () => {
     const newid = await client.nextId()
     const upid = await client.callTask('POST', '/nodes/pve1/qemu/9000/clone', { newid, full: true })
     expect(parseUpid(upid ?? '')).toMatchObject({
@@ -60,7 +60,7 @@ describe('the simulator as a PVE', () => {
     await client.waitTask(upid ?? '', { timeoutMs: 5_000 })
   })
 
-  it('says "no such task" when a task is read on another node (§5.2)', async () => {
+  it('says "no such task" when a task is read on another node (#tasks)', async () => {
     const newid = await client.nextId()
     const upid =
       (await client.callTask('POST', '/nodes/pve1/qemu/9000/clone', { newid, full: true })) ?? ''
@@ -70,13 +70,13 @@ describe('the simulator as a PVE', () => {
     ).rejects.toThrow('(upid: no such task)')
   })
 
-  it('fails a start of the template inside the task, behind an HTTP 200 (§9.5)', async () => {
+  it('fails a start of the template inside the task, behind an HTTP 200 (#templates)', async () => {
     const upid = await client.callTask('POST', '/nodes/pve1/qemu/9000/status/start', {})
     const err = await client.waitTask(upid ?? '', { timeoutMs: 5_000 }).catch((e: unknown) => e)
     expect((err as ProxmoxTaskError).exitstatus).toBe("you can't start a vm if it's a template")
   })
 
-  it('refuses a linked clone onto a chosen storage (§7.5)', async () => {
+  it('refuses a linked clone onto a chosen storage (#clone)', async () => {
     await expect(
       client.call('POST', '/nodes/pve1/qemu/9000/clone', {
         newid: 990,
@@ -86,7 +86,7 @@ describe('the simulator as a PVE', () => {
     ).rejects.toThrow("Proxmox 500: parameter 'storage' not allowed for linked clones")
   })
 
-  it('refuses to shrink a disk, inside the resize task (§9.11)', async () => {
+  it('refuses to shrink a disk, inside the resize task (#resize)', async () => {
     const vmid = await cloneVm()
     const upid = await client.callTask('PUT', `/nodes/pve1/qemu/${vmid}/resize`, {
       disk: 'scsi0',
@@ -97,7 +97,7 @@ describe('the simulator as a PVE', () => {
     )
   })
 
-  it('refuses to destroy a running VM synchronously (§7.10)', async () => {
+  it('refuses to destroy a running VM synchronously (#destroy)', async () => {
     const vmid = await cloneVm()
     await client.waitTask(
       (await client.callTask('POST', `/nodes/pve1/qemu/${vmid}/status/start`, {})) ?? '',
@@ -108,7 +108,7 @@ describe('the simulator as a PVE', () => {
     ).rejects.toThrow(`Proxmox 500: VM ${vmid} is running - destroy failed`)
   })
 
-  it('gives the clone new MACs with the Proxmox prefix and normalises net0 and tags (§7.6)', async () => {
+  it('gives the clone new MACs with the Proxmox prefix and normalises net0 and tags (#config)', async () => {
     const vmid = await cloneVm()
     const upid = await client.callTask('POST', `/nodes/pve1/qemu/${vmid}/config`, {
       net0: 'virtio,firewall=1,bridge=vmbr0',
@@ -125,7 +125,7 @@ describe('the simulator as a PVE', () => {
     expect(cfg.tags).toBe('alpha;game;pgd')
   })
 
-  it('returns integers as numbers and memory as a string in the config (§3.5)', async () => {
+  it('returns integers as numbers and memory as a string in the config (#json-types)', async () => {
     const vmid = await cloneVm()
     const cfg = (await client.call('GET', `/nodes/pve1/qemu/${vmid}/config`)) as Record<
       string,
@@ -138,7 +138,7 @@ describe('the simulator as a PVE', () => {
     ])
   })
 
-  it('answers 403 with the path and privilege a token lacks (§3.3)', async () => {
+  it('answers 403 with the path and privilege a token lacks (#errors)', async () => {
     const h2 = await startHarness(
       {
         tokens: [

@@ -3,7 +3,7 @@ import { ProxmoxClient } from '../../runner/src/proxmox/client'
 import { decodeSshKeys, encodeSshKeys } from '../../runner/src/proxmox/encode'
 import { FAST, specFor, sshKey, startHarness, type Harness } from './helpers'
 
-/** The sshkeys double-encoding quirk (proxmox-api.md §8). */
+/** The sshkeys double-encoding quirk (docs/proxmox-api.md#sshkeys-encoding). */
 describe('sshkeys encoding', () => {
   let h: Harness
   let client: ProxmoxClient

@@ -7,7 +7,7 @@ import { PveSimulator } from '../pve-sim/index'
 import { generateCertificates } from '../pve-sim/tls'
 import { FAST, connectionFor } from './helpers'
 
-/** Certificate pinning (proxmox-api.md §1): a self-signed cluster CA generated for the test. */
+/** Certificate pinning (docs/proxmox-api.md#tls): a self-signed cluster CA made for the test. */
 describe('TLS verification of the Proxmox API', () => {
   const sim = new PveSimulator()
   let otherCa = ''

@@ -6,6 +6,7 @@ import {
   listenValheimQuery,
   simulatedValheim,
 } from './game-responder'
+import { SIMULATED_PROVISION_FILE, guestGameOf } from './guest-game'
 import { newHostKey, serveSsh, type SshHostKey } from './ssh-server'
 
 /**
@@ -37,6 +38,8 @@ export interface SimGuest {
   sshPort: number
   /** NoCloud data as PVE would generate it (`GET …/cloudinit/dump`). */
   cloudInit: { userData: string; networkConfig: string; metaData: string }
+  /** Files written into the guest through the agent, by path (kept on its "disk"). */
+  files: Readonly<Record<string, string>>
 }
 
 export type ShutdownResult = 'stopped' | 'timeout'
@@ -56,6 +59,10 @@ export interface VmBackend {
   destroy(vmid: number): Promise<void>
   /** Release everything (simulator stop). */
   close(): Promise<void>
+  /** Whether the guest agent answers (the guest has booted); no agent at all when absent. */
+  agentRunning?(vmid: number): boolean
+  /** A file written through the guest agent (`agent/file-write`); the guest may act on it. */
+  writeFile?(vmid: number, path: string, content: string): Promise<void>
 }
 
 /** How a banner guest behaves, for SSH-wait tests. */
@@ -76,11 +83,21 @@ export interface BannerBackendOptions {
   minecraftPort?: number
   /** When set, the booted guest also answers Steam's A2S_INFO on this UDP port (Valheim). */
   valheimQueryPort?: number
+  /**
+   * Between the sshd and the game answering: the service's start-up. Applies to the game the
+   * simulated provisioner configured (see guest-game.ts), at boot and when it is (re)written.
+   */
+  gameDelayMs?: number
   log?: (line: string) => void
 }
 
 interface Running {
+  address: string | null
+  behaviour: GuestBehaviour
+  booted: boolean
   timer: NodeJS.Timeout | null
+  /** The provisioned game's start-up (gameDelayMs). */
+  gameTimer: NodeJS.Timeout | null
   server: net.Server | null
   game: net.Server | null
   query: dgram.Socket | null
@@ -102,6 +119,8 @@ export class BannerBackend implements VmBackend {
     Omit<BannerBackendOptions, 'behaviour' | 'log' | 'minecraftPort' | 'valheimQueryPort'>
   > &
     Pick<BannerBackendOptions, 'behaviour' | 'log' | 'minecraftPort' | 'valheimQueryPort'>
+  /** What the simulated provisioner wrote, by VM, as of the last start or write. */
+  private readonly provisioned = new Map<number, string>()
 
   constructor(options: BannerBackendOptions = {}) {
     this.opts = {
@@ -109,22 +128,30 @@ export class BannerBackend implements VmBackend {
       banner: 'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3',
       acpiResponds: true,
       shutdownDelayMs: 20,
+      gameDelayMs: 0,
       ...options,
     }
   }
 
   async start(guest: SimGuest): Promise<void> {
     await this.stop(guest.vmid)
+    const behaviour = this.opts.behaviour?.(guest.vmid) ?? 'ssh'
     const entry: Running = {
+      address: null,
+      behaviour,
+      booted: false,
       timer: null,
+      gameTimer: null,
       server: null,
       game: null,
       query: null,
       sockets: new Set(),
     }
     this.running.set(guest.vmid, entry)
+    const provision = guest.files[SIMULATED_PROVISION_FILE]
+    if (provision !== undefined) this.provisioned.set(guest.vmid, provision)
+    else this.provisioned.delete(guest.vmid)
     const address = guest.ipv4?.address
-    const behaviour = this.opts.behaviour?.(guest.vmid) ?? 'ssh'
     if (!address || behaviour === 'no-network') return
     if (!address.startsWith('127.')) {
       // The network rule: a simulated guest only ever binds loopback.
@@ -133,8 +160,10 @@ export class BannerBackend implements VmBackend {
       )
       return
     }
+    entry.address = address
     entry.timer = setTimeout(() => {
       entry.timer = null
+      entry.booted = true
       const server = net.createServer((sock) => {
         entry.sockets.add(sock)
         sock.on('close', () => entry.sockets.delete(sock))
@@ -146,20 +175,68 @@ export class BannerBackend implements VmBackend {
       )
       server.listen(guest.sshPort, address)
       entry.server = server
-      if (behaviour === 'ssh' && this.opts.minecraftPort) {
-        entry.game = listenMinecraft(address, this.opts.minecraftPort, `VM ${guest.vmid}`, (err) =>
-          this.opts.log?.(`banner backend: VM ${guest.vmid} game: ${err.message}`),
-        )
-      }
-      if (behaviour === 'ssh' && this.opts.valheimQueryPort) {
-        entry.query = listenValheimQuery(
-          address,
-          this.opts.valheimQueryPort,
-          simulatedValheim(`VM ${guest.vmid}`, this.opts.valheimQueryPort - 1),
-          (err) => this.opts.log?.(`banner backend: VM ${guest.vmid} query: ${err.message}`),
-        )
-      }
+      this.startGame(guest.vmid, entry)
     }, this.opts.bootDelayMs)
+  }
+
+  agentRunning(vmid: number): boolean {
+    return this.running.get(vmid)?.booted === true
+  }
+
+  /** The simulated provisioner's file restarts the game with what it says. */
+  async writeFile(vmid: number, path: string, content: string): Promise<void> {
+    if (path !== SIMULATED_PROVISION_FILE) return
+    this.provisioned.set(vmid, content)
+    const entry = this.running.get(vmid)
+    if (!entry?.booted) return
+    await this.stopGame(entry)
+    this.startGame(vmid, entry)
+  }
+
+  /**
+   * The game a booted guest runs: the one its provisioning file describes (after the service's
+   * start-up), else the fixed answers of `minecraftPort` / `valheimQueryPort`, if set.
+   */
+  private startGame(vmid: number, entry: Running): void {
+    const address = entry.address
+    if (!address || entry.behaviour !== 'ssh') return
+    const onError = (what: string) => (err: Error) =>
+      this.opts.log?.(`banner backend: VM ${vmid} ${what}: ${err.message}`)
+    const file = this.provisioned.get(vmid)
+    const game = file === undefined ? null : guestGameOf(file)
+    if (game) {
+      entry.gameTimer = setTimeout(() => {
+        entry.gameTimer = null
+        if (game.kind === 'minecraft') {
+          entry.game = listenMinecraft(address, game.port, game.answer, onError('game'))
+        } else {
+          entry.query = listenValheimQuery(address, game.queryPort, game.info, onError('query'))
+        }
+      }, this.opts.gameDelayMs)
+      return
+    }
+    if (this.opts.minecraftPort) {
+      entry.game = listenMinecraft(address, this.opts.minecraftPort, `VM ${vmid}`, onError('game'))
+    }
+    if (this.opts.valheimQueryPort) {
+      entry.query = listenValheimQuery(
+        address,
+        this.opts.valheimQueryPort,
+        simulatedValheim(`VM ${vmid}`, this.opts.valheimQueryPort - 1),
+        onError('query'),
+      )
+    }
+  }
+
+  private async stopGame(entry: Running): Promise<void> {
+    if (entry.gameTimer) clearTimeout(entry.gameTimer)
+    entry.gameTimer = null
+    const game = entry.game
+    entry.game = null
+    if (game) await new Promise<void>((resolve) => game.close(() => resolve()))
+    const query = entry.query
+    entry.query = null
+    if (query) await closeQuietly(query)
   }
 
   /** The VM's SSH host key (made at its first boot). */
@@ -190,10 +267,7 @@ export class BannerBackend implements VmBackend {
     for (const s of entry.sockets) s.destroy()
     const server = entry.server
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()))
-    const game = entry.game
-    if (game) await new Promise<void>((resolve) => game.close(() => resolve()))
-    const query = entry.query
-    if (query) await closeQuietly(query)
+    await this.stopGame(entry)
   }
 
   async shutdown(vmid: number, timeoutMs: number): Promise<ShutdownResult> {
@@ -208,6 +282,7 @@ export class BannerBackend implements VmBackend {
 
   async destroy(vmid: number): Promise<void> {
     await this.stop(vmid)
+    this.provisioned.delete(vmid)
     this.hostKeys.delete(vmid)
   }
 

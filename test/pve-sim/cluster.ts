@@ -3,7 +3,7 @@ import type { SimGuest } from './backend'
 import { FlockTable, SimError, TaskTable, die, paramError, vmLockFile } from './engine'
 import { ALL_PRIVILEGES, type PveSimOptions, type SimToken } from './options'
 
-/** The simulated cluster state: one node, its VMs, locks and tasks (proxmox-api.md §10). */
+/** The simulated cluster: one node, its VMs, locks, tasks (docs/proxmox-api.md#the-simulator). */
 
 export interface SimVm {
   vmid: number
@@ -13,9 +13,11 @@ export interface SimVm {
   createdAt: number
   /** Created by someone else (lost-race fault), not by a client under test. */
   foreign: boolean
+  /** Files written into the guest through its agent, by path: its "disk" keeps them. */
+  guestFiles?: Record<string, string>
 }
 
-/** Config keys PVE returns as numbers (integers and booleans, §3.5). */
+/** Config keys PVE returns as numbers (integers and booleans, docs/proxmox-api.md#json-types). */
 const NUMERIC_KEYS = new Set([
   'cores',
   'sockets',
@@ -77,7 +79,7 @@ export class SimCluster {
     }
   }
 
-  /** A random MAC with Proxmox's OUI BC:24:11 (§7.6 step 5). */
+  /** A random MAC with Proxmox's OUI BC:24:11 (docs/proxmox-api.md#config). */
   newMac(): string {
     this.macCounter += 1
     const b = randomBytes(3)
@@ -107,7 +109,7 @@ export class SimCluster {
     }
   }
 
-  /** The VM or `Configuration file … does not exist` (§7.6). */
+  /** The VM or `Configuration file … does not exist` (docs/proxmox-api.md#config). */
   vm(vmid: number): SimVm {
     const vm = this.vms.get(vmid)
     if (!vm)
@@ -115,7 +117,7 @@ export class SimCluster {
     return vm
   }
 
-  /** `check_lock`: `VM is locked (<lock>)` (§6.2). */
+  /** `check_lock`: `VM is locked (<lock>)` (docs/proxmox-api.md#locks). */
   checkLock(vm: SimVm): void {
     const lock = vm.config.lock
     if (lock) die(`VM is locked (${lock})`)
@@ -133,7 +135,10 @@ export class SimCluster {
     )
   }
 
-  /** `raise_perm_exc`: 403 `Permission check failed (<path>, <priv>)` (§3.3). */
+  /**
+   * `raise_perm_exc`: 403 `Permission check failed (<path>, <priv>)`
+   * (docs/proxmox-api.md#errors).
+   */
   requirePriv(caller: Caller, path: string, priv: string): void {
     if (!this.hasPriv(caller, path, priv)) {
       throw new SimError(403, `Permission check failed (${path}, ${priv})`)
@@ -157,7 +162,10 @@ export class SimCluster {
     return out
   }
 
-  /** GET /cluster/nextid (§7.3): reads the vmlist, reserves nothing; the id is a JSON string. */
+  /**
+   * GET /cluster/nextid (docs/proxmox-api.md#nextid): reads the vmlist, reserves nothing; the id
+   * is a JSON string.
+   */
   nextId(vmid: number | undefined): string {
     if (vmid !== undefined) {
       if (this.vms.has(vmid)) paramError({ vmid: `VM ${vmid} already exists` })
@@ -167,7 +175,10 @@ export class SimCluster {
     return die('unable to get any free VMID in range [100, 1000000]')
   }
 
-  /** GET config: integers and booleans as numbers, the rest strings, plus a digest (§3.5, §7.6). */
+  /**
+   * GET config: integers and booleans as numbers, the rest strings, plus a digest
+   * (docs/proxmox-api.md#json-types, #config).
+   */
   configView(vm: SimVm): Record<string, string | number> {
     const out: Record<string, string | number> = {}
     for (const [k, v] of Object.entries(vm.config)) {
@@ -183,7 +194,8 @@ export class SimCluster {
 
   /** What a backend needs to bring the guest up, as PVE's cloud-init would see the config. */
   guestView(vm: SimVm): SimGuest {
-    // §8: cloud-init data reaches the guest only through a cloud-init drive.
+    // Cloud-init data reaches the guest only through a cloud-init drive
+    // (docs/proxmox-api.md#cloud-init).
     const hasDrive = Object.values(vm.config).some((v) => /:(vm|base)-\d+-cloudinit\b/.test(v))
     const c = hasDrive ? vm.config : { ...vm.config, ipconfig0: '', sshkeys: '', ciuser: '' }
     const ip = /(?:^|,)ip=([\d.]+)\/(\d+)/.exec(c.ipconfig0 ?? '')
@@ -197,7 +209,7 @@ export class SimCluster {
     const unit = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[
       (disk?.[2] ?? '') as '' | 'K' | 'M' | 'G' | 'T'
     ]
-    const guest: Omit<SimGuest, 'cloudInit'> = {
+    const guest: Omit<SimGuest, 'cloudInit' | 'files'> = {
       vmid: vm.vmid,
       name: c.name ?? `VM ${vm.vmid}`,
       cores: Number(c.cores ?? 1),
@@ -211,7 +223,7 @@ export class SimCluster {
       macaddr: /=([0-9A-F:]{17})/i.exec(c.net0 ?? '')?.[1] ?? null,
       sshPort: this.opts.guestSshPort,
     }
-    return { ...guest, cloudInit: cloudInitData(guest) }
+    return { ...guest, cloudInit: cloudInitData(guest), files: { ...vm.guestFiles } }
   }
 }
 
@@ -227,8 +239,8 @@ export function uuid(): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }
 
-/** NoCloud data in the shape `QemuServer/Cloudinit.pm` writes (§8). */
-function cloudInitData(g: Omit<SimGuest, 'cloudInit'>): SimGuest['cloudInit'] {
+/** NoCloud data in the shape `QemuServer/Cloudinit.pm` writes (docs/proxmox-api.md#cloud-init). */
+function cloudInitData(g: Omit<SimGuest, 'cloudInit' | 'files'>): SimGuest['cloudInit'] {
   const userData = [
     '#cloud-config',
     `hostname: ${g.name}`,

@@ -1,8 +1,8 @@
 import { formatUpid } from '../../runner/src/proxmox/upid'
 
-/** Locks and tasks of the simulated node (proxmox-api.md §5, §6). */
+/** Locks and tasks of the simulated node (docs/proxmox-api.md#tasks, #locks). */
 
-/** An error the API layer turns into PVE's status line and body (§3.3). */
+/** An error the API layer turns into PVE's status line and body (docs/proxmox-api.md#errors). */
 export class SimError extends Error {
   constructor(
     readonly status: number,
@@ -22,7 +22,10 @@ export function paramError(errors: Record<string, string>): never {
   throw new SimError(400, 'Parameter verification failed.', errors)
 }
 
-/** A list answered with a top-level `total` beside `data` (e.g. the task log, §3.2). */
+/**
+ * A list answered with a top-level `total` beside `data`, e.g. the task log
+ * (docs/proxmox-api.md#envelope).
+ */
 export class ListWithTotal {
   constructor(
     readonly data: unknown[],
@@ -138,7 +141,7 @@ export class TaskTable {
         task.exitstatus = warnings > 0 ? `WARNINGS: ${warnings}` : 'OK'
         task.log.push(`TASK ${task.exitstatus}`)
       } catch (err) {
-        // §5.1: chomped, newlines replaced by spaces.
+        // Chomped, newlines replaced by spaces (docs/proxmox-api.md#tasks).
         const msg = (err instanceof Error ? err.message : String(err))
           .replace(/\n+$/, '')
           .replace(/\n/g, ' ')

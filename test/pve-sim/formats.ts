@@ -66,7 +66,8 @@ export const NAMED_FORMATS: Readonly<Record<string, Verify>> = {
     const bad = v.split(/[,;\s]+/).find((id) => id !== '' && !CONFIGID.test(id))
     return bad === undefined ? null : `invalid configuration ID '${bad}'`
   },
-  // §8: the stored sshkeys must already be percent-encoded (encodeURIComponent's alphabet).
+  // The stored sshkeys must already be percent-encoded (encodeURIComponent's alphabet):
+  // docs/proxmox-api.md#sshkeys-encoding.
   urlencoded: (v) =>
     /^[-%a-zA-Z0-9_.!~*'()]*$/.test(v) ? null : `invalid urlencoded string: ${v}`,
   'pve-qm-ipconfig': ipconfig,

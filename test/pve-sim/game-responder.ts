@@ -3,6 +3,14 @@ import dgram from 'node:dgram'
 import net from 'node:net'
 import { encodeVarInt, framePacket, readPackets } from '../../runner/src/minecraft/slp-codec'
 
+/** What a simulated Minecraft server says in its status answer. */
+export interface SlpAnswer {
+  motd: string
+  maxPlayers: number
+  /** `version.name`: the release id for vanilla, `Paper <id>` for Paper. */
+  version: string
+}
+
 /**
  * A simulated guest's game: a Minecraft server that answers the Server List Ping (status + ping)
  * on the VM's loopback address, so the runner's real verify step has something to check in the
@@ -11,14 +19,18 @@ import { encodeVarInt, framePacket, readPackets } from '../../runner/src/minecra
 export function listenMinecraft(
   address: string,
   port: number,
-  motd: string,
+  answer: string | SlpAnswer,
   onError: (err: Error) => void,
 ): net.Server {
   if (!address.startsWith('127.')) throw new Error(`refusing to bind ${address}: not loopback`)
+  const a: SlpAnswer =
+    typeof answer === 'string'
+      ? { motd: answer, maxPlayers: 20, version: '1.21.5 (simulated)' }
+      : answer
   const status = JSON.stringify({
-    version: { name: '1.21.5 (simulated)', protocol: 770 },
-    players: { max: 20, online: 0 },
-    description: { text: motd },
+    version: { name: a.version, protocol: 770 },
+    players: { max: a.maxPlayers, online: 0 },
+    description: { text: a.motd },
   })
   const statusJson = Buffer.from(status, 'utf8')
   const server = net.createServer((socket) => {

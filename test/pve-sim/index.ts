@@ -175,7 +175,7 @@ export class PveSimulator {
     }
   }
 
-  /** Hold a VM's flock as "someone else" for `ms` (lock-timeout fault, §6). */
+  /** Hold a VM's flock as "someone else" for `ms` (lock timeout, docs/proxmox-api.md#locks). */
   async holdLock(vmid: number, ms: number): Promise<void> {
     const release = await this.cluster.flocks.acquire(
       `/var/lock/qemu-server/lock-${vmid}.conf`,

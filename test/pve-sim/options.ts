@@ -13,7 +13,10 @@ export interface SimToken {
 export interface SimTiming {
   /** Full clone duration (the disk copy). */
   cloneMs: number
-  /** After the clone POST answers, before the temporary config appears (the nextid race window, §9.1). */
+  /**
+   * After the clone POST answers, before the temporary config appears (the nextid race window,
+   * docs/proxmox-api.md#nextid-race).
+   */
   tempConfigDelayMs: number
   configMs: number
   resizeMs: number
@@ -29,7 +32,10 @@ export interface SimTiming {
   secondMs: number
   /** Added to every request. */
   latencyMs: number
-  /** /cluster/resources shows new VMs without name/template for this long (§9.15). */
+  /**
+   * /cluster/resources shows new VMs without name/template for this long
+   * (docs/proxmox-api.md#cluster-resources-lag).
+   */
   resourcesLagMs: number
 }
 
@@ -52,7 +58,8 @@ export interface SimFaults {
     match?: (method: string, path: string) => boolean
     /**
      * The request is handled, then its answer lost (pveproxy's 30 s inactivity timeout on a
-     * slow handler, §3.4): the operation happens although the client sees a 59x.
+     * slow handler, docs/proxmox-api.md#proxy-errors): the operation happens although the
+     * client sees a 59x.
      */
     afterEffect?: boolean
   }
@@ -68,7 +75,7 @@ export interface SimFaults {
   tasks: SimTaskFault[]
   /**
    * More full clones than this onto one storage at once fail on the storage lock
-   * (`pve-storage-<id>' - got timeout`, §9.4). null: no limit.
+   * (`pve-storage-<id>' - got timeout`, docs/proxmox-api.md#parallel-clones). null: no limit.
    */
   storageCloneLimit: number | null
   /** Guest ignores ACPI: shutdown without forceStop ends `VM quit/powerdown failed - got timeout`. */
@@ -107,12 +114,15 @@ export interface PveSimOptions {
   faults: SimFaults
   backend: VmBackend | null
   guestSshPort: number
-  /** Drop the `message` body field, like pve-http-server < 5.2.0 (§3.3). */
+  /** Drop the `message` body field, like pve-http-server < 5.2.0 (docs/proxmox-api.md#errors). */
   legacyErrorBody: boolean
-  /** Delay on every 401, 3000 in PVE (§2.3). */
+  /** Delay on every 401, 3000 in PVE (docs/proxmox-api.md#authentication). */
   authFailDelayMs: number
   version: string
-  /** Answer nextid with a JSON number (the schema's type) instead of PVE's string (§3.5). */
+  /**
+   * Answer nextid with a JSON number (the schema's type) instead of PVE's string
+   * (docs/proxmox-api.md#json-types).
+   */
   nextIdAsNumber: boolean
   seed: number
   log: (line: string) => void
@@ -159,6 +169,8 @@ export const ALL_PRIVILEGES = [
   'VM.Config.Options',
   'VM.PowerMgmt',
   'VM.GuestAgent.Audit',
+  'VM.GuestAgent.FileWrite',
+  'VM.GuestAgent.Unrestricted',
   'Datastore.Audit',
   'Datastore.AllocateSpace',
   'Sys.Audit',

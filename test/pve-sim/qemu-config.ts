@@ -4,7 +4,7 @@ import type { ParamValue } from './schema'
 
 /**
  * `POST` (async) and `PUT` (sync) `/nodes/{node}/qemu/{vmid}/config`, in the order of
- * `$update_vm_api` (proxmox-api.md §7.6).
+ * `$update_vm_api` (docs/proxmox-api.md#config).
  */
 
 const CONTROL_KEYS = new Set([
@@ -68,7 +68,7 @@ function normaliseNet(cluster: SimCluster, value: string): string {
   return [`${model}=${mac ?? cluster.newMac()}`, ...rest.map(([k, v]) => `${k}=${v}`)].join(',')
 }
 
-/** Tags: split on `,; `, lowercased, sorted, de-duplicated, `;`-joined (§7.6). */
+/** Tags: split on `,; `, lowercase, sorted, unique, `;`-joined (docs/proxmox-api.md#config). */
 export function normaliseTags(value: string): string {
   const tags = [
     ...new Set(

@@ -32,7 +32,7 @@ function vmTask(
   })
 }
 
-/** POST …/status/start (§7.8): ISO regenerated, then the backend starts the guest. */
+/** POST …/status/start (docs/proxmox-api.md#power): ISO regenerated, then the guest starts. */
 export function start(cluster: SimCluster, p: P, caller: Caller): string {
   return vmTask(cluster, p, caller, 'qmstart', 'VM.PowerMgmt', async (vmid, log) => {
     const vm = cluster.vm(vmid)
@@ -58,7 +58,10 @@ export function stop(cluster: SimCluster, p: P, caller: Caller): string {
   })
 }
 
-/** POST …/status/shutdown: ACPI; on timeout fail, or SIGTERM with forceStop (§7.8). */
+/**
+ * POST …/status/shutdown: ACPI; on timeout fail, or SIGTERM with forceStop
+ * (docs/proxmox-api.md#power).
+ */
 export function shutdown(cluster: SimCluster, p: P, caller: Caller): string {
   return vmTask(cluster, p, caller, 'qmshutdown', 'VM.PowerMgmt', async (vmid, log) => {
     const vm = cluster.vm(vmid)
@@ -98,7 +101,7 @@ function parseSize(s: string): number {
   return Math.round(Number(m?.[1] ?? 0) * mult)
 }
 
-/** PUT …/resize (§7.7): everything checked in the task. */
+/** PUT …/resize (docs/proxmox-api.md#resize): everything checked in the task. */
 export function resize(cluster: SimCluster, p: P, caller: Caller): string {
   return vmTask(cluster, p, caller, 'resize', 'VM.Config.Disk', async (vmid) => {
     const vm = cluster.vm(vmid)
@@ -116,7 +119,10 @@ export function resize(cluster: SimCluster, p: P, caller: Caller): string {
   })
 }
 
-/** DELETE /nodes/{node}/qemu/{vmid} (§7.10): `lock: destroyed` while it runs, config removed last. */
+/**
+ * DELETE /nodes/{node}/qemu/{vmid} (docs/proxmox-api.md#destroy): `lock: destroyed` while it
+ * runs, config removed last.
+ */
 export function destroy(cluster: SimCluster, p: P, caller: Caller): string {
   const vmid = Number(p.vmid)
   cluster.checkNode(String(p.node))

@@ -4,7 +4,7 @@ import { die, paramError, sleep } from './engine'
 import { takeTaskFault } from './qemu-config'
 import type { ParamValue } from './schema'
 
-/** The per-VM endpoints (proxmox-api.md §7.5-7.10), S and T checks where PVE makes them. */
+/** The per-VM endpoints (docs/proxmox-api.md#endpoints), S and T checks where PVE makes them. */
 
 type P = Record<string, ParamValue>
 
@@ -27,7 +27,7 @@ export function listQemu(cluster: SimCluster, p: P, caller: Caller): unknown[] {
     }))
 }
 
-/** POST /nodes/{node}/qemu/{vmid}/clone (§7.5). */
+/** POST /nodes/{node}/qemu/{vmid}/clone (docs/proxmox-api.md#clone). */
 export function clone(cluster: SimCluster, p: P, caller: Caller): string {
   const node = String(p.node)
   const vmid = Number(p.vmid)
@@ -58,7 +58,8 @@ export function clone(cluster: SimCluster, p: P, caller: Caller): string {
   }
   const faults = cluster.opts.faults
   if (faults.loseRace > 0) {
-    // Someone else's clone wrote its temporary config for this id a moment ago (§9.1).
+    // Someone else's clone wrote its temporary config for this id a moment ago
+    // (docs/proxmox-api.md#nextid-race).
     faults.loseRace -= 1
     cluster.vms.set(newid, {
       vmid: newid,
@@ -71,7 +72,7 @@ export function clone(cluster: SimCluster, p: P, caller: Caller): string {
   if (cluster.vms.has(newid)) die(`unable to create VM ${newid}: config file already exists`)
   const t = cluster.opts.timing
   return cluster.tasks.create(node, 'qmclone', String(vmid), caller.tokenId, async (ctx) => {
-    // The window in which nextid still hands out `newid` (the race, §9.1).
+    // The window in which nextid still hands out `newid` (docs/proxmox-api.md#nextid-race).
     await sleep(t.tempConfigDelayMs)
     const releaseSrc = await cluster.lockVm(vmid, source.running, t.cloneLockTimeoutMs)
     let releaseNew: (() => void) | null = null
@@ -138,7 +139,7 @@ export function clone(cluster: SimCluster, p: P, caller: Caller): string {
   })
 }
 
-/** GET …/status/current (§7.9). */
+/** GET …/status/current (docs/proxmox-api.md#vm-status). */
 export function statusCurrent(cluster: SimCluster, p: P, caller: Caller): unknown {
   cluster.checkNode(String(p.node))
   const vm = cluster.vm(Number(p.vmid))
@@ -170,7 +171,7 @@ export function statusCurrent(cluster: SimCluster, p: P, caller: Caller): unknow
   }
 }
 
-/** GET …/config (§7.6). */
+/** GET …/config (docs/proxmox-api.md#config). */
 export function getConfig(cluster: SimCluster, p: P, caller: Caller): unknown {
   cluster.checkNode(String(p.node))
   const vm = cluster.vm(Number(p.vmid))
@@ -178,7 +179,7 @@ export function getConfig(cluster: SimCluster, p: P, caller: Caller): unknown {
   return cluster.configView(vm)
 }
 
-/** GET …/cloudinit/dump?type=user|network|meta (§7.12). */
+/** GET …/cloudinit/dump?type=user|network|meta (docs/proxmox-api.md#cloud-init). */
 export function cloudinitDump(cluster: SimCluster, p: P, caller: Caller): string {
   cluster.checkNode(String(p.node))
   const vm = cluster.vm(Number(p.vmid))

@@ -2,10 +2,11 @@ import { z } from 'zod'
 import { loadEndpoints } from './schema'
 
 /**
- * Checks the simulator's own answers against the `returns` schema of pve-api-subset.json:
+ * Checks the simulator's own answers against the `returns` schemas of the API schema it loads:
  * required fields are present and declared fields have the declared type. Extra fields are allowed:
- * PVE does not enforce its return schemas and real answers carry more (§5.2, §7.2). PVE's
- * documented JSON quirks (proxmox-api.md §3.5) are allowed: booleans as 0/1, nextid as a string.
+ * PVE does not enforce its return schemas and real answers carry more (docs/proxmox-api.md#tasks).
+ * PVE's documented JSON quirks (docs/proxmox-api.md#json-types) are allowed: booleans as 0/1,
+ * nextid as a string.
  */
 
 interface ReturnSchema {
@@ -26,7 +27,7 @@ const Return: z.ZodType<ReturnSchema> = z.lazy(() =>
     .loose(),
 )
 
-/** Endpoints whose real answers differ from their schema, on purpose (§3.5). */
+/** Endpoints whose answers differ from their schema (docs/proxmox-api.md#json-types). */
 const QUIRKS: Record<string, (data: unknown) => boolean> = {
   'GET /cluster/nextid': (d) => typeof d === 'string' && /^\d+$/.test(d),
 }
@@ -80,7 +81,8 @@ function check(s: ReturnSchema, v: unknown, where: string, out: string[]): void 
       for (const [k, value] of Object.entries(obj)) {
         const m = /^([a-z_-]+?)(\d+)$/i.exec(k)
         const sub = props[k] ?? (m ? props[`${m[1]}[n]`] : undefined)
-        // Real answers carry fields the schema omits (e.g. `tokenid` in task status, §5.2).
+        // Real answers carry fields the schema omits, e.g. `tokenid` in task status
+        // (docs/proxmox-api.md#tasks).
         if (sub) check(sub, value, `${where}.${k}`, out)
       }
       return

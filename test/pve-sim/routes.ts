@@ -1,5 +1,6 @@
 import type { Caller, SimCluster } from './cluster'
 import { ListWithTotal, SimError, die, paramError } from './engine'
+import { agentFileWrite } from './agent'
 import { updateVmConfig } from './qemu-config'
 import { cloudinitDump, clone, getConfig, listQemu, statusCurrent } from './qemu'
 import { destroy, resize, shutdown, start, stop } from './qemu-power'
@@ -14,7 +15,8 @@ function taskView(cluster: SimCluster, p: P): unknown {
   const upid = String(p.upid)
   if (!/^UPID:/.test(upid)) paramError({ upid: 'unable to parse worker upid' })
   const task = cluster.tasks.get(upid)
-  // §5.2: the log file lives on the task's node; another node has "no such task".
+  // The log file lives on the task's node; another node has "no such task"
+  // (docs/proxmox-api.md#tasks).
   if (!task || task.node !== p.node) paramError({ upid: 'no such task' })
   return task
 }
@@ -58,7 +60,8 @@ export const ROUTES: Readonly<Record<string, Handler>> = {
           ...(vm.config.lock ? { lock: vm.config.lock } : {}),
           ...(vm.config.tags ? { tags: vm.config.tags } : {}),
         }
-        // §9.15: pvestatd reports new VMs ~10 s later; until then no name, no template.
+        // pvestatd reports new VMs ~10 s later; until then no name, no template
+        // (docs/proxmox-api.md#cluster-resources-lag).
         if (Date.now() - vm.createdAt < lag) return { ...base, status: 'unknown' }
         return {
           ...base,
@@ -80,6 +83,7 @@ export const ROUTES: Readonly<Record<string, Handler>> = {
   'GET /nodes/{node}/qemu/{vmid}/status/current': statusCurrent,
   'DELETE /nodes/{node}/qemu/{vmid}': destroy,
   'GET /nodes/{node}/qemu/{vmid}/cloudinit/dump': cloudinitDump,
+  'POST /nodes/{node}/qemu/{vmid}/agent/file-write': agentFileWrite,
   'GET /nodes/{node}/tasks/{upid}/status': (c, p) => {
     const t = taskView(c, p) as ReturnType<typeof c.tasks.get> & object
     const [user, tokenid] = t.user.split('!')

@@ -5,7 +5,7 @@ import { NAMED_FORMATS } from './formats'
 
 /**
  * Request validation generated from `pve-api-subset.json` (Proxmox's own API viewer data), with
- * PVE's error strings (pve-common `JSONSchema.pm`, proxmox-api.md §3.1, §3.3). The simulator is
+ * PVE's error strings (pve-common `JSONSchema.pm`, docs/proxmox-api.md#requests and #errors). The simulator is
  * only useful if it is at least as strict as the real server.
  */
 
@@ -120,7 +120,7 @@ function checkValue(key: string, schema: PropSchema, value: ParamValue): string 
   const text = String(value)
   switch (schema.type) {
     case 'boolean':
-      // §3.1: form booleans must be 1/0; JSON true/false pass (JSON::is_bool).
+      // docs/proxmox-api.md#requests: form booleans must be 1/0; JSON true/false pass (JSON::is_bool).
       if (typeof value !== 'boolean' && text !== '1' && text !== '0') {
         return `type check ('boolean') failed - got '${text}'`
       }

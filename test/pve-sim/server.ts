@@ -5,7 +5,8 @@ import { ROUTES } from './routes'
 import { loadEndpoints, validateParams, type Endpoint, type ParamValue } from './schema'
 
 /**
- * The HTTP layer of pveproxy/pvedaemon as clients see it (proxmox-api.md §1-3): token auth,
+ * The HTTP layer of pveproxy/pvedaemon as clients see it (docs/proxmox-api.md, #tls to
+ * #proxy-errors): token auth,
  * PVE's form decoder, schema validation, the `{data}` envelope, reason-phrase errors, 59x faults.
  */
 
@@ -27,7 +28,10 @@ export interface SimRequest {
 
 const MAX_RECORDED_REQUESTS = 100_000
 
-/** PVE's hand-written `decode_urlencoded` (§3.1): `&`/`;` split, first `=` only, `+` is a space. */
+/**
+ * PVE's hand-written `decode_urlencoded` (docs/proxmox-api.md#requests): `&`/`;` split, first
+ * `=` only, `+` is a space.
+ */
 export function decodeUrlencoded(data: string): Record<string, ParamValue> {
   const out: Record<string, ParamValue> = {}
   const unescape = (s: string): string => {
@@ -177,7 +181,8 @@ export function createRequestHandler(deps: ServerDeps): http.RequestListener {
     }
     const apiPath = m[2] ?? '/'
 
-    // §3.4: pveproxy's own failures: the request never reached the handler, or (afterEffect)
+    // pveproxy's own failures (docs/proxmox-api.md#proxy-errors): the request never reached the
+    // handler, or (afterEffect)
     // it did and only its answer was lost.
     const pe = opts.faults.proxyErrors
     if (pe.count > 0 && (pe.match?.(method, apiPath) ?? true)) {
@@ -205,7 +210,7 @@ export function createRequestHandler(deps: ServerDeps): http.RequestListener {
 
     const caller = authenticate(req.headers.authorization)
     if (typeof caller === 'string') {
-      // §2.3: empty body, Connection: close, delayed (3 s in PVE).
+      // Empty body, Connection: close, delayed (3 s in PVE): docs/proxmox-api.md#authentication.
       if (opts.authFailDelayMs > 0) await sleep(opts.authFailDelayMs)
       record.status = 401
       send(res, 401, caller, null)
@@ -280,7 +285,10 @@ export function createRequestHandler(deps: ServerDeps): http.RequestListener {
     }
   }
 
-  /** §2.1: `PVEAPIToken=user@realm!id=secret` (or a space), secret split on the last `=`. */
+  /**
+   * `PVEAPIToken=user@realm!id=secret` (or a space), secret split on the last `=`
+   * (docs/proxmox-api.md#authentication).
+   */
   function authenticate(header: string | undefined): Caller | string {
     const m = /(?:^|\s)PVEAPIToken(?:=| )([^;]*)/.exec(header ?? '')
     if (!m) return 'No ticket'

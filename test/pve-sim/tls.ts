@@ -6,7 +6,8 @@ import path from 'node:path'
 
 /**
  * A cluster CA and a node certificate signed by it, like `pve-root-ca.pem` + `pve-ssl.pem`
- * (proxmox-api.md §1): SANs 127.0.0.1, ::1, localhost and the node name. Made with the openssl CLI.
+ * (docs/proxmox-api.md#tls): SANs 127.0.0.1, ::1, localhost and the node name. Made with the
+ * openssl CLI.
  */
 export interface SimCertificates {
   caPem: string

@@ -102,6 +102,7 @@ describe('the Valheim health check (Steam A2S_INFO)', () => {
       ok: false,
       kind: 'steam-a2s',
       error: 'the server answers as "Odin", not the configured "Asgard"',
+      mismatch: true,
     })
   })
 

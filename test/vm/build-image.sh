@@ -9,7 +9,7 @@
 # no route anywhere (slirp restrict=on), so everything provision_minecraft.yml would install from
 # apt is baked in here: openjdk-21-jre-headless, ufw, python3 and python3-apt.
 #
-# Recipe and pitfalls: ../shared/reference/vm-test-recipe.md (measured on this kind of host).
+# How the tier works, its timings and pitfalls: docs/real-vm-tests.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,10 +34,11 @@ rm -rf "$ROOTFS" "$IMG.tmp"
 mkdir -p "$IMG.tmp" "$CACHE"
 t0=$(now)
 # python3-cffi-backend must be listed explicitly: debootstrap's resolver ignores the virtual
-# python3-cffi-backend-api-* that cloud-init -> oauthlib -> cryptography needs (recipe, pitfall 1).
+# python3-cffi-backend-api-* that cloud-init -> oauthlib -> cryptography needs
+# (docs/real-vm-tests.md#pitfalls).
 # e2fsprogs is no longer "required" in trixie, so minbase lacks resize2fs, which cloud-init
 # needs to grow the root file system (without it, `cloud-init status` reports an error).
-# resolvconf makes ifupdown honour cloud-init's dns-nameservers (recipe, pitfall 2).
+# resolvconf makes ifupdown honour cloud-init's dns-nameservers (docs/real-vm-tests.md#pitfalls).
 debootstrap --variant=minbase \
   --include=systemd-sysv,e2fsprogs,openssh-server,cloud-init,python3-cffi-backend,linux-image-cloud-amd64,sudo,python3,python3-apt,ifupdown,resolvconf,ca-certificates,ufw,iproute2,netbase,dbus,locales,apt-utils,openjdk-21-jre-headless \
   "$SUITE" "$ROOTFS" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1

@@ -18,8 +18,8 @@ import type { MinecraftMirror } from './fake-server'
 import { REPO_ROOT, SLIRP, VM_CACHE_DIR, ensureImage, sshArgs, sshRun } from './qemu'
 
 /**
- * Real-VM tier (DESIGN.md §8.3): the whole pipeline as a user drives it. A deployment created
- * through the API of a local worker (wrangler dev) is taken by the bundled runner with the
+ * Real-VM tier (docs/real-vm-tests.md): the whole pipeline as a user drives it. A deployment
+ * created through the API of a local worker (wrangler dev) is taken by the bundled runner with the
  * product's real executors, cloned and started on the Proxmox simulator's `qemu` backend (a
  * Debian 13 cloud-init VM under TCG, test/pve-sim/qemu-backend.ts), SSH waited,
  * provision_minecraft.yml run by the runner's Ansible executor (Java 21 baked into the image;

@@ -7,8 +7,8 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 
 /**
- * A Proxmox-like cloud-init VM under qemu for the real-VM test tier (recipe, with measurements:
- * ../shared/reference/vm-test-recipe.md). TCG only: this host's /dev/kvm is PVM, which an
+ * A Proxmox-like cloud-init VM under qemu for the real-VM test tier (how it works, with
+ * measurements: docs/real-vm-tests.md). TCG only: this host's /dev/kvm is PVM, which an
  * unmodified Debian kernel cannot run. Networking is slirp with `restrict=on`: the guest has no
  * route anywhere, and the only ways in are hostfwd ports bound to a loopback address.
  * The simulator's `qemu` backend (test/pve-sim/qemu-backend.ts) is built on this file.

@@ -2,8 +2,9 @@ import { sql } from 'drizzle-orm'
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
 /**
- * The D1 schema (DESIGN.md §2). `drizzle-kit generate` turns it into `migrations/`, which
- * wrangler applies locally, remotely and in tests. Times are epoch milliseconds.
+ * The D1 schema, the one source of the tables and their types. `drizzle-kit generate` turns it
+ * into `migrations/`, which wrangler applies locally, remotely and in tests. Times are epoch
+ * milliseconds.
  */
 
 const now = sql`(cast(unixepoch('subsecond') * 1000 as integer))`

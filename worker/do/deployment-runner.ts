@@ -86,6 +86,7 @@ export async function handleRunnerFrame(
         const cp = msg.checkpoint
         if (cp?.vmid !== undefined) state.checkpoint.vmid = cp.vmid
         if (cp?.ip !== undefined) state.checkpoint.ip = cp.ip
+        if (cp?.gameVersion !== undefined) state.checkpoint.gameVersion = cp.gameVersion
         // Pinned once: a runner never replaces the key a deployment's VM was first seen with.
         if (cp?.hostKey !== undefined) state.checkpoint.hostKey ??= cp.hostKey
         if (cp?.upid !== undefined) state.checkpoint.upids[msg.step] = cp.upid

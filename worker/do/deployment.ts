@@ -72,7 +72,7 @@ const MIRROR_QUIET_MS = 200
 export type ActionResult = { ok: true; status: DeploymentStatus } | { ok: false; reason: string }
 
 /**
- * One deployment: its state machine, steps, checkpoints, log and live viewers (DESIGN.md §3).
+ * One deployment: its state machine, steps, checkpoints, log and live viewers.
  * A thin shell: `transition()` decides, this persists and then performs the effects. Nothing
  * load-bearing lives in memory; sockets hibernate.
  */

@@ -64,6 +64,13 @@ function gameOf(step: StepName, ctx: StepContext): GameModule {
   return game
 }
 
+/** The release an artifact resolver found (e.g. Minecraft's `latest` → 1.21.10), if any. */
+function versionOf(artifact: unknown): string | undefined {
+  if (typeof artifact !== 'object' || artifact === null || !('version' in artifact))
+    return undefined
+  return typeof artifact.version === 'string' ? artifact.version : undefined
+}
+
 export function createRealExecutors(options: RealExecutorOptions): Executors {
   const proxmox = createProxmoxExecutor()
   // Provisioning's modules (Ansible, artifact resolvers) load with the first playbook: a runner
@@ -87,27 +94,47 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
   async function provision(ctx: StepContext): Promise<StepResult> {
     const { job } = ctx
     const game = gameOf('provision', ctx)
-    if (options.provisioner === 'simulated') {
-      ctx.log(
-        `simulated provisioner: would run ${game.playbook} on ${job.spec.ipAddress} as ${job.proxmox.ciUser}`,
-        'info',
+    const config = game.configSchema.safeParse(job.spec.gameConfig)
+    if (
+      options.provisioner === 'simulated' &&
+      (!options.minecraftManifestUrl || !options.paperApiUrl) &&
+      config.success &&
+      game.artifact(config.data) !== null
+    ) {
+      // Simulated VMs still get a resolved version, from simulated publishers, never the internet.
+      throw new StepFailure(
+        'provision: the simulated provisioner needs RUNNER_MINECRAFT_MANIFEST_URL and RUNNER_PAPER_API_URL (the simulated game publishers; npm run demo sets them)',
       )
-      for (const task of [
-        'Check the target',
-        'Install the packages',
-        'Create the service user',
-        'Install the server',
-        'Write the configuration',
-        'Open the firewall',
-        'Start the service',
-        'Wait until the game answers',
-      ]) {
-        ctx.log(`TASK [${game.id} : ${task}] ${'*'.repeat(40)}`)
-        if (options.simulatedTaskMs) await sleep(options.simulatedTaskMs, ctx.signal)
-        ctx.log(`\u001b[0;33mchanged: [${job.spec.ipAddress}]\u001b[0m`)
-        ctx.signal.throwIfAborted()
-      }
-      return {}
+    }
+    const { runPlaybook, preparePlaybook, minecraft } = await provisioning()
+    let prepared
+    try {
+      prepared = await preparePlaybook({
+        game,
+        config: job.spec.gameConfig,
+        ansibleDir: options.ansibleDir,
+        runnerAddress: options.runnerAddress,
+        secrets: job.gameSecrets,
+        resolvers: { minecraft },
+        artifactUrlOverride: options.artifactUrlOverride,
+      })
+    } catch (err) {
+      throw new StepFailure(`provision: ${err instanceof Error ? err.message : String(err)}`)
+    }
+    const gameVersion = versionOf(prepared.artifact)
+    if (options.provisioner === 'simulated') {
+      const vmid = ctx.checkpoint.vmid
+      if (vmid === undefined) throw new StepFailure('provision: no VM in the checkpoint')
+      const { runSimulatedProvision } = await import('./simulated-provision')
+      await runSimulatedProvision(ctx, {
+        game,
+        vars: prepared.extraVars,
+        secretValues: prepared.secretValues,
+        taskMs: options.simulatedTaskMs ?? 0,
+        writeGuestFile: (path, content) => proxmox.writeGuestFile(ctx, vmid, path, content),
+        sleep,
+      })
+      return { gameVersion }
     }
     // The key wait_ssh pinned, checked once more so a VM that changed since fails with a clear
     // message before Ansible starts (OpenSSH would refuse it too). A deploy resumed past a
@@ -125,21 +152,6 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
     }
     hostKey ??= pinned ?? undefined
     if (!hostKey) throw new StepFailure('provision: the VM’s SSH host key is unknown')
-    const { runPlaybook, preparePlaybook, minecraft } = await provisioning()
-    let prepared
-    try {
-      prepared = await preparePlaybook({
-        game,
-        config: job.spec.gameConfig,
-        ansibleDir: options.ansibleDir,
-        runnerAddress: options.runnerAddress,
-        secrets: job.gameSecrets,
-        resolvers: { minecraft },
-        artifactUrlOverride: options.artifactUrlOverride,
-      })
-    } catch (err) {
-      throw new StepFailure(`provision: ${err instanceof Error ? err.message : String(err)}`)
-    }
     ctx.log(`running ${game.playbook} against ${job.spec.ipAddress}`, 'info')
     const result = await runPlaybook({
       playbook: prepared.playbook,
@@ -165,21 +177,15 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
         result.failure?.message ?? result.error ?? undefined,
       )
     }
-    return pinned ? { hostKey: pinned } : {}
+    return { gameVersion, ...(pinned ? { hostKey: pinned } : {}) }
   }
 
   async function verify(ctx: StepContext): Promise<StepResult> {
     const game = gameOf('verify', ctx)
     const parsed = game.configSchema.safeParse(ctx.job.spec.gameConfig)
     if (!parsed.success) throw new StepFailure('verify: the stored game config no longer validates')
-    let check = game.healthCheck(parsed.data)
-    if (
-      options.provisioner === 'simulated' &&
-      (check.kind === 'minecraft-slp' || check.kind === 'steam-a2s')
-    ) {
-      // Nothing configured the simulated server's name, MOTD or slots: only check that it answers.
-      check = { ...check, expect: {} }
-    }
+    // The server must answer as configured: what provision installed, the MOTD, the slots…
+    const check = game.healthCheck(parsed.data, { version: ctx.checkpoint.gameVersion })
     const deadline = Date.now() + verifyTimeoutMs
     let last: HealthCheckResult | null = null
     for (let attempt = 1; attempt <= 1_000; attempt++) {
@@ -189,11 +195,15 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
       ctx.log(`verify: ${last.error}; trying again`, 'info')
       await sleep(Math.min(5_000, 500 * attempt), ctx.signal)
     }
-    if (!last?.ok)
+    if (!last?.ok) {
+      const where = `${ctx.job.spec.ipAddress}:${check.port}`
       throw new StepFailure(
-        `verify: the game does not answer on ${ctx.job.spec.ipAddress}:${check.port}`,
+        last?.mismatch
+          ? `verify: the server on ${where} is not configured as asked: ${last.error}`
+          : `verify: the game does not answer on ${where}`,
         last?.error,
       )
+    }
     if (last.kind === 'minecraft-slp') {
       const s = last.status
       ctx.log(

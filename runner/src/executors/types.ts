@@ -13,7 +13,7 @@ import type { ProxmoxConnection } from '../../../core/settings'
 /**
  * The boundary between the runner's logic (sockets, resume, logs, drain) and the slow outside
  * world (Proxmox, SSH, Ansible, the game). The agent only calls these two functions, so tests run
- * the real agent with fakes (STYLE.md rule 10).
+ * the real agent with fakes: they swap the slow outside world, never the logic under test.
  */
 
 /** What a step gets to do its work. */
@@ -38,6 +38,8 @@ export interface StepResult {
   vmid?: number
   ip?: string
   upid?: string
+  /** From provision: the game release it installed. */
+  gameVersion?: string
   /** The VM's SSH host key, when this step pinned it (first contact). */
   hostKey?: string
   /** Only from the last step of a deploy (verify): what the game answered. */

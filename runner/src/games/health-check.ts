@@ -10,7 +10,13 @@ export type HealthCheckResult =
   | { ok: true; kind: 'minecraft-slp'; status: MinecraftStatus }
   | { ok: true; kind: 'steam-a2s'; info: A2sInfo }
   | { ok: true; kind: 'tcp' | 'udp'; latencyMs: number }
-  | { ok: false; kind: HealthCheck['kind']; error: string }
+  | {
+      ok: false
+      kind: HealthCheck['kind']
+      error: string
+      /** A server answered, but not as configured (the error names both values). */
+      mismatch?: boolean
+    }
 
 /** What an answering game told its check, as the result card and the live status show it. */
 export interface AnswerFacts {
@@ -71,7 +77,7 @@ export async function runHealthCheck(
         })
         const problem = slpMismatch(check.expect, status)
         return problem
-          ? { ok: false, kind: check.kind, error: problem }
+          ? { ok: false, kind: check.kind, error: problem, mismatch: true }
           : { ok: true, kind: check.kind, status }
       }
       case 'steam-a2s': {
@@ -86,6 +92,7 @@ export async function runHealthCheck(
             ok: false,
             kind: check.kind,
             error: `the server answers as "${info.name}", not the configured "${check.expect.name}"`,
+            mismatch: true,
           }
         return { ok: true, kind: check.kind, info }
       }
@@ -113,9 +120,16 @@ export async function runHealthCheck(
 }
 
 function slpMismatch(
-  expect: { motd?: string; maxPlayers?: number },
+  expect: Extract<HealthCheck, { kind: 'minecraft-slp' }>['expect'],
   status: MinecraftStatus,
 ): string | null {
+  if (
+    expect.version !== undefined &&
+    !versionMatches(expect.version, expect.edition, status.version)
+  ) {
+    const want = expect.edition === 'paper' ? `Paper ${expect.version}` : expect.version
+    return `the server answers as version "${status.version}", not the configured ${want}`
+  }
   if (expect.motd !== undefined) {
     const want = expect.motd.replace(FORMATTING, '')
     const got = status.motd.replace(FORMATTING, '')
@@ -125,6 +139,17 @@ function slpMismatch(
     return `the server allows ${status.playersMax} players, not the configured ${expect.maxPlayers}`
   }
   return null
+}
+
+/**
+ * A vanilla server's `version.name` is the release id itself (`1.21.4`); Paper's names the
+ * software first (`Paper 1.21.4`). The id must stand as a whole word, so 1.21.4 is not 1.21.40.
+ */
+function versionMatches(id: string, edition: string | undefined, name: string): boolean {
+  const escaped = id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const word = new RegExp(`(^|[^0-9A-Za-z.])${escaped}($|[^0-9A-Za-z.])`)
+  if (edition === 'paper') return /\bpaper\b/i.test(name) && word.test(name)
+  return name.trim() === id
 }
 
 function tcpConnect(host: string, port: number, timeoutMs: number): Promise<number> {

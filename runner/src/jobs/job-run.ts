@@ -196,13 +196,20 @@ export class JobRun {
         this.checkpoint = {
           vmid: res.vmid ?? this.checkpoint.vmid,
           ip: res.ip ?? this.checkpoint.ip,
+          gameVersion: res.gameVersion ?? this.checkpoint.gameVersion,
           hostKey: this.checkpoint.hostKey ?? res.hostKey,
           upids: res.upid ? { ...this.checkpoint.upids, [step]: res.upid } : this.checkpoint.upids,
           doneSteps: [...this.checkpoint.doneSteps, step],
         }
         if (res.result) result = redactResult(res.result, this.redactor)
         done = frames.step(this.jobId, step, 'done', {
-          checkpoint: { vmid: res.vmid, ip: res.ip, upid: res.upid, hostKey: res.hostKey },
+          checkpoint: {
+            vmid: res.vmid,
+            ip: res.ip,
+            upid: res.upid,
+            gameVersion: res.gameVersion,
+            hostKey: res.hostKey,
+          },
         })
         this.doneFrames.push(done)
         this.runningFrame = null

@@ -38,7 +38,7 @@ export interface LogOutboxOptions {
  * never reused), spooled to disk before they are sent, batched by time and count, kept until
  * acked and resent after the server's acked seq on reconnect. So nothing is lost (even on
  * SIGKILL: the spool is written with write(2), which lands in the page cache), duplicated or
- * reordered (DESIGN.md §4).
+ * reordered: the dashboard's live log and the stored log show every line once, in order.
  */
 export class LogOutbox {
   /** Unacked lines, in seq order. */

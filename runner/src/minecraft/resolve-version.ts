@@ -14,11 +14,11 @@ import type { PaperBuild } from './upstream'
 
 /**
  * Minecraft version → server jar URL, checksum and Java major, from Mojang's version manifest
- * (vanilla) and PaperMC's Fill v3 API (Paper). Sources: ../shared/reference/minecraft.md §1.
+ * (vanilla) and PaperMC's Fill v3 API (Paper). Sources: docs/minecraft.md#version-resolution.
  */
 
 export const MOJANG_MANIFEST_URL = 'https://piston-meta.mojang.com/mc/game/version_manifest_v2.json'
-/** Fill v3; v2 (api.papermc.io/v2) is switched off on 2026-07-01 (minecraft.md §0.4). */
+/** Fill v3; v2 (api.papermc.io/v2) goes off on 2026-07-01 (docs/minecraft.md#paper-fill-v3). */
 export const PAPER_FILL_URL = 'https://fill.papermc.io'
 /** How long lists that change (the manifest, Paper's versions and builds) are cached. */
 export const VERSION_LIST_TTL_MS = 10 * 60_000
@@ -38,7 +38,10 @@ export class VersionResolutionError extends Error {
 }
 
 export interface ResolverOptions {
-  /** Paper requires a User-Agent naming the software and a contact (minecraft.md §1.3). */
+  /**
+   * Paper requires a User-Agent naming the software and a contact
+   * (docs/minecraft.md#paper-fill-v3).
+   */
   userAgent: string
   /** Injected in tests; the global fetch otherwise. */
   fetch?: typeof fetch
@@ -161,7 +164,7 @@ export class MinecraftVersionResolver {
       edition: 'paper',
       version: meta.version.id,
       build: build.id,
-      // Use the URL Fill gives: Paper says its format may change (minecraft.md §1.3).
+      // Use the URL Fill gives: Paper says its format may change (docs/minecraft.md#paper-fill-v3).
       url: download.url,
       checksum: { algorithm: 'sha256', hex: download.checksums.sha256 },
       javaMajor: meta.version.java?.version?.minimum ?? minimumJavaFor(meta.version.id),

@@ -1,6 +1,6 @@
 /**
  * Wire format of the Minecraft Java Server List Ping (1.7+), status state only: no compression,
- * no encryption. Spec: wiki.vg "Server List Ping" (see ../shared/reference/minecraft.md §5.2).
+ * no encryption. Spec: wiki.vg "Server List Ping" (see docs/minecraft.md#server-list-ping).
  * Frame = VarInt(length of id + data) | VarInt(packet id) | data.
  */
 

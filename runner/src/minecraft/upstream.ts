@@ -2,7 +2,7 @@ import * as z from 'zod'
 
 /**
  * Shapes of the upstream metadata the resolver reads, only the fields it uses (loose objects:
- * new fields upstream must not break us). Sources: ../shared/reference/minecraft.md §1.
+ * new fields upstream must not break us). Sources: docs/minecraft.md#version-resolution.
  */
 
 /** Mojang `version_manifest_v2.json`: `versions` newest first. */

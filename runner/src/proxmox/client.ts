@@ -7,16 +7,17 @@ import { isTaskSuccess, parseUpid } from './upid'
 import { FIRST_POLL_MS, backoffMs, sleep } from './wait'
 
 /**
- * A thin, typed client for the PVE endpoints we call (proxmox-api.md §7), with API-token auth,
- * the `{data}` envelope, reason-phrase errors, GET retries on 59x, and task waiting.
+ * A thin, typed client for the PVE endpoints we call (docs/proxmox-api.md#endpoints), with
+ * API-token auth, the `{data}` envelope, reason-phrase errors, GET retries on 59x, and task
+ * waiting.
  */
 
 export interface ProxmoxClientOptions {
   /** Live log lines (warnings, retries). Never receives the token secret. */
   log?: (line: string) => void
-  /** Per HTTP request. pveproxy itself gives up after 30 s of inactivity (§3.4). */
+  /** Per HTTP request. pveproxy gives up after 30 s idle (docs/proxmox-api.md#proxy-errors). */
   requestTimeoutMs?: number
-  /** Task status poll interval; PVE clients use 1 s (§5.4). */
+  /** Task status poll interval; PVE clients use 1 s (docs/proxmox-api.md#tasks). */
   pollIntervalMs?: number
   /** Retries of idempotent calls on 59x / network errors. */
   maxRetries?: number
@@ -36,7 +37,10 @@ const TaskStatus = z.object({
   exitstatus: z.string().optional(),
 })
 const TaskLog = z.array(z.object({ n: z.number(), t: z.string() }))
-/** `nextid` is a JSON string on real servers, an integer per the schema (§3.5): accept both. */
+/**
+ * `nextid` is a JSON string on real servers, an integer per the schema: accept both
+ * (docs/proxmox-api.md#json-types).
+ */
 const NextId = z.union([z.string().regex(/^\d+$/).transform(Number), z.number().int()])
 
 /** The Proxmox API client for one connection. */
@@ -60,7 +64,8 @@ export class ProxmoxClient {
     this.maxRetries = options.maxRetries ?? 5
     this.retryBaseMs = options.retryBaseMs ?? 500
     this.retryCapMs = options.retryCapMs ?? 10_000
-    // §2.1: `PVEAPIToken=<user>@<realm>!<tokenid>=<secret>`; no CSRF token needed with a token.
+    // `PVEAPIToken=<user>@<realm>!<tokenid>=<secret>`; no CSRF token needed with a token
+    // (docs/proxmox-api.md#authentication).
     this.authHeader = `PVEAPIToken=${connection.tokenId}=${connection.tokenSecret}`
     this.transport = createTransport({
       apiUrl: connection.apiUrl,
@@ -76,7 +81,8 @@ export class ProxmoxClient {
   }
 
   /**
-   * One API call. GET/DELETE parameters go in the query string, POST/PUT in a form body (§3.1).
+   * One API call. GET/DELETE parameters go in the query string, POST/PUT in a form body
+   * (docs/proxmox-api.md#requests).
    * GETs are retried on 59x and network errors; other methods never are (their caller re-reads
    * state first, because a 596 may come back while the operation continues server-side).
    */
@@ -128,15 +134,16 @@ export class ProxmoxClient {
     return data
   }
 
-  /** `GET /cluster/nextid[?vmid=]`, accepting the id as a string or a number (§3.5). */
+  /** `GET /cluster/nextid[?vmid=]`; the id as string or number (docs/proxmox-api.md#nextid). */
   async nextId(candidate?: number, signal?: AbortSignal): Promise<number> {
     return NextId.parse(await this.call('GET', '/cluster/nextid', { vmid: candidate }, signal))
   }
 
   /**
-   * Wait until a task is `stopped` and check its `exitstatus` (§5). `OK` and `WARNINGS: n`
-   * succeed (warnings are logged); anything else throws {@link ProxmoxTaskError} with Proxmox's
-   * text. Status is read on the UPID's node. 400 right after creation and 59x are tolerated.
+   * Wait until a task is `stopped` and check its `exitstatus` (docs/proxmox-api.md#tasks). `OK`
+   * and `WARNINGS: n` succeed (warnings are logged); anything else throws
+   * {@link ProxmoxTaskError} with Proxmox's text. Status is read on the UPID's node. 400 right
+   * after creation and 59x are tolerated.
    */
   async waitTask(upid: string, opts: WaitTaskOptions): Promise<string> {
     const parsed = parseUpid(upid)
@@ -154,7 +161,8 @@ export class ProxmoxClient {
       try {
         status = TaskStatus.parse(await this.call('GET', `${base}/status`, {}, opts.signal))
       } catch (err) {
-        // §5.4: "no such task" can precede the log file; bounded by the deadline below.
+        // "no such task" can precede the log file (docs/proxmox-api.md#tasks); bounded by the
+        // deadline below.
         const noSuchTask = err instanceof ProxmoxApiError && err.status === 400 && missing++ < 10
         if (!noSuchTask && !isProxyError(err)) throw err
       }

@@ -1,6 +1,6 @@
 /**
  * Encoding of request parameters the way PVE's hand-written decoder needs them
- * (proxmox-api.md §3.1, §8 "sshkeys encoding", §9.8-9).
+ * (docs/proxmox-api.md#requests and #sshkeys-encoding).
  */
 
 export type ParamValue = string | number | boolean | undefined
@@ -24,7 +24,7 @@ export function encodeForm(params: Params): string {
  * encodeURIComponent, whose output is exactly PVE's `urlencoded` alphabet
  * `[-%a-zA-Z0-9_.!~*'()]`. The form encoding then encodes it a second time, which is right: the
  * server decodes once and validates the still-encoded string. `+` for spaces (Python quote_plus,
- * Go QueryEscape) is rejected by PVE (§8).
+ * Go QueryEscape) is rejected by PVE (docs/proxmox-api.md#sshkeys-encoding).
  */
 export function encodeSshKeys(keys: readonly string[]): string {
   return encodeURIComponent(keys.map((k) => k.trim()).join('\n'))
@@ -38,7 +38,7 @@ export function decodeSshKeys(stored: string): string[] {
     .filter((k) => k.length > 0)
 }
 
-/** `net0`: virtio on the bridge, VLAN tag when set. PVE adds the MAC (§7.6 step 5). */
+/** `net0`: virtio on the bridge, VLAN tag if set; PVE adds the MAC: docs/proxmox-api.md#config. */
 export function formatNet0(bridge: string, vlan: number | null): string {
   return `virtio,bridge=${bridge}${vlan !== null ? `,tag=${vlan}` : ''}`
 }
@@ -63,7 +63,7 @@ export function parsePropertyString(value: string, defaultKey?: string): Map<str
   return out
 }
 
-/** `40G`, `2252M`, `512K`, `1T` or plain bytes → bytes (units are binary, §7.7). */
+/** `40G`, `2252M`, `512K`, `1T` or plain bytes → bytes (binary: docs/proxmox-api.md#resize). */
 export function parseDiskSize(size: string): number | null {
   const m = /^(\d+(?:\.\d+)?)([KMGT]?)$/.exec(size)
   if (!m) return null

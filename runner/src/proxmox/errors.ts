@@ -1,6 +1,6 @@
 /**
  * Errors from the Proxmox API, classified the way the client needs to react to them.
- * See ../shared/reference/proxmox-api.md §3.3 (error envelope) and §9 (gotchas).
+ * See docs/proxmox-api.md#errors (error envelope) and #races-and-gotchas.
  */
 
 /** An HTTP answer other than 200 from the PVE API. */
@@ -9,7 +9,7 @@ export class ProxmoxApiError extends Error {
   constructor(
     readonly method: string,
     readonly path: string,
-    /** HTTP status, including PVE's pseudo-statuses 595-599 (proxy errors, §3.4). */
+    /** HTTP status, including PVE's pseudo-statuses 595-599 (docs/proxmox-api.md#proxy-errors). */
     readonly status: number,
     /** The reason phrase: the first line of PVE's message, present on every server version. */
     readonly reason: string,
@@ -54,7 +54,8 @@ function describeApiError(
   if (status === 401) {
     return `Proxmox rejected the API token (401 ${reason || 'authentication failure'}): check the token id (user@realm!name) and its secret, and that the token has not expired or been removed`
   }
-  // §3.3: read the reason phrase first, then `errors`, then `message` (older servers lack it).
+  // Read the reason phrase first, then `errors`, then `message` (older servers lack it):
+  // docs/proxmox-api.md#errors.
   const first = (reason || bodyMessage || `HTTP ${status}`).trim()
   const details = Object.entries(errors).map(([k, v]) => `${k}: ${v.trim()}`)
   const extra = bodyMessage && bodyMessage.trim() !== first ? bodyMessage.trim() : ''
@@ -71,7 +72,10 @@ export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
 
-/** 595-599: pveproxy's own failures (§3.4). Transient; safe to retry for idempotent calls. */
+/**
+ * 595-599: pveproxy's own failures (docs/proxmox-api.md#proxy-errors). Transient; safe to retry
+ * for idempotent calls.
+ */
 export function isProxyError(err: unknown): boolean {
   return err instanceof ProxmoxApiError && err.status >= 595 && err.status <= 599
 }
@@ -84,18 +88,22 @@ export function isAnswerLost(err: unknown): boolean {
   return isProxyError(err) || err instanceof ProxmoxNetworkError
 }
 
-/** A flock timeout (§6.1): another operation holds the VM or storage lock. Retry later. */
+/**
+ * A flock timeout (docs/proxmox-api.md#locks): another operation holds the VM or storage lock.
+ * Retry later.
+ */
 export function isLockTimeout(err: unknown): boolean {
   return /can't lock file '[^']+' - got timeout/.test(errorText(err))
 }
 
-/** The persisted config lock (§6.2), e.g. `VM is locked (clone)`. */
+/** The persisted config lock (docs/proxmox-api.md#locks), e.g. `VM is locked (clone)`. */
 export function configLockName(err: unknown): string | null {
   return /VM is locked \(([^)]+)\)/.exec(errorText(err))?.[1] ?? null
 }
 
 /**
- * The clone lost the nextid race (§9.1): the id was taken between nextid and the clone's
+ * The clone lost the nextid race (docs/proxmox-api.md#nextid-race): the id was taken between
+ * nextid and the clone's
  * worker. Any of these means "pick another id and try again".
  */
 export function isLostIdRace(err: unknown, newid: number): boolean {
@@ -109,7 +117,7 @@ export function isLostIdRace(err: unknown, newid: number): boolean {
   )
 }
 
-/** The VM is gone (§11.7): `Configuration file '…' does not exist`. */
+/** The VM is gone (docs/proxmox-api.md#destroy): `Configuration file '…' does not exist`. */
 export function isVmMissing(err: unknown): boolean {
   const text = errorText(err)
   return (

@@ -4,6 +4,9 @@ import { vmSpecFromDeployment } from '../../../core/vm-spec'
 import type { StepContext, StepResult, TestContext } from '../executors/types'
 import { checkHostKey, type ScanOptions } from '../ssh-host-key'
 import type { SshWaitTimeouts } from '../ssh-wait'
+import { errorText } from './errors'
+import { retryTransient } from './vm-common'
+import { sleep } from './wait'
 import { VmSteps, type VmStepsOptions } from './vm-steps'
 
 /**
@@ -131,7 +134,8 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
       }
       switch (step) {
         case 'allocate': {
-          // The id is taken together with the clone, under one lock (proxmox-api.md §9.1).
+          // The id is taken together with the clone, under one lock
+          // (docs/proxmox-api.md#nextid-race).
           const found = await steps.findVmByDeployment(job.deploymentId, step_)
           log(
             found
@@ -244,5 +248,37 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
     )
   }
 
-  return { runStep, testConnection, powerState, productVms, destroyOrphan }
+  /**
+   * Writes `content` into the file `path` inside the guest, through the QEMU guest agent
+   * (`POST …/agent/file-write`; Proxmox needs the agent enabled and running in the guest). A
+   * whole-file write is safe to repeat: lost answers are retried, and an agent that has not
+   * started yet (it comes up with the guest's services) is waited for, up to the task timeout.
+   */
+  function writeGuestFile(
+    ctx: StepContext,
+    vmid: number,
+    path: string,
+    content: string,
+  ): Promise<void> {
+    const log = (l: string): void => ctx.log(l)
+    const step = { log, signal: ctx.signal }
+    return withJobSteps(ctx.job.jobId, ctx.job.proxmox, log, (steps) => {
+      const url = `/nodes/${steps.client.node}/qemu/${vmid}/agent/file-write`
+      const deadline = Date.now() + steps.timeouts.taskMs
+      return retryTransient('write the file in the guest', steps.retry, step, async () => {
+        for (let wait = 250; ; wait = Math.min(wait * 2, 2_000)) {
+          try {
+            await steps.client.call('POST', url, { file: path, content }, ctx.signal)
+            return
+          } catch (err) {
+            if (!/QEMU guest agent is not running/.test(errorText(err))) throw err
+            if (Date.now() + wait > deadline) throw err
+            await sleep(wait, ctx.signal)
+          }
+        }
+      })
+    })
+  }
+
+  return { runStep, testConnection, powerState, productVms, destroyOrphan, writeGuestFile }
 }

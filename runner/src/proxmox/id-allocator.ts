@@ -4,7 +4,7 @@ import type { StepContext } from './vm-common'
 import { Mutex, Semaphore } from './wait'
 
 /**
- * "Next id + clone" as one critical section per cluster (proxmox-api.md §9.1).
+ * "Next id + clone" as one critical section per cluster (docs/proxmox-api.md#nextid-race).
  *
  * `GET /cluster/nextid` reserves nothing, and the clone POST returns its UPID before the worker
  * writes the temporary config that makes the id "taken". So within this process the calls are
@@ -28,7 +28,8 @@ const cloneSlots = new Map<string, Semaphore>()
 
 /**
  * Run one clone (id, POST, task wait) in one of `max` slots per cluster and target storage:
- * parallel full clones onto one non-shared storage fail on its storage lock (§9.4).
+ * parallel full clones onto one non-shared storage fail on its storage lock
+ * (docs/proxmox-api.md#parallel-clones).
  */
 export function withCloneSlot<T>(
   client: ProxmoxClient,
@@ -59,7 +60,10 @@ export type CloneStart =
   | { kind: 'started'; vmid: number; upid: string | null }
   /** The id was taken between nextid and the clone's synchronous checks. */
   | { kind: 'lost'; vmid: number }
-  /** A 59x or a lost connection on the POST: whether the clone started is unknown (§3.4). */
+  /**
+   * A 59x or a lost connection on the POST: whether the clone started is unknown
+   * (docs/proxmox-api.md#proxy-errors).
+   */
   | { kind: 'unknown'; vmid: number }
 
 /**

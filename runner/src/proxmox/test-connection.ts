@@ -8,7 +8,7 @@ import { ProxmoxApiError, ProxmoxNetworkError, ProxmoxTlsError, errorText } from
  * Proxmox). Each check names what is wrong and how to fix it.
  */
 
-/** Privileges the deploy flow needs, per ACL path (proxmox-api.md §7.5-7.10). */
+/** Privileges the deploy flow needs, per ACL path (docs/proxmox-api.md#permissions). */
 function requiredPrivileges(
   templateVmid: number,
   storage: string,
@@ -16,7 +16,8 @@ function requiredPrivileges(
   major: number,
 ): Record<string, string[]> {
   return {
-    // PVE 8 checks SDN.Use on the bridge a NIC is attached to (local zone), §7.5.
+    // PVE 8 checks SDN.Use on the bridge a NIC is attached to (local zone):
+    // docs/proxmox-api.md#clone.
     ...(major >= 8 ? { [`/sdn/zones/localnetwork/${bridge}`]: ['SDN.Use'] } : {}),
     [`/vms/${templateVmid}`]: ['VM.Audit', 'VM.Clone'],
     '/vms': [
@@ -165,7 +166,8 @@ async function templateCheck(
       await client.call('GET', `/nodes/${node}/qemu/${templateVmid}/status/current`, {}, signal),
     )
     if (st.template === 1 || st.template === true) {
-      // §8: without a cloud-init drive, ciuser/sshkeys/ipconfig0 silently do nothing.
+      // Without a cloud-init drive, ciuser/sshkeys/ipconfig0 silently do nothing
+      // (docs/proxmox-api.md#cloud-init).
       const config = TemplateConfig.parse(
         await client.call('GET', `/nodes/${node}/qemu/${templateVmid}/config`, {}, signal),
       )

@@ -8,12 +8,12 @@ import { ProxmoxNetworkError, ProxmoxTlsError } from './errors'
 /**
  * One HTTP(S) exchange with pveproxy, with the cluster certificate pinned.
  *
- * Proxmox serves a certificate signed by its own cluster CA (proxmox-api.md §1). Node's global
- * fetch cannot pin, so this uses node:https with an Agent per client:
+ * Proxmox serves a certificate signed by its own cluster CA (docs/proxmox-api.md#tls). Node's
+ * global fetch cannot pin, so this uses node:https with an Agent per client:
  * - `fingerprint`: the chain is not verified (it is self-signed), but the leaf's SHA-256 must equal
  *   the pin. The check runs in `createConnection` before the socket is handed to the request, so
  *   not a byte (the token!) is written to a server that fails it. `checkServerIdentity` would not
- *   do: Node skips it when chain verification fails (§1, "How clients handle TLS").
+ *   do: Node skips it when chain verification fails (docs/proxmox-api.md#tls).
  * - `ca`: normal verification against the cluster CA (`pve-root-ca.pem`), hostname included.
  * - `insecure`: no verification; only when the admin chose it, with a warning in the log.
  */

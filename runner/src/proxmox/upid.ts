@@ -1,11 +1,11 @@
 /**
- * UPIDs, the ids of Proxmox tasks (proxmox-api.md §4):
+ * UPIDs, the ids of Proxmox tasks (docs/proxmox-api.md#upids):
  * `UPID:<node>:<pid 8 hex>:<pstart 8-9 hex>:<starttime 8 hex>:<type>:<id>:<user>:`.
  */
 
 export interface Upid {
   upid: string
-  /** The node that runs the task: status must be queried there (§5.2). */
+  /** The node that runs the task: status must be queried there (docs/proxmox-api.md#tasks). */
   node: string
   pid: number
   pstart: number
@@ -42,7 +42,7 @@ export function formatUpid(u: Omit<Upid, 'upid'>): string {
   return `UPID:${u.node}:${hex(u.pid)}:${hex(u.pstart)}:${hex(u.starttime)}:${u.type}:${u.id}:${u.user}:`
 }
 
-/** `OK` and `WARNINGS: n` are success; anything else is the error text (§5.1). */
+/** `OK` and `WARNINGS: n` are success; anything else is the error (docs/proxmox-api.md#tasks). */
 export function isTaskSuccess(exitstatus: string): boolean {
   return exitstatus === 'OK' || /^WARNINGS: \d+$/.test(exitstatus)
 }

@@ -16,7 +16,7 @@ export interface VmStepTimeouts {
   cloneMs: number
   /** Config, resize, stop, destroy tasks. */
   taskMs: number
-  /** Start task (can take minutes on large-RAM VMs, §7.8). */
+  /** Start task (can take minutes on large-RAM VMs, docs/proxmox-api.md#power). */
   startMs: number
   /** Waiting for a persisted config lock (e.g. `clone`) to clear. */
   unlockMs: number
@@ -67,8 +67,9 @@ export async function asStep<T>(step: string, fn: () => Promise<T>): Promise<T> 
 }
 
 /**
- * Run `fn`, retrying flock timeouts, config locks and 59x (§6, §3.4, §9.14) with backoff, at most
- * `policy.attempts` times. Only for operations that are safe to repeat.
+ * Run `fn`, retrying flock timeouts, config locks and 59x (docs/proxmox-api.md#locks and
+ * #proxy-errors) with backoff, at most `policy.attempts` times. Only for operations that are
+ * safe to repeat.
  */
 export async function retryTransient<T>(
   what: string,
@@ -99,7 +100,10 @@ const VmStatus = z.object({
 })
 export type VmStatus = z.infer<typeof VmStatus>
 
-/** `GET …/status/current`: authoritative state (not /cluster/resources, which lags, §9.15). */
+/**
+ * `GET …/status/current`: authoritative state (not /cluster/resources, which lags:
+ * docs/proxmox-api.md#cluster-resources-lag).
+ */
 export async function vmStatus(
   client: ProxmoxClient,
   vmid: number,
@@ -111,8 +115,8 @@ export async function vmStatus(
 }
 
 /**
- * Wait until the VM's persisted config lock is gone (§9.2: do nothing with a clone before its
- * task ends; bpg's WaitForVMConfigUnlock).
+ * Wait until the VM's persisted config lock is gone (do nothing with a clone before its task
+ * ends: docs/proxmox-api.md#clone-lock; bpg's WaitForVMConfigUnlock).
  */
 export async function waitUnlocked(
   client: ProxmoxClient,

@@ -30,7 +30,8 @@ export class VmPower {
 
   /**
    * Step "start": a no-op when the VM already runs; otherwise POST start and wait for the task.
-   * `VM n already running` from a retried start counts as success once status confirms it (§9.10).
+   * `VM n already running` from a retried start counts as success once status confirms it
+   * (docs/proxmox-api.md#retried-start).
    * Refuses a VM that is not `deploymentId`'s (its tag or name), as every power step does.
    */
   start(vmid: number, deploymentId: string, ctx: StepContext): Promise<void> {

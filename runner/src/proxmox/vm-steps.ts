@@ -28,7 +28,8 @@ import {
 import { backoffMs, sleep } from './wait'
 
 /**
- * The VM steps of DESIGN.md §3, each idempotent so a job can resume after a runner restart:
+ * The VM steps of a deployment, each idempotent so a job resumed after a runner restart (from
+ * the checkpoint the DeploymentDO kept) never makes a second VM:
  * allocate + clone, configure, resize, start; and shutdown / stop / destroy for cancel, cleanup
  * and the lifecycle actions (in {@link VmPower}). Every UPID is waited to `stopped` with its
  * `exitstatus` checked.
@@ -39,7 +40,7 @@ export interface VmStepsOptions extends ProxmoxClientOptions {
   retry?: Partial<RetryPolicy>
   /** Bound on "lost the nextid race, try another id" rounds. */
   maxIdRaceRetries?: number
-  /** Full clones running at once per cluster and storage (§9.4); default 2. */
+  /** Clones at once per cluster and storage, default 2 (docs/proxmox-api.md#parallel-clones). */
   maxParallelClones?: number
 }
 
@@ -69,7 +70,7 @@ export class VmSteps extends VmPower {
 
   private version: Promise<[number, number]> | null = null
 
-  /** `[major, minor]` of the cluster, read once per VmSteps (§11 step 1). */
+  /** `[major, minor]` of the cluster, read once per VmSteps (docs/proxmox-api.md#version). */
   private pveVersion(ctx: StepContext): Promise<[number, number]> {
     this.version ??= this.client.call('GET', '/version', {}, ctx.signal).then((v) => {
       const m = /^(\d+)\.(\d+)/.exec(PveVersion.parse(v).version)
@@ -131,7 +132,8 @@ export class VmSteps extends VmPower {
   /**
    * Steps "allocate VMID" + "clone": reuse the deployment's VM if one exists; otherwise take an
    * id and full-clone the template onto the configured storage, retrying with a fresh id when the
-   * nextid race is lost (§9.1). Returns once the clone task has finished.
+   * nextid race is lost (docs/proxmox-api.md#nextid-race). Returns once the clone task has
+   * finished.
    */
   allocateAndClone(spec: VmSpec, ctx: StepContext): Promise<{ vmid: number }> {
     return asStep('clone', async () => {
@@ -176,8 +178,9 @@ export class VmSteps extends VmPower {
       return null
     }
     if (started.kind === 'unknown') {
-      // A 59x on the POST: the clone may be running anyway (§3.4), its config written a moment
-      // later. Look for it for a while before trying again, or we would make a second VM.
+      // A 59x on the POST: the clone may be running anyway (docs/proxmox-api.md#proxy-errors),
+      // its config written a moment later. Look for it for a while before trying again, or we
+      // would make a second VM.
       ctx.log(`no answer to the clone of VM ${started.vmid}; checking whether it started`)
       const deadline = Date.now() + this.timeouts.cloneAppearMs
       for (;;) {
@@ -205,8 +208,9 @@ export class VmSteps extends VmPower {
 
   /**
    * Step "configure": CPU, RAM, network, cloud-init (user, keys, IP, DNS), agent, onboot, tags,
-   * description, through the async POST config and its task (§9.17). Applied while stopped, so
-   * the next start builds the cloud-init ISO from it (§9.7).
+   * description, through the async POST config and its task
+   * (docs/proxmox-api.md#synchronous-put-config). Applied while stopped, so the next start builds
+   * the cloud-init ISO from it (docs/proxmox-api.md#cloud-init-timing).
    */
   configure(vmid: number, spec: VmSpec, ctx: StepContext): Promise<void> {
     return asStep('configure', async () => {
@@ -223,7 +227,8 @@ export class VmSteps extends VmPower {
         sshkeys: encodeSshKeys(spec.sshPublicKeys),
         nameserver: conn.dnsServers.join(' '),
         searchdomain: conn.searchDomain || undefined,
-        // §9.7: the default first-boot package upgrade makes boots slow; Ansible updates instead.
+        // The default first-boot package upgrade makes boots slow; Ansible updates instead
+        // (docs/proxmox-api.md#cloud-init-timing).
         // The option exists since PVE 8.1 (unknown parameters are a 400 on older servers).
         ciupgrade: atLeast(await this.pveVersion(ctx), [8, 1]) ? false : undefined,
         agent: '1',
@@ -232,7 +237,8 @@ export class VmSteps extends VmPower {
         description: spec.description ?? `Proxmox Game Deployer, deployment ${spec.deploymentId}`,
       }
       await retryTransient('configure', this.retry, ctx, async () => {
-        // §9.2: never touch a VM that is still locked (e.g. its clone is finishing).
+        // Never touch a VM that is still locked, e.g. its clone is finishing
+        // (docs/proxmox-api.md#clone-lock).
         const st = await waitUnlocked(this.client, vmid, this.timeouts.unlockMs, ctx)
         assertDeploymentVm(st, vmid, spec.deploymentId, 'configure')
         const upid = await this.client.callTask(
@@ -251,7 +257,8 @@ export class VmSteps extends VmPower {
 
   /**
    * Step "resize disk": grow the boot disk to `spec.diskGiB` with an absolute size, skipped when
-   * already that big, so a repeat never grows it twice and never tries to shrink (§9.11).
+   * already that big, so a repeat never grows it twice and never tries to shrink
+   * (docs/proxmox-api.md#resize).
    */
   resizeDisk(vmid: number, spec: VmSpec, ctx: StepContext): Promise<void> {
     return asStep('resize disk', async () => {
@@ -274,7 +281,7 @@ export class VmSteps extends VmPower {
           { disk: disk.key, size: `${spec.diskGiB}G` },
           ctx.signal,
         )
-        // PVE 7 resizes synchronously and returns null (§7.7).
+        // PVE 7 resizes synchronously and returns null (docs/proxmox-api.md#resize).
         if (upid) await this.client.waitTask(upid, { timeoutMs: this.timeouts.taskMs, ...ctx })
       })
       ctx.log(`disk ${disk.key} resized to ${spec.diskGiB}G`)
@@ -289,7 +296,10 @@ function atLeast(
   return major > wantMajor || (major === wantMajor && minor >= wantMinor)
 }
 
-/** §9.4: parallel full clones onto one non-shared storage time out on its storage lock. */
+/**
+ * Parallel full clones onto one non-shared storage time out on its storage lock
+ * (docs/proxmox-api.md#parallel-clones).
+ */
 function isStorageLockTimeout(err: unknown): boolean {
   return /pve-storage-[^']*' - got timeout/.test(errorText(err))
 }

@@ -1,0 +1,60 @@
+import {
+  SIMULATED_PROVISION_FILE,
+  type SimulatedProvision,
+} from '../../runner/src/executors/simulated-provision'
+import { simulatedValheim, type A2sInfo, type SlpAnswer } from './game-responder'
+
+/**
+ * What a simulated guest's game answers, from what the runner's simulated provisioner wrote into
+ * it (the vars the game's playbook would have got): the simulated counterpart of the playbooks'
+ * "write the configuration, start the service". So a deployment shows what it asked for, and a
+ * vars bug shows up as a verify failure in the demo, as it would on a real VM.
+ */
+export type GuestGame =
+  | { kind: 'minecraft'; port: number; answer: SlpAnswer }
+  | { kind: 'valheim'; queryPort: number; info: A2sInfo }
+
+export { SIMULATED_PROVISION_FILE }
+
+const str = (v: unknown, fallback: string): string => (typeof v === 'string' ? v : fallback)
+const num = (v: unknown, fallback: number): number => {
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN
+  return Number.isInteger(n) ? n : fallback
+}
+
+/** The game a guest runs after provisioning, or null when the file says nothing we know. */
+export function guestGameOf(content: string): GuestGame | null {
+  let parsed: SimulatedProvision
+  try {
+    parsed = JSON.parse(content) as SimulatedProvision
+  } catch {
+    return null
+  }
+  const v = parsed.vars ?? {}
+  switch (parsed.game) {
+    case 'minecraft': {
+      // The role writes minecraft_properties into server.properties key by key.
+      const props = (v.minecraft_properties ?? {}) as Record<string, unknown>
+      const version = str(v.minecraft_version, 'unknown')
+      return {
+        kind: 'minecraft',
+        port: num(v.minecraft_server_port, 25_565),
+        answer: {
+          motd: str(props.motd, 'A Minecraft Server'),
+          maxPlayers: num(props['max-players'], 20),
+          version: v.minecraft_edition === 'paper' ? `Paper ${version}` : version,
+        },
+      }
+    }
+    case 'valheim': {
+      const port = num(v.valheim_port, 2456)
+      return {
+        kind: 'valheim',
+        queryPort: port + 1,
+        info: simulatedValheim(str(v.valheim_server_name, 'Valheim'), port),
+      }
+    }
+    default:
+      return null
+  }
+}
