@@ -177,6 +177,33 @@ describe('the setup wizard and the session', () => {
     await page.getByRole('heading', { name: 'Sign in' }).waitFor()
   })
 
+  it('asks for the token secret again, next to its field, when the API URL changes', async () => {
+    const page = await open()
+    await page.goto('/settings')
+    await signIn(page, ADMIN.username, ADMIN.password)
+    const apiUrl = page.getByLabel('API URL', { exact: true })
+    await waitFor(async () => (await apiUrl.inputValue()) === sim.url, 'the saved API URL')
+    const again = page.getByText('You changed where or how the token is sent')
+    await expect(again.isVisible()).resolves.toBe(false)
+    await apiUrl.fill('https://127.0.0.2:8006')
+    await again.waitFor()
+    await screenshot(page, '17-settings-secret-again')
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await page.getByText('Type the secret again to save this change.').waitFor()
+    await expect(
+      page.getByLabel('API token secret', { exact: true }).getAttribute('aria-invalid'),
+    ).resolves.toBe('true')
+    // Nothing was saved: the token still goes only to the simulator.
+    const savedUrl = await page.evaluate(async () => {
+      const res = await fetch('/api/settings/proxmox')
+      return ((await res.json()) as { proxmox: { apiUrl: string } }).proxmox.apiUrl
+    })
+    expect(savedUrl).toBe(sim.url)
+    // Back to the saved URL: no secret needed, the hint goes.
+    await apiUrl.fill(sim.url)
+    await expect(again.isVisible()).resolves.toBe(false)
+  })
+
   it('speaks French to a French browser, in dark mode, at phone width', async () => {
     const page = await open({ locale: 'fr-FR', colorScheme: 'dark', width: 390, height: 844 })
     await page.goto('/runners')

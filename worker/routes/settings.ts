@@ -7,6 +7,7 @@ import { ApiError } from '../lib/errors'
 import {
   getProxmoxSettingsView,
   loadProxmoxConnection,
+  plainHttpAllowed,
   saveProxmoxSettings,
 } from '../lib/proxmox-settings'
 import { hubStub } from '../lib/stubs'
@@ -25,6 +26,14 @@ export const settingsRoutes = new Hono<AppEnv>()
     const proxmox = await loadProxmoxConnection(c.env)
     if (!proxmox) {
       throw new ApiError(409, 'proxmox_not_configured', 'Save the Proxmox connection first.')
+    }
+    // A connection saved before plain http was refused must not send the token in clear either.
+    if (proxmox.apiUrl.startsWith('http://') && !plainHttpAllowed(c.env)) {
+      throw new ApiError(
+        409,
+        'insecure_api_url',
+        'The saved API URL uses plain http://, which would send the API token unencrypted: save an https:// URL (and the token secret) in Settings first.',
+      )
     }
     const result = await hubStub(c.env).testConnection(proxmox)
     if (!result) {

@@ -30,6 +30,9 @@ export const en = {
   proxmoxIntro:
     'Where and how new game server VMs are created. The runner inside your network uses these; the token secret is stored encrypted and never shown again.',
   secretSet: 'A secret is stored. Leave empty to keep it.',
+  secretRequiredAgain: 'Type the secret again to save this change.',
+  secretAgain:
+    'You changed where or how the token is sent (API URL, token ID or certificate check): type the secret again. A stored secret is only ever sent where it was entered for.',
   auditTitle: 'Audit log',
   auditEmpty: 'Nothing recorded yet.',
   when: 'When',

@@ -34,6 +34,9 @@ export const fr: Dict = {
   proxmoxIntro:
     'Où et comment les VM des serveurs de jeu sont créées. Le runner dans votre réseau les utilise ; le secret du jeton est chiffré et n’est plus jamais affiché.',
   secretSet: 'Un secret est enregistré. Laissez vide pour le conserver.',
+  secretRequiredAgain: 'Saisissez à nouveau le secret pour enregistrer ce changement.',
+  secretAgain:
+    'Vous avez changé où ou comment le jeton est envoyé (URL de l’API, ID du jeton ou vérification du certificat) : saisissez à nouveau le secret. Un secret enregistré n’est envoyé qu’à l’endroit pour lequel il a été saisi.',
   auditTitle: 'Journal d’audit',
   auditEmpty: 'Rien pour l’instant.',
   when: 'Quand',

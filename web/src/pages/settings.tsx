@@ -56,6 +56,26 @@ function fromView(view: NonNullable<ProxmoxView>): Form {
   }
 }
 
+/**
+ * Whether the form sends the token somewhere else, or checks the server otherwise, than the saved
+ * connection: the server then wants the secret typed again (it never sends a stored secret to a
+ * new destination). Normalised as the API normalises, so a trailing slash is no change.
+ */
+function destinationChanged(saved: Form, form: Form): boolean {
+  const url = (u: string) =>
+    u
+      .trim()
+      .replace(/\/+$/, '')
+      .replace(/\/api2\/json$/, '')
+  if (url(saved.apiUrl) !== url(form.apiUrl)) return true
+  if (saved.tokenId.trim() !== form.tokenId.trim()) return true
+  if (saved.tlsMode !== form.tlsMode) return true
+  if (form.tlsMode === 'fingerprint')
+    return saved.fingerprint.trim().toUpperCase() !== form.fingerprint.trim().toUpperCase()
+  if (form.tlsMode === 'ca') return saved.caPem.trim() !== form.caPem.trim()
+  return false
+}
+
 type ProxmoxView = Awaited<ReturnType<typeof loadView>>
 const loadView = async () => (await call(api.api.settings.proxmox.$get())).proxmox
 
@@ -217,6 +237,8 @@ export function CleanupForm() {
 export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string }) {
   const t = useT()
   const [form, setForm] = useState<Form>(EMPTY)
+  /** The connection as saved, to tell when the token's destination is being changed. */
+  const [saved, setSaved] = useState<Form | null>(null)
   const [secretSet, setSecretSet] = useState(false)
   const [errors, setErrors] = useState<Partial<Record<keyof Form, string>>>({})
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null)
@@ -227,6 +249,7 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
       .then((view) => {
         if (view) {
           setForm(fromView(view))
+          setSaved(fromView(view))
           setSecretSet(view.tokenSecretSet)
         }
       })
@@ -252,7 +275,7 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
           ? { mode: 'ca' as const, caPem: form.caPem }
           : { mode: 'insecure' as const }
     try {
-      const saved = await call(
+      const result = await call(
         api.api.settings.proxmox.$put({
           json: {
             apiUrl: form.apiUrl,
@@ -273,9 +296,10 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
           },
         }),
       )
-      if (saved.proxmox) {
-        setForm(fromView(saved.proxmox))
-        setSecretSet(saved.proxmox.tokenSecretSet)
+      if (result.proxmox) {
+        setForm(fromView(result.proxmox))
+        setSaved(fromView(result.proxmox))
+        setSecretSet(result.proxmox.tokenSecretSet)
       }
       setMessage({ kind: 'success', text: t.saved })
       props.onSaved?.()
@@ -286,6 +310,7 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
           const key = FIELD_OF_PATH[path] ?? (path in EMPTY ? (path as keyof Form) : undefined)
           if (key) next[key] ??= text
         }
+        if (err.code === 'token_secret_required') next.tokenSecret = t.secretRequiredAgain
         setErrors(next)
         setMessage({ kind: 'error', text: t.fixFields })
       } else {
@@ -297,6 +322,7 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
   }
 
   const px = t.proxmox
+  const secretAgain = secretSet && saved !== null && destinationChanged(saved, form)
   const field = (
     key: keyof Form,
     extra: { type?: string; inputMode?: 'numeric'; placeholder?: string } = {},
@@ -328,7 +354,15 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
           onChange={set('tokenSecret')}
           autoComplete="off"
           error={errors.tokenSecret}
-          help={secretSet ? t.secretSet : px.help.tokenSecret}
+          help={
+            secretAgain ? (
+              <strong>{t.secretAgain}</strong>
+            ) : secretSet ? (
+              t.secretSet
+            ) : (
+              px.help.tokenSecret
+            )
+          }
         />
       </fieldset>
       <fieldset>
