@@ -18,6 +18,7 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 APP_ENC_KEY: 'test-only-key-0123456789abcdef0123456789abcdef',
+                SETUP_CODE: 'TESTS-SETUP-CODE2-WORKR',
                 TEST_MIGRATIONS: await readD1Migrations('./migrations'),
               },
             },

@@ -73,11 +73,26 @@ afterAll(async () => {
 
 describe('the setup wizard and the session', () => {
   it('walks a new install from the admin account to a tested connection, resuming after the browser closes', async () => {
+    // A French visitor is asked for the setup code too, and told where to find it.
+    const fr = await open({ locale: 'fr-FR' })
+    await fr.goto('/')
+    await fr.getByLabel('Code d’installation').waitFor()
+    await fr.getByText('npm start et npm run demo l’affichent dans leur terminal').waitFor()
+    await screenshot(fr, '00-wizard-1-admin-fr')
+
     let page = await open()
     await page.goto('/')
     await currentStep(page, 'Admin account')
+    await page.getByText('npm start and npm run demo print it in their terminal').waitFor()
     await screenshot(page, '00-wizard-1-admin')
+    // Without the right setup code nobody becomes the admin.
+    await page.getByLabel('Setup code').fill('WRONG-SETUP-CODE0-AAAAA')
     await page.getByLabel('Password').fill(ADMIN.password)
+    await page.getByRole('button', { name: 'Create admin account' }).click()
+    await page.getByText('This is not the setup code of this dashboard.').waitFor()
+    await expect(page.getByLabel('Setup code').getAttribute('aria-invalid')).resolves.toBe('true')
+    await currentStep(page, 'Admin account')
+    await page.getByLabel('Setup code').fill(stack.setupCode.toLowerCase())
     await page.getByRole('button', { name: 'Create admin account' }).click()
 
     await currentStep(page, 'Proxmox connection')
@@ -188,7 +203,10 @@ describe('the setup wizard and the session', () => {
     await apiUrl.fill('https://127.0.0.2:8006')
     await again.waitFor()
     await screenshot(page, '17-settings-secret-again')
-    await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await page
+      .getByRole('region', { name: 'Proxmox connection' })
+      .getByRole('button', { name: 'Save', exact: true })
+      .click()
     await page.getByText('Type the secret again to save this change.').waitFor()
     await expect(
       page.getByLabel('API token secret', { exact: true }).getAttribute('aria-invalid'),

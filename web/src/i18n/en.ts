@@ -13,7 +13,14 @@ export const en = {
   passwordHint: 'At least 12 characters.',
   setupTitle: 'Create the admin account',
   setupIntro:
-    'This is the first visit: create the account that manages this dashboard. Setup can only be done once.',
+    'This is the first visit: create the account that manages this dashboard. Setup can only be done once, and only with this installation’s setup code.',
+  setupCode: 'Setup code',
+  setupCodeHelp:
+    'The one-time code that shows you are the one who installed this dashboard. npm start and npm run demo print it in their terminal; on Cloudflare it is the SETUP_CODE secret set with “npx wrangler secret put SETUP_CODE”.',
+  setupCodeHelpLog:
+    'The one-time code that shows you are the one who installed this dashboard. No SETUP_CODE secret is set, so the dashboard wrote a code to its log when this page first opened: in the Cloudflare dashboard, open Workers & Pages → this worker → Logs and search for “First-run setup code”.',
+  setupCodeWrong:
+    'This is not the setup code of this dashboard. Check the code printed where it was started (or its SETUP_CODE secret).',
   createAdmin: 'Create admin account',
   loginTitle: 'Sign in',
   sessionExpired: 'Your session has ended. Sign in again to continue.',

@@ -16,8 +16,15 @@ export const fr: Dict = {
   password: 'Mot de passe',
   passwordHint: 'Au moins 12 caractères.',
   setupTitle: 'Créez le compte administrateur',
+  setupCode: 'Code d’installation',
+  setupCodeHelp:
+    'Le code à usage unique qui montre que c’est vous qui avez installé ce tableau de bord. npm start et npm run demo l’affichent dans leur terminal ; sur Cloudflare, c’est le secret SETUP_CODE défini avec « npx wrangler secret put SETUP_CODE ».',
+  setupCodeHelpLog:
+    'Le code à usage unique qui montre que c’est vous qui avez installé ce tableau de bord. Aucun secret SETUP_CODE n’est défini : le tableau de bord a écrit un code dans son journal à la première ouverture de cette page. Dans le tableau de bord Cloudflare, ouvrez Workers & Pages → ce worker → Logs et cherchez « First-run setup code ».',
+  setupCodeWrong:
+    'Ce n’est pas le code d’installation de ce tableau de bord. Vérifiez le code affiché à son démarrage (ou son secret SETUP_CODE).',
   setupIntro:
-    'Première visite : créez le compte qui gère ce tableau de bord. Cette étape ne peut être faite qu’une fois.',
+    'Première visite : créez le compte qui gère ce tableau de bord. Cette étape ne peut être faite qu’une fois, et seulement avec le code d’installation.',
   createAdmin: 'Créer le compte administrateur',
   loginTitle: 'Connexion',
   sessionExpired: 'Votre session a expiré. Reconnectez-vous pour continuer.',
