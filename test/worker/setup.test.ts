@@ -41,8 +41,10 @@ describe('first-run setup', () => {
       call('POST', '/api/setup', {
         body: { username: 'first', password: 'a long enough password', setupCode: SETUP_CODE },
       }),
+      // From another address: one address's tries are checked one at a time.
       call('POST', '/api/setup', {
         body: { username: 'second', password: 'a long enough password', setupCode: SETUP_CODE },
+        headers: { 'cf-connecting-ip': '192.0.2.2' },
       }),
     ])
     expect([a.status, b.status].sort()).toEqual([201, 409])
@@ -111,6 +113,13 @@ describe('the setup code', () => {
     expect(await userCount()).toBe(1)
   })
 
+  it('counts wrong setup codes against the address too', async () => {
+    const wrong = () =>
+      call('POST', '/api/setup', { body: { ...ADMIN, setupCode: 'AAAAA-BBBBB-CCCCC-DDDDD' } })
+    expect((await wrong()).status).toBe(403)
+    expect((await wrong()).status).toBe(429)
+  })
+
   it('answers a clear 503 when the SETUP_CODE secret is too short to be safe', async () => {
     const res = await app.request(
       `${ORIGIN}/api/setup`,
@@ -133,17 +142,13 @@ describe('the setup code without a SETUP_CODE secret', () => {
   afterEach(() => vi.restoreAllMocks())
   // As deployed without `wrangler secret put SETUP_CODE`.
   const unset = { ...env, SETUP_CODE: undefined }
-  const request = (method: string, body?: unknown) =>
+  const request = (method: string, body?: unknown, ip = '203.0.113.7') =>
     app.request(
       `${ORIGIN}/api/setup`,
       {
         method,
         headers: body
-          ? {
-              'content-type': 'application/json',
-              origin: ORIGIN,
-              'cf-connecting-ip': '203.0.113.7',
-            }
+          ? { 'content-type': 'application/json', origin: ORIGIN, 'cf-connecting-ip': ip }
           : {},
         body: body ? JSON.stringify(body) : undefined,
       },
@@ -171,7 +176,7 @@ describe('the setup code without a SETUP_CODE secret', () => {
     expect((await request('POST', { ...ADMIN, setupCode: 'ZZZZZ-ZZZZZ-ZZZZZ-ZZZZZ' })).status).toBe(
       403,
     )
-    const res = await request('POST', { ...ADMIN, setupCode: code })
+    const res = await request('POST', { ...ADMIN, setupCode: code }, '192.0.2.3')
     expect(res.status).toBe(201)
     // Setup done: the code is forgotten, and no new one is made.
     const left = await env.DB.prepare(

@@ -9,6 +9,7 @@ import { hashPassword } from '../lib/crypto'
 import { ApiError } from '../lib/errors'
 import { startSession } from '../lib/sessions'
 import { ensureSetupCode, forgetSetupCode, setupCodeMatches } from '../lib/setup-code'
+import { beginAttempt } from '../lib/throttle'
 import { validate } from '../lib/validate'
 
 const alreadyDone = () =>
@@ -44,10 +45,21 @@ export const setup = new Hono<AppEnv>()
     const db = drizzle(c.env.DB)
     const existing = await db.select({ id: users.id }).from(users).limit(1).get()
     if (existing) throw alreadyDone()
-    if (!(await setupCodeMatches(c.env, body.setupCode))) {
+    // Wrong codes count against the address like wrong passwords: guessing gets slower and slower.
+    const attempt = await beginAttempt(c)
+    let matches: boolean
+    try {
+      matches = await setupCodeMatches(c.env, body.setupCode)
+    } catch (err) {
+      await attempt.abandoned()
+      throw err
+    }
+    if (!matches) {
+      await attempt.failed()
       await auditEntry(c, 'setup.code_refused', { target: body.username, actor: 'anonymous' })
       throw wrongCode()
     }
+    await attempt.succeeded()
     const id = crypto.randomUUID()
     const hash = await hashPassword(body.password)
     const result = await c.env.DB.prepare(

@@ -23,6 +23,8 @@ export const en = {
     'This is not the setup code of this dashboard. Check the code printed where it was started (or its SETUP_CODE secret).',
   createAdmin: 'Create admin account',
   loginTitle: 'Sign in',
+  tooManyAttempts: (seconds: number) =>
+    `Too many failed sign-ins: wait ${seconds} s, then try again. Each failure makes the wait longer.`,
   sessionExpired: 'Your session has ended. Sign in again to continue.',
   navDeployments: 'Deployments',
   navRunners: 'Runners',

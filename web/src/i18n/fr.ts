@@ -26,6 +26,8 @@ export const fr: Dict = {
   setupIntro:
     'Première visite : créez le compte qui gère ce tableau de bord. Cette étape ne peut être faite qu’une fois, et seulement avec le code d’installation.',
   createAdmin: 'Créer le compte administrateur',
+  tooManyAttempts: (seconds: number) =>
+    `Trop d’échecs de connexion : attendez ${seconds} s, puis réessayez. Chaque échec allonge l’attente.`,
   loginTitle: 'Connexion',
   sessionExpired: 'Votre session a expiré. Reconnectez-vous pour continuer.',
   navDeployments: 'Déploiements',
