@@ -33,7 +33,7 @@ export const auth = new Hono<AppEnv>()
       throw new ApiError(401, 'invalid_credentials', 'Wrong username or password.')
     }
     await attempt.succeeded()
-    c.set('user', { id: user.id, username: user.username, sessionId: '' })
+    c.set('user', { id: user.id, username: user.username, sessionId: '', sessionExpiresAt: 0 })
     await startSession(c, user.id)
     await audit(c, 'auth.login', { target: user.username })
     return c.json({ user: { id: user.id, username: user.username } })
