@@ -198,6 +198,8 @@ describe('the setup wizard and the session', () => {
     await signIn(page, ADMIN.username, ADMIN.password)
     const apiUrl = page.getByLabel('API URL', { exact: true })
     await waitFor(async () => (await apiUrl.inputValue()) === sim.url, 'the saved API URL')
+    // The token secret is the one stored secret so far, under the current key.
+    await page.getByText(/^1 stored secret, all encrypted with the current key/).waitFor()
     const again = page.getByText('You changed where or how the token is sent')
     await expect(again.isVisible()).resolves.toBe(false)
     await apiUrl.fill('https://127.0.0.2:8006')

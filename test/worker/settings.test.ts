@@ -61,7 +61,7 @@ describe('Proxmox settings', () => {
     expect(row?.value_json).toBeDefined()
     expect(row?.value_json).not.toContain(SECRET)
     const stored = JSON.parse(row?.value_json ?? '{}') as { tokenSecretEnc?: string }
-    expect(stored.tokenSecretEnc).toMatch(/^v1\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$/)
+    expect(stored.tokenSecretEnc).toMatch(/^v2\.[0-9a-f]{16}\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$/)
   })
 
   it('decrypts the secret for a runner job with the right key only', async () => {

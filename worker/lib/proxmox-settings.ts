@@ -2,10 +2,10 @@ import { eq } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/d1'
 import { z } from 'zod'
 import type { ProxmoxSettingsView } from '../../core/settings'
-import { ProxmoxConnection, ProxmoxSettingsInput } from '../../core/settings'
+import { ProxmoxConnection, ProxmoxSettingsInput, proxmoxTokenSubject } from '../../core/settings'
 import { settings } from '../db/schema'
-import { decryptSecret, encryptSecret, SECRET_CONTEXTS } from './crypto'
-import { requireEncKey } from './enc-key'
+import { decryptSecret, encryptSecret, keyId, SECRET_CONTEXTS, sealedWith } from './crypto'
+import { requireEncKeys } from './enc-key'
 import { ApiError } from './errors'
 
 export const PROXMOX_SETTINGS_KEY = 'proxmox'
@@ -70,7 +70,7 @@ export async function saveProxmoxSettings(
   input: ProxmoxSettingsInput,
   updatedBy: string,
 ): Promise<string[]> {
-  const key = requireEncKey(env)
+  const keys = requireEncKeys(env)
   const { tokenSecret, ...fields } = input
   if (fields.apiUrl.startsWith('http://') && !plainHttpAllowed(env)) {
     throw refuseField(
@@ -88,7 +88,12 @@ export async function saveProxmoxSettings(
   )
   let tokenSecretEnc = previous?.tokenSecretEnc ?? null
   if (tokenSecret !== undefined) {
-    tokenSecretEnc = await encryptSecret(key, tokenSecret, SECRET_CONTEXT)
+    tokenSecretEnc = await encryptSecret(
+      keys,
+      tokenSecret,
+      SECRET_CONTEXT,
+      proxmoxTokenSubject(fields),
+    )
   } else if (tokenSecretEnc === null) {
     throw refuseField(400, 'invalid_request', 'tokenSecret', 'is required the first time')
   } else {
@@ -120,6 +125,54 @@ export async function loadProxmoxConnection(env: Env): Promise<ProxmoxConnection
   const stored = await readStored(env)
   if (!stored || stored.tokenSecretEnc === null) return null
   const { tokenSecretEnc, ...rest } = stored
-  const tokenSecret = await decryptSecret(requireEncKey(env), tokenSecretEnc, SECRET_CONTEXT)
+  let tokenSecret: string
+  try {
+    tokenSecret = await decryptSecret(
+      requireEncKeys(env),
+      tokenSecretEnc,
+      SECRET_CONTEXT,
+      proxmoxTokenSubject(rest),
+    )
+  } catch (err) {
+    throw new ApiError(
+      409,
+      'token_secret_unreadable',
+      'The stored Proxmox token secret cannot be opened (APP_ENC_KEY changed without ' +
+        'APP_ENC_KEY_PREVIOUS, or the saved connection was altered outside the dashboard): ' +
+        `enter the token secret again in Settings. (${err instanceof Error ? err.message : String(err)})`,
+    )
+  }
   return ProxmoxConnection.parse({ ...rest, tokenSecret })
+}
+
+/**
+ * Seal the token secret again with the current key (after a rotation, or from format v1).
+ * Returns whether it changed anything; throws if the secret cannot be opened.
+ */
+export async function resealProxmoxSecret(env: Env): Promise<boolean> {
+  const connection = await loadProxmoxConnection(env)
+  const stored = await readStored(env)
+  if (!connection || !stored?.tokenSecretEnc) return false
+  const keys = requireEncKeys(env)
+  if (sealedWith(stored.tokenSecretEnc) === (await keyId(keys.current))) return false
+  const next: StoredProxmoxSettings = {
+    ...stored,
+    tokenSecretEnc: await encryptSecret(
+      keys,
+      connection.tokenSecret,
+      SECRET_CONTEXT,
+      proxmoxTokenSubject(stored),
+    ),
+  }
+  await drizzle(env.DB)
+    .update(settings)
+    .set({ valueJson: JSON.stringify(next), updatedAt: Date.now() })
+    .where(eq(settings.key, PROXMOX_SETTINGS_KEY))
+  return true
+}
+
+/** Which key sealed the stored token secret (lib/crypto.ts `sealedWith`), or null if none. */
+export async function proxmoxSecretKey(env: Env): Promise<string | null> {
+  const stored = await readStored(env)
+  return stored?.tokenSecretEnc ? sealedWith(stored.tokenSecretEnc) : null
 }

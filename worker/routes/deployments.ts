@@ -160,14 +160,15 @@ export const deploymentsRoutes = new Hono<AppEnv>()
     }
     const secrets: Record<string, string> = {}
     for (const s of game.secrets(config)) secrets[s.name] = randomToken(s.bytes)
+    const id = crypto.randomUUID()
     const { publicConfig, gameSecretsEnc } = await sealInputs(
       c.env,
+      id,
       game.id,
       config as Record<string, unknown>,
       secrets,
     )
     const sizing = game.sizing(config)
-    const id = crypto.randomUUID()
     const jobId = crypto.randomUUID()
     const user = c.get('user')
 

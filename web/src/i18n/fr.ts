@@ -43,6 +43,21 @@ export const fr: Dict = {
   proxmoxIntro:
     'Où et comment les VM des serveurs de jeu sont créées. Le runner dans votre réseau les utilise ; le secret du jeton est chiffré et n’est plus jamais affiché.',
   secretSet: 'Un secret est enregistré. Laissez vide pour le conserver.',
+  encryptionTitle: 'Clé de chiffrement',
+  encryptionIntro:
+    'Les secrets enregistrés (le secret du jeton Proxmox, les mots de passe des jeux) sont chiffrés avec le secret APP_ENC_KEY du serveur.',
+  encryptionCurrent: (n: number, keyId: string) =>
+    n === 0
+      ? `Aucun secret enregistré pour l’instant ; les nouveaux sont chiffrés avec la clé actuelle (identifiant ${keyId}).`
+      : `${n} secret${n > 1 ? 's' : ''} enregistré${n > 1 ? 's' : ''}, tous chiffrés avec la clé actuelle (identifiant ${keyId}).`,
+  encryptionOlder: (n: number, keyId: string) =>
+    `${n} secret${n > 1 ? 's sont' : ' est'} encore chiffré${n > 1 ? 's' : ''} avec une ancienne clé ou un ancien format. Chiffrez-les à nouveau avec la clé actuelle (identifiant ${keyId}) ; ceux de l’ancienne clé ne s’ouvrent que tant qu’elle est définie dans APP_ENC_KEY_PREVIOUS.`,
+  encryptionDropPrevious:
+    'Tous les secrets utilisent la nouvelle clé : supprimez l’ancienne avec « npx wrangler secret delete APP_ENC_KEY_PREVIOUS ».',
+  reseal: 'Chiffrer à nouveau avec la clé actuelle',
+  resealed: (n: number) => `${n} secret${n > 1 ? 's' : ''} chiffré${n > 1 ? 's' : ''} à nouveau.`,
+  resealFailed: (list: string) =>
+    `Certains secrets ne s’ouvrent ni avec APP_ENC_KEY ni avec APP_ENC_KEY_PREVIOUS ; ils sont laissés tels quels : ${list}`,
   secretRequiredAgain: 'Saisissez à nouveau le secret pour enregistrer ce changement.',
   secretAgain:
     'Vous avez changé où ou comment le jeton est envoyé (URL de l’API, ID du jeton ou vérification du certificat) : saisissez à nouveau le secret. Un secret enregistré n’est envoyé qu’à l’endroit pour lequel il a été saisi.',
