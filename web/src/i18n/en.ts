@@ -24,7 +24,7 @@ export const en = {
   createAdmin: 'Create admin account',
   loginTitle: 'Sign in',
   tooManyAttempts: (seconds: number) =>
-    `Too many failed sign-ins: wait ${seconds} s, then try again. Each failure makes the wait longer.`,
+    `Too many failed attempts: wait ${seconds} s, then try again. Each failure makes the wait longer.`,
   sessionExpired: 'Your session has ended. Sign in again to continue.',
   navDeployments: 'Deployments',
   navRunners: 'Runners',

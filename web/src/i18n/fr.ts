@@ -27,7 +27,7 @@ export const fr: Dict = {
     'Première visite : créez le compte qui gère ce tableau de bord. Cette étape ne peut être faite qu’une fois, et seulement avec le code d’installation.',
   createAdmin: 'Créer le compte administrateur',
   tooManyAttempts: (seconds: number) =>
-    `Trop d’échecs de connexion : attendez ${seconds} s, puis réessayez. Chaque échec allonge l’attente.`,
+    `Trop d’essais manqués : attendez ${seconds} s, puis réessayez. Chaque échec allonge l’attente.`,
   loginTitle: 'Connexion',
   sessionExpired: 'Votre session a expiré. Reconnectez-vous pour continuer.',
   navDeployments: 'Déploiements',

@@ -155,7 +155,11 @@ function AdminStep(props: { onDone: () => void }) {
       <p>{t.setupIntro}</p>
       <form onSubmit={submit} noValidate>
         {failure && Object.keys(failure.fields).length === 0 ? (
-          <Alert kind="error">{failure.message}</Alert>
+          <Alert kind="error">
+            {failure.code === 'too_many_attempts'
+              ? t.tooManyAttempts(failure.retryAfterSeconds ?? 1)
+              : failure.message}
+          </Alert>
         ) : null}
         <Field
           label={t.setupCode}
