@@ -18,6 +18,11 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 APP_ENC_KEY: 'test-only-key-0123456789abcdef0123456789abcdef',
+                SETUP_CODE: 'TESTS-SETUP-CODE2-WORKR',
+                // Sign-in waits short enough to wait out in a test (the product's: 1 s, 1 min, 15 min).
+                LOGIN_BACKOFF_BASE_MS: '300',
+                LOGIN_BACKOFF_ACCOUNT_MAX_MS: '1200',
+                LOGIN_BACKOFF_ADDRESS_MAX_MS: '2400',
                 TEST_MIGRATIONS: await readD1Migrations('./migrations'),
               },
             },

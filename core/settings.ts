@@ -152,6 +152,17 @@ export const ProxmoxConnection = z.object({
 })
 export type ProxmoxConnection = z.infer<typeof ProxmoxConnection>
 
+/**
+ * What the sealed token secret is bound to at rest (AES-GCM additional data): its destination.
+ * A stored connection whose URL, token id or TLS check was changed outside the dashboard no
+ * longer opens, so the token cannot be redirected that way either.
+ */
+export function proxmoxTokenSubject(
+  fields: Pick<ProxmoxConnection, 'apiUrl' | 'tokenId' | 'tls'>,
+): string {
+  return JSON.stringify([fields.apiUrl, fields.tokenId, fields.tls])
+}
+
 /** 192.168.1.10 → 3232235786. Assumes a valid dotted address. */
 export function ipv4ToInt(ip: string): number {
   return ip.split('.').reduce((acc, part) => acc * 256 + Number(part), 0)

@@ -1,10 +1,12 @@
-// `npm start`: the whole local stack in one command. Creates a local APP_ENC_KEY if missing,
-// builds the dashboard, applies D1 migrations to the local database, then runs `wrangler dev`
-// (workerd with local D1 and Durable Objects) on http://localhost:8787.
+// `npm start`: the whole local stack in one command. Creates a local APP_ENC_KEY and SETUP_CODE
+// if missing, builds the dashboard, applies D1 migrations to the local database, then runs
+// `wrangler dev` (workerd with local D1 and Durable Objects) on http://localhost:8787, and prints
+// the setup code while the first admin account is still to be created.
 //
 // Options: --port N (default 8787), --persist-to DIR (default .wrangler/state), --skip-build,
 // --var NAME:VALUE (repeatable).
 import { spawnSync, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 
 const { values } = parseArgs({
@@ -48,3 +50,35 @@ const dev = spawn(
 )
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => dev.kill(signal))
 dev.on('exit', (code) => process.exit(code ?? 0))
+
+/** The SETUP_CODE the worker runs with: a --var wins over .dev.vars. */
+function setupCode() {
+  const given = values.var.find((v) => v.startsWith('SETUP_CODE:'))
+  if (given) return given.slice('SETUP_CODE:'.length)
+  const devVars = readFileSync(new URL('../.dev.vars', import.meta.url), 'utf8')
+  return /^SETUP_CODE=(.*)$/m.exec(devVars)?.[1]?.trim() ?? ''
+}
+
+/**
+ * Once the dashboard answers, print the setup code if the admin account is still to be created
+ * (the wizard's first screen asks for it). Bounded: two minutes, then it gives up quietly.
+ */
+async function announceSetupCode() {
+  const base = `http://127.0.0.1:${values.port}`
+  for (let i = 0; i < 240 && dev.exitCode === null; i++) {
+    const setup = await fetch(`${base}/api/setup`).then(
+      (r) => (r.ok ? r.json() : null),
+      () => null,
+    )
+    if (setup) {
+      if (setup.needed && setup.codeSource === 'secret') {
+        console.log(
+          `\nFirst-run setup: open http://localhost:${values.port} and enter the setup code ${setupCode()}\n`,
+        )
+      }
+      return
+    }
+    await new Promise((r) => setTimeout(r, 500))
+  }
+}
+void announceSetupCode()

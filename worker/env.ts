@@ -5,6 +5,8 @@ export interface SessionUser {
   id: string
   username: string
   sessionId: string
+  /** When the session ends at the latest (epoch ms); its live sockets close then. */
+  sessionExpiresAt: number
 }
 
 /** Hono's environment for every route: bindings from `wrangler types`, per-request variables. */

@@ -1,6 +1,7 @@
 import { app } from './app'
 
 export { DeploymentDO } from './do/deployment'
+export { LoginThrottle } from './do/login-throttle'
 export { RunnerHub } from './do/runner-hub'
 
 export default {

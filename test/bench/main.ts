@@ -48,7 +48,11 @@ const log = (line: string) => process.stderr.write(`${line}\n`)
 
 async function install(stack: Stack): Promise<ApiClient> {
   const api = new ApiClient(stack.url)
-  await api.ok('POST', '/api/setup', { username: 'bench', password: 'bench password 123' })
+  await api.ok('POST', '/api/setup', {
+    username: 'bench',
+    password: 'bench password 123',
+    setupCode: stack.setupCode,
+  })
   await api.ok('PUT', '/api/settings/proxmox', PROXMOX)
   return api
 }

@@ -5,13 +5,14 @@
  * simulated game publishers (Mojang's and PaperMC's version metadata, so versions resolve without
  * the internet), the worker under wrangler dev with the dashboard, and a runner already
  * registered with real executors (Ansible simulated: the VMs are not real). Open the dashboard,
- * create your admin account, and deploy.
+ * create your admin account with the setup code it prints, and deploy.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { buildRunner } from '../../scripts/build-runner.mjs'
+import { SETUP_CODE_BYTES, setupCodeFromBytes } from '../../core/auth'
 import { waitFor } from '../e2e/stack'
 import { BannerBackend } from '../pve-sim/backend'
 import { serveGameUpstream } from '../pve-sim/game-upstream'
@@ -109,6 +110,8 @@ async function main(): Promise<void> {
 
   const port = values.port
   const url = `http://127.0.0.1:${port}`
+  // A fresh install each run, so a fresh one-time code for its first-run setup.
+  const setupCode = setupCodeFromBytes(crypto.getRandomValues(new Uint8Array(SETUP_CODE_BYTES)))
   const worker = spawn(
     process.execPath,
     [
@@ -120,6 +123,8 @@ async function main(): Promise<void> {
       '--skip-build',
       '--var',
       'TARGET_MODE:demo',
+      '--var',
+      `SETUP_CODE:${setupCode}`,
     ],
     { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], detached: true },
   )
@@ -168,7 +173,8 @@ async function main(): Promise<void> {
   })
   children.push(runner)
   say('')
-  say(`demo: ready. Open ${url.replace('127.0.0.1', 'localhost')} and create your admin account.`)
+  say(`demo: ready. Open ${url.replace('127.0.0.1', 'localhost')} and create your admin account`)
+  say(`demo: with the setup code ${setupCode}`)
   say('demo: the Proxmox connection (the simulator) and a runner are already set up; deployments')
   say(`demo: go to simulated VMs on ${net}.0.x. Ctrl-C stops everything.`)
 

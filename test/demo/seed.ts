@@ -1,4 +1,8 @@
-import { ProxmoxSettingsInput, type ProxmoxConnection } from '../../core/settings'
+import {
+  ProxmoxSettingsInput,
+  proxmoxTokenSubject,
+  type ProxmoxConnection,
+} from '../../core/settings'
 import { d1Rows } from '../e2e/local-d1'
 import { encryptSecret, randomToken, SECRET_CONTEXTS, sha256Hex } from '../../worker/lib/crypto'
 
@@ -23,6 +27,7 @@ export async function seedInstall(options: {
       options.encKey,
       tokenSecret ?? '',
       SECRET_CONTEXTS.proxmoxTokenSecret,
+      proxmoxTokenSubject(fields),
     ),
   }
   const runnerId = crypto.randomUUID()

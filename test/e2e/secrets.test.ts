@@ -81,7 +81,7 @@ describe('secret scan', () => {
     const sealed =
       (JSON.parse(row?.inputs_json ?? '{}') as { gameSecretsEnc?: string }).gameSecretsEnc ?? ''
     const gameSecrets = JSON.parse(
-      await decryptSecret(encKey, sealed, SECRET_CONTEXTS.gameSecrets),
+      await decryptSecret(encKey, sealed, SECRET_CONTEXTS.gameSecrets, deployment.id),
     ) as Record<string, string>
     const runnerKey = (
       JSON.parse(readFileSync(join(state, 'runner.json'), 'utf8')) as { key: string }

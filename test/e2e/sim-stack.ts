@@ -94,7 +94,11 @@ export function useSimScene(
     scene.stack = await startStack({ vars: options.vars })
     scene.sim = await startSimulator(options.sim)
     scene.api = new ApiClient(scene.stack.url)
-    await scene.api.ok('POST', '/api/setup', { username: 'admin', password: 'e2e admin password' })
+    await scene.api.ok('POST', '/api/setup', {
+      username: 'admin',
+      password: 'e2e admin password',
+      setupCode: scene.stack.setupCode,
+    })
     await scene.api.ok('PUT', '/api/settings/proxmox', simProxmox(scene.sim))
   }, 120_000)
   afterEach(async () => {

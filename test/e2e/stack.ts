@@ -42,8 +42,16 @@ export async function waitFor<T>(
   }
 }
 
+/**
+ * The one-time setup code every test stack runs with (passed as SETUP_CODE); the first-run
+ * setup (the API's and the wizard's) must give it.
+ */
+export const E2E_SETUP_CODE = 'E2E00-SETUP-CODE0-LOCAL'
+
 export interface Stack {
   url: string
+  /** The code POST /api/setup needs. */
+  setupCode: string
   /** wrangler's state folder (local D1 and Durable Objects). */
   persistTo: string
   output: () => string
@@ -52,9 +60,13 @@ export interface Stack {
 
 /**
  * Start wrangler dev; resolves once /api/health answers. `vars` are NAME:VALUE pairs for
- * wrangler's --var (e.g. TARGET_MODE:demo, LOG_PIPELINE:naive).
+ * wrangler's --var (e.g. TARGET_MODE:demo, LOG_PIPELINE:naive); SETUP_CODE is E2E_SETUP_CODE
+ * unless `vars` gives another.
  */
 export async function startStack(options: { vars?: string[] } = {}): Promise<Stack> {
+  const vars = options.vars ?? []
+  const setupCode =
+    vars.find((v) => v.startsWith('SETUP_CODE:'))?.slice('SETUP_CODE:'.length) ?? E2E_SETUP_CODE
   if (!existsSync(join(ROOT, 'web/dist/index.html'))) {
     throw new Error('web/dist is missing: run `npm run build:web` first (npm test does)')
   }
@@ -70,7 +82,7 @@ export async function startStack(options: { vars?: string[] } = {}): Promise<Sta
       '--persist-to',
       state,
       '--skip-build',
-      ...(options.vars ?? []).flatMap((v) => ['--var', v]),
+      ...[...vars, `SETUP_CODE:${setupCode}`].flatMap((v) => ['--var', v]),
     ],
     {
       cwd: ROOT,
@@ -119,7 +131,7 @@ export async function startStack(options: { vars?: string[] } = {}): Promise<Sta
     await stop()
     throw err
   }
-  return { url, persistTo: state, output: () => out, stop }
+  return { url, setupCode, persistTo: state, output: () => out, stop }
 }
 
 /** A browser-like API client: same-origin header, session cookie kept. */
@@ -235,7 +247,11 @@ export async function prepareInstall(
   api: ApiClient,
   proxmox: Record<string, unknown> = E2E_PROXMOX,
 ): Promise<{ code: string }> {
-  await api.ok('POST', '/api/setup', { username: 'admin', password: 'e2e admin password' })
+  await api.ok('POST', '/api/setup', {
+    username: 'admin',
+    password: 'e2e admin password',
+    setupCode: E2E_SETUP_CODE,
+  })
   await api.ok('PUT', '/api/settings/proxmox', proxmox)
   return api.ok<{ code: string }>('POST', '/api/runners', { name: 'e2e-runner' })
 }

@@ -95,6 +95,10 @@ describe('npm run demo', () => {
   it('takes a new user from the first visit to a Minecraft and a Valheim server answering as configured', async () => {
     const { page } = await newPage(browser, url)
     await page.goto('/')
+    // The one-time setup code the demo printed: without it nobody becomes the admin.
+    const setupCode = /demo: with the setup code (\S+)/.exec(output)?.[1] ?? ''
+    expect(setupCode).not.toBe('')
+    await page.getByLabel('Setup code').fill(setupCode)
     await page.getByLabel('Username').fill('admin')
     await page.getByLabel('Password').fill('demo admin password')
     await page.getByRole('button', { name: 'Create admin account' }).click()

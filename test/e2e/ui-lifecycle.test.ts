@@ -29,7 +29,11 @@ beforeAll(async () => {
   sim = await startSimulator({ timing: { cloneMs: 300, startMs: 100 } })
   browser = await launchBrowser()
   api = new ApiClient(stack.url)
-  await api.ok('POST', '/api/setup', { username: 'admin', password: 'e2e admin password' })
+  await api.ok('POST', '/api/setup', {
+    username: 'admin',
+    password: 'e2e admin password',
+    setupCode: stack.setupCode,
+  })
   await api.ok('PUT', '/api/settings/proxmox', simProxmox(sim))
   state = (await startRealRunner(api, 'sim-runner')).state
   await waitFor(

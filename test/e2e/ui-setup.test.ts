@@ -73,11 +73,30 @@ afterAll(async () => {
 
 describe('the setup wizard and the session', () => {
   it('walks a new install from the admin account to a tested connection, resuming after the browser closes', async () => {
+    // A French visitor is asked for the setup code too, and told where to find it.
+    const fr = await open({ locale: 'fr-FR' })
+    await fr.goto('/')
+    await fr.getByLabel('Code d’installation').waitFor()
+    await fr.getByText('npm start et npm run demo l’affichent dans leur terminal').waitFor()
+    await screenshot(fr, '00-wizard-1-admin-fr')
+
     let page = await open()
     await page.goto('/')
     await currentStep(page, 'Admin account')
+    await page.getByText('npm start and npm run demo print it in their terminal').waitFor()
     await screenshot(page, '00-wizard-1-admin')
+    // Without the right setup code nobody becomes the admin.
+    await page.getByLabel('Setup code').fill('WRONG-SETUP-CODE0-AAAAA')
     await page.getByLabel('Password').fill(ADMIN.password)
+    await page.getByRole('button', { name: 'Create admin account' }).click()
+    await page.getByText('This is not the setup code of this dashboard.').waitFor()
+    await expect(page.getByLabel('Setup code').getAttribute('aria-invalid')).resolves.toBe('true')
+    await currentStep(page, 'Admin account')
+    // A wrong code makes this address wait before its next try is looked at (1 s at first).
+    await page.getByRole('button', { name: 'Create admin account' }).click()
+    await page.getByText(/^Too many failed attempts: wait 1 s/).waitFor()
+    await page.waitForTimeout(1_100)
+    await page.getByLabel('Setup code').fill(stack.setupCode.toLowerCase())
     await page.getByRole('button', { name: 'Create admin account' }).click()
 
     await currentStep(page, 'Proxmox connection')
@@ -176,6 +195,38 @@ describe('the setup wizard and the session', () => {
     await page.getByRole('heading', { name: 'Sign in' }).waitFor()
     await page.reload()
     await page.getByRole('heading', { name: 'Sign in' }).waitFor()
+  })
+
+  it('asks for the token secret again, next to its field, when the API URL changes', async () => {
+    const page = await open()
+    await page.goto('/settings')
+    await signIn(page, ADMIN.username, ADMIN.password)
+    const apiUrl = page.getByLabel('API URL', { exact: true })
+    await waitFor(async () => (await apiUrl.inputValue()) === sim.url, 'the saved API URL')
+    // The token secret is the one stored secret so far, under the current key.
+    await page.getByText(/^1 stored secret, all encrypted with the current key/).waitFor()
+    const again = page.getByText('You changed where or how the token is sent')
+    await expect(again.isVisible()).resolves.toBe(false)
+    await apiUrl.fill('https://127.0.0.2:8006')
+    await again.waitFor()
+    await screenshot(page, '17-settings-secret-again')
+    await page
+      .getByRole('region', { name: 'Proxmox connection' })
+      .getByRole('button', { name: 'Save', exact: true })
+      .click()
+    await page.getByText('Type the secret again to save this change.').waitFor()
+    await expect(
+      page.getByLabel('API token secret', { exact: true }).getAttribute('aria-invalid'),
+    ).resolves.toBe('true')
+    // Nothing was saved: the token still goes only to the simulator.
+    const savedUrl = await page.evaluate(async () => {
+      const res = await fetch('/api/settings/proxmox')
+      return ((await res.json()) as { proxmox: { apiUrl: string } }).proxmox.apiUrl
+    })
+    expect(savedUrl).toBe(sim.url)
+    // Back to the saved URL: no secret needed, the hint goes.
+    await apiUrl.fill(sim.url)
+    await expect(again.isVisible()).resolves.toBe(false)
   })
 
   it('speaks French to a French browser, in dark mode, at phone width', async () => {

@@ -98,7 +98,11 @@ beforeAll(async () => {
   })
   stack = await timed('wrangler dev', () => startStack())
   api = new ApiClient(stack.url)
-  await api.ok('POST', '/api/setup', { username: 'admin', password: 'vm tier admin password' })
+  await api.ok('POST', '/api/setup', {
+    username: 'admin',
+    password: 'vm tier admin password',
+    setupCode: stack.setupCode,
+  })
   await api.ok(
     'PUT',
     '/api/settings/proxmox',

@@ -3,6 +3,8 @@ import { exports } from 'cloudflare:workers'
 
 export const ORIGIN = 'http://dash.test'
 export const ADMIN = { username: 'admin', password: 'correct horse battery' }
+/** The one-time setup code the worker runs with in these tests (vitest.config.ts). */
+export const SETUP_CODE = 'TESTS-SETUP-CODE2-WORKR'
 
 /** Call the real worker entry, as a browser on the dashboard's origin would. */
 export async function call(
@@ -37,7 +39,7 @@ export function sessionCookie(res: Response): string {
 
 /** Create the first admin and return its session cookie. */
 export async function setupAdmin(): Promise<string> {
-  const res = await call('POST', '/api/setup', { body: ADMIN })
+  const res = await call('POST', '/api/setup', { body: { ...ADMIN, setupCode: SETUP_CODE } })
   if (res.status !== 201) throw new Error(`setup failed: ${res.status} ${await res.text()}`)
   return sessionCookie(res)
 }

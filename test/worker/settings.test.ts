@@ -61,7 +61,7 @@ describe('Proxmox settings', () => {
     expect(row?.value_json).toBeDefined()
     expect(row?.value_json).not.toContain(SECRET)
     const stored = JSON.parse(row?.value_json ?? '{}') as { tokenSecretEnc?: string }
-    expect(stored.tokenSecretEnc).toMatch(/^v1\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$/)
+    expect(stored.tokenSecretEnc).toMatch(/^v2\.[0-9a-f]{16}\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$/)
   })
 
   it('decrypts the secret for a runner job with the right key only', async () => {
@@ -152,5 +152,113 @@ describe('Proxmox settings', () => {
     }
     const n = await env.DB.prepare('select count(*) as n from settings').first<{ n: number }>()
     expect(n?.n).toBe(0)
+  })
+})
+
+describe('where the stored token secret may be sent', () => {
+  const { tokenSecret: _s, ...withoutSecret } = proxmox
+  const saved = async () => {
+    const { loadProxmoxConnection } = await import('../../worker/lib/proxmox-settings')
+    return loadProxmoxConnection(env)
+  }
+
+  it.each([
+    ['the API URL', 'apiUrl', { apiUrl: 'https://attacker.example:8006' }],
+    ['the token id', 'tokenId', { tokenId: 'someone@pve!other' }],
+    ['the TLS mode', 'tls', { tls: { mode: 'insecure' } }],
+    [
+      'the pinned fingerprint',
+      'tls',
+      { tls: { mode: 'fingerprint', fingerprint: 'CD:'.repeat(31) + 'CD' } },
+    ],
+    [
+      'the CA',
+      'tls',
+      {
+        tls: {
+          mode: 'ca',
+          caPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----',
+        },
+      },
+    ],
+  ])(
+    'asks for the secret again when %s changes, and keeps the saved connection',
+    async (_what, field, patch) => {
+      const cookie = await setupAdmin()
+      await call('PUT', '/api/settings/proxmox', { cookie, body: proxmox })
+      const res = await call('PUT', '/api/settings/proxmox', {
+        cookie,
+        body: { ...withoutSecret, ...patch },
+      })
+      expect(res.status).toBe(422)
+      const body = await json<{
+        error: { code: string; message: string; details: { path: string; message: string }[] }
+      }>(res)
+      expect(body.error.code).toBe('token_secret_required')
+      expect(body.error.message).toContain('tokenSecret')
+      expect(body.error.details).toEqual([
+        { path: 'tokenSecret', message: expect.stringContaining(`${field} changed`) },
+      ])
+      const kept = await saved()
+      expect(kept).toMatchObject({
+        apiUrl: 'https://pve.lan:8006',
+        tokenId: proxmox.tokenId,
+        tls: { mode: 'fingerprint' },
+      })
+    },
+  )
+
+  it('accepts the new destination together with the secret typed again', async () => {
+    const cookie = await setupAdmin()
+    await call('PUT', '/api/settings/proxmox', { cookie, body: proxmox })
+    const res = await call('PUT', '/api/settings/proxmox', {
+      cookie,
+      body: { ...proxmox, apiUrl: 'https://pve2.lan:8006', tokenSecret: 'a-new-secret' },
+    })
+    expect(res.status).toBe(200)
+    expect(await saved()).toMatchObject({
+      apiUrl: 'https://pve2.lan:8006',
+      tokenSecret: 'a-new-secret',
+    })
+  })
+
+  it('refuses a plain http:// API URL outside the demo, naming the field', async () => {
+    const cookie = await setupAdmin()
+    const res = await call('PUT', '/api/settings/proxmox', {
+      cookie,
+      body: { ...proxmox, apiUrl: 'http://pve.lan:8006' },
+    })
+    expect(res.status).toBe(400)
+    const body = await json<{ error: { message: string; details: { path: string }[] } }>(res)
+    expect(body.error.details.map((d) => d.path)).toEqual(['apiUrl'])
+    expect(body.error.message).toMatch(/apiUrl: must start with https:\/\//)
+    expect(await saved()).toBeNull()
+  })
+
+  it('accepts plain http:// when the dashboard drives the simulator (TARGET_MODE=demo)', async () => {
+    const cookie = await setupAdmin()
+    const res = await app.request(
+      'http://dash.test/api/settings/proxmox',
+      {
+        method: 'PUT',
+        headers: { cookie, 'content-type': 'application/json', origin: 'http://dash.test' },
+        body: JSON.stringify({ ...proxmox, apiUrl: 'http://127.0.0.1:8006' }),
+      },
+      { ...env, TARGET_MODE: 'demo' },
+    )
+    expect(res.status).toBe(200)
+  })
+
+  it('will not test a connection saved earlier with plain http:// outside the demo', async () => {
+    const cookie = await setupAdmin()
+    await call('PUT', '/api/settings/proxmox', { cookie, body: proxmox })
+    // As an install from before plain http was refused would have it.
+    await env.DB.prepare(
+      `update settings set value_json = json_set(value_json, '$.apiUrl', 'http://pve.lan:8006')
+       where key = 'proxmox'`,
+    ).run()
+    const res = await call('POST', '/api/settings/proxmox/test', { cookie })
+    expect(res.status).toBe(409)
+    expect(await json(res)).toMatchObject({ error: { code: 'insecure_api_url' } })
   })
 })

@@ -12,6 +12,8 @@ export class ApiFailure extends Error {
     readonly code: string,
     message: string,
     readonly fields: Record<string, string> = {},
+    /** From a 429's Retry-After: how long to wait before trying again. */
+    readonly retryAfterSeconds: number | null = null,
   ) {
     super(message)
   }
@@ -29,7 +31,12 @@ export const SESSION_EXPIRED = 'pgd:session-expired'
  * failures become a readable message too.
  */
 export async function call<T>(
-  request: Promise<{ ok: boolean; status: number; json(): Promise<T> }>,
+  request: Promise<{
+    ok: boolean
+    status: number
+    headers?: { get(name: string): string | null }
+    json(): Promise<T>
+  }>,
 ): Promise<T> {
   let res: Awaited<typeof request>
   try {
@@ -50,11 +57,13 @@ export async function call<T>(
     }
   }
   if (res.status === 401) window.dispatchEvent(new Event(SESSION_EXPIRED))
+  const retryAfter = Number(res.headers?.get('retry-after') ?? Number.NaN)
   throw new ApiFailure(
     res.status,
     body.error?.code ?? 'http_error',
     body.error?.message ?? `The server answered ${res.status}.`,
     fields,
+    Number.isFinite(retryAfter) ? retryAfter : null,
   )
 }
 

@@ -36,11 +36,29 @@ export const sessions = sqliteTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     createdAt: integer('created_at').notNull().default(now),
+    /** Absolute end, set at sign-in (SESSION_TTL_MS). */
     expiresAt: integer('expires_at').notNull(),
+    /** Last request seen (coarsely: lib/sessions.ts), for the idle timeout; null: created_at. */
+    lastSeenAt: integer('last_seen_at'),
     ip: text('ip'),
     userAgent: text('user_agent'),
   },
   (t) => [index('sessions_user_idx').on(t.userId), index('sessions_expires_idx').on(t.expiresAt)],
+)
+
+/**
+ * Which deployments a session has a live socket open on, so signing out can close them at once
+ * (a socket outlives the request that opened it). Rows go with their session.
+ */
+export const sessionSockets = sqliteTable(
+  'session_sockets',
+  {
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    deploymentId: text('deployment_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.deploymentId] })],
 )
 
 export const runners = sqliteTable(

@@ -23,6 +23,7 @@ import {
 import { systemAuditEntry } from '../lib/audit'
 import { getCleanupPolicy } from '../lib/cleanup'
 import { jobInsert } from '../lib/jobs'
+import { SESSION_IDLE_MS } from '../lib/sessions'
 import { parseRunnerFrame } from '../../core/log-frame'
 import { frame, hubStub } from '../lib/stubs'
 import { reciprocateClose } from '../lib/websocket'
@@ -54,9 +55,13 @@ function powerRefusal(action: PowerAction, status: DeploymentStatus): string {
   return `${verb} is not allowed while ${status}`
 }
 
-/** What a socket is, kept in its attachment so it survives hibernation. Identity only. */
+/**
+ * What a socket is, kept in its attachment so it survives hibernation: identity, and for a
+ * dashboard the end of its session (epoch ms), checked before every frame it is sent.
+ */
 export type SocketAttachment =
-  { role: 'runner'; runnerId: string; jobId: string } | { role: 'dashboard'; sessionId?: string }
+  | { role: 'runner'; runnerId: string; jobId: string }
+  | { role: 'dashboard'; sessionId?: string; expiresAt?: number }
 
 /** How often open dashboards' sessions are checked again (signed out → socket closed). */
 export const VIEWER_RECHECK_MS = 30_000
@@ -81,6 +86,8 @@ export class DeploymentDO extends DurableObject<Env> {
   private mirroring: Promise<void> | null = null
   private viewersCheckedAt = 0
   private mirrorTimer: ReturnType<typeof setTimeout> | null = null
+  /** Attachments already read, so a broadcast does not deserialize each one again. */
+  private attachments = new WeakMap<WebSocket, SocketAttachment | null>()
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -133,7 +140,6 @@ export class DeploymentDO extends DurableObject<Env> {
       state.live = null
     }
     this.ctx.storage.kv.put('state', state)
-    this.revalidateViewers()
     this.broadcast(this.stateFrame(state))
     await this.armAlarm(state)
     if (options.d1 !== false || watchChanged) await this.writeRow(state)
@@ -193,8 +199,9 @@ export class DeploymentDO extends DurableObject<Env> {
   }
 
   /**
-   * Close the dashboards whose session ended (sign-out, expiry), at most every
-   * VIEWER_RECHECK_MS: a socket outlives the request that opened it.
+   * Close the dashboards whose session ended (idle timeout, or deleted some other way), at most
+   * every VIEWER_RECHECK_MS: a socket outlives the request that opened it. Sign-out and the
+   * absolute expiry need no query (`sessionsEnded`, `broadcast`).
    */
   revalidateViewers(): void {
     const now = Date.now()
@@ -206,17 +213,18 @@ export class DeploymentDO extends DurableObject<Env> {
       (async () => {
         const ids = new Set<string>()
         for (const ws of viewers) {
-          const att = ws.deserializeAttachment() as SocketAttachment | null
+          const att = this.attachment(ws)
           if (att?.role === 'dashboard' && att.sessionId) ids.add(att.sessionId)
         }
         const rows = await this.env.DB.prepare(
-          `select id from sessions where id in (select value from json_each(?1)) and expires_at > ?2`,
+          `select id from sessions where id in (select value from json_each(?1)) and expires_at > ?2
+             and coalesce(last_seen_at, created_at) > ?3`,
         )
-          .bind(JSON.stringify([...ids]), now)
+          .bind(JSON.stringify([...ids]), now, now - SESSION_IDLE_MS)
           .all<{ id: string }>()
         const live = new Set(rows.results.map((r) => r.id))
         for (const ws of viewers) {
-          const att = ws.deserializeAttachment() as SocketAttachment | null
+          const att = this.attachment(ws)
           if (att?.role !== 'dashboard' || (att.sessionId && live.has(att.sessionId))) continue
           try {
             ws.close(CLOSE_SIGNED_OUT, 'signed out')
@@ -230,13 +238,46 @@ export class DeploymentDO extends DurableObject<Env> {
     )
   }
 
+  private attachment(ws: WebSocket): SocketAttachment | null {
+    let att = this.attachments.get(ws)
+    if (att === undefined) {
+      att = ws.deserializeAttachment() as SocketAttachment | null
+      this.attachments.set(ws, att)
+    }
+    return att
+  }
+
+  /**
+   * Send a frame to every dashboard whose session has not ended. Cheap per frame: an expired
+   * session's socket is closed instead of sent to (its end is in the attachment); sign-out closes
+   * its sockets at once (`sessionsEnded`); idle timeouts are caught by the periodic re-check.
+   */
   broadcast(message: ServerToDashboard | string): void {
+    this.revalidateViewers()
     const text = typeof message === 'string' ? message : JSON.stringify(message)
+    const now = Date.now()
     for (const ws of this.ctx.getWebSockets('dashboard')) {
+      const att = this.attachment(ws)
       try {
-        ws.send(text)
+        if (att?.role === 'dashboard' && att.expiresAt !== undefined && now >= att.expiresAt) {
+          ws.close(CLOSE_SIGNED_OUT, 'session expired')
+        } else ws.send(text)
       } catch {
         // A socket closing under us: its close handler cleans up.
+      }
+    }
+  }
+
+  /** These sessions ended (signed out, replaced at sign-in): close their sockets now. */
+  sessionsEnded(sessionIds: string[]): void {
+    const ended = new Set(sessionIds)
+    for (const ws of this.ctx.getWebSockets('dashboard')) {
+      const att = this.attachment(ws)
+      if (att?.role !== 'dashboard' || !att.sessionId || !ended.has(att.sessionId)) continue
+      try {
+        ws.close(CLOSE_SIGNED_OUT, 'signed out')
+      } catch {
+        // Closing already.
       }
     }
   }
@@ -361,7 +402,6 @@ export class DeploymentDO extends DurableObject<Env> {
     if (state.live && state.live.checkedAt > live.checkedAt) return
     state.live = live
     this.ctx.storage.kv.put('state', state)
-    this.revalidateViewers()
     this.broadcast({ v: 1, type: 'live', live })
     await this.writeRow(state)
   }
@@ -512,9 +552,11 @@ export class DeploymentDO extends DurableObject<Env> {
     } else {
       const after = Math.max(0, Number(url.searchParams.get('after') ?? 0) || 0)
       this.ctx.acceptWebSocket(server, ['dashboard'])
+      const expires = Number(url.searchParams.get('expires'))
       server.serializeAttachment({
         role: 'dashboard',
         sessionId: url.searchParams.get('session') ?? undefined,
+        expiresAt: Number.isFinite(expires) && expires > 0 ? expires : undefined,
       } satisfies SocketAttachment)
       const state = this.state()
       if (state) server.send(JSON.stringify(this.stateFrame(state)))

@@ -1,12 +1,13 @@
 import { getGame } from '../../core/games'
 import { decryptSecret, encryptSecret, SECRET_CONTEXTS } from './crypto'
-import { requireEncKey } from './enc-key'
+import { requireEncKeys } from './enc-key'
 import type { StoredInputs } from './jobs'
 
 /**
  * A deployment's secrets at rest: the ones the game generates (an RCON password) and the config
  * fields its module marks sensitive (a join password the admin typed) are sealed together with
- * APP_ENC_KEY in `gameSecretsEnc`; the stored config keeps every other field. Sensitive fields
+ * APP_ENC_KEY in `gameSecretsEnc`, bound to the deployment's id (a sealed value copied to another
+ * deployment's row does not open); the stored config keeps every other field. Sensitive fields
  * are kept under `config:<key>` in the sealed object.
  */
 
@@ -21,6 +22,7 @@ function sensitiveFields(gameId: string): readonly string[] {
 /** Split the validated config into what is stored in clear and what is sealed. */
 export async function sealInputs(
   env: Env,
+  deploymentId: string,
   gameId: string,
   config: Record<string, unknown>,
   generated: Record<string, string>,
@@ -35,7 +37,12 @@ export async function sealInputs(
   }
   const gameSecretsEnc =
     Object.keys(sealed).length > 0
-      ? await encryptSecret(requireEncKey(env), JSON.stringify(sealed), SECRET_CONTEXTS.gameSecrets)
+      ? await encryptSecret(
+          requireEncKeys(env),
+          JSON.stringify(sealed),
+          SECRET_CONTEXTS.gameSecrets,
+          deploymentId,
+        )
       : null
   return { publicConfig, gameSecretsEnc }
 }
@@ -52,7 +59,12 @@ export async function openInputs(
 }> {
   const sealed: Record<string, string> = inputs.gameSecretsEnc
     ? (JSON.parse(
-        await decryptSecret(requireEncKey(env), inputs.gameSecretsEnc, SECRET_CONTEXTS.gameSecrets),
+        await decryptSecret(
+          requireEncKeys(env),
+          inputs.gameSecretsEnc,
+          SECRET_CONTEXTS.gameSecrets,
+          inputs.spec.deploymentId,
+        ),
       ) as Record<string, string>)
     : {}
   const gameConfig = { ...inputs.spec.gameConfig }

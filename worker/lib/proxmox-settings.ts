@@ -2,10 +2,10 @@ import { eq } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/d1'
 import { z } from 'zod'
 import type { ProxmoxSettingsView } from '../../core/settings'
-import { ProxmoxConnection, ProxmoxSettingsInput } from '../../core/settings'
+import { ProxmoxConnection, ProxmoxSettingsInput, proxmoxTokenSubject } from '../../core/settings'
 import { settings } from '../db/schema'
-import { decryptSecret, encryptSecret, SECRET_CONTEXTS } from './crypto'
-import { requireEncKey } from './enc-key'
+import { decryptSecret, encryptSecret, keyId, SECRET_CONTEXTS, sealedWith } from './crypto'
+import { requireEncKeys } from './enc-key'
 import { ApiError } from './errors'
 
 export const PROXMOX_SETTINGS_KEY = 'proxmox'
@@ -39,7 +39,30 @@ export async function getProxmoxSettingsView(env: Env): Promise<ProxmoxSettingsV
 }
 
 /**
- * Save the settings. A missing `tokenSecret` keeps the stored one; the first save must give one.
+ * The fields that say where the token secret is sent and how it is protected on the way. Changing
+ * any of them without typing the secret again would let whoever holds a session send the stored
+ * secret to a host of their choosing (press Test, read the `Authorization` header).
+ */
+export const TOKEN_DESTINATION_FIELDS = ['apiUrl', 'tokenId', 'tls'] as const
+
+/**
+ * Plain `http://` sends the token in clear; it is accepted only when the deployment drives the
+ * local Proxmox simulator (`TARGET_MODE=demo`, set by `npm run demo`; the same var shows the
+ * dashboard's simulator banner).
+ */
+export function plainHttpAllowed(env: Env): boolean {
+  return env.TARGET_MODE === 'demo'
+}
+
+function refuseField(status: 400 | 422, code: string, path: string, message: string): ApiError {
+  return new ApiError(status, code, `Invalid body: ${path}: ${message}`, {
+    details: [{ path, message }],
+  })
+}
+
+/**
+ * Save the settings. A missing `tokenSecret` keeps the stored one, unless the token would now go
+ * somewhere else or be checked otherwise (TOKEN_DESTINATION_FIELDS); the first save must give one.
  * Returns the names of the fields that changed, for the audit log (never their values).
  */
 export async function saveProxmoxSettings(
@@ -47,28 +70,44 @@ export async function saveProxmoxSettings(
   input: ProxmoxSettingsInput,
   updatedBy: string,
 ): Promise<string[]> {
-  const key = requireEncKey(env)
-  const previous = await readStored(env)
+  const keys = requireEncKeys(env)
   const { tokenSecret, ...fields } = input
-  let tokenSecretEnc = previous?.tokenSecretEnc ?? null
-  if (tokenSecret !== undefined) {
-    tokenSecretEnc = await encryptSecret(key, tokenSecret, SECRET_CONTEXT)
-  } else if (tokenSecretEnc === null) {
-    throw new ApiError(
+  if (fields.apiUrl.startsWith('http://') && !plainHttpAllowed(env)) {
+    throw refuseField(
       400,
       'invalid_request',
-      'Invalid body: tokenSecret: is required the first time',
-      {
-        details: [{ path: 'tokenSecret', message: 'is required the first time' }],
-      },
+      'apiUrl',
+      'must start with https:// (plain http:// would send the API token unencrypted; it is accepted only by the demo against the Proxmox simulator)',
     )
   }
-  const next: StoredProxmoxSettings = { ...fields, tokenSecretEnc }
+  const previous = await readStored(env)
   const changed = Object.keys(fields).filter(
     (k) =>
       JSON.stringify(previous?.[k as keyof typeof fields]) !==
       JSON.stringify(fields[k as keyof typeof fields]),
   )
+  let tokenSecretEnc = previous?.tokenSecretEnc ?? null
+  if (tokenSecret !== undefined) {
+    tokenSecretEnc = await encryptSecret(
+      keys,
+      tokenSecret,
+      SECRET_CONTEXT,
+      proxmoxTokenSubject(fields),
+    )
+  } else if (tokenSecretEnc === null) {
+    throw refuseField(400, 'invalid_request', 'tokenSecret', 'is required the first time')
+  } else {
+    const moved = TOKEN_DESTINATION_FIELDS.filter((f) => changed.includes(f))
+    if (moved.length > 0) {
+      throw refuseField(
+        422,
+        'token_secret_required',
+        'tokenSecret',
+        `is required again because ${moved.join(', ')} changed: the stored secret is only sent where it was entered for`,
+      )
+    }
+  }
+  const next: StoredProxmoxSettings = { ...fields, tokenSecretEnc }
   if (tokenSecret !== undefined) changed.push('tokenSecret')
   const valueJson = JSON.stringify(next)
   await drizzle(env.DB)
@@ -86,6 +125,54 @@ export async function loadProxmoxConnection(env: Env): Promise<ProxmoxConnection
   const stored = await readStored(env)
   if (!stored || stored.tokenSecretEnc === null) return null
   const { tokenSecretEnc, ...rest } = stored
-  const tokenSecret = await decryptSecret(requireEncKey(env), tokenSecretEnc, SECRET_CONTEXT)
+  let tokenSecret: string
+  try {
+    tokenSecret = await decryptSecret(
+      requireEncKeys(env),
+      tokenSecretEnc,
+      SECRET_CONTEXT,
+      proxmoxTokenSubject(rest),
+    )
+  } catch (err) {
+    throw new ApiError(
+      409,
+      'token_secret_unreadable',
+      'The stored Proxmox token secret cannot be opened (APP_ENC_KEY changed without ' +
+        'APP_ENC_KEY_PREVIOUS, or the saved connection was altered outside the dashboard): ' +
+        `enter the token secret again in Settings. (${err instanceof Error ? err.message : String(err)})`,
+    )
+  }
   return ProxmoxConnection.parse({ ...rest, tokenSecret })
+}
+
+/**
+ * Seal the token secret again with the current key (after a rotation, or from format v1).
+ * Returns whether it changed anything; throws if the secret cannot be opened.
+ */
+export async function resealProxmoxSecret(env: Env): Promise<boolean> {
+  const connection = await loadProxmoxConnection(env)
+  const stored = await readStored(env)
+  if (!connection || !stored?.tokenSecretEnc) return false
+  const keys = requireEncKeys(env)
+  if (sealedWith(stored.tokenSecretEnc) === (await keyId(keys.current))) return false
+  const next: StoredProxmoxSettings = {
+    ...stored,
+    tokenSecretEnc: await encryptSecret(
+      keys,
+      connection.tokenSecret,
+      SECRET_CONTEXT,
+      proxmoxTokenSubject(stored),
+    ),
+  }
+  await drizzle(env.DB)
+    .update(settings)
+    .set({ valueJson: JSON.stringify(next), updatedAt: Date.now() })
+    .where(eq(settings.key, PROXMOX_SETTINGS_KEY))
+  return true
+}
+
+/** Which key sealed the stored token secret (lib/crypto.ts `sealedWith`), or null if none. */
+export async function proxmoxSecretKey(env: Env): Promise<string | null> {
+  const stored = await readStored(env)
+  return stored?.tokenSecretEnc ? sealedWith(stored.tokenSecretEnc) : null
 }

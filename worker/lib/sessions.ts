@@ -1,14 +1,64 @@
-import { and, eq, gt, lt } from 'drizzle-orm'
+import { and, eq, gt, inArray, lt, or, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/d1'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
-import { sessions, users } from '../db/schema'
+import { sessions, sessionSockets, users } from '../db/schema'
 import type { AppContext, SessionUser } from '../env'
 import { randomToken, sha256Hex } from './crypto'
 import { clientIp, isHttps, userAgent } from './request'
+import { deploymentStub } from './stubs'
 
+/** The session cookie over plain http (`npm start` on http://localhost). */
 export const SESSION_COOKIE = 'session_id'
-/** A session lives this long after sign-in; then the admin signs in again. */
+/**
+ * The session cookie over https. With the `__Host-` prefix the browser only keeps it when it is
+ * Secure, has Path=/ and no Domain: a sibling subdomain can neither set nor shadow it.
+ */
+export const HOST_SESSION_COOKIE = '__Host-session_id'
+/** A session lives this long after sign-in at most; then the admin signs in again. */
 export const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000
+/** …and ends sooner after this long without a request (sliding). */
+export const SESSION_IDLE_MS = 12 * 60 * 60 * 1000
+/** `last_seen_at` is written at most this often per session: not one D1 write per request. */
+export const SESSION_TOUCH_MS = 5 * 60 * 1000
+
+/** The cookie's name for this request's scheme. */
+export function sessionCookieName(c: AppContext): string {
+  return isHttps(c) ? HOST_SESSION_COOKIE : SESSION_COOKIE
+}
+
+function cookieOptions(c: AppContext) {
+  return { httpOnly: true, sameSite: 'Strict', secure: isHttps(c), path: '/' } as const
+}
+
+/** When a session last showed activity: `last_seen_at`, or its creation. */
+const lastSeen = sql`coalesce(${sessions.lastSeenAt}, ${sessions.createdAt})`
+
+/**
+ * Close the live sockets of sessions that just ended (sign-out, rotation): each deployment they
+ * watch is told at once, instead of streaming on until its next periodic check. `rows` are read
+ * before the sessions are deleted (their socket rows go with them).
+ */
+async function closeSockets(
+  c: AppContext,
+  rows: readonly { sessionId: string; deploymentId: string }[],
+): Promise<void> {
+  const byDeployment = new Map<string, string[]>()
+  for (const r of rows)
+    byDeployment.set(r.deploymentId, [...(byDeployment.get(r.deploymentId) ?? []), r.sessionId])
+  await Promise.all(
+    [...byDeployment].map(([deploymentId, ids]) =>
+      deploymentStub(c.env, deploymentId).sessionsEnded(ids),
+    ),
+  )
+}
+
+function socketsOf(c: AppContext, sessionIds: string[]) {
+  return drizzle(c.env.DB)
+    .select({ sessionId: sessionSockets.sessionId, deploymentId: sessionSockets.deploymentId })
+    .from(sessionSockets)
+    .where(inArray(sessionSockets.sessionId, sessionIds))
+    .all()
+}
 
 /**
  * Start a session for `userId`: a fresh random id in the cookie, its hash in D1. Any session the
@@ -16,59 +66,82 @@ export const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000
  */
 export async function startSession(c: AppContext, userId: string): Promise<void> {
   const db = drizzle(c.env.DB)
-  const previous = getCookie(c, SESSION_COOKIE)
+  const previous = getCookie(c, sessionCookieName(c))
+  const previousId = previous && previous.length <= 128 ? await sha256Hex(previous) : null
   const token = randomToken(32)
   const now = Date.now()
+  const ended = previousId ? await socketsOf(c, [previousId]) : []
   const statements = [
     db.insert(sessions).values({
       id: await sha256Hex(token),
       userId,
       createdAt: now,
       expiresAt: now + SESSION_TTL_MS,
+      lastSeenAt: now,
       ip: clientIp(c),
       userAgent: userAgent(c),
     }),
-    // Housekeeping rides along: expired rows go.
-    db.delete(sessions).where(lt(sessions.expiresAt, now)),
+    // Housekeeping rides along: expired and idle rows go.
+    db.delete(sessions).where(or(lt(sessions.expiresAt, now), lt(lastSeen, now - SESSION_IDLE_MS))),
   ] as const
-  if (previous) {
-    await db.batch([
-      ...statements,
-      db.delete(sessions).where(eq(sessions.id, await sha256Hex(previous))),
-    ])
+  if (previousId) {
+    await db.batch([...statements, db.delete(sessions).where(eq(sessions.id, previousId))])
   } else {
     await db.batch(statements)
   }
-  setCookie(c, SESSION_COOKIE, token, {
-    httpOnly: true,
-    sameSite: 'Strict',
-    secure: isHttps(c),
-    path: '/',
+  await closeSockets(c, ended)
+  setCookie(c, sessionCookieName(c), token, {
+    ...cookieOptions(c),
     maxAge: Math.floor(SESSION_TTL_MS / 1000),
   })
 }
 
-/** The user behind the request's cookie, or null if there is none or it expired. */
+/**
+ * The user behind the request's cookie, or null if there is none, it expired, or it sat idle
+ * longer than SESSION_IDLE_MS. A live session's `last_seen_at` moves forward (coarsely).
+ */
 export async function readSession(c: AppContext): Promise<SessionUser | null> {
-  const token = getCookie(c, SESSION_COOKIE)
+  const token = getCookie(c, sessionCookieName(c))
   if (!token || token.length > 128) return null
   const id = await sha256Hex(token)
-  const row = await drizzle(c.env.DB)
-    .select({ userId: users.id, username: users.username })
+  const now = Date.now()
+  const db = drizzle(c.env.DB)
+  const row = await db
+    .select({
+      userId: users.id,
+      username: users.username,
+      expiresAt: sessions.expiresAt,
+      lastSeenAt: sql<number>`${lastSeen}`,
+    })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.id, id), gt(sessions.expiresAt, Date.now())))
+    .where(
+      and(eq(sessions.id, id), gt(sessions.expiresAt, now), gt(lastSeen, now - SESSION_IDLE_MS)),
+    )
     .get()
-  return row ? { id: row.userId, username: row.username, sessionId: id } : null
+  if (!row) return null
+  if (now - row.lastSeenAt >= SESSION_TOUCH_MS) {
+    await db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, id))
+  }
+  return { id: row.userId, username: row.username, sessionId: id, sessionExpiresAt: row.expiresAt }
 }
 
-/** End the request's session, server side and in the browser. */
+/** Note that the session has a live socket on `deploymentId`, so signing out can close it. */
+export async function recordSocket(
+  c: AppContext,
+  sessionId: string,
+  deploymentId: string,
+): Promise<void> {
+  await drizzle(c.env.DB)
+    .insert(sessionSockets)
+    .values({ sessionId, deploymentId })
+    .onConflictDoNothing()
+}
+
+/** End the request's session, server side, in the browser, and on its open sockets. */
 export async function endSession(c: AppContext, sessionId: string): Promise<void> {
+  const ended = await socketsOf(c, [sessionId])
   await drizzle(c.env.DB).delete(sessions).where(eq(sessions.id, sessionId))
-  deleteCookie(c, SESSION_COOKIE, {
-    path: '/',
-    secure: isHttps(c),
-    httpOnly: true,
-    sameSite: 'Strict',
-  })
+  deleteCookie(c, sessionCookieName(c), cookieOptions(c))
+  await closeSockets(c, ended)
 }

@@ -1,42 +1,88 @@
+import * as z from 'zod'
+import type { Acquired, BackoffPolicy } from '../do/login-throttle'
 import type { AppContext } from '../env'
 import { ApiError } from './errors'
 import { clientIp } from './request'
 
-/** Five failed logins for one account, or from one address, within this window → 429. */
-export const LOGIN_FAILURE_LIMIT = 5
-export const LOGIN_WINDOW_MS = 60_000
 export const LOGIN_FAILED_ACTION = 'auth.login_failed'
 
+const Ms = z.coerce.number().int().min(0).max(86_400_000)
+/** The waits from wrangler vars; a missing or bad value falls back to the product's default. */
+const Backoff = z.object({
+  LOGIN_BACKOFF_BASE_MS: Ms.catch(1_000),
+  LOGIN_BACKOFF_ACCOUNT_MAX_MS: Ms.catch(60_000),
+  LOGIN_BACKOFF_ADDRESS_MAX_MS: Ms.catch(900_000),
+})
+
 /**
- * Refuse the attempt with 429 and Retry-After when the account or the address has had too many
- * failures lately. The failures are the audit rows themselves, so the count survives isolates and
- * needs no table of its own.
+ * The waits for an account and for an address. An account's is capped low (a minute): anyone may
+ * fail on it, and its real owner must not be kept out for long. An address's grows longer (15
+ * minutes), so one source can neither guess quickly nor keep the account's wait up for long.
  */
-export async function checkLoginThrottle(c: AppContext, username: string): Promise<void> {
-  const now = Date.now()
-  const since = now - LOGIN_WINDOW_MS
-  const recent = (column: 'target' | 'ip', value: string) =>
-    c.env.DB.prepare(
-      `select at from audit_log where action = ?1 and ${column} = ?2 and at > ?3
-       order by at desc limit ?4`,
-    ).bind(LOGIN_FAILED_ACTION, value, since, LOGIN_FAILURE_LIMIT)
-  const [byUser, byIp] = await c.env.DB.batch<{ at: number }>([
-    recent('target', username),
-    recent('ip', clientIp(c)),
-  ])
-  let retryAtMs = 0
-  for (const rows of [byUser?.results ?? [], byIp?.results ?? []]) {
-    // When the oldest of the last five leaves the window, one more try is allowed.
-    const fifth = rows[LOGIN_FAILURE_LIMIT - 1]
-    if (fifth) retryAtMs = Math.max(retryAtMs, fifth.at + LOGIN_WINDOW_MS)
+export function backoffPolicies(env: Env): { account: BackoffPolicy; address: BackoffPolicy } {
+  const v = Backoff.parse(env)
+  return {
+    account: { baseMs: v.LOGIN_BACKOFF_BASE_MS, maxMs: v.LOGIN_BACKOFF_ACCOUNT_MAX_MS },
+    address: { baseMs: v.LOGIN_BACKOFF_BASE_MS, maxMs: v.LOGIN_BACKOFF_ADDRESS_MAX_MS },
   }
-  if (retryAtMs > now) {
-    const seconds = Math.max(1, Math.ceil((retryAtMs - now) / 1000))
-    throw new ApiError(
-      429,
-      'too_many_attempts',
-      `Too many failed sign-ins. Wait ${seconds} s before trying again.`,
-      { headers: { 'Retry-After': String(seconds) }, details: { retryAfterSeconds: seconds } },
-    )
+}
+
+function throttle(env: Env, key: string) {
+  return env.LOGIN_THROTTLE.get(env.LOGIN_THROTTLE.idFromName(key))
+}
+
+function tooMany(retryAfterMs: number): ApiError {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000))
+  return new ApiError(
+    429,
+    'too_many_attempts',
+    `Too many failed attempts. Wait ${seconds} s before trying again.`,
+    {
+      headers: { 'Retry-After': String(seconds) },
+      details: { retryAfterSeconds: seconds, retryAfterMs },
+    },
+  )
+}
+
+/** A try that its throttles let through: say how it ended, exactly once. */
+export interface Attempt {
+  succeeded(): Promise<void>
+  failed(): Promise<void>
+  /** Ended before the secret was checked (another error): frees the slot, counts nothing. */
+  abandoned(): Promise<void>
+}
+
+/**
+ * Take the slot for one sign-in (or setup-code) try from the address's throttle, then the
+ * account's if `username` is given, or answer 429 with Retry-After. The address goes first, so
+ * parallel tries from one source stop there, and sources racing for one account cannot each hold
+ * the other's slot.
+ */
+export async function beginAttempt(c: AppContext, username?: string): Promise<Attempt> {
+  const policies = backoffPolicies(c.env)
+  const keys: { stub: ReturnType<typeof throttle>; policy: BackoffPolicy }[] = []
+  const candidates = [
+    { key: `address:${clientIp(c)}`, policy: policies.address },
+    ...(username === undefined ? [] : [{ key: `account:${username}`, policy: policies.account }]),
+  ]
+  for (const { key, policy } of candidates) {
+    const stub = throttle(c.env, key)
+    const got: Acquired = await stub.acquire()
+    if (!got.ok) {
+      await Promise.all(keys.map((k) => k.stub.settle('unchecked', k.policy)))
+      throw tooMany(got.retryAfterMs)
+    }
+    keys.push({ stub, policy })
+  }
+  let settled = false
+  const settle = async (outcome: 'success' | 'failure' | 'unchecked') => {
+    if (settled) return
+    settled = true
+    await Promise.all(keys.map((k) => k.stub.settle(outcome, k.policy)))
+  }
+  return {
+    succeeded: () => settle('success'),
+    failed: () => settle('failure'),
+    abandoned: () => settle('unchecked'),
   }
 }

@@ -31,12 +31,15 @@ export const securityHeaders = (): MiddlewareHandler<AppEnv> =>
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 /**
- * CSRF: a state-changing request that a browser sent from another origin is refused. Browsers
- * always send `Origin` (or `Sec-Fetch-Site`) on such requests; the runner and scripts send
- * neither and authenticate otherwise.
+ * CSRF: a state-changing request that a browser sent from another origin is refused, and so is a
+ * websocket handshake (a GET that browsers send cross-origin with cookies, outside CORS: another
+ * site could otherwise read a deployment's live log in the admin's browser). Browsers always
+ * send `Origin` (or `Sec-Fetch-Site`) on such requests; the runner and scripts send neither and
+ * authenticate otherwise.
  */
 export const csrfGuard = (): MiddlewareHandler<AppEnv> => async (c, next) => {
-  if (UNSAFE_METHODS.has(c.req.method)) {
+  const upgrade = c.req.header('upgrade')?.toLowerCase() === 'websocket'
+  if (UNSAFE_METHODS.has(c.req.method) || upgrade) {
     const origin = c.req.header('origin')
     const self = new URL(c.req.url).origin
     const site = c.req.header('sec-fetch-site')
@@ -44,7 +47,9 @@ export const csrfGuard = (): MiddlewareHandler<AppEnv> => async (c, next) => {
       throw new ApiError(
         403,
         'cross_origin_refused',
-        `Refused a ${c.req.method} from another origin (${origin ?? site}): the dashboard only accepts changes from its own pages.`,
+        upgrade
+          ? `Refused a websocket from another origin (${origin ?? site}): live updates are only for the dashboard's own pages.`
+          : `Refused a ${c.req.method} from another origin (${origin ?? site}): the dashboard only accepts changes from its own pages.`,
       )
     }
   }

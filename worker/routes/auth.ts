@@ -8,25 +8,32 @@ import { audit } from '../lib/audit'
 import { dummyPasswordHash, verifyPassword } from '../lib/crypto'
 import { ApiError } from '../lib/errors'
 import { endSession, startSession } from '../lib/sessions'
-import { checkLoginThrottle, LOGIN_FAILED_ACTION } from '../lib/throttle'
+import { beginAttempt, LOGIN_FAILED_ACTION } from '../lib/throttle'
 import { validate } from '../lib/validate'
 
 export const auth = new Hono<AppEnv>()
   .post('/login', validate('json', LoginBody), async (c) => {
     const { username, password } = c.req.valid('json')
-    await checkLoginThrottle(c, username)
-    const user = await drizzle(c.env.DB)
-      .select()
-      .from(users)
-      .where(eq(users.username, username))
-      .get()
-    // Unknown users cost the same PBKDF2 work as known ones: no enumeration by timing.
-    const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()))
+    // Atomic per account and per address (do/login-throttle.ts): a try is checked only once the
+    // wait left by earlier failures is over, and only one at a time.
+    const attempt = await beginAttempt(c, username)
+    let user: typeof users.$inferSelect | undefined
+    let ok: boolean
+    try {
+      user = await drizzle(c.env.DB).select().from(users).where(eq(users.username, username)).get()
+      // Unknown users cost the same PBKDF2 work as known ones: no enumeration by timing.
+      ok = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()))
+    } catch (err) {
+      await attempt.abandoned()
+      throw err
+    }
     if (!user || !ok) {
+      await attempt.failed()
       await audit(c, LOGIN_FAILED_ACTION, { target: username, actor: 'anonymous' })
       throw new ApiError(401, 'invalid_credentials', 'Wrong username or password.')
     }
-    c.set('user', { id: user.id, username: user.username, sessionId: '' })
+    await attempt.succeeded()
+    c.set('user', { id: user.id, username: user.username, sessionId: '', sessionExpiresAt: 0 })
     await startSession(c, user.id)
     await audit(c, 'auth.login', { target: user.username })
     return c.json({ user: { id: user.id, username: user.username } })

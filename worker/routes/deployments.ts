@@ -12,6 +12,7 @@ import { ApiError, notFound } from '../lib/errors'
 import { checkStaticAddress, freeAddresses } from '../lib/ip-pool'
 import { jobInsert, type StoredInputs } from '../lib/jobs'
 import { getProxmoxSettingsView } from '../lib/proxmox-settings'
+import { recordSocket } from '../lib/sessions'
 import { deploymentStub, hubStub, mutable } from '../lib/stubs'
 import { invalid, validate } from '../lib/validate'
 import { requireWebSocketUpgrade } from '../lib/websocket'
@@ -159,14 +160,15 @@ export const deploymentsRoutes = new Hono<AppEnv>()
     }
     const secrets: Record<string, string> = {}
     for (const s of game.secrets(config)) secrets[s.name] = randomToken(s.bytes)
+    const id = crypto.randomUUID()
     const { publicConfig, gameSecretsEnc } = await sealInputs(
       c.env,
+      id,
       game.id,
       config as Record<string, unknown>,
       secrets,
     )
     const sizing = game.sizing(config)
-    const id = crypto.randomUUID()
     const jobId = crypto.randomUUID()
     const user = c.get('user')
 
@@ -298,8 +300,12 @@ export const deploymentsRoutes = new Hono<AppEnv>()
     requireWebSocketUpgrade(c)
     const url = new URL('https://deployment/events')
     url.searchParams.set('after', c.req.query('after') ?? '0')
-    // The socket outlives the request: the deployment re-checks its session now and then.
-    url.searchParams.set('session', c.get('user').sessionId)
+    // The socket outlives the request: the deployment closes it when the session expires, when
+    // signing out tells it so (session_sockets), and re-checks the session now and then.
+    const user = c.get('user')
+    await recordSocket(c, user.sessionId, row.id)
+    url.searchParams.set('session', user.sessionId)
+    url.searchParams.set('expires', String(user.sessionExpiresAt))
     return mutable(await deploymentStub(c.env, row.id).fetch(new Request(url, c.req.raw)))
   })
   .post('/:id/cancel', async (c) => {

@@ -7,8 +7,10 @@ import { ApiError } from '../lib/errors'
 import {
   getProxmoxSettingsView,
   loadProxmoxConnection,
+  plainHttpAllowed,
   saveProxmoxSettings,
 } from '../lib/proxmox-settings'
+import { encryptionStatus, resealAll } from '../lib/reseal'
 import { hubStub } from '../lib/stubs'
 import { validate } from '../lib/validate'
 
@@ -22,6 +24,15 @@ export const settingsRoutes = new Hono<AppEnv>()
   })
   /** "Test connection": runs on a runner, since the worker cannot reach a private Proxmox. */
   .post('/proxmox/test', async (c) => {
+    // A connection saved before plain http was refused must not send the token in clear either.
+    const saved = await getProxmoxSettingsView(c.env)
+    if (saved?.apiUrl.startsWith('http://') && !plainHttpAllowed(c.env)) {
+      throw new ApiError(
+        409,
+        'insecure_api_url',
+        'The saved API URL uses plain http://, which would send the API token unencrypted: save an https:// URL (and the token secret) in Settings first.',
+      )
+    }
     const proxmox = await loadProxmoxConnection(c.env)
     if (!proxmox) {
       throw new ApiError(409, 'proxmox_not_configured', 'Save the Proxmox connection first.')
@@ -46,4 +57,15 @@ export const settingsRoutes = new Hono<AppEnv>()
     await saveCleanupPolicy(c.env.DB, policy, c.get('user').username)
     await audit(c, 'settings.cleanup_updated', { target: 'cleanup', details: policy })
     return c.json({ cleanup: await getCleanupPolicy(c.env.DB) })
+  })
+  /** Which key the stored secrets are sealed with (never the keys themselves). */
+  .get('/encryption', async (c) => c.json({ encryption: await encryptionStatus(c.env) }))
+  /** After a key rotation: seal every stored secret again with the current APP_ENC_KEY. */
+  .post('/encryption/reseal', async (c) => {
+    const result = await resealAll(c.env)
+    await audit(c, 'settings.secrets_resealed', {
+      target: 'encryption',
+      details: { resealed: result.resealed, failed: result.failed.map((f) => f.target) },
+    })
+    return c.json({ ...result, encryption: await encryptionStatus(c.env) })
   })

@@ -8,14 +8,26 @@ import { auditEntry } from '../lib/audit'
 import { hashPassword } from '../lib/crypto'
 import { ApiError } from '../lib/errors'
 import { startSession } from '../lib/sessions'
+import { ensureSetupCode, forgetSetupCode, setupCodeMatches } from '../lib/setup-code'
+import { beginAttempt } from '../lib/throttle'
 import { validate } from '../lib/validate'
 
 const alreadyDone = () =>
   new ApiError(409, 'setup_done', 'Setup is already done: sign in with the admin account.')
 
+const wrongCode = () =>
+  new ApiError(
+    403,
+    'invalid_setup_code',
+    'Wrong setup code: use the one printed where the dashboard was started (npm start, npm run demo), ' +
+      "the SETUP_CODE secret set at deploy, or, without one, the code in the worker's log.",
+    { details: [{ path: 'setupCode', message: 'is not the setup code of this dashboard' }] },
+  )
+
 /**
- * First-run setup: creates the first admin, once. The insert itself checks that no user exists
- * (one statement, so two racing setups cannot both win), and after that this answers 409 forever.
+ * First-run setup: creates the first admin, once, for whoever knows the setup code
+ * (lib/setup-code.ts). The insert itself checks that no user exists (one statement, so two racing
+ * setups cannot both win), and after that this answers 409 forever.
  */
 export const setup = new Hono<AppEnv>()
   .get('/', async (c) => {
@@ -23,13 +35,31 @@ export const setup = new Hono<AppEnv>()
       .select({ n: sql<number>`count(*)` })
       .from(users)
       .get()
-    return c.json({ needed: (row?.n ?? 0) === 0 })
+    const needed = (row?.n ?? 0) === 0
+    // While setup is needed a code exists (made and logged now if need be), and the wizard says
+    // where to find it.
+    return c.json({ needed, codeSource: needed ? await ensureSetupCode(c.env) : null })
   })
   .post('/', validate('json', SetupBody), async (c) => {
     const body = c.req.valid('json')
     const db = drizzle(c.env.DB)
     const existing = await db.select({ id: users.id }).from(users).limit(1).get()
     if (existing) throw alreadyDone()
+    // Wrong codes count against the address like wrong passwords: guessing gets slower and slower.
+    const attempt = await beginAttempt(c)
+    let matches: boolean
+    try {
+      matches = await setupCodeMatches(c.env, body.setupCode)
+    } catch (err) {
+      await attempt.abandoned()
+      throw err
+    }
+    if (!matches) {
+      await attempt.failed()
+      await auditEntry(c, 'setup.code_refused', { target: body.username, actor: 'anonymous' })
+      throw wrongCode()
+    }
+    await attempt.succeeded()
     const id = crypto.randomUUID()
     const hash = await hashPassword(body.password)
     const result = await c.env.DB.prepare(
@@ -39,7 +69,8 @@ export const setup = new Hono<AppEnv>()
       .bind(id, body.username, hash)
       .run()
     if (result.meta.changes !== 1) throw alreadyDone()
-    c.set('user', { id, username: body.username, sessionId: '' })
+    await forgetSetupCode(c.env).run()
+    c.set('user', { id, username: body.username, sessionId: '', sessionExpiresAt: 0 })
     await auditEntry(c, 'setup.admin_created', { target: body.username })
     await startSession(c, id)
     return c.json({ user: { id, username: body.username } }, 201)

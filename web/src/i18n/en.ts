@@ -13,9 +13,18 @@ export const en = {
   passwordHint: 'At least 12 characters.',
   setupTitle: 'Create the admin account',
   setupIntro:
-    'This is the first visit: create the account that manages this dashboard. Setup can only be done once.',
+    'This is the first visit: create the account that manages this dashboard. Setup can only be done once, and only with this installation’s setup code.',
+  setupCode: 'Setup code',
+  setupCodeHelp:
+    'The one-time code that shows you are the one who installed this dashboard. npm start and npm run demo print it in their terminal; on Cloudflare it is the SETUP_CODE secret set with “npx wrangler secret put SETUP_CODE”.',
+  setupCodeHelpLog:
+    'The one-time code that shows you are the one who installed this dashboard. No SETUP_CODE secret is set, so the dashboard wrote a code to its log when this page first opened: in the Cloudflare dashboard, open Workers & Pages → this worker → Logs and search for “First-run setup code”.',
+  setupCodeWrong:
+    'This is not the setup code of this dashboard. Check the code printed where it was started (or its SETUP_CODE secret).',
   createAdmin: 'Create admin account',
   loginTitle: 'Sign in',
+  tooManyAttempts: (seconds: number) =>
+    `Too many failed attempts: wait ${seconds} s, then try again. Each failure makes the wait longer.`,
   sessionExpired: 'Your session has ended. Sign in again to continue.',
   navDeployments: 'Deployments',
   navRunners: 'Runners',
@@ -30,6 +39,24 @@ export const en = {
   proxmoxIntro:
     'Where and how new game server VMs are created. The runner inside your network uses these; the token secret is stored encrypted and never shown again.',
   secretSet: 'A secret is stored. Leave empty to keep it.',
+  encryptionTitle: 'Encryption key',
+  encryptionIntro:
+    'Stored secrets (the Proxmox token secret, game passwords) are encrypted with the server’s APP_ENC_KEY secret.',
+  encryptionCurrent: (n: number, keyId: string) =>
+    n === 0
+      ? `No secret stored yet; new ones are encrypted with the current key (key id ${keyId}).`
+      : `${n} stored secret${n === 1 ? '' : 's'}, all encrypted with the current key (key id ${keyId}).`,
+  encryptionOlder: (n: number, keyId: string) =>
+    `${n} stored secret${n === 1 ? ' is' : 's are'} still encrypted with an older key or format. Re-encrypt with the current key (key id ${keyId}); secrets of the previous key open only while it is set as APP_ENC_KEY_PREVIOUS.`,
+  encryptionDropPrevious:
+    'Every secret uses the new key: remove the old one with “npx wrangler secret delete APP_ENC_KEY_PREVIOUS”.',
+  reseal: 'Re-encrypt with the current key',
+  resealed: (n: number) => `Re-encrypted ${n} secret${n === 1 ? '' : 's'}.`,
+  resealFailed: (list: string) =>
+    `Some secrets could not be opened with APP_ENC_KEY or APP_ENC_KEY_PREVIOUS, and were left as they are: ${list}`,
+  secretRequiredAgain: 'Type the secret again to save this change.',
+  secretAgain:
+    'You changed where or how the token is sent (API URL, token ID or certificate check): type the secret again. A stored secret is only ever sent where it was entered for.',
   auditTitle: 'Audit log',
   auditEmpty: 'Nothing recorded yet.',
   when: 'When',

@@ -20,7 +20,13 @@ export function LoginPage(props: { expired: boolean; onDone: () => void }) {
       await call(api.api.auth.login.$post({ json: { username, password } }))
       props.onDone()
     } catch (err) {
-      setError(err instanceof ApiFailure ? err.message : String(err))
+      setError(
+        err instanceof ApiFailure && err.code === 'too_many_attempts'
+          ? t.tooManyAttempts(err.retryAfterSeconds ?? 1)
+          : err instanceof ApiFailure
+            ? err.message
+            : String(err),
+      )
     } finally {
       setBusy(false)
     }

@@ -56,6 +56,26 @@ function fromView(view: NonNullable<ProxmoxView>): Form {
   }
 }
 
+/**
+ * Whether the form sends the token somewhere else, or checks the server otherwise, than the saved
+ * connection: the server then wants the secret typed again (it never sends a stored secret to a
+ * new destination). Normalised as the API normalises, so a trailing slash is no change.
+ */
+function destinationChanged(saved: Form, form: Form): boolean {
+  const url = (u: string) =>
+    u
+      .trim()
+      .replace(/\/+$/, '')
+      .replace(/\/api2\/json$/, '')
+  if (url(saved.apiUrl) !== url(form.apiUrl)) return true
+  if (saved.tokenId.trim() !== form.tokenId.trim()) return true
+  if (saved.tlsMode !== form.tlsMode) return true
+  if (form.tlsMode === 'fingerprint')
+    return saved.fingerprint.trim().toUpperCase() !== form.fingerprint.trim().toUpperCase()
+  if (form.tlsMode === 'ca') return saved.caPem.trim() !== form.caPem.trim()
+  return false
+}
+
 type ProxmoxView = Awaited<ReturnType<typeof loadView>>
 const loadView = async () => (await call(api.api.settings.proxmox.$get())).proxmox
 
@@ -95,7 +115,76 @@ export function SettingsPage() {
         <p>{t.testIntro}</p>
         <TestConnection />
       </section>
+      <EncryptionCard />
       <CleanupForm />
+    </section>
+  )
+}
+
+type EncryptionView = Awaited<ReturnType<typeof loadEncryption>>
+const loadEncryption = async () => (await call(api.api.settings.encryption.$get())).encryption
+
+/**
+ * Settings → Encryption: which key the stored secrets are sealed with, and, after APP_ENC_KEY was
+ * rotated (the old key in APP_ENC_KEY_PREVIOUS), one button to seal them all with the new key.
+ */
+function EncryptionCard() {
+  const t = useT()
+  const [status, setStatus] = useState<EncryptionView | null>(null)
+  const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null)
+  const [busy, setBusy] = useState(false)
+
+  useEffect(() => {
+    loadEncryption()
+      .then(setStatus)
+      .catch((err: unknown) => setMessage({ kind: 'error', text: errorText(err) }))
+  }, [])
+
+  async function reseal() {
+    setBusy(true)
+    setMessage(null)
+    try {
+      const result = await call(api.api.settings.encryption.reseal.$post())
+      setStatus(result.encryption)
+      setMessage(
+        result.failed.length === 0
+          ? { kind: 'success', text: t.resealed(result.resealed) }
+          : {
+              kind: 'error',
+              text: t.resealFailed(result.failed.map((f) => `${f.target}: ${f.error}`).join('; ')),
+            },
+      )
+    } catch (err) {
+      setMessage({ kind: 'error', text: errorText(err) })
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  return (
+    <section className="card" aria-labelledby="encryption-title">
+      <h2 id="encryption-title">{t.encryptionTitle}</h2>
+      <p>{t.encryptionIntro}</p>
+      {status ? (
+        <>
+          <p>
+            {status.sealed.older === 0
+              ? t.encryptionCurrent(status.sealed.current, status.keyId)
+              : t.encryptionOlder(status.sealed.older, status.keyId)}
+          </p>
+          {status.sealed.older === 0 && status.previousKeySet ? (
+            <Alert kind="info">{t.encryptionDropPrevious}</Alert>
+          ) : null}
+          {status.sealed.older > 0 ? (
+            <button type="button" disabled={busy} onClick={() => void reseal()}>
+              {t.reseal}
+            </button>
+          ) : null}
+        </>
+      ) : message ? null : (
+        <p className="loading">{t.loading}</p>
+      )}
+      {message ? <Alert kind={message.kind}>{message.text}</Alert> : null}
     </section>
   )
 }
@@ -217,6 +306,8 @@ export function CleanupForm() {
 export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string }) {
   const t = useT()
   const [form, setForm] = useState<Form>(EMPTY)
+  /** The connection as saved, to tell when the token's destination is being changed. */
+  const [saved, setSaved] = useState<Form | null>(null)
   const [secretSet, setSecretSet] = useState(false)
   const [errors, setErrors] = useState<Partial<Record<keyof Form, string>>>({})
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null)
@@ -227,6 +318,7 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
       .then((view) => {
         if (view) {
           setForm(fromView(view))
+          setSaved(fromView(view))
           setSecretSet(view.tokenSecretSet)
         }
       })
@@ -252,7 +344,7 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
           ? { mode: 'ca' as const, caPem: form.caPem }
           : { mode: 'insecure' as const }
     try {
-      const saved = await call(
+      const result = await call(
         api.api.settings.proxmox.$put({
           json: {
             apiUrl: form.apiUrl,
@@ -273,9 +365,10 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
           },
         }),
       )
-      if (saved.proxmox) {
-        setForm(fromView(saved.proxmox))
-        setSecretSet(saved.proxmox.tokenSecretSet)
+      if (result.proxmox) {
+        setForm(fromView(result.proxmox))
+        setSaved(fromView(result.proxmox))
+        setSecretSet(result.proxmox.tokenSecretSet)
       }
       setMessage({ kind: 'success', text: t.saved })
       props.onSaved?.()
@@ -286,6 +379,7 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
           const key = FIELD_OF_PATH[path] ?? (path in EMPTY ? (path as keyof Form) : undefined)
           if (key) next[key] ??= text
         }
+        if (err.code === 'token_secret_required') next.tokenSecret = t.secretRequiredAgain
         setErrors(next)
         setMessage({ kind: 'error', text: t.fixFields })
       } else {
@@ -297,6 +391,7 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
   }
 
   const px = t.proxmox
+  const secretAgain = secretSet && saved !== null && destinationChanged(saved, form)
   const field = (
     key: keyof Form,
     extra: { type?: string; inputMode?: 'numeric'; placeholder?: string } = {},
@@ -328,7 +423,15 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
           onChange={set('tokenSecret')}
           autoComplete="off"
           error={errors.tokenSecret}
-          help={secretSet ? t.secretSet : px.help.tokenSecret}
+          help={
+            secretAgain ? (
+              <strong>{t.secretAgain}</strong>
+            ) : secretSet ? (
+              t.secretSet
+            ) : (
+              px.help.tokenSecret
+            )
+          }
         />
       </fieldset>
       <fieldset>

@@ -119,17 +119,26 @@ export function SetupWizard(props: { signedIn: boolean; onAdminCreated: () => vo
 
 function AdminStep(props: { onDone: () => void }) {
   const t = useT()
+  const [setupCode, setSetupCode] = useState('')
+  /** Where this install's setup code is to be found, as the server says. */
+  const [codeSource, setCodeSource] = useState<'secret' | 'generated' | null>(null)
   const [username, setUsername] = useState('admin')
   const [password, setPassword] = useState('')
   const [failure, setFailure] = useState<ApiFailure | null>(null)
   const [busy, setBusy] = useState(false)
+
+  useEffect(() => {
+    call(api.api.setup.$get())
+      .then((s) => setCodeSource(s.codeSource))
+      .catch(() => undefined)
+  }, [])
 
   async function submit(e: FormEvent) {
     e.preventDefault()
     setBusy(true)
     setFailure(null)
     try {
-      await call(api.api.setup.$post({ json: { username, password } }))
+      await call(api.api.setup.$post({ json: { setupCode, username, password } }))
       localStorage.setItem(ACTIVE_KEY, 'yes')
       navigate('/setup', { replace: true })
       props.onDone()
@@ -146,8 +155,24 @@ function AdminStep(props: { onDone: () => void }) {
       <p>{t.setupIntro}</p>
       <form onSubmit={submit} noValidate>
         {failure && Object.keys(failure.fields).length === 0 ? (
-          <Alert kind="error">{failure.message}</Alert>
+          <Alert kind="error">
+            {failure.code === 'too_many_attempts'
+              ? t.tooManyAttempts(failure.retryAfterSeconds ?? 1)
+              : failure.message}
+          </Alert>
         ) : null}
+        <Field
+          label={t.setupCode}
+          name="setupCode"
+          value={setupCode}
+          onChange={setSetupCode}
+          autoComplete="off"
+          required
+          help={codeSource === 'generated' ? t.setupCodeHelpLog : t.setupCodeHelp}
+          error={
+            failure?.code === 'invalid_setup_code' ? t.setupCodeWrong : failure?.fields.setupCode
+          }
+        />
         <Field
           label={t.username}
           name="username"

@@ -1,0 +1,100 @@
+import { decryptSecret, encryptSecret, keyId, SECRET_CONTEXTS, sealedWith } from './crypto'
+import { requireEncKeys } from './enc-key'
+import { proxmoxSecretKey, resealProxmoxSecret } from './proxmox-settings'
+
+/**
+ * Rotating APP_ENC_KEY: the new key goes in APP_ENC_KEY and the old one in APP_ENC_KEY_PREVIOUS
+ * (which only opens), then everything sealed is sealed again with the new key (Settings →
+ * Encryption, or `POST /api/settings/encryption/reseal`), and the previous key can go. The same
+ * run moves values of format v1 (no key id, not bound to their deployment) to format v2.
+ */
+
+/** Deployments read per round while sealing again. */
+const PAGE = 100
+
+/** How many sealed values use the current key, and how many an older key or format. */
+export interface EncryptionStatus {
+  keyId: string
+  previousKeySet: boolean
+  sealed: { current: number; older: number }
+}
+
+/** Where the stored secrets stand, for Settings → Encryption. */
+export async function encryptionStatus(env: Env): Promise<EncryptionStatus> {
+  const keys = requireEncKeys(env)
+  const kid = await keyId(keys.current)
+  const row = await env.DB.prepare(
+    `select count(*) as total,
+       coalesce(sum(substr(json_extract(inputs_json, '$.gameSecretsEnc'), 1, 19) = ?1), 0) as current
+     from deployments where json_extract(inputs_json, '$.gameSecretsEnc') is not null`,
+  )
+    .bind(`v2.${kid}`)
+    .first<{ total: number; current: number }>()
+  const proxmox = await proxmoxSecretKey(env)
+  const current = (row?.current ?? 0) + (proxmox === kid ? 1 : 0)
+  const total = (row?.total ?? 0) + (proxmox === null ? 0 : 1)
+  return {
+    keyId: kid,
+    previousKeySet: keys.previous !== null,
+    sealed: { current, older: total - current },
+  }
+}
+
+/** What a reseal run did: values sealed again, and the ones that could not be opened. */
+export interface ResealResult {
+  resealed: number
+  failed: { target: string; error: string }[]
+}
+
+/**
+ * Seal every stored secret that is not under the current key (or still in format v1) again with
+ * the current key. Each deployment row is updated only if its sealed value did not change
+ * meanwhile. Values no key opens are reported, never dropped.
+ */
+export async function resealAll(env: Env): Promise<ResealResult> {
+  const keys = requireEncKeys(env)
+  const kid = await keyId(keys.current)
+  const result: ResealResult = { resealed: 0, failed: [] }
+  try {
+    if (await resealProxmoxSecret(env)) result.resealed++
+  } catch (err) {
+    result.failed.push({
+      target: 'proxmox',
+      error: err instanceof Error ? err.message : String(err),
+    })
+  }
+  let after = ''
+  for (let round = 0; round < 100_000; round++) {
+    const page = await env.DB.prepare(
+      `select id, json_extract(inputs_json, '$.gameSecretsEnc') as sealed from deployments
+       where id > ?1 and json_extract(inputs_json, '$.gameSecretsEnc') is not null
+       order by id limit ?2`,
+    )
+      .bind(after, PAGE)
+      .all<{ id: string; sealed: string }>()
+    const updates: D1PreparedStatement[] = []
+    for (const { id, sealed } of page.results) {
+      if (sealedWith(sealed) === kid) continue
+      try {
+        const plain = await decryptSecret(keys, sealed, SECRET_CONTEXTS.gameSecrets, id)
+        const next = await encryptSecret(keys, plain, SECRET_CONTEXTS.gameSecrets, id)
+        updates.push(
+          env.DB.prepare(
+            `update deployments set inputs_json = json_set(inputs_json, '$.gameSecretsEnc', ?2)
+             where id = ?1 and json_extract(inputs_json, '$.gameSecretsEnc') = ?3`,
+          ).bind(id, next, sealed),
+        )
+      } catch (err) {
+        result.failed.push({ target: id, error: err instanceof Error ? err.message : String(err) })
+      }
+    }
+    if (updates.length > 0) {
+      const done = await env.DB.batch(updates)
+      result.resealed += done.reduce((n, r) => n + (r.meta.changes ?? 0), 0)
+    }
+    const last = page.results.at(-1)
+    if (!last || page.results.length < PAGE) break
+    after = last.id
+  }
+  return result
+}
