@@ -152,7 +152,9 @@ export class VmSteps extends VmPower {
     const conn = this.client.connection
     const name = vmNameFor(spec)
     const started = await allocateId(this.client, ctx, async (newid) => {
-      ctx.log(`cloning template ${conn.templateVmid} to VM ${newid} (${name}) on ${conn.storage}`)
+      ctx.log(
+        `cloning template ${conn.templateVmid} to VM ${newid} (${name}) on ${conn.storage}${conn.pool ? ` in pool ${conn.pool}` : ''}`,
+      )
       return this.client.callTask(
         'POST',
         `/nodes/${conn.node}/qemu/${conn.templateVmid}/clone`,
@@ -161,6 +163,8 @@ export class VmSteps extends VmPower {
           name,
           full: true,
           storage: conn.storage,
+          // Into the resource pool the token's grants are scoped to (docs/proxmox-token.md).
+          pool: conn.pool || undefined,
           description: `Proxmox Game Deployer, deployment ${spec.deploymentId}`,
         },
         ctx.signal,
