@@ -223,7 +223,7 @@ export class RunnerHub extends DurableObject<Env> {
         const mine = new Set((await this.assignments())[att.runnerId]?.deploymentIds)
         const accepted = msg.statuses.filter((s) => mine.has(s.deploymentId))
         if (accepted.length < msg.statuses.length) {
-          this.refused(att, 'status.report', {
+          this.refused(att, 'status.report', 'not on its watch list', {
             deployments: msg.statuses
               .filter((s) => !mine.has(s.deploymentId))
               .map((s) => s.deploymentId)
@@ -240,7 +240,7 @@ export class RunnerHub extends DurableObject<Env> {
       case 'sweep.report': {
         ws.serializeAttachment(att)
         if (!(await this.assignments())[att.runnerId]?.sweeps) {
-          this.refused(att, 'sweep.report', { vms: msg.vms.length })
+          this.refused(att, 'sweep.report', 'not asked to sweep', { vms: msg.vms.length })
           return
         }
         await this.sweepReported(msg.vms, msg.at)
@@ -261,14 +261,19 @@ export class RunnerHub extends DurableObject<Env> {
    * a report can cross a newer watch list on the wire (the list changed while a round ran); a
    * frame that breaks the protocol itself is what closes it (1008).
    */
-  private refused(att: RunnerAttachment, frame: string, details: Record<string, unknown>): void {
+  private refused(
+    att: RunnerAttachment,
+    frame: string,
+    reason: string,
+    details: Record<string, unknown>,
+  ): void {
     console.warn(
       JSON.stringify({
         level: 'warn',
         socket: 'runner-control',
         runner: att.runnerId,
         refused: frame,
-        reason: frame === 'sweep.report' ? 'not asked to sweep' : 'not on its watch list',
+        reason,
         ...details,
       }),
     )
@@ -279,7 +284,7 @@ export class RunnerHub extends DurableObject<Env> {
     const waiting = this.replies.get(requestId)
     if (!waiting) return
     if (waiting.runnerId !== att.runnerId) {
-      this.refused(att, 'reply', { requestId })
+      this.refused(att, 'reply', 'the request was sent to another runner', { requestId })
       return
     }
     waiting.resolve(value)

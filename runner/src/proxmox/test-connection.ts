@@ -164,13 +164,18 @@ async function permissionsCheck(
   const missing: string[] = []
   const lacking: Grant[] = []
   let any = false
+  const privilegesAt = async (path: string): Promise<Record<string, unknown>> =>
+    Permissions.parse(await client.call('GET', '/access/permissions', { path }, signal))[path] ??
+    {}
   for (const grant of requiredGrants(conn, major)) {
-    const perms = Permissions.parse(
-      await client.call('GET', '/access/permissions', { path: grant.path }, signal),
-    )
-    const have = perms[grant.path] ?? {}
+    const have = await privilegesAt(grant.path)
     if (Object.keys(have).length > 0) any = true
-    const absent = grant.privileges.filter((p) => !(p in have))
+    let absent = grant.privileges.filter((p) => !(p in have))
+    if (absent.length > 0 && grant.path !== '/vms' && grant.role === 'PGDVMs') {
+      // A pool's VMs also hold what is granted on all of /vms: broader than needed, but enough.
+      const everywhere = await privilegesAt('/vms')
+      absent = absent.filter((p) => !(p in everywhere))
+    }
     for (const p of absent) missing.push(`${p} on ${grant.path}`)
     if (absent.length > 0) lacking.push(grant)
   }
