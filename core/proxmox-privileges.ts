@@ -122,7 +122,7 @@ export function roleModifyCommand(role: PgdRole): string {
 export function aclCommand(grant: Grant, tokenId: string, tokenOnly = false): string {
   const { userId } = splitTokenId(tokenId)
   const users = tokenOnly ? '' : ` --users ${shellQuote(userId)}`
-  return `pveum acl modify ${grant.path}${users} --tokens ${shellQuote(tokenId)} --roles ${grant.role}`
+  return `pveum acl modify ${shellQuote(grant.path)}${users} --tokens ${shellQuote(tokenId)} --roles ${grant.role}`
 }
 
 /** `pveum pool add`: the resource pool the VMs go into. */

@@ -210,3 +210,33 @@ describe('reports from runners', () => {
     expect(await json(res)).toEqual({ ok: true, message: 'VM 4300 destroyed' })
   })
 })
+
+describe('revoking a runner', () => {
+  it('says to replace the Proxmox token it may have held, with the pveum commands', async () => {
+    const cookie = await setupAdmin()
+    await configureProxmox(cookie)
+    const { runnerId } = await registerRunner(cookie)
+    const res = await call('DELETE', `/api/runners/${runnerId}`, { cookie })
+    expect(res.status).toBe(200)
+    const body = await json<{ ok: boolean; rotateToken: { tokenId: string; commands: string[] } }>(
+      res,
+    )
+    expect(body.rotateToken.tokenId).toBe('deployer@pve!pgd')
+    expect(body.rotateToken.commands).toEqual([
+      'pveum user token remove deployer@pve pgd',
+      'pveum user token add deployer@pve pgd --privsep 1',
+      "pveum acl modify /vms --tokens 'deployer@pve!pgd' --roles PGDVMs",
+      "pveum acl modify /vms/9000 --tokens 'deployer@pve!pgd' --roles PGDTemplate",
+      "pveum acl modify /storage/local-lvm --tokens 'deployer@pve!pgd' --roles PGDStorage",
+      "pveum acl modify /sdn/zones/localnetwork/vmbr0 --tokens 'deployer@pve!pgd' --roles PGDNetwork",
+    ])
+    expect(JSON.stringify(body)).not.toContain(PROXMOX.tokenSecret)
+  })
+
+  it('has nothing to rotate before Proxmox is configured', async () => {
+    const cookie = await setupAdmin()
+    const { runnerId } = await registerRunner(cookie)
+    const res = await call('DELETE', `/api/runners/${runnerId}`, { cookie })
+    expect(await json(res)).toEqual({ ok: true, rotateToken: null })
+  })
+})
