@@ -172,7 +172,7 @@ export const ROUTES: Readonly<Record<string, Handler>> = {
     const members = [...pool.vms]
       .map((vmid) => c.vms.get(vmid))
       .filter((vm) => vm !== undefined)
-      .filter((vm) => p.type === undefined || p.type === 'qemu')
+      .filter(() => p.type === undefined || p.type === 'qemu')
       .map((vm) => ({
         id: `qemu/${vm.vmid}`,
         type: 'qemu',

@@ -165,8 +165,7 @@ async function permissionsCheck(
   const lacking: Grant[] = []
   let any = false
   const privilegesAt = async (path: string): Promise<Record<string, unknown>> =>
-    Permissions.parse(await client.call('GET', '/access/permissions', { path }, signal))[path] ??
-    {}
+    Permissions.parse(await client.call('GET', '/access/permissions', { path }, signal))[path] ?? {}
   for (const grant of requiredGrants(conn, major)) {
     const have = await privilegesAt(grant.path)
     if (Object.keys(have).length > 0) any = true
