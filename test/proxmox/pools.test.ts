@@ -88,6 +88,38 @@ describe('resource pools in the simulator and the deploy flow', () => {
     client.close()
   })
 
+  it('does not clone twice when the answer to a clone into the pool is lost, although the VM is invisible until it ends', async () => {
+    // The clone joins the pool when it ends, so a pool-limited token cannot see it while it runs.
+    h = await startHarness({
+      tokens: [
+        { tokenId: 'root@pam!admin', secret: 'admin-secret', privileges: 'all' },
+        scopedToken(),
+      ],
+      timing: { cloneMs: 600 },
+      faults: {
+        proxyErrors: {
+          count: 1,
+          status: 596,
+          reason: 'Connection timed out',
+          afterEffect: true,
+          match: (m, path) => m === 'POST' && path.endsWith('/clone'),
+        },
+      },
+    })
+    const conn = connectionFor(h.sim, { tokenId: SCOPED, tokenSecret: SCOPED_SECRET })
+    const scoped = new VmSteps(conn, {
+      ...FAST,
+      timeouts: { ...FAST.timeouts, cloneAppearMs: 100 },
+    })
+    extra.push(scoped)
+    const spec = specFor()
+    const { vmid } = await scoped.allocateAndClone(spec, h.ctx)
+    const clones = [...h.sim.cluster.vms.values()].filter((vm) =>
+      (vm.config.name ?? '').endsWith(spec.deploymentId),
+    )
+    expect(clones.map((vm) => vm.vmid)).toEqual([vmid])
+  })
+
   it('a token limited to the pool sees only the pool’s VMs (and the template it may clone)', async () => {
     const { h, client } = await withScopedToken()
     // One VM outside the pool, made with the admin's token as a person in the GUI would.
