@@ -179,6 +179,8 @@ export const ConnectionCheck = z.object({
   ok: z.boolean(),
   message: z.string(),
   fix: z.string().optional(),
+  /** Shell commands that apply the fix (e.g. the `pveum` lines that grant a missing privilege). */
+  commands: z.array(z.string().max(1_000)).max(20).optional(),
 })
 export type ConnectionCheck = z.infer<typeof ConnectionCheck>
 
@@ -242,16 +244,23 @@ export const ServerToRunner = z.discriminatedUnion('type', [
   }),
   /**
    * The deployments this runner keeps an eye on (the whole list, replacing the previous one),
-   * how often, and how often it sweeps the node for this product's VMs (0: it does not).
+   * how often, and how often it sweeps the node for this product's VMs (0: it does not). The
+   * Proxmox connection comes only with work that needs it: a runner given nothing to watch and
+   * no sweep gets `null` and drops the one it held.
    */
-  z.object({
-    v,
-    type: z.literal('watch'),
-    proxmox: ProxmoxConnection,
-    statusIntervalMs: z.number().int().min(100),
-    sweepIntervalMs: z.number().int().min(0),
-    targets: z.array(WatchTarget).max(1_000),
-  }),
+  z
+    .object({
+      v,
+      type: z.literal('watch'),
+      proxmox: ProxmoxConnection.nullable(),
+      statusIntervalMs: z.number().int().min(100),
+      sweepIntervalMs: z.number().int().min(0),
+      targets: z.array(WatchTarget).max(1_000),
+    })
+    .refine((f) => f.proxmox !== null || (f.targets.length === 0 && f.sweepIntervalMs === 0), {
+      message: 'a watch list or a sweep comes with the Proxmox connection',
+      path: ['proxmox'],
+    }),
   /** Destroy a VM no deployment owns (an orphan the sweep reported). */
   z.object({
     v,

@@ -108,6 +108,19 @@ const ProxmoxSettingsFields = {
     .string()
     .trim()
     .regex(/^[a-zA-Z][a-zA-Z0-9_.-]*$/, 'must be a Proxmox storage id such as local-lvm'),
+  /**
+   * Resource pool the new VMs are cloned into, so the token can be limited to it
+   * (docs/proxmox-token.md); empty: no pool. Nested pools (PVE 8.1+) are `parent/child`.
+   */
+  pool: z
+    .string()
+    .trim()
+    .max(64)
+    .regex(
+      /^$|^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+){0,2}$/,
+      'must be a Proxmox pool name such as pgd (letters, digits, - and _)',
+    )
+    .default(''),
   bridge: z
     .string()
     .trim()

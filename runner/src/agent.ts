@@ -183,6 +183,7 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
         ...c,
         message: redactor.redact(c.message),
         ...(c.fix ? { fix: redactor.redact(c.fix) } : {}),
+        ...(c.commands ? { commands: c.commands.map((k) => redactor.redact(k)) } : {}),
       })),
     })
   }

@@ -5,6 +5,8 @@ import type { Logger } from './logger'
 import { Redactor } from './redact'
 
 type WatchFrame = Extract<ServerToRunner, { type: 'watch' }>
+/** A watch list that comes with work, so with the Proxmox connection. */
+type ActiveWatch = WatchFrame & { proxmox: NonNullable<WatchFrame['proxmox']> }
 
 /** Deployments checked at once in a refresh round. */
 const CONCURRENCY = 4
@@ -18,7 +20,7 @@ const ROUND_TIMEOUT_MS = 60_000
  * the node's VMs of this product for the hub to find orphans. Rounds never overlap.
  */
 export class Watcher {
-  private current: WatchFrame | null = null
+  private current: ActiveWatch | null = null
   private statusTimer: NodeJS.Timeout | null = null
   private sweepTimer: NodeJS.Timeout | null = null
   private running = { status: false, sweep: false }
@@ -33,11 +35,19 @@ export class Watcher {
     },
   ) {}
 
-  /** A new list from the hub: the first round runs at once, then on the interval. */
+  /**
+   * A new list from the hub: the first round runs at once, then on the interval. An empty list
+   * without the Proxmox connection stops both loops and forgets the connection (its token).
+   */
   update(frame: WatchFrame): void {
     if (this.stopped) return
+    if (frame.proxmox === null) {
+      if (this.current) this.deps.log.debug('watch: nothing to watch or sweep any more')
+      this.clear()
+      return
+    }
     const before = this.current
-    this.current = frame
+    this.current = { ...frame, proxmox: frame.proxmox }
     if (!before || before.statusIntervalMs !== frame.statusIntervalMs) {
       if (this.statusTimer) clearInterval(this.statusTimer)
       this.statusTimer = setInterval(() => void this.statusRound(), frame.statusIntervalMs)
@@ -64,15 +74,23 @@ export class Watcher {
   stop(): void {
     this.stopped = true
     this.abort.abort()
+    this.clear()
+  }
+
+  /** No list, no timers, no connection held. */
+  private clear(): void {
+    this.current = null
     if (this.statusTimer) clearInterval(this.statusTimer)
     if (this.sweepTimer) clearInterval(this.sweepTimer)
+    this.statusTimer = null
+    this.sweepTimer = null
   }
 
   private signal(): AbortSignal {
     return AbortSignal.any([this.abort.signal, AbortSignal.timeout(ROUND_TIMEOUT_MS)])
   }
 
-  private redactor(frame: WatchFrame): Redactor {
+  private redactor(frame: ActiveWatch): Redactor {
     return new Redactor([frame.proxmox.tokenSecret])
   }
 

@@ -390,6 +390,15 @@ describe('deployments in the dashboard', () => {
         .getByRole('button', { name: 'Revoke' })
         .click()
       await row.getByText('Revoked').waitFor()
+      // It may have held the Proxmox token: the page says to replace it, with the commands.
+      const rotate = page.getByRole('alert').filter({ hasText: 'Now replace the Proxmox token' })
+      await rotate.waitFor()
+      const commands = (await rotate.getByTestId('rotate-commands').textContent()) ?? ''
+      expect(commands).toContain('pveum user token remove deployer@pve pgd')
+      expect(commands).toContain('pveum user token add deployer@pve pgd --privsep 1')
+      await screenshot(page, '16b-runner-revoked-rotate-token')
+      await rotate.getByRole('button', { name: 'Done, token replaced' }).click()
+      await rotate.waitFor({ state: 'detached' })
       // The revoked runner is told so and stops.
       await waitFor(() => second.child.exitCode !== null, 'the revoked runner to exit', 20_000)
     } finally {

@@ -43,6 +43,7 @@ async function fillProxmox(page: Page): Promise<void> {
   await field('API token secret').fill(sim.token.secret)
   await field('Certificate check').selectOption('fingerprint')
   await field('SHA-256 fingerprint').fill(sim.fingerprint)
+  await field('Resource pool').fill('pgd')
   await field('Network (CIDR)').fill('127.78.0.0/16')
   await field('First address for servers').fill('127.78.0.10')
   await field('Last address for servers').fill('127.78.0.200')
@@ -108,6 +109,13 @@ describe('the setup wizard and the session', () => {
       page.getByLabel('API URL', { exact: true }).getAttribute('aria-invalid'),
     ).resolves.toBe('true')
     await fillProxmox(page)
+    // The commands that prepare a least-privilege token, with the values just typed.
+    await page.getByText('Prepare Proxmox: a token with the least privileges').click()
+    const setup = (await page.getByTestId('token-setup-commands').textContent()) ?? ''
+    expect(setup).toContain('pveum pool add pgd')
+    expect(setup).toContain(
+      "pveum acl modify /pool/pgd --users deployer@pve --tokens 'deployer@pve!pgd' --roles PGDVMs",
+    )
     await screenshot(page, '00-wizard-2-proxmox')
     await page.getByRole('button', { name: 'Save and continue' }).click()
     await currentStep(page, 'Register a runner')
@@ -153,7 +161,8 @@ describe('the setup wizard and the session', () => {
     await expect(page.locator('.checks li.bad').count()).resolves.toBe(0)
     // The real checks, answered by the simulator: version, node, token rights, template…
     await expect(checks.first().textContent()).resolves.toMatch(/✓ API.*Proxmox VE 9\.1/)
-    await expect(checks.count()).resolves.toBe(6)
+    await expect(checks.count()).resolves.toBe(7)
+    await page.getByText("new VMs go into pool 'pgd'").waitFor()
     await screenshot(page, '00-wizard-4-test')
     await page.getByRole('button', { name: 'Finish' }).click()
 

@@ -57,6 +57,7 @@ describe('the simulator CLI', () => {
         tls: { mode: 'fingerprint', fingerprint: info.fingerprint ?? '' },
         templateVmid: 9000,
         storage: 'local-lvm',
+        pool: '',
         bridge: 'vmbr0',
         vlan: null,
         gateway: '127.77.0.1',

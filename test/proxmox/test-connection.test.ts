@@ -1,6 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { requiredGrants } from '../../core/proxmox-privileges'
 import type { ConnectionCheck } from '../../core/protocol'
 import { startHarness, type Harness } from './helpers'
+
+const TOKEN = 'deployer@pve!pgd'
+
+/** The grants docs/proxmox-token.md gives (pool pgd, template 9000, local-lvm, vmbr0), as ACLs. */
+function documentedAcls(without: { path: string; privilege: string } | null = null) {
+  const acls: Record<string, string[]> = {}
+  const scope = { pool: 'pgd', templateVmid: 9000, storage: 'local-lvm', bridge: 'vmbr0' }
+  for (const g of requiredGrants(scope)) {
+    acls[g.path] = g.privileges.filter(
+      (p) => !(without && without.path === g.path && without.privilege === p),
+    )
+  }
+  return acls
+}
 
 /** The setup wizard's "Test connection", run on a runner. */
 describe('test connection', () => {
@@ -18,6 +33,7 @@ describe('test connection', () => {
     expect(checks.map((c) => [c.name, c.ok])).toEqual([
       ['API', true],
       ['Node', true],
+      ['Pool', true],
       ['Permissions', true],
       ['Template', true],
       ['Storage', true],
@@ -35,30 +51,66 @@ describe('test connection', () => {
     expect(perm?.name).toBe('Permissions')
     expect(perm?.message).toContain('VM.Clone on /vms/9000')
     expect(perm?.fix).toMatch(/Privilege Separation/)
+    // Every grant, since the token has none.
+    expect(perm?.commands).toHaveLength(8)
   })
 
-  it('names the missing privilege when the token may not power VMs', async () => {
-    const privs = [
-      'VM.Allocate',
-      'VM.Audit',
-      'VM.Clone',
-      'VM.Config.CPU',
-      'VM.Config.Memory',
-      'VM.Config.Network',
-      'VM.Config.Disk',
-      'VM.Config.Cloudinit',
-      'VM.Config.Options',
-      'Datastore.AllocateSpace',
-      'Datastore.Audit',
-      'SDN.Use',
-    ]
+  it('passes with a token that holds exactly the documented grants, on the pool only', async () => {
     h = await startHarness(
-      { tokens: [{ tokenId: 'deployer@pve!pgd', secret: 's3cret', privileges: { '/': privs } }] },
+      { tokens: [{ tokenId: TOKEN, secret: 's3cret', privileges: documentedAcls() }] },
       {},
       { tokenSecret: 's3cret' },
     )
-    const [perm] = failing(await h.steps.testConnection())
-    expect(perm?.message).toBe('the token lacks VM.PowerMgmt on /vms')
+    const checks = await h.steps.testConnection()
+    expect(failing(checks)).toEqual([])
+    expect(checks.find((c) => c.name === 'Permissions')?.message).toBe(
+      'the token may clone the template, and configure, power and delete VMs in /pool/pgd',
+    )
+  })
+
+  it('names the missing privilege and the pveum commands that grant it', async () => {
+    h = await startHarness(
+      {
+        tokens: [
+          {
+            tokenId: TOKEN,
+            secret: 's3cret',
+            privileges: documentedAcls({ path: '/pool/pgd', privilege: 'VM.PowerMgmt' }),
+          },
+        ],
+      },
+      {},
+      { tokenSecret: 's3cret' },
+    )
+    const [perm, ...rest] = failing(await h.steps.testConnection())
+    expect(rest).toEqual([])
+    expect(perm?.message).toBe('the token lacks VM.PowerMgmt on /pool/pgd')
+    expect(perm?.commands).toEqual([
+      'pveum role add PGDVMs --privs VM.Allocate,VM.Audit,VM.Config.CPU,VM.Config.Cloudinit,VM.Config.Disk,VM.Config.Memory,VM.Config.Network,VM.Config.Options,VM.PowerMgmt',
+      "pveum acl modify /pool/pgd --users deployer@pve --tokens 'deployer@pve!pgd' --roles PGDVMs",
+    ])
+    expect(perm?.fix).toContain('pveum role modify')
+  })
+
+  it('says when the resource pool does not exist, with the commands that create it', async () => {
+    h = await startHarness({}, {}, { pool: 'games' })
+    const [pool] = failing(await h.steps.testConnection())
+    expect(pool).toMatchObject({ name: 'Pool', ok: false, message: "pool 'games' does not exist" })
+    expect(pool?.commands).toEqual([
+      "pveum pool add games --comment 'Proxmox Game Deployer'",
+      "pveum acl modify /pool/games --users deployer@pve --tokens 'deployer@pve!pgd' --roles PGDVMs",
+    ])
+  })
+
+  it('without a pool, checks the VM privileges on /vms and suggests a pool', async () => {
+    h = await startHarness({}, {}, { pool: '' })
+    const checks = await h.steps.testConnection()
+    expect(failing(checks)).toEqual([])
+    expect(checks.find((c) => c.name === 'Pool')?.fix).toContain('Set a resource pool')
+    const asked = h.sim.requests
+      .filter((r) => r.endpoint === 'GET /access/permissions')
+      .map((r) => r.params.path)
+    expect(asked).toContain('/vms')
   })
 
   it('names SDN.Use on the bridge, which PVE 8 and later require for net0', async () => {

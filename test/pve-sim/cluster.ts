@@ -41,6 +41,8 @@ export interface Caller {
 
 export class SimCluster {
   readonly vms = new Map<number, SimVm>()
+  /** Resource pools by id, with their member VMs (`user.cfg` `pool:` lines). */
+  readonly pools = new Map<string, { comment?: string; vms: Set<number> }>()
   readonly flocks = new FlockTable()
   readonly tasks = new TaskTable()
   private macCounter = 0
@@ -77,6 +79,28 @@ export class SimCluster {
         },
       })
     }
+    for (const p of opts.pools) {
+      this.pools.set(p.poolid, {
+        ...(p.comment === undefined ? {} : { comment: p.comment }),
+        vms: new Set(p.vmids),
+      })
+    }
+  }
+
+  /** The pool a VM belongs to, if any (a VM is in at most one). */
+  poolOf(vmid: number): string | null {
+    for (const [id, pool] of this.pools) if (pool.vms.has(vmid)) return id
+    return null
+  }
+
+  /** `add_vm_to_pool`: silently nothing when the pool went away meanwhile. */
+  addToPool(vmid: number, poolid: string): void {
+    this.pools.get(poolid)?.vms.add(vmid)
+  }
+
+  /** `remove_vm_access`, on destroy: the VM leaves its pool. */
+  removeFromPools(vmid: number): void {
+    for (const pool of this.pools.values()) pool.vms.delete(vmid)
   }
 
   /** A random MAC with Proxmox's OUI BC:24:11 (docs/proxmox-api.md#config). */
@@ -127,12 +151,23 @@ export class SimCluster {
     return vm.config.template === '1'
   }
 
+  /**
+   * Whether the token holds `priv` on `path`: an ACL on the path or above it (propagated), or for
+   * `/vms/<vmid>` an ACL on the pool the VM is in (pve-access-control `RPCEnvironment.pm`,
+   * `compile_acl_path`: pool roles apply to their member VMs).
+   */
   hasPriv(caller: Caller, path: string, priv: string): boolean {
     const privs = caller.token.privileges
     if (privs === 'all') return true
-    return Object.entries(privs).some(
-      ([p, list]) => (p === '/' || path === p || path.startsWith(`${p}/`)) && list.includes(priv),
-    )
+    const covers = (target: string): boolean =>
+      Object.entries(privs).some(
+        ([p, list]) =>
+          (p === '/' || target === p || target.startsWith(`${p}/`)) && list.includes(priv),
+      )
+    if (covers(path)) return true
+    const vm = /^\/vms\/(\d+)$/.exec(path)
+    const pool = vm ? this.poolOf(Number(vm[1])) : null
+    return pool !== null && covers(`/pool/${pool}`)
   }
 
   /**

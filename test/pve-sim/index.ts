@@ -52,6 +52,7 @@ export class PveSimulator {
       port: 0,
       tokens: [{ tokenId, secret: randomUUID(), privileges: 'all' }],
       templates: [{ vmid: 9000, name: 'debian12-ci', diskSize: '3584M', template: true }],
+      pools: [{ poolid: 'pgd', comment: 'Proxmox Game Deployer' }],
       storages: [
         {
           storage: 'local',
@@ -163,6 +164,8 @@ export class PveSimulator {
         : { mode: 'insecure' },
       templateVmid: this.options.templates[0]?.vmid ?? 9000,
       storage: 'local-lvm',
+      // The first pool, where new VMs go (docs/proxmox-token.md).
+      pool: this.options.pools[0]?.poolid ?? '',
       bridge: this.options.bridges[0] ?? 'vmbr0',
       vlan: null,
       gateway: '127.77.0.1',

@@ -10,6 +10,14 @@ export interface SimToken {
   privileges: Record<string, string[]> | 'all'
 }
 
+/** A resource pool (`pveum pool add`), and the VMs in it. */
+export interface SimPool {
+  poolid: string
+  comment?: string
+  /** VMs already in it (e.g. a template put there by the admin). */
+  vmids?: number[]
+}
+
 export interface SimTiming {
   /** Full clone duration (the disk copy). */
   cloneMs: number
@@ -108,6 +116,8 @@ export interface PveSimOptions {
   port: number
   tokens: SimToken[]
   templates: SimTemplate[]
+  /** Resource pools; a clone with `pool` adds its VM to one, a destroy removes it. */
+  pools: SimPool[]
   storages: SimStorage[]
   bridges: string[]
   timing: SimTiming
@@ -173,6 +183,8 @@ export const ALL_PRIVILEGES = [
   'VM.GuestAgent.Unrestricted',
   'Datastore.Audit',
   'Datastore.AllocateSpace',
+  'Pool.Audit',
+  'Pool.Allocate',
   'Sys.Audit',
   'SDN.Use',
 ]

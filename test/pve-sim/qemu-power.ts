@@ -138,5 +138,6 @@ export function destroy(cluster: SimCluster, p: P, caller: Caller): string {
     log(`  Logical volume "vm-${id}-disk-0" successfully removed.`)
     if (truthy(p.purge)) log(`purging VM ${id} from related configurations..`)
     cluster.vms.delete(id)
+    cluster.removeFromPools(id)
   })
 }

@@ -1,6 +1,6 @@
 import type { Caller, SimCluster, SimVm } from './cluster'
 import { uuid } from './cluster'
-import { die, paramError, sleep } from './engine'
+import { SimError, die, paramError, sleep } from './engine'
 import { takeTaskFault } from './qemu-config'
 import type { ParamValue } from './schema'
 
@@ -44,8 +44,20 @@ export function clone(cluster: SimCluster, p: P, caller: Caller): string {
     if (!st.content.split(',').includes('images'))
       paramError({ storage: `storage '${storageId}' does not support vm images` })
   }
+  // The schema's check: VM.Clone on the source, and VM.Allocate on /vms/{newid} or, when the
+  // clone names a pool, on /pool/{pool}; a failed "or" names nothing (RPCEnvironment.pm).
+  const pool = p.pool === undefined ? undefined : String(p.pool)
   cluster.requirePriv(caller, `/vms/${vmid}`, 'VM.Clone')
-  cluster.requirePriv(caller, `/vms/${newid}`, 'VM.Allocate')
+  if (
+    !cluster.hasPriv(caller, `/vms/${newid}`, 'VM.Allocate') &&
+    !(pool !== undefined && cluster.hasPriv(caller, `/pool/${pool}`, 'VM.Allocate'))
+  ) {
+    throw new SimError(403, 'Permission check failed')
+  }
+  // `check_pool_exist`, before the worker forks: a 403 naming the pool.
+  if (pool !== undefined && !cluster.pools.has(pool)) {
+    throw new SimError(403, `Permission check failed (pool '${pool}' does not exist)`)
+  }
   if (storageId) cluster.requirePriv(caller, `/storage/${storageId}`, 'Datastore.AllocateSpace')
   cluster.checkLock(source)
   const full = p.full === undefined ? !cluster.isTemplate(source) : truthy(p.full)
@@ -127,6 +139,8 @@ export function clone(cluster: SimCluster, p: P, caller: Caller): string {
       }
       ctx.log('transferred 3.5 GiB of 3.5 GiB (100.00%)')
       takeTaskFault(cluster, 'qmclone', ctx)
+      // The new VM joins its pool last, just before the clone lock goes (qemu-server `clone_vm`).
+      if (pool !== undefined) cluster.addToPool(newid, pool)
       delete vm.config.lock
     } catch (err) {
       if (created) cluster.vms.delete(newid)

@@ -52,11 +52,14 @@ export const ROUTES: Readonly<Record<string, Handler>> = {
     return [...c.vms.values()]
       .filter((vm) => c.hasPriv(caller, `/vms/${vm.vmid}`, 'VM.Audit'))
       .map((vm) => {
+        // The pool is shown only to who may audit it (pve-manager `API2/Cluster.pm`).
+        const pool = c.poolOf(vm.vmid)
         const base = {
           id: `qemu/${vm.vmid}`,
           type: 'qemu',
           vmid: vm.vmid,
           node: c.opts.node,
+          ...(pool !== null && c.hasPriv(caller, `/pool/${pool}`, 'Pool.Audit') ? { pool } : {}),
           ...(vm.config.lock ? { lock: vm.config.lock } : {}),
           ...(vm.config.tags ? { tags: vm.config.tags } : {}),
         }
@@ -148,6 +151,44 @@ export const ROUTES: Readonly<Record<string, Handler>> = {
     return ifaces.filter((i) =>
       t === 'any_bridge' || t === 'any_local_bridge' ? i.type === 'bridge' : i.type === t,
     )
+  },
+  /**
+   * pve-manager `API2/Pool.pm` `index`: without `poolid`, the pools the caller may audit; with
+   * it, that pool and all its members whatever the caller may see (the permission check's
+   * result is ignored there), or `pool '…' does not exist`.
+   */
+  'GET /pools': (c, p, caller) => {
+    if (p.poolid === undefined) {
+      return [...c.pools]
+        .filter(([id]) => c.hasPriv(caller, `/pool/${id}`, 'Pool.Audit'))
+        .map(([poolid, pool]) => ({
+          poolid,
+          ...(pool.comment === undefined ? {} : { comment: pool.comment }),
+        }))
+    }
+    const poolid = String(p.poolid)
+    const pool = c.pools.get(poolid)
+    if (!pool) die(`pool '${poolid}' does not exist`)
+    const members = [...pool.vms]
+      .map((vmid) => c.vms.get(vmid))
+      .filter((vm) => vm !== undefined)
+      .filter(() => p.type === undefined || p.type === 'qemu')
+      .map((vm) => ({
+        id: `qemu/${vm.vmid}`,
+        type: 'qemu',
+        vmid: vm.vmid,
+        node: c.opts.node,
+        name: vm.config.name ?? `VM ${vm.vmid}`,
+        status: vm.running ? 'running' : 'stopped',
+        template: c.isTemplate(vm) ? 1 : 0,
+      }))
+    return [
+      {
+        poolid,
+        ...(pool.comment === undefined ? {} : { comment: pool.comment }),
+        members,
+      },
+    ]
   },
   'GET /access/permissions': (c, p, caller) => {
     if (p.userid !== undefined && p.userid !== caller.tokenId)

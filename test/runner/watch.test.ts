@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net'
+import { inspect } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { LiveStatus, RunnerToServer, ServerToRunner, WatchTarget } from '../../core/protocol'
 import type { Executors } from '../../runner/src/executors/types'
@@ -143,6 +144,30 @@ describe('the watcher', () => {
     )
     if (report.type !== 'status.report') throw new Error('unreachable')
     expect(report.statuses.map((s) => s.deploymentId)).toEqual(['a'])
+  })
+
+  it('stops both loops and lets go of the token when the hub takes its work away', async () => {
+    let inspections = 0
+    let sweeps = 0
+    const { w, sent } = makeWatcher({
+      async inspect(): Promise<LiveStatus> {
+        inspections++
+        return { checkedAt: Date.now(), power: 'running', game: null }
+      },
+      async listProductVms() {
+        sweeps++
+        return []
+      },
+    })
+    w.update(frame([target('a')], 60_000))
+    await until('a status and a sweep report', () => sent.length >= 2)
+    expect(inspect(w, { depth: 10 })).toContain(TOKEN_SECRET)
+    // Nothing to watch or sweep any more: the list comes without the connection.
+    w.update({ ...frame([]), proxmox: null })
+    await w.statusRound()
+    await w.sweep()
+    expect([inspections, sweeps]).toEqual([1, 1])
+    expect(inspect(w, { depth: 10 })).not.toContain(TOKEN_SECRET)
   })
 
   it('sweeps only when asked, and reports the VMs it found', async () => {

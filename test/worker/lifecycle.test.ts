@@ -313,6 +313,12 @@ describe('live status', () => {
 describe('dashboard sockets', () => {
   it('are closed once their session ends: signing out stops the live stream', async () => {
     const { cookie, control, dep } = await readyDeployment()
+    // A runner reports only on what it was given to watch.
+    await control.until('a watch frame with the deployment', () =>
+      control
+        .frames<Frame & { targets: { deploymentId: string }[] }>()
+        .find((f) => f.type === 'watch' && f.targets.some((t) => t.deploymentId === dep.id)),
+    )
     const viewer = track(await openSocket(`/api/deployments/${dep.id}/events`, { cookie }))
     await viewer.frame('state')
     expect((await call('POST', '/api/auth/logout', { cookie })).status).toBeLessThan(300)

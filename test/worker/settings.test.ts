@@ -45,9 +45,29 @@ describe('Proxmox settings', () => {
         apiUrl: 'https://pve.lan:8006',
         tls: { mode: 'fingerprint', fingerprint: 'AB:'.repeat(31) + 'AB' },
         sshPort: 22,
+        pool: '',
         tokenSecretSet: true,
       },
     })
+  })
+
+  it('keeps the resource pool the VMs go into, and names a bad pool name', async () => {
+    const cookie = await setupAdmin()
+    const bad = await call('PUT', '/api/settings/proxmox', {
+      cookie,
+      body: { ...proxmox, pool: 'games pool' },
+    })
+    expect(bad.status).toBe(400)
+    expect(await json(bad)).toMatchObject({
+      error: { details: [{ path: 'pool', message: expect.stringContaining('pool name') }] },
+    })
+    await call('PUT', '/api/settings/proxmox', { cookie, body: { ...proxmox, pool: 'pgd' } })
+    const got = await json<{ proxmox: { pool: string } }>(
+      await call('GET', '/api/settings/proxmox', { cookie }),
+    )
+    expect(got.proxmox.pool).toBe('pgd')
+    const { loadProxmoxConnection } = await import('../../worker/lib/proxmox-settings')
+    expect((await loadProxmoxConnection(env))?.pool).toBe('pgd')
   })
 
   it('stores the token secret AES-GCM encrypted at rest, never in plain text', async () => {

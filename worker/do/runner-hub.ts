@@ -47,6 +47,13 @@ const TEST_TIMEOUT_MS = 60_000
 /** A destroy of an orphan: shutdown, delete, and the tasks' waits. */
 const ORPHAN_DESTROY_TIMEOUT_MS = 5 * 60_000
 
+/**
+ * What each runner was given by the last watch round, kept in the hub's storage: the deployments
+ * whose status it may report, and whether it may send a sweep. A report outside it is refused.
+ */
+type WatchAssignments = Record<string, { deploymentIds: string[]; sweeps: boolean }>
+const ASSIGNMENTS_KEY = 'watch-assignments'
+
 /** What the last sweep found, kept in the hub's storage. */
 interface SweepRecord {
   sweptAt: number
@@ -99,8 +106,11 @@ function intervalVar(value: string | undefined, fallback: number, min: number): 
  * runner hello and whenever a job ends — never polled.
  */
 export class RunnerHub extends DurableObject<Env> {
-  /** Runner requests (test connection, orphan destroy) waiting for their reply, by request id. */
-  private replies = new Map<string, (reply: unknown) => void>()
+  /**
+   * Runner requests (test connection, orphan destroy) waiting for their reply, by request id,
+   * with the runner asked: a reply from any other runner is ignored.
+   */
+  private replies = new Map<string, { runnerId: string; resolve: (reply: unknown) => void }>()
   private autoDestroying = false
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -203,13 +213,25 @@ export class RunnerHub extends DurableObject<Env> {
       }
       case 'test.result': {
         ws.serializeAttachment(att)
-        this.replies.get(msg.requestId)?.(msg.checks)
+        this.reply(att, msg.requestId, msg.checks)
         return
       }
       case 'status.report': {
         ws.serializeAttachment(att)
+        // Only the deployments the hub put on this runner's list: a runner key must not be able
+        // to write the live status of deployments it was never asked about.
+        const mine = new Set((await this.assignments())[att.runnerId]?.deploymentIds)
+        const accepted = msg.statuses.filter((s) => mine.has(s.deploymentId))
+        if (accepted.length < msg.statuses.length) {
+          this.refused(att, 'status.report', 'not on its watch list', {
+            deployments: msg.statuses
+              .filter((s) => !mine.has(s.deploymentId))
+              .map((s) => s.deploymentId)
+              .slice(0, 20),
+          })
+        }
         await Promise.all(
-          msg.statuses.map(({ deploymentId, status }) =>
+          accepted.map(({ deploymentId, status }) =>
             deploymentStub(this.env, deploymentId).liveStatus(status),
           ),
         )
@@ -217,17 +239,59 @@ export class RunnerHub extends DurableObject<Env> {
       }
       case 'sweep.report': {
         ws.serializeAttachment(att)
+        if (!(await this.assignments())[att.runnerId]?.sweeps) {
+          this.refused(att, 'sweep.report', 'not asked to sweep', { vms: msg.vms.length })
+          return
+        }
         await this.sweepReported(msg.vms, msg.at)
         return
       }
       case 'vm.destroy.result': {
         ws.serializeAttachment(att)
-        this.replies.get(msg.requestId)?.({ ok: msg.ok, message: msg.message })
+        this.reply(att, msg.requestId, { ok: msg.ok, message: msg.message })
         return
       }
       default:
         assertNever(msg)
     }
+  }
+
+  /**
+   * A report outside this runner's assignments: not stored, and logged. The socket stays open, as
+   * a report can cross a newer watch list on the wire (the list changed while a round ran); a
+   * frame that breaks the protocol itself is what closes it (1008).
+   */
+  private refused(
+    att: RunnerAttachment,
+    frame: string,
+    reason: string,
+    details: Record<string, unknown>,
+  ): void {
+    console.warn(
+      JSON.stringify({
+        level: 'warn',
+        socket: 'runner-control',
+        runner: att.runnerId,
+        refused: frame,
+        reason,
+        ...details,
+      }),
+    )
+  }
+
+  /** Hand a runner's reply to the request waiting for it, if that runner was the one asked. */
+  private reply(att: RunnerAttachment, requestId: string, value: unknown): void {
+    const waiting = this.replies.get(requestId)
+    if (!waiting) return
+    if (waiting.runnerId !== att.runnerId) {
+      this.refused(att, 'reply', 'the request was sent to another runner', { requestId })
+      return
+    }
+    waiting.resolve(value)
+  }
+
+  private async assignments(): Promise<WatchAssignments> {
+    return (await this.ctx.storage.get<WatchAssignments>(ASSIGNMENTS_KEY)) ?? {}
   }
 
   /** Jobs still leased to a runner that restarted: hand them back so they resume. */
@@ -351,6 +415,7 @@ export class RunnerHub extends DurableObject<Env> {
     if (runners.length === 0) return
     const proxmox = await loadProxmoxConnection(this.env).catch(() => null)
     if (!proxmox) return
+    const before = await this.assignments()
     const rows = await this.env.DB.prepare(
       `select id, vmid, ip, game, inputs_json, runner_id from deployments
        where status in (${WATCHED.map((s) => `'${s}'`).join(', ')}) and vmid is not null
@@ -385,19 +450,38 @@ export class RunnerHub extends DurableObject<Env> {
       100,
     )
     const sweepIntervalMs = this.sweepIntervalMs()
+    const sends: { ws: WebSocket; text: string }[] = []
+    const assignments: WatchAssignments = {}
     for (const { ws, att } of runners) {
       const mine = plan.get(att.runnerId)
       if (!mine) continue
+      const sweeps = mine.sweeps && sweepIntervalMs > 0
+      const busy = mine.targets.length > 0 || sweeps
+      if (busy) {
+        assignments[att.runnerId] = {
+          deploymentIds: mine.targets.map((t) => t.deploymentId),
+          sweeps,
+        }
+      }
+      // The token goes only with work that needs it. A runner with nothing to do gets no frame,
+      // unless it had work before: then an empty list tells it to stop and drop the token.
+      if (!busy && !before[att.runnerId]) continue
+      sends.push({
+        ws,
+        text: frame({
+          type: 'watch',
+          proxmox: busy ? proxmox : null,
+          statusIntervalMs,
+          sweepIntervalMs: sweeps ? sweepIntervalMs : 0,
+          targets: mine.targets,
+        }),
+      })
+    }
+    // Stored before the lists go out, so the first report on a new list is not refused.
+    await this.ctx.storage.put(ASSIGNMENTS_KEY, assignments)
+    for (const { ws, text } of sends) {
       try {
-        ws.send(
-          frame({
-            type: 'watch',
-            proxmox,
-            statusIntervalMs,
-            sweepIntervalMs: mine.sweeps ? sweepIntervalMs : 0,
-            targets: mine.targets,
-          }),
-        )
+        ws.send(text)
       } catch {
         // Closing: the next hello sends a fresh list.
       }
@@ -513,9 +597,18 @@ export class RunnerHub extends DurableObject<Env> {
     return { ok: true, message: result.message }
   }
 
-  /** Close a revoked runner's sockets at once and put its jobs back in the queue. */
+  /**
+   * Close a revoked runner's sockets at once, put its jobs back in the queue and its watch list
+   * on the other runners.
+   */
   async revoke(runnerId: string): Promise<void> {
     for (const ws of this.sockets(runnerId)) ws.close(CLOSE.REVOKED, 'runner revoked')
+    const assignments = await this.assignments()
+    if (assignments[runnerId]) {
+      delete assignments[runnerId]
+      await this.ctx.storage.put(ASSIGNMENTS_KEY, assignments)
+      await this.watchChanged()
+    }
     const rows = await this.env.DB.prepare(
       `select deployment_id as deploymentId from jobs where runner_id = ?1 and status = 'leased'`,
     )
@@ -576,15 +669,19 @@ export class RunnerHub extends DurableObject<Env> {
     onTimeout: () => T,
   ): Promise<T> {
     const requestId = crypto.randomUUID()
+    const runnerId = this.attachment(ws)?.runnerId ?? ''
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.replies.delete(requestId)
         resolve(onTimeout())
       }, timeoutMs)
-      this.replies.set(requestId, (reply) => {
-        clearTimeout(timer)
-        this.replies.delete(requestId)
-        resolve(reply as T)
+      this.replies.set(requestId, {
+        runnerId,
+        resolve: (reply) => {
+          clearTimeout(timer)
+          this.replies.delete(requestId)
+          resolve(reply as T)
+        },
       })
       try {
         ws.send(build(requestId))

@@ -1,9 +1,11 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
+import { rotateCommands } from '../../core/proxmox-privileges'
 import type { AppEnv } from '../env'
 import { audit } from '../lib/audit'
 import { randomCode, sha256Hex } from '../lib/crypto'
 import { ApiError, notFound } from '../lib/errors'
+import { getProxmoxSettingsView } from '../lib/proxmox-settings'
 import { hubStub } from '../lib/stubs'
 import { validate } from '../lib/validate'
 
@@ -103,5 +105,11 @@ export const runnersRoutes = new Hono<AppEnv>()
     await hubStub(c.env).revoke(id)
     await audit(c, 'runner.revoked', { target: id, details: { name: row.name } })
     await hubStub(c.env).dispatch()
-    return c.json({ ok: true })
+    // The revoked runner may have held the Proxmox token in memory (a job, a watch list, a
+    // sweep): its key no longer works, but the token does until it is replaced.
+    const proxmox = await getProxmoxSettingsView(c.env)
+    return c.json({
+      ok: true,
+      rotateToken: proxmox ? { tokenId: proxmox.tokenId, commands: rotateCommands(proxmox) } : null,
+    })
   })

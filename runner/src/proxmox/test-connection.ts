@@ -1,4 +1,12 @@
 import * as z from 'zod'
+import {
+  aclCommand,
+  poolAddCommand,
+  requiredGrants,
+  roleAddCommand,
+  vmsPath,
+  type Grant,
+} from '../../../core/proxmox-privileges'
 import type { ConnectionCheck } from '../../../core/protocol'
 import type { ProxmoxClient } from './client'
 import { ProxmoxApiError, ProxmoxNetworkError, ProxmoxTlsError, errorText } from './errors'
@@ -7,33 +15,6 @@ import { ProxmoxApiError, ProxmoxNetworkError, ProxmoxTlsError, errorText } from
  * "Test connection" for the setup wizard, run on a runner (the worker cannot reach a private
  * Proxmox). Each check names what is wrong and how to fix it.
  */
-
-/** Privileges the deploy flow needs, per ACL path (docs/proxmox-api.md#permissions). */
-function requiredPrivileges(
-  templateVmid: number,
-  storage: string,
-  bridge: string,
-  major: number,
-): Record<string, string[]> {
-  return {
-    // PVE 8 checks SDN.Use on the bridge a NIC is attached to (local zone):
-    // docs/proxmox-api.md#clone.
-    ...(major >= 8 ? { [`/sdn/zones/localnetwork/${bridge}`]: ['SDN.Use'] } : {}),
-    [`/vms/${templateVmid}`]: ['VM.Audit', 'VM.Clone'],
-    '/vms': [
-      'VM.Allocate',
-      'VM.Audit',
-      'VM.Config.CPU',
-      'VM.Config.Memory',
-      'VM.Config.Network',
-      'VM.Config.Disk',
-      'VM.Config.Cloudinit',
-      'VM.Config.Options',
-      'VM.PowerMgmt',
-    ],
-    [`/storage/${storage}`]: ['Datastore.AllocateSpace'],
-  }
-}
 
 const Version = z.object({ version: z.string(), release: z.string().optional() })
 const Nodes = z.array(z.object({ node: z.string(), status: z.string().optional() }))
@@ -52,6 +33,7 @@ const Storages = z.array(
   }),
 )
 const Ifaces = z.array(z.object({ iface: z.string(), type: z.string() }))
+const Pools = z.array(z.object({ poolid: z.string(), members: z.array(z.unknown()).optional() }))
 
 /** Run every check in order; stops after the first one that makes the rest meaningless. */
 export async function testConnection(
@@ -64,9 +46,11 @@ export async function testConnection(
     client.call('GET', path, params, signal)
 
   let major: number
+  let minor: number
   try {
     const v = Version.parse(await get('/version'))
     major = Number(v.version.split('.')[0])
+    minor = Number(v.version.split('.')[1] ?? 0)
     checks.push(
       major >= 7
         ? { name: 'API', ok: true, message: `Proxmox VE ${v.version} answered` }
@@ -104,6 +88,7 @@ export async function testConnection(
         },
   )
 
+  checks.push(await poolCheck(client, major > 8 || (major === 8 && minor >= 1), signal))
   checks.push(await permissionsCheck(client, major, signal))
   checks.push(await templateCheck(client, signal))
   checks.push(storageCheck(conn.storage, Storages.parse(await get(`/nodes/${conn.node}/storage`))))
@@ -121,6 +106,55 @@ export async function testConnection(
   return checks
 }
 
+/**
+ * The resource pool the VMs go into exists (a clone into a missing one fails with `pool '…' does
+ * not exist`). `GET /pools?poolid=` answers for any pool, whatever the token may see; it exists
+ * from PVE 8.1 on (nested pools), so older clusters skip this and rely on the permissions check.
+ */
+async function poolCheck(
+  client: ProxmoxClient,
+  canAskById: boolean,
+  signal?: AbortSignal,
+): Promise<ConnectionCheck> {
+  const { pool, tokenId } = client.connection
+  if (!pool) {
+    return {
+      name: 'Pool',
+      ok: true,
+      message: 'no resource pool set: the token needs its VM privileges on all of /vms',
+      fix: 'Set a resource pool in Settings so the token holds privileges on its own VMs only (docs/proxmox-token.md)',
+    }
+  }
+  if (!canAskById) return { name: 'Pool', ok: true, message: `new VMs go into pool '${pool}'` }
+  try {
+    const [found] = Pools.parse(await client.call('GET', '/pools', { poolid: pool }, signal))
+    const members = found?.members?.length ?? 0
+    return {
+      name: 'Pool',
+      ok: true,
+      message: `new VMs go into pool '${pool}' (${members} member${members === 1 ? '' : 's'} now)`,
+    }
+  } catch (err) {
+    const text = errorText(err).split('\n')[0] ?? ''
+    if (!/does not exist/.test(text)) {
+      return { name: 'Pool', ok: false, message: `cannot read pool '${pool}': ${text}` }
+    }
+    const vms = requiredGrants(client.connection).find((g) => g.role === 'PGDVMs')
+    return {
+      name: 'Pool',
+      ok: false,
+      message: `pool '${pool}' does not exist`,
+      fix: 'Create it on a Proxmox node (as root) and grant the token its VM privileges on it:',
+      commands: [poolAddCommand(pool), ...(vms ? [aclCommand(vms, tokenId)] : [])],
+    }
+  }
+}
+
+/**
+ * The token's privileges against the list in core/proxmox-privileges.ts, read with
+ * `GET /access/permissions?path=` for each ACL path; a missing one is named with the `pveum`
+ * commands that grant it.
+ */
 async function permissionsCheck(
   client: ProxmoxClient,
   major: number,
@@ -128,31 +162,38 @@ async function permissionsCheck(
 ): Promise<ConnectionCheck> {
   const conn = client.connection
   const missing: string[] = []
+  const lacking: Grant[] = []
   let any = false
-  for (const [path, privs] of Object.entries(
-    requiredPrivileges(conn.templateVmid, conn.storage, conn.bridge, major),
-  )) {
-    const perms = Permissions.parse(
-      await client.call('GET', '/access/permissions', { path }, signal),
-    )
-    const have = perms[path] ?? {}
+  const privilegesAt = async (path: string): Promise<Record<string, unknown>> =>
+    Permissions.parse(await client.call('GET', '/access/permissions', { path }, signal))[path] ?? {}
+  for (const grant of requiredGrants(conn, major)) {
+    const have = await privilegesAt(grant.path)
     if (Object.keys(have).length > 0) any = true
-    for (const p of privs) if (!(p in have)) missing.push(`${p} on ${path}`)
+    let absent = grant.privileges.filter((p) => !(p in have))
+    if (absent.length > 0 && grant.path !== '/vms' && grant.role === 'PGDVMs') {
+      // A pool's VMs also hold what is granted on all of /vms: broader than needed, but enough.
+      const everywhere = await privilegesAt('/vms')
+      absent = absent.filter((p) => !(p in everywhere))
+    }
+    for (const p of absent) missing.push(`${p} on ${grant.path}`)
+    if (absent.length > 0) lacking.push(grant)
   }
   if (missing.length === 0) {
     return {
       name: 'Permissions',
       ok: true,
-      message: 'the token may clone, configure, power and allocate VMs',
+      message: `the token may clone the template, and configure, power and delete VMs in ${vmsPath(conn.pool)}`,
     }
   }
+  const commands = lacking.flatMap((g) => [roleAddCommand(g.role), aclCommand(g, conn.tokenId)])
   return {
     name: 'Permissions',
     ok: false,
     message: `the token lacks ${missing.join(', ')}`,
     fix: any
-      ? 'Grant the token (not only its user) the missing privileges: Datacenter → Permissions → Add → API Token Permission, e.g. role PVEVMAdmin on /vms and PVEDatastoreUser on the storage'
-      : `The token has no permissions of its own. Tokens are created with "Privilege Separation" on: either untick it on ${conn.tokenId}, or add an API Token Permission for it (roles PVEVMAdmin on / and PVEDatastoreUser on /storage/${conn.storage})`,
+      ? 'Grant them on a Proxmox node (as root), to the token and its user: a token with privilege separation holds only what both were granted. If a role already exists, use "pveum role modify <role> --privs …" instead of "role add".'
+      : `The token has no permissions of its own: tokens are created with "Privilege Separation" on, so ${conn.tokenId} holds only what is granted to it (and to its user). Grant them on a Proxmox node (as root):`,
+    commands,
   }
 }
 

@@ -6,7 +6,7 @@ import { deploymentTag, vmNameFor, type VmSpec } from '../../../core/vm-spec'
 import { waitSsh, type SshWaitTimeouts } from '../ssh-wait'
 import { ProxmoxClient, type ProxmoxClientOptions } from './client'
 import { encodeSshKeys, findBootDisk, formatIpconfig0, formatNet0 } from './encode'
-import { errorText, isLostIdRace, isVmMissing } from './errors'
+import { ProxmoxApiError, errorText, isLostIdRace, isVmMissing } from './errors'
 import { allocateId, withCloneSlot } from './id-allocator'
 import { testConnection } from './test-connection'
 import { VmPower } from './vm-power'
@@ -159,7 +159,9 @@ export class VmSteps extends VmPower {
     const conn = this.client.connection
     const name = vmNameFor(spec)
     const started = await allocateId(this.client, ctx, async (newid) => {
-      ctx.log(`cloning template ${conn.templateVmid} to VM ${newid} (${name}) on ${conn.storage}`)
+      ctx.log(
+        `cloning template ${conn.templateVmid} to VM ${newid} (${name}) on ${conn.storage}${conn.pool ? ` in pool ${conn.pool}` : ''}`,
+      )
       return this.client.callTask(
         'POST',
         `/nodes/${conn.node}/qemu/${conn.templateVmid}/clone`,
@@ -168,6 +170,8 @@ export class VmSteps extends VmPower {
           name,
           full: true,
           storage: conn.storage,
+          // Into the resource pool the token's grants are scoped to (docs/proxmox-token.md).
+          pool: conn.pool || undefined,
           description: `Proxmox Game Deployer, deployment ${spec.deploymentId}`,
         },
         ctx.signal,
@@ -183,13 +187,20 @@ export class VmSteps extends VmPower {
       // would make a second VM.
       ctx.log(`no answer to the clone of VM ${started.vmid}; checking whether it started`)
       const deadline = Date.now() + this.timeouts.cloneAppearMs
+      // A clone into a pool joins it only when it ends: a token whose grants are on the pool
+      // cannot list it before. While its id is taken (`nextid?vmid=` refuses it), it is taken by
+      // that clone, so keep looking for as long as a clone may take.
+      const cloneDeadline = Date.now() + this.timeouts.cloneMs
       for (;;) {
         const found = await this.findVmByDeployment(spec.deploymentId, ctx)
         if (found) {
           await waitUnlocked(this.client, found.vmid, this.timeouts.cloneMs, ctx)
           return found.vmid
         }
-        if (Date.now() > deadline) return null
+        if (Date.now() > deadline) {
+          const taken = conn.pool !== '' && (await this.idTaken(started.vmid, ctx))
+          if (!taken || Date.now() > cloneDeadline) return null
+        }
         await sleep(this.client.pollIntervalMs, ctx.signal)
       }
     }
@@ -204,6 +215,17 @@ export class VmSteps extends VmPower {
     }
     ctx.log(`clone of VM ${started.vmid} finished`)
     return started.vmid
+  }
+
+  /** Whether `nextid?vmid=` refuses the id (400 `VM n already exists`). */
+  private async idTaken(vmid: number, ctx: StepContext): Promise<boolean> {
+    try {
+      await this.client.nextId(vmid, ctx.signal)
+      return false
+    } catch (err) {
+      if (err instanceof ProxmoxApiError && err.status === 400) return true
+      throw err
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 import { useState } from 'react'
 import { api, call, errorText, type ConnectionTest } from '../api'
 import { useT } from '../i18n'
+import { Commands } from './commands'
 import { Alert } from './field'
 
 /** "Test connection" through a runner, with each check's result. */
@@ -51,6 +52,7 @@ export function ConnectionChecks(props: { result: ConnectionTest }) {
             <span className="sr-only">{c.ok ? t.checkOk : t.checkFailed}</span>
             {c.message}
             {c.fix ? <p className="help">{c.fix}</p> : null}
+            {c.commands?.length ? <Commands commands={c.commands} /> : null}
           </li>
         ))}
       </ul>

@@ -70,6 +70,7 @@ export const en = {
   copy: 'Copy',
   copied: 'Copied',
   copyCommand: 'Copy command',
+  copyCommands: 'Copy commands',
   cancelDialog: 'Cancel',
   done: 'Done',
   continue: 'Continue',
@@ -91,6 +92,7 @@ export const en = {
       caPem: 'CA certificate (PEM)',
       templateVmid: 'Template VMID',
       storage: 'Target storage',
+      pool: 'Resource pool',
       ciUser: 'Cloud-init user',
       bridge: 'Bridge',
       vlan: 'VLAN tag',
@@ -106,7 +108,7 @@ export const en = {
       apiUrl: 'The address you open the Proxmox web UI with, e.g. https://pve.lan:8006.',
       node: 'The node that hosts new VMs, as listed under Datacenter in the Proxmox UI.',
       tokenId:
-        'Datacenter → Permissions → API Tokens → Add. Format user@realm!name, e.g. deployer@pve!pgd. Untick "Privilege Separation" or grant the token its own permissions.',
+        'Format user@realm!name, e.g. pgd@pve!runner. Keep "Privilege Separation" on and grant the token only what the commands below give it.',
       tokenSecret: 'Shown once by Proxmox when you create the token.',
       fingerprint:
         'Node → System → Certificates → pve-ssl.pem → View Certificate, or `openssl x509 -in /etc/pve/local/pve-ssl.pem -noout -fingerprint -sha256` on the node.',
@@ -114,6 +116,7 @@ export const en = {
       templateVmid:
         'A VM converted to a template, with a cloud-init drive (e.g. a Debian 12 or Ubuntu 24.04 cloud image). New servers are full clones of it.',
       storage: 'Where the clones’ disks go, e.g. local-lvm.',
+      pool: 'The Proxmox resource pool new VMs go into, e.g. pgd. Grant the token its VM privileges on this pool only: it then cannot touch any other VM. Empty: no pool.',
       bridge: 'The network bridge for the VMs, e.g. vmbr0.',
       vlan: 'Optional VLAN tag (1–4094).',
       dnsServers: 'One to three addresses, separated by commas.',
@@ -126,6 +129,10 @@ export const en = {
     tlsInsecure: 'Insecure: do not verify (not recommended)',
     insecureWarning:
       'Anyone on the path between the runner and Proxmox could read the token. Use this only on a trusted lab network.',
+    setupTitle: 'Prepare Proxmox: a token with the least privileges',
+    setupIntro:
+      'Run these on a Proxmox node, as root; they use the values above. They create roles with only the privileges this product uses, the pool, a user and its token (privilege separation on), and grant them the roles on the pool, the template, the storage and the bridge. Paste the secret that "pveum user token add" prints into the field above.',
+    setupPve7: 'On Proxmox VE 7, leave out the PGDNetwork lines: SDN.Use does not exist there.',
   },
 
   status: {
@@ -311,6 +318,11 @@ export const en = {
   revokeTitle: (name: string) => `Revoke “${name}”?`,
   revokeBody:
     'Its key stops working at once and its connections are closed. Jobs it holds go to another runner.',
+  rotateTitle: 'Now replace the Proxmox token',
+  rotateBody: (name: string) =>
+    `“${name}” is revoked, but it may still hold the Proxmox API token in memory, and the token keeps working until you replace it. On a Proxmox node, as root, run:`,
+  rotateThen: 'Then paste the new secret into',
+  rotateDismiss: 'Done, token replaced',
   codeOnce: 'The one-time code is shown only now: run the command before you leave this page.',
   runnerCommandIntro:
     'On a Linux host inside your network that can reach Proxmox, with the runner installed, run:',

@@ -74,6 +74,7 @@ export const fr: Dict = {
   copy: 'Copier',
   copied: 'Copié',
   copyCommand: 'Copier la commande',
+  copyCommands: 'Copier les commandes',
   cancelDialog: 'Annuler',
   done: 'Terminé',
   continue: 'Continuer',
@@ -94,6 +95,7 @@ export const fr: Dict = {
       caPem: 'Certificat de l’AC (PEM)',
       templateVmid: 'VMID du modèle',
       storage: 'Stockage cible',
+      pool: 'Pool de ressources',
       ciUser: 'Utilisateur cloud-init',
       bridge: 'Pont réseau',
       vlan: 'Étiquette VLAN',
@@ -109,7 +111,7 @@ export const fr: Dict = {
       apiUrl: 'L’adresse de l’interface web Proxmox, par ex. https://pve.lan:8006.',
       node: 'Le nœud qui héberge les nouvelles VM, tel qu’affiché sous Datacenter dans Proxmox.',
       tokenId:
-        'Datacenter → Permissions → API Tokens → Add. Format utilisateur@royaume!nom, par ex. deployer@pve!pgd. Décochez « Privilege Separation » ou donnez au jeton ses propres droits.',
+        'Format utilisateur@royaume!nom, par ex. pgd@pve!runner. Gardez « Privilege Separation » activé et ne donnez au jeton que ce que lui donnent les commandes ci-dessous.',
       tokenSecret: 'Affiché une seule fois par Proxmox à la création du jeton.',
       fingerprint:
         'Nœud → System → Certificates → pve-ssl.pem → View Certificate, ou `openssl x509 -in /etc/pve/local/pve-ssl.pem -noout -fingerprint -sha256` sur le nœud.',
@@ -117,6 +119,7 @@ export const fr: Dict = {
       templateVmid:
         'Une VM convertie en modèle, avec un lecteur cloud-init (par ex. une image cloud Debian 12 ou Ubuntu 24.04). Les serveurs en sont des clones complets.',
       storage: 'Où vont les disques des clones, par ex. local-lvm.',
+      pool: 'Le pool de ressources Proxmox où vont les nouvelles VM, par ex. pgd. Donnez au jeton ses droits sur les VM de ce pool seulement : il ne peut alors toucher aucune autre VM. Vide : pas de pool.',
       bridge: 'Le pont réseau des VM, par ex. vmbr0.',
       vlan: 'Étiquette VLAN facultative (1–4094).',
       dnsServers: 'Une à trois adresses, séparées par des virgules.',
@@ -130,6 +133,10 @@ export const fr: Dict = {
     tlsInsecure: 'Non sécurisé : ne rien vérifier (déconseillé)',
     insecureWarning:
       'Toute personne sur le chemin entre le runner et Proxmox pourrait lire le jeton. À réserver à un réseau de labo de confiance.',
+    setupTitle: 'Préparer Proxmox : un jeton aux droits minimaux',
+    setupIntro:
+      'Lancez-les sur un nœud Proxmox, en root ; elles reprennent les valeurs ci-dessus. Elles créent des rôles avec les seuls privilèges dont ce produit se sert, le pool, un utilisateur et son jeton (séparation des privilèges activée), et leur donnent ces rôles sur le pool, le modèle, le stockage et le pont. Collez dans le champ ci-dessus le secret qu’affiche « pveum user token add ».',
+    setupPve7: 'Sur Proxmox VE 7, omettez les lignes PGDNetwork : SDN.Use n’y existe pas.',
   },
 
   status: {
@@ -316,6 +323,11 @@ export const fr: Dict = {
   revokeTitle: (name: string) => `Révoquer « ${name} » ?`,
   revokeBody:
     'Sa clé cesse aussitôt de fonctionner et ses connexions sont fermées. Ses tâches passent à un autre runner.',
+  rotateTitle: 'Remplacez maintenant le jeton Proxmox',
+  rotateBody: (name: string) =>
+    `« ${name} » est révoqué, mais il peut encore garder en mémoire le jeton d’API Proxmox, qui reste valable tant que vous ne l’avez pas remplacé. Sur un nœud Proxmox, en root, lancez :`,
+  rotateThen: 'Puis collez le nouveau secret dans',
+  rotateDismiss: 'C’est fait, jeton remplacé',
   codeOnce:
     'Le code à usage unique n’est affiché que maintenant : lancez la commande avant de quitter cette page.',
   runnerCommandIntro:

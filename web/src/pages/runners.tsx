@@ -2,8 +2,10 @@ import { CardTable } from '../components/card-table'
 import { useState } from 'react'
 import { api, call, type RunnerView } from '../api'
 import { AddRunner, type Registration } from '../components/add-runner'
+import { Commands } from '../components/commands'
 import { ConfirmButton } from '../components/confirm-button'
 import { Alert } from '../components/field'
+import { Link } from '../components/link'
 import { OrphansSection } from '../components/orphans'
 import { usePoll } from '../hooks/use-poll'
 import { useT } from '../i18n'
@@ -22,6 +24,7 @@ export function RunnersPage() {
   )
   const [adding, setAdding] = useState(false)
   const [registration, setRegistration] = useState<Registration | null>(null)
+  const [rotate, setRotate] = useState<{ name: string; commands: string[] } | null>(null)
   const runners = data ?? []
 
   return (
@@ -57,6 +60,7 @@ export function RunnersPage() {
           </button>
         </section>
       ) : null}
+      {rotate ? <RotateToken {...rotate} onDone={() => setRotate(null)} /> : null}
       {error ? <Alert kind="error">{error}</Alert> : null}
       {data && runners.length === 0 ? <p className="empty">{t.runnersEmpty}</p> : null}
       {runners.length > 0 ? (
@@ -65,7 +69,12 @@ export function RunnersPage() {
           actions={t.actions}
         >
           {runners.map((r) => (
-            <RunnerRow key={r.id} runner={r} onChanged={refresh} />
+            <RunnerRow
+              key={r.id}
+              runner={r}
+              onChanged={refresh}
+              onRevoked={(commands) => setRotate({ name: r.name, commands })}
+            />
           ))}
         </CardTable>
       ) : null}
@@ -74,7 +83,32 @@ export function RunnersPage() {
   )
 }
 
-function RunnerRow(props: { runner: RunnerView; onChanged: () => Promise<void> }) {
+/**
+ * After a revoke: the runner may have held the Proxmox token in memory (a job, a watch list, a
+ * sweep), so the token is replaced, with the commands for it.
+ */
+function RotateToken(props: { name: string; commands: string[]; onDone: () => void }) {
+  const t = useT()
+  return (
+    <section className="card" role="alert" aria-labelledby="rotate-title">
+      <h2 id="rotate-title">{t.rotateTitle}</h2>
+      <p>{t.rotateBody(props.name)}</p>
+      <Commands commands={props.commands} testId="rotate-commands" />
+      <p>
+        {t.rotateThen} <Link to="/settings">{t.navSettings}</Link>.
+      </p>
+      <button type="button" className="secondary" onClick={props.onDone}>
+        {t.rotateDismiss}
+      </button>
+    </section>
+  )
+}
+
+function RunnerRow(props: {
+  runner: RunnerView
+  onChanged: () => Promise<void>
+  onRevoked: (rotateCommands: string[]) => void
+}) {
   const t = useT()
   const r = props.runner
   const tone =
@@ -114,7 +148,8 @@ function RunnerRow(props: { runner: RunnerView; onChanged: () => Promise<void> }
             body={t.revokeBody}
             confirmLabel={t.revoke}
             onConfirm={async () => {
-              await call(api.api.runners[':id'].$delete({ param: { id: r.id } }))
+              const res = await call(api.api.runners[':id'].$delete({ param: { id: r.id } }))
+              if (res.rotateToken) props.onRevoked(res.rotateToken.commands)
               await props.onChanged()
             }}
           />

@@ -1,6 +1,8 @@
 import { useEffect, useId, useState, type FormEvent } from 'react'
+import { setupCommands } from '../../../core/proxmox-privileges'
 import type { CleanupPolicy } from '../../../core/settings'
 import { api, ApiFailure, call, errorText } from '../api'
+import { Commands } from '../components/commands'
 import { Alert, Field } from '../components/field'
 import { useT } from '../i18n'
 import { useTitle } from '../router'
@@ -19,6 +21,7 @@ const EMPTY = {
   caPem: '',
   templateVmid: '9000',
   storage: 'local-lvm',
+  pool: '',
   bridge: 'vmbr0',
   vlan: '',
   gateway: '',
@@ -43,6 +46,7 @@ function fromView(view: NonNullable<ProxmoxView>): Form {
     caPem: view.tls.mode === 'ca' ? view.tls.caPem : '',
     templateVmid: String(view.templateVmid),
     storage: view.storage,
+    pool: view.pool,
     bridge: view.bridge,
     vlan: view.vlan === null ? '' : String(view.vlan),
     gateway: view.gateway,
@@ -302,6 +306,30 @@ export function CleanupForm() {
   )
 }
 
+/**
+ * The `pveum` commands that prepare a least-privilege token for the values in the form (the
+ * privileges come from core/proxmox-privileges.ts, as the runner's "Test connection" checks them).
+ */
+function TokenSetup(props: { form: Form }) {
+  const t = useT()
+  const f = props.form
+  const commands = setupCommands({
+    tokenId: f.tokenId.trim() || 'pgd@pve!runner',
+    pool: f.pool.trim(),
+    templateVmid: Number(f.templateVmid) || 9000,
+    storage: f.storage.trim() || 'local-lvm',
+    bridge: f.bridge.trim() || 'vmbr0',
+  })
+  return (
+    <details className="token-setup">
+      <summary>{t.proxmox.setupTitle}</summary>
+      <p>{t.proxmox.setupIntro}</p>
+      <Commands commands={commands} testId="token-setup-commands" />
+      <p className="help">{t.proxmox.setupPve7}</p>
+    </details>
+  )
+}
+
 /** The Proxmox connection form, shared by Settings and the setup wizard. */
 export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string }) {
   const t = useT()
@@ -354,6 +382,7 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
             tls,
             templateVmid: form.templateVmid,
             storage: form.storage,
+            pool: form.pool,
             bridge: form.bridge,
             vlan: form.vlan.trim() === '' ? null : form.vlan,
             gateway: form.gateway,
@@ -473,6 +502,7 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
         <legend>{px.legendVms}</legend>
         {field('templateVmid', NUMERIC)}
         {field('storage')}
+        {field('pool', { placeholder: 'pgd' })}
         {field('ciUser')}
       </fieldset>
       <fieldset>
@@ -487,6 +517,7 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
         {field('searchDomain')}
         {field('sshPort', NUMERIC)}
       </fieldset>
+      <TokenSetup form={form} />
       <button type="submit" disabled={busy}>
         {props.submitLabel ?? t.save}
       </button>
