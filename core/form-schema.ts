@@ -1,4 +1,6 @@
 import * as z from 'zod'
+import type { Lang } from './games/types'
+import { plainIssue } from './validation-text'
 
 /**
  * Turns a game's zod config schema into a list of form fields, so the dashboard's "new
@@ -87,12 +89,15 @@ export function formFields(
   return fields
 }
 
-/** Field errors by dotted path (`memoryMb`, `rconPort`), the first message for each. */
-export function fieldErrors(error: z.ZodError): Record<string, string> {
+/**
+ * Field errors by dotted path (`memoryMb`, `rconPort`), the first message for each, in plain
+ * words in `lang` ("at most 131,072 MiB").
+ */
+export function fieldErrors(error: z.ZodError, lang: Lang = 'en'): Record<string, string> {
   const out: Record<string, string> = {}
   for (const issue of error.issues) {
-    const path = issue.path.map(String).join('.')
-    out[path] ??= issue.message
+    const path = issue.path.map(String)
+    out[path.join('.')] ??= plainIssue(issue, lang, path.at(-1))
   }
   return out
 }

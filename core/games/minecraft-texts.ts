@@ -10,6 +10,11 @@ import type { GameTextsFor, Lang } from './types'
 export const MINECRAFT_TEXTS = {
   en: {
     summary: 'Vanilla or Paper server, Java chosen by version, firewalled, run by systemd',
+    join: [
+      'Start Minecraft: Java Edition (the same version as the server) and choose Multiplayer.',
+      'Choose Add Server, and type {address} as the Server Address.',
+      'Choose Done, then double-click the server in the list to join.',
+    ],
     fields: {
       edition: {
         label: 'Edition',
@@ -85,6 +90,11 @@ export const MINECRAFT_TEXTS = {
   fr: {
     summary:
       'Serveur vanilla ou Paper, Java choisi selon la version, derrière un pare-feu, géré par systemd',
+    join: [
+      'Lancez Minecraft : Java Edition (la même version que le serveur) et choisissez Multijoueur.',
+      'Choisissez Ajouter un serveur, et saisissez {address} comme adresse du serveur.',
+      'Choisissez Terminé, puis double-cliquez sur le serveur dans la liste pour le rejoindre.',
+    ],
     fields: {
       edition: {
         label: 'Édition',

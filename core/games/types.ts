@@ -141,6 +141,11 @@ export interface FieldText {
 export interface GameTexts {
   /** The line under the game's name where the admin picks a game. */
   readonly summary: string
+  /**
+   * How a player joins, step by step, as the ready card shows it; `{address}` stands for the
+   * address players type.
+   */
+  readonly join: readonly string[]
   readonly fields: Readonly<Record<string, FieldText>>
   /** Option labels by field, then by option value. */
   readonly options: Readonly<Record<string, Readonly<Record<string, string>>>>
@@ -162,6 +167,7 @@ type EnumKeys<T> = {
  */
 export type GameTextsFor<S extends z.ZodType> = {
   readonly summary: string
+  readonly join: readonly string[]
   readonly fields: { readonly [K in keyof z.input<S> & string]-?: FieldText }
   readonly options: {
     readonly [K in EnumKeys<z.input<S>> & string]-?: Readonly<

@@ -18,6 +18,11 @@ export const VALHEIM_TEXTS = {
   en: {
     summary:
       'Dedicated server from Steam (SteamCMD), password-protected, firewalled, run by systemd',
+    join: [
+      'Start Valheim, pick your character and choose Start.',
+      'Choose Join Game, then Join IP, and type {address}.',
+      'Type the server password when Valheim asks for it (the admin gives it to you).',
+    ],
     fields: {
       serverName: { label: 'Server name', help: 'Name shown in the server browser' },
       worldName: {
@@ -121,6 +126,11 @@ export const VALHEIM_TEXTS = {
   fr: {
     summary:
       'Serveur dédié installé depuis Steam (SteamCMD), protégé par mot de passe, derrière un pare-feu, géré par systemd',
+    join: [
+      'Lancez Valheim, choisissez votre personnage puis Démarrer.',
+      'Choisissez Rejoindre une partie, puis Rejoindre une IP, et saisissez {address}.',
+      'Saisissez le mot de passe du serveur quand Valheim le demande (l’administrateur vous le donne).',
+    ],
     fields: {
       serverName: {
         label: 'Nom du serveur',

@@ -152,6 +152,12 @@ describe('deployments in the dashboard', () => {
   it('refuses bad form input with inline errors, and shows the server’s own error', async () => {
     const page = await openPage('/deployments/new')
     await pickGame(page)
+    // The form suggests a free name; an emptied one is refused.
+    await waitFor(
+      async () => /^minecraft-\d+$/.test(await page.getByLabel('Name').inputValue()),
+      'the suggested name',
+    )
+    await page.getByLabel('Name').fill('')
     await page.getByRole('button', { name: 'Deploy' }).click()
     await page.getByText('Some fields need attention.').waitFor()
     await expect(page.getByText('is required').isVisible()).resolves.toBe(true)
@@ -163,8 +169,8 @@ describe('deployments in the dashboard', () => {
     await page.getByLabel(/I accept the Minecraft End User License Agreement/).check()
     await page.getByLabel('Memory (MiB)').fill('100')
     await page.getByRole('button', { name: 'Deploy' }).click()
-    // The error, not the help text (which names the 2048 MiB minimum too).
-    await page.getByRole('alert').filter({ hasText: /2048/ }).waitFor()
+    // The error, in plain words, not the help text (which names the 2048 MiB minimum too).
+    await page.getByRole('alert').filter({ hasText: 'at least 2,048 MiB' }).waitFor()
     await expect(page.getByLabel('Memory (MiB)').getAttribute('aria-invalid')).resolves.toBe('true')
     await screenshot(page, '08-new-deployment-errors')
 

@@ -197,7 +197,7 @@ describe('the setup wizard and the session', () => {
     await signIn(page, ADMIN.username, ADMIN.password)
     await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor()
     expect(new URL(page.url()).pathname).toBe('/audit')
-    await page.getByRole('cell', { name: 'settings.proxmox_tested' }).first().waitFor()
+    await page.getByRole('cell', { name: 'Tested the Proxmox connection' }).first().waitFor()
     await screenshot(page, '18-audit')
 
     await page.getByRole('button', { name: 'Sign out' }).click()

@@ -129,6 +129,23 @@ describe('Proxmox settings', () => {
     })
   })
 
+  it('writes no audit row for a save that changed nothing', async () => {
+    const cookie = await setupAdmin()
+    await call('PUT', '/api/settings/proxmox', { cookie, body: proxmox })
+    const { tokenSecret: _s, ...same } = proxmox
+    expect((await call('PUT', '/api/settings/proxmox', { cookie, body: same })).status).toBe(200)
+    const policy = { onFailure: 'destroy', orphans: 'report' }
+    await call('PUT', '/api/settings/cleanup', { cookie, body: policy })
+    await call('PUT', '/api/settings/cleanup', { cookie, body: policy })
+    const counts = await env.DB.prepare(
+      `select action, count(*) as n from audit_log where action like 'settings.%' group by action`,
+    ).all<{ action: string; n: number }>()
+    expect(Object.fromEntries(counts.results.map((r) => [r.action, r.n]))).toEqual({
+      'settings.proxmox_updated': 1,
+      'settings.cleanup_updated': 1,
+    })
+  })
+
   it.each([
     ['apiUrl', { apiUrl: 'not a url' }],
     ['tokenId', { tokenId: 'root' }],

@@ -134,8 +134,8 @@ export function App() {
           {link('/settings', t.navSettings)}
           {link('/audit', t.navAudit)}
         </nav>
+        <Preferences inline />
         <div className="topbar-end">
-          <Preferences inline />
           <span className="who">{gate.username}</span>
           <button type="button" className="secondary small" onClick={() => void signOut()}>
             {t.signOut}

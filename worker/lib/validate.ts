@@ -1,18 +1,19 @@
 import { zValidator } from '@hono/zod-validator'
 import type { ValidationTargets } from 'hono'
 import type { z } from 'zod'
+import { plainIssue } from '../../core/validation-text'
 import { ApiError, type FieldIssue } from './errors'
 
 /** The part of a zod error we read (zod's classic and core errors both have it). */
 interface IssueList {
-  issues: readonly { path: readonly PropertyKey[]; message: string }[]
+  issues: readonly z.core.$ZodIssue[]
 }
 
-/** zod issues → `[{ path: 'ipPool.rangeEnd', message }]`. */
+/** zod issues → `[{ path: 'ipPool.rangeEnd', message }]`, in plain words ("at most 64 GiB"). */
 export function fieldIssues(error: IssueList): FieldIssue[] {
   return error.issues.map((issue) => ({
     path: issue.path.map(String).join('.') || '(body)',
-    message: issue.message,
+    message: plainIssue(issue, 'en', issue.path.map(String).at(-1)),
   }))
 }
 

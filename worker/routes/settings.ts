@@ -19,7 +19,10 @@ export const settingsRoutes = new Hono<AppEnv>()
   .put('/proxmox', validate('json', ProxmoxSettingsInput), async (c) => {
     const user = c.get('user')
     const changed = await saveProxmoxSettings(c.env, c.req.valid('json'), user.username)
-    await audit(c, 'settings.proxmox_updated', { target: 'proxmox', details: { changed } })
+    // A save that changed nothing is not an event worth a line in the audit log.
+    if (changed.length > 0) {
+      await audit(c, 'settings.proxmox_updated', { target: 'proxmox', details: { changed } })
+    }
     return c.json({ proxmox: await getProxmoxSettingsView(c.env) })
   })
   /** "Test connection": runs on a runner, since the worker cannot reach a private Proxmox. */
@@ -54,8 +57,11 @@ export const settingsRoutes = new Hono<AppEnv>()
   .get('/cleanup', async (c) => c.json({ cleanup: await getCleanupPolicy(c.env.DB) }))
   .put('/cleanup', validate('json', CleanupPolicy), async (c) => {
     const policy = c.req.valid('json')
+    const before = await getCleanupPolicy(c.env.DB)
     await saveCleanupPolicy(c.env.DB, policy, c.get('user').username)
-    await audit(c, 'settings.cleanup_updated', { target: 'cleanup', details: policy })
+    if (before.onFailure !== policy.onFailure || before.orphans !== policy.orphans) {
+      await audit(c, 'settings.cleanup_updated', { target: 'cleanup', details: policy })
+    }
     return c.json({ cleanup: await getCleanupPolicy(c.env.DB) })
   })
   /** Which key the stored secrets are sealed with (never the keys themselves). */

@@ -14,6 +14,8 @@ export function ConfirmButton(props: {
   title: string
   body: ReactNode
   confirmLabel: string
+  /** The button that closes the dialog without acting, when "Cancel" would be ambiguous. */
+  dismissLabel?: string
   danger?: boolean
   /**
    * Greys out the button that opens the dialog (not the dialog's own confirm: a dialog already
@@ -64,7 +66,7 @@ export function ConfirmButton(props: {
         {error ? <Alert kind="error">{error}</Alert> : null}
         <div className="actions">
           <button type="button" className="secondary" onClick={() => ref.current?.close()}>
-            {t.cancelDialog}
+            {props.dismissLabel ?? t.cancelDialog}
           </button>
           <button
             type="button"

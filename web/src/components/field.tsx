@@ -1,4 +1,6 @@
 import { useId, type ReactNode } from 'react'
+import { translateMessage } from '../../../core/validation-text'
+import { useT } from '../i18n'
 
 /** A labelled input with its help text and inline error, wired for screen readers. */
 export function Field(props: {
@@ -52,11 +54,16 @@ export function Field(props: {
       ) : null}
       {props.error ? (
         <small id={errorId} className="error" role="alert">
-          {props.error}
+          <ErrorText text={props.error} />
         </small>
       ) : null}
     </div>
   )
+}
+
+/** A field's error in the dashboard's language (the API words its messages in English). */
+export function ErrorText(props: { text: string }) {
+  return <>{translateMessage(props.text, useT().lang)}</>
 }
 
 /** The ids and ARIA wiring shared by every field kind. */
@@ -83,7 +90,7 @@ function HelpAndError(props: {
       ) : null}
       {props.error ? (
         <small id={props.errorId} className="error" role="alert">
-          {props.error}
+          <ErrorText text={props.error} />
         </small>
       ) : null}
     </>

@@ -9,6 +9,13 @@ import { Alert } from './field'
 const LINE_PX = 20
 const OVERSCAN = 20
 const DOWNLOAD_PAGE = 10_000
+/** A line's time of day, in the viewer's time zone (the download has full ISO times). */
+const CLOCK = new Intl.DateTimeFormat(undefined, {
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hour12: false,
+})
 /** Bounds the download loop: 200 pages of 10,000 lines. */
 const DOWNLOAD_MAX_PAGES = 200
 
@@ -146,6 +153,9 @@ export function LogPane(props: {
                 <span className="log-seq" aria-hidden="true">
                   {line.seq}
                 </span>
+                <time className="log-time" dateTime={new Date(line.ts).toISOString()}>
+                  {CLOCK.format(line.ts)}
+                </time>
                 {parseAnsi(line.text).map((s, i) => (
                   <span key={i} className={s.className}>
                     {s.text}

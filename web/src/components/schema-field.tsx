@@ -2,7 +2,7 @@ import { useId, type ReactNode } from 'react'
 import type { FormField } from '../../../core/form-schema'
 import type { GameTexts } from '../../../core/games/types'
 import { useT } from '../i18n'
-import { CheckboxField, Field, SelectField } from './field'
+import { CheckboxField, Field, SelectField, ErrorText } from './field'
 
 /** A form value as typed: numbers stay strings until validation, so editing is free. */
 export type RawValue = string | boolean
@@ -168,7 +168,7 @@ function VersionField(props: {
       </small>
       {props.error ? (
         <small id={`${id}-error`} className="error" role="alert">
-          {props.error}
+          <ErrorText text={props.error} />
         </small>
       ) : null}
     </fieldset>

@@ -61,6 +61,31 @@ export const fr: Dict = {
   secretRequiredAgain: 'Saisissez à nouveau le secret pour enregistrer ce changement.',
   secretAgain:
     'Vous avez changé où ou comment le jeton est envoyé (URL de l’API, ID du jeton ou vérification du certificat) : saisissez à nouveau le secret. Un secret enregistré n’est envoyé qu’à l’endroit pour lequel il a été saisi.',
+  auditAction: (action: string): string =>
+    ({
+      'auth.login': 'Connexion',
+      'auth.login_failed': 'Connexion refusée',
+      'auth.logout': 'Déconnexion',
+      'setup.admin_created': 'Compte administrateur créé',
+      'setup.code_refused': 'Code d’installation refusé',
+      'settings.proxmox_updated': 'Connexion Proxmox modifiée',
+      'settings.proxmox_tested': 'Connexion Proxmox testée',
+      'settings.cleanup_updated': 'Politique de nettoyage modifiée',
+      'settings.secrets_resealed': 'Secrets stockés rechiffrés',
+      'runner.created': 'Runner ajouté',
+      'runner.registered': 'Runner enregistré',
+      'runner.revoked': 'Runner révoqué',
+      'deployment.created': 'Déploiement créé',
+      'deployment.cancel_requested': 'Déploiement annulé',
+      'deployment.retry_requested': 'Nouvelle tentative',
+      'deployment.destroy_requested': 'Détruit',
+      'deployment.start_requested': 'Démarré',
+      'deployment.stop_requested': 'Arrêté',
+      'deployment.restart_requested': 'Redémarré',
+      'deployment.auto_destroy': 'Détruit après un échec (politique de nettoyage)',
+      'orphan.destroy_requested': 'VM orpheline détruite',
+      'orphan.auto_destroyed': 'VM orpheline détruite (politique de nettoyage)',
+    })[action] ?? action,
   auditTitle: 'Journal d’audit',
   auditEmpty: 'Rien pour l’instant.',
   when: 'Quand',
@@ -231,6 +256,13 @@ export const fr: Dict = {
   attempt: (n: number) => `tentative ${n}`,
   resultTitle: 'Serveur',
   resultReady: 'Votre serveur est prêt',
+  joinTitle: 'Comment les joueurs rejoignent',
+  forwardTitle: 'Amis hors de votre réseau',
+  forwardBody: (ip: string) =>
+    `${ip} est une adresse privée : les joueurs hors de votre réseau ne peuvent pas la joindre directement. Sur votre box ou routeur, redirigez ces ports vers ${ip}, puis donnez-leur votre adresse publique (celle qu’affiche « quelle est mon IP » depuis ce réseau) avec le même port.`,
+  portName: (name: string) =>
+    ({ game: 'jeu', query: 'liste des serveurs et état', rcon: 'console à distance' })[name] ??
+    name,
   playerAddress: 'Adresse pour les joueurs',
   version: 'Version',
   playersOnline: 'Joueurs connectés',
@@ -240,6 +272,7 @@ export const fr: Dict = {
   retry: 'Réessayer',
   retryTitle: (name: string) => `Réessayer « ${name} » ?`,
   retryBody: 'Le déploiement reprend à l’étape en échec ; les étapes terminées sont conservées.',
+  keepGoing: 'Continuer le déploiement',
   cancelDeployment: 'Annuler le déploiement',
   cancelTitle: (name: string) => `Annuler « ${name} » ?`,
   cancelBody:

@@ -14,6 +14,31 @@ interface Entry {
   details: unknown
 }
 
+/** A target as a person knows it: the deployment's or runner's name, else a short id. */
+function targetName(target: string | null, names: ReadonlyMap<string, string>): string {
+  if (!target) return ''
+  const name = names.get(target)
+  if (name) return name
+  return /^[0-9a-f]{8}-[0-9a-f-]{27}$/.test(target) ? `${target.slice(0, 8)}…` : target
+}
+
+/** `{ changed: ['apiUrl','node'], ok: true }` → `changed: apiUrl, node · ok: yes`. */
+function describeDetails(details: unknown, lang: string): string {
+  if (details === null || details === undefined) return ''
+  if (typeof details !== 'object' || Array.isArray(details)) return word(details, lang)
+  return Object.entries(details as Record<string, unknown>)
+    .map(([k, v]) => `${k}: ${word(v, lang)}`)
+    .join(' · ')
+}
+
+function word(value: unknown, lang: string): string {
+  if (typeof value === 'boolean')
+    return value ? (lang === 'fr' ? 'oui' : 'yes') : lang === 'fr' ? 'non' : 'no'
+  if (Array.isArray(value)) return value.map((v) => word(v, lang)).join(', ')
+  if (value !== null && typeof value === 'object') return JSON.stringify(value)
+  return String(value)
+}
+
 /** Who did what, when, from where — newest first, paged. */
 export function AuditPage() {
   const t = useT()
@@ -22,6 +47,24 @@ export function AuditPage() {
   const [nextBefore, setNextBefore] = useState<number | undefined>(undefined)
   const [error, setError] = useState<string | null>(null)
   const [loaded, setLoaded] = useState(false)
+
+  // Ids become names where the dashboard still knows them (deployments and runners).
+  const [names, setNames] = useState<Map<string, string>>(new Map())
+  useEffect(() => {
+    Promise.all([
+      call(api.api.deployments.$get({ query: { limit: '200' } })),
+      call(api.api.runners.$get()),
+    ])
+      .then(([d, r]) =>
+        setNames(
+          new Map([
+            ...d.deployments.map((x) => [x.id, x.name] as const),
+            ...r.runners.map((x) => [x.id, x.name] as const),
+          ]),
+        ),
+      )
+      .catch(() => {})
+  }, [])
 
   const load = useCallback(async (before?: number) => {
     try {
@@ -69,13 +112,11 @@ export function AuditPage() {
                   </td>
                   <td>{e.actor}</td>
                   <td>
-                    <code>{e.action}</code>
+                    <span title={e.action}>{t.auditAction(e.action)}</span>
                   </td>
-                  <td>{e.target ?? ''}</td>
+                  <td>{targetName(e.target, names)}</td>
                   <td>{e.ip ?? ''}</td>
-                  <td>
-                    {e.details ? <code className="details">{JSON.stringify(e.details)}</code> : ''}
-                  </td>
+                  <td className="details">{describeDetails(e.details, t.lang)}</td>
                 </tr>
               ))}
             </tbody>

@@ -14,7 +14,7 @@ import { useDeploymentEvents, type LiveState } from '../hooks/use-deployment-eve
 import { useT } from '../i18n'
 import { useTitle } from '../router'
 import { formatTime } from '../lib/format'
-import { gameName, playerAddress } from '../lib/games'
+import { gameName, isPrivateIPv4, joinSteps, playerAddress, publicPorts } from '../lib/games'
 import { allowedActions, hasLifecycle, isWatched, kindOfSteps, runningKind } from '../lib/lifecycle'
 
 /** One deployment: live status, step timeline, live log, result and actions. */
@@ -142,7 +142,11 @@ export function DeploymentPage(props: { id: string }) {
 /** What to give the players, once the server answers. */
 function ResultCard(props: { detail: DeploymentDetail; state: LiveState }) {
   const t = useT()
-  const address = playerAddress(props.detail.game, props.state.ip, props.detail.config)
+  // A destroyed or cancelled deployment has no server left to give an address for.
+  const gone = props.state.status === 'destroyed' || props.state.status === 'cancelled'
+  const address = gone
+    ? null
+    : playerAddress(props.detail.game, props.state.ip, props.detail.config)
   const result = props.state.result ?? (props.detail.result as Record<string, unknown> | null)
   const config = props.detail.config as Record<string, unknown>
   const ready = props.state.status === 'ready'
@@ -184,7 +188,48 @@ function ResultCard(props: { detail: DeploymentDetail; state: LiveState }) {
           )}
         </dd>
       </dl>
+      {address && isWatched(props.state.status) ? (
+        <JoinHelp game={props.detail.game} config={props.detail.config} address={address} />
+      ) : null}
     </section>
+  )
+}
+
+/**
+ * How a player joins (the game's own steps), and, when the VM's address is private, what to
+ * forward on the router for friends outside the network.
+ */
+function JoinHelp(props: { game: string; config: unknown; address: string }) {
+  const t = useT()
+  const steps = joinSteps(props.game, t.lang, props.address)
+  const ip = props.address.split(':')[0] ?? ''
+  const forward = isPrivateIPv4(ip) ? publicPorts(props.game, props.config) : []
+  if (steps.length === 0) return null
+  return (
+    <div className="join">
+      <h3>{t.joinTitle}</h3>
+      <ol>
+        {steps.map((step) => (
+          <li key={step}>{step}</li>
+        ))}
+      </ol>
+      {forward.length > 0 ? (
+        <>
+          <h3>{t.forwardTitle}</h3>
+          <p>{t.forwardBody(ip)}</p>
+          <ul className="ports">
+            {forward.map((p) => (
+              <li key={`${p.protocol}${p.port}`}>
+                <code>
+                  {p.protocol.toUpperCase()} {p.port}
+                </code>{' '}
+                → <code>{ip}</code> ({t.portName(p.name)})
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+    </div>
   )
 }
 
@@ -283,6 +328,7 @@ function Actions(props: {
             title={t.cancelTitle(props.name)}
             body={t.cancelBody}
             confirmLabel={t.cancelDeployment}
+            dismissLabel={t.keepGoing}
             focusAfter={props.focusAfter}
             onConfirm={async () => {
               await call(api.api.deployments[':id'].cancel.$post(param))

@@ -3,7 +3,7 @@ import { CreateDeployment } from '../../../core/deployment-api'
 import { fieldErrors, formFields, type FormField } from '../../../core/form-schema'
 import { getGame } from '../../../core/games'
 import { api, ApiFailure, call, errorText, type GameView } from '../api'
-import { Alert, Field } from '../components/field'
+import { Alert, Field, ErrorText } from '../components/field'
 import { SchemaField, type RawValue } from '../components/schema-field'
 import { useT } from '../i18n'
 import { navigate, useTitle } from '../router'
@@ -81,6 +81,15 @@ export function NewDeploymentPage() {
   )
 }
 
+/** `<game>-<n>` with the smallest n no deployment uses yet. */
+export function defaultName(game: string, taken: ReadonlySet<string>): string {
+  for (let n = 1; n < 10_000; n++) {
+    const name = `${game}-${n}`
+    if (!taken.has(name)) return name
+  }
+  return `${game}-${Date.now()}`
+}
+
 function DeploymentForm(props: { game: GameView }) {
   const t = useT()
   const module = getGame(props.game.id)
@@ -94,6 +103,21 @@ function DeploymentForm(props: { game: GameView }) {
   )
   const [name, setName] = useState('')
   const [values, setValues] = useState<Values>(() => initialValues(props.game))
+  // A free default name ("minecraft-2"), so Deploy with the defaults works in one click.
+  useEffect(() => {
+    let live = true
+    call(api.api.deployments.$get({ query: { limit: '200' } }))
+      .then(({ deployments }) => {
+        const taken = new Set(deployments.map((d) => d.name.toLowerCase()))
+        if (live) setName((typed) => typed || defaultName(props.game.id, taken))
+      })
+      .catch(() => {
+        if (live) setName((typed) => typed || defaultName(props.game.id, new Set()))
+      })
+    return () => {
+      live = false
+    }
+  }, [props.game.id])
   const [network, setNetwork] = useState<'pool' | 'static'>('pool')
   const [ip, setIp] = useState('')
   const [sshKeys, setSshKeys] = useState('')
@@ -118,10 +142,11 @@ function DeploymentForm(props: { game: GameView }) {
   function validate(b: ReturnType<typeof body>): Record<string, string> {
     const out: Record<string, string> = {}
     const top = CreateDeployment.safeParse(b)
-    if (!top.success) Object.assign(out, fieldErrors(top.error))
+    if (!top.success) Object.assign(out, fieldErrors(top.error, t.lang))
     const config = module?.configSchema.safeParse(b.config)
     if (config && !config.success) {
-      for (const [k, v] of Object.entries(fieldErrors(config.error))) out[`config.${k}`] ??= v
+      for (const [k, v] of Object.entries(fieldErrors(config.error, t.lang)))
+        out[`config.${k}`] ??= v
     }
     return out
   }
@@ -245,7 +270,7 @@ function DeploymentForm(props: { game: GameView }) {
               .slice(0, 1)
               .map(([k, v]) => (
                 <small key={k} className="error" role="alert">
-                  {v}
+                  <ErrorText text={v} />
                 </small>
               ))}
           </div>

@@ -3,7 +3,7 @@ import { setupCommands } from '../../../core/proxmox-privileges'
 import type { CleanupPolicy } from '../../../core/settings'
 import { api, ApiFailure, call, errorText } from '../api'
 import { Commands } from '../components/commands'
-import { Alert, Field } from '../components/field'
+import { Alert, Field, ErrorText } from '../components/field'
 import { useT } from '../i18n'
 import { useTitle } from '../router'
 import { TestConnection } from '../components/test-connection'
@@ -438,7 +438,7 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
 
   return (
     <form onSubmit={submit} noValidate className="settings">
-      {message ? <Alert kind={message.kind}>{message.text}</Alert> : null}
+      {message?.kind === 'error' ? <Alert kind="error">{message.text}</Alert> : null}
       <fieldset>
         <legend>{px.legendApi}</legend>
         {field('apiUrl', { placeholder: 'https://pve.lan:8006' })}
@@ -491,7 +491,7 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
             <small className="help">{px.help.caPem}</small>
             {errors.caPem ? (
               <small className="error" role="alert">
-                {errors.caPem}
+                <ErrorText text={errors.caPem} />
               </small>
             ) : null}
           </div>
@@ -518,9 +518,17 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
         {field('sshPort', NUMERIC)}
       </fieldset>
       <TokenSetup form={form} />
-      <button type="submit" disabled={busy}>
-        {props.submitLabel ?? t.save}
-      </button>
+      <div className="form-actions">
+        <button type="submit" disabled={busy}>
+          {props.submitLabel ?? t.save}
+        </button>
+        {/* Said where the admin's eyes are: beside the button just pressed. */}
+        {message?.kind === 'success' ? (
+          <span className="saved" role="status">
+            {message.text}
+          </span>
+        ) : null}
+      </div>
     </form>
   )
 }
