@@ -1,7 +1,7 @@
 import { readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import type { JobAssignment, RunnerToServer, ServerToRunner } from '../../core/protocol'
-import { PROTOCOL_VERSION } from '../../core/protocol-constants'
+import type { FrameBody, JobAssignment, RunnerToServer, ServerToRunner } from '../../core/protocol'
+import { encodeRunnerToHub } from '../../core/protocol/codec'
 import type { ProxmoxConnection } from '../../core/settings'
 import type { RunConfig } from './config'
 import type { Executors } from './executors/types'
@@ -72,9 +72,9 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
     backoffBaseMs: config.backoffBaseMs,
     backoffMaxMs: config.backoffMaxMs,
     log,
+    encode: encodeRunnerToHub,
     onOpen: () =>
       send({
-        v: PROTOCOL_VERSION,
         type: 'hello',
         version: RUNNER_VERSION,
         sshPublicKey: deps.ssh.publicKey,
@@ -85,7 +85,7 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
     onEnd,
   })
 
-  function send(frame: RunnerToServer): void {
+  function send(frame: FrameBody<RunnerToServer>): void {
     control.send(frame)
   }
 
@@ -176,7 +176,6 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
       checks = [{ name: 'runner', ok: false, message: `the test itself failed: ${errorText(err)}` }]
     }
     send({
-      v: PROTOCOL_VERSION,
       type: 'test.result',
       requestId,
       checks: checks.map((c) => ({
@@ -204,7 +203,6 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
       message = errorText(err)
     }
     send({
-      v: PROTOCOL_VERSION,
       type: 'vm.destroy.result',
       requestId: frame.requestId,
       ok,

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import type { StepName } from '../../core/protocol'
-import { DEPLOY_STEPS, DESTROY_STEPS, HEARTBEAT_INTERVAL_MS } from '../../core/protocol-constants'
+import { DEPLOY_STEPS, DESTROY_STEPS, HEARTBEAT_INTERVAL_MS } from '../../core/protocol/constants'
 import type { RegisterConfig, RunConfig } from './config-schema'
 import type { FakeOptions } from './executors/fake-options'
 

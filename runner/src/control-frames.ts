@@ -1,5 +1,5 @@
 import type { ServerToRunner } from '../../core/protocol'
-import { PROTOCOL_VERSION } from '../../core/protocol-constants'
+import { PROTOCOL_VERSION } from '../../core/protocol/constants'
 
 type Welcome = Extract<ServerToRunner, { type: 'welcome' }>
 export type ParsedServerFrame = { ok: true; frame: ServerToRunner } | { ok: false; error: string }

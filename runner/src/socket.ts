@@ -1,4 +1,4 @@
-import { CLOSE, HEARTBEAT_PING, HEARTBEAT_PONG } from '../../core/protocol-constants'
+import { CLOSE, HEARTBEAT_PING, HEARTBEAT_PONG } from '../../core/protocol/constants'
 import { Backoff } from './backoff'
 import type { Logger } from './logger'
 import { WS_CLOSED, WS_OPEN, WsClient } from './ws-client'
@@ -13,7 +13,7 @@ import { WS_CLOSED, WS_OPEN, WsClient } from './ws-client'
 export type SocketEnding =
   { kind: 'revoked'; detail: string } | { kind: 'replaced' } | { kind: 'gone'; detail: string }
 
-export interface ManagedSocketOptions {
+export interface ManagedSocketOptions<Out> {
   url: string
   key: string
   label: string
@@ -21,6 +21,8 @@ export interface ManagedSocketOptions {
   backoffBaseMs: number
   backoffMaxMs: number
   log: Logger
+  /** Writes an outgoing frame: the protocol's encoder for this socket's direction. */
+  encode(frame: Out): string
   /** HTTP statuses on upgrade that mean "this resource is not yours any more" (job sockets). */
   goneStatuses?: readonly number[]
   onOpen(): void
@@ -37,7 +39,7 @@ const DEAD_AFTER_INTERVALS = 3
 /** How long a closing socket waits for the server's close frame. */
 const CLOSE_WAIT_MS = 2_000
 
-export class ManagedSocket {
+export class ManagedSocket<Out> {
   private ws: WsClient | null = null
   private readonly backoff: Backoff
   private heartbeat: NodeJS.Timeout | null = null
@@ -48,7 +50,7 @@ export class ManagedSocket {
   /** Called once the current socket has closed (a close() waiting for the server's answer). */
   private onClosed: (() => void) | null = null
 
-  constructor(private readonly opts: ManagedSocketOptions) {
+  constructor(private readonly opts: ManagedSocketOptions<Out>) {
     this.backoff = new Backoff(opts.backoffBaseMs, opts.backoffMaxMs)
     this.intervalMs = opts.heartbeatIntervalMs
   }
@@ -78,9 +80,9 @@ export class ManagedSocket {
   }
 
   /** Sends a JSON frame; false when the socket is down (the caller keeps it for a resend). */
-  send(frame: unknown): boolean {
+  send(frame: Out): boolean {
     if (!this.ws || this.ws.readyState !== WS_OPEN) return false
-    this.ws.send(JSON.stringify(frame))
+    this.ws.send(this.opts.encode(frame))
     return true
   }
 

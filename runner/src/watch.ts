@@ -1,5 +1,4 @@
-import type { LiveStatus, RunnerToServer, ServerToRunner } from '../../core/protocol'
-import { PROTOCOL_VERSION } from '../../core/protocol-constants'
+import type { FrameBody, LiveStatus, RunnerToServer, ServerToRunner } from '../../core/protocol'
 import type { Executors } from './executors/types'
 import type { Logger } from './logger'
 import { Redactor } from './redact'
@@ -30,7 +29,7 @@ export class Watcher {
   constructor(
     private readonly deps: {
       executors: Executors
-      send: (frame: RunnerToServer) => void
+      send: (frame: FrameBody<RunnerToServer>) => void
       log: Logger
     },
   ) {}
@@ -123,7 +122,7 @@ export class Watcher {
       const still = new Set(this.current?.targets.map((t) => t.deploymentId))
       const report = statuses.filter((s) => still.has(s.deploymentId))
       if (report.length > 0 && !this.stopped)
-        this.deps.send({ v: PROTOCOL_VERSION, type: 'status.report', statuses: report })
+        this.deps.send({ type: 'status.report', statuses: report })
     } catch (err) {
       // Never an unhandled rejection: the next round tries again.
       this.deps.log.warn(`status: ${this.redactor(frame).redact(errorText(err))}`)
@@ -140,7 +139,7 @@ export class Watcher {
     try {
       const at = Date.now()
       const vms = await this.deps.executors.listProductVms(frame.proxmox, this.signal())
-      if (!this.stopped) this.deps.send({ v: PROTOCOL_VERSION, type: 'sweep.report', at, vms })
+      if (!this.stopped) this.deps.send({ type: 'sweep.report', at, vms })
     } catch (err) {
       this.deps.log.warn(`sweep: ${this.redactor(frame).redact(errorText(err))}`)
     } finally {

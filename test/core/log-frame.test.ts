@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseRunnerFrame } from '../../core/log-frame'
+import { parseRunnerFrame } from '../../core/protocol'
 import { parseFrame, RunnerToDeployment } from '../../core/protocol'
 
 const line = { seq: 1, ts: 1_700_000_000_000, stream: 'stdout', text: 'hello', step: 'clone' }

@@ -1,7 +1,13 @@
 import type { AddressInfo } from 'node:net'
 import { inspect } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { LiveStatus, RunnerToServer, ServerToRunner, WatchTarget } from '../../core/protocol'
+import type {
+  FrameBody,
+  LiveStatus,
+  RunnerToServer,
+  ServerToRunner,
+  WatchTarget,
+} from '../../core/protocol'
 import type { Executors } from '../../runner/src/executors/types'
 import { probeGame } from '../../runner/src/games/probe'
 import { createLogger } from '../../runner/src/logger'
@@ -36,7 +42,7 @@ afterEach(() => {
 })
 
 function makeWatcher(executors: Partial<Executors>) {
-  const sent: RunnerToServer[] = []
+  const sent: FrameBody<RunnerToServer>[] = []
   const logs: string[] = []
   const w = new Watcher({
     executors: executors as Executors,

@@ -24,7 +24,7 @@ import { systemAuditEntry } from '../lib/audit'
 import { getCleanupPolicy } from '../lib/cleanup'
 import { jobInsert } from '../lib/jobs'
 import { SESSION_IDLE_MS } from '../lib/sessions'
-import { parseRunnerFrame } from '../../core/log-frame'
+import { parseRunnerFrame } from '../../core/protocol'
 import { frame, hubStub } from '../lib/stubs'
 import { reciprocateClose } from '../lib/websocket'
 import {

@@ -27,7 +27,7 @@ interface DeploymentRow {
   live_json: string | null
   vmid: number | null
   ip: string | null
-  status: string
+  status: DeploymentStatus
   runner_id: string | null
   created_at: number
   updated_at: number

@@ -1,14 +1,13 @@
-import { PROTOCOL_VERSION } from '../../../core/protocol'
-import type { RunnerToDeployment, StepError } from '../../../core/protocol'
+import type { FrameBody, RunnerToDeployment, StepError } from '../../../core/protocol'
 import type { Redactor } from '../redact'
 
-export type StepFrame = Extract<RunnerToDeployment, { type: 'step' }>
-export type DoneFrame = Extract<RunnerToDeployment, { type: 'job.done' }>
+/** A frame this runner sends on a job socket (the encoder adds the version). */
+export type JobFrame = FrameBody<RunnerToDeployment>
+export type StepFrame = Extract<JobFrame, { type: 'step' }>
+export type DoneFrame = Extract<JobFrame, { type: 'job.done' }>
 
 const MAX_MESSAGE_CHARS = 4_096
 const MAX_DETAIL_CHARS = 16_384
-
-const v = PROTOCOL_VERSION
 
 function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text
@@ -47,8 +46,7 @@ export function redactResult(
 }
 
 export const frames = {
-  hello: (jobId: string, attempt: number): RunnerToDeployment => ({
-    v,
+  hello: (jobId: string, attempt: number): JobFrame => ({
     type: 'job.hello',
     jobId,
     attempt,
@@ -58,13 +56,12 @@ export const frames = {
     step: StepFrame['step'],
     status: StepFrame['status'],
     extra: Pick<StepFrame, 'checkpoint' | 'error'> = {},
-  ): StepFrame => ({ v, type: 'step', jobId, step, status, at: Date.now(), ...extra }),
+  ): StepFrame => ({ type: 'step', jobId, step, status, at: Date.now(), ...extra }),
   done: (
     jobId: string,
     outcome: DoneFrame['outcome'],
     extra: Pick<DoneFrame, 'result' | 'error'> = {},
   ): DoneFrame => ({
-    v,
     type: 'job.done',
     jobId,
     outcome,

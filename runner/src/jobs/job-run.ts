@@ -1,5 +1,10 @@
 import { join } from 'node:path'
-import { DeploymentToRunner, parseFrame, stepsOf } from '../../../core/protocol'
+import {
+  DeploymentToRunner,
+  encodeRunnerToDeployment,
+  parseFrame,
+  stepsOf,
+} from '../../../core/protocol'
 import type { Checkpoint, JobAssignment, LogStream, StepName } from '../../../core/protocol'
 import type { RunConfig } from '../config'
 import type { Executors, StepContext } from '../executors/types'
@@ -10,7 +15,7 @@ import { ManagedSocket } from '../socket'
 import type { SocketEnding } from '../socket'
 import { assertNever } from '../assert-never'
 import { frames, redactResult, toStepError } from './frames'
-import type { DoneFrame, StepFrame } from './frames'
+import type { DoneFrame, JobFrame, StepFrame } from './frames'
 import { LogOutbox } from './log-outbox'
 
 /** After job.done, how long to wait for the server to ack the last lines before giving up. */
@@ -51,7 +56,7 @@ export class JobRun {
   readonly jobId: string
   /** Settles when the job no longer needs this process (reported and acked, or stopped). */
   readonly finished: Promise<void>
-  private readonly socket: ManagedSocket
+  private readonly socket: ManagedSocket<JobFrame>
   private readonly outbox: LogOutbox
   private readonly redactor: Redactor
   private readonly stepAbort = new AbortController()
@@ -81,7 +86,7 @@ export class JobRun {
       spoolPath: spoolPath(config.stateDir, job.jobId),
       flushMs: config.logFlushMs,
       batchLines: config.logBatchLines,
-      send: (lines) => this.socket.send({ v: 1, type: 'logs', jobId: this.jobId, lines }),
+      send: (lines) => this.socket.send({ type: 'logs', jobId: this.jobId, lines }),
       bufferedAmount: () => this.socket.bufferedAmount,
     })
     this.socket = new ManagedSocket({
@@ -92,6 +97,7 @@ export class JobRun {
       backoffBaseMs: config.backoffBaseMs,
       backoffMaxMs: config.backoffMaxMs,
       log: deps.log,
+      encode: encodeRunnerToDeployment,
       goneStatuses: [404, 409, 410],
       onOpen: () => this.socket.send(frames.hello(this.jobId, job.attempt)),
       onMessage: (text) => this.onMessage(text),

@@ -26,40 +26,36 @@ export interface Allowed {
   cancel: boolean
 }
 
-export function allowedActions(status: string, failedKind: JobKind = 'deploy'): Allowed {
-  const s = status as DeploymentStatus
-  const power = (action: PowerAction) => transition(s, { type: 'power_requested', action }).ok
+export function allowedActions(status: DeploymentStatus, failedKind: JobKind = 'deploy'): Allowed {
+  const power = (action: PowerAction) => transition(status, { type: 'power_requested', action }).ok
   return {
     start: power('start'),
     stop: power('stop'),
     restart: power('restart'),
-    destroy: transition(s, { type: 'destroy_requested' }).ok,
-    retry: transition(s, { type: 'retry_requested', kind: failedKind }).ok,
-    cancel: transition(s, { type: 'cancel_requested', leased: true }).ok,
+    destroy: transition(status, { type: 'destroy_requested' }).ok,
+    retry: transition(status, { type: 'retry_requested', kind: failedKind }).ok,
+    cancel: transition(status, { type: 'cancel_requested', leased: true }).ok,
   }
 }
 
 /** Whether the deployment has (or will have) a VM worth powering: not before, not after. */
-export function hasLifecycle(status: string): boolean {
-  return (
-    WATCHED.includes(status as DeploymentStatus) || POWERING.includes(status as DeploymentStatus)
-  )
+export function hasLifecycle(status: DeploymentStatus): boolean {
+  return WATCHED.includes(status) || POWERING.includes(status)
 }
 
 /** The job a status says is running, when it says one; else null (settled). */
-export function runningKind(status: string): JobKind | null {
-  const s = status as DeploymentStatus
-  if (IN_PROGRESS.includes(s) || s === 'cancelling') return 'deploy'
-  if (s === 'destroying') return 'destroy'
-  if (s === 'stopping') return 'stop'
-  if (s === 'starting') return 'start'
-  if (s === 'restarting') return 'restart'
+export function runningKind(status: DeploymentStatus): JobKind | null {
+  if (IN_PROGRESS.includes(status) || status === 'cancelling') return 'deploy'
+  if (status === 'destroying') return 'destroy'
+  if (status === 'stopping') return 'stop'
+  if (status === 'starting') return 'start'
+  if (status === 'restarting') return 'restart'
   return null
 }
 
 /**
  * The kind of job a timeline belongs to, from its step names: each kind runs its own list
- * (core/protocol.ts `stepsOf`). The API names the job only while it runs; the steps stay.
+ * (`stepsOf` in core/protocol/domain.ts). The API names the job only while it runs; the steps stay.
  */
 export function kindOfSteps(steps: readonly Pick<StepView, 'name'>[]): JobKind | null {
   const names = steps.map((s) => s.name).join(',')
@@ -67,8 +63,8 @@ export function kindOfSteps(steps: readonly Pick<StepView, 'name'>[]): JobKind |
 }
 
 /** Whether the live status panel applies: the VM is there and a runner keeps an eye on it. */
-export function isWatched(status: string): boolean {
-  return WATCHED.includes(status as DeploymentStatus)
+export function isWatched(status: DeploymentStatus): boolean {
+  return WATCHED.includes(status)
 }
 
 export type { LiveStatus }

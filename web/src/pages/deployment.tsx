@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
-import type { JobKind } from '../../../core/protocol'
+import type { DeploymentStatus } from '../../../core/deployment-state'
+import { PROTOCOL_VERSION, type JobKind } from '../../../core/protocol'
 import { api, ApiFailure, call, errorText, type DeploymentDetail } from '../api'
 import { ConfirmButton } from '../components/confirm-button'
 import { CopyButton } from '../components/copy-button'
@@ -59,7 +60,7 @@ export function DeploymentPage(props: { id: string }) {
   if (!detail) return <p className="loading">{t.loading}</p>
 
   const state: LiveState = live.state ?? {
-    v: 1,
+    v: PROTOCOL_VERSION,
     type: 'state',
     status: detail.status,
     steps: detail.steps,
@@ -241,7 +242,7 @@ function JoinHelp(props: { game: string; config: unknown; address: string }) {
 function Actions(props: {
   id: string
   name: string
-  status: string
+  status: DeploymentStatus
   failedKind: JobKind | undefined
   onDone: () => Promise<void>
   focusAfter: () => HTMLElement | null

@@ -23,12 +23,12 @@ const REFRESH_MS = 2_000
 const FILTERS = ['all', 'active', 'ready', 'stopped', 'failed', 'cancelled', 'destroyed'] as const
 type Filter = (typeof FILTERS)[number]
 
-function matches(filter: Filter, status: string): boolean {
+function matches(filter: Filter, status: DeploymentStatus): boolean {
   if (filter === 'all') return true
   if (filter === 'active')
     return (
-      IN_PROGRESS.includes(status as DeploymentStatus) ||
-      POWERING.includes(status as DeploymentStatus) ||
+      IN_PROGRESS.includes(status) ||
+      POWERING.includes(status) ||
       status === 'cancelling' ||
       status === 'destroying'
     )
@@ -134,9 +134,7 @@ function DeploymentTable(props: {
             <td data-label={t.colStatus}>
               <span className="badges">
                 <StatusBadge status={d.status} />
-                {d.live && WATCHED.includes(d.status as DeploymentStatus) ? (
-                  <LiveBadge live={d.live} />
-                ) : null}
+                {d.live && WATCHED.includes(d.status) ? <LiveBadge live={d.live} /> : null}
               </span>
             </td>
             <td data-label={t.colAddress}>

@@ -1,11 +1,16 @@
 /**
- * The protocol's plain constants, in a module without zod: the runner's idle path (control socket,
- * heartbeats, welcome) imports these and nothing else of the protocol, so an idle runner does not
- * load zod (issue 7, runner memory). `protocol.ts` re-exports them; everything else imports them
- * from there.
+ * The protocol's plain values, in a module without zod: the runner's idle path (control socket,
+ * heartbeats, welcome, its config) imports these and the codec's encoders and nothing else of the
+ * protocol, so a connected runner with no work does not load zod and the schemas (about 20 MB of
+ * memory). Everything else may import them from `core/protocol`.
  */
 
+/** Every JSON frame carries it as `v`; the codec writes it, the schemas require it. */
 export const PROTOCOL_VERSION = 1
+/**
+ * Heartbeats are these literal text frames, not JSON: the Durable Objects answer them with their
+ * auto-response, without waking up (hibernation).
+ */
 export const HEARTBEAT_PING = 'ping'
 export const HEARTBEAT_PONG = 'pong'
 /** The runner pings this often; silent for three intervals = offline. */

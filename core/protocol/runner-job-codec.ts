@@ -1,4 +1,7 @@
-import { LogStream, StepName, parseFrame, RunnerToDeployment, type LogLine } from './protocol'
+import { parseFrame } from './codec'
+import { PROTOCOL_VERSION } from './constants'
+import { LogStream, StepName } from './domain'
+import { RunnerToDeployment, type LogLine } from './runner-job'
 
 /** The protocol's cap on one line's text (LogLine.text). */
 const MAX_TEXT = 16_384
@@ -32,7 +35,12 @@ export function parseRunnerFrame(data: unknown): Parsed {
 function logsFrame(json: unknown): Extract<RunnerToDeployment, { type: 'logs' }> | null {
   if (typeof json !== 'object' || json === null) return null
   const f = json as Record<string, unknown>
-  if (f.type !== 'logs' || f.v !== 1 || typeof f.jobId !== 'string' || !Array.isArray(f.lines))
+  if (
+    f.type !== 'logs' ||
+    f.v !== PROTOCOL_VERSION ||
+    typeof f.jobId !== 'string' ||
+    !Array.isArray(f.lines)
+  )
     return null
   const input = f.lines as unknown[]
   if (input.length < 1 || input.length > MAX_LINES) return null
@@ -60,5 +68,5 @@ function logsFrame(json: unknown): Extract<RunnerToDeployment, { type: 'logs' }>
       lines[i] = { seq, ts, step: step as StepName, stream: stream as LogLine['stream'], text }
     }
   }
-  return { v: 1, type: 'logs', jobId: f.jobId, lines }
+  return { v: PROTOCOL_VERSION, type: 'logs', jobId: f.jobId, lines }
 }

@@ -1,0 +1,133 @@
+import * as z from 'zod'
+import { ProxmoxConnection } from '../settings'
+import { PROTOCOL_VERSION } from './constants'
+import { JobAssignment, LiveStatus } from './domain'
+
+/**
+ * The runner's control socket, `GET /api/runner/connect` → the `RunnerHub` DO: hello, job
+ * assignment, cancel, the watch list and its reports, "test connection" and orphan destroy
+ * requests. It authenticates with `Authorization: Bearer <runner key>`; heartbeats are the
+ * literal text frames of `constants.ts`.
+ */
+
+const v = z.literal(PROTOCOL_VERSION)
+
+/** A deployment a runner keeps an eye on. */
+export const WatchTarget = z.object({
+  deploymentId: z.string().min(1).max(64),
+  vmid: z.number().int().positive(),
+  ipAddress: z.string(),
+  game: z.string(),
+  gameConfig: z.record(z.string(), z.unknown()),
+})
+export type WatchTarget = z.infer<typeof WatchTarget>
+
+/** A VM on the node that carries this product's tag (or its name pattern), as a sweep saw it. */
+export const ProductVm = z.object({
+  vmid: z.number().int().positive(),
+  name: z.string().max(128).nullable(),
+  status: z.string().max(32),
+  /** From its `pgd-<id>` tag or its `gs-…-<id>` name; null when neither names one. */
+  deploymentId: z.string().max(64).nullable(),
+})
+export type ProductVm = z.infer<typeof ProductVm>
+
+export const ConnectionCheck = z.object({
+  name: z.string(),
+  ok: z.boolean(),
+  message: z.string(),
+  fix: z.string().optional(),
+  /** Shell commands that apply the fix (e.g. the `pveum` lines that grant a missing privilege). */
+  commands: z.array(z.string().max(1_000)).max(20).optional(),
+})
+export type ConnectionCheck = z.infer<typeof ConnectionCheck>
+
+// ---------------------------------------------------------------- frames
+
+export const RunnerToServer = z.discriminatedUnion('type', [
+  z.object({
+    v,
+    type: z.literal('hello'),
+    version: z.string().max(64),
+    sshPublicKey: z.string().max(4096),
+    maxJobs: z.number().int().min(1).max(64),
+    /** Jobs this process is running right now (empty after a restart). */
+    activeJobs: z.array(z.string()).max(64),
+  }),
+  z.object({
+    v,
+    type: z.literal('test.result'),
+    requestId: z.string(),
+    checks: z.array(ConnectionCheck),
+  }),
+  /** One refresh round of the watched deployments. */
+  z.object({
+    v,
+    type: z.literal('status.report'),
+    statuses: z
+      .array(z.object({ deploymentId: z.string().min(1).max(64), status: LiveStatus }))
+      .max(1_000),
+  }),
+  /** Every VM of this product on the node, for the hub to find the orphans. */
+  z.object({
+    v,
+    type: z.literal('sweep.report'),
+    at: z.number(),
+    vms: z.array(ProductVm).max(10_000),
+  }),
+  z.object({
+    v,
+    type: z.literal('vm.destroy.result'),
+    requestId: z.string(),
+    ok: z.boolean(),
+    message: z.string().max(4096),
+  }),
+])
+export type RunnerToServer = z.infer<typeof RunnerToServer>
+
+export const ServerToRunner = z.discriminatedUnion('type', [
+  z.object({
+    v,
+    type: z.literal('welcome'),
+    runnerId: z.string(),
+    heartbeatIntervalMs: z.number().int().positive(),
+  }),
+  z.object({ v, type: z.literal('job.assign'), job: JobAssignment }),
+  z.object({ v, type: z.literal('job.cancel'), jobId: z.string() }),
+  z.object({
+    v,
+    type: z.literal('test.request'),
+    requestId: z.string(),
+    proxmox: ProxmoxConnection,
+  }),
+  /**
+   * The deployments this runner keeps an eye on (the whole list, replacing the previous one),
+   * how often, and how often it sweeps the node for this product's VMs (0: it does not). The
+   * Proxmox connection comes only with work that needs it: a runner given nothing to watch and
+   * no sweep gets `null` and drops the one it held.
+   */
+  z
+    .object({
+      v,
+      type: z.literal('watch'),
+      proxmox: ProxmoxConnection.nullable(),
+      statusIntervalMs: z.number().int().min(100),
+      sweepIntervalMs: z.number().int().min(0),
+      targets: z.array(WatchTarget).max(1_000),
+    })
+    .refine((f) => f.proxmox !== null || (f.targets.length === 0 && f.sweepIntervalMs === 0), {
+      message: 'a watch list or a sweep comes with the Proxmox connection',
+      path: ['proxmox'],
+    }),
+  /** Destroy a VM no deployment owns (an orphan the sweep reported). */
+  z.object({
+    v,
+    type: z.literal('vm.destroy'),
+    requestId: z.string(),
+    proxmox: ProxmoxConnection,
+    vmid: z.number().int().positive(),
+    /** The deployment its tag names (the runner refuses a VM that carries another), or null. */
+    deploymentId: z.string().max(64).nullable(),
+  }),
+])
+export type ServerToRunner = z.infer<typeof ServerToRunner>
