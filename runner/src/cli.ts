@@ -1,12 +1,12 @@
 import { hostname } from 'node:os'
-import { HELP, loadConfig } from './config'
-import type { RunConfig } from './config'
+import { HELP, loadConfig } from './setup/config'
+import type { RunConfig } from './setup/config'
 import { createRunner } from './agent'
 import type { RunnerExit } from './agent'
-import { loadCredentials } from './credentials'
+import { loadCredentials } from './setup/credentials'
 import { selectExecutors } from './executors'
 import { createLogger } from './logger'
-import { ensureSshKeyPair } from './ssh-key'
+import { ensureSshKeyPair } from './ssh/key'
 
 /** Exit codes, also listed in --help and used by the systemd unit's RestartPreventExitStatus. */
 export const EXIT = { OK: 0, ERROR: 1, REVOKED: 2, REPLACED: 3, CONFIG: 78 } as const
@@ -84,7 +84,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       process.stdout.write(HELP)
       return EXIT.OK
     case 'register': {
-      const { register } = await import('./register')
+      const { register } = await import('./setup/register')
       const outcome = await register(config)
       if (!outcome.ok) {
         process.stderr.write(`pgd-runner: ${outcome.message}\n`)

@@ -1,6 +1,7 @@
-import type { LOG_LEVELS } from './config'
 import { Redactor } from './redact'
 
+/** The levels `RUNNER_LOG_LEVEL` accepts, most severe first. */
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
 
 const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 }

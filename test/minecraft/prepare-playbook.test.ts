@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { GAMES } from '../../core/games'
 import type { GameModule } from '../../core/games'
-import { MinecraftVersionResolver } from '../../runner/src/minecraft/resolve-version'
+import { MinecraftVersionResolver } from '../../runner/src/games/minecraft-version'
 import { preparePlaybook } from '../../runner/src/games/prepare'
 import { recordedRoutes, stubFetch } from './fixture-fetch'
 

@@ -3,7 +3,7 @@ import {
   MinecraftVersionResolver,
   VERSION_LIST_TTL_MS,
   VersionResolutionError,
-} from '../../runner/src/minecraft/resolve-version'
+} from '../../runner/src/games/minecraft-version'
 import { recordedRoutes, stubFetch } from './fixture-fetch'
 
 const USER_AGENT = 'proxmox-game-deployer-tests/0.1 (tests@example.invalid)'

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { decodeVarInt, encodeVarInt } from '../../runner/src/minecraft/slp-codec'
-import { SlpError, pingMinecraft } from '../../runner/src/minecraft/slp'
+import { decodeVarInt, encodeVarInt } from '../../runner/src/games/slp-codec'
+import { SlpError, pingMinecraft } from '../../runner/src/games/slp'
 import { startFakeSlpServer } from './slp-server'
 import type { FakeSlpOptions } from './slp-server'
 

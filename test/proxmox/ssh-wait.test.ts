@@ -1,6 +1,6 @@
 import net from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { waitSsh } from '../../runner/src/ssh-wait'
+import { waitSsh } from '../../runner/src/ssh/wait'
 import { BannerBackend } from '../pve-sim/index'
 import { deployVm, loopbackIp, specFor, startHarness, type Harness } from './helpers'
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import dgram from 'node:dgram'
 import net from 'node:net'
-import { encodeVarInt, framePacket, readPackets } from '../../runner/src/minecraft/slp-codec'
+import { encodeVarInt, framePacket, readPackets } from '../../runner/src/games/slp-codec'
 
 /** What a simulated Minecraft server says in its status answer. */
 export interface SlpAnswer {

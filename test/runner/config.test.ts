@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { checkConfig, settingName } from '../../runner/src/config'
-import type { ConfigResult } from '../../runner/src/config'
-import { RegisterConfig, RunConfig } from '../../runner/src/config-schema'
-import { checkCredentials } from '../../runner/src/credentials'
-import { Credentials } from '../../runner/src/register'
+import { checkConfig, settingName } from '../../runner/src/setup/config'
+import type { ConfigResult } from '../../runner/src/setup/config'
+import { RegisterConfig, RunConfig } from '../../runner/src/setup/config-schema'
+import { checkCredentials } from '../../runner/src/setup/credentials'
+import { Credentials } from '../../runner/src/setup/config-schema'
 
 /**
  * `checkConfig` checks the runner's settings by hand so an idle runner does not load zod (issue 7);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ServerToRunner, parseFrame } from '../../core/protocol'
-import { parseServerFrame, welcomeFrame } from '../../runner/src/control-frames'
+import { parseServerFrame, welcomeFrame } from '../../runner/src/net/control-frames'
 
 /**
  * The control socket's `welcome` is checked by hand so an idle runner does not load zod (issue 7).

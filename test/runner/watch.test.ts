@@ -11,7 +11,7 @@ import type {
 import type { Executors } from '../../runner/src/executors/types'
 import { probeGame } from '../../runner/src/games/probe'
 import { createLogger } from '../../runner/src/logger'
-import { Watcher } from '../../runner/src/watch'
+import { Watcher } from '../../runner/src/jobs/watch'
 import { listenMinecraft } from '../pve-sim/game-responder'
 
 type WatchFrame = Extract<ServerToRunner, { type: 'watch' }>

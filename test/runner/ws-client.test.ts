@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocketServer } from 'ws'
 import type { WebSocket } from 'ws'
-import { MAX_FRAGMENTS, MAX_MESSAGE_BYTES, WS_OPEN, WsClient } from '../../runner/src/ws-client'
+import { MAX_FRAGMENTS, MAX_MESSAGE_BYTES, WS_OPEN, WsClient } from '../../runner/src/net/ws-client'
 import { generateCertificates } from '../pve-sim/tls'
 import { killAllRunners, removeDirs, runnerEnv, startRunner, tempDir, waitFor } from './harness'
 

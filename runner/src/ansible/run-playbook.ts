@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { PlaybookOutputTracker, describeExitCode } from './output'
 import type { PlayRecap, TaskFailure } from './output'
 import { LineSplitter, redactor } from './lines'
-import { knownHostsLine } from '../ssh-host-key'
+import { knownHostsLine } from '../ssh/host-key'
 import { markUnsafe } from './unsafe-vars'
 
 /** After SIGTERM, how long ansible-playbook gets to stop before SIGKILL. */
@@ -24,7 +24,7 @@ export type PlaybookTarget =
       port?: number
       user: string
       /**
-       * The VM's pinned SSH host key (`ssh-ed25519 AAAA…`, ssh-host-key.ts): the only key
+       * The VM's pinned SSH host key (`ssh-ed25519 AAAA…`, ssh/host-key.ts): the only key
        * OpenSSH accepts for this run (`StrictHostKeyChecking=yes`); any other fails the run
        * before a task starts.
        */

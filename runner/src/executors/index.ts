@@ -1,4 +1,4 @@
-import type { RunConfig } from '../config'
+import type { RunConfig } from '../setup/config'
 import type { Executors } from './types'
 
 /**

@@ -6,10 +6,10 @@ import type { GameModule } from '../../../core/games/types'
 import type { StepName } from '../../../core/protocol'
 import { answerFacts, runHealthCheck, type HealthCheckResult } from '../games/health-check'
 import { probeGame } from '../games/probe'
-import type { MinecraftVersionResolver } from '../minecraft/resolve-version'
+import type { MinecraftVersionResolver } from '../games/minecraft-version'
 import { createProxmoxExecutor, isProxmoxStep } from '../proxmox/executor'
 import { sleep } from '../proxmox/wait'
-import { checkHostKey } from '../ssh-host-key'
+import { checkHostKey } from '../ssh/host-key'
 import { RUNNER_VERSION } from '../version'
 import { StepFailure, type Executors, type StepContext, type StepResult } from './types'
 
@@ -80,7 +80,7 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
     const [{ runPlaybook }, { preparePlaybook }, { MinecraftVersionResolver }] = await Promise.all([
       import('../ansible/run-playbook'),
       import('../games/prepare'),
-      import('../minecraft/resolve-version'),
+      import('../games/minecraft-version'),
     ])
     minecraft ??= new MinecraftVersionResolver({
       userAgent: `proxmox-game-deployer/${RUNNER_VERSION} (+https://github.com/proxmox-game-deployer)`,

@@ -1,5 +1,5 @@
 import type { ArtifactRequest } from '../../../core/games/types'
-import type { MinecraftVersionResolver } from '../minecraft/resolve-version'
+import type { MinecraftVersionResolver } from './minecraft-version'
 
 /** The resolvers the runner has, one per `ArtifactRequest` kind. */
 export interface ArtifactResolvers {

@@ -1,9 +1,9 @@
 import { createSocket } from 'node:dgram'
 import { connect } from 'node:net'
 import type { HealthCheck } from '../../../core/games/types'
-import { pingMinecraft } from '../minecraft/slp'
+import { pingMinecraft } from './slp'
 import { queryA2sInfo, type A2sInfo } from './a2s'
-import type { MinecraftStatus } from '../minecraft/slp'
+import type { MinecraftStatus } from './slp'
 
 /** The verify step's outcome, shown in the timeline and stored with the deployment. */
 export type HealthCheckResult =

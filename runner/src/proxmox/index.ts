@@ -23,7 +23,7 @@ export {
 } from './vm-common'
 export { ProxmoxClient, type ProxmoxClientOptions } from './client'
 export { ProxmoxApiError, ProxmoxTaskError, ProxmoxTlsError, ProxmoxNetworkError } from './errors'
-export { waitSsh, SshWaitError, DEFAULT_SSH_TIMEOUTS, type SshWaitTimeouts } from '../ssh-wait'
+export { waitSsh, SshWaitError, DEFAULT_SSH_TIMEOUTS, type SshWaitTimeouts } from '../ssh/wait'
 
 /** What the engine needs from the VM steps: a seam its tests can fake. */
 export type VmExecutor = Pick<

@@ -1,6 +1,6 @@
-import { CLOSE, HEARTBEAT_PING, HEARTBEAT_PONG } from '../../core/protocol/constants'
+import { CLOSE, HEARTBEAT_PING, HEARTBEAT_PONG } from '../../../core/protocol/constants'
 import { Backoff } from './backoff'
-import type { Logger } from './logger'
+import type { Logger } from '../logger'
 import { WS_CLOSED, WS_OPEN, WsClient } from './ws-client'
 
 /**

@@ -1,8 +1,8 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
-import type { Credentials } from './register'
+import type { Credentials } from './config-schema'
 
-export type { Credentials } from './register'
+export type { Credentials } from './config-schema'
 
 /** Writes the key file with mode 0600 (and its folder 0700), atomically. */
 export function saveCredentials(path: string, creds: Credentials): void {
@@ -40,7 +40,7 @@ export function loadCredentials(
 
 /**
  * The key file's content if it has what `run` needs: the rules of the `Credentials` schema
- * (register.ts), checked by hand so that starting a runner does not load zod (issue 7); a test
+ * (config-schema.ts), checked by hand so that starting a runner does not load zod (issue 7); a test
  * holds the two together.
  */
 export function checkCredentials(json: unknown): Credentials | null {

@@ -1,7 +1,8 @@
 import * as z from 'zod'
-import { HEARTBEAT_INTERVAL_MS } from '../../core/protocol'
-import { LOG_LEVELS, LOOPBACK_HOST } from './config'
-import { FakeOptions } from './executors/fake-options'
+import { HEARTBEAT_INTERVAL_MS } from '../../../core/protocol'
+import { FakeOptions } from '../executors/fake-options'
+import { LOG_LEVELS } from '../logger'
+import { LOOPBACK_HOST } from './rules'
 
 /**
  * The runner's configuration as zod schemas: the one source of its types (no hand-copied
@@ -84,3 +85,11 @@ export const RunConfig = z
     path: ['backoffMaxMs'],
   })
 export type RunConfig = z.infer<typeof RunConfig>
+
+/** What `register` saves and `run` reads: the long-lived runner key and where to use it. */
+export const Credentials = z.object({
+  server: z.string().url(),
+  runnerId: z.string().min(1),
+  key: z.string().min(16),
+})
+export type Credentials = z.infer<typeof Credentials>

@@ -1,17 +1,9 @@
 import * as z from 'zod'
 import type { RegisterConfig } from './config'
 import { saveCredentials } from './credentials'
-import { RUNNER_VERSION } from './version'
+import { RUNNER_VERSION } from '../version'
 
 const REGISTER_TIMEOUT_MS = 30_000
-
-/** What `register` saves and `run` reads: the long-lived runner key and where to use it. */
-export const Credentials = z.object({
-  server: z.string().url(),
-  runnerId: z.string().min(1),
-  key: z.string().min(16),
-})
-export type Credentials = z.infer<typeof Credentials>
 
 const RegisterResponse = z.object({ runnerId: z.string().min(1), key: z.string().min(16) })
 const ErrorEnvelope = z.object({ error: z.object({ code: z.string(), message: z.string() }) })

@@ -1,5 +1,5 @@
-import type { ServerToRunner } from '../../core/protocol'
-import { PROTOCOL_VERSION } from '../../core/protocol/constants'
+import type { ServerToRunner } from '../../../core/protocol'
+import { PROTOCOL_VERSION } from '../../../core/protocol/constants'
 
 type Welcome = Extract<ServerToRunner, { type: 'welcome' }>
 export type ParsedServerFrame = { ok: true; frame: ServerToRunner } | { ok: false; error: string }
@@ -15,7 +15,7 @@ export type ParsedServerFrame = { ok: true; frame: ServerToRunner } | { ok: fals
 export function parseServerFrame(text: string): ParsedServerFrame | Promise<ParsedServerFrame> {
   const welcome = welcomeFrame(text)
   if (welcome) return { ok: true, frame: welcome }
-  return import('../../core/protocol').then(({ ServerToRunner, parseFrame }) =>
+  return import('../../../core/protocol').then(({ ServerToRunner, parseFrame }) =>
     parseFrame(ServerToRunner, text),
   )
 }

@@ -9,8 +9,8 @@ import {
   PaperBuilds,
   PaperProject,
   PaperVersion,
-} from './upstream'
-import type { PaperBuild } from './upstream'
+} from './minecraft-upstream'
+import type { PaperBuild } from './minecraft-upstream'
 
 /**
  * Minecraft version → server jar URL, checksum and Java major, from Mojang's version manifest

@@ -1,7 +1,7 @@
-import type { FrameBody, LiveStatus, RunnerToServer, ServerToRunner } from '../../core/protocol'
-import type { Executors } from './executors/types'
-import type { Logger } from './logger'
-import { Redactor } from './redact'
+import type { FrameBody, LiveStatus, RunnerToServer, ServerToRunner } from '../../../core/protocol'
+import type { Executors } from '../executors/types'
+import type { Logger } from '../logger'
+import { Redactor } from '../redact'
 
 type WatchFrame = Extract<ServerToRunner, { type: 'watch' }>
 /** A watch list that comes with work, so with the Proxmox connection. */

@@ -1,8 +1,14 @@
 import { parseArgs } from 'node:util'
-import type { StepName } from '../../core/protocol'
-import { DEPLOY_STEPS, DESTROY_STEPS, HEARTBEAT_INTERVAL_MS } from '../../core/protocol/constants'
+import type { StepName } from '../../../core/protocol'
+import {
+  DEPLOY_STEPS,
+  DESTROY_STEPS,
+  HEARTBEAT_INTERVAL_MS,
+} from '../../../core/protocol/constants'
+import type { FakeOptions } from '../executors/fake-options'
+import { LOG_LEVELS } from '../logger'
 import type { RegisterConfig, RunConfig } from './config-schema'
-import type { FakeOptions } from './executors/fake-options'
+import { LOOPBACK_HOST } from './rules'
 
 export type { RegisterConfig, RunConfig } from './config-schema'
 
@@ -15,10 +21,6 @@ export type { RegisterConfig, RunConfig } from './config-schema'
  * hand: zod would be ~15 MB of an idle runner's memory (issue 7). test/runner/config.test.ts
  * runs both over the same inputs and fails on any difference, so they cannot drift.
  */
-
-export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const
-
-export const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/
 
 export type Config = RegisterConfig | RunConfig | { command: 'help' }
 

@@ -1,5 +1,5 @@
 import net from 'node:net'
-import { sleep } from './proxmox/wait'
+import { sleep } from '../proxmox/wait'
 
 /**
  * Wait for a new VM's SSH server: TCP connect to its fixed IP, then read the `SSH-2.0-` banner.

@@ -1,4 +1,0 @@
-/** Exhaustiveness check for switches over unions: a new member fails the typecheck here. */
-export function assertNever(x: never): never {
-  throw new Error(`unexpected value: ${JSON.stringify(x)}`)
-}
