@@ -34,7 +34,7 @@ describe.skipIf(!hasAnsible)('install_runner.yml', () => {
   it('refuses to run without the dashboard URL', () => {
     const { status, out } = play()
     expect(status).not.toBe(0)
-    expect(out).toMatch(/Set pgd_runner_server to the dashboard URL/)
+    expect(out).toMatch(/Set the dashboard URL, e.g. -e pgd_server=/)
   })
 
   it('refuses to run before the bundle is built', () => {
