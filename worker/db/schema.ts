@@ -38,7 +38,7 @@ export const sessions = sqliteTable(
     createdAt: integer('created_at').notNull().default(now),
     /** Absolute end, set at sign-in (SESSION_TTL_MS). */
     expiresAt: integer('expires_at').notNull(),
-    /** Last request seen (coarsely: lib/sessions.ts), for the idle timeout; null: created_at. */
+    /** Last request seen (coarsely: http/sessions.ts), for the idle timeout; null: created_at. */
     lastSeenAt: integer('last_seen_at'),
     ip: text('ip'),
     userAgent: text('user_agent'),

@@ -4,7 +4,7 @@ import { Hono } from 'hono'
 import { z } from 'zod'
 import { auditLog } from '../db/schema'
 import type { AppEnv } from '../env'
-import { validate } from '../lib/validate'
+import { validate } from '../http/validate'
 
 const AuditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),

@@ -4,12 +4,12 @@ import { Hono } from 'hono'
 import { LoginBody } from '../../core/auth'
 import { users } from '../db/schema'
 import type { AppEnv } from '../env'
-import { audit } from '../lib/audit'
-import { dummyPasswordHash, verifyPassword } from '../lib/crypto'
-import { ApiError } from '../lib/errors'
-import { endSession, startSession } from '../lib/sessions'
-import { beginAttempt, LOGIN_FAILED_ACTION } from '../lib/throttle'
-import { validate } from '../lib/validate'
+import { audit } from '../http/audit'
+import { dummyPasswordHash, verifyPassword } from '../crypto/passwords'
+import { ApiError } from '../http/errors'
+import { endSession, startSession } from '../http/sessions'
+import { beginAttempt, LOGIN_FAILED_ACTION } from '../http/throttle'
+import { validate } from '../http/validate'
 
 export const auth = new Hono<AppEnv>()
   .post('/login', validate('json', LoginBody), async (c) => {

@@ -1,13 +1,14 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import type { AppEnv } from '../env'
-import { audit } from '../lib/audit'
-import { randomToken, sha256Hex } from '../lib/crypto'
-import { ApiError } from '../lib/errors'
-import { requireRunner } from '../lib/runner-auth'
-import { deploymentStub, hubStub, mutable } from '../lib/stubs'
-import { validate } from '../lib/validate'
-import { requireWebSocketUpgrade } from '../lib/websocket'
+import { audit } from '../http/audit'
+import { randomToken, sha256Hex } from '../crypto/tokens'
+import { ApiError } from '../http/errors'
+import { requireRunner } from '../http/runner-auth'
+import { deploymentStub, hubStub } from '../do/stubs'
+import { mutable } from '../http/response'
+import { validate } from '../http/validate'
+import { requireWebSocketUpgrade } from '../http/websocket'
 
 const RegisterBody = z.object({
   code: z.string().trim().min(10).max(100),

@@ -2,12 +2,12 @@ import { Hono } from 'hono'
 import { z } from 'zod'
 import { rotateCommands } from '../../core/proxmox-privileges'
 import type { AppEnv } from '../env'
-import { audit } from '../lib/audit'
-import { randomCode, sha256Hex } from '../lib/crypto'
-import { ApiError, notFound } from '../lib/errors'
-import { getProxmoxSettingsView } from '../lib/proxmox-settings'
-import { hubStub } from '../lib/stubs'
-import { validate } from '../lib/validate'
+import { audit } from '../http/audit'
+import { randomCode, sha256Hex } from '../crypto/tokens'
+import { ApiError, notFound } from '../http/errors'
+import { getProxmoxSettingsView } from '../settings/proxmox'
+import { hubStub } from '../do/stubs'
+import { validate } from '../http/validate'
 
 /** A registration code is good for this long, once. */
 export const REGISTRATION_CODE_TTL_MS = 60 * 60 * 1000

@@ -4,13 +4,13 @@ import { Hono } from 'hono'
 import { SetupBody } from '../../core/auth'
 import { users } from '../db/schema'
 import type { AppEnv } from '../env'
-import { auditEntry } from '../lib/audit'
-import { hashPassword } from '../lib/crypto'
-import { ApiError } from '../lib/errors'
-import { startSession } from '../lib/sessions'
-import { ensureSetupCode, forgetSetupCode, setupCodeMatches } from '../lib/setup-code'
-import { beginAttempt } from '../lib/throttle'
-import { validate } from '../lib/validate'
+import { auditEntry } from '../http/audit'
+import { hashPassword } from '../crypto/passwords'
+import { ApiError } from '../http/errors'
+import { startSession } from '../http/sessions'
+import { ensureSetupCode, forgetSetupCode, setupCodeMatches } from '../settings/setup-code'
+import { beginAttempt } from '../http/throttle'
+import { validate } from '../http/validate'
 
 const alreadyDone = () =>
   new ApiError(409, 'setup_done', 'Setup is already done: sign in with the admin account.')
@@ -26,7 +26,7 @@ const wrongCode = () =>
 
 /**
  * First-run setup: creates the first admin, once, for whoever knows the setup code
- * (lib/setup-code.ts). The insert itself checks that no user exists (one statement, so two racing
+ * (settings/setup-code.ts). The insert itself checks that no user exists (one statement, so two racing
  * setups cannot both win), and after that this answers 409 forever.
  */
 export const setup = new Hono<AppEnv>()

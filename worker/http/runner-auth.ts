@@ -1,5 +1,5 @@
 import type { AppContext } from '../env'
-import { sha256Hex } from './crypto'
+import { sha256Hex } from '../crypto/tokens'
 import { ApiError } from './errors'
 
 export interface AuthenticatedRunner {

@@ -4,9 +4,9 @@ import { z } from 'zod'
 import type { ProxmoxSettingsView } from '../../core/settings'
 import { ProxmoxConnection, ProxmoxSettingsInput, proxmoxTokenSubject } from '../../core/settings'
 import { settings } from '../db/schema'
-import { decryptSecret, encryptSecret, keyId, SECRET_CONTEXTS, sealedWith } from './crypto'
-import { requireEncKeys } from './enc-key'
-import { ApiError } from './errors'
+import { decryptSecret, encryptSecret, keyId, SECRET_CONTEXTS, sealedWith } from '../crypto/seal'
+import { requireEncKeys } from '../crypto/enc-key'
+import { ApiError } from '../http/errors'
 
 export const PROXMOX_SETTINGS_KEY = 'proxmox'
 const SECRET_CONTEXT = SECRET_CONTEXTS.proxmoxTokenSecret
@@ -171,7 +171,7 @@ export async function resealProxmoxSecret(env: Env): Promise<boolean> {
   return true
 }
 
-/** Which key sealed the stored token secret (lib/crypto.ts `sealedWith`), or null if none. */
+/** Which key sealed the stored token secret (crypto/seal.ts `sealedWith`), or null if none. */
 export async function proxmoxSecretKey(env: Env): Promise<string | null> {
   const stored = await readStored(env)
   return stored?.tokenSecretEnc ? sealedWith(stored.tokenSecretEnc) : null

@@ -1,11 +1,13 @@
 import { and, eq, gt, inArray, lt, or, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/d1'
+import type { MiddlewareHandler } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { sessions, sessionSockets, users } from '../db/schema'
-import type { AppContext, SessionUser } from '../env'
-import { randomToken, sha256Hex } from './crypto'
+import type { AppContext, AppEnv, SessionUser } from '../env'
+import { randomToken, sha256Hex } from '../crypto/tokens'
+import { unauthorized } from './errors'
 import { clientIp, isHttps, userAgent } from './request'
-import { deploymentStub } from './stubs'
+import { deploymentStub } from '../do/stubs'
 
 /** The session cookie over plain http (`npm start` on http://localhost). */
 export const SESSION_COOKIE = 'session_id'
@@ -144,4 +146,31 @@ export async function endSession(c: AppContext, sessionId: string): Promise<void
   await drizzle(c.env.DB).delete(sessions).where(eq(sessions.id, sessionId))
   deleteCookie(c, sessionCookieName(c), cookieOptions(c))
   await closeSockets(c, ended)
+}
+
+/**
+ * Routes reachable without a session. Everything else under /api needs one (default deny), and
+ * a test walks the route table to prove it. Runner routes authenticate with the runner key
+ * instead and are listed here for that reason only.
+ */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
+  'GET /api/health',
+  'GET /api/setup',
+  'POST /api/setup',
+  'POST /api/auth/login',
+])
+
+/** Paths under which the runner authenticates with its own key, not a session. */
+export const RUNNER_PREFIX = '/api/runner/'
+
+/** The session guard for /api: a signed-in admin, except on the public and runner routes. */
+export const requireSession = (): MiddlewareHandler<AppEnv> => async (c, next) => {
+  const path = new URL(c.req.url).pathname
+  if (PUBLIC_ROUTES.has(`${c.req.method} ${path}`) || path.startsWith(RUNNER_PREFIX)) {
+    return next()
+  }
+  const user = await readSession(c)
+  if (!user) throw unauthorized()
+  c.set('user', user)
+  await next()
 }

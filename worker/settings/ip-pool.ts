@@ -1,5 +1,5 @@
 import { cidrContains, cidrPrefix, intToIpv4, ipv4ToInt, type IpPool } from '../../core/settings'
-import { ApiError } from './errors'
+import { ApiError } from '../http/errors'
 
 /**
  * The free addresses of the pool in order, skipping those held by deployments that are not

@@ -1,6 +1,6 @@
 import { normalizeSetupCode, SETUP_CODE_BYTES, setupCodeFromBytes } from '../../core/auth'
-import { constantTimeEqual, sha256Hex } from './crypto'
-import { ApiError } from './errors'
+import { constantTimeEqual, sha256Hex } from '../crypto/tokens'
+import { ApiError } from '../http/errors'
 
 /**
  * The one-time setup code: whoever creates the first admin account must know it, so a freshly

@@ -1,6 +1,6 @@
-import { decryptSecret, encryptSecret, keyId, SECRET_CONTEXTS, sealedWith } from './crypto'
-import { requireEncKeys } from './enc-key'
-import { proxmoxSecretKey, resealProxmoxSecret } from './proxmox-settings'
+import { decryptSecret, encryptSecret, keyId, SECRET_CONTEXTS, sealedWith } from '../crypto/seal'
+import { requireEncKeys } from '../crypto/enc-key'
+import { proxmoxSecretKey, resealProxmoxSecret } from './proxmox'
 
 /**
  * Rotating APP_ENC_KEY: the new key goes in APP_ENC_KEY and the old one in APP_ENC_KEY_PREVIOUS
