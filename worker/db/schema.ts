@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import type { DeploymentStatus } from '../../core/deployment-state'
 
 /**
  * The D1 schema, the one source of the tables and their types. `drizzle-kit generate` turns it
@@ -98,7 +99,7 @@ export const deployments = sqliteTable(
     liveJson: text('live_json'),
     vmid: integer('vmid'),
     ip: text('ip'),
-    status: text('status').notNull(),
+    status: text('status').$type<DeploymentStatus>().notNull(),
     runnerId: text('runner_id'),
     createdBy: text('created_by'),
     createdAt: integer('created_at').notNull().default(now),

@@ -20,7 +20,7 @@ import {
   type StepView,
   type ServerToDashboard,
 } from '../../core/protocol'
-import { systemAuditEntry } from '../http/audit'
+import { systemAuditEntry } from '../db/audit-log'
 import { getCleanupPolicy } from '../lib/cleanup'
 import { jobInsert } from '../lib/jobs'
 import { SESSION_IDLE_MS } from '../http/sessions'

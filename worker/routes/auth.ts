@@ -1,8 +1,6 @@
-import { eq } from 'drizzle-orm'
-import { drizzle } from 'drizzle-orm/d1'
 import { Hono } from 'hono'
 import { LoginBody } from '../../core/auth'
-import { users } from '../db/schema'
+import { userByName, type User } from '../db/users'
 import type { AppEnv } from '../env'
 import { audit } from '../http/audit'
 import { dummyPasswordHash, verifyPassword } from '../crypto/passwords'
@@ -17,10 +15,10 @@ export const auth = new Hono<AppEnv>()
     // Atomic per account and per address (do/login-throttle.ts): a try is checked only once the
     // wait left by earlier failures is over, and only one at a time.
     const attempt = await beginAttempt(c, username)
-    let user: typeof users.$inferSelect | undefined
+    let user: User | null
     let ok: boolean
     try {
-      user = await drizzle(c.env.DB).select().from(users).where(eq(users.username, username)).get()
+      user = await userByName(c.env.DB, username)
       // Unknown users cost the same PBKDF2 work as known ones: no enumeration by timing.
       ok = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()))
     } catch (err) {

@@ -1,4 +1,5 @@
 import { cidrContains, cidrPrefix, intToIpv4, ipv4ToInt, type IpPool } from '../../core/settings'
+import { addressesInUse } from '../db/deployments'
 import { ApiError } from '../http/errors'
 
 /**
@@ -7,10 +8,7 @@ import { ApiError } from '../http/errors'
  * refuses a second live holder, and the caller moves on to the next candidate.
  */
 export async function freeAddresses(db: D1Database, pool: IpPool, max: number): Promise<string[]> {
-  const used = await db
-    .prepare(`select ip from deployments where status <> 'destroyed' and ip is not null`)
-    .all<{ ip: string }>()
-  const taken = new Set(used.results.map((r) => r.ip))
+  const taken = new Set(await addressesInUse(db))
   const out: string[] = []
   for (let n = ipv4ToInt(pool.rangeStart); n <= ipv4ToInt(pool.rangeEnd) && out.length < max; n++) {
     const ip = intToIpv4(n)
