@@ -8,7 +8,7 @@ import net from 'node:net'
  * OpenSSH's `ssh-keyscan` and reports it in its checkpoint, which the DeploymentDO keeps and
  * hands to every later job of the deployment (whichever runner takes it). From then on, a
  * different key fails the step before anything runs over SSH, and Ansible's ssh runs with that
- * key alone in its known_hosts and `StrictHostKeyChecking=yes` (ansible/run-playbook.ts), so
+ * key alone in its known_hosts and `StrictHostKeyChecking=yes` (runner/src/ansible/run-playbook.ts), so
  * OpenSSH itself refuses an impostor whatever happened in between.
  */
 

@@ -375,7 +375,7 @@ describe('deployments in the dashboard', () => {
     await page.getByLabel('Runner name').fill('second-runner')
     await page.getByRole('button', { name: 'Add runner' }).click()
     const command = (await page.getByTestId('runner-command').textContent()) ?? ''
-    const code = /--code (\S+)/.exec(command)?.[1]
+    const code = /pgd_code=(\S+)/.exec(command)?.[1]
     expect(code).toBeTruthy()
     await screenshot(page, '15-runner-added')
 

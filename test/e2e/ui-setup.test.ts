@@ -131,8 +131,12 @@ describe('the setup wizard and the session', () => {
     await page.getByLabel('Runner name').fill('homelab')
     await page.getByRole('button', { name: 'Add runner' }).click()
     const command = (await page.getByTestId('runner-command').textContent()) ?? ''
-    expect(command).toContain(`--server ${stack.url}`)
-    const code = /--code (\S+)/.exec(command)?.[1] ?? ''
+    expect(command).toContain(`ansible/install_runner.yml -e pgd_server=${stack.url}`)
+    const code = /pgd_code=(\S+)/.exec(command)?.[1] ?? ''
+    // The by-hand path registers with the same code, into the unit's state directory.
+    const manual = (await page.getByTestId('runner-manual').textContent()) ?? ''
+    expect(manual).toContain(`--server ${stack.url} --code ${code} --name homelab`)
+    expect(manual).toContain('--state-dir /var/lib/pgd-runner')
     await page.getByText('Waiting for the runner to connect…').waitFor()
     await screenshot(page, '00-wizard-3-runner-waiting')
 

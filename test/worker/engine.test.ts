@@ -59,7 +59,7 @@ describe('runner registration', () => {
     const created = await json<{ code: string; command: string }>(
       await call('POST', '/api/runners', { cookie, body: { name: 'rack-1' } }),
     )
-    expect(created.command).toContain(`--code ${created.code}`)
+    expect(created.command).toContain(`-e pgd_code=${created.code}`)
     // Letters and digits only: a code starting with '-' would read as an option on the CLI.
     expect(created.code).toMatch(/^[A-Za-z0-9]{24}$/)
     const first = await call('POST', '/api/runner/register', { body: { code: created.code } })

@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { runnerInstallCommands } from '../../core/runner-install'
 import { z } from 'zod'
 import { rotateCommands } from '../../core/proxmox-privileges'
 import { leasedCounts } from '../db/jobs'
@@ -37,14 +38,9 @@ export const runnersRoutes = new Hono<AppEnv>()
       codeExpiresAt: expiresAt,
     })
     await audit(c, 'runner.created', { target: id, details: { name } })
-    const server = new URL(c.req.url).origin
+    const install = runnerInstallCommands(new URL(c.req.url).origin, code, name)
     return c.json(
-      {
-        runner: { id, name },
-        code,
-        expiresAt,
-        command: `pgd-runner register --server ${server} --code ${code}`,
-      },
+      { runner: { id, name }, code, expiresAt, command: install.ansible, manual: install.manual },
       201,
     )
   })

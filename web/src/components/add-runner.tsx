@@ -8,6 +8,8 @@ export interface Registration {
   runnerId: string
   name: string
   command: string
+  /** The by-hand install, one command a line. */
+  manual: string[]
   expiresAt: number
 }
 
@@ -40,6 +42,7 @@ export function AddRunner(props: {
         runnerId: res.runner.id,
         name: res.runner.name,
         command: res.command,
+        manual: res.manual,
         expiresAt: res.expiresAt,
       })
     } catch (err) {
@@ -120,6 +123,14 @@ function RunnerCommand(props: {
         {t.codeExpires(new Date(reg.expiresAt).toLocaleTimeString(t.lang, { timeStyle: 'short' }))}{' '}
         {t.runnerInstallHint}
       </p>
+      <details className="manual-install">
+        <summary>{t.runnerManualTitle}</summary>
+        <p className="help">{t.runnerManualIntro}</p>
+        <div className="command">
+          <pre data-testid="runner-manual">{reg.manual.join('\n')}</pre>
+          <CopyButton text={reg.manual.join('\n')} label={t.copyCommand} />
+        </div>
+      </details>
       {error ? <Alert kind="error">{error}</Alert> : null}
       <p role="status" className={state === 'online' ? 'wait wait-ok' : 'wait'}>
         {state === 'online'

@@ -357,9 +357,13 @@ export const en = {
   rotateDismiss: 'Done, token replaced',
   codeOnce: 'The one-time code is shown only now: run the command before you leave this page.',
   runnerCommandIntro:
-    'On a Linux host inside your network that can reach Proxmox, with the runner installed, run:',
+    'The runner goes on a Debian or Ubuntu host inside your network that reaches Proxmox and the VMs. From a clone of this project (npm install && npm run build:runner), with SSH and sudo on that host, run — with your host’s name or address instead of runner.lan:',
   codeExpires: (time: string) => `The code works once, until ${time}.`,
-  runnerInstallHint: 'Then start the service: systemctl enable --now pgd-runner.',
+  runnerInstallHint:
+    'The playbook installs Node.js, Ansible, the runner and its service, registers it and starts it.',
+  runnerManualTitle: 'Or install it by hand on the host',
+  runnerManualIntro:
+    'The same steps as the playbook, on the runner host itself (Node.js 22 or newer installed first, e.g. from NodeSource):',
   runnerWaiting: 'Waiting for the runner to connect…',
   runnerRegisteredWaiting: 'Registered; waiting for the runner to come online…',
   runnerConnected: (name: string) => `Runner “${name}” is connected.`,

@@ -364,9 +364,13 @@ export const fr: Dict = {
   codeOnce:
     'Le code à usage unique n’est affiché que maintenant : lancez la commande avant de quitter cette page.',
   runnerCommandIntro:
-    'Sur une machine Linux de votre réseau qui joint Proxmox, avec le runner installé, lancez :',
+    'Le runner s’installe sur une machine Debian ou Ubuntu de votre réseau qui joint Proxmox et les VM. Depuis une copie de ce projet (npm install && npm run build:runner), avec SSH et sudo sur cette machine, lancez — avec le nom ou l’adresse de votre machine à la place de runner.lan :',
   codeExpires: (time: string) => `Le code fonctionne une fois, jusqu’à ${time}.`,
-  runnerInstallHint: 'Puis démarrez le service : systemctl enable --now pgd-runner.',
+  runnerInstallHint:
+    'Le playbook installe Node.js, Ansible, le runner et son service, l’enregistre et le démarre.',
+  runnerManualTitle: 'Ou l’installer à la main sur la machine',
+  runnerManualIntro:
+    'Les mêmes étapes que le playbook, sur la machine du runner elle-même (Node.js 22 ou plus récent installé d’abord, par exemple depuis NodeSource) :',
   runnerWaiting: 'En attente de la connexion du runner…',
   runnerRegisteredWaiting: 'Enregistré ; en attente de la connexion du runner…',
   runnerConnected: (name: string) => `Le runner « ${name} » est connecté.`,
