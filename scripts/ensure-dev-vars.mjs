@@ -8,7 +8,7 @@ const path = new URL('../.dev.vars', import.meta.url)
 let current = existsSync(path) ? readFileSync(path, 'utf8') : ''
 const before = current
 
-/** The worker's setup-code format (worker/lib/setup-code.ts): 4 groups of 5, no look-alikes. */
+/** The worker's setup-code format (worker/settings/setup-code.ts): 4 groups of 5, no look-alikes. */
 function newSetupCode() {
   const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'
   const chars = Array.from(randomBytes(20), (b) => alphabet[b % 32])

@@ -4,7 +4,8 @@ import {
   type ProxmoxConnection,
 } from '../../core/settings'
 import { d1Rows } from '../e2e/local-d1'
-import { encryptSecret, randomToken, SECRET_CONTEXTS, sha256Hex } from '../../worker/lib/crypto'
+import { encryptSecret, SECRET_CONTEXTS } from '../../worker/crypto/seal'
+import { randomToken, sha256Hex } from '../../worker/crypto/tokens'
 
 const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { decryptSecret, SECRET_CONTEXTS } from '../../worker/lib/crypto'
+import { decryptSecret, SECRET_CONTEXTS } from '../../worker/crypto/seal'
 import { d1Rows } from './local-d1'
 import { killAllRunners, startRunner, registerRunner } from '../runner/harness'
 import {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { app } from '../../worker/app'
-import { PUBLIC_ROUTES, RUNNER_PREFIX } from '../../worker/middleware/session'
+import { PUBLIC_ROUTES, RUNNER_PREFIX } from '../../worker/http/sessions'
 import { call, json, setupAdmin } from './helpers'
 
 /** Every concrete API route in the app's route table, with path params filled in. */

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { app } from '../../worker/app'
-import { keyId, SECRET_CONTEXTS } from '../../worker/lib/crypto'
+import { keyId, SECRET_CONTEXTS } from '../../worker/crypto/seal'
 import { openInputs } from '../../worker/lib/game-secrets'
 import type { StoredInputs } from '../../worker/lib/jobs'
-import { loadProxmoxConnection } from '../../worker/lib/proxmox-settings'
+import { loadProxmoxConnection } from '../../worker/settings/proxmox'
 import { configureProxmox, createDeployment, MINECRAFT, PROXMOX } from './engine-helpers'
 import { call, env, json, ORIGIN, setupAdmin } from './helpers'
 

@@ -321,6 +321,19 @@ describe('leases, eviction and revocation', () => {
     expect(lines.map((l) => l.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1))
   })
 
+  it('still knows a runner after the hub is evicted: listed online, it gets the next job', async () => {
+    const { cookie, key, runnerId } = await ready()
+    const control = track(await connectRunner(key))
+    await evictDurableObject(env.RUNNER_HUB.get(env.RUNNER_HUB.idFromName('hub')))
+    const { runners } = await json<{ runners: { id: string; state: string }[] }>(
+      await call('GET', '/api/runners', { cookie }),
+    )
+    expect(runners.find((r) => r.id === runnerId)?.state).toBe('online')
+    const dep = await createDeployment(cookie)
+    const { job } = await control.frame<Assign>('job.assign')
+    expect(job.deploymentId).toBe(dep.id)
+  })
+
   it('lets a dashboard resume after a given seq without losing or repeating lines', async () => {
     const { cookie, dep, job, ws } = await jobOnSocket()
     ws.send({ type: 'logs', jobId: job.jobId, lines: logLines(1, 30) })

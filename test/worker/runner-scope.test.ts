@@ -1,3 +1,4 @@
+import { env, evictDurableObject } from 'cloudflare:test'
 import { DEPLOY_STEPS } from '../../core/protocol'
 import { describe, expect, it } from 'vitest'
 import { call, json, setupAdmin } from './helpers'
@@ -153,6 +154,21 @@ describe('reports from runners', () => {
       type: 'status.report',
       statuses: [{ deploymentId: dep.id, status: live(Date.now(), 'running') }],
     })
+    for (let i = 0; i < 50 && (await liveOf(cookie, dep.id)) === null; i++) await pause(50)
+    expect((await liveOf(cookie, dep.id))?.power).toBe('running')
+  })
+
+  it('judges reports by the lists it gave, even after the hub is evicted', async () => {
+    const { cookie, dep, lowWs, highWs } = await readyOnLow()
+    await evictDurableObject(env.RUNNER_HUB.get(env.RUNNER_HUB.idFromName('hub')))
+    const report = (power: string) => ({
+      type: 'status.report',
+      statuses: [{ deploymentId: dep.id, status: live(Date.now(), power) }],
+    })
+    highWs.send(report('stopped'))
+    await pause(300)
+    expect(await liveOf(cookie, dep.id)).toBeNull()
+    lowWs.send(report('running'))
     for (let i = 0; i < 50 && (await liveOf(cookie, dep.id)) === null; i++) await pause(50)
     expect((await liveOf(cookie, dep.id))?.power).toBe('running')
   })

@@ -66,7 +66,7 @@ describe('Proxmox settings', () => {
       await call('GET', '/api/settings/proxmox', { cookie }),
     )
     expect(got.proxmox.pool).toBe('pgd')
-    const { loadProxmoxConnection } = await import('../../worker/lib/proxmox-settings')
+    const { loadProxmoxConnection } = await import('../../worker/settings/proxmox')
     expect((await loadProxmoxConnection(env))?.pool).toBe('pgd')
   })
 
@@ -87,7 +87,7 @@ describe('Proxmox settings', () => {
   it('decrypts the secret for a runner job with the right key only', async () => {
     const cookie = await setupAdmin()
     await call('PUT', '/api/settings/proxmox', { cookie, body: proxmox })
-    const { loadProxmoxConnection } = await import('../../worker/lib/proxmox-settings')
+    const { loadProxmoxConnection } = await import('../../worker/settings/proxmox')
     expect((await loadProxmoxConnection(env))?.tokenSecret).toBe(SECRET)
     await expect(
       loadProxmoxConnection({ ...env, APP_ENC_KEY: 'another-key-of-sufficient-length-1234567890' }),
@@ -104,7 +104,7 @@ describe('Proxmox settings', () => {
     })
     expect(res.status).toBe(200)
     expect(await json(res)).toMatchObject({ proxmox: { node: 'pve2', tokenSecretSet: true } })
-    const { loadProxmoxConnection } = await import('../../worker/lib/proxmox-settings')
+    const { loadProxmoxConnection } = await import('../../worker/settings/proxmox')
     expect((await loadProxmoxConnection(env))?.tokenSecret).toBe(SECRET)
   })
 
@@ -195,7 +195,7 @@ describe('Proxmox settings', () => {
 describe('where the stored token secret may be sent', () => {
   const { tokenSecret: _s, ...withoutSecret } = proxmox
   const saved = async () => {
-    const { loadProxmoxConnection } = await import('../../worker/lib/proxmox-settings')
+    const { loadProxmoxConnection } = await import('../../worker/settings/proxmox')
     return loadProxmoxConnection(env)
   }
 

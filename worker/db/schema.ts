@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import type { DeploymentStatus } from '../../core/deployment-state'
 
 /**
  * The D1 schema, the one source of the tables and their types. `drizzle-kit generate` turns it
@@ -38,7 +39,7 @@ export const sessions = sqliteTable(
     createdAt: integer('created_at').notNull().default(now),
     /** Absolute end, set at sign-in (SESSION_TTL_MS). */
     expiresAt: integer('expires_at').notNull(),
-    /** Last request seen (coarsely: lib/sessions.ts), for the idle timeout; null: created_at. */
+    /** Last request seen (coarsely: http/sessions.ts), for the idle timeout; null: created_at. */
     lastSeenAt: integer('last_seen_at'),
     ip: text('ip'),
     userAgent: text('user_agent'),
@@ -98,7 +99,7 @@ export const deployments = sqliteTable(
     liveJson: text('live_json'),
     vmid: integer('vmid'),
     ip: text('ip'),
-    status: text('status').notNull(),
+    status: text('status').$type<DeploymentStatus>().notNull(),
     runnerId: text('runner_id'),
     createdBy: text('created_by'),
     createdAt: integer('created_at').notNull().default(now),

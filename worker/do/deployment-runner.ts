@@ -1,7 +1,7 @@
 import { successEvent, type DeploymentEvent } from '../../core/deployment-state'
 import { assertNever } from '../../core/assert'
 import { CLOSE, type RunnerToDeployment, type StepView } from '../../core/protocol'
-import { frame } from '../lib/stubs'
+import { frame } from './stubs'
 import type { DeploymentDO, SocketAttachment } from './deployment'
 import { jobCheckpoint, type DeploymentState } from './deployment-model'
 

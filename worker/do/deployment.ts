@@ -20,13 +20,13 @@ import {
   type StepView,
   type ServerToDashboard,
 } from '../../core/protocol'
-import { systemAuditEntry } from '../lib/audit'
+import { systemAuditEntry } from '../db/audit-log'
 import { getCleanupPolicy } from '../lib/cleanup'
 import { jobInsert } from '../lib/jobs'
-import { SESSION_IDLE_MS } from '../lib/sessions'
+import { SESSION_IDLE_MS } from '../http/sessions'
 import { parseRunnerFrame } from '../../core/protocol'
-import { frame, hubStub } from '../lib/stubs'
-import { reciprocateClose } from '../lib/websocket'
+import { frame, hubStub } from './stubs'
+import { reciprocateClose } from '../http/websocket'
 import {
   doneDeploySteps,
   freshSteps,

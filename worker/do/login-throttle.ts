@@ -14,7 +14,7 @@ export const PENDING_MS = 10_000
 /** Failures older than this, with none since, are forgotten. */
 export const FORGET_MS = 60 * 60_000
 
-/** The waits, from wrangler vars (lib/throttle.ts reads them). */
+/** The waits, from wrangler vars (http/throttle.ts reads them). */
 export interface BackoffPolicy {
   /** The wait after the first failure; each further failure doubles it. */
   baseMs: number

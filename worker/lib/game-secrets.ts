@@ -1,6 +1,6 @@
 import { getGame } from '../../core/games'
-import { decryptSecret, encryptSecret, SECRET_CONTEXTS } from './crypto'
-import { requireEncKeys } from './enc-key'
+import { decryptSecret, encryptSecret, SECRET_CONTEXTS } from '../crypto/seal'
+import { requireEncKeys } from '../crypto/enc-key'
 import type { StoredInputs } from './jobs'
 
 /**

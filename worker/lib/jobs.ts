@@ -1,7 +1,7 @@
 import { drizzle } from 'drizzle-orm/d1'
 import { JobAssignment, type DeploymentSpec, type JobKind } from '../../core/protocol'
 import { openInputs } from './game-secrets'
-import { loadProxmoxConnection } from './proxmox-settings'
+import { loadProxmoxConnection } from '../settings/proxmox'
 import { jobs } from '../db/schema'
 
 /** How the deployment's inputs are stored in D1 (`deployments.inputs_json`). */

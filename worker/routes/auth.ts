@@ -1,15 +1,13 @@
-import { eq } from 'drizzle-orm'
-import { drizzle } from 'drizzle-orm/d1'
 import { Hono } from 'hono'
 import { LoginBody } from '../../core/auth'
-import { users } from '../db/schema'
+import { userByName, type User } from '../db/users'
 import type { AppEnv } from '../env'
-import { audit } from '../lib/audit'
-import { dummyPasswordHash, verifyPassword } from '../lib/crypto'
-import { ApiError } from '../lib/errors'
-import { endSession, startSession } from '../lib/sessions'
-import { beginAttempt, LOGIN_FAILED_ACTION } from '../lib/throttle'
-import { validate } from '../lib/validate'
+import { audit } from '../http/audit'
+import { dummyPasswordHash, verifyPassword } from '../crypto/passwords'
+import { ApiError } from '../http/errors'
+import { endSession, startSession } from '../http/sessions'
+import { beginAttempt, LOGIN_FAILED_ACTION } from '../http/throttle'
+import { validate } from '../http/validate'
 
 export const auth = new Hono<AppEnv>()
   .post('/login', validate('json', LoginBody), async (c) => {
@@ -17,10 +15,10 @@ export const auth = new Hono<AppEnv>()
     // Atomic per account and per address (do/login-throttle.ts): a try is checked only once the
     // wait left by earlier failures is over, and only one at a time.
     const attempt = await beginAttempt(c, username)
-    let user: typeof users.$inferSelect | undefined
+    let user: User | null
     let ok: boolean
     try {
-      user = await drizzle(c.env.DB).select().from(users).where(eq(users.username, username)).get()
+      user = await userByName(c.env.DB, username)
       // Unknown users cost the same PBKDF2 work as known ones: no enumeration by timing.
       ok = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()))
     } catch (err) {

@@ -1,8 +1,8 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../env'
-import { audit } from '../lib/audit'
-import { ApiError } from '../lib/errors'
-import { hubStub } from '../lib/stubs'
+import { audit } from '../http/audit'
+import { ApiError } from '../http/errors'
+import { hubStub } from '../do/stubs'
 
 /**
  * VMs of this product that no live deployment owns, as the runners' sweep found them, and the

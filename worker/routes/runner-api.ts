@@ -1,13 +1,16 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
+import { leasedJobDeployment } from '../db/jobs'
+import { redeemCode } from '../db/runners'
 import type { AppEnv } from '../env'
-import { audit } from '../lib/audit'
-import { randomToken, sha256Hex } from '../lib/crypto'
-import { ApiError } from '../lib/errors'
-import { requireRunner } from '../lib/runner-auth'
-import { deploymentStub, hubStub, mutable } from '../lib/stubs'
-import { validate } from '../lib/validate'
-import { requireWebSocketUpgrade } from '../lib/websocket'
+import { audit } from '../http/audit'
+import { randomToken, sha256Hex } from '../crypto/tokens'
+import { ApiError } from '../http/errors'
+import { requireRunner } from '../http/runner-auth'
+import { deploymentStub, hubStub } from '../do/stubs'
+import { mutable } from '../http/response'
+import { validate } from '../http/validate'
+import { requireWebSocketUpgrade } from '../http/websocket'
 
 const RegisterBody = z.object({
   code: z.string().trim().min(10).max(100),
@@ -23,15 +26,12 @@ export const runnerApi = new Hono<AppEnv>()
   .post('/register', validate('json', RegisterBody), async (c) => {
     const body = c.req.valid('json')
     const key = `pgdr_${randomToken(32)}`
-    const now = Date.now()
-    const row = await c.env.DB.prepare(
-      `update runners set key_hash = ?2, code_hash = null, code_expires_at = null, registered_at = ?3,
-         version = coalesce(?4, version), last_seen_at = ?3
-       where code_hash = ?1 and key_hash is null and revoked_at is null and code_expires_at > ?3
-       returning id, name`,
-    )
-      .bind(await sha256Hex(body.code), await sha256Hex(key), now, body.version ?? null)
-      .first<{ id: string; name: string }>()
+    const row = await redeemCode(c.env.DB, {
+      codeHash: await sha256Hex(body.code),
+      keyHash: await sha256Hex(key),
+      at: Date.now(),
+      version: body.version ?? null,
+    })
     if (!row) {
       throw new ApiError(
         401,
@@ -54,12 +54,8 @@ export const runnerApi = new Hono<AppEnv>()
     const runner = await requireRunner(c)
     requireWebSocketUpgrade(c)
     const jobId = c.req.param('jobId')
-    const job = await c.env.DB.prepare(
-      `select deployment_id as deploymentId from jobs where id = ?1 and runner_id = ?2 and status = 'leased'`,
-    )
-      .bind(jobId, runner.id)
-      .first<{ deploymentId: string }>()
-    if (!job) {
+    const deploymentId = await leasedJobDeployment(c.env.DB, jobId, runner.id)
+    if (deploymentId === null) {
       throw new ApiError(
         410,
         'job_gone',
@@ -69,5 +65,5 @@ export const runnerApi = new Hono<AppEnv>()
     const url = new URL('https://deployment/runner')
     url.searchParams.set('runnerId', runner.id)
     url.searchParams.set('jobId', jobId)
-    return mutable(await deploymentStub(c.env, job.deploymentId).fetch(new Request(url, c.req.raw)))
+    return mutable(await deploymentStub(c.env, deploymentId).fetch(new Request(url, c.req.raw)))
   })

@@ -2,13 +2,15 @@ import { Hono } from 'hono'
 import { runnerInstallCommands } from '../../core/runner-install'
 import { z } from 'zod'
 import { rotateCommands } from '../../core/proxmox-privileges'
+import { leasedCounts } from '../db/jobs'
+import { insertRunner, listRunners, revokeRunner, runnerExists } from '../db/runners'
 import type { AppEnv } from '../env'
-import { audit } from '../lib/audit'
-import { randomCode, sha256Hex } from '../lib/crypto'
-import { ApiError, notFound } from '../lib/errors'
-import { getProxmoxSettingsView } from '../lib/proxmox-settings'
-import { hubStub } from '../lib/stubs'
-import { validate } from '../lib/validate'
+import { audit } from '../http/audit'
+import { randomCode, sha256Hex } from '../crypto/tokens'
+import { ApiError, notFound } from '../http/errors'
+import { getProxmoxSettingsView } from '../settings/proxmox'
+import { hubStub } from '../do/stubs'
+import { validate } from '../http/validate'
 
 /** A registration code is good for this long, once. */
 export const REGISTRATION_CODE_TTL_MS = 60 * 60 * 1000
@@ -29,11 +31,12 @@ export const runnersRoutes = new Hono<AppEnv>()
     const id = crypto.randomUUID()
     const code = randomCode(24)
     const expiresAt = Date.now() + REGISTRATION_CODE_TTL_MS
-    await c.env.DB.prepare(
-      'insert into runners (id, name, code_hash, code_expires_at) values (?1, ?2, ?3, ?4)',
-    )
-      .bind(id, name, await sha256Hex(code), expiresAt)
-      .run()
+    await insertRunner(c.env.DB, {
+      id,
+      name,
+      codeHash: await sha256Hex(code),
+      codeExpiresAt: expiresAt,
+    })
     await audit(c, 'runner.created', { target: id, details: { name } })
     const install = runnerInstallCommands(new URL(c.req.url).origin, code, name)
     return c.json(
@@ -42,30 +45,13 @@ export const runnersRoutes = new Hono<AppEnv>()
     )
   })
   .get('/', async (c) => {
-    const [rows, jobs, live] = await Promise.all([
-      c.env.DB.prepare(
-        `select id, name, created_at as createdAt, registered_at as registeredAt, last_seen_at as lastSeenAt,
-           version, max_jobs as maxJobs, revoked_at as revokedAt, code_expires_at as codeExpiresAt
-         from runners order by created_at desc`,
-      ).all<{
-        id: string
-        name: string
-        createdAt: number
-        registeredAt: number | null
-        lastSeenAt: number | null
-        version: string | null
-        maxJobs: number | null
-        revokedAt: number | null
-        codeExpiresAt: number | null
-      }>(),
-      c.env.DB.prepare(
-        `select runner_id as runnerId, count(*) as n from jobs where status = 'leased' group by runner_id`,
-      ).all<{ runnerId: string; n: number }>(),
+    const [rows, running, live] = await Promise.all([
+      listRunners(c.env.DB),
+      leasedCounts(c.env.DB),
       hubStub(c.env).status(),
     ])
-    const running = new Map(jobs.results.map((j) => [j.runnerId, j.n]))
     return c.json({
-      runners: rows.results.map((r) => {
+      runners: rows.map((r) => {
         const l = live[r.id]
         const state = r.revokedAt
           ? 'revoked'
@@ -87,15 +73,10 @@ export const runnersRoutes = new Hono<AppEnv>()
   })
   .delete('/:id', async (c) => {
     const id = c.req.param('id')
-    const row = await c.env.DB.prepare(
-      `update runners set revoked_at = ?2, key_hash = null, code_hash = null
-       where id = ?1 and revoked_at is null returning name`,
-    )
-      .bind(id, Date.now())
-      .first<{ name: string }>()
+    const row = await revokeRunner(c.env.DB, id, Date.now())
     if (!row) {
-      const exists = await c.env.DB.prepare('select 1 from runners where id = ?1').bind(id).first()
-      if (exists) throw new ApiError(409, 'already_revoked', 'This runner is already revoked.')
+      if (await runnerExists(c.env.DB, id))
+        throw new ApiError(409, 'already_revoked', 'This runner is already revoked.')
       throw notFound('Runner')
     }
     await hubStub(c.env).revoke(id)

@@ -1,18 +1,18 @@
 import { Hono } from 'hono'
 import { CleanupPolicy, ProxmoxSettingsInput } from '../../core/settings'
 import type { AppEnv } from '../env'
-import { audit } from '../lib/audit'
+import { audit } from '../http/audit'
 import { getCleanupPolicy, saveCleanupPolicy } from '../lib/cleanup'
-import { ApiError } from '../lib/errors'
+import { ApiError } from '../http/errors'
 import {
   getProxmoxSettingsView,
   loadProxmoxConnection,
   plainHttpAllowed,
   saveProxmoxSettings,
-} from '../lib/proxmox-settings'
-import { encryptionStatus, resealAll } from '../lib/reseal'
-import { hubStub } from '../lib/stubs'
-import { validate } from '../lib/validate'
+} from '../settings/proxmox'
+import { encryptionStatus, resealAll } from '../settings/encryption'
+import { hubStub } from '../do/stubs'
+import { validate } from '../http/validate'
 
 export const settingsRoutes = new Hono<AppEnv>()
   .get('/proxmox', async (c) => c.json({ proxmox: await getProxmoxSettingsView(c.env) }))

@@ -1,16 +1,14 @@
-import { sql } from 'drizzle-orm'
-import { drizzle } from 'drizzle-orm/d1'
 import { Hono } from 'hono'
 import { SetupBody } from '../../core/auth'
-import { users } from '../db/schema'
+import { anyUser, insertFirstUser } from '../db/users'
 import type { AppEnv } from '../env'
-import { auditEntry } from '../lib/audit'
-import { hashPassword } from '../lib/crypto'
-import { ApiError } from '../lib/errors'
-import { startSession } from '../lib/sessions'
-import { ensureSetupCode, forgetSetupCode, setupCodeMatches } from '../lib/setup-code'
-import { beginAttempt } from '../lib/throttle'
-import { validate } from '../lib/validate'
+import { auditEntry } from '../http/audit'
+import { hashPassword } from '../crypto/passwords'
+import { ApiError } from '../http/errors'
+import { startSession } from '../http/sessions'
+import { ensureSetupCode, forgetSetupCode, setupCodeMatches } from '../settings/setup-code'
+import { beginAttempt } from '../http/throttle'
+import { validate } from '../http/validate'
 
 const alreadyDone = () =>
   new ApiError(409, 'setup_done', 'Setup is already done: sign in with the admin account.')
@@ -26,25 +24,19 @@ const wrongCode = () =>
 
 /**
  * First-run setup: creates the first admin, once, for whoever knows the setup code
- * (lib/setup-code.ts). The insert itself checks that no user exists (one statement, so two racing
+ * (settings/setup-code.ts). The insert itself checks that no user exists (one statement, so two racing
  * setups cannot both win), and after that this answers 409 forever.
  */
 export const setup = new Hono<AppEnv>()
   .get('/', async (c) => {
-    const row = await drizzle(c.env.DB)
-      .select({ n: sql<number>`count(*)` })
-      .from(users)
-      .get()
-    const needed = (row?.n ?? 0) === 0
+    const needed = !(await anyUser(c.env.DB))
     // While setup is needed a code exists (made and logged now if need be), and the wizard says
     // where to find it.
     return c.json({ needed, codeSource: needed ? await ensureSetupCode(c.env) : null })
   })
   .post('/', validate('json', SetupBody), async (c) => {
     const body = c.req.valid('json')
-    const db = drizzle(c.env.DB)
-    const existing = await db.select({ id: users.id }).from(users).limit(1).get()
-    if (existing) throw alreadyDone()
+    if (await anyUser(c.env.DB)) throw alreadyDone()
     // Wrong codes count against the address like wrong passwords: guessing gets slower and slower.
     const attempt = await beginAttempt(c)
     let matches: boolean
@@ -62,14 +54,13 @@ export const setup = new Hono<AppEnv>()
     await attempt.succeeded()
     const id = crypto.randomUUID()
     const hash = await hashPassword(body.password)
-    const result = await c.env.DB.prepare(
-      `insert into users (id, username, password_hash)
-       select ?1, ?2, ?3 where not exists (select 1 from users)`,
-    )
-      .bind(id, body.username, hash)
-      .run()
-    if (result.meta.changes !== 1) throw alreadyDone()
-    await forgetSetupCode(c.env).run()
+    const created = await insertFirstUser(c.env.DB, {
+      id,
+      username: body.username,
+      passwordHash: hash,
+    })
+    if (!created) throw alreadyDone()
+    await forgetSetupCode(c.env)
     c.set('user', { id, username: body.username, sessionId: '', sessionExpiresAt: 0 })
     await auditEntry(c, 'setup.admin_created', { target: body.username })
     await startSession(c, id)

@@ -1,6 +1,7 @@
-import { decryptSecret, encryptSecret, keyId, SECRET_CONTEXTS, sealedWith } from './crypto'
-import { requireEncKeys } from './enc-key'
-import { proxmoxSecretKey, resealProxmoxSecret } from './proxmox-settings'
+import { decryptSecret, encryptSecret, keyId, SECRET_CONTEXTS, sealedWith } from '../crypto/seal'
+import { requireEncKeys } from '../crypto/enc-key'
+import { replaceSealedSecrets, sealedSecretCounts, sealedSecretsPage } from '../db/deployments'
+import { proxmoxSecretKey, resealProxmoxSecret } from './proxmox'
 
 /**
  * Rotating APP_ENC_KEY: the new key goes in APP_ENC_KEY and the old one in APP_ENC_KEY_PREVIOUS
@@ -23,16 +24,10 @@ export interface EncryptionStatus {
 export async function encryptionStatus(env: Env): Promise<EncryptionStatus> {
   const keys = requireEncKeys(env)
   const kid = await keyId(keys.current)
-  const row = await env.DB.prepare(
-    `select count(*) as total,
-       coalesce(sum(substr(json_extract(inputs_json, '$.gameSecretsEnc'), 1, 19) = ?1), 0) as current
-     from deployments where json_extract(inputs_json, '$.gameSecretsEnc') is not null`,
-  )
-    .bind(`v2.${kid}`)
-    .first<{ total: number; current: number }>()
+  const row = await sealedSecretCounts(env.DB, `v2.${kid}`)
   const proxmox = await proxmoxSecretKey(env)
-  const current = (row?.current ?? 0) + (proxmox === kid ? 1 : 0)
-  const total = (row?.total ?? 0) + (proxmox === null ? 0 : 1)
+  const current = row.current + (proxmox === kid ? 1 : 0)
+  const total = row.total + (proxmox === null ? 0 : 1)
   return {
     keyId: kid,
     previousKeySet: keys.previous !== null,
@@ -65,35 +60,21 @@ export async function resealAll(env: Env): Promise<ResealResult> {
   }
   let after = ''
   for (let round = 0; round < 100_000; round++) {
-    const page = await env.DB.prepare(
-      `select id, json_extract(inputs_json, '$.gameSecretsEnc') as sealed from deployments
-       where id > ?1 and json_extract(inputs_json, '$.gameSecretsEnc') is not null
-       order by id limit ?2`,
-    )
-      .bind(after, PAGE)
-      .all<{ id: string; sealed: string }>()
-    const updates: D1PreparedStatement[] = []
-    for (const { id, sealed } of page.results) {
+    const page = await sealedSecretsPage(env.DB, after, PAGE)
+    const updates: { id: string; next: string; previous: string }[] = []
+    for (const { id, sealed } of page) {
       if (sealedWith(sealed) === kid) continue
       try {
         const plain = await decryptSecret(keys, sealed, SECRET_CONTEXTS.gameSecrets, id)
         const next = await encryptSecret(keys, plain, SECRET_CONTEXTS.gameSecrets, id)
-        updates.push(
-          env.DB.prepare(
-            `update deployments set inputs_json = json_set(inputs_json, '$.gameSecretsEnc', ?2)
-             where id = ?1 and json_extract(inputs_json, '$.gameSecretsEnc') = ?3`,
-          ).bind(id, next, sealed),
-        )
+        updates.push({ id, next, previous: sealed })
       } catch (err) {
         result.failed.push({ target: id, error: err instanceof Error ? err.message : String(err) })
       }
     }
-    if (updates.length > 0) {
-      const done = await env.DB.batch(updates)
-      result.resealed += done.reduce((n, r) => n + (r.meta.changes ?? 0), 0)
-    }
-    const last = page.results.at(-1)
-    if (!last || page.results.length < PAGE) break
+    result.resealed += await replaceSealedSecrets(env.DB, updates)
+    const last = page.at(-1)
+    if (!last || page.length < PAGE) break
     after = last.id
   }
   return result

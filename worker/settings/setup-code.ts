@@ -1,6 +1,7 @@
 import { normalizeSetupCode, SETUP_CODE_BYTES, setupCodeFromBytes } from '../../core/auth'
-import { constantTimeEqual, sha256Hex } from './crypto'
-import { ApiError } from './errors'
+import { constantTimeEqual, sha256Hex } from '../crypto/tokens'
+import { deleteSetting, insertSettingOnce, readSetting } from '../db/settings'
+import { ApiError } from '../http/errors'
 
 /**
  * The one-time setup code: whoever creates the first admin account must know it, so a freshly
@@ -42,17 +43,13 @@ function configuredCode(env: Env): string | null {
 export async function ensureSetupCode(env: Env): Promise<SetupCodeSource> {
   if (configuredCode(env) !== null) return 'secret'
   const code = setupCodeFromBytes(crypto.getRandomValues(new Uint8Array(SETUP_CODE_BYTES)))
-  const inserted = await env.DB.prepare(
-    `insert into settings (key, value_json, updated_at, updated_by) values (?1, ?2, ?3, 'system')
-     on conflict (key) do nothing`,
+  const inserted = await insertSettingOnce(
+    env.DB,
+    GENERATED_KEY,
+    JSON.stringify({ hash: await sha256Hex(normalizeSetupCode(code)) }),
+    'system',
   )
-    .bind(
-      GENERATED_KEY,
-      JSON.stringify({ hash: await sha256Hex(normalizeSetupCode(code)) }),
-      Date.now(),
-    )
-    .run()
-  if (inserted.meta.changes === 1) {
+  if (inserted) {
     // The one place this code is ever shown: the dashboard's wizard asks for it.
     console.log(
       JSON.stringify({
@@ -74,10 +71,8 @@ export async function setupCodeMatches(env: Env, given: string): Promise<boolean
   let expectedHash: string | null = configured === null ? null : await sha256Hex(configured)
   if (expectedHash === null) {
     await ensureSetupCode(env)
-    const row = await env.DB.prepare('select value_json from settings where key = ?1')
-      .bind(GENERATED_KEY)
-      .first<{ value_json: string }>()
-    const stored: unknown = row ? JSON.parse(row.value_json) : null
+    const valueJson = await readSetting(env.DB, GENERATED_KEY)
+    const stored: unknown = valueJson === null ? null : JSON.parse(valueJson)
     expectedHash =
       stored && typeof stored === 'object' && 'hash' in stored && typeof stored.hash === 'string'
         ? stored.hash
@@ -91,7 +86,7 @@ export async function setupCodeMatches(env: Env, given: string): Promise<boolean
   )
 }
 
-/** The statement that drops the generated code once setup is done, to batch or run. */
-export function forgetSetupCode(env: Env) {
-  return env.DB.prepare('delete from settings where key = ?1').bind(GENERATED_KEY)
+/** Drop the generated code once setup is done. */
+export async function forgetSetupCode(env: Env): Promise<void> {
+  await deleteSetting(env.DB, GENERATED_KEY)
 }

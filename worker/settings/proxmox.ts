@@ -1,12 +1,10 @@
-import { eq } from 'drizzle-orm'
-import { drizzle } from 'drizzle-orm/d1'
 import { z } from 'zod'
 import type { ProxmoxSettingsView } from '../../core/settings'
 import { ProxmoxConnection, ProxmoxSettingsInput, proxmoxTokenSubject } from '../../core/settings'
-import { settings } from '../db/schema'
-import { decryptSecret, encryptSecret, keyId, SECRET_CONTEXTS, sealedWith } from './crypto'
-import { requireEncKeys } from './enc-key'
-import { ApiError } from './errors'
+import { readSetting, replaceSetting, writeSetting } from '../db/settings'
+import { decryptSecret, encryptSecret, keyId, SECRET_CONTEXTS, sealedWith } from '../crypto/seal'
+import { requireEncKeys } from '../crypto/enc-key'
+import { ApiError } from '../http/errors'
 
 export const PROXMOX_SETTINGS_KEY = 'proxmox'
 const SECRET_CONTEXT = SECRET_CONTEXTS.proxmoxTokenSecret
@@ -18,13 +16,9 @@ const StoredProxmoxSettings = ProxmoxSettingsInput.omit({ tokenSecret: true }).e
 type StoredProxmoxSettings = z.infer<typeof StoredProxmoxSettings>
 
 async function readStored(env: Env): Promise<StoredProxmoxSettings | null> {
-  const row = await drizzle(env.DB)
-    .select()
-    .from(settings)
-    .where(eq(settings.key, PROXMOX_SETTINGS_KEY))
-    .get()
-  if (!row) return null
-  const parsed = StoredProxmoxSettings.safeParse(JSON.parse(row.valueJson))
+  const valueJson = await readSetting(env.DB, PROXMOX_SETTINGS_KEY)
+  if (valueJson === null) return null
+  const parsed = StoredProxmoxSettings.safeParse(JSON.parse(valueJson))
   if (!parsed.success)
     throw new Error(`stored proxmox settings are unreadable: ${parsed.error.message}`)
   return parsed.data
@@ -109,14 +103,7 @@ export async function saveProxmoxSettings(
   }
   const next: StoredProxmoxSettings = { ...fields, tokenSecretEnc }
   if (tokenSecret !== undefined) changed.push('tokenSecret')
-  const valueJson = JSON.stringify(next)
-  await drizzle(env.DB)
-    .insert(settings)
-    .values({ key: PROXMOX_SETTINGS_KEY, valueJson, updatedBy, updatedAt: Date.now() })
-    .onConflictDoUpdate({
-      target: settings.key,
-      set: { valueJson, updatedBy, updatedAt: Date.now() },
-    })
+  await writeSetting(env.DB, PROXMOX_SETTINGS_KEY, JSON.stringify(next), updatedBy)
   return changed
 }
 
@@ -164,14 +151,11 @@ export async function resealProxmoxSecret(env: Env): Promise<boolean> {
       proxmoxTokenSubject(stored),
     ),
   }
-  await drizzle(env.DB)
-    .update(settings)
-    .set({ valueJson: JSON.stringify(next), updatedAt: Date.now() })
-    .where(eq(settings.key, PROXMOX_SETTINGS_KEY))
+  await replaceSetting(env.DB, PROXMOX_SETTINGS_KEY, JSON.stringify(next))
   return true
 }
 
-/** Which key sealed the stored token secret (lib/crypto.ts `sealedWith`), or null if none. */
+/** Which key sealed the stored token secret (crypto/seal.ts `sealedWith`), or null if none. */
 export async function proxmoxSecretKey(env: Env): Promise<string | null> {
   const stored = await readStored(env)
   return stored?.tokenSecretEnc ? sealedWith(stored.tokenSecretEnc) : null

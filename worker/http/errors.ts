@@ -1,7 +1,40 @@
 import type { ErrorHandler, NotFoundHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv } from '../env'
-import { ApiError } from '../lib/errors'
+
+/** One field problem, as the dashboard shows it next to the field. */
+export interface FieldIssue {
+  path: string
+  message: string
+}
+
+/**
+ * The one error type handlers throw. `app.onError` turns it into
+ * `{ error: { code, message, details? } }` with its status.
+ */
+export class ApiError extends HTTPException {
+  readonly code: string
+  readonly details: unknown
+  readonly headers: Record<string, string>
+
+  constructor(
+    status: ContentfulStatusCode,
+    code: string,
+    message: string,
+    options: { details?: unknown; headers?: Record<string, string> } = {},
+  ) {
+    super(status, { message })
+    this.code = code
+    this.details = options.details
+    this.headers = options.headers ?? {}
+  }
+}
+
+export const unauthorized = () =>
+  new ApiError(401, 'unauthorized', 'Sign in first: this needs a valid session.')
+
+export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found.`)
 
 /** Turn any thrown error into the one envelope; unknown errors log and answer a generic 500. */
 export const onError: ErrorHandler<AppEnv> = (err, c) => {

@@ -1,111 +1,10 @@
 /**
- * Password hashing, tokens and secret encryption, all on WebCrypto (available in workerd and
- * Node alike).
+ * Sealed secrets: AES-256-GCM under a key derived from APP_ENC_KEY, bound to what they are and
+ * whose they are, on WebCrypto (available in workerd and Node alike).
  */
-
-/** Workers refuse PBKDF2 above 100,000 iterations ("Pbkdf2 failed: iteration counts above 100000 are not supported"). */
-export const PBKDF2_ITERATIONS = 100_000
-const SALT_BYTES = 16
-const HASH_BITS = 256
+import { fromBase64, toBase64 } from './tokens'
 
 const encoder = new TextEncoder()
-
-export function toBase64(bytes: Uint8Array): string {
-  let s = ''
-  for (const b of bytes) s += String.fromCharCode(b)
-  return btoa(s)
-}
-
-export function fromBase64(text: string): Uint8Array<ArrayBuffer> {
-  const s = atob(text)
-  const out = new Uint8Array(s.length)
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i)
-  return out
-}
-
-function toBase64Url(bytes: Uint8Array): string {
-  return toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-}
-
-/** A random URL-safe token with `bytes` of entropy. */
-export function randomToken(bytes = 32): string {
-  return toBase64Url(crypto.getRandomValues(new Uint8Array(bytes)))
-}
-
-const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789'
-
-/**
- * A random code of letters and digits only (no look-alikes such as 0/O, 1/l): safe to paste as a
- * command-line argument. A base64url token can start with `-`, which the runner's CLI would read
- * as an option.
- */
-export function randomCode(length = 24): string {
-  const out: string[] = []
-  // Rejection sampling keeps every character equally likely.
-  const limit = 256 - (256 % CODE_ALPHABET.length)
-  while (out.length < length) {
-    for (const byte of crypto.getRandomValues(new Uint8Array(length * 2))) {
-      if (byte < limit && out.length < length)
-        out.push(CODE_ALPHABET[byte % CODE_ALPHABET.length] ?? '')
-    }
-  }
-  return out.join('')
-}
-
-/** SHA-256 of a string, lower-case hex. */
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)))
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')
-}
-
-/** Compare two byte strings without leaking where they differ. */
-export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  let diff = 0
-  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0)
-  return diff === 0
-}
-
-async function pbkdf2(password: string, salt: Uint8Array<ArrayBuffer>, iterations: number) {
-  const key = await crypto.subtle.importKey('raw', encoder.encode(password), 'PBKDF2', false, [
-    'deriveBits',
-  ])
-  const bits = await crypto.subtle.deriveBits(
-    { name: 'PBKDF2', hash: 'SHA-256', salt, iterations },
-    key,
-    HASH_BITS,
-  )
-  return new Uint8Array(bits)
-}
-
-/** `pbkdf2-sha256$<iterations>$<salt>$<hash>` with a fresh per-user salt. */
-export async function hashPassword(password: string): Promise<string> {
-  const salt = crypto.getRandomValues(new Uint8Array(SALT_BYTES))
-  const hash = await pbkdf2(password, salt, PBKDF2_ITERATIONS)
-  return `pbkdf2-sha256$${PBKDF2_ITERATIONS}$${toBase64(salt)}$${toBase64(hash)}`
-}
-
-/** Check a password against a stored hash in constant time. Malformed hashes never match. */
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [scheme, iterText, saltText, hashText] = stored.split('$')
-  const iterations = Number(iterText)
-  if (scheme !== 'pbkdf2-sha256' || !saltText || !hashText || !Number.isInteger(iterations)) {
-    return false
-  }
-  if (iterations < 1 || iterations > PBKDF2_ITERATIONS) return false
-  const actual = await pbkdf2(password, fromBase64(saltText), iterations)
-  return constantTimeEqual(actual, fromBase64(hashText))
-}
-
-/**
- * A hash of a random password, computed once per isolate, so that a login for an unknown user
- * costs the same PBKDF2 work as a real one (no user enumeration by timing).
- */
-let dummyHash: Promise<string> | undefined
-export function dummyPasswordHash(): Promise<string> {
-  dummyHash ??= hashPassword(randomToken(16))
-  return dummyHash
-}
 
 /**
  * What each sealed secret is bound to (AES-GCM additional data): a ciphertext moved to another
@@ -243,7 +142,7 @@ export async function encryptSecret(
  * Open what `encryptSecret` sealed, with whichever of `keys` its key id names; throws on an
  * unknown key, a wrong context or subject, or tampering. Also opens format v1 (before key ids:
  * `v1.<iv>.<ciphertext>`, bound to its context only), trying each key: old rows stay readable
- * until they are sealed again (lib/reseal.ts).
+ * until they are sealed again (settings/encryption.ts).
  */
 export async function decryptSecret(
   keys: EncKeys | string,

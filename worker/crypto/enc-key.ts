@@ -1,5 +1,5 @@
-import { MIN_ENC_KEY_LENGTH, type EncKeys } from './crypto'
-import { ApiError } from './errors'
+import { MIN_ENC_KEY_LENGTH, type EncKeys } from './seal'
+import { ApiError } from '../http/errors'
 
 function tooShortOrMissing(name: string, key: unknown): ApiError {
   return new ApiError(

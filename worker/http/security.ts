@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono'
 import { secureHeaders } from 'hono/secure-headers'
 import type { AppEnv } from '../env'
-import { ApiError } from '../lib/errors'
+import { ApiError } from './errors'
 
 /**
  * CSP for the SPA: scripts and styles only from our own origin, API and websockets to the same

@@ -1,11 +1,18 @@
-import { and, eq, gt, inArray, lt, or, sql } from 'drizzle-orm'
-import { drizzle } from 'drizzle-orm/d1'
+import type { MiddlewareHandler } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
-import { sessions, sessionSockets, users } from '../db/schema'
-import type { AppContext, SessionUser } from '../env'
-import { randomToken, sha256Hex } from './crypto'
+import {
+  deleteSession,
+  insertSession,
+  liveSession,
+  recordSessionSocket,
+  socketsOf,
+  touchSession,
+} from '../db/sessions'
+import type { AppContext, AppEnv, SessionUser } from '../env'
+import { randomToken, sha256Hex } from '../crypto/tokens'
+import { unauthorized } from './errors'
 import { clientIp, isHttps, userAgent } from './request'
-import { deploymentStub } from './stubs'
+import { deploymentStub } from '../do/stubs'
 
 /** The session cookie over plain http (`npm start` on http://localhost). */
 export const SESSION_COOKIE = 'session_id'
@@ -30,9 +37,6 @@ function cookieOptions(c: AppContext) {
   return { httpOnly: true, sameSite: 'Strict', secure: isHttps(c), path: '/' } as const
 }
 
-/** When a session last showed activity: `last_seen_at`, or its creation. */
-const lastSeen = sql`coalesce(${sessions.lastSeenAt}, ${sessions.createdAt})`
-
 /**
  * Close the live sockets of sessions that just ended (sign-out, rotation): each deployment they
  * watch is told at once, instead of streaming on until its next periodic check. `rows` are read
@@ -52,27 +56,19 @@ async function closeSockets(
   )
 }
 
-function socketsOf(c: AppContext, sessionIds: string[]) {
-  return drizzle(c.env.DB)
-    .select({ sessionId: sessionSockets.sessionId, deploymentId: sessionSockets.deploymentId })
-    .from(sessionSockets)
-    .where(inArray(sessionSockets.sessionId, sessionIds))
-    .all()
-}
-
 /**
  * Start a session for `userId`: a fresh random id in the cookie, its hash in D1. Any session the
  * browser already had is ended first (rotation on login: no session fixation).
  */
 export async function startSession(c: AppContext, userId: string): Promise<void> {
-  const db = drizzle(c.env.DB)
   const previous = getCookie(c, sessionCookieName(c))
   const previousId = previous && previous.length <= 128 ? await sha256Hex(previous) : null
   const token = randomToken(32)
   const now = Date.now()
-  const ended = previousId ? await socketsOf(c, [previousId]) : []
-  const statements = [
-    db.insert(sessions).values({
+  const ended = previousId ? await socketsOf(c.env.DB, [previousId]) : []
+  await insertSession(
+    c.env.DB,
+    {
       id: await sha256Hex(token),
       userId,
       createdAt: now,
@@ -80,15 +76,9 @@ export async function startSession(c: AppContext, userId: string): Promise<void>
       lastSeenAt: now,
       ip: clientIp(c),
       userAgent: userAgent(c),
-    }),
-    // Housekeeping rides along: expired and idle rows go.
-    db.delete(sessions).where(or(lt(sessions.expiresAt, now), lt(lastSeen, now - SESSION_IDLE_MS))),
-  ] as const
-  if (previousId) {
-    await db.batch([...statements, db.delete(sessions).where(eq(sessions.id, previousId))])
-  } else {
-    await db.batch(statements)
-  }
+    },
+    { idleMs: SESSION_IDLE_MS, replaces: previousId },
+  )
   await closeSockets(c, ended)
   setCookie(c, sessionCookieName(c), token, {
     ...cookieOptions(c),
@@ -105,24 +95,9 @@ export async function readSession(c: AppContext): Promise<SessionUser | null> {
   if (!token || token.length > 128) return null
   const id = await sha256Hex(token)
   const now = Date.now()
-  const db = drizzle(c.env.DB)
-  const row = await db
-    .select({
-      userId: users.id,
-      username: users.username,
-      expiresAt: sessions.expiresAt,
-      lastSeenAt: sql<number>`${lastSeen}`,
-    })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(
-      and(eq(sessions.id, id), gt(sessions.expiresAt, now), gt(lastSeen, now - SESSION_IDLE_MS)),
-    )
-    .get()
+  const row = await liveSession(c.env.DB, id, now, SESSION_IDLE_MS)
   if (!row) return null
-  if (now - row.lastSeenAt >= SESSION_TOUCH_MS) {
-    await db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, id))
-  }
+  if (now - row.lastSeenAt >= SESSION_TOUCH_MS) await touchSession(c.env.DB, id, now)
   return { id: row.userId, username: row.username, sessionId: id, sessionExpiresAt: row.expiresAt }
 }
 
@@ -132,16 +107,40 @@ export async function recordSocket(
   sessionId: string,
   deploymentId: string,
 ): Promise<void> {
-  await drizzle(c.env.DB)
-    .insert(sessionSockets)
-    .values({ sessionId, deploymentId })
-    .onConflictDoNothing()
+  await recordSessionSocket(c.env.DB, { sessionId, deploymentId })
 }
 
 /** End the request's session, server side, in the browser, and on its open sockets. */
 export async function endSession(c: AppContext, sessionId: string): Promise<void> {
-  const ended = await socketsOf(c, [sessionId])
-  await drizzle(c.env.DB).delete(sessions).where(eq(sessions.id, sessionId))
+  const ended = await socketsOf(c.env.DB, [sessionId])
+  await deleteSession(c.env.DB, sessionId)
   deleteCookie(c, sessionCookieName(c), cookieOptions(c))
   await closeSockets(c, ended)
+}
+
+/**
+ * Routes reachable without a session. Everything else under /api needs one (default deny), and
+ * a test walks the route table to prove it. Runner routes authenticate with the runner key
+ * instead and are listed here for that reason only.
+ */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
+  'GET /api/health',
+  'GET /api/setup',
+  'POST /api/setup',
+  'POST /api/auth/login',
+])
+
+/** Paths under which the runner authenticates with its own key, not a session. */
+export const RUNNER_PREFIX = '/api/runner/'
+
+/** The session guard for /api: a signed-in admin, except on the public and runner routes. */
+export const requireSession = (): MiddlewareHandler<AppEnv> => async (c, next) => {
+  const path = new URL(c.req.url).pathname
+  if (PUBLIC_ROUTES.has(`${c.req.method} ${path}`) || path.startsWith(RUNNER_PREFIX)) {
+    return next()
+  }
+  const user = await readSession(c)
+  if (!user) throw unauthorized()
+  c.set('user', user)
+  await next()
 }

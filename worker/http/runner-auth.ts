@@ -1,11 +1,10 @@
+import { runnerByKeyHash, type RunnerIdentity } from '../db/runners'
 import type { AppContext } from '../env'
-import { sha256Hex } from './crypto'
+import { sha256Hex } from '../crypto/tokens'
 import { ApiError } from './errors'
 
-export interface AuthenticatedRunner {
-  id: string
-  name: string
-}
+/** The runner a request authenticated as. */
+export type AuthenticatedRunner = RunnerIdentity
 
 /**
  * The runner behind `Authorization: Bearer <key>`. The server keeps only the key's hash; a revoked
@@ -21,11 +20,7 @@ export async function requireRunner(c: AppContext): Promise<AuthenticatedRunner>
       'Send the runner key as `Authorization: Bearer <key>`.',
     )
   }
-  const row = await c.env.DB.prepare(
-    'select id, name from runners where key_hash = ?1 and revoked_at is null',
-  )
-    .bind(await sha256Hex(key))
-    .first<AuthenticatedRunner>()
+  const row = await runnerByKeyHash(c.env.DB, await sha256Hex(key))
   if (!row) {
     throw new ApiError(
       401,

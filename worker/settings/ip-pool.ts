@@ -1,5 +1,6 @@
 import { cidrContains, cidrPrefix, intToIpv4, ipv4ToInt, type IpPool } from '../../core/settings'
-import { ApiError } from './errors'
+import { addressesInUse } from '../db/deployments'
+import { ApiError } from '../http/errors'
 
 /**
  * The free addresses of the pool in order, skipping those held by deployments that are not
@@ -7,10 +8,7 @@ import { ApiError } from './errors'
  * refuses a second live holder, and the caller moves on to the next candidate.
  */
 export async function freeAddresses(db: D1Database, pool: IpPool, max: number): Promise<string[]> {
-  const used = await db
-    .prepare(`select ip from deployments where status <> 'destroyed' and ip is not null`)
-    .all<{ ip: string }>()
-  const taken = new Set(used.results.map((r) => r.ip))
+  const taken = new Set(await addressesInUse(db))
   const out: string[] = []
   for (let n = ipv4ToInt(pool.rangeStart); n <= ipv4ToInt(pool.rangeEnd) && out.length < max; n++) {
     const ip = intToIpv4(n)

@@ -1,0 +1,135 @@
+import { and, asc, eq, gt, inArray, isNotNull, ne, sql } from 'drizzle-orm'
+import { WATCHED } from '../../core/deployment-state'
+import { orm } from './client'
+import { deployments } from './schema'
+
+/** A deployment whose live status a runner refreshes: it has a VM and an address. */
+export interface WatchedRow {
+  id: string
+  vmid: number
+  ip: string
+  game: string
+  inputsJson: string
+  runnerId: string | null
+}
+
+/** The deployments in a watched status (ready, stopped) that have a VM, oldest first. */
+export async function watchedDeployments(db: D1Database, limit: number): Promise<WatchedRow[]> {
+  const rows = await orm(db)
+    .select({
+      id: deployments.id,
+      vmid: deployments.vmid,
+      ip: deployments.ip,
+      game: deployments.game,
+      inputsJson: deployments.inputsJson,
+      runnerId: deployments.runnerId,
+    })
+    .from(deployments)
+    .where(and(inArray(deployments.status, WATCHED), isNotNull(deployments.vmid)))
+    .orderBy(asc(deployments.createdAt))
+    .limit(limit)
+    .all()
+  // Every deployment with a VM got its address first.
+  return rows.flatMap(({ vmid, ip, ...r }) =>
+    vmid === null || ip === null ? [] : [{ ...r, vmid, ip }],
+  )
+}
+
+/** What a sweep needs to know of the deployment a VM names. */
+export type DeploymentOfVm = Pick<
+  typeof deployments.$inferSelect,
+  'id' | 'name' | 'status' | 'vmid'
+>
+
+/** The deployments with these ids, compared case-insensitively (VM tags are lower-case). */
+export function deploymentsByIds(
+  db: D1Database,
+  ids: readonly string[],
+): Promise<DeploymentOfVm[]> {
+  return (
+    orm(db)
+      .select({
+        id: deployments.id,
+        name: deployments.name,
+        status: deployments.status,
+        vmid: deployments.vmid,
+      })
+      .from(deployments)
+      // json_each: one bound parameter for any number of ids (D1 allows 100 per statement).
+      .where(
+        sql`lower(${deployments.id}) in (select lower(value) from json_each(${JSON.stringify(ids)}))`,
+      )
+      .all()
+  )
+}
+
+/** The addresses held by deployments that are not destroyed. */
+export async function addressesInUse(db: D1Database): Promise<string[]> {
+  const rows = await orm(db)
+    .select({ ip: deployments.ip })
+    .from(deployments)
+    .where(and(ne(deployments.status, 'destroyed'), isNotNull(deployments.ip)))
+    .all()
+  return rows.flatMap((r) => (r.ip === null ? [] : [r.ip]))
+}
+
+/**
+ * A deployment's sealed game secrets sit inside `inputs_json`; SQLite's JSON functions read and
+ * swap that one field in place, so a key rotation neither loads nor rewrites the rest.
+ */
+const sealedSecrets = sql<
+  string | null
+>`json_extract(${deployments.inputsJson}, '$.gameSecretsEnc')`
+
+/** How many deployments hold sealed secrets, and how many of those start with `prefix`. */
+export async function sealedSecretCounts(
+  db: D1Database,
+  prefix: string,
+): Promise<{ total: number; current: number }> {
+  const row = await orm(db)
+    .select({
+      total: sql<number>`count(*)`,
+      current: sql<number>`coalesce(sum(substr(${sealedSecrets}, 1, ${prefix.length}) = ${prefix}), 0)`,
+    })
+    .from(deployments)
+    .where(isNotNull(sealedSecrets))
+    .get()
+  return { total: row?.total ?? 0, current: row?.current ?? 0 }
+}
+
+/** One page of deployments' sealed secrets, by id after `after`. */
+export function sealedSecretsPage(
+  db: D1Database,
+  after: string,
+  limit: number,
+): Promise<{ id: string; sealed: string }[]> {
+  return orm(db)
+    .select({ id: deployments.id, sealed: sql<string>`${sealedSecrets}` })
+    .from(deployments)
+    .where(and(gt(deployments.id, after), isNotNull(sealedSecrets)))
+    .orderBy(asc(deployments.id))
+    .limit(limit)
+    .all()
+}
+
+/**
+ * Replace a deployment's sealed secrets, only if they are still `previous` (nothing sealed them
+ * again meanwhile). A statement for `replaceSealedSecrets`' batch.
+ */
+function replaceSealed(db: D1Database, id: string, next: string, previous: string) {
+  return orm(db)
+    .update(deployments)
+    .set({ inputsJson: sql`json_set(${deployments.inputsJson}, '$.gameSecretsEnc', ${next})` })
+    .where(and(eq(deployments.id, id), sql`${sealedSecrets} = ${previous}`))
+}
+
+/** Replace several deployments' sealed secrets in one batch; returns how many rows changed. */
+export async function replaceSealedSecrets(
+  db: D1Database,
+  updates: readonly { id: string; next: string; previous: string }[],
+): Promise<number> {
+  const [first, ...rest] = updates.map((u) => replaceSealed(db, u.id, u.next, u.previous))
+  if (!first) return 0
+  const results = await orm(db).batch([first, ...rest])
+  return results.reduce((n, r) => n + (r.meta.changes ?? 0), 0)
+}

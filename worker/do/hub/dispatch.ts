@@ -1,0 +1,91 @@
+import type { JobAssignment } from '../../../core/protocol'
+import { jobsLeasedTo, leasedCounts, voidLease, type LeasedJob } from '../../db/jobs'
+import { buildAssignment, leaseNextJob } from '../../lib/jobs'
+import { LEASE_MS } from '../deployment-model'
+import { deploymentStub, frame } from '../stubs'
+import type { ReadyRunner, RunnerSockets } from './sockets'
+import { coalesced } from './timing'
+
+/**
+ * The job leased to `runnerId`, as the runner gets it; null when the deployment moved on
+ * meanwhile (cancelled), which voids the lease.
+ */
+async function assignmentFor(
+  env: Env,
+  job: LeasedJob,
+  runnerId: string,
+): Promise<JobAssignment | null> {
+  const ok = await deploymentStub(env, job.deploymentId).leased(job.id, runnerId, job.attempt)
+  if (!ok) return null
+  return buildAssignment(env, job, LEASE_MS)
+}
+
+/**
+ * The dispatcher of the job queue in D1. Jobs are pushed the moment they are queued — `dispatch()`
+ * is called on every enqueue, on every runner hello and whenever a job ends — never polled.
+ */
+export class Dispatcher {
+  constructor(
+    private readonly env: Env,
+    private readonly sockets: RunnerSockets,
+  ) {}
+
+  /**
+   * Lease queued jobs to online runners with free slots, until one or the other runs out. A call
+   * during a round makes the round go once more and returns at once: a caller inside that round
+   * (a deployment handing a job back) would otherwise wait for itself.
+   */
+  readonly dispatch = coalesced(() => this.dispatchOnce())
+
+  private async dispatchOnce(): Promise<void> {
+    const runners = this.sockets.ready()
+    if (runners.length === 0) return
+    const busy = await leasedCounts(this.env.DB)
+    for (let guard = 0; guard < 1_000; guard++) {
+      // The runner with the most free slots takes the next job.
+      let best: (ReadyRunner & { free: number }) | null = null
+      for (const r of runners) {
+        const free = r.att.hello.maxJobs - (busy.get(r.att.runnerId) ?? 0)
+        if (free > 0 && (!best || free > best.free)) best = { ...r, free }
+      }
+      if (!best) return
+      const job = await leaseNextJob(this.env.DB, best.att.runnerId, LEASE_MS)
+      if (!job) return
+      busy.set(best.att.runnerId, (busy.get(best.att.runnerId) ?? 0) + 1)
+      try {
+        await this.assign(best.ws, best.att.runnerId, job)
+      } catch (err) {
+        console.error(JSON.stringify({ level: 'error', dispatch: job.id, error: String(err) }))
+      }
+    }
+  }
+
+  /** Jobs still leased to a runner that restarted: hand them back so they resume. */
+  async resumeLeased(ws: WebSocket, runnerId: string, active: readonly string[]): Promise<void> {
+    for (const job of await jobsLeasedTo(this.env.DB, runnerId)) {
+      if (active.includes(job.id)) continue
+      await this.assign(ws, runnerId, job)
+    }
+  }
+
+  private async assign(ws: WebSocket, runnerId: string, job: LeasedJob): Promise<void> {
+    const assignment = await assignmentFor(this.env, job, runnerId)
+    if (!assignment) {
+      await voidLease(this.env.DB, job.id)
+      return
+    }
+    try {
+      ws.send(frame({ type: 'job.assign', job: assignment }))
+    } catch (err) {
+      // The socket died between the lease and the send: back to the queue at once rather than
+      // after the lease runs out.
+      console.warn(JSON.stringify({ level: 'warn', assign: job.id, error: String(err) }))
+      await deploymentStub(this.env, job.deploymentId).leaseLost(job.id, runnerId)
+    }
+  }
+
+  /** Tell the runner holding `jobId` to stop it (also sent on the job socket, if open). */
+  cancelJob(jobId: string, runnerId: string): void {
+    for (const ws of this.sockets.of(runnerId)) ws.send(frame({ type: 'job.cancel', jobId }))
+  }
+}
