@@ -1,5 +1,4 @@
 import { DurableObject } from 'cloudflare:workers'
-import { drizzle } from 'drizzle-orm/d1'
 import {
   transition,
   WATCHED,
@@ -22,7 +21,11 @@ import {
 } from '../../core/protocol'
 import { systemAuditEntry } from '../db/audit-log'
 import { getCleanupPolicy } from '../lib/cleanup'
-import { jobInsert } from '../lib/jobs'
+import { batch } from '../db/client'
+import { insertLogLine } from '../db/deployment-logs'
+import { mirrorDeployment, type DeploymentMirror } from '../db/deployments'
+import { cancelQueuedJob, closeJob, jobInsert, requeueLeasedJob } from '../db/jobs'
+import { liveSessionIds } from '../db/sessions'
 import { SESSION_IDLE_MS } from '../http/sessions'
 import { parseRunnerFrame } from '../../core/protocol'
 import { frame, hubStub } from './stubs'
@@ -160,25 +163,27 @@ export class DeploymentDO extends DurableObject<Env> {
 
   /** Mirror what the list shows into the D1 row, only when it changed (steps do not). */
   private async writeRow(state: DeploymentState): Promise<void> {
-    const row = [
-      state.status,
-      state.checkpoint.vmid ?? null,
-      state.error ? JSON.stringify(state.error) : null,
-      state.result ? JSON.stringify(state.result) : null,
-      state.job?.runnerId ?? state.lastRunnerId ?? null,
-      state.live ? JSON.stringify(state.live) : null,
-    ]
+    const row: DeploymentMirror = {
+      status: state.status,
+      vmid: state.checkpoint.vmid ?? null,
+      errorJson: state.error ? JSON.stringify(state.error) : null,
+      resultJson: state.result ? JSON.stringify(state.result) : null,
+      runnerId: state.job?.runnerId ?? state.lastRunnerId ?? null,
+      liveJson: state.live ? JSON.stringify(state.live) : null,
+    }
     // The time of the check alone does not make a write: the list shows what changed.
-    const signature = JSON.stringify([...row.slice(0, 5), liveSummary(state.live)])
+    const signature = JSON.stringify([
+      row.status,
+      row.vmid,
+      row.errorJson,
+      row.resultJson,
+      row.runnerId,
+      liveSummary(state.live),
+    ])
     if (signature === state.rowSignature) return
     state.rowSignature = signature
     this.ctx.storage.kv.put('state', state)
-    await this.env.DB.prepare(
-      `update deployments set status = ?1, vmid = ?2, error_json = ?3, result_json = ?4,
-         runner_id = ?5, live_json = ?6, updated_at = ?7 where id = ?8`,
-    )
-      .bind(...row, Date.now(), state.id)
-      .run()
+    await mirrorDeployment(this.env.DB, state.id, row)
   }
 
   stateFrame(state: DeploymentState): ServerToDashboard {
@@ -216,13 +221,7 @@ export class DeploymentDO extends DurableObject<Env> {
           const att = this.attachment(ws)
           if (att?.role === 'dashboard' && att.sessionId) ids.add(att.sessionId)
         }
-        const rows = await this.env.DB.prepare(
-          `select id from sessions where id in (select value from json_each(?1)) and expires_at > ?2
-             and coalesce(last_seen_at, created_at) > ?3`,
-        )
-          .bind(JSON.stringify([...ids]), now, now - SESSION_IDLE_MS)
-          .all<{ id: string }>()
-        const live = new Set(rows.results.map((r) => r.id))
+        const live = await liveSessionIds(this.env.DB, [...ids], now, SESSION_IDLE_MS)
         for (const ws of viewers) {
           const att = this.attachment(ws)
           if (att?.role !== 'dashboard' || (att.sessionId && live.has(att.sessionId))) continue
@@ -339,12 +338,7 @@ export class DeploymentDO extends DurableObject<Env> {
     let leased = job.runnerId !== null
     if (!leased) {
       // Take it out of the queue; if the hub leased it meanwhile, it must be stopped instead.
-      const res = await this.env.DB.prepare(
-        `update jobs set status = 'cancelled', updated_at = ?2 where id = ?1 and status = 'queued'`,
-      )
-        .bind(job.jobId, Date.now())
-        .run()
-      leased = res.meta.changes === 0
+      leased = !(await cancelQueuedJob(this.env.DB, job.jobId))
     }
     if (!this.apply(state, { type: 'cancel_requested', leased })) {
       return { ok: false, reason: `cancelling is not allowed while ${state.status}` }
@@ -421,7 +415,7 @@ export class DeploymentDO extends DurableObject<Env> {
     state.steps = freshSteps('destroy')
     // Saved before the job row exists, so a dispatcher never leases a job this object lacks.
     await this.save(state)
-    await drizzle(this.env.DB).batch([
+    await batch(this.env.DB, [
       jobInsert(this.env.DB, state.id, jobId, 'destroy'),
       systemAuditEntry(this.env.DB, 'deployment.auto_destroy', {
         target: state.id,
@@ -477,12 +471,7 @@ export class DeploymentDO extends DurableObject<Env> {
       await this.endJob(state, 'cancelled')
       return
     }
-    await this.env.DB.prepare(
-      `update jobs set status = 'queued', runner_id = null, lease_expires_at = null, updated_at = ?2
-       where id = ?1 and status = 'leased'`,
-    )
-      .bind(job.jobId, Date.now())
-      .run()
+    await requeueLeasedJob(this.env.DB, job.jobId)
     console.warn(
       JSON.stringify({ level: 'warn', deployment: state.id, job: job.jobId, requeued: why }),
     )
@@ -507,11 +496,7 @@ export class DeploymentDO extends DurableObject<Env> {
     }
     state.job = null
     await this.save(state)
-    await this.env.DB.prepare(
-      `update jobs set status = ?2, lease_expires_at = null, updated_at = ?3 where id = ?1`,
-    )
-      .bind(job.jobId, status, Date.now())
-      .run()
+    await closeJob(this.env.DB, job.jobId, status)
     if (job.kind === 'deploy' && state.status === 'failed') await this.cleanupAfterFailure()
     this.dispatchNext()
   }
@@ -646,20 +631,7 @@ export class DeploymentDO extends DurableObject<Env> {
    */
   async insertEachLine(state: DeploymentState, lines: readonly DeploymentLogLine[]): Promise<void> {
     for (const line of lines) {
-      await this.env.DB.prepare(
-        `insert or ignore into deployment_logs (deployment_id, seq, job_id, ts, step, stream, text)
-         values (?1, ?2, ?3, ?4, ?5, ?6, ?7)`,
-      )
-        .bind(
-          state.id,
-          line.seq,
-          state.job?.jobId ?? null,
-          line.ts,
-          line.step,
-          line.stream,
-          line.text,
-        )
-        .run()
+      await insertLogLine(this.env.DB, state.id, state.job?.jobId ?? null, line)
       state.mirroredSeq = line.seq
     }
     this.storeState(state)
