@@ -9,7 +9,7 @@ import type { Socket } from 'node:net'
  * refused upgrade, custom request headers. No extensions, no subprotocols.
  *
  * Why not the `ws` package: it loads Node's HTTP client and server, HTTPS, TLS and zlib at start,
- * ~7 MB of an idle runner's ~62 (issue 7); Node's built-in WebSocket (undici) costs more still.
+ * ~7 MB of an idle runner's ~62; Node's built-in WebSocket (undici) costs more still.
  * This one needs `node:net`, and `node:tls` only for `wss://` URLs, loaded on first use.
  */
 
