@@ -22,7 +22,6 @@ import {
 import { systemAuditEntry } from '../db/audit-log'
 import { getCleanupPolicy } from '../lib/cleanup'
 import { batch } from '../db/client'
-import { insertLogLine } from '../db/deployment-logs'
 import { mirrorDeployment, type DeploymentMirror } from '../db/deployments'
 import { cancelQueuedJob, closeJob, jobInsert, requeueLeasedJob } from '../db/jobs'
 import { liveSessionIds } from '../db/sessions'
@@ -41,6 +40,7 @@ import {
   type DeploymentState,
   type JobState,
 } from './deployment-model'
+import { LogMirror } from './log-mirror'
 import { LogStore } from './log-store'
 import { handleRunnerFrame } from './deployment-runner'
 
@@ -71,12 +71,6 @@ export const VIEWER_RECHECK_MS = 30_000
 /** Close code for a dashboard whose session ended (signed out or expired). */
 export const CLOSE_SIGNED_OUT = 4401
 
-/**
- * The D1 mirror waits for a pause this long in a log stream. A stream that never pauses is still
- * mirrored: the alarm armed with the first unmirrored batch fires within MIRROR_RETRY_MS.
- */
-const MIRROR_QUIET_MS = 200
-
 export type ActionResult = { ok: true; status: DeploymentStatus } | { ok: false; reason: string }
 
 /**
@@ -86,15 +80,15 @@ export type ActionResult = { ok: true; status: DeploymentStatus } | { ok: false;
  */
 export class DeploymentDO extends DurableObject<Env> {
   readonly logs: LogStore
-  private mirroring: Promise<void> | null = null
+  readonly mirror: LogMirror
   private viewersCheckedAt = 0
-  private mirrorTimer: ReturnType<typeof setTimeout> | null = null
   /** Attachments already read, so a broadcast does not deserialize each one again. */
   private attachments = new WeakMap<WebSocket, SocketAttachment | null>()
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.logs = new LogStore(ctx.storage.sql)
+    this.mirror = new LogMirror(this, ctx, env)
     // Heartbeats are answered without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT_PING, HEARTBEAT_PONG))
   }
@@ -576,66 +570,7 @@ export class DeploymentDO extends DurableObject<Env> {
     reciprocateClose(ws, code, reason)
   }
 
-  // ------------------------------------------------------------------ log mirror and alarm
-
-  /** Start mirroring new lines to D1 unless a mirror run is already going. */
-  mirrorLogs(): void {
-    if (this.mirroring) return
-    this.mirroring = (async () => {
-      try {
-        for (let i = 0; i < 100; i++) {
-          const state = this.state()
-          if (!state || state.mirroredSeq >= this.logs.lastSeq()) break
-          const to = await this.logs.mirrorToD1(this.env.DB, state.id, state.mirroredSeq)
-          const fresh = this.state()
-          if (!fresh) break
-          fresh.mirroredSeq = Math.max(fresh.mirroredSeq, to)
-          this.ctx.storage.kv.put('state', fresh)
-        }
-      } catch (err) {
-        // The alarm tries again.
-        console.error(JSON.stringify({ level: 'error', mirror: String(err) }))
-        const state = this.state()
-        if (state) await this.armAlarm(state)
-      } finally {
-        this.mirroring = null
-      }
-    })()
-    this.ctx.waitUntil(this.mirroring)
-  }
-
-  /** Get new lines into D1: batched behind the ack (the product), or the naive baseline. */
-  async persistToD1(state: DeploymentState, lines: readonly DeploymentLogLine[]): Promise<void> {
-    if (this.env.LOG_PIPELINE === 'naive') await this.insertEachLine(state, lines)
-    else this.mirrorSoon()
-  }
-
-  /**
-   * Mirror once the stream pauses: the D1 statements share the thread with the live path (ack,
-   * dashboards), and mirroring in the middle of a burst is what made the lag's tail (p99 596 ms
-   * → 89 ms at a paced 50,000 lines/s once it waited). The alarm mirrors a stream that never
-   * pauses (within MIRROR_RETRY_MS) and whatever an evicted object left behind.
-   */
-  private mirrorSoon(): void {
-    if (this.mirrorTimer) clearTimeout(this.mirrorTimer)
-    this.mirrorTimer = null
-    this.mirrorTimer = setTimeout(() => {
-      this.mirrorTimer = null
-      this.mirrorLogs()
-    }, MIRROR_QUIET_MS)
-  }
-
-  /**
-   * The naive baseline `npm run bench` measures against (LOG_PIPELINE=naive): one D1 insert per
-   * line, awaited before the ack. Not used by the product.
-   */
-  async insertEachLine(state: DeploymentState, lines: readonly DeploymentLogLine[]): Promise<void> {
-    for (const line of lines) {
-      await insertLogLine(this.env.DB, state.id, state.job?.jobId ?? null, line)
-      state.mirroredSeq = line.seq
-    }
-    this.storeState(state)
-  }
+  // ------------------------------------------------------------------ alarm
 
   /** One alarm at the earliest deadline: lease expiry, step timeout, mirror retry. */
   async armAlarm(state: DeploymentState): Promise<void> {
@@ -645,7 +580,7 @@ export class DeploymentDO extends DurableObject<Env> {
       if (step.status === 'running' && step.startedAt)
         deadlines.push(step.startedAt + STEP_TIMEOUT_MS[step.name])
     }
-    if (state.mirroredSeq < this.logs.lastSeq()) deadlines.push(Date.now() + MIRROR_RETRY_MS)
+    if (this.mirror.behind(state)) deadlines.push(Date.now() + MIRROR_RETRY_MS)
     const next = deadlines.length === 0 ? null : Math.min(...deadlines)
     const current = await this.ctx.storage.getAlarm()
     if (next === null) {
@@ -659,7 +594,7 @@ export class DeploymentDO extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const state = this.state()
     if (!state) return
-    if (state.mirroredSeq < this.logs.lastSeq()) this.mirrorLogs()
+    if (this.mirror.behind(state)) this.mirror.run()
     const job = state.job
     const now = Date.now()
     if (job?.runnerId) {
