@@ -11,7 +11,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 /**
  * Node built-ins (`node:*`) are loaded with require(), when the module that imports them is first
  * evaluated, instead of as ESM imports hoisted to the top of the bundle. Two reasons, both about
- * the idle runner's memory (issue 7): an ESM import of a built-in reads every export, which runs
+ * the idle runner's memory: an ESM import of a built-in reads every export, which runs
  * lazy getters such as `http.WebSocket` (loads undici, ~14 MB), `tls.rootCertificates` (parses
  * the CA store) and `crypto.webcrypto`; and a hoisted import loads `node:https`, `node:tls`,
  * `node:child_process`… at start even though only a job's executors (imported lazily) use them.
@@ -36,7 +36,7 @@ const builtinsViaRequire = {
  * `chunks/` beside it. What only a job, a registration or a watch round needs (zod and the
  * protocol's schemas, the executors, the Proxmox client) is split into chunks that are read when
  * first imported: even unevaluated, that code in the entry file cost an idle runner ~9 MB of
- * memory, parsing it (issue 7).
+ * memory, parsing it.
  * @param {{ outfile?: string }} [options]
  * @returns {Promise<string>} the bundle's path
  */

@@ -136,7 +136,7 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
     if (activeCount() >= config.maxJobs) {
       return log.warn(`job ${job.jobId}: not taken, already running ${config.maxJobs} job(s)`)
     }
-    // A job's code is imported when the first job comes (issue 7: not held by an idle runner).
+    // A job's code is imported when the first job comes: an idle runner does not hold it.
     const { JobRun } = await import('./jobs/job-run')
     if (draining) return log.info(`job ${job.jobId}: not taken, the runner is stopping`)
     log.info(`job ${job.jobId}: taken (${job.kind}, attempt ${job.attempt})`)

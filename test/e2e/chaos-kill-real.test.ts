@@ -26,7 +26,7 @@ import {
 import { explainFailure, stepRunning } from './chaos'
 
 /**
- * Fault injection (issue 7) with the product's real executors against the Proxmox simulator: the
+ * Fault injection with the product's real executors against the Proxmox simulator: the
  * runner is SIGKILLed once inside each step (a clone, config, resize or start task still running
  * in the simulator; the SSH wait; the simulated playbook; the game check) and restarted. Every
  * deployment must end ready with exactly one VM in the simulator, and every line seen before the

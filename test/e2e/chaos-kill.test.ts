@@ -23,7 +23,7 @@ import {
 import { explainFailure, stepRunning } from './chaos'
 
 /**
- * Fault injection (issue 7): the runner is SIGKILLed once inside each step of a deployment and
+ * Fault injection: the runner is SIGKILLed once inside each step of a deployment and
  * restarted. Every deployment must end ready with exactly one VM, and every line the runner had
  * logged before the kill (its disk spool) must reach the dashboard, in order, with no gap.
  */

@@ -2,6 +2,7 @@ import { SIMULATED_RELEASES } from '../pve-sim/game-upstream'
 import { describe, expect, it } from 'vitest'
 import { startRealRunner, useSimScene } from './sim-stack'
 import { DashboardSocket, waitFor } from './stack'
+import { waitForRunnerOnline } from './fixtures'
 
 /**
  * The engine end to end with the product's real executors against the Proxmox simulator:
@@ -17,13 +18,7 @@ describe('the engine against the Proxmox simulator', () => {
     const { api, sim, dirs } = scene
     const { state } = await startRealRunner(api, 'sim-runner')
     dirs.push(state)
-    await waitFor(
-      async () =>
-        (
-          await api.ok<{ runners: { name: string; state: string }[] }>('GET', '/api/runners')
-        ).runners.some((r) => r.name === 'sim-runner' && r.state === 'online'),
-      'the runner online',
-    )
+    await waitForRunnerOnline(api, 'sim-runner')
     const check = await api.ok<{ checks: { name: string; ok: boolean }[] }>(
       'POST',
       '/api/settings/proxmox/test',

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { BannerBackend } from '../pve-sim/backend'
 import { startRealRunner, useSimScene } from './sim-stack'
 import { DashboardSocket, waitFor } from './stack'
+import { waitForRunnerOnline } from './fixtures'
 
 /**
  * The second game end to end: a Valheim deployment through the API, the bundled runner with its
@@ -41,13 +42,7 @@ describe('a Valheim deployment against the Proxmox simulator', () => {
     const { api, sim, dirs } = scene
     const { state } = await startRealRunner(api, 'valheim-runner')
     dirs.push(state)
-    await waitFor(
-      async () =>
-        (
-          await api.ok<{ runners: { name: string; state: string }[] }>('GET', '/api/runners')
-        ).runners.some((r) => r.name === 'valheim-runner' && r.state === 'online'),
-      'the runner online',
-    )
+    await waitForRunnerOnline(api, 'valheim-runner')
     const { deployment } = await api.ok<{ deployment: { id: string; ip: string } }>(
       'POST',
       '/api/deployments',

@@ -13,6 +13,7 @@ import {
   waitFor,
   type Stack,
 } from './stack'
+import { waitForRunnerOnline } from './fixtures'
 
 /**
  * The engine end to end: `wrangler dev` (the real worker, D1, Durable Objects) + the real runner
@@ -65,12 +66,7 @@ describe('the engine end to end', () => {
     const state = mkdtempSync(join(tmpdir(), 'pgd-e2e-runner-'))
     dirs.push(state)
     const proc = await runner(api, code, state)
-    await waitFor(
-      async () =>
-        (await api.ok<{ runners: { state: string }[] }>('GET', '/api/runners')).runners[0]
-          ?.state === 'online',
-      'the runner online',
-    )
+    await waitForRunnerOnline(api)
     const { deployment } = await api.ok<{ deployment: { id: string } }>(
       'POST',
       '/api/deployments',

@@ -17,7 +17,7 @@ import {
 } from './stack'
 
 /**
- * Secret scan (issue 7): after a whole deployment whose executors print every secret they hold in
+ * Secret scan: after a whole deployment whose executors print every secret they hold in
  * the usual shapes, no token secret, password, RCON password, runner key or APP_ENC_KEY appears in
  * any log line, API response, the runner's output or the worker's.
  */

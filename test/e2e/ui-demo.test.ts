@@ -24,7 +24,7 @@ beforeAll(async () => {
     process.execPath,
     [
       'node_modules/.bin/tsx',
-      'test/demo/main.ts',
+      'tools/demo/main.ts',
       '--port',
       String(port),
       '--sim-port',
@@ -78,7 +78,7 @@ describe('npm run demo', () => {
     const help = await new Promise<string>((resolve, reject) => {
       const child = spawn(
         process.execPath,
-        ['node_modules/.bin/tsx', 'test/demo/main.ts', '--help'],
+        ['node_modules/.bin/tsx', 'tools/demo/main.ts', '--help'],
         {
           cwd: ROOT,
         },

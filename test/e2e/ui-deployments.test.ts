@@ -4,8 +4,9 @@ import { join } from 'node:path'
 import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { killAllRunners, startRunner, type RunnerProcess, registerRunner } from '../runner/harness'
-import { launchBrowser, newPage, pickGame, screenshot } from './browser'
+import { launchBrowser, pickGame, screenshot } from './browser'
 import { ApiClient, cleanup, prepareInstall, startStack, waitFor, type Stack } from './stack'
+import { openSignedIn, statusIs, waitForRunnerOnline } from './fixtures'
 
 /**
  * The dashboard's deployment screens in headless Chromium, against `wrangler dev` and the real
@@ -47,27 +48,7 @@ async function stopRunner(): Promise<void> {
 async function restartRunner(extra: Record<string, string> = {}): Promise<void> {
   await stopRunner()
   runner = await startRunner(['run'], runnerEnv(extra))
-  await waitFor(
-    async () =>
-      (
-        await api.ok<{ runners: { name: string; state: string }[] }>('GET', '/api/runners')
-      ).runners.some((r) => r.name === 'e2e-runner' && r.state === 'online'),
-    'the runner online',
-    20_000,
-  )
-}
-
-async function openPage(
-  path: string,
-  before?: (context: BrowserContext) => Promise<void>,
-): Promise<Page> {
-  const { context, page } = await newPage(browser, stack.url)
-  contexts.push(context)
-  const [name, value] = api.cookie.split('=')
-  await context.addCookies([{ name: name ?? '', value: value ?? '', url: stack.url }])
-  await before?.(context)
-  await page.goto(path)
-  return page
+  await waitForRunnerOnline(api, 'e2e-runner', 20_000)
 }
 
 /** Fills the new-deployment form's basics and submits it. */
@@ -78,15 +59,6 @@ async function deployFromForm(page: Page, name: string): Promise<void> {
   await page.getByLabel(/I accept the Minecraft End User License Agreement/).check()
   await page.getByRole('button', { name: 'Deploy' }).click()
   await page.getByRole('heading', { level: 1, name }).waitFor({ timeout: 10_000 })
-}
-
-async function statusIs(page: Page, label: string, timeout = 30_000): Promise<void> {
-  await page
-    .locator('.page-head .badge', { hasText: new RegExp(`^${label}$`) })
-    .waitFor({ timeout })
-    .catch((err: unknown) => {
-      throw new Error(`the status badge never showed "${label}": ${String(err)}`)
-    })
 }
 
 beforeAll(async () => {
@@ -109,6 +81,10 @@ afterAll(async () => {
   await stack?.stop()
   if (runnerState) cleanup(runnerState)
 })
+
+/** A page of the dashboard, signed in as the admin. */
+const openPage = (path: string, before?: (context: BrowserContext) => Promise<void>) =>
+  openSignedIn({ browser, api, contexts }, path, {}, before)
 
 describe('deployments in the dashboard', () => {
   it('deploys from the form to ready, with the logs arriving live and the address to share', async () => {

@@ -4,8 +4,9 @@ import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { killAllRunners, registerRunner, startRunner } from '../runner/harness'
-import { launchBrowser, newPage, pickGame, screenshot } from './browser'
+import { launchBrowser, pickGame, screenshot } from './browser'
 import { ApiClient, cleanup, prepareInstall, startStack, waitFor, type Stack } from './stack'
+import { openSignedIn, statusIs, waitForRunnerOnline } from './fixtures'
 
 /**
  * What a first-time admin meets, walked in headless Chromium against `wrangler dev` and the real
@@ -37,34 +38,7 @@ function runnerEnv(delayMs: number) {
 async function runnerWith(delayMs: number): Promise<void> {
   await killAllRunners()
   await startRunner(['run'], runnerEnv(delayMs))
-  await waitFor(
-    async () =>
-      (await api.ok<{ runners: { state: string }[] }>('GET', '/api/runners')).runners.some(
-        (r) => r.state === 'online',
-      ),
-    'the runner online',
-    20_000,
-  )
-}
-
-async function openPage(
-  path: string,
-  options: { lang?: 'fr'; width?: number; height?: number } = {},
-): Promise<Page> {
-  const { context, page } = await newPage(browser, stack.url, options)
-  contexts.push(context)
-  const [name, value] = api.cookie.split('=')
-  await context.addCookies([{ name: name ?? '', value: value ?? '', url: stack.url }])
-  if (options.lang) {
-    await context.addInitScript((lang) => localStorage.setItem('pgd.lang', lang), options.lang)
-  }
-  await page.goto(path)
-  return page
-}
-
-async function statusIs(page: Page, label: string | RegExp, timeout = 30_000): Promise<void> {
-  const text = typeof label === 'string' ? new RegExp(`^${label}$`) : label
-  await page.locator('.page-head .badge', { hasText: text }).waitFor({ timeout })
+  await waitForRunnerOnline(api, undefined, 20_000)
 }
 
 /** An element's box, for "these two inputs sit level and are as tall". */
@@ -94,6 +68,10 @@ afterAll(async () => {
   await stack?.stop()
   if (state) cleanup(state)
 })
+
+/** A page of the dashboard, signed in as the admin. */
+const openPage = (path: string, options?: Parameters<typeof openSignedIn>[2]) =>
+  openSignedIn({ browser, api, contexts }, path, options)
 
 describe('first use, as a new admin meets it', () => {
   it('words form errors plainly, in English and in French', async () => {

@@ -1,11 +1,8 @@
-import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { Page, WebSocketRoute } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
 import { SIMULATED_RELEASES } from '../pve-sim/game-upstream'
-import type { PveSimulator } from '../pve-sim/index'
-import { killAllRunners } from '../runner/harness'
-import { launchBrowser, newPage, pickGame, screenshot } from './browser'
-import { simProxmox, startRealRunner, startSimulator } from './sim-stack'
-import { ApiClient, cleanup, startStack, waitFor, type Stack } from './stack'
+import { pickGame, screenshot } from './browser'
+import { statusIs, useUiSimScene } from './fixtures'
 
 /**
  * Operating what was deployed, in headless Chromium against wrangler dev, a runner with the real
@@ -17,75 +14,21 @@ import { ApiClient, cleanup, startStack, waitFor, type Stack } from './stack'
  * The runner refreshes live statuses and sweeps the node on the intervals the server's `watch`
  * frame gives it: short here (wrangler vars).
  */
-let stack: Stack
-let sim: PveSimulator
-let browser: Browser
-let api: ApiClient
-let state = ''
-const contexts: BrowserContext[] = []
-
-beforeAll(async () => {
-  stack = await startStack({ vars: ['STATUS_INTERVAL_MS:500', 'SWEEP_INTERVAL_MS:1500'] })
-  sim = await startSimulator({ timing: { cloneMs: 300, startMs: 100 } })
-  browser = await launchBrowser()
-  api = new ApiClient(stack.url)
-  await api.ok('POST', '/api/setup', {
-    username: 'admin',
-    password: 'e2e admin password',
-    setupCode: stack.setupCode,
-  })
-  await api.ok('PUT', '/api/settings/proxmox', simProxmox(sim))
-  state = (await startRealRunner(api, 'sim-runner')).state
-  await waitFor(
-    async () =>
-      (await api.ok<{ runners: { state: string }[] }>('GET', '/api/runners')).runners[0]?.state ===
-      'online',
-    'the runner online',
-  )
-}, 180_000)
-
-afterEach(async () => {
-  for (const c of contexts.splice(0)) await c.close()
+const scene = useUiSimScene({
+  vars: ['STATUS_INTERVAL_MS:500', 'SWEEP_INTERVAL_MS:1500'],
+  sim: { timing: { cloneMs: 300, startMs: 100 } },
 })
-
-afterAll(async () => {
-  await browser?.close()
-  await killAllRunners()
-  await sim?.stop()
-  await stack?.stop()
-  if (state) cleanup(state)
-})
-
-async function openPage(
-  path: string,
-  options: Parameters<typeof newPage>[2] = {},
-  before?: (context: BrowserContext) => Promise<void>,
-): Promise<Page> {
-  const { context, page } = await newPage(browser, stack.url, options)
-  contexts.push(context)
-  const [name, value] = api.cookie.split('=')
-  await context.addCookies([{ name: name ?? '', value: value ?? '', url: stack.url }])
-  await before?.(context)
-  await page.goto(path)
-  return page
-}
-
-async function statusIs(page: Page, label: string, timeout = 60_000): Promise<void> {
-  await page
-    .locator('.page-head .badge', { hasText: new RegExp(`^${label}$`) })
-    .waitFor({ timeout })
-}
 
 /** The live status panel's verdict badge (`online`, `vmOff`, …). */
 function liveVerdict(page: Page, key: string) {
   return page.locator(`[data-testid="live-status"] .live-verdict [data-live="${key}"]`)
 }
 
-const guests = () => [...sim.cluster.vms.values()].filter((vm) => vm.config.template !== '1')
+const guests = () => [...scene.sim.cluster.vms.values()].filter((vm) => vm.config.template !== '1')
 
 describe('operating a deployment from the dashboard, against the Proxmox simulator', () => {
   it('shows the live status, stops, starts and destroys, and shows a refusal from the server', async () => {
-    const page = await openPage('/deployments/new')
+    const page = await scene.openPage('/deployments/new')
     await pickGame(page)
     await page.getByLabel('Name').fill('life world')
     await page.getByLabel(/I accept the Minecraft End User License Agreement/).check()
@@ -120,7 +63,7 @@ describe('operating a deployment from the dashboard, against the Proxmox simulat
     // A game that does not answer while its VM runs reads "unreachable", with the error. On a
     // second page whose socket holds back the runner's live frames and gets this one instead.
     let socket: WebSocketRoute | null = null
-    const probe = await openPage(`/deployments/${id}`, {}, (context) =>
+    const probe = await scene.openPage(`/deployments/${id}`, {}, (context) =>
       context.routeWebSocket(/\/events\?after=/, (ws) => {
         socket = ws
         const server = ws.connectToServer()
@@ -187,7 +130,7 @@ describe('operating a deployment from the dashboard, against the Proxmox simulat
     expect(guests()[0]?.running).toBe(false)
     await screenshot(page, '33-lifecycle-stopped')
     // The same screen in French, dark, at phone width.
-    const fr = await openPage(`/deployments/${id}`, {
+    const fr = await scene.openPage(`/deployments/${id}`, {
       locale: 'fr-FR',
       colorScheme: 'dark',
       width: 390,
@@ -226,7 +169,7 @@ describe('operating a deployment from the dashboard, against the Proxmox simulat
     // confirm still asks the server, and its refusal is what the admin reads.
     await page.getByRole('button', { name: 'Stop', exact: true }).click()
     await dialog.getByText(/Players will be disconnected/).waitFor()
-    await api.ok('POST', `/api/deployments/${id}/stop`)
+    await scene.api.ok('POST', `/api/deployments/${id}/stop`)
     await dialog.getByRole('button', { name: 'Stop' }).click()
     const refusal = dialog.getByRole('alert')
     await refusal.waitFor()
@@ -249,7 +192,7 @@ describe('operating a deployment from the dashboard, against the Proxmox simulat
   })
 
   it('saves the cleanup policy from Settings', async () => {
-    const page = await openPage('/settings')
+    const page = await scene.openPage('/settings')
     const cleanupCard = page.locator('#cleanup')
     await cleanupCard.getByRole('heading', { name: 'Cleanup' }).waitFor()
     const keep = cleanupCard.getByRole('radio', { name: 'Keep the VM for debugging' })
@@ -262,7 +205,7 @@ describe('operating a deployment from the dashboard, against the Proxmox simulat
     await destroyFailed.check()
     await cleanupCard.getByRole('button', { name: 'Save' }).click()
     await cleanupCard.getByText('Cleanup policy saved.').waitFor()
-    await expect(api.ok('GET', '/api/settings/cleanup')).resolves.toEqual({
+    await expect(scene.api.ok('GET', '/api/settings/cleanup')).resolves.toEqual({
       cleanup: { onFailure: 'destroy', orphans: 'report' },
     })
     await screenshot(page, '37-settings-cleanup')
@@ -275,11 +218,11 @@ describe('operating a deployment from the dashboard, against the Proxmox simulat
     await expect(cleanupCard.getByRole('radio', { name: 'Report only' }).isChecked()).resolves.toBe(
       true,
     )
-    await api.ok('PUT', '/api/settings/cleanup', { onFailure: 'keep', orphans: 'report' })
+    await scene.api.ok('PUT', '/api/settings/cleanup', { onFailure: 'keep', orphans: 'report' })
   })
 
   it('lists an orphaned VM the sweep found and destroys it in one click', async () => {
-    const page = await openPage('/runners')
+    const page = await scene.openPage('/runners')
     const section = page.locator('#orphans')
     await section.getByRole('heading', { name: /^Orphaned VMs/ }).waitFor()
     await section.getByText('No orphaned VMs.').waitFor()
@@ -287,13 +230,13 @@ describe('operating a deployment from the dashboard, against the Proxmox simulat
     await screenshot(page, '38-orphans-empty')
 
     // A VM of this product whose deployment this dashboard never had (e.g. a lost database).
-    const template = [...sim.cluster.vms.values()].find((vm) => vm.config.template === '1')
+    const template = [...scene.sim.cluster.vms.values()].find((vm) => vm.config.template === '1')
     if (!template) throw new Error('the simulator has no template')
     const vmid = 4242
     const config = Object.fromEntries(
       Object.entries(template.config).filter(([key]) => key !== 'template'),
     )
-    sim.cluster.vms.set(vmid, {
+    scene.sim.cluster.vms.set(vmid, {
       vmid,
       running: false,
       createdAt: Date.now(),
@@ -317,7 +260,7 @@ describe('operating a deployment from the dashboard, against the Proxmox simulat
     await dialog.getByRole('button', { name: 'Destroy' }).click()
     await orphanRow.waitFor({ state: 'detached', timeout: 30_000 })
     await section.getByText('No orphaned VMs.').waitFor()
-    expect(sim.cluster.vms.has(vmid)).toBe(false)
+    expect(scene.sim.cluster.vms.has(vmid)).toBe(false)
     await screenshot(page, '40-orphans-destroyed')
   })
 })

@@ -1,11 +1,7 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { SIMULATED_RELEASES } from '../pve-sim/game-upstream'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { PveSimulator } from '../pve-sim/index'
-import { killAllRunners } from '../runner/harness'
-import { launchBrowser, newPage, pickGame, screenshot } from './browser'
-import { simProxmox, startRealRunner, startSimulator } from './sim-stack'
-import { ApiClient, cleanup, startStack, waitFor, type Stack } from './stack'
+import { describe, expect, it } from 'vitest'
+import { pickGame, screenshot } from './browser'
+import { statusIs, useUiSimScene } from './fixtures'
 
 /**
  * The dashboard driving the whole product against the Proxmox simulator: wrangler dev + a runner
@@ -13,68 +9,16 @@ import { ApiClient, cleanup, startStack, waitFor, type Stack } from './stack'
  * the simulator, in headless Chromium. A Proxmox task fault shows as the failing step with
  * Proxmox's own text, and Retry resumes from it.
  */
-let stack: Stack
-let sim: PveSimulator
-let browser: Browser
-let api: ApiClient
-let state = ''
-const contexts: BrowserContext[] = []
-
-beforeAll(async () => {
-  stack = await startStack()
-  sim = await startSimulator({ timing: { cloneMs: 400, startMs: 100 } })
-  browser = await launchBrowser()
-  api = new ApiClient(stack.url)
-  await api.ok('POST', '/api/setup', {
-    username: 'admin',
-    password: 'e2e admin password',
-    setupCode: stack.setupCode,
-  })
-  await api.ok('PUT', '/api/settings/proxmox', simProxmox(sim))
-  state = (await startRealRunner(api, 'sim-runner')).state
-  await waitFor(
-    async () =>
-      (await api.ok<{ runners: { state: string }[] }>('GET', '/api/runners')).runners[0]?.state ===
-      'online',
-    'the runner online',
-  )
-}, 180_000)
-
-afterEach(async () => {
-  for (const c of contexts.splice(0)) await c.close()
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await killAllRunners()
-  await sim?.stop()
-  await stack?.stop()
-  if (state) cleanup(state)
-})
-
-async function openPage(path: string): Promise<Page> {
-  const { context, page } = await newPage(browser, stack.url)
-  contexts.push(context)
-  const [name, value] = api.cookie.split('=')
-  await context.addCookies([{ name: name ?? '', value: value ?? '', url: stack.url }])
-  await page.goto(path)
-  return page
-}
-
-async function statusIs(page: Page, label: string, timeout = 60_000): Promise<void> {
-  await page
-    .locator('.page-head .badge', { hasText: new RegExp(`^${label}$`) })
-    .waitFor({ timeout })
-}
+const scene = useUiSimScene({ sim: { timing: { cloneMs: 400, startMs: 100 } } })
 
 describe('the dashboard against the Proxmox simulator', () => {
   it('deploys from the form onto a simulated VM that answers, shows Proxmox’s error on a failed start, retries to ready, then destroys', async () => {
     // The next VM start fails inside its Proxmox task (HTTP 200, bad exitstatus).
-    sim.options.faults.tasks.push({
+    scene.sim.options.faults.tasks.push({
       type: 'qmstart',
       message: 'start failed: QEMU exited with code 1',
     })
-    const page = await openPage('/deployments/new')
+    const page = await scene.openPage('/deployments/new')
     await pickGame(page)
     await page.getByLabel('Name').fill('sim world')
     await page.getByLabel(/I accept the Minecraft End User License Agreement/).check()
@@ -115,14 +59,14 @@ describe('the dashboard against the Proxmox simulator', () => {
         .isVisible(),
     ).resolves.toBe(true)
     await screenshot(page, '21-sim-ready')
-    const vms = [...sim.cluster.vms.values()].filter((vm) => vm.config.template !== '1')
+    const vms = [...scene.sim.cluster.vms.values()].filter((vm) => vm.config.template !== '1')
     expect(vms).toHaveLength(1)
     expect(vms[0]?.running).toBe(true)
 
     await page.getByRole('button', { name: 'Destroy' }).click()
     await page.getByRole('dialog').getByRole('button', { name: 'Destroy' }).click()
     await statusIs(page, 'Destroyed')
-    expect([...sim.cluster.vms.values()].filter((vm) => vm.config.template !== '1')).toHaveLength(0)
+    expect([...scene.sim.cluster.vms.values()].filter((vm) => vm.config.template !== '1')).toHaveLength(0)
     await screenshot(page, '22-sim-destroyed')
   })
 })

@@ -28,7 +28,7 @@ describe('the simulator CLI', () => {
   })
 
   function startCli(args: string[]): Promise<z.infer<typeof Banner>> {
-    const proc = spawn('npx', ['tsx', 'test/pve-sim/main.ts', '--port', '0', ...args], {
+    const proc = spawn('npx', ['tsx', 'tools/sim.ts', '--port', '0', ...args], {
       stdio: ['ignore', 'pipe', 'ignore'],
       detached: true,
     })

@@ -6,7 +6,7 @@ import { checkCredentials } from '../../runner/src/setup/credentials'
 import { Credentials } from '../../runner/src/setup/config-schema'
 
 /**
- * `checkConfig` checks the runner's settings by hand so an idle runner does not load zod (issue 7);
+ * `checkConfig` checks the runner's settings by hand so an idle runner does not load zod;
  * the zod schemas stay the reference. These tests run both over the same raw settings and fail
  * on any difference: the accepted config value by value, or which variables are named as wrong.
  */

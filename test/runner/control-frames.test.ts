@@ -3,7 +3,7 @@ import { ServerToRunner, parseFrame } from '../../core/protocol'
 import { parseServerFrame, welcomeFrame } from '../../runner/src/net/control-frames'
 
 /**
- * The control socket's `welcome` is checked by hand so an idle runner does not load zod (issue 7).
+ * The control socket's `welcome` is checked by hand so an idle runner does not load zod.
  * These tests hold the hand check to the `ServerToRunner` schema: whatever it accepts, the schema
  * accepts with the same value, and whatever it refuses goes to the schema for its verdict.
  */

@@ -7,7 +7,7 @@ import { ORIGIN, setupAdmin } from './helpers'
 import { configureProxmox, createDeployment, registerRunner } from './engine-helpers'
 
 /**
- * API fuzz (issue 7): thousands of generated requests — bad JSON, wrong types, huge bodies,
+ * API fuzz: thousands of generated requests — bad JSON, wrong types, huge bodies,
  * unicode, injection strings, wrong methods, no / forged / expired cookies, foreign Origin —
  * through the real worker entry. Nothing may answer ≥ 500, nothing may be reached without a
  * valid session, and the database must be as it was.

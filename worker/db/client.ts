@@ -27,3 +27,11 @@ export async function reachable(db: D1Database): Promise<boolean> {
     return false
   }
 }
+
+/** The statements of one D1 batch: they run in one transaction, in one round trip. */
+export type BatchStatements = Parameters<DrizzleD1Database['batch']>[0]
+
+/** Run statements built by the query modules as one D1 batch. */
+export function batch(db: D1Database, statements: BatchStatements) {
+  return orm(db).batch(statements)
+}

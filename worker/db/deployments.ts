@@ -1,5 +1,5 @@
-import { and, asc, eq, gt, inArray, isNotNull, ne, sql } from 'drizzle-orm'
-import { WATCHED } from '../../core/deployment-state'
+import { and, asc, desc, eq, gt, inArray, isNotNull, ne, sql } from 'drizzle-orm'
+import { WATCHED, type DeploymentStatus } from '../../core/deployment-state'
 import { orm } from './client'
 import { deployments } from './schema'
 
@@ -132,4 +132,77 @@ export async function replaceSealedSecrets(
   if (!first) return 0
   const results = await orm(db).batch([first, ...rest])
   return results.reduce((n, r) => n + (r.meta.changes ?? 0), 0)
+}
+
+/** A deployment's row as D1 holds it. */
+export type DeploymentRow = typeof deployments.$inferSelect
+
+/** One deployment, or null when there is none with this id. */
+export async function deploymentById(db: D1Database, id: string): Promise<DeploymentRow | null> {
+  return (await orm(db).select().from(deployments).where(eq(deployments.id, id)).get()) ?? null
+}
+
+/** The newest deployments first, only those in `status` when given. */
+export function listDeployments(
+  db: D1Database,
+  status: DeploymentStatus | null,
+  limit: number,
+): Promise<DeploymentRow[]> {
+  return orm(db)
+    .select()
+    .from(deployments)
+    .where(status === null ? undefined : eq(deployments.status, status))
+    .orderBy(desc(deployments.createdAt))
+    .limit(limit)
+    .all()
+}
+
+/**
+ * Insert a new deployment, queued, and return its row. Throws D1's unique-constraint error when
+ * another deployment that is not destroyed holds the address (see `isAddressTaken`).
+ */
+export async function insertDeployment(
+  db: D1Database,
+  row: Pick<DeploymentRow, 'id' | 'name' | 'game' | 'inputsJson' | 'ip' | 'createdBy'>,
+): Promise<DeploymentRow> {
+  const [inserted] = await orm(db)
+    .insert(deployments)
+    .values({ ...row, status: 'queued' })
+    .returning()
+  if (!inserted) throw new Error('the new deployment row came back empty')
+  return inserted
+}
+
+/** Whether an insert failed because a live deployment holds the address (drizzle wraps D1's error). */
+export function isAddressTaken(err: unknown): boolean {
+  const taken = /UNIQUE constraint failed: deployments\.ip/i
+  return taken.test(String(err)) || (err instanceof Error && taken.test(String(err.cause)))
+}
+
+/** What the deployment's Durable Object mirrors into its row. */
+export type DeploymentMirror = Pick<
+  DeploymentRow,
+  'status' | 'vmid' | 'errorJson' | 'resultJson' | 'runnerId' | 'liveJson'
+>
+
+/** Copy the deployment's current state into its row (the list and the hub read the row). */
+export async function mirrorDeployment(
+  db: D1Database,
+  id: string,
+  mirror: DeploymentMirror,
+): Promise<void> {
+  await orm(db)
+    .update(deployments)
+    .set({ ...mirror, updatedAt: Date.now() })
+    .where(eq(deployments.id, id))
+}
+
+/** The stored inputs' JSON text of a deployment, or null when it is missing. */
+export async function inputsJsonOf(db: D1Database, id: string): Promise<string | null> {
+  const row = await orm(db)
+    .select({ inputsJson: deployments.inputsJson })
+    .from(deployments)
+    .where(eq(deployments.id, id))
+    .get()
+  return row?.inputsJson ?? null
 }

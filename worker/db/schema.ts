@@ -141,7 +141,6 @@ export const jobs = sqliteTable(
     status: text('status').notNull(),
     attempt: integer('attempt').notNull().default(0),
     runnerId: text('runner_id'),
-    leaseExpiresAt: integer('lease_expires_at'),
     createdAt: integer('created_at').notNull().default(now),
     updatedAt: integer('updated_at').notNull().default(now),
   },

@@ -82,3 +82,27 @@ export async function recordSessionSocket(db: D1Database, socket: SessionSocket)
 export async function deleteSession(db: D1Database, id: string): Promise<void> {
   await orm(db).delete(sessions).where(eq(sessions.id, id))
 }
+
+/**
+ * Which of these sessions are still live: not expired and active within `idleMs`. The ids go in
+ * as one JSON parameter (D1 allows 100 bound parameters per statement).
+ */
+export async function liveSessionIds(
+  db: D1Database,
+  ids: readonly string[],
+  now: number,
+  idleMs: number,
+): Promise<Set<string>> {
+  const rows = await orm(db)
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(
+      and(
+        sql`${sessions.id} in (select value from json_each(${JSON.stringify(ids)}))`,
+        gt(sessions.expiresAt, now),
+        gt(lastSeen, now - idleMs),
+      ),
+    )
+    .all()
+  return new Set(rows.map((r) => r.id))
+}

@@ -54,7 +54,7 @@ export async function handleRunnerFrame(
         const stored = d.appendLogs(state, fresh)
         // A `logs` frame of ServerToDashboard, built around the JSON already encoded for storage.
         d.broadcast(`{"v":1,"type":"logs","lines":${stored.json}}`)
-        await d.persistToD1(state, stored.lines)
+        await d.mirror.linesStored(state, stored.lines)
       }
       // Sent after the write: the output gate holds it until the lines are durable.
       ws.send(frame({ type: 'logs.ack', jobId: job.jobId, seq: job.ackedSeq }))

@@ -1,5 +1,4 @@
 import { DurableObject } from 'cloudflare:workers'
-import { drizzle } from 'drizzle-orm/d1'
 import {
   transition,
   WATCHED,
@@ -22,7 +21,10 @@ import {
 } from '../../core/protocol'
 import { systemAuditEntry } from '../db/audit-log'
 import { getCleanupPolicy } from '../lib/cleanup'
-import { jobInsert } from '../lib/jobs'
+import { batch } from '../db/client'
+import { mirrorDeployment, type DeploymentMirror } from '../db/deployments'
+import { cancelQueuedJob, closeJob, jobInsert, requeueLeasedJob } from '../db/jobs'
+import { liveSessionIds } from '../db/sessions'
 import { SESSION_IDLE_MS } from '../http/sessions'
 import { parseRunnerFrame } from '../../core/protocol'
 import { frame, hubStub } from './stubs'
@@ -38,6 +40,7 @@ import {
   type DeploymentState,
   type JobState,
 } from './deployment-model'
+import { LogMirror } from './log-mirror'
 import { LogStore } from './log-store'
 import { handleRunnerFrame } from './deployment-runner'
 
@@ -68,12 +71,6 @@ export const VIEWER_RECHECK_MS = 30_000
 /** Close code for a dashboard whose session ended (signed out or expired). */
 export const CLOSE_SIGNED_OUT = 4401
 
-/**
- * The D1 mirror waits for a pause this long in a log stream. A stream that never pauses is still
- * mirrored: the alarm armed with the first unmirrored batch fires within MIRROR_RETRY_MS.
- */
-const MIRROR_QUIET_MS = 200
-
 export type ActionResult = { ok: true; status: DeploymentStatus } | { ok: false; reason: string }
 
 /**
@@ -83,15 +80,15 @@ export type ActionResult = { ok: true; status: DeploymentStatus } | { ok: false;
  */
 export class DeploymentDO extends DurableObject<Env> {
   readonly logs: LogStore
-  private mirroring: Promise<void> | null = null
+  readonly mirror: LogMirror
   private viewersCheckedAt = 0
-  private mirrorTimer: ReturnType<typeof setTimeout> | null = null
   /** Attachments already read, so a broadcast does not deserialize each one again. */
   private attachments = new WeakMap<WebSocket, SocketAttachment | null>()
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.logs = new LogStore(ctx.storage.sql)
+    this.mirror = new LogMirror(this, ctx, env)
     // Heartbeats are answered without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT_PING, HEARTBEAT_PONG))
   }
@@ -160,25 +157,27 @@ export class DeploymentDO extends DurableObject<Env> {
 
   /** Mirror what the list shows into the D1 row, only when it changed (steps do not). */
   private async writeRow(state: DeploymentState): Promise<void> {
-    const row = [
-      state.status,
-      state.checkpoint.vmid ?? null,
-      state.error ? JSON.stringify(state.error) : null,
-      state.result ? JSON.stringify(state.result) : null,
-      state.job?.runnerId ?? state.lastRunnerId ?? null,
-      state.live ? JSON.stringify(state.live) : null,
-    ]
+    const row: DeploymentMirror = {
+      status: state.status,
+      vmid: state.checkpoint.vmid ?? null,
+      errorJson: state.error ? JSON.stringify(state.error) : null,
+      resultJson: state.result ? JSON.stringify(state.result) : null,
+      runnerId: state.job?.runnerId ?? state.lastRunnerId ?? null,
+      liveJson: state.live ? JSON.stringify(state.live) : null,
+    }
     // The time of the check alone does not make a write: the list shows what changed.
-    const signature = JSON.stringify([...row.slice(0, 5), liveSummary(state.live)])
+    const signature = JSON.stringify([
+      row.status,
+      row.vmid,
+      row.errorJson,
+      row.resultJson,
+      row.runnerId,
+      liveSummary(state.live),
+    ])
     if (signature === state.rowSignature) return
     state.rowSignature = signature
     this.ctx.storage.kv.put('state', state)
-    await this.env.DB.prepare(
-      `update deployments set status = ?1, vmid = ?2, error_json = ?3, result_json = ?4,
-         runner_id = ?5, live_json = ?6, updated_at = ?7 where id = ?8`,
-    )
-      .bind(...row, Date.now(), state.id)
-      .run()
+    await mirrorDeployment(this.env.DB, state.id, row)
   }
 
   stateFrame(state: DeploymentState): ServerToDashboard {
@@ -216,13 +215,7 @@ export class DeploymentDO extends DurableObject<Env> {
           const att = this.attachment(ws)
           if (att?.role === 'dashboard' && att.sessionId) ids.add(att.sessionId)
         }
-        const rows = await this.env.DB.prepare(
-          `select id from sessions where id in (select value from json_each(?1)) and expires_at > ?2
-             and coalesce(last_seen_at, created_at) > ?3`,
-        )
-          .bind(JSON.stringify([...ids]), now, now - SESSION_IDLE_MS)
-          .all<{ id: string }>()
-        const live = new Set(rows.results.map((r) => r.id))
+        const live = await liveSessionIds(this.env.DB, [...ids], now, SESSION_IDLE_MS)
         for (const ws of viewers) {
           const att = this.attachment(ws)
           if (att?.role !== 'dashboard' || (att.sessionId && live.has(att.sessionId))) continue
@@ -339,12 +332,7 @@ export class DeploymentDO extends DurableObject<Env> {
     let leased = job.runnerId !== null
     if (!leased) {
       // Take it out of the queue; if the hub leased it meanwhile, it must be stopped instead.
-      const res = await this.env.DB.prepare(
-        `update jobs set status = 'cancelled', updated_at = ?2 where id = ?1 and status = 'queued'`,
-      )
-        .bind(job.jobId, Date.now())
-        .run()
-      leased = res.meta.changes === 0
+      leased = !(await cancelQueuedJob(this.env.DB, job.jobId))
     }
     if (!this.apply(state, { type: 'cancel_requested', leased })) {
       return { ok: false, reason: `cancelling is not allowed while ${state.status}` }
@@ -421,7 +409,7 @@ export class DeploymentDO extends DurableObject<Env> {
     state.steps = freshSteps('destroy')
     // Saved before the job row exists, so a dispatcher never leases a job this object lacks.
     await this.save(state)
-    await drizzle(this.env.DB).batch([
+    await batch(this.env.DB, [
       jobInsert(this.env.DB, state.id, jobId, 'destroy'),
       systemAuditEntry(this.env.DB, 'deployment.auto_destroy', {
         target: state.id,
@@ -477,12 +465,7 @@ export class DeploymentDO extends DurableObject<Env> {
       await this.endJob(state, 'cancelled')
       return
     }
-    await this.env.DB.prepare(
-      `update jobs set status = 'queued', runner_id = null, lease_expires_at = null, updated_at = ?2
-       where id = ?1 and status = 'leased'`,
-    )
-      .bind(job.jobId, Date.now())
-      .run()
+    await requeueLeasedJob(this.env.DB, job.jobId)
     console.warn(
       JSON.stringify({ level: 'warn', deployment: state.id, job: job.jobId, requeued: why }),
     )
@@ -507,11 +490,7 @@ export class DeploymentDO extends DurableObject<Env> {
     }
     state.job = null
     await this.save(state)
-    await this.env.DB.prepare(
-      `update jobs set status = ?2, lease_expires_at = null, updated_at = ?3 where id = ?1`,
-    )
-      .bind(job.jobId, status, Date.now())
-      .run()
+    await closeJob(this.env.DB, job.jobId, status)
     if (job.kind === 'deploy' && state.status === 'failed') await this.cleanupAfterFailure()
     this.dispatchNext()
   }
@@ -591,79 +570,7 @@ export class DeploymentDO extends DurableObject<Env> {
     reciprocateClose(ws, code, reason)
   }
 
-  // ------------------------------------------------------------------ log mirror and alarm
-
-  /** Start mirroring new lines to D1 unless a mirror run is already going. */
-  mirrorLogs(): void {
-    if (this.mirroring) return
-    this.mirroring = (async () => {
-      try {
-        for (let i = 0; i < 100; i++) {
-          const state = this.state()
-          if (!state || state.mirroredSeq >= this.logs.lastSeq()) break
-          const to = await this.logs.mirrorToD1(this.env.DB, state.id, state.mirroredSeq)
-          const fresh = this.state()
-          if (!fresh) break
-          fresh.mirroredSeq = Math.max(fresh.mirroredSeq, to)
-          this.ctx.storage.kv.put('state', fresh)
-        }
-      } catch (err) {
-        // The alarm tries again.
-        console.error(JSON.stringify({ level: 'error', mirror: String(err) }))
-        const state = this.state()
-        if (state) await this.armAlarm(state)
-      } finally {
-        this.mirroring = null
-      }
-    })()
-    this.ctx.waitUntil(this.mirroring)
-  }
-
-  /** Get new lines into D1: batched behind the ack (the product), or the naive baseline. */
-  async persistToD1(state: DeploymentState, lines: readonly DeploymentLogLine[]): Promise<void> {
-    if (this.env.LOG_PIPELINE === 'naive') await this.insertEachLine(state, lines)
-    else this.mirrorSoon()
-  }
-
-  /**
-   * Mirror once the stream pauses: the D1 statements share the thread with the live path (ack,
-   * dashboards), and mirroring in the middle of a burst is what made the lag's tail (p99 596 ms
-   * → 89 ms at a paced 50,000 lines/s once it waited). The alarm mirrors a stream that never
-   * pauses (within MIRROR_RETRY_MS) and whatever an evicted object left behind.
-   */
-  private mirrorSoon(): void {
-    if (this.mirrorTimer) clearTimeout(this.mirrorTimer)
-    this.mirrorTimer = null
-    this.mirrorTimer = setTimeout(() => {
-      this.mirrorTimer = null
-      this.mirrorLogs()
-    }, MIRROR_QUIET_MS)
-  }
-
-  /**
-   * The naive baseline `npm run bench` measures against (LOG_PIPELINE=naive): one D1 insert per
-   * line, awaited before the ack. Not used by the product.
-   */
-  async insertEachLine(state: DeploymentState, lines: readonly DeploymentLogLine[]): Promise<void> {
-    for (const line of lines) {
-      await this.env.DB.prepare(
-        `insert or ignore into deployment_logs (deployment_id, seq, job_id, ts, step, stream, text)
-         values (?1, ?2, ?3, ?4, ?5, ?6, ?7)`,
-      )
-        .bind(
-          state.id,
-          line.seq,
-          state.job?.jobId ?? null,
-          line.ts,
-          line.step,
-          line.stream,
-          line.text,
-        )
-        .run()
-      state.mirroredSeq = line.seq
-    }
-    this.storeState(state)
-  }
+  // ------------------------------------------------------------------ alarm
 
   /** One alarm at the earliest deadline: lease expiry, step timeout, mirror retry. */
   async armAlarm(state: DeploymentState): Promise<void> {
@@ -673,7 +580,7 @@ export class DeploymentDO extends DurableObject<Env> {
       if (step.status === 'running' && step.startedAt)
         deadlines.push(step.startedAt + STEP_TIMEOUT_MS[step.name])
     }
-    if (state.mirroredSeq < this.logs.lastSeq()) deadlines.push(Date.now() + MIRROR_RETRY_MS)
+    if (this.mirror.behind(state)) deadlines.push(Date.now() + MIRROR_RETRY_MS)
     const next = deadlines.length === 0 ? null : Math.min(...deadlines)
     const current = await this.ctx.storage.getAlarm()
     if (next === null) {
@@ -687,7 +594,7 @@ export class DeploymentDO extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const state = this.state()
     if (!state) return
-    if (state.mirroredSeq < this.logs.lastSeq()) this.mirrorLogs()
+    if (this.mirror.behind(state)) this.mirror.run()
     const job = state.job
     const now = Date.now()
     if (job?.runnerId) {

@@ -1,4 +1,5 @@
 import type { DeploymentLogLine, LogLine } from '../../core/protocol'
+import { mirrorLogLines } from '../db/deployment-logs'
 
 /** Lines per D1 statement when mirroring, about: whole chunks are sent, one JSON parameter. */
 const MIRROR_LINES = 4_000
@@ -166,15 +167,7 @@ export class LogStore {
         chars += chunk.json.length
         last = chunk.last
       }
-      await db
-        .prepare(
-          `insert or ignore into deployment_logs (deployment_id, seq, job_id, ts, step, stream, text)
-           select ?1, value ->> 'seq', ?2, value ->> 'ts', value ->> 'step', value ->> 'stream',
-                  value ->> 'text'
-           from json_each(?3) where value ->> 'seq' > ?4`,
-        )
-        .bind(deploymentId, job, `[${parts.join(',')}]`, watermark)
-        .run()
+      await mirrorLogLines(db, deploymentId, job, `[${parts.join(',')}]`, watermark)
       watermark = last
     }
     return watermark

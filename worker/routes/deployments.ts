@@ -1,4 +1,3 @@
-import { drizzle } from 'drizzle-orm/d1'
 import { Hono } from 'hono'
 import { CreateDeployment, ListDeploymentsQuery, LogsQuery } from '../../core/deployment-api'
 import { DeploymentStatus } from '../../core/deployment-state'
@@ -10,7 +9,16 @@ import { randomToken } from '../crypto/tokens'
 import { sealInputs, viewConfig } from '../lib/game-secrets'
 import { ApiError, notFound } from '../http/errors'
 import { checkStaticAddress, freeAddresses } from '../settings/ip-pool'
-import { jobInsert, type StoredInputs } from '../lib/jobs'
+import type { StoredInputs } from '../lib/jobs'
+import { batch } from '../db/client'
+import {
+  deploymentById,
+  insertDeployment,
+  isAddressTaken,
+  listDeployments,
+  type DeploymentRow,
+} from '../db/deployments'
+import { jobInsert } from '../db/jobs'
 import { getProxmoxSettingsView } from '../settings/proxmox'
 import { recordSocket } from '../http/sessions'
 import { deploymentStub, hubStub } from '../do/stubs'
@@ -18,25 +26,9 @@ import { mutable } from '../http/response'
 import { invalid, validate } from '../http/validate'
 import { requireWebSocketUpgrade } from '../http/websocket'
 
-interface DeploymentRow {
-  id: string
-  name: string
-  game: string
-  inputs_json: string
-  result_json: string | null
-  error_json: string | null
-  live_json: string | null
-  vmid: number | null
-  ip: string | null
-  status: DeploymentStatus
-  runner_id: string | null
-  created_at: number
-  updated_at: number
-}
-
 /** A deployment as the API shows it: never its secrets. */
 function rowView(r: DeploymentRow) {
-  const inputs = JSON.parse(r.inputs_json) as StoredInputs
+  const inputs = JSON.parse(r.inputsJson) as StoredInputs
   return {
     id: r.id,
     name: r.name,
@@ -44,32 +36,27 @@ function rowView(r: DeploymentRow) {
     status: r.status,
     ip: r.ip,
     vmid: r.vmid,
-    runnerId: r.runner_id,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
+    runnerId: r.runnerId,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
     config: viewConfig(r.game, inputs.spec.gameConfig),
     sizing: {
       cores: inputs.spec.cores,
       memoryMiB: inputs.spec.memoryMiB,
       diskGiB: inputs.spec.diskGiB,
     },
-    error: r.error_json ? (JSON.parse(r.error_json) as unknown) : null,
-    result: r.result_json ? (JSON.parse(r.result_json) as unknown) : null,
+    error: r.errorJson ? (JSON.parse(r.errorJson) as unknown) : null,
+    result: r.resultJson ? (JSON.parse(r.resultJson) as unknown) : null,
     /** The last live status (power, game) a runner reported; null before the first. */
-    live: r.live_json ? (JSON.parse(r.live_json) as LiveStatus) : null,
+    live: r.liveJson ? (JSON.parse(r.liveJson) as LiveStatus) : null,
   }
 }
 
 async function loadRow(c: AppContext, id: string): Promise<DeploymentRow> {
-  const row = await c.env.DB.prepare('select * from deployments where id = ?1')
-    .bind(id)
-    .first<DeploymentRow>()
+  const row = await deploymentById(c.env.DB, id)
   if (!row) throw notFound('Deployment')
   return row
 }
-
-const isUniqueIpError = (err: unknown) =>
-  /UNIQUE constraint failed: deployments\.ip/i.test(String(err))
 
 /**
  * Queue a job for the deployment with the audit row of the request that asked for it (one D1
@@ -83,7 +70,7 @@ async function enqueue(
   action: string,
   details?: unknown,
 ) {
-  await drizzle(c.env.DB).batch([
+  await batch(c.env.DB, [
     jobInsert(c.env.DB, deploymentId, jobId, kind),
     auditEntry(c, action, { target: deploymentId, details }),
   ])
@@ -199,16 +186,17 @@ export const deploymentsRoutes = new Hono<AppEnv>()
       }
       const inputs: StoredInputs = { spec: candidate, gameSecretsEnc }
       try {
-        const row = await c.env.DB.prepare(
-          `insert into deployments (id, name, game, inputs_json, ip, status, created_by)
-           values (?1, ?2, ?3, ?4, ?5, 'queued', ?6) returning *`,
-        )
-          .bind(id, body.name, game.id, JSON.stringify(inputs), ip, user.id)
-          .first<DeploymentRow>()
-        if (!row) throw new Error('the new deployment row came back empty')
+        const row = await insertDeployment(c.env.DB, {
+          id,
+          name: body.name,
+          game: game.id,
+          inputsJson: JSON.stringify(inputs),
+          ip,
+          createdBy: user.id,
+        })
         return { spec: candidate, row }
       } catch (err) {
-        if (isUniqueIpError(err)) return null
+        if (isAddressTaken(err)) return null
         throw err
       }
     }
@@ -254,7 +242,8 @@ export const deploymentsRoutes = new Hono<AppEnv>()
   })
   .get('/', validate('query', ListDeploymentsQuery), async (c) => {
     const { status, limit } = c.req.valid('query')
-    if (status !== undefined && !DeploymentStatus.safeParse(status).success) {
+    const wanted = status === undefined ? null : DeploymentStatus.safeParse(status)
+    if (wanted && !wanted.success) {
       throw new ApiError(
         400,
         'invalid_request',
@@ -266,12 +255,8 @@ export const deploymentsRoutes = new Hono<AppEnv>()
         },
       )
     }
-    const rows = await c.env.DB.prepare(
-      `select * from deployments where (?1 is null or status = ?1) order by created_at desc limit ?2`,
-    )
-      .bind(status ?? null, limit)
-      .all<DeploymentRow>()
-    return c.json({ deployments: rows.results.map(rowView) })
+    const rows = await listDeployments(c.env.DB, wanted?.data ?? null, limit)
+    return c.json({ deployments: rows.map(rowView) })
   })
   .get('/:id', async (c) => {
     const row = await loadRow(c, c.req.param('id'))

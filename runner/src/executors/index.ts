@@ -4,7 +4,7 @@ import type { Executors } from './types'
 /**
  * The executors named by `RUNNER_EXECUTOR`: `real` (Proxmox, SSH, Ansible, game check) or `fake`.
  * Their code (and zod, Node's HTTPS client, child_process…) is imported on first use, by the first
- * job, test or watch round, not at start: an idle runner does not hold it (issue 7).
+ * job, test or watch round, not at start: an idle runner does not hold it.
  */
 export function selectExecutors(config: RunConfig): Executors {
   let loaded: Promise<Executors> | null = null

@@ -74,7 +74,7 @@ function versionOf(artifact: unknown): string | undefined {
 export function createRealExecutors(options: RealExecutorOptions): Executors {
   const proxmox = createProxmoxExecutor()
   // Provisioning's modules (Ansible, artifact resolvers) load with the first playbook: a runner
-  // that only watches its deployments' status never needs them (idle memory, issue 7).
+  // that only watches its deployments' status never needs them, so its idle memory stays low.
   let minecraft: MinecraftVersionResolver | null = null
   const provisioning = async () => {
     const [{ runPlaybook }, { preparePlaybook }, { MinecraftVersionResolver }] = await Promise.all([

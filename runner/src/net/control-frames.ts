@@ -7,7 +7,7 @@ export type ParsedServerFrame = { ok: true; frame: ServerToRunner } | { ok: fals
 /**
  * A frame from the server on the control socket. The `welcome` (all an idle runner receives,
  * besides heartbeats) is checked by hand with the rules of the `ServerToRunner` schema, so a
- * connected runner with no work does not load zod and the protocol's schemas (~20 MB, issue 7).
+ * connected runner with no work does not load zod and the protocol's schemas (~20 MB).
  * Every other frame, and a welcome the hand check refuses (for the schema's error message), goes
  * through the schema, imported on first use; test/runner/control-frames.test.ts holds the two
  * together.

@@ -1,7 +1,18 @@
 import { isUtf8 } from 'node:buffer'
-import { createHash, randomBytes, randomFillSync } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { connect as netConnect } from 'node:net'
 import type { Socket } from 'node:net'
+import {
+  ABNORMAL,
+  INVALID_DATA,
+  isWireCloseCode,
+  maskedFrame,
+  NO_STATUS,
+  NORMAL,
+  PROTOCOL_ERROR,
+  TOO_BIG,
+  upgradeProblem,
+} from './ws-wire'
 
 /**
  * A WebSocket client (RFC 6455) with just what the runner's sockets use: text frames out, text
@@ -9,7 +20,7 @@ import type { Socket } from 'node:net'
  * refused upgrade, custom request headers. No extensions, no subprotocols.
  *
  * Why not the `ws` package: it loads Node's HTTP client and server, HTTPS, TLS and zlib at start,
- * ~7 MB of an idle runner's ~62 (issue 7); Node's built-in WebSocket (undici) costs more still.
+ * ~7 MB of an idle runner's ~62; Node's built-in WebSocket (undici) costs more still.
  * This one needs `node:net`, and `node:tls` only for `wss://` URLs, loaded on first use.
  */
 
@@ -18,29 +29,6 @@ export const WS_OPEN = 1
 export const WS_CLOSING = 2
 export const WS_CLOSED = 3
 
-/** Close codes this side reports (RFC 6455 §7.4.1). */
-const NORMAL = 1000
-const NO_STATUS = 1005
-const ABNORMAL = 1006
-const PROTOCOL_ERROR = 1002
-const INVALID_DATA = 1007
-const TOO_BIG = 1009
-
-/**
- * Whether a close code may appear in a close frame (RFC 6455 §7.4.1-7.4.2, and the IANA
- * registry's assigned codes): 1005, 1006 and 1015 only report what happened locally and must
- * never be sent; 1004 and 1016-2999 are reserved; 3000-4999 are for libraries and applications.
- */
-export function isWireCloseCode(code: number): boolean {
-  return (
-    Number.isInteger(code) &&
-    ((code >= 1000 && code <= 1003) ||
-      (code >= 1007 && code <= 1014) ||
-      (code >= 3000 && code <= 4999))
-  )
-}
-
-const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 /** Once closing, the TCP connection is dropped if the peer has not closed it within this. */
 const CLOSE_TIMEOUT_MS = 5_000
 /** The server's HTTP answer to the upgrade may not be longer than this. */
@@ -270,25 +258,7 @@ export class WsClient {
       this.socket.destroy()
       return false
     }
-    const headers = new Map<string, string>()
-    for (const line of headerLines) {
-      const colon = line.indexOf(':')
-      if (colon > 0)
-        headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim())
-    }
-    const expected = createHash('sha1')
-      .update(this.key + GUID)
-      .digest('base64')
-    const problem =
-      headers.get('upgrade')?.toLowerCase() !== 'websocket'
-        ? 'no "Upgrade: websocket"'
-        : !/(^|,)\s*upgrade\s*(,|$)/i.test(headers.get('connection') ?? '')
-          ? 'no "Connection: Upgrade"'
-          : headers.get('sec-websocket-accept') !== expected
-            ? 'a wrong Sec-WebSocket-Accept'
-            : headers.has('sec-websocket-extensions') || headers.has('sec-websocket-protocol')
-              ? 'an extension or subprotocol that was not asked for'
-              : null
+    const problem = upgradeProblem(headerLines, this.key)
     if (problem) {
       this.fail(`the upgrade answer has ${problem}`)
       return false
@@ -412,23 +382,7 @@ export class WsClient {
   /** One frame, masked as a client must (RFC 6455 §5.3). */
   private sendFrame(opcode: number, payload: Buffer): void {
     if (this.socket.destroyed) return
-    const length = payload.length
-    const extra = length < 126 ? 0 : length < 65_536 ? 2 : 8
-    const header = Buffer.allocUnsafe(6 + extra)
-    header[0] = 0x80 | opcode
-    if (extra === 0) header[1] = 0x80 | length
-    else if (extra === 2) {
-      header[1] = 0x80 | 126
-      header.writeUInt16BE(length, 2)
-    } else {
-      header[1] = 0x80 | 127
-      header.writeUInt32BE(Math.floor(length / 2 ** 32), 2)
-      header.writeUInt32BE(length >>> 0, 6)
-    }
-    const mask = header.subarray(2 + extra, 6 + extra)
-    randomFillSync(mask)
-    const masked = Buffer.allocUnsafe(length)
-    for (let i = 0; i < length; i++) masked[i] = (payload[i] as number) ^ (mask[i & 3] as number)
+    const [header, masked] = maskedFrame(opcode, payload)
     this.socket.cork()
     this.socket.write(header)
     this.socket.write(masked)

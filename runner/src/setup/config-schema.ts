@@ -8,7 +8,7 @@ import { LOOPBACK_HOST } from './rules'
  * The runner's configuration as zod schemas: the one source of its types (no hand-copied
  * interfaces) and the reference `loadConfig`'s hand-written checks are tested against
  * (test/runner/config.test.ts), value by value. The runner itself does not load these at start: zod
- * alone would be ~15 MB of an idle runner's memory (issue 7).
+ * alone would be ~15 MB of an idle runner's memory.
  */
 
 /** The dashboard's base URL: https anywhere, http only to this machine (dev and tests). */

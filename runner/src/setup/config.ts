@@ -18,7 +18,7 @@ export type { RegisterConfig, RunConfig } from './config-schema'
  * `process.env` and `process.argv`.
  *
  * The rules are the zod schemas of config-schema.ts (the types come from there), checked here by
- * hand: zod would be ~15 MB of an idle runner's memory (issue 7). test/runner/config.test.ts
+ * hand: zod would be ~15 MB of an idle runner's memory. test/runner/config.test.ts
  * runs both over the same inputs and fails on any difference, so they cannot drift.
  */
 

@@ -40,7 +40,7 @@ export function loadCredentials(
 
 /**
  * The key file's content if it has what `run` needs: the rules of the `Credentials` schema
- * (config-schema.ts), checked by hand so that starting a runner does not load zod (issue 7); a test
+ * (config-schema.ts), checked by hand so that starting a runner does not load zod; a test
  * holds the two together.
  */
 export function checkCredentials(json: unknown): Credentials | null {

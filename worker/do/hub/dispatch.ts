@@ -1,6 +1,6 @@
 import type { JobAssignment } from '../../../core/protocol'
-import { jobsLeasedTo, leasedCounts, voidLease, type LeasedJob } from '../../db/jobs'
-import { buildAssignment, leaseNextJob } from '../../lib/jobs'
+import { jobsLeasedTo, leasedCounts, leaseNextJob, voidLease, type LeasedJob } from '../../db/jobs'
+import { buildAssignment } from '../../lib/jobs'
 import { LEASE_MS } from '../deployment-model'
 import { deploymentStub, frame } from '../stubs'
 import type { ReadyRunner, RunnerSockets } from './sockets'
@@ -49,7 +49,7 @@ export class Dispatcher {
         if (free > 0 && (!best || free > best.free)) best = { ...r, free }
       }
       if (!best) return
-      const job = await leaseNextJob(this.env.DB, best.att.runnerId, LEASE_MS)
+      const job = await leaseNextJob(this.env.DB, best.att.runnerId)
       if (!job) return
       busy.set(best.att.runnerId, (busy.get(best.att.runnerId) ?? 0) + 1)
       try {

@@ -2,14 +2,14 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { ensureImage } from '../vm/qemu'
-import { BannerBackend } from './backend'
-import { PveSimulator } from './index'
-import { QemuBackend } from './qemu-backend'
+import { ensureImage } from '../test/vm/qemu'
+import { BannerBackend } from '../test/pve-sim/backend'
+import { PveSimulator } from '../test/pve-sim/index'
+import { QemuBackend } from '../test/pve-sim/qemu-backend'
 
 /**
  * CLI for the demo and manual poking:
- *   npx tsx test/pve-sim/main.ts [--port 8006] [--http] [--secret S] [--guest-ssh-port 2222]
+ *   npx tsx tools/sim.ts [--port 8006] [--http] [--secret S] [--guest-ssh-port 2222]
  *        [--boot-delay-ms 2000] [--clone-ms 3000] [--latency-ms 0] [--error-rate 0] [--auth-delay]
  *        [--backend banner|qemu]
  * `qemu` boots real Debian 13 guests (root; the image is built and cached by test/vm/build-image.sh).

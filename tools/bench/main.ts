@@ -6,13 +6,18 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { killAllRunners, startRunner, type RunnerProcess, registerRunner } from '../runner/harness'
-import { ApiClient, DashboardSocket, startStack, waitFor, type Stack } from '../e2e/stack'
-import { d1Count } from '../e2e/local-d1'
+import {
+  killAllRunners,
+  startRunner,
+  type RunnerProcess,
+  registerRunner,
+} from '../../test/runner/harness'
+import { ApiClient, DashboardSocket, startStack, waitFor, type Stack } from '../../test/e2e/stack'
+import { d1Count } from '../../test/e2e/local-d1'
 import { percentile, round, rssMb, webJsGzipKb } from './measure'
 import { ProtoRunner } from './proto-runner'
-import { simProxmox, startRealRunner, startSimulator } from '../e2e/sim-stack'
-import type { PveSimulator } from '../pve-sim/index'
+import { simProxmox, startRealRunner, startSimulator } from '../../test/e2e/sim-stack'
+import type { PveSimulator } from '../../test/pve-sim/index'
 
 const ROOT = new URL('../../', import.meta.url).pathname
 const PICKUPS = Number(process.env.BENCH_PICKUPS ?? 200)

@@ -3,7 +3,7 @@ import {
   proxmoxTokenSubject,
   type ProxmoxConnection,
 } from '../../core/settings'
-import { d1Rows } from '../e2e/local-d1'
+import { d1Rows } from '../../test/e2e/local-d1'
 import { encryptSecret, SECRET_CONTEXTS } from '../../worker/crypto/seal'
 import { randomToken, sha256Hex } from '../../worker/crypto/tokens'
 
