@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, isNotNull, ne, sql } from 'drizzle-orm'
 import { WATCHED, type DeploymentStatus } from '../../core/deployment-state'
+import type { DeploymentSpec } from '../../core/protocol'
 import { orm } from './client'
 import { deployments } from './schema'
 
@@ -205,4 +206,14 @@ export async function inputsJsonOf(db: D1Database, id: string): Promise<string |
     .where(eq(deployments.id, id))
     .get()
   return row?.inputsJson ?? null
+}
+
+/** How the deployment's inputs are stored in D1 (`deployments.inputs_json`). */
+export interface StoredInputs {
+  spec: DeploymentSpec
+  /**
+   * The game's generated secrets and its sensitive config fields, sealed with APP_ENC_KEY
+   * (lib/game-secrets.ts); never returned by the API. `spec.gameConfig` lacks those fields.
+   */
+  gameSecretsEnc: string | null
 }

@@ -129,3 +129,11 @@ export function jobDoneSteps(state: DeploymentState): StepName[] {
 export function jobCheckpoint(state: DeploymentState): Checkpoint {
   return { ...state.checkpoint, doneSteps: jobDoneSteps(state) }
 }
+
+/**
+ * What a socket is, kept in its attachment so it survives hibernation: identity, and for a
+ * dashboard the end of its session (epoch ms), checked before every frame it is sent.
+ */
+export type SocketAttachment =
+  | { role: 'runner'; runnerId: string; jobId: string }
+  | { role: 'dashboard'; sessionId?: string; expiresAt?: number }

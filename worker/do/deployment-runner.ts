@@ -2,8 +2,25 @@ import { successEvent, type DeploymentEvent } from '../../core/deployment-state'
 import { assertNever } from '../../core/assert'
 import { CLOSE, type RunnerToDeployment, type StepView } from '../../core/protocol'
 import { frame } from './stubs'
-import type { DeploymentDO, SocketAttachment } from './deployment'
-import { jobCheckpoint, type DeploymentState } from './deployment-model'
+import type { DeploymentLogLine, LogLine, ServerToDashboard } from '../../core/protocol'
+import { jobCheckpoint, type DeploymentState, type SocketAttachment } from './deployment-model'
+import type { LogMirror } from './log-mirror'
+
+/** What handling a runner's frames needs of the deployment's object (`DeploymentDO`). */
+export interface RunnerFrameHost {
+  readonly mirror: LogMirror
+  state(): DeploymentState | null
+  storeState(state: DeploymentState): void
+  save(state: DeploymentState, options?: { d1?: boolean }): Promise<void>
+  apply(state: DeploymentState, event: DeploymentEvent): boolean
+  appendLogs(
+    state: DeploymentState,
+    lines: readonly LogLine[],
+  ): { lines: DeploymentLogLine[]; json: string }
+  broadcast(message: ServerToDashboard | string): void
+  endJob(state: DeploymentState, status: 'done' | 'failed' | 'cancelled'): Promise<void>
+  armAlarm(state: DeploymentState): Promise<void>
+}
 
 type RunnerAttachment = Extract<SocketAttachment, { role: 'runner' }>
 
@@ -13,7 +30,7 @@ type RunnerAttachment = Extract<SocketAttachment, { role: 'runner' }>
  * socket with JOB_GONE so the runner lets go of it.
  */
 export async function handleRunnerFrame(
-  d: DeploymentDO,
+  d: RunnerFrameHost,
   ws: WebSocket,
   att: RunnerAttachment,
   msg: RunnerToDeployment,
@@ -150,7 +167,12 @@ export async function handleRunnerFrame(
  * A step reported running: its event applied and the step reset for this attempt. False when
  * nothing changed (a replay after a reconnect, or an event the state machine refuses).
  */
-function stepStarted(d: DeploymentDO, state: DeploymentState, step: StepView, at: number): boolean {
+function stepStarted(
+  d: RunnerFrameHost,
+  state: DeploymentState,
+  step: StepView,
+  at: number,
+): boolean {
   if (step.status === 'running') return false
   if (!d.apply(state, { type: 'step_started', step: step.name })) return false
   step.status = 'running'

@@ -39,6 +39,7 @@ import {
   STEP_TIMEOUT_MS,
   type DeploymentState,
   type JobState,
+  type SocketAttachment,
 } from './deployment-model'
 import { LogMirror } from './log-mirror'
 import { LogStore } from './log-store'
@@ -57,14 +58,6 @@ function powerRefusal(action: PowerAction, status: DeploymentStatus): string {
   if (action !== 'start' && status === 'stopped') return 'the game is already stopped'
   return `${verb} is not allowed while ${status}`
 }
-
-/**
- * What a socket is, kept in its attachment so it survives hibernation: identity, and for a
- * dashboard the end of its session (epoch ms), checked before every frame it is sent.
- */
-export type SocketAttachment =
-  | { role: 'runner'; runnerId: string; jobId: string }
-  | { role: 'dashboard'; sessionId?: string; expiresAt?: number }
 
 /** How often open dashboards' sessions are checked again (signed out → socket closed). */
 export const VIEWER_RECHECK_MS = 30_000

@@ -1,7 +1,7 @@
 import { getGame } from '../../core/games'
 import { decryptSecret, encryptSecret, SECRET_CONTEXTS } from '../crypto/seal'
 import { requireEncKeys } from '../crypto/enc-key'
-import type { StoredInputs } from './jobs'
+import type { StoredInputs } from '../db/deployments'
 
 /**
  * A deployment's secrets at rest: the ones the game generates (an RCON password) and the config

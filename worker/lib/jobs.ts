@@ -1,18 +1,8 @@
-import { JobAssignment, type DeploymentSpec } from '../../core/protocol'
+import { JobAssignment } from '../../core/protocol'
 import { openInputs } from './game-secrets'
 import { loadProxmoxConnection } from '../settings/proxmox'
-import { inputsJsonOf } from '../db/deployments'
+import { inputsJsonOf, type StoredInputs } from '../db/deployments'
 import type { LeasedJob } from '../db/jobs'
-
-/** How the deployment's inputs are stored in D1 (`deployments.inputs_json`). */
-export interface StoredInputs {
-  spec: DeploymentSpec
-  /**
-   * The game's generated secrets and its sensitive config fields, sealed with APP_ENC_KEY
-   * (lib/game-secrets.ts); never returned by the API. `spec.gameConfig` lacks those fields.
-   */
-  gameSecretsEnc: string | null
-}
 
 /** Everything the runner needs for a job: the spec, the Proxmox connection, the secrets. */
 export async function buildAssignment(

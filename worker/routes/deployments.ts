@@ -9,7 +9,6 @@ import { randomToken } from '../crypto/tokens'
 import { sealInputs, viewConfig } from '../lib/game-secrets'
 import { ApiError, notFound } from '../http/errors'
 import { checkStaticAddress, freeAddresses } from '../settings/ip-pool'
-import type { StoredInputs } from '../lib/jobs'
 import { batch } from '../db/client'
 import {
   deploymentById,
@@ -17,6 +16,7 @@ import {
   isAddressTaken,
   listDeployments,
   type DeploymentRow,
+  type StoredInputs,
 } from '../db/deployments'
 import { jobInsert } from '../db/jobs'
 import { getProxmoxSettingsView } from '../settings/proxmox'
