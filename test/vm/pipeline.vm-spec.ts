@@ -403,6 +403,15 @@ describe('a Minecraft deployment through the whole pipeline onto a real Debian 1
       await timed('copy Node.js onto the VM', () =>
         copyExecutable(ssh, localNodeBinary(), '/usr/bin/node'),
       )
+      expect(await sshRun(ssh, '/usr/bin/node --version 2>&1; echo "exit $?"')).toMatch(
+        /^v2[2-9]\.\d+\.\d+\s+exit 0\s*$/,
+      )
+      // No mirror answers this guest: should the playbook ever reach for apt, it fails in
+      // seconds instead of waiting on every source.
+      await sshRun(
+        ssh,
+        `printf 'Acquire::Retries "0";\\nAcquire::http::Timeout "3";\\nAcquire::https::Timeout "3";\\n' | sudo tee /etc/apt/apt.conf.d/99no-route >/dev/null`,
+      )
       // The guest reaches the dashboard on its own 127.0.0.1 at the dashboard's port, so the
       // server URL in the dashboard's command works there unchanged.
       tunnel = await reverseTunnel(ssh, dashboardPort, dashboardPort)
