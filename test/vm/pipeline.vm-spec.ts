@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { join } from 'node:path'
@@ -13,6 +14,13 @@ import { ApiClient, DashboardSocket, startStack, waitFor, type Stack } from '../
 import type { PveSimulator } from '../pve-sim/index'
 import { QemuBackend } from '../pve-sim/qemu-backend'
 import { killAllRunners, type RunnerProcess } from '../runner/harness'
+import { buildRunner } from '../../scripts/build-runner.mjs'
+import {
+  copyExecutable,
+  localNodeBinary,
+  reverseTunnel,
+  runInstallPlaybook,
+} from './install-runner'
 import { buildFakeServerJar, serveMinecraftMirror, STAND_IN_VERSION } from './fake-server'
 import type { MinecraftMirror } from './fake-server'
 import { REPO_ROOT, SLIRP, VM_CACHE_DIR, ensureImage, sshArgs, sshRun } from './qemu'
@@ -78,6 +86,8 @@ let runner: RunnerProcess | undefined
 let dash: DashboardSocket | undefined
 /** What the deployment became; filled by the first test. */
 let deployed: { id: string; ip: string; vmid: number; pid: number } | undefined
+/** The SSH reverse tunnel that lets the VM's own runner reach the dashboard. */
+let tunnel: ChildProcess | undefined
 
 beforeAll(async () => {
   await mkdir(runDir, { recursive: true })
@@ -130,6 +140,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   dash?.close()
+  tunnel?.kill()
   if (runner) {
     const output = `--- stdout\n${runner.stdout()}\n--- stderr\n${runner.stderr()}`
     await writeFile(join(VM_CACHE_DIR, 'last-runner.log'), output)
@@ -170,6 +181,20 @@ interface Detail {
     error: unknown
     result: { address: string; version: string; motd: string; players: { max: number } } | null
   }
+}
+
+/** Properties of the guest's pgd-runner unit, by name. */
+async function unitState(ssh: string[], ...names: string[]): Promise<Record<string, string>> {
+  const out = await sshRun(
+    ssh,
+    `systemctl show pgd-runner ${names.map((n) => `-p ${n}`).join(' ')}`,
+  )
+  return Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  )
 }
 
 function guestSsh(): string[] {
@@ -361,6 +386,95 @@ describe('a Minecraft deployment through the whole pipeline onto a real Debian 1
     expect(log.join('\n')).toMatch(/Host key verification failed|REMOTE HOST IDENTIFICATION/)
     expect(result.recap?.ok ?? 0).toBe(0)
   }, 180_000)
+
+  it(
+    'installs a runner on the VM with the dashboard’s command; it comes online under systemd',
+    async () => {
+      if (!deployed || !stack) throw new Error('not deployed')
+      const ssh = guestSsh()
+      const dashboardPort = Number(new URL(stack.url).port)
+      const { runner: added, command } = await api.ok<{
+        runner: { id: string; name: string }
+        command: string
+      }>('POST', '/api/runners', { name: 'vm installed runner' })
+      // What the README asks before the command: the bundle built in the clone, Node ≥ 22 on
+      // the host (NodeSource there; copied here, the guest has no route out).
+      await timed('build the runner bundle', () => buildRunner())
+      await timed('copy Node.js onto the VM', () =>
+        copyExecutable(ssh, localNodeBinary(), '/usr/bin/node'),
+      )
+      expect(await sshRun(ssh, '/usr/bin/node --version 2>&1; echo "exit $?"')).toMatch(
+        /^v2[2-9]\.\d+\.\d+\s+exit 0\s*$/,
+      )
+      // No mirror answers this guest: should the playbook ever reach for apt, it fails in
+      // seconds instead of waiting on every source.
+      await sshRun(
+        ssh,
+        `printf 'Acquire::Retries "0";\\nAcquire::http::Timeout "3";\\nAcquire::https::Timeout "3";\\n' | sudo tee /etc/apt/apt.conf.d/99no-route >/dev/null`,
+      )
+      // The guest reaches the dashboard on its own 127.0.0.1 at the dashboard's port, so the
+      // server URL in the dashboard's command works there unchanged.
+      tunnel = await reverseTunnel(ssh, dashboardPort, dashboardPort)
+      const install = {
+        command,
+        host: deployed.ip,
+        port: SSH_PORT,
+        user: USER,
+        privateKey: join(runnerState, 'ssh/id_ed25519'),
+        hostKey: await scanHostKey(deployed.ip, SSH_PORT),
+        workDir: runDir,
+        // Only the tools this isolated guest already has: apt cannot reach a mirror from it.
+        extraVars: { pgd_runner_packages: ['openssh-client', 'ca-certificates'] },
+      }
+      const first = await timed('install_runner.yml', () => runInstallPlaybook(install))
+      await writeFile(join(VM_CACHE_DIR, 'last-install-runner.log'), first.output)
+      expect(first.code, first.output).toBe(0)
+      expect(first.output).not.toContain(command.match(/pgd_code=(\S+)/)?.[1] ?? 'no code')
+
+      const listed = async () =>
+        (
+          await api.ok<{ runners: { id: string; state: string; version: string | null }[] }>(
+            'GET',
+            '/api/runners',
+          )
+        ).runners.find((r) => r.id === added.id)
+      await waitFor(
+        async () => (await listed())?.state === 'online',
+        'the installed runner online',
+        3 * 60_000,
+        1_000,
+      )
+      // systemd runs it, as its own user, from the installed bundle.
+      expect(await unitState(ssh, 'ActiveState', 'UnitFileState', 'User')).toEqual({
+        ActiveState: 'active',
+        UnitFileState: 'enabled',
+        User: 'pgd-runner',
+      })
+      const owner = await sshRun(ssh, 'sudo stat -c %U:%a /var/lib/pgd-runner/runner.json')
+      expect(owner.trim()).toBe('pgd-runner:600')
+
+      // The same command again (an upgrade): registered already, nothing to change.
+      const second = await timed('install_runner.yml again', () => runInstallPlaybook(install))
+      expect(second.code, second.output).toBe(0)
+      expect(second.recap).toMatchObject({ changed: 0, failed: 0 })
+
+      // Revoked in the dashboard, it stops for good: systemd does not restart a revoked runner.
+      await api.ok('DELETE', `/api/runners/${added.id}`)
+      await waitFor(
+        async () => (await unitState(ssh, 'ExecMainStatus')).ExecMainStatus === '2',
+        'the revoked runner stopped with exit code 2',
+        2 * 60_000,
+        1_000,
+      )
+      await new Promise((resolve) => setTimeout(resolve, 8_000)) // longer than RestartSec=5
+      expect(await unitState(ssh, 'ActiveState', 'ExecMainStatus', 'NRestarts')).toEqual({
+        ActiveState: 'failed',
+        ExecMainStatus: '2',
+        NRestarts: '0',
+      })
+    },
+    30 * 60_000,
+  )
 
   it(
     'destroying the deployment stops and deletes the VM: its qemu process is gone',
