@@ -1,7 +1,7 @@
 import { useEffect, useId, useState, type FormEvent } from 'react'
 import type { CleanupPolicy } from '../../../../core/settings'
 import { api, call, errorText } from '../../api'
-import { Alert, ErrorText } from '../field'
+import { Alert } from '../field'
 import { useT } from '../../i18n'
 
 /** One radio of a policy group: its label, and help text read with it. */

@@ -1,6 +1,6 @@
-import { useEffect, useId, useState, type FormEvent } from 'react'
+import { useEffect, useState, type FormEvent } from 'react'
 import { setupCommands } from '../../../../core/proxmox-privileges'
-import { api, ApiFailure, call, errorText } from '../../api'
+import { api, ApiFailure, call } from '../../api'
 import { Commands } from '../commands'
 import { Alert, Field, ErrorText } from '../field'
 import { useT } from '../../i18n'
