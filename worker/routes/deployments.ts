@@ -311,7 +311,7 @@ export const deploymentsRoutes = new Hono<AppEnv>()
   })
   .post('/:id/cancel', async (c) => {
     const row = await loadRow(c, c.req.param('id'))
-    const result = await deploymentStub(c.env, row.id).requestCancel()
+    const result = await deploymentStub(c.env, row.id).requestCancel(c.get('user').username)
     refused(result)
     await audit(c, 'deployment.cancel_requested', { target: row.id })
     return c.json({ deployment: rowView(await loadRow(c, row.id)) })
