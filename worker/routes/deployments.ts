@@ -10,6 +10,7 @@ import { randomToken } from '../crypto/tokens'
 import { sealInputs, viewConfig } from '../lib/game-secrets'
 import { ApiError, notFound } from '../http/errors'
 import { checkStaticAddress, freeAddresses } from '../settings/ip-pool'
+import { refuseIfNoRoom } from '../lib/capacity'
 import { jobInsert, type StoredInputs } from '../lib/jobs'
 import { getProxmoxSettingsView } from '../settings/proxmox'
 import { recordSocket } from '../http/sessions'
@@ -159,6 +160,8 @@ export const deploymentsRoutes = new Hono<AppEnv>()
         'Set up the Proxmox connection in Settings first.',
       )
     }
+    const sizing = game.sizing(config)
+    await refuseIfNoRoom(c.env, sizing)
     const secrets: Record<string, string> = {}
     for (const s of game.secrets(config)) secrets[s.name] = randomToken(s.bytes)
     const id = crypto.randomUUID()
@@ -169,7 +172,6 @@ export const deploymentsRoutes = new Hono<AppEnv>()
       config as Record<string, unknown>,
       secrets,
     )
-    const sizing = game.sizing(config)
     const jobId = crypto.randomUUID()
     const user = c.get('user')
 
