@@ -31,7 +31,9 @@ export async function readCapacity(
   const memory = NodeStatus.parse(status).memory
   const disk = StorageStatus.parse(store)
   if (disk.active === false || disk.active === 0 || disk.avail === undefined) {
-    throw new Error(`storage ${storage} on node ${client.node} is not active: it reports no free space`)
+    throw new Error(
+      `storage ${storage} on node ${client.node} is not active: it reports no free space`,
+    )
   }
   return {
     node: client.node,

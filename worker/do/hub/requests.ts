@@ -134,15 +134,13 @@ export class RunnerRequests {
         message: `The runner ${name} did not answer within ${CAPACITY_TIMEOUT_MS / 1000} s.`,
         checkedAt: Date.now(),
       }),
-    ).catch(
-      (err: unknown): CapacityAnswer => ({
-        known: false,
-        reason: 'runner_error',
-        runner: name,
-        message: `Cannot ask the runner ${name}: ${err instanceof Error ? err.message : String(err)}`,
-        checkedAt: Date.now(),
-      }),
-    )
+    ).catch((err: unknown): CapacityAnswer => ({
+      known: false,
+      reason: 'runner_error',
+      runner: name,
+      message: `Cannot ask the runner ${name}: ${err instanceof Error ? err.message : String(err)}`,
+      checkedAt: Date.now(),
+    }))
     this.capacityCache = { key, at: now, answer }
     return answer
   }
