@@ -230,7 +230,7 @@ export const en = {
   capacityReason: (reason: string, runner: string | null, message: string) =>
     ({
       no_runner:
-        'no runner is online to read them from Proxmox. You can still deploy; Proxmox itself refuses a VM it has no room for.',
+        'no runner is online to read them from Proxmox. You can still deploy; if the VM does not fit, the deployment’s log shows what Proxmox says.',
       timeout: `the runner ${runner ?? ''} did not answer in time. You can still deploy.`,
       runner_error: `the runner ${runner ?? ''} could not read them from Proxmox (${message}). You can still deploy.`,
       not_configured: 'the Proxmox connection is not saved yet (Settings).',

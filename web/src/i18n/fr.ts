@@ -235,7 +235,7 @@ export const fr: Dict = {
   capacityReason: (reason: string, runner: string | null, message: string) =>
     ({
       no_runner:
-        'aucun runner n’est en ligne pour les lire sur Proxmox. Vous pouvez tout de même déployer ; Proxmox refuse lui-même une VM pour laquelle il n’a pas la place.',
+        'aucun runner n’est en ligne pour les lire sur Proxmox. Vous pouvez tout de même déployer ; si la VM ne tient pas, le journal du déploiement montre ce que dit Proxmox.',
       timeout: `le runner ${runner ?? ''} n’a pas répondu à temps. Vous pouvez tout de même déployer.`,
       runner_error: `le runner ${runner ?? ''} n’a pas pu les lire sur Proxmox (${message}). Vous pouvez tout de même déployer.`,
       not_configured: 'la connexion Proxmox n’est pas encore enregistrée (Paramètres).',
