@@ -7,6 +7,7 @@ import { csrfGuard, jsonOnly, requestId, securityHeaders } from './http/security
 import { requireSession } from './http/sessions'
 import { auditRoutes } from './routes/audit'
 import { auth } from './routes/auth'
+import { capacityRoutes } from './routes/capacity'
 import { deploymentsRoutes, gamesRoutes } from './routes/deployments'
 import { health } from './routes/health'
 import { runnerApi } from './routes/runner-api'
@@ -42,6 +43,7 @@ const api = new Hono<AppEnv>()
   .route('/audit', auditRoutes)
   .route('/games', gamesRoutes)
   .route('/deployments', deploymentsRoutes)
+  .route('/capacity', capacityRoutes)
   .route('/runners', runnersRoutes)
   .route('/orphans', orphansRoutes)
   .route('/runner', runnerApi)

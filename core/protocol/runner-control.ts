@@ -5,8 +5,8 @@ import { JobAssignment, LiveStatus } from './domain'
 
 /**
  * The runner's control socket, `GET /api/runner/connect` → the `RunnerHub` DO: hello, job
- * assignment, cancel, the watch list and its reports, "test connection" and orphan destroy
- * requests. It authenticates with `Authorization: Bearer <runner key>`; heartbeats are the
+ * assignment, cancel, the watch list and its reports, "test connection", capacity and orphan
+ * destroy requests. It authenticates with `Authorization: Bearer <runner key>`; heartbeats are the
  * literal text frames of `constants.ts`.
  */
 
@@ -42,6 +42,21 @@ export const ConnectionCheck = z.object({
 })
 export type ConnectionCheck = z.infer<typeof ConnectionCheck>
 
+/**
+ * What the node new VMs go on and their storage have free, as Proxmox reports it, in bytes
+ * (`GET /nodes/{node}/status` memory, `GET /nodes/{node}/storage/{storage}/status`).
+ */
+export const NodeCapacity = z.object({
+  node: z.string().max(64),
+  memory: z.object({ free: z.number().int().min(0), total: z.number().int().min(0) }),
+  storage: z.object({
+    id: z.string().max(64),
+    avail: z.number().int().min(0),
+    total: z.number().int().min(0),
+  }),
+})
+export type NodeCapacity = z.infer<typeof NodeCapacity>
+
 // ---------------------------------------------------------------- frames
 
 export const RunnerToServer = z.discriminatedUnion('type', [
@@ -59,6 +74,14 @@ export const RunnerToServer = z.discriminatedUnion('type', [
     type: z.literal('test.result'),
     requestId: z.string(),
     checks: z.array(ConnectionCheck),
+  }),
+  /** The answer to a `capacity.request`: the figures, or why there are none. */
+  z.object({
+    v,
+    type: z.literal('capacity.result'),
+    requestId: z.string(),
+    capacity: NodeCapacity.nullable(),
+    error: z.string().max(1024).optional(),
   }),
   /** One refresh round of the watched deployments. */
   z.object({
@@ -97,6 +120,13 @@ export const ServerToRunner = z.discriminatedUnion('type', [
   z.object({
     v,
     type: z.literal('test.request'),
+    requestId: z.string(),
+    proxmox: ProxmoxConnection,
+  }),
+  /** Read the node's free memory and the storage's free space (the new-deployment form). */
+  z.object({
+    v,
+    type: z.literal('capacity.request'),
     requestId: z.string(),
     proxmox: ProxmoxConnection,
   }),

@@ -18,6 +18,8 @@ import { Watcher } from './jobs/watch'
 
 /** A connection test may not hold a runner forever. */
 const TEST_TIMEOUT_MS = 60_000
+/** Reading the capacity: two Proxmox GETs; the hub stops waiting after 5 s anyway. */
+const CAPACITY_TIMEOUT_MS = 10_000
 /** Destroying an orphan: shutdown, delete and the tasks' waits. */
 const ORPHAN_DESTROY_TIMEOUT_MS = 4 * 60_000
 /** After the drain deadline, how long aborted steps get to unwind before the process exits. */
@@ -118,6 +120,9 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
       case 'test.request':
         void runTest(frame.requestId, frame.proxmox)
         return
+      case 'capacity.request':
+        void readCapacity(frame.requestId, frame.proxmox)
+        return
       case 'watch':
         watcher.update(frame)
         return
@@ -185,6 +190,21 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
         ...(c.commands ? { commands: c.commands.map((k) => redactor.redact(k)) } : {}),
       })),
     })
+  }
+
+  async function readCapacity(requestId: string, proxmox: ProxmoxConnection): Promise<void> {
+    const redactor = new Redactor([proxmox.tokenSecret])
+    try {
+      const capacity = await deps.executors.capacity(
+        proxmox,
+        AbortSignal.timeout(CAPACITY_TIMEOUT_MS),
+      )
+      send({ type: 'capacity.result', requestId, capacity })
+    } catch (err) {
+      const error = redactor.redact(errorText(err)).slice(0, 1000)
+      log.warn(`capacity ${requestId}: ${error}`)
+      send({ type: 'capacity.result', requestId, capacity: null, error })
+    }
   }
 
   /** Destroy an orphan the admin (or the cleanup policy) picked from the sweep's list. */

@@ -71,6 +71,7 @@ export class PveSimulator {
           enabled: 1,
         },
       ],
+      nodeMemoryMiB: 131_072,
       bridges: ['vmbr0'],
       backend: null,
       guestSshPort: 22,

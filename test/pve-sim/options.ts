@@ -97,6 +97,8 @@ export interface SimStorage {
   shared: 0 | 1
   active: 0 | 1
   enabled: 0 | 1
+  /** Its size; VM disks on it use it up (default 500 GiB). */
+  sizeGiB?: number
 }
 
 export interface SimTemplate {
@@ -119,6 +121,8 @@ export interface PveSimOptions {
   /** Resource pools; a clone with `pool` adds its VM to one, a destroy removes it. */
   pools: SimPool[]
   storages: SimStorage[]
+  /** The node's memory; the host and every running VM use it up (default 128 GiB). */
+  nodeMemoryMiB: number
   bridges: string[]
   timing: SimTiming
   faults: SimFaults

@@ -1,6 +1,7 @@
 import type { Caller, SimCluster } from './cluster'
 import { ListWithTotal, SimError, die, paramError } from './engine'
 import { agentFileWrite } from './agent'
+import { nodeMemory, nodeStatus, storageSpace, storageStatus } from './capacity'
 import { updateVmConfig } from './qemu-config'
 import { cloudinitDump, clone, getConfig, listQemu, statusCurrent } from './qemu'
 import { destroy, resize, shutdown, start, stop } from './qemu-power'
@@ -36,8 +37,8 @@ export const ROUTES: Readonly<Record<string, Handler>> = {
       level: '',
       cpu: 0.0341,
       maxcpu: 32,
-      mem: 27487790694,
-      maxmem: 135080226816,
+      mem: nodeMemory(c).used,
+      maxmem: nodeMemory(c).total,
       uptime: 864000,
       ssl_fingerprint: c.fingerprint,
     },
@@ -124,14 +125,13 @@ export const ROUTES: Readonly<Record<string, Handler>> = {
           c.hasPriv(caller, `/storage/${s.storage}`, 'Datastore.AllocateSpace'),
       )
       .filter((s) => p.storage === undefined || s.storage === p.storage)
-      .map((s) => ({
-        ...s,
-        total: 500 * 1024 ** 3,
-        used: 100 * 1024 ** 3,
-        avail: 400 * 1024 ** 3,
-        used_fraction: 0.2,
-      }))
+      .map(({ sizeGiB: _size, ...s }) => {
+        const space = storageSpace(c, s.storage)
+        return { ...s, ...space, used_fraction: space.total ? space.used / space.total : 0 }
+      })
   },
+  'GET /nodes/{node}/status': nodeStatus,
+  'GET /nodes/{node}/storage/{storage}/status': storageStatus,
   'GET /nodes/{node}/network': (c, p) => {
     c.checkNode(String(p.node))
     const ifaces = [

@@ -183,4 +183,24 @@ describe('runner secrets and connection tests', () => {
     expect(result.checks.map((c) => c.ok)).toEqual([true, true])
     expect(server.controlWire.join('\n')).not.toContain(TOKEN_SECRET)
   })
+
+  it('answers capacity.request with the node and storage figures, by request id', async () => {
+    const { server } = await setup()
+    const proxmox = makeJob('x').proxmox
+    server.sendControl({ v: 1, type: 'capacity.request', requestId: 'c1', proxmox })
+    const result = await waitFor(
+      () => server.otherFrames.find((f) => f.type === 'capacity.result'),
+      'capacity.result',
+    )
+    expect(result).toEqual({
+      v: 1,
+      type: 'capacity.result',
+      requestId: 'c1',
+      capacity: {
+        node: proxmox.node,
+        memory: { free: 60 * 1024 ** 3, total: 64 * 1024 ** 3 },
+        storage: { id: proxmox.storage, avail: 900 * 1024 ** 3, total: 1024 ** 4 },
+      },
+    })
+  })
 })

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { call, json, setupAdmin } from './helpers'
+import { ADMIN, call, json, setupAdmin } from './helpers'
 import {
   configureProxmox,
   connectJob,
@@ -110,6 +110,14 @@ describe('creating a deployment', () => {
   })
 })
 
+const logLine = (seq: number, text: string) => ({ seq, ts: Date.now(), stream: 'info', text })
+
+/** The deployment's log as the dashboard reads it. */
+async function logTexts(cookie: string, id: string): Promise<string[]> {
+  const res = await call('GET', `/api/deployments/${id}/logs?after=0`, { cookie })
+  return (await json<{ lines: { text: string }[] }>(res)).lines.map((l) => l.text)
+}
+
 describe('cancel, retry, destroy', () => {
   it('cancels a queued deployment at once when no runner holds it', async () => {
     const cookie = await setupAdmin()
@@ -121,6 +129,8 @@ describe('cancel, retry, destroy', () => {
     expect(
       await env.DB.prepare('select status from jobs where deployment_id = ?1').bind(dep.id).first(),
     ).toEqual({ status: 'cancelled' })
+    const line = (await logTexts(cookie, dep.id)).find((t) => t.startsWith('Cancelled by'))
+    expect(line).toMatch(new RegExp(`^Cancelled by ${ADMIN.username} at \\d{4}-\\d\\d-\\d\\dT`))
   })
 
   it('asks the runner to stop a running job, then ends cancelled', async () => {
@@ -130,8 +140,13 @@ describe('cancel, retry, destroy', () => {
     const { ws } = await connectJob(key, job.jobId)
     track(ws)
     ws.send({ type: 'step', jobId: job.jobId, step: 'allocate', status: 'running', at: Date.now() })
+    ws.send({ type: 'logs', jobId: job.jobId, lines: [logLine(1, 'runner: allocating')] })
+    await ws.frame('logs.ack')
     await call('POST', `/api/deployments/${dep.id}/cancel`, { cookie })
     expect(await deploymentStatus(cookie, dep.id)).toBe('cancelling')
+    // The runner's own lines go on after the cancel line, numbered on from it.
+    ws.send({ type: 'logs', jobId: job.jobId, lines: [logLine(2, 'runner: stopping')] })
+    await ws.frame('logs.ack', 5_000, (f: { seq: number }) => f.seq === 2)
     await ws.frame('job.cancel')
     await control.frame('job.cancel')
     ws.send({ type: 'job.done', jobId: job.jobId, outcome: 'cancelled' })
@@ -141,6 +156,11 @@ describe('cancel, retry, destroy', () => {
       await call('GET', `/api/deployments/${dep.id}`, { cookie }),
     )
     expect(detail.deployment.steps.find((s) => s.name === 'allocate')?.status).toBe('cancelled')
+    expect(await logTexts(cookie, dep.id)).toEqual([
+      'runner: allocating',
+      expect.stringMatching(new RegExp(`^Cancelled by ${ADMIN.username} at `)),
+      'runner: stopping',
+    ])
   })
 
   it('treats the frames a reconnecting runner replays as no-ops', async () => {

@@ -122,13 +122,44 @@ export async function openSocket(
   return new TestSocket(res.webSocket)
 }
 
-/** A runner's control socket, hello sent, welcome received. */
+/**
+ * What the test runners answer a `capacity.request` with: a roomy node unless a test says
+ * otherwise (`null`: they stay silent, as a hung runner would). Reset after each test by
+ * {@link useSockets}.
+ */
+export const runnerCapacity: {
+  answer: { capacity: Record<string, unknown> | null; error?: string } | null
+  asked: number
+} = { answer: null, asked: 0 }
+
+export function roomyNode(memoryFreeMiB = 60 * 1024, storageAvailGiB = 900) {
+  return {
+    node: 'pve',
+    memory: { free: memoryFreeMiB * 1024 ** 2, total: 64 * 1024 ** 3 },
+    storage: { id: 'local-lvm', avail: storageAvailGiB * 1024 ** 3, total: 1024 ** 4 },
+  }
+}
+
+function resetCapacity(): void {
+  runnerCapacity.answer = { capacity: roomyNode() }
+  runnerCapacity.asked = 0
+}
+resetCapacity()
+
+/** A runner's control socket, hello sent, welcome received; it answers capacity requests. */
 export async function connectRunner(
   key: string,
   maxJobs = 2,
   activeJobs: string[] = [],
 ): Promise<TestSocket> {
   const ws = await openSocket('/api/runner/connect', { authorization: `Bearer ${key}` })
+  ws.ws.addEventListener('message', (e) => {
+    if (typeof e.data !== 'string' || !e.data.includes('"capacity.request"')) return
+    const { requestId } = JSON.parse(e.data) as { requestId: string }
+    runnerCapacity.asked += 1
+    if (runnerCapacity.answer)
+      ws.send({ type: 'capacity.result', requestId, ...runnerCapacity.answer })
+  })
   ws.send({
     type: 'hello',
     version: '0.1.0',
@@ -184,6 +215,7 @@ export function useSockets(): <T extends TestSocket>(s: T) => T {
   const sockets: TestSocket[] = []
   afterEach(() => {
     for (const s of sockets.splice(0)) s.close()
+    resetCapacity()
   })
   return (s) => (sockets.push(s), s)
 }

@@ -14,6 +14,8 @@ export class ApiFailure extends Error {
     readonly fields: Record<string, string> = {},
     /** From a 429's Retry-After: how long to wait before trying again. */
     readonly retryAfterSeconds: number | null = null,
+    /** The error's `details` as the server sent them (e.g. the shortfalls of a VM too big). */
+    readonly details: unknown = undefined,
   ) {
     super(message)
   }
@@ -64,6 +66,7 @@ export async function call<T>(
     body.error?.message ?? `The server answered ${res.status}.`,
     fields,
     Number.isFinite(retryAfter) ? retryAfter : null,
+    body.error?.details,
   )
 }
 

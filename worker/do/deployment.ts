@@ -109,6 +109,17 @@ export class DeploymentDO extends DurableObject<Env> {
   }
 
   /**
+   * A line the dashboard writes itself (not a runner's): it takes the next deployment seq and
+   * leaves the job's acked seq alone, so the runner's own numbering is not disturbed.
+   */
+  async recordLine(state: DeploymentState, jobId: string, text: string): Promise<void> {
+    const line = { seq: 1, ts: Date.now(), stream: 'info' as const, text }
+    const stored = this.logs.append(jobId, [line], this.logs.lastSeq() + 1)
+    this.broadcast(`{"v":1,"type":"logs","lines":${stored.json}}`)
+    await this.mirror.linesStored(state, stored.lines)
+  }
+
+  /**
    * Ask the hub to hand out queued jobs (a slot was freed, a job was queued again). Not awaited:
    * the hub may be calling this object right now, and neither should wait on the other.
    */
@@ -317,7 +328,8 @@ export class DeploymentDO extends DurableObject<Env> {
     return this.logs.read(after, limit)
   }
 
-  async requestCancel(): Promise<ActionResult> {
+  /** Cancel the current job; `by` (the signed-in user) is recorded in the deployment's log. */
+  async requestCancel(by: string): Promise<ActionResult> {
     const state = this.state()
     if (!state?.job)
       return { ok: false, reason: `cancelling is not allowed while ${state?.status ?? 'unknown'}` }
@@ -330,6 +342,7 @@ export class DeploymentDO extends DurableObject<Env> {
     if (!this.apply(state, { type: 'cancel_requested', leased })) {
       return { ok: false, reason: `cancelling is not allowed while ${state.status}` }
     }
+    await this.recordLine(state, job.jobId, `Cancelled by ${by} at ${new Date().toISOString()}.`)
     if (leased) {
       job.cancelRequested = true
       await this.stopOnRunner(job)

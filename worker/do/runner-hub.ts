@@ -15,7 +15,7 @@ import { recordHello, recordLastSeen } from '../db/runners'
 import { reciprocateClose } from '../http/websocket'
 import { Dispatcher } from './hub/dispatch'
 import { Orphans, type OrphanDestroyResult } from './hub/orphans'
-import { RunnerRequests } from './hub/requests'
+import { RunnerRequests, type CapacityAnswer } from './hub/requests'
 import { revokeRunner } from './hub/revoke'
 import { logRefused, RunnerSockets, type RunnerLiveStatus } from './hub/sockets'
 import { WatchLists } from './hub/watch'
@@ -97,6 +97,9 @@ export class RunnerHub extends DurableObject<Env> {
       case 'test.result':
         this.requests.reply(att.runnerId, msg.requestId, msg.checks)
         return
+      case 'capacity.result':
+        this.requests.capacityReply(att, msg.requestId, msg)
+        return
       case 'status.report':
         await this.watch.statusReported(att.runnerId, msg.statuses)
         return
@@ -176,5 +179,10 @@ export class RunnerHub extends DurableObject<Env> {
     proxmox: ProxmoxConnection,
   ): Promise<{ runnerId: string; name: string; checks: ConnectionCheck[] } | null> {
     return this.requests.testConnection(proxmox)
+  }
+
+  /** The node's free memory and the storage's free space, from an online runner (cached briefly). */
+  async capacity(proxmox: ProxmoxConnection): Promise<CapacityAnswer> {
+    return this.requests.capacity(proxmox)
   }
 }

@@ -19,6 +19,7 @@ import {
   type StoredInputs,
 } from '../db/deployments'
 import { jobInsert } from '../db/jobs'
+import { refuseIfNoRoom } from '../lib/capacity'
 import { getProxmoxSettingsView } from '../settings/proxmox'
 import { recordSocket } from '../http/sessions'
 import { deploymentStub, hubStub } from '../do/stubs'
@@ -146,6 +147,8 @@ export const deploymentsRoutes = new Hono<AppEnv>()
         'Set up the Proxmox connection in Settings first.',
       )
     }
+    const sizing = game.sizing(config)
+    await refuseIfNoRoom(c.env, sizing)
     const secrets: Record<string, string> = {}
     for (const s of game.secrets(config)) secrets[s.name] = randomToken(s.bytes)
     const id = crypto.randomUUID()
@@ -156,7 +159,6 @@ export const deploymentsRoutes = new Hono<AppEnv>()
       config as Record<string, unknown>,
       secrets,
     )
-    const sizing = game.sizing(config)
     const jobId = crypto.randomUUID()
     const user = c.get('user')
 
@@ -296,7 +298,7 @@ export const deploymentsRoutes = new Hono<AppEnv>()
   })
   .post('/:id/cancel', async (c) => {
     const row = await loadRow(c, c.req.param('id'))
-    const result = await deploymentStub(c.env, row.id).requestCancel()
+    const result = await deploymentStub(c.env, row.id).requestCancel(c.get('user').username)
     refused(result)
     await audit(c, 'deployment.cancel_requested', { target: row.id })
     return c.json({ deployment: rowView(await loadRow(c, row.id)) })

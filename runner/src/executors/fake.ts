@@ -184,6 +184,14 @@ export function createFakeExecutors(opts: FakeOptions): Executors {
       writeState(opts.vmStateFile, { ...state, vms: rest })
       return `VM ${vmid} destroyed (fake)`
     },
+    // Room for everything: the fake executors stand in for a big, empty node.
+    async capacity(proxmox) {
+      return {
+        node: proxmox.node,
+        memory: { free: 60 * 1024 ** 3, total: 64 * 1024 ** 3 },
+        storage: { id: proxmox.storage, avail: 900 * 1024 ** 3, total: 1024 ** 4 },
+      }
+    },
     async testConnection(proxmox, ctx) {
       ctx.log(`[fake] testing ${proxmox.apiUrl} as ${proxmox.tokenId}`)
       if (opts.leakSecrets) ctx.log(`[fake] token secret is ${proxmox.tokenSecret}`)

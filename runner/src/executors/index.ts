@@ -12,6 +12,7 @@ export function selectExecutors(config: RunConfig): Executors {
   return {
     runStep: async (step, ctx) => (await load()).runStep(step, ctx),
     testConnection: async (proxmox, ctx) => (await load()).testConnection(proxmox, ctx),
+    capacity: async (proxmox, signal) => (await load()).capacity(proxmox, signal),
     inspect: async (proxmox, target, signal) => (await load()).inspect(proxmox, target, signal),
     listProductVms: async (proxmox, signal) => (await load()).listProductVms(proxmox, signal),
     destroyVm: async (proxmox, vmid, deploymentId, ctx) =>

@@ -233,6 +233,7 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
       }
     },
     testConnection: (conn, ctx) => proxmox.testConnection(conn, ctx),
+    capacity: (conn, signal) => proxmox.capacity(conn, signal),
     async inspect(conn, target, signal) {
       const checkedAt = Date.now()
       let power: string

@@ -4,6 +4,7 @@ import type {
   JobAssignment,
   LiveStatus,
   LogStream,
+  NodeCapacity,
   ProductVm,
   StepName,
   WatchTarget,
@@ -59,6 +60,8 @@ export interface TestContext {
 export interface Executors {
   runStep(step: StepName, ctx: StepContext): Promise<StepResult>
   testConnection(proxmox: ProxmoxConnection, ctx: TestContext): Promise<ConnectionCheck[]>
+  /** The node's free memory and the storage's free space, for the new-deployment form. */
+  capacity(proxmox: ProxmoxConnection, signal: AbortSignal): Promise<NodeCapacity>
   /** The live status of a deployed game: the VM's power state, then the game's own check. */
   inspect(proxmox: ProxmoxConnection, target: WatchTarget, signal: AbortSignal): Promise<LiveStatus>
   /** Every VM of this product on the node, for the sweep. */

@@ -4,6 +4,7 @@ import { vmSpecFromDeployment } from '../../../core/vm-spec'
 import type { StepContext, StepResult, TestContext } from '../executors/types'
 import { checkHostKey, type ScanOptions } from '../ssh/host-key'
 import type { SshWaitTimeouts } from '../ssh/wait'
+import { readCapacity } from './capacity'
 import { errorText } from './errors'
 import { retryTransient } from './vm-common'
 import { sleep } from './wait'
@@ -217,6 +218,15 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
     )
   }
 
+  /** The node's free memory and the storage's free space. */
+  function capacity(proxmox: ProxmoxConnection, signal: AbortSignal) {
+    return withSteps(
+      proxmox,
+      () => {},
+      (steps) => readCapacity(steps.client, proxmox.storage, signal),
+    )
+  }
+
   /** The VM's power state, `missing` when it is gone. */
   function powerState(proxmox: ProxmoxConnection, vmid: number, signal: AbortSignal) {
     return withSteps(
@@ -280,5 +290,13 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
     })
   }
 
-  return { runStep, testConnection, powerState, productVms, destroyOrphan, writeGuestFile }
+  return {
+    runStep,
+    testConnection,
+    capacity,
+    powerState,
+    productVms,
+    destroyOrphan,
+    writeGuestFile,
+  }
 }

@@ -219,6 +219,23 @@ export const en = {
   versionLatest: 'Latest release',
   versionPinned: 'A specific version',
   versionNumber: 'Version number',
+  capacityTitle: 'Room on Proxmox',
+  capacityChecking: 'Reading the free memory and disk space from Proxmox…',
+  capacityMemory: (node: string, free: number, total: number) =>
+    `Node ${node}: ${free.toLocaleString('en')} MiB of memory free (of ${total.toLocaleString('en')} MiB).`,
+  capacityDisk: (storage: string, free: number, total: number) =>
+    `Storage ${storage}: ${free.toLocaleString('en')} GiB free (of ${total.toLocaleString('en')} GiB).`,
+  capacityFits: 'This VM fits.',
+  capacityUnknown: 'Free memory and disk space unknown:',
+  capacityReason: (reason: string, runner: string | null, message: string) =>
+    ({
+      no_runner:
+        'no runner is online to read them from Proxmox. You can still deploy; if the VM does not fit, the deployment’s log shows what Proxmox says.',
+      timeout: `the runner ${runner ?? ''} did not answer in time. You can still deploy.`,
+      runner_error: `the runner ${runner ?? ''} could not read them from Proxmox (${message}). You can still deploy.`,
+      not_configured: 'the Proxmox connection is not saved yet (Settings).',
+      insecure_api_url: 'the saved API URL uses plain http://; save an https:// URL in Settings.',
+    })[reason] ?? message,
 
   backToList: 'Back to deployments',
   failed: 'Failed.',

@@ -224,6 +224,24 @@ export const fr: Dict = {
   deploying: 'Déploiement…',
   versionLatest: 'Dernière version',
   versionPinned: 'Une version précise',
+  capacityTitle: 'Place sur Proxmox',
+  capacityChecking: 'Lecture de la mémoire et de l’espace disque libres sur Proxmox…',
+  capacityMemory: (node: string, free: number, total: number) =>
+    `Nœud ${node} : ${nf(free)} Mio de mémoire libre (sur ${nf(total)} Mio).`,
+  capacityDisk: (storage: string, free: number, total: number) =>
+    `Stockage ${storage} : ${nf(free)} Gio libres (sur ${nf(total)} Gio).`,
+  capacityFits: 'Cette VM tient.',
+  capacityUnknown: 'Mémoire et espace disque libres inconnus :',
+  capacityReason: (reason: string, runner: string | null, message: string) =>
+    ({
+      no_runner:
+        'aucun runner n’est en ligne pour les lire sur Proxmox. Vous pouvez tout de même déployer ; si la VM ne tient pas, le journal du déploiement montre ce que dit Proxmox.',
+      timeout: `le runner ${runner ?? ''} n’a pas répondu à temps. Vous pouvez tout de même déployer.`,
+      runner_error: `le runner ${runner ?? ''} n’a pas pu les lire sur Proxmox (${message}). Vous pouvez tout de même déployer.`,
+      not_configured: 'la connexion Proxmox n’est pas encore enregistrée (Paramètres).',
+      insecure_api_url:
+        'l’URL d’API enregistrée utilise http:// en clair ; enregistrez une URL https:// dans les Paramètres.',
+    })[reason] ?? message,
   versionNumber: 'Numéro de version',
 
   backToList: 'Retour aux déploiements',

@@ -3,6 +3,8 @@ import { CreateDeployment } from '../../../core/deployment-api'
 import { fieldErrors, formFields, type FormField } from '../../../core/form-schema'
 import { getGame } from '../../../core/games'
 import { api, ApiFailure, call, errorText, type GameView } from '../api'
+import { shortfallText } from '../../../core/capacity'
+import { CapacityPanel, refusedShortfalls } from '../components/capacity'
 import { Alert, Field, ErrorText } from '../components/field'
 import { SchemaField, type RawValue } from '../components/schema-field'
 import { useT } from '../i18n'
@@ -176,7 +178,8 @@ function DeploymentForm(props: { game: GameView }) {
         setErrors(err.fields)
         focusFirstError(err.fields)
       }
-      setFailure(errorText(err))
+      const missing = refusedShortfalls(err)
+      setFailure(missing ? missing.map((s) => shortfallText(s, t.lang)).join(' ') : errorText(err))
     } finally {
       setBusy(false)
     }
@@ -194,6 +197,8 @@ function DeploymentForm(props: { game: GameView }) {
     />
   )
   const errorCount = Object.keys(errors).length
+  // The VM's size as the worker will compute it, from what is typed so far.
+  const sizing = module?.sizing({ ...props.game.defaults, ...toConfig(fields, values) } as never)
 
   return (
     <form onSubmit={submit} noValidate className="deploy-form">
@@ -276,6 +281,7 @@ function DeploymentForm(props: { game: GameView }) {
           </div>
         </fieldset>
       </details>
+      {sizing ? <CapacityPanel memoryMb={sizing.memoryMb} diskGb={sizing.diskGb} /> : null}
       <button type="submit" disabled={busy}>
         {busy ? t.deploying : t.deploy}
       </button>

@@ -6,7 +6,7 @@ import { Link } from '../components/link'
 import { useT } from '../i18n'
 import { navigate, useTitle } from '../router'
 import { TestConnection } from '../components/test-connection'
-import { ProxmoxForm } from './settings'
+import { ProxmoxForm } from '../components/settings/proxmox-form'
 
 const STEPS = ['admin', 'proxmox', 'runner', 'test', 'done'] as const
 type Step = (typeof STEPS)[number]

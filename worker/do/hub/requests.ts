@@ -1,9 +1,24 @@
-import type { ConnectionCheck } from '../../../core/protocol'
+import type { ConnectionCheck, NodeCapacity } from '../../../core/protocol'
 import type { ProxmoxConnection } from '../../../core/settings'
 import { frame } from '../stubs'
 import { logRefused, type RunnerSockets } from './sockets'
 
 const TEST_TIMEOUT_MS = 60_000
+/** Two Proxmox GETs: a runner that takes longer is not worth holding a form or a deploy for. */
+export const CAPACITY_TIMEOUT_MS = 5_000
+/** How long a capacity answer is reused: typing in the form does not send a request per key. */
+export const CAPACITY_TTL_MS = 5_000
+
+/** The figures a runner read, or why there are none (then nothing is refused on them). */
+export type CapacityAnswer =
+  | { known: true; runner: string; capacity: NodeCapacity; checkedAt: number }
+  | {
+      known: false
+      reason: 'no_runner' | 'runner_error' | 'timeout'
+      runner: string | null
+      message: string
+      checkedAt: number
+    }
 
 /**
  * Requests the hub sends a runner and the replies it waits for (test connection, orphan destroy),
@@ -15,6 +30,8 @@ export class RunnerRequests {
     string,
     { runnerId: string; resolve: (reply: unknown) => void }
   >()
+
+  private capacityCache: { key: string; at: number; answer: Promise<CapacityAnswer> } | null = null
 
   constructor(private readonly sockets: RunnerSockets) {}
 
@@ -84,5 +101,70 @@ export class RunnerRequests {
       ],
     )
     return { runnerId: runner.att.runnerId, name: runner.att.name, checks }
+  }
+
+  /**
+   * The node's free memory and the storage's free space, read by an online runner; an answer
+   * (or the request still under way) is shared for CAPACITY_TTL_MS.
+   */
+  capacity(proxmox: ProxmoxConnection): Promise<CapacityAnswer> {
+    const key = JSON.stringify([proxmox.apiUrl, proxmox.tokenId, proxmox.node, proxmox.storage])
+    const now = Date.now()
+    const cached = this.capacityCache
+    if (cached && cached.key === key && now - cached.at < CAPACITY_TTL_MS) return cached.answer
+    const runner = this.sockets.ready()[0]
+    if (!runner) {
+      return Promise.resolve({
+        known: false,
+        reason: 'no_runner',
+        runner: null,
+        message: 'No runner is online to read it from.',
+        checkedAt: now,
+      })
+    }
+    const name = runner.att.name
+    const answer = this.ask<CapacityAnswer>(
+      runner.ws,
+      (requestId) => frame({ type: 'capacity.request', requestId, proxmox }),
+      CAPACITY_TIMEOUT_MS,
+      () => ({
+        known: false,
+        reason: 'timeout',
+        runner: name,
+        message: `The runner ${name} did not answer within ${CAPACITY_TIMEOUT_MS / 1000} s.`,
+        checkedAt: Date.now(),
+      }),
+    ).catch((err: unknown): CapacityAnswer => ({
+      known: false,
+      reason: 'runner_error',
+      runner: name,
+      message: `Cannot ask the runner ${name}: ${err instanceof Error ? err.message : String(err)}`,
+      checkedAt: Date.now(),
+    }))
+    this.capacityCache = { key, at: now, answer }
+    return answer
+  }
+
+  /** A runner's `capacity.result`, as the answer the waiting request resolves with. */
+  capacityReply(
+    runner: { runnerId: string; name: string },
+    requestId: string,
+    result: { capacity: NodeCapacity | null; error?: string | undefined },
+  ): void {
+    const { runnerId, name } = runner
+    const checkedAt = Date.now()
+    this.reply(
+      runnerId,
+      requestId,
+      result.capacity
+        ? { known: true, runner: name, capacity: result.capacity, checkedAt }
+        : {
+            known: false,
+            reason: 'runner_error',
+            runner: name,
+            message: result.error ?? 'The runner could not read it.',
+            checkedAt,
+          },
+    )
   }
 }
