@@ -14,6 +14,7 @@ import { orphansRoutes } from './routes/orphans'
 import { runnersRoutes } from './routes/runners'
 import { settingsRoutes } from './routes/settings'
 import { setup } from './routes/setup'
+import { templatesRoutes } from './routes/templates'
 
 /** Largest JSON body any route accepts. */
 export const MAX_BODY_BYTES = 256 * 1024
@@ -44,6 +45,7 @@ const api = new Hono<AppEnv>()
   .route('/deployments', deploymentsRoutes)
   .route('/runners', runnersRoutes)
   .route('/orphans', orphansRoutes)
+  .route('/templates', templatesRoutes)
   .route('/runner', runnerApi)
   .notFound(onNotFound)
 

@@ -46,7 +46,7 @@ export function isValidSshKey(line: string): boolean {
 }
 
 /** `virtio,bridge=vmbr0,tag=20` → `virtio=BC:24:11:..,bridge=vmbr0,tag=20` (model=MAC first, rest sorted). */
-function normaliseNet(cluster: SimCluster, value: string): string {
+export function normaliseNet(cluster: SimCluster, value: string): string {
   let model = 'virtio'
   let mac: string | null = null
   const rest: [string, string][] = []

@@ -4,6 +4,7 @@ import { CLOSE, type RunnerToDeployment, type StepView } from '../../core/protoc
 import { frame } from './stubs'
 import type { DeploymentDO, SocketAttachment } from './deployment'
 import { jobCheckpoint, type DeploymentState } from './deployment-model'
+import { templateBuilt } from '../lib/template-job'
 
 type RunnerAttachment = Extract<SocketAttachment, { role: 'runner' }>
 
@@ -118,6 +119,10 @@ export async function handleRunnerFrame(
         // A destroy the cleanup policy queued keeps the failure that caused it on record.
         if (!job.auto) state.error = null
         if (job.kind === 'deploy') state.result = msg.result ?? {}
+        if (job.kind === 'template') {
+          state.result = msg.result ?? {}
+          await templateBuilt(d.bindings, state.id, msg.result)
+        }
         // Start and restart verified the game again: what it answers now.
         if ((job.kind === 'start' || job.kind === 'restart') && msg.result)
           state.result = msg.result

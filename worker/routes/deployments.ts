@@ -3,6 +3,7 @@ import { Hono } from 'hono'
 import { CreateDeployment, ListDeploymentsQuery, LogsQuery } from '../../core/deployment-api'
 import { DeploymentStatus } from '../../core/deployment-state'
 import { getGame, GAMES } from '../../core/games'
+import { TEMPLATE_GAME } from '../../core/template'
 import type { DeploymentSpec, JobKind, LiveStatus, PowerAction } from '../../core/protocol'
 import type { AppContext, AppEnv } from '../env'
 import { audit, auditEntry } from '../http/audit'
@@ -267,9 +268,11 @@ export const deploymentsRoutes = new Hono<AppEnv>()
       )
     }
     const rows = await c.env.DB.prepare(
-      `select * from deployments where (?1 is null or status = ?1) order by created_at desc limit ?2`,
+      // Template jobs (core/template.ts) have records of their own, but are not games.
+      `select * from deployments where game <> ?3 and (?1 is null or status = ?1)
+       order by created_at desc limit ?2`,
     )
-      .bind(status ?? null, limit)
+      .bind(status ?? null, limit, TEMPLATE_GAME)
       .all<DeploymentRow>()
     return c.json({ deployments: rows.results.map(rowView) })
   })

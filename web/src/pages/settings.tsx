@@ -1,4 +1,5 @@
 import { useEffect, useId, useState, type FormEvent } from 'react'
+import { TemplateJob } from '../components/template-job'
 import { setupCommands } from '../../../core/proxmox-privileges'
 import type { CleanupPolicy } from '../../../core/settings'
 import { api, ApiFailure, call, errorText } from '../api'
@@ -106,13 +107,19 @@ const FIELD_OF_PATH: Record<string, keyof Form> = {
 export function SettingsPage() {
   const t = useT()
   useTitle(`${t.settingsTitle} · ${t.appName}`)
+  // A template job selects its template in the connection: the form reads it again then.
+  const [formKey, setFormKey] = useState(0)
   return (
     <section className="settings-page">
       <h1>{t.settingsTitle}</h1>
       <section aria-labelledby="proxmox-title">
         <h2 id="proxmox-title">{t.proxmoxTitle}</h2>
         <p>{t.proxmoxIntro}</p>
-        <ProxmoxForm />
+        <ProxmoxForm key={formKey} />
+      </section>
+      <section className="card" aria-labelledby="template-title">
+        <h2 id="template-title">{t.templateTitle}</h2>
+        <TemplateJob onReady={() => setFormKey((k) => k + 1)} />
       </section>
       <section className="card" aria-labelledby="test-title">
         <h2 id="test-title">{t.testConnection}</h2>
