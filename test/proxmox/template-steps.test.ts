@@ -8,7 +8,11 @@ import {
   type TemplateTimeouts,
 } from '../../runner/src/proxmox/template-steps'
 import { serveImageMirror, type ImageMirror } from '../pve-sim/image-server'
-import { startHarness, type Harness } from './helpers'
+import { requiredGrants } from '../../core/proxmox-privileges'
+import { templateJobGrants } from '../../core/template-privileges'
+import { ProxmoxClient } from '../../runner/src/proxmox/client'
+import type { SimToken } from '../pve-sim/index'
+import { FAST, connectionFor, startHarness, type Harness } from './helpers'
 
 const TIMEOUTS: TemplateTimeouts = {
   fetchMs: 5_000,
@@ -139,5 +143,54 @@ describe('the template job steps against the simulator', () => {
     const ours = [...h.sim.cluster.vms.values()].filter((v) => v.vmid !== 9000)
     expect(ours.map((v) => v.vmid)).toEqual([result.templateVmid])
     expect(lines.join('\n')).toContain("is being created (perhaps this job's, before a restart)")
+  })
+
+  it('works with the documented grants only, and without the one-time ones names what is missing', async () => {
+    // 0: the deployments' grants; 1: plus the image storage and the node; 2: all the job needs.
+    const token = (level: 0 | 1 | 2): SimToken => {
+      const privileges: Record<string, string[]> = {}
+      const scope = { pool: 'pgd', templateVmid: 9000, storage: 'local-lvm', bridge: 'vmbr0' }
+      for (const g of requiredGrants(scope)) privileges[g.path] = [...g.privileges]
+      // The one-time grants docs/proxmox-token.md gives: all of them, or all but the VM's.
+      const extra = templateJobGrants({ node: 'pve1', imageStorage: 'local', pool: 'pgd' })
+      for (const g of extra.filter(
+        (g) => level === 2 || (level === 1 && g.role !== 'PGDTemplateBuild'),
+      ))
+        privileges[g.path] = [...(privileges[g.path] ?? []), ...g.privileges]
+      return { tokenId: `pgd@pve!t${level}`, secret: `s-${level}`, privileges }
+    }
+    await h.close()
+    h = await startHarness({
+      node: 'pve1',
+      tokens: [
+        { tokenId: 'root@pam!admin', secret: 'admin-secret', privileges: 'all' },
+        token(0),
+        token(1),
+        token(2),
+      ],
+    })
+    const clientOf = (level: 0 | 1 | 2) => {
+      const t = token(level)
+      const conn = connectionFor(h.sim, { tokenId: t.tokenId, tokenSecret: t.secret })
+      return { conn, client: new ProxmoxClient(conn, FAST) }
+    }
+    const r = req()
+    const bare = clientOf(0)
+    await expect(downloadImage(bare.client, r, ctx, TIMEOUTS)).rejects.toThrow(
+      'Permission check failed (/storage/local, Datastore.Audit)',
+    )
+    const partly = clientOf(1)
+    await imageChecksum(partly.client, r, ctx, TIMEOUTS)
+    await downloadImage(partly.client, r, ctx, TIMEOUTS)
+    await expect(createVm(partly.client, partly.conn, r, ctx, TIMEOUTS)).rejects.toThrow(
+      /Permission check failed \(\/vms\/\d+, VM\.Config\.HWType\)/,
+    )
+    const granted = clientOf(2)
+    await createVm(granted.client, granted.conn, r, ctx, TIMEOUTS)
+    const { result } = await makeTemplate(granted.client, r, ctx, TIMEOUTS)
+    expect(h.sim.cluster.poolOf(result.templateVmid as number)).toBe('pgd')
+    bare.client.close()
+    partly.client.close()
+    granted.client.close()
   })
 })

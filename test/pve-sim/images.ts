@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Caller, SimCluster } from './cluster'
 import { uuid } from './cluster'
 import { SimError, die, paramError, sleep } from './engine'
-import { normaliseNet, normaliseTags } from './qemu-config'
+import { normaliseNet, normaliseTags, privilegeFor } from './qemu-config'
 import type { ParamValue } from './schema'
 
 /**
@@ -141,6 +141,18 @@ export function downloadUrl(cluster: SimCluster, p: P, caller: Caller): string {
   })
 }
 
+/**
+ * The option checks of a create (qemu-server `check_vm_modify_config_perm`): drives, serial ports
+ * and tags are checked elsewhere or by value; hardware types need `VM.Config.HWType`.
+ */
+function createPrivilege(key: string): string | null {
+  if (/^(ide|sata|scsi|virtio|unused|serial|usb)\d+$|^(node|vmid|pool|storage|tags)$/.test(key))
+    return null
+  if (/^(vga|scsihw|keyboard|tablet|watchdog|smbios1|audio0|rng0)$/.test(key))
+    return 'VM.Config.HWType'
+  return privilegeFor(key)
+}
+
 /** `STORAGE:0,import-from=VOLID,…`: the target storage, the source, the other options. */
 function parseImportDrive(value: string): { storage: string; from: string | null; rest: string[] } {
   const [first = '', ...opts] = value.split(',')
@@ -169,6 +181,17 @@ export function createVm(cluster: SimCluster, p: P, caller: Caller): string {
   }
   if (pool !== undefined && !cluster.pools.has(pool))
     throw new SimError(403, `Permission check failed (pool '${pool}' does not exist)`)
+  // The new VM's options are checked on /vms/{vmid}, which a pool's grants cover once it is in
+  // the pool: it is not yet, so they are checked where the create puts it.
+  for (const key of Object.keys(p)) {
+    const priv = createPrivilege(key)
+    if (!priv) continue
+    if (
+      !cluster.hasPriv(caller, `/vms/${vmid}`, priv) &&
+      !(pool !== undefined && cluster.hasPriv(caller, `/pool/${pool}`, priv))
+    )
+      throw new SimError(403, `Permission check failed (/vms/${vmid}, ${priv})`)
+  }
   const disk = p.scsi0 === undefined ? null : parseImportDrive(String(p.scsi0))
   if (disk) {
     const st = storageOf(cluster, disk.storage)
@@ -176,8 +199,13 @@ export function createVm(cluster: SimCluster, p: P, caller: Caller): string {
       die(`storage '${disk.storage}' does not support vm images`)
     cluster.requirePriv(caller, `/storage/${disk.storage}`, 'Datastore.AllocateSpace')
     if (disk.from) {
+      // `check_volume_access` of an import volume: read access to its storage.
       const src = disk.from.split(':')[0] ?? ''
-      cluster.requirePriv(caller, `/storage/${src}`, 'Datastore.Audit')
+      if (
+        !cluster.hasPriv(caller, `/storage/${src}`, 'Datastore.Audit') &&
+        !cluster.hasPriv(caller, `/storage/${src}`, 'Datastore.AllocateSpace')
+      )
+        throw new SimError(403, `Permission check failed (/storage/${src}, Datastore.Audit)`)
     }
   }
   if (cluster.vms.has(vmid)) die(`unable to create VM ${vmid} - config file already exists`)

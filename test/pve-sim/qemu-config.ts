@@ -19,7 +19,7 @@ const CONTROL_KEYS = new Set([
 ])
 
 /** Which privilege each option needs (`VM.Config.*`). */
-function privilegeFor(key: string): string {
+export function privilegeFor(key: string): string {
   if (/^(cores|sockets|cpu|cpulimit|cpuunits|vcpus|numa|affinity)$/.test(key))
     return 'VM.Config.CPU'
   if (/^(memory|balloon|shares|hugepages)$/.test(key)) return 'VM.Config.Memory'
