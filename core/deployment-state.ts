@@ -97,6 +97,12 @@ export function statusOfStep(step: StepName): DeploymentStatus | null {
     case 'stop_vm':
     case 'delete_vm':
       return null
+    // A template job is built like a deployment's VM, and ends `ready` the same way.
+    case 'image_checksum':
+    case 'download_image':
+    case 'create_vm':
+    case 'make_template':
+      return 'provisioning_vm'
   }
 }
 
@@ -107,6 +113,7 @@ const RETRY_STATUS: Record<JobKind, DeploymentStatus> = {
   start: 'starting',
   stop: 'stopping',
   restart: 'restarting',
+  template: 'queued',
 }
 
 /**
@@ -227,9 +234,10 @@ export const EVENT_TYPES: readonly DeploymentEvent['type'][] = [
 ]
 
 /** The job kind that finishing successfully means `event` for. */
-export function successEvent(kind: 'deploy' | 'destroy' | PowerAction): DeploymentEvent {
+export function successEvent(kind: JobKind): DeploymentEvent {
   switch (kind) {
     case 'deploy':
+    case 'template':
       return { type: 'deploy_succeeded' }
     case 'destroy':
       return { type: 'destroy_succeeded' }

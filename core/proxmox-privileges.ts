@@ -101,7 +101,7 @@ export function splitTokenId(tokenId: string): { userId: string; tokenName: stri
 }
 
 /** Single quotes for the shell: a token id holds `!`, which bash expands inside double quotes. */
-function shellQuote(s: string): string {
+export function shellQuote(s: string): string {
   return /^[\w@./:,=+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
 }
 

@@ -15,6 +15,7 @@ import { orphansRoutes } from './routes/orphans'
 import { runnersRoutes } from './routes/runners'
 import { settingsRoutes } from './routes/settings'
 import { setup } from './routes/setup'
+import { templatesRoutes } from './routes/templates'
 
 /** Largest JSON body any route accepts. */
 export const MAX_BODY_BYTES = 256 * 1024
@@ -46,6 +47,7 @@ const api = new Hono<AppEnv>()
   .route('/capacity', capacityRoutes)
   .route('/runners', runnersRoutes)
   .route('/orphans', orphansRoutes)
+  .route('/templates', templatesRoutes)
   .route('/runner', runnerApi)
   .notFound(onNotFound)
 

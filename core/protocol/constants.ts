@@ -30,6 +30,16 @@ export const DEPLOY_STEPS = [
 ] as const
 /** The steps of a destroy job. */
 export const DESTROY_STEPS = ['stop_vm', 'delete_vm'] as const
+/**
+ * The steps of a template job: read Debian's published checksum, have Proxmox download the
+ * cloud image onto the node, create a VM that imports it, convert that VM to a template.
+ */
+export const TEMPLATE_STEPS = [
+  'image_checksum',
+  'download_image',
+  'create_vm',
+  'make_template',
+] as const
 
 /** WebSocket close codes used on runner sockets. */
 export const CLOSE = {

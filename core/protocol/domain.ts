@@ -1,21 +1,24 @@
 import * as z from 'zod'
 import { ProxmoxConnection } from '../settings'
-import { DEPLOY_STEPS, DESTROY_STEPS } from './constants'
+import { TemplateRequest } from '../template'
+import { DEPLOY_STEPS, DESTROY_STEPS, TEMPLATE_STEPS } from './constants'
 
 /**
  * The protocol's nouns, shared by every socket: steps and job kinds, the deployment spec and the
  * job a runner is handed, the checkpoint that survives a runner restart, the live status.
  */
 
-export const StepName = z.enum([...DEPLOY_STEPS, ...DESTROY_STEPS])
+export const StepName = z.enum([...DEPLOY_STEPS, ...DESTROY_STEPS, ...TEMPLATE_STEPS])
 export type StepName = z.infer<typeof StepName>
 
 /**
  * What a job does. `deploy` and `destroy` bracket a deployment's life; the power actions reuse
  * the same steps: `stop_vm` of a stop or restart is graceful (the guest's shutdown stops the
  * game's service, which saves the world; a forced stop after a timeout), of a destroy it is not.
+ * `template` builds the cloud-init template deployments clone, in a deployment record of its own
+ * that the game list hides (core/template.ts).
  */
-export const JobKind = z.enum(['deploy', 'destroy', 'start', 'stop', 'restart'])
+export const JobKind = z.enum(['deploy', 'destroy', 'start', 'stop', 'restart', 'template'])
 export type JobKind = z.infer<typeof JobKind>
 
 /** The power actions an admin can ask for on a deployed game. */
@@ -28,6 +31,7 @@ const JOB_STEPS: Record<JobKind, readonly StepName[]> = {
   start: ['start', 'wait_ssh', 'verify'],
   stop: ['stop_vm'],
   restart: ['stop_vm', 'start', 'wait_ssh', 'verify'],
+  template: TEMPLATE_STEPS,
 }
 
 /** The steps a job of this kind runs, in order. */
@@ -76,6 +80,8 @@ export const DeploymentSpec = z.object({
   ipAddress: z.string(),
   /** Extra public keys the admin wants on the VM, besides the runner's own. */
   sshPublicKeys: z.array(z.string()).default([]),
+  /** Only for a template job: which Debian image to build the template from. */
+  template: TemplateRequest.optional(),
 })
 export type DeploymentSpec = z.infer<typeof DeploymentSpec>
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { templateJobCommands } from '../../core/template-privileges'
 import { describe, expect, it } from 'vitest'
 import {
   PGD_ROLES,
@@ -18,6 +19,12 @@ const SCHEMA = JSON.parse(
 ) as { endpoints: Record<string, { permissions?: { check?: unknown; description?: string } }> }
 
 /** The example the page uses. */
+const TEMPLATE_JOB_EXAMPLE = {
+  tokenId: 'pgd@pve!runner',
+  node: 'pve1',
+  imageStorage: 'local',
+  pool: 'pgd',
+}
 const EXAMPLE = {
   tokenId: 'pgd@pve!runner',
   pool: 'pgd',
@@ -90,10 +97,14 @@ describe('docs/proxmox-token.md', () => {
   it('creates no role the code does not know, with no other privileges', () => {
     const roleLines = DOC.split('\n').filter((l) => l.startsWith('pveum role add '))
     expect(roleLines.sort()).toEqual(
-      setupCommands(EXAMPLE)
+      [...setupCommands(EXAMPLE), ...templateJobCommands(TEMPLATE_JOB_EXAMPLE)]
         .filter((c) => c.startsWith('pveum role add '))
         .sort(),
     )
+  })
+
+  it('gives the template job’s one-time commands exactly as the code makes them', () => {
+    for (const command of templateJobCommands(TEMPLATE_JOB_EXAMPLE)) expect(DOC).toContain(command)
   })
 
   it('gives the commands that replace the token', () => {

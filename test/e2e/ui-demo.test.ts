@@ -107,6 +107,8 @@ describe('npm run demo', () => {
     await page.getByText('Tested from runner “demo-runner”:').waitFor({ timeout: 30_000 })
     await screenshot(page, '50-demo-tested')
     await page.getByRole('button', { name: 'Finish' }).click()
+    // The simulator has its template already.
+    await page.getByRole('button', { name: 'Skip: I made a template by hand' }).click()
 
     await page.goto('/deployments/new')
     await pickGame(page)

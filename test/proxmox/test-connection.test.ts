@@ -169,7 +169,9 @@ describe('test connection', () => {
   it('refuses a storage that cannot hold disk images', async () => {
     h = await startHarness({}, {}, { storage: 'local' })
     const [st] = failing(await h.steps.testConnection())
-    expect(st?.message).toBe("storage 'local' does not hold VM disks (content: iso,vztmpl,backup)")
+    expect(st?.message).toBe(
+      "storage 'local' does not hold VM disks (content: iso,vztmpl,backup,import)",
+    )
   })
 
   it('lists the bridges when the configured one does not exist', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes, createHash } from 'node:crypto'
 import type { SimGuest } from './backend'
+import type { SimVolume } from './images'
 import { FlockTable, SimError, TaskTable, die, paramError, vmLockFile } from './engine'
 import { ALL_PRIVILEGES, type PveSimOptions, type SimToken } from './options'
 
@@ -48,6 +49,8 @@ export class SimCluster {
   private macCounter = 0
   /** Full clones running per target storage (for `storageCloneLimit`). */
   readonly activeClones = new Map<string, number>()
+  /** Files on the storages (downloaded images), by volume id. */
+  readonly volumes = new Map<string, SimVolume>()
   /** The node certificate's SHA-256 fingerprint, shown by GET /nodes (set by the server). */
   fingerprint = ''
 

@@ -57,7 +57,7 @@ export class PveSimulator {
         {
           storage: 'local',
           type: 'dir',
-          content: 'iso,vztmpl,backup',
+          content: 'iso,vztmpl,backup,import',
           shared: 0,
           active: 1,
           enabled: 1,

@@ -45,6 +45,10 @@ export interface SimTiming {
    * (docs/proxmox-api.md#cluster-resources-lag).
    */
   resourcesLagMs: number
+  /** download-url: after the file arrived, before the checksum (the transfer of a real image). */
+  downloadMs: number
+  /** A create that imports a disk (`import-from`): the copy. */
+  importMs: number
 }
 
 export interface SimTaskFault {
@@ -155,6 +159,8 @@ export const DEFAULT_TIMING: SimTiming = {
   secondMs: 1_000,
   latencyMs: 0,
   resourcesLagMs: 0,
+  downloadMs: 50,
+  importMs: 100,
 }
 
 export const DEFAULT_FAULTS: SimFaults = {
@@ -190,5 +196,8 @@ export const ALL_PRIVILEGES = [
   'Pool.Audit',
   'Pool.Allocate',
   'Sys.Audit',
+  'Sys.Modify',
+  'Sys.AccessNetwork',
+  'Datastore.AllocateTemplate',
   'SDN.Use',
 ]

@@ -19,7 +19,7 @@ const CONTROL_KEYS = new Set([
 ])
 
 /** Which privilege each option needs (`VM.Config.*`). */
-function privilegeFor(key: string): string {
+export function privilegeFor(key: string): string {
   if (/^(cores|sockets|cpu|cpulimit|cpuunits|vcpus|numa|affinity)$/.test(key))
     return 'VM.Config.CPU'
   if (/^(memory|balloon|shares|hugepages)$/.test(key)) return 'VM.Config.Memory'
@@ -46,7 +46,7 @@ export function isValidSshKey(line: string): boolean {
 }
 
 /** `virtio,bridge=vmbr0,tag=20` → `virtio=BC:24:11:..,bridge=vmbr0,tag=20` (model=MAC first, rest sorted). */
-function normaliseNet(cluster: SimCluster, value: string): string {
+export function normaliseNet(cluster: SimCluster, value: string): string {
   let model = 'virtio'
   let mac: string | null = null
   const rest: [string, string][] = []

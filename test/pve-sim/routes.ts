@@ -2,6 +2,7 @@ import type { Caller, SimCluster } from './cluster'
 import { ListWithTotal, SimError, die, paramError } from './engine'
 import { agentFileWrite } from './agent'
 import { nodeMemory, nodeStatus, storageSpace, storageStatus } from './capacity'
+import { createVm, downloadUrl, makeTemplate, storageContent } from './images'
 import { updateVmConfig } from './qemu-config'
 import { cloudinitDump, clone, getConfig, listQemu, statusCurrent } from './qemu'
 import { destroy, resize, shutdown, start, stop } from './qemu-power'
@@ -76,6 +77,10 @@ export const ROUTES: Readonly<Record<string, Handler>> = {
       })
   },
   'GET /nodes/{node}/qemu': listQemu,
+  'POST /nodes/{node}/qemu': createVm,
+  'POST /nodes/{node}/qemu/{vmid}/template': makeTemplate,
+  'GET /nodes/{node}/storage/{storage}/content': storageContent,
+  'POST /nodes/{node}/storage/{storage}/download-url': downloadUrl,
   'POST /nodes/{node}/qemu/{vmid}/clone': clone,
   'GET /nodes/{node}/qemu/{vmid}/config': getConfig,
   'POST /nodes/{node}/qemu/{vmid}/config': (c, p, caller) => updateVmConfig(c, p, caller, true),

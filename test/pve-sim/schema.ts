@@ -33,7 +33,13 @@ const Prop: z.ZodType<PropSchema> = z.lazy(() =>
       maximum: z.union([z.number(), z.string()]).optional(),
       maxLength: z.number().optional(),
       minLength: z.number().optional(),
-      enum: z.array(z.string()).optional(),
+      // null in Proxmox's data where the list is computed at run time (download-url's
+      // `compression`): any value then.
+      enum: z
+        .array(z.string())
+        .nullable()
+        .optional()
+        .transform((v) => v ?? undefined),
       pattern: z.string().optional(),
       format: z.union([z.string(), z.record(z.string(), Prop)]).optional(),
       default_key: z.number().optional(),

@@ -143,16 +143,34 @@ export async function deploymentById(db: D1Database, id: string): Promise<Deploy
   return (await orm(db).select().from(deployments).where(eq(deployments.id, id)).get()) ?? null
 }
 
-/** The newest deployments first, only those in `status` when given. */
+/** The newest record of `game` (e.g. the last template job), or null. */
+export async function latestOfGame(db: D1Database, game: string): Promise<DeploymentRow | null> {
+  const row = await orm(db)
+    .select()
+    .from(deployments)
+    .where(eq(deployments.game, game))
+    .orderBy(desc(deployments.createdAt), asc(deployments.id))
+    .limit(1)
+    .get()
+  return row ?? null
+}
+
+/** The newest deployments first, only those in `status` when given, none of game `exceptGame`. */
 export function listDeployments(
   db: D1Database,
   status: DeploymentStatus | null,
   limit: number,
+  exceptGame: string,
 ): Promise<DeploymentRow[]> {
   return orm(db)
     .select()
     .from(deployments)
-    .where(status === null ? undefined : eq(deployments.status, status))
+    .where(
+      and(
+        ne(deployments.game, exceptGame),
+        status === null ? undefined : eq(deployments.status, status),
+      ),
+    )
     .orderBy(desc(deployments.createdAt))
     .limit(limit)
     .all()

@@ -26,6 +26,11 @@ export const STEP_TIMEOUT_MS: Record<StepName, number> = {
   verify: 10 * 60_000,
   stop_vm: 10 * 60_000,
   delete_vm: 10 * 60_000,
+  image_checksum: 5 * 60_000,
+  // A cloud image is a few hundred MB: slow links get an hour.
+  download_image: 60 * 60_000,
+  create_vm: 30 * 60_000,
+  make_template: 10 * 60_000,
 }
 /** How soon a failed D1 log mirror is tried again. */
 export const MIRROR_RETRY_MS = 5_000
@@ -87,13 +92,15 @@ export function freshSteps(kind: JobKind, keepDone: readonly StepName[] = []): S
 }
 
 export function initialState(spec: DeploymentSpec, jobId: string): DeploymentState {
+  // A template job's record (core/template.ts) starts with its own job; any other, a deploy.
+  const kind: JobKind = spec.template ? 'template' : 'deploy'
   return {
     id: spec.deploymentId,
     status: 'queued',
     spec,
     checkpoint: { upids: {}, doneSteps: [] },
-    steps: freshSteps('deploy'),
-    job: newJob(jobId, 'deploy'),
+    steps: freshSteps(kind),
+    job: newJob(jobId, kind),
     failedKind: null,
     error: null,
     result: null,

@@ -9,6 +9,8 @@ import type { LogMirror } from './log-mirror'
 /** What handling a runner's frames needs of the deployment's object (`DeploymentDO`). */
 export interface RunnerFrameHost {
   readonly mirror: LogMirror
+  /** The worker's bindings, for a job's own hooks (a built template selected in Settings). */
+  readonly bindings: Env
   state(): DeploymentState | null
   storeState(state: DeploymentState): void
   save(state: DeploymentState, options?: { d1?: boolean }): Promise<void>
@@ -21,6 +23,7 @@ export interface RunnerFrameHost {
   endJob(state: DeploymentState, status: 'done' | 'failed' | 'cancelled'): Promise<void>
   armAlarm(state: DeploymentState): Promise<void>
 }
+import { templateBuilt } from '../lib/template-job'
 
 type RunnerAttachment = Extract<SocketAttachment, { role: 'runner' }>
 
@@ -135,6 +138,10 @@ export async function handleRunnerFrame(
         // A destroy the cleanup policy queued keeps the failure that caused it on record.
         if (!job.auto) state.error = null
         if (job.kind === 'deploy') state.result = msg.result ?? {}
+        if (job.kind === 'template') {
+          state.result = msg.result ?? {}
+          await templateBuilt(d.bindings, state.id, msg.result)
+        }
         // Start and restart verified the game again: what it answers now.
         if ((job.kind === 'start' || job.kind === 'restart') && msg.result)
           state.result = msg.result

@@ -88,6 +88,11 @@ export class DeploymentDO extends DurableObject<Env> {
 
   // ------------------------------------------------------------------ state
 
+  /** The bindings, for the job hooks of deployment-runner.ts (e.g. a built template). */
+  get bindings(): Env {
+    return this.env
+  }
+
   /** Store without side effects (for frames that change no visible state). */
   storeState(state: DeploymentState): void {
     this.ctx.storage.kv.put('state', state)

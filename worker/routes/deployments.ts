@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import { CreateDeployment, ListDeploymentsQuery, LogsQuery } from '../../core/deployment-api'
 import { DeploymentStatus } from '../../core/deployment-state'
 import { getGame, GAMES } from '../../core/games'
+import { TEMPLATE_GAME } from '../../core/template'
 import type { DeploymentSpec, JobKind, LiveStatus, PowerAction } from '../../core/protocol'
 import type { AppContext, AppEnv } from '../env'
 import { audit, auditEntry } from '../http/audit'
@@ -257,7 +258,8 @@ export const deploymentsRoutes = new Hono<AppEnv>()
         },
       )
     }
-    const rows = await listDeployments(c.env.DB, wanted?.data ?? null, limit)
+    // Template jobs (core/template.ts) have records of their own, but are not games.
+    const rows = await listDeployments(c.env.DB, wanted?.data ?? null, limit, TEMPLATE_GAME)
     return c.json({ deployments: rows.map(rowView) })
   })
   .get('/:id', async (c) => {

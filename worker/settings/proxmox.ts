@@ -160,3 +160,25 @@ export async function proxmoxSecretKey(env: Env): Promise<string | null> {
   const stored = await readStored(env)
   return stored?.tokenSecretEnc ? sealedWith(stored.tokenSecretEnc) : null
 }
+
+/**
+ * A template job built `templateVmid`: deployments clone it from now on. Only that field
+ * changes; the rest of the connection (and the sealed secret, bound to the API URL, token id and
+ * TLS check) stays as it is. False when no connection is saved.
+ */
+export async function selectTemplateVmid(
+  env: Env,
+  templateVmid: number,
+  updatedBy: string,
+): Promise<boolean> {
+  const stored = await readStored(env)
+  if (!stored) return false
+  if (stored.templateVmid === templateVmid) return true
+  await writeSetting(
+    env.DB,
+    PROXMOX_SETTINGS_KEY,
+    JSON.stringify({ ...stored, templateVmid }),
+    updatedBy,
+  )
+  return true
+}

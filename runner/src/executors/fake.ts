@@ -149,7 +149,13 @@ export function createFakeExecutors(opts: FakeOptions): Executors {
       case 'configure':
       case 'resize':
       case 'provision':
+      case 'image_checksum':
+      case 'download_image':
+      case 'create_vm':
         return {}
+      // The fake template: the simulator's and the demo's VM id for it.
+      case 'make_template':
+        return { result: { templateVmid: 9000, release: spec.template?.release ?? null } }
     }
   }
 

@@ -7,7 +7,7 @@ import type { StepName } from '../../../core/protocol'
 import { answerFacts, runHealthCheck, type HealthCheckResult } from '../games/health-check'
 import { probeGame } from '../games/probe'
 import type { MinecraftVersionResolver } from '../games/minecraft-version'
-import { createProxmoxExecutor, isProxmoxStep } from '../proxmox/executor'
+import { createProxmoxExecutor, isProxmoxStep, isTemplateStep } from '../proxmox/executor'
 import { sleep } from '../proxmox/wait'
 import { checkHostKey } from '../ssh/host-key'
 import { RUNNER_VERSION } from '../version'
@@ -225,6 +225,7 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
   return {
     async runStep(step, ctx) {
       if (isProxmoxStep(step)) return proxmox.runStep(step, ctx)
+      if (isTemplateStep(step)) return proxmox.runTemplateStep(step, ctx)
       switch (step) {
         case 'provision':
           return provision(ctx)

@@ -1,4 +1,4 @@
-import type { ConnectionCheck, StepName } from '../../../core/protocol'
+import { TEMPLATE_STEPS, type ConnectionCheck, type StepName } from '../../../core/protocol'
 import type { ProxmoxConnection } from '../../../core/settings'
 import { vmSpecFromDeployment } from '../../../core/vm-spec'
 import type { StepContext, StepResult, TestContext } from '../executors/types'
@@ -9,6 +9,14 @@ import { errorText } from './errors'
 import { retryTransient } from './vm-common'
 import { sleep } from './wait'
 import { VmSteps, type VmStepsOptions } from './vm-steps'
+import {
+  DEFAULT_TEMPLATE_TIMEOUTS,
+  createVm,
+  downloadImage,
+  imageChecksum,
+  makeTemplate,
+  type TemplateTimeouts,
+} from './template-steps'
 
 /**
  * The Proxmox and SSH-wait steps in the shape of the runner's `Executors` (executors/types.ts),
@@ -32,7 +40,16 @@ export function isProxmoxStep(step: StepName): step is ProxmoxStep {
   return (PROXMOX_STEPS as readonly StepName[]).includes(step)
 }
 
+/** The steps of a template job. */
+export type TemplateStep = (typeof TEMPLATE_STEPS)[number]
+
+export function isTemplateStep(step: StepName): step is TemplateStep {
+  return (TEMPLATE_STEPS as readonly StepName[]).includes(step)
+}
+
 export interface ProxmoxExecutorOptions extends VmStepsOptions {
+  /** How long the template job's downloads and tasks may take. */
+  templateTimeouts?: Partial<TemplateTimeouts>
   /** Graceful shutdown before a destroy, in seconds, then a hard stop; 0 (default): hard stop. */
   shutdownTimeoutS?: number
   /**
@@ -206,6 +223,29 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
     })
   }
 
+  /** One step of a template job (template-steps.ts); as idempotent as the VM steps. */
+  async function runTemplateStep(step: TemplateStep, ctx: StepContext): Promise<StepResult> {
+    const log = (line: string): void => ctx.log(line)
+    const req = ctx.job.spec.template
+    if (!req)
+      throw new Error(`step ${step} belongs to a template job, and this job has no template`)
+    const tctx = { log, signal: ctx.signal }
+    const timeouts = { ...DEFAULT_TEMPLATE_TIMEOUTS, ...options.templateTimeouts }
+    return withJobSteps(ctx.job.jobId, ctx.job.proxmox, log, async (steps) => {
+      switch (step) {
+        case 'image_checksum':
+          await imageChecksum(steps.client, req, tctx, timeouts)
+          return {}
+        case 'download_image':
+          return downloadImage(steps.client, req, tctx, timeouts)
+        case 'create_vm':
+          return createVm(steps.client, ctx.job.proxmox, req, tctx, timeouts)
+        case 'make_template':
+          return makeTemplate(steps.client, req, tctx, timeouts)
+      }
+    })
+  }
+
   /** The setup wizard's checks, on this runner. */
   function testConnection(
     proxmox: ProxmoxConnection,
@@ -292,6 +332,7 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
 
   return {
     runStep,
+    runTemplateStep,
     testConnection,
     capacity,
     powerState,

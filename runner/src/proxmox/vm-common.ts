@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { TEMPLATE_TAG } from '../../../core/template'
 import { deploymentTag, VM_TAG_PREFIX } from '../../../core/vm-spec'
 import type { ProxmoxClient } from './client'
 import { configLockName, errorText, isAnswerLost, isLockTimeout } from './errors'
@@ -255,6 +256,8 @@ export function productVmOf(vm: {
 }): { deploymentId: string | null } | null {
   if (vm.template === 1 || vm.template === true) return null
   const tags = (vm.tags ?? '').toLowerCase().split(/[;, ]/)
+  // A template the template job is still making: that job finishes or removes it.
+  if (tags.includes(TEMPLATE_TAG)) return null
   const tagged = tags.find((t) => t.startsWith(VM_TAG_PREFIX) && t.length > VM_TAG_PREFIX.length)
   if (tagged) return { deploymentId: tagged.slice(VM_TAG_PREFIX.length) }
   const name = (vm.name ?? '').toLowerCase()

@@ -254,6 +254,10 @@ export const en = {
     verify: 'Check the game answers',
     stop_vm: 'Stop VM',
     delete_vm: 'Delete VM',
+    image_checksum: 'Read the published checksum',
+    download_image: 'Download the Debian image',
+    create_vm: 'Create the VM from the image',
+    make_template: 'Convert to a template',
   },
   stepStatus: {
     pending: 'Pending',
@@ -302,6 +306,7 @@ export const en = {
     'Players will be disconnected; the world is saved first. The VM shuts down and boots again; the server is ready once the game answers.',
   actionsWait: 'The other actions come back when this one ends.',
   jobName: {
+    template: 'Prepare a template',
     deploy: 'Deploy',
     destroy: 'Destroy',
     start: 'Start',
@@ -309,6 +314,7 @@ export const en = {
     restart: 'Restart',
   },
   jobRunning: {
+    template: 'Preparing the template',
     deploy: 'Deploying',
     destroy: 'Destroying',
     start: 'Starting',
@@ -442,8 +448,25 @@ export const en = {
     proxmox: 'Proxmox connection',
     runner: 'Register a runner',
     test: 'Test connection',
+    template: 'Template',
     done: 'Done',
   },
+  templateTitle: 'Cloud-init template',
+  templateIntro:
+    'Every server is a clone of a cloud-init template. The runner can make one for you: Proxmox downloads the official Debian cloud image onto the node (checked against Debian’s published SHA-512), a VM is created from it with a cloud-init drive, serial console and guest agent, and converted to a template, which Settings then selects. The node needs internet access (or a mirror).',
+  templateSelected: (vmid: number) => `Deployments clone template ${vmid}.`,
+  templateRelease: 'Debian release',
+  templateMirror: 'Mirror (optional)',
+  templateMirrorHelp:
+    'A folder holding SHA512SUMS and the image, if the node cannot reach cloud.debian.org. Empty: Debian’s own.',
+  templateImageStorage: 'Storage for the image',
+  templateImageStorageHelp:
+    'A file storage that accepts the “import” content type (Datacenter → Storage), usually local.',
+  templatePrepare: 'Prepare the template',
+  templateJobTitle: 'Template job',
+  templateReady: (vmid: number) => `Template ${vmid} is ready and selected in Settings.`,
+  templateSkip: 'Skip: I made a template by hand',
+  templateByHand: 'To make one by hand instead, see “Prepare Proxmox” in the README.',
   saveAndContinue: 'Save and continue',
   testIntro: 'The runner checks that it can reach Proxmox with these settings.',
   testConnection: 'Test connection',

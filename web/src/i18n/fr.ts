@@ -261,6 +261,10 @@ export const fr: Dict = {
     verify: 'Vérifier que le jeu répond',
     stop_vm: 'Arrêter la VM',
     delete_vm: 'Supprimer la VM',
+    image_checksum: 'Lire la somme de contrôle publiée',
+    download_image: 'Télécharger l’image Debian',
+    create_vm: 'Créer la VM depuis l’image',
+    make_template: 'Convertir en modèle',
   },
   stepStatus: {
     pending: 'À venir',
@@ -310,6 +314,7 @@ export const fr: Dict = {
     'Les joueurs seront déconnectés ; le monde est d’abord sauvegardé. La VM s’arrête puis redémarre ; le serveur est prêt dès que le jeu répond.',
   actionsWait: 'Les autres actions reviennent quand celle-ci est terminée.',
   jobName: {
+    template: 'Préparation d’un modèle',
     deploy: 'Déploiement',
     destroy: 'Suppression',
     start: 'Démarrage',
@@ -317,6 +322,7 @@ export const fr: Dict = {
     restart: 'Redémarrage',
   },
   jobRunning: {
+    template: 'Préparation du modèle en cours',
     deploy: 'Déploiement en cours',
     destroy: 'Suppression en cours',
     start: 'Démarrage en cours',
@@ -451,8 +457,25 @@ export const fr: Dict = {
     proxmox: 'Connexion Proxmox',
     runner: 'Enregistrer un runner',
     test: 'Tester la connexion',
+    template: 'Modèle',
     done: 'Terminé',
   },
+  templateTitle: 'Modèle cloud-init',
+  templateIntro:
+    'Chaque serveur est un clone d’un modèle cloud-init. Le runner peut le préparer pour vous : Proxmox télécharge l’image cloud officielle de Debian sur le nœud (vérifiée avec la somme SHA-512 publiée par Debian), une VM en est créée avec un lecteur cloud-init, une console série et l’agent invité, puis convertie en modèle, que les paramètres sélectionnent ensuite. Le nœud a besoin d’un accès à Internet (ou d’un miroir).',
+  templateSelected: (vmid: number) => `Les déploiements clonent le modèle ${vmid}.`,
+  templateRelease: 'Version de Debian',
+  templateMirror: 'Miroir (facultatif)',
+  templateMirrorHelp:
+    'Un dossier contenant SHA512SUMS et l’image, si le nœud ne joint pas cloud.debian.org. Vide : celui de Debian.',
+  templateImageStorage: 'Stockage de l’image',
+  templateImageStorageHelp:
+    'Un stockage de fichiers qui accepte le type de contenu « import » (Centre de données → Stockage), en général local.',
+  templatePrepare: 'Préparer le modèle',
+  templateJobTitle: 'Préparation du modèle',
+  templateReady: (vmid: number) => `Le modèle ${vmid} est prêt et sélectionné dans les paramètres.`,
+  templateSkip: 'Passer : j’ai préparé un modèle à la main',
+  templateByHand: 'Pour le préparer à la main, voir « Préparer Proxmox » dans le README.',
   saveAndContinue: 'Enregistrer et continuer',
   testIntro: 'Le runner vérifie qu’il joint Proxmox avec ces paramètres.',
   testConnection: 'Tester la connexion',

@@ -1,3 +1,5 @@
+import { useState } from 'react'
+import { TemplateJob } from '../components/template-job'
 import { useT } from '../i18n'
 import { useTitle } from '../router'
 import { TestConnection } from '../components/test-connection'
@@ -9,13 +11,19 @@ import { ProxmoxForm } from '../components/settings/proxmox-form'
 export function SettingsPage() {
   const t = useT()
   useTitle(`${t.settingsTitle} · ${t.appName}`)
+  // A template job selects its template in the connection: the form reads it again then.
+  const [formKey, setFormKey] = useState(0)
   return (
     <section className="settings-page">
       <h1>{t.settingsTitle}</h1>
       <section aria-labelledby="proxmox-title">
         <h2 id="proxmox-title">{t.proxmoxTitle}</h2>
         <p>{t.proxmoxIntro}</p>
-        <ProxmoxForm />
+        <ProxmoxForm key={formKey} />
+      </section>
+      <section className="card" aria-labelledby="template-title">
+        <h2 id="template-title">{t.templateTitle}</h2>
+        <TemplateJob onReady={() => setFormKey((k) => k + 1)} />
       </section>
       <section className="card" aria-labelledby="test-title">
         <h2 id="test-title">{t.testConnection}</h2>

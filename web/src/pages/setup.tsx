@@ -7,8 +7,9 @@ import { useT } from '../i18n'
 import { navigate, useTitle } from '../router'
 import { TestConnection } from '../components/test-connection'
 import { ProxmoxForm } from '../components/settings/proxmox-form'
+import { TemplateJob } from '../components/template-job'
 
-const STEPS = ['admin', 'proxmox', 'runner', 'test', 'done'] as const
+const STEPS = ['admin', 'proxmox', 'runner', 'test', 'template', 'done'] as const
 type Step = (typeof STEPS)[number]
 
 /**
@@ -41,7 +42,8 @@ export async function onboardingStep(): Promise<Step> {
   ])
   if (!proxmox?.tokenSecretSet) return 'proxmox'
   if (!runners.some((r) => r.registeredAt !== null && r.state !== 'revoked')) return 'runner'
-  return localStorage.getItem(ACTIVE_KEY) === 'yes' ? 'test' : 'done'
+  const active = localStorage.getItem(ACTIVE_KEY)
+  return active === 'yes' ? 'test' : active === 'template' ? 'template' : 'done'
 }
 
 /**
@@ -95,10 +97,18 @@ export function SetupWizard(props: { signedIn: boolean; onAdminCreated: () => vo
       {step === 'test' ? (
         <TestStep
           onDone={() => {
+            localStorage.setItem(ACTIVE_KEY, 'template')
+            setStep('template')
+          }}
+          onBack={() => setStep('proxmox')}
+        />
+      ) : null}
+      {step === 'template' ? (
+        <TemplateStep
+          onDone={() => {
             localStorage.removeItem(ACTIVE_KEY)
             setStep('done')
           }}
-          onBack={() => setStep('proxmox')}
         />
       ) : null}
       {step === 'done' ? (
@@ -225,6 +235,27 @@ function RunnerStep(props: { onDone: () => void }) {
       <button type="button" disabled={!online} onClick={props.onDone}>
         {t.continue}
       </button>
+    </section>
+  )
+}
+
+/** The template the servers are cloned from: made by the runner, or by hand (then skipped). */
+function TemplateStep(props: { onDone: () => void }) {
+  const t = useT()
+  const [ready, setReady] = useState(false)
+  return (
+    <section className="card">
+      <h2>{t.templateTitle}</h2>
+      <TemplateJob onReady={() => setReady(true)} />
+      <p className="muted">{t.templateByHand}</p>
+      <div className="actions">
+        <button type="button" className="secondary" onClick={props.onDone}>
+          {t.templateSkip}
+        </button>
+        <button type="button" disabled={!ready} onClick={props.onDone}>
+          {t.continue}
+        </button>
+      </div>
     </section>
   )
 }
