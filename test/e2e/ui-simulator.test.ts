@@ -66,7 +66,9 @@ describe('the dashboard against the Proxmox simulator', () => {
     await page.getByRole('button', { name: 'Destroy' }).click()
     await page.getByRole('dialog').getByRole('button', { name: 'Destroy' }).click()
     await statusIs(page, 'Destroyed')
-    expect([...scene.sim.cluster.vms.values()].filter((vm) => vm.config.template !== '1')).toHaveLength(0)
+    expect(
+      [...scene.sim.cluster.vms.values()].filter((vm) => vm.config.template !== '1'),
+    ).toHaveLength(0)
     await screenshot(page, '22-sim-destroyed')
   })
 })
