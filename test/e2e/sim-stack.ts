@@ -49,12 +49,15 @@ export async function gameUpstreamEnv(): Promise<Record<string, string>> {
   return (await upstream).runnerEnv()
 }
 
-/** Register and start a runner with the real executors; returns it and its state folder. */
+/**
+ * Register and start a runner with the real executors; returns it, its state folder and the
+ * environment it runs with (to start it again after a kill).
+ */
 export async function startRealRunner(
   api: ApiClient,
   name: string,
   extra: Record<string, string> = {},
-): Promise<{ runner: RunnerProcess; state: string }> {
+): Promise<{ runner: RunnerProcess; state: string; env: Record<string, string> }> {
   const state = mkdtempSync(join(tmpdir(), 'pgd-e2e-real-'))
   const { code } = await api.ok<{ code: string }>('POST', '/api/runners', { name })
   const env = {
@@ -70,7 +73,7 @@ export async function startRealRunner(
     ...extra,
   }
   await registerRunner(api.url, code, env)
-  return { runner: await startRunner(['run'], env), state }
+  return { runner: await startRunner(['run'], env), state, env }
 }
 
 /** What a test file against the simulator shares; filled in by {@link useSimScene}'s beforeAll. */

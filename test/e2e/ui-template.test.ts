@@ -1,13 +1,11 @@
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Browser, BrowserContext } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { serveImageMirror, type ImageMirror } from '../pve-sim/image-server'
 import type { PveSimulator } from '../pve-sim/index'
-import { killAllRunners, registerRunner, startRunner, type RunnerProcess } from '../runner/harness'
-import { launchBrowser, newPage, screenshot } from './browser'
-import { gameUpstreamEnv, simProxmox, startSimulator } from './sim-stack'
+import { killAllRunners, startRunner, type RunnerProcess } from '../runner/harness'
+import { launchBrowser, screenshot } from './browser'
+import { openSignedIn, waitForRunnerOnline } from './fixtures'
+import { simProxmox, startRealRunner, startSimulator } from './sim-stack'
 import { ApiClient, cleanup, startStack, waitFor, type Stack } from './stack'
 
 /**
@@ -44,22 +42,8 @@ beforeAll(async () => {
     setupCode: stack.setupCode,
   })
   await api.ok('PUT', '/api/settings/proxmox', simProxmox(sim))
-  const { code } = await api.ok<{ code: string }>('POST', '/api/runners', { name: 'tpl-runner' })
-  state = mkdtempSync(join(tmpdir(), 'pgd-e2e-template-'))
-  env = {
-    PATH: process.env.PATH ?? '',
-    HOME: state,
-    RUNNER_STATE_DIR: state,
-    RUNNER_EXECUTOR: 'real',
-    RUNNER_PROVISIONER: 'simulated',
-    ...(await gameUpstreamEnv()),
-    RUNNER_HEARTBEAT_INTERVAL_MS: '1000',
-    RUNNER_BACKOFF_BASE_MS: '50',
-    RUNNER_BACKOFF_MAX_MS: '1000',
-  }
-  await registerRunner(api.url, code, env)
-  runner = await startRunner(['run'], env)
-  await runnerOnline()
+  ;({ runner, state, env } = await startRealRunner(api, 'tpl-runner'))
+  await waitForRunnerOnline(api)
 }, 180_000)
 
 afterEach(async () => {
@@ -75,23 +59,8 @@ afterAll(async () => {
   if (state) cleanup(state)
 })
 
-async function runnerOnline(): Promise<void> {
-  await waitFor(
-    async () =>
-      (await api.ok<{ runners: { state: string }[] }>('GET', '/api/runners')).runners[0]?.state ===
-      'online',
-    'the runner online',
-  )
-}
-
-async function openPage(path: string): Promise<Page> {
-  const { context, page } = await newPage(browser, stack.url)
-  contexts.push(context)
-  const [name, value] = api.cookie.split('=')
-  await context.addCookies([{ name: name ?? '', value: value ?? '', url: stack.url }])
-  await page.goto(path)
-  return page
-}
+/** A page of the dashboard, signed in as the admin. */
+const openPage = (path: string) => openSignedIn({ browser, api, contexts }, path)
 
 const templates = () => api.ok<TemplateJobView>('GET', '/api/templates')
 const vmsNamed = (name: string) =>
