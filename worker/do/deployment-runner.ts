@@ -1,6 +1,11 @@
 import { successEvent, type DeploymentEvent } from '../../core/deployment-state'
 import { assertNever } from '../../core/assert'
-import { CLOSE, type RunnerToDeployment, type StepView } from '../../core/protocol'
+import {
+  CLOSE,
+  encodeDashboardLogs,
+  type RunnerToDeployment,
+  type StepView,
+} from '../../core/protocol'
 import { frame } from './stubs'
 import type { DeploymentLogLine, LogLine, ServerToDashboard } from '../../core/protocol'
 import { jobCheckpoint, type DeploymentState, type SocketAttachment } from './deployment-model'
@@ -73,7 +78,7 @@ export async function handleRunnerFrame(
       if (fresh.length > 0) {
         const stored = d.appendLogs(state, fresh)
         // A `logs` frame of ServerToDashboard, built around the JSON already encoded for storage.
-        d.broadcast(`{"v":1,"type":"logs","lines":${stored.json}}`)
+        d.broadcast(encodeDashboardLogs(stored.json))
         await d.mirror.linesStored(state, stored.lines)
       }
       // Sent after the write: the output gate holds it until the lines are durable.

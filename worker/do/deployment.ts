@@ -26,7 +26,7 @@ import { mirrorDeployment, type DeploymentMirror } from '../db/deployments'
 import { cancelQueuedJob, closeJob, jobInsert, requeueLeasedJob } from '../db/jobs'
 import { liveSessionIds } from '../db/sessions'
 import { SESSION_IDLE_MS } from '../http/sessions'
-import { parseRunnerFrame } from '../../core/protocol'
+import { encodeDashboardLogs, parseRunnerFrame } from '../../core/protocol'
 import { frame, hubStub } from './stubs'
 import { reciprocateClose } from '../http/websocket'
 import {
@@ -120,7 +120,7 @@ export class DeploymentDO extends DurableObject<Env> {
   async recordLine(state: DeploymentState, jobId: string, text: string): Promise<void> {
     const line = { seq: 1, ts: Date.now(), stream: 'info' as const, text }
     const stored = this.logs.append(jobId, [line], this.logs.lastSeq() + 1)
-    this.broadcast(`{"v":1,"type":"logs","lines":${stored.json}}`)
+    this.broadcast(encodeDashboardLogs(stored.json))
     await this.mirror.linesStored(state, stored.lines)
   }
 
@@ -551,8 +551,7 @@ export class DeploymentDO extends DurableObject<Env> {
       const state = this.state()
       if (state) server.send(JSON.stringify(this.stateFrame(state)))
       // History first, in order, then live lines follow: all in this one turn, so none slips between.
-      for (const lines of this.logs.replay(after))
-        server.send(`{"v":1,"type":"logs","lines":${lines}}`)
+      for (const lines of this.logs.replay(after)) server.send(encodeDashboardLogs(lines))
     }
     return new Response(null, { status: 101, webSocket: client })
   }
