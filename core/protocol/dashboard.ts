@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { DeploymentStatus } from '../deployment-state'
+import { DeploymentStatus } from '../deployment/status'
 import { PROTOCOL_VERSION } from './constants'
 import { JobKind, LiveStatus, LogStream, StepError, StepName, StepStatus } from './domain'
 

@@ -3,7 +3,7 @@ import { PROTOCOL_VERSION } from './constants'
 import { Checkpoint, LogStream, StepError, StepName } from './domain'
 
 /**
- * A job socket, one per running job, `GET /api/runner/jobs/:jobId/connect` → that deployment's
+ * A job socket, one per running job, `GET /api/runner/deployments/:deploymentId/jobs/:jobId/connect` → that deployment's
  * `DeploymentDO`: step events, log batches and their acks, so log data takes one hop. It
  * authenticates like the control socket, with the runner key.
  */

@@ -4,7 +4,7 @@ import {
   EVENT_TYPES,
   transition,
   type DeploymentEvent,
-} from '../../core/deployment-state'
+} from '../../core/deployment/status'
 
 /** One representative event of each type (step events: a VM step, SSH, provision, verify, destroy). */
 const EVENTS: DeploymentEvent[] = [

@@ -1,4 +1,5 @@
 import { exports } from 'cloudflare:workers'
+import { env } from 'cloudflare:test'
 import { afterEach } from 'vitest'
 import { call, json, ORIGIN, setupAdmin } from './helpers'
 
@@ -171,11 +172,19 @@ export async function connectRunner(
   return ws
 }
 
+/**
+ * Open a job's socket as the runner does, on the deployment its assignment names (looked up
+ * here from the job's row, for tests that kept only the job id).
+ */
 export async function connectJob(
   key: string,
   jobId: string,
 ): Promise<{ ws: TestSocket; welcome: Record<string, unknown> }> {
-  const ws = await openSocket(`/api/runner/jobs/${jobId}/connect`, {
+  const row = await env.DB.prepare('SELECT deployment_id AS d FROM jobs WHERE id = ?')
+    .bind(jobId)
+    .first<{ d: string }>()
+  if (!row) throw new Error(`no job ${jobId}`)
+  const ws = await openSocket(`/api/runner/deployments/${row.d}/jobs/${jobId}/connect`, {
     authorization: `Bearer ${key}`,
   })
   ws.send({ type: 'job.hello', jobId, attempt: 1 })

@@ -2,7 +2,7 @@ import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } fr
 import { afterEach, describe, expect, it } from 'vitest'
 import { DEPLOY_STEPS } from '../../core/protocol'
 import type { DeploymentDO } from '../../worker/do/deployment'
-import type { DeploymentState } from '../../worker/do/deployment-model'
+import type { DeploymentState } from '../../core/deployment'
 import { call, json, setupAdmin } from './helpers'
 import {
   configureProxmox,

@@ -1,5 +1,10 @@
 import WebSocket from 'ws'
-import { HEARTBEAT_PING, HEARTBEAT_PONG } from '../../core/protocol'
+import {
+  encodeRunnerToDeployment,
+  encodeRunnerToHub,
+  HEARTBEAT_PING,
+  HEARTBEAT_PONG,
+} from '../../core/protocol'
 
 /**
  * A runner speaking the wire protocol directly, for measurements that need the exact moment a
@@ -48,8 +53,7 @@ export class ProtoRunner {
       })
       ws.once('open', () =>
         ws.send(
-          JSON.stringify({
-            v: 1,
+          encodeRunnerToHub({
             type: 'hello',
             version: 'bench',
             sshPublicKey: 'ssh-ed25519 AAAAbench bench',
@@ -84,18 +88,21 @@ export class ProtoRunner {
   async finish(deploymentId: string): Promise<void> {
     const jobId = this.jobs.get(deploymentId)
     if (!jobId) throw new Error(`no job for ${deploymentId}`)
-    const ws = new WebSocket(`${this.url.replace('http', 'ws')}/api/runner/jobs/${jobId}/connect`, {
+    const path = `/api/runner/deployments/${deploymentId}/jobs/${jobId}/connect`
+    const ws = new WebSocket(`${this.url.replace('http', 'ws')}${path}`, {
       headers: { authorization: `Bearer ${this.key}` },
     })
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`job ${jobId} did not finish`)), 10_000)
       ws.once('error', reject)
-      ws.once('open', () => ws.send(JSON.stringify({ v: 1, type: 'job.hello', jobId, attempt: 1 })))
+      ws.once('open', () =>
+        ws.send(encodeRunnerToDeployment({ type: 'job.hello', jobId, attempt: 1 })),
+      )
       ws.on('message', (data) => {
         const frame = JSON.parse(data.toString()) as { type: string }
         if (frame.type === 'job.welcome') {
           ws.send(
-            JSON.stringify({ v: 1, type: 'job.done', jobId, outcome: 'succeeded', result: {} }),
+            encodeRunnerToDeployment({ type: 'job.done', jobId, outcome: 'succeeded', result: {} }),
           )
         }
       })

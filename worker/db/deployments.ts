@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, inArray, isNotNull, ne, sql } from 'drizzle-orm'
-import { WATCHED, type DeploymentStatus } from '../../core/deployment-state'
+import { WATCHED, type DeploymentStatus } from '../../core/deployment/status'
 import type { DeploymentSpec } from '../../core/protocol'
 import { orm } from './client'
 import { deployments } from './schema'
@@ -216,14 +216,20 @@ export async function mirrorDeployment(
     .where(eq(deployments.id, id))
 }
 
-/** The stored inputs' JSON text of a deployment, or null when it is missing. */
-export async function inputsJsonOf(db: D1Database, id: string): Promise<string | null> {
+/**
+ * A deployment's sealed game secrets (null when it has none), or undefined when there is no such
+ * deployment. Only that field is read: the rest of the spec is the deployment object's.
+ */
+export async function sealedGameSecretsOf(
+  db: D1Database,
+  id: string,
+): Promise<string | null | undefined> {
   const row = await orm(db)
-    .select({ inputsJson: deployments.inputsJson })
+    .select({ sealed: sealedSecrets })
     .from(deployments)
     .where(eq(deployments.id, id))
     .get()
-  return row?.inputsJson ?? null
+  return row === undefined ? undefined : row.sealed
 }
 
 /** How the deployment's inputs are stored in D1 (`deployments.inputs_json`). */

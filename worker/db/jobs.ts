@@ -39,20 +39,6 @@ export async function voidLease(db: D1Database, jobId: string): Promise<void> {
     .where(and(eq(jobs.id, jobId), eq(jobs.status, 'leased')))
 }
 
-/** The deployment of a job leased to `runnerId`, or null when it is not (any more). */
-export async function leasedJobDeployment(
-  db: D1Database,
-  jobId: string,
-  runnerId: string,
-): Promise<string | null> {
-  const row = await orm(db)
-    .select({ deploymentId: jobs.deploymentId })
-    .from(jobs)
-    .where(and(eq(jobs.id, jobId), eq(jobs.runnerId, runnerId), eq(jobs.status, 'leased')))
-    .get()
-  return row?.deploymentId ?? null
-}
-
 /** The statement that queues a job (the caller then asks the hub to dispatch), to batch. */
 export function jobInsert(db: D1Database, deploymentId: string, jobId: string, kind: JobKind) {
   return orm(db).insert(jobs).values({ id: jobId, deploymentId, kind, status: 'queued' })

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
-import type { DeploymentStatus } from '../../core/deployment-state'
+import type { DeploymentStatus } from '../../core/deployment/status'
 
 /**
  * The D1 schema, the one source of the tables and their types. `drizzle-kit generate` turns it

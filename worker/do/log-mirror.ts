@@ -1,6 +1,6 @@
 import type { DeploymentLogLine } from '../../core/protocol'
 import { insertLogLine } from '../db/deployment-logs'
-import type { DeploymentState } from './deployment-model'
+import type { DeploymentState } from '../../core/deployment'
 import type { LogStore } from './log-store'
 
 /**

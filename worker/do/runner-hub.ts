@@ -19,7 +19,7 @@ import { RunnerRequests, type CapacityAnswer } from './hub/requests'
 import { revokeRunner } from './hub/revoke'
 import { logRefused, RunnerSockets, type RunnerLiveStatus } from './hub/sockets'
 import { WatchLists } from './hub/watch'
-import { frame } from './stubs'
+import { encodeHubToRunner } from '../../core/protocol'
 
 /**
  * The one hub of the runners' control sockets: it turns their frames and the worker's calls into
@@ -82,7 +82,7 @@ export class RunnerHub extends DurableObject<Env> {
           at: Date.now(),
         })
         ws.send(
-          frame({
+          encodeHubToRunner({
             type: 'welcome',
             runnerId: att.runnerId,
             heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,

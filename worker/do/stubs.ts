@@ -7,8 +7,3 @@ export function hubStub(env: Env) {
 export function deploymentStub(env: Env, deploymentId: string) {
   return env.DEPLOYMENT.get(env.DEPLOYMENT.idFromName(deploymentId))
 }
-
-/** JSON for a socket frame: every frame carries the protocol version. */
-export function frame<T extends { type: string }>(body: T): string {
-  return JSON.stringify({ v: 1, ...body })
-}

@@ -1,29 +1,35 @@
-import { JobAssignment } from '../../core/protocol'
+import { JobAssignment, type DeploymentSpec } from '../../core/protocol'
 import { openInputs } from './game-secrets'
 import { loadProxmoxConnection } from '../settings/proxmox'
-import { inputsJsonOf, type StoredInputs } from '../db/deployments'
+import { sealedGameSecretsOf } from '../db/deployments'
 import type { LeasedJob } from '../db/jobs'
 
-/** Everything the runner needs for a job: the spec, the Proxmox connection, the secrets. */
+/**
+ * Everything the runner needs for a job: the spec (from the deployment's object, its one owner),
+ * the Proxmox connection, and the secrets (sealed in D1, opened here for this one assignment).
+ */
 export async function buildAssignment(
   env: Env,
   job: LeasedJob,
+  spec: DeploymentSpec,
   leaseMs: number,
 ): Promise<JobAssignment> {
-  const inputsJson = await inputsJsonOf(env.DB, job.deploymentId)
-  if (inputsJson === null)
+  const sealed = await sealedGameSecretsOf(env.DB, job.deploymentId)
+  if (sealed === undefined)
     throw new Error(`deployment ${job.deploymentId} of job ${job.id} is missing`)
-  const inputs = JSON.parse(inputsJson) as StoredInputs
   const proxmox = await loadProxmoxConnection(env)
   if (!proxmox) throw new Error('the Proxmox connection is not configured')
-  const { gameConfig, gameSecrets, redact } = await openInputs(env, inputs.spec.game, inputs)
+  const { gameConfig, gameSecrets, redact } = await openInputs(env, spec.game, {
+    spec,
+    gameSecretsEnc: sealed,
+  })
   return JobAssignment.parse({
     jobId: job.id,
     deploymentId: job.deploymentId,
     kind: job.kind,
     attempt: job.attempt,
     leaseExpiresAt: Date.now() + leaseMs,
-    spec: { ...inputs.spec, gameConfig },
+    spec: { ...spec, gameConfig },
     proxmox,
     secrets: redact,
     gameSecrets,

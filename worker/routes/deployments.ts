@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { CreateDeployment, ListDeploymentsQuery, LogsQuery } from '../../core/deployment-api'
-import { DeploymentStatus } from '../../core/deployment-state'
+import { DeploymentStatus } from '../../core/deployment/status'
 import { getGame, GAMES } from '../../core/games'
 import { TEMPLATE_GAME } from '../../core/template'
 import type { DeploymentSpec, JobKind, LiveStatus, PowerAction } from '../../core/protocol'

@@ -1,6 +1,5 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { leasedJobDeployment } from '../db/jobs'
 import { redeemCode } from '../db/runners'
 import type { AppEnv } from '../env'
 import { audit } from '../http/audit'
@@ -11,6 +10,9 @@ import { deploymentStub, hubStub } from '../do/stubs'
 import { mutable } from '../http/response'
 import { validate } from '../http/validate'
 import { requireWebSocketUpgrade } from '../http/websocket'
+
+/** Deployment and job ids are the worker's own UUIDs. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 const RegisterBody = z.object({
   code: z.string().trim().min(10).max(100),
@@ -50,17 +52,16 @@ export const runnerApi = new Hono<AppEnv>()
     url.searchParams.set('name', runner.name)
     return mutable(await hubStub(c.env).fetch(new Request(url, c.req.raw)))
   })
-  .get('/jobs/:jobId/connect', async (c) => {
+  /**
+   * A job's socket, opened on the deployment the assignment named: that deployment's object
+   * knows which job it leased to which runner and refuses (410) any other.
+   */
+  .get('/deployments/:deploymentId/jobs/:jobId/connect', async (c) => {
     const runner = await requireRunner(c)
     requireWebSocketUpgrade(c)
-    const jobId = c.req.param('jobId')
-    const deploymentId = await leasedJobDeployment(c.env.DB, jobId, runner.id)
-    if (deploymentId === null) {
-      throw new ApiError(
-        410,
-        'job_gone',
-        `Job ${jobId} is not leased to this runner (finished, cancelled or taken over).`,
-      )
+    const { deploymentId, jobId } = c.req.param()
+    if (!UUID.test(deploymentId) || !UUID.test(jobId)) {
+      throw new ApiError(404, 'not_found', 'There is no such deployment or job.')
     }
     const url = new URL('https://deployment/runner')
     url.searchParams.set('runnerId', runner.id)

@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import { IN_PROGRESS } from '../../core/deployment-state'
+import { IN_PROGRESS } from '../../core/deployment/status'
 import { TEMPLATE_GAME, TemplateRequest } from '../../core/template'
 import type { AppEnv } from '../env'
 import { auditEntry } from '../http/audit'

@@ -90,7 +90,7 @@ export class JobRun {
       bufferedAmount: () => this.socket.bufferedAmount,
     })
     this.socket = new ManagedSocket({
-      url: `${deps.socketBase}/api/runner/jobs/${encodeURIComponent(job.jobId)}/connect`,
+      url: `${deps.socketBase}/api/runner/deployments/${encodeURIComponent(job.deploymentId)}/jobs/${encodeURIComponent(job.jobId)}/connect`,
       key: deps.key,
       label: `job ${job.jobId}`,
       heartbeatIntervalMs: config.heartbeatIntervalMs,

@@ -4,7 +4,7 @@ import {
   transition,
   WATCHED,
   type DeploymentStatus,
-} from '../../../core/deployment-state'
+} from '../../../core/deployment/status'
 import {
   JobKind,
   stepsOf,

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
-import type { DeploymentStatus } from '../../../core/deployment-state'
+import type { DeploymentStatus } from '../../../core/deployment/status'
 import { PROTOCOL_VERSION, type JobKind } from '../../../core/protocol'
 import { api, ApiFailure, call, errorText, type DeploymentDetail } from '../api'
 import { ConfirmButton } from '../components/confirm-button'

@@ -4,7 +4,7 @@ import {
   POWERING,
   WATCHED,
   type DeploymentStatus,
-} from '../../../core/deployment-state'
+} from '../../../core/deployment/status'
 import { api, call, type DeploymentSummary } from '../api'
 import { CopyButton } from '../components/copy-button'
 import { Alert } from '../components/field'

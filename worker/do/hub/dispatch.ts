@@ -1,8 +1,9 @@
 import type { JobAssignment } from '../../../core/protocol'
 import { jobsLeasedTo, leasedCounts, leaseNextJob, voidLease, type LeasedJob } from '../../db/jobs'
 import { buildAssignment } from '../../lib/jobs'
-import { LEASE_MS } from '../deployment-model'
-import { deploymentStub, frame } from '../stubs'
+import { LEASE_MS } from '../../../core/deployment'
+import { deploymentStub } from '../stubs'
+import { encodeHubToRunner } from '../../../core/protocol'
 import type { ReadyRunner, RunnerSockets } from './sockets'
 import { coalesced } from './timing'
 
@@ -15,9 +16,9 @@ async function assignmentFor(
   job: LeasedJob,
   runnerId: string,
 ): Promise<JobAssignment | null> {
-  const ok = await deploymentStub(env, job.deploymentId).leased(job.id, runnerId, job.attempt)
-  if (!ok) return null
-  return buildAssignment(env, job, LEASE_MS)
+  const spec = await deploymentStub(env, job.deploymentId).leased(job.id, runnerId, job.attempt)
+  if (!spec) return null
+  return buildAssignment(env, job, spec, LEASE_MS)
 }
 
 /**
@@ -75,7 +76,7 @@ export class Dispatcher {
       return
     }
     try {
-      ws.send(frame({ type: 'job.assign', job: assignment }))
+      ws.send(encodeHubToRunner({ type: 'job.assign', job: assignment }))
     } catch (err) {
       // The socket died between the lease and the send: back to the queue at once rather than
       // after the lease runs out.
@@ -86,6 +87,7 @@ export class Dispatcher {
 
   /** Tell the runner holding `jobId` to stop it (also sent on the job socket, if open). */
   cancelJob(jobId: string, runnerId: string): void {
-    for (const ws of this.sockets.of(runnerId)) ws.send(frame({ type: 'job.cancel', jobId }))
+    for (const ws of this.sockets.of(runnerId))
+      ws.send(encodeHubToRunner({ type: 'job.cancel', jobId }))
   }
 }

@@ -1,11 +1,11 @@
 import type { OrphanReason, OrphanVm } from '../../../core/deployment-api'
-import { SETTLED } from '../../../core/deployment-state'
+import { SETTLED } from '../../../core/deployment/status'
 import type { ProductVm } from '../../../core/protocol'
 import { systemAudit } from '../../db/audit-log'
 import { deploymentsByIds, type DeploymentOfVm } from '../../db/deployments'
 import { getCleanupPolicy } from '../../lib/cleanup'
 import { loadProxmoxConnection } from '../../settings/proxmox'
-import { frame } from '../stubs'
+import { encodeHubToRunner } from '../../../core/protocol'
 import type { RunnerRequests } from './requests'
 import type { RunnerSockets } from './sockets'
 import { sweepIntervalMs } from './timing'
@@ -161,7 +161,7 @@ export class Orphans {
       .ask<{ ok: boolean; message: string }>(
         runner.ws,
         (requestId) =>
-          frame({
+          encodeHubToRunner({
             type: 'vm.destroy',
             requestId,
             proxmox,

@@ -1,6 +1,6 @@
 import type { ConnectionCheck, NodeCapacity } from '../../../core/protocol'
 import type { ProxmoxConnection } from '../../../core/settings'
-import { frame } from '../stubs'
+import { encodeHubToRunner } from '../../../core/protocol'
 import { logRefused, type RunnerSockets } from './sockets'
 
 const TEST_TIMEOUT_MS = 60_000
@@ -89,7 +89,7 @@ export class RunnerRequests {
     if (!runner) return null
     const checks = await this.ask<ConnectionCheck[]>(
       runner.ws,
-      (requestId) => frame({ type: 'test.request', requestId, proxmox }),
+      (requestId) => encodeHubToRunner({ type: 'test.request', requestId, proxmox }),
       TEST_TIMEOUT_MS,
       () => [
         {
@@ -125,7 +125,7 @@ export class RunnerRequests {
     const name = runner.att.name
     const answer = this.ask<CapacityAnswer>(
       runner.ws,
-      (requestId) => frame({ type: 'capacity.request', requestId, proxmox }),
+      (requestId) => encodeHubToRunner({ type: 'capacity.request', requestId, proxmox }),
       CAPACITY_TIMEOUT_MS,
       () => ({
         known: false,

@@ -4,7 +4,8 @@ import { watchedDeployments } from '../../db/deployments'
 import { openInputs } from '../../lib/game-secrets'
 import type { StoredInputs } from '../../db/deployments'
 import { loadProxmoxConnection } from '../../settings/proxmox'
-import { deploymentStub, frame } from '../stubs'
+import { deploymentStub } from '../stubs'
+import { encodeHubToRunner } from '../../../core/protocol'
 import { logRefused, type RunnerSockets } from './sockets'
 import { coalesced, statusIntervalMs, sweepIntervalMs } from './timing'
 
@@ -172,7 +173,7 @@ export class WatchLists {
       if (!busy && !before[att.runnerId]) continue
       sends.push({
         ws,
-        text: frame({
+        text: encodeHubToRunner({
           type: 'watch',
           proxmox: busy ? proxmox : null,
           statusIntervalMs: statusEveryMs,

@@ -9,8 +9,8 @@ import {
   type StepError,
   type StepName,
   type StepView,
-} from '../../core/protocol'
-import type { DeploymentStatus } from '../../core/deployment-state'
+} from '../protocol'
+import type { DeploymentStatus } from './status'
 
 /** A runner silent this long on a job loses the lease; the job goes back to the queue. */
 export const LEASE_MS = 30_000
@@ -32,8 +32,6 @@ export const STEP_TIMEOUT_MS: Record<StepName, number> = {
   create_vm: 30 * 60_000,
   make_template: 10 * 60_000,
 }
-/** How soon a failed D1 log mirror is tried again. */
-export const MIRROR_RETRY_MS = 5_000
 
 export interface JobState {
   jobId: string
@@ -91,7 +89,7 @@ export function freshSteps(kind: JobKind, keepDone: readonly StepName[] = []): S
   }))
 }
 
-export function initialState(spec: DeploymentSpec, jobId: string): DeploymentState {
+export function initialState(spec: DeploymentSpec, jobId: string, at: number): DeploymentState {
   // A template job's record (core/template.ts) starts with its own job; any other, a deploy.
   const kind: JobKind = spec.template ? 'template' : 'deploy'
   return {
@@ -100,7 +98,7 @@ export function initialState(spec: DeploymentSpec, jobId: string): DeploymentSta
     spec,
     checkpoint: { upids: {}, doneSteps: [] },
     steps: freshSteps(kind),
-    job: newJob(jobId, kind),
+    job: newJob(jobId, kind, at),
     failedKind: null,
     error: null,
     result: null,
@@ -108,7 +106,7 @@ export function initialState(spec: DeploymentSpec, jobId: string): DeploymentSta
   }
 }
 
-export function newJob(jobId: string, kind: JobKind): JobState {
+export function newJob(jobId: string, kind: JobKind, at: number): JobState {
   return {
     jobId,
     kind,
@@ -116,7 +114,7 @@ export function newJob(jobId: string, kind: JobKind): JobState {
     runnerId: null,
     ackedSeq: 0,
     cancelRequested: false,
-    lastActivityAt: Date.now(),
+    lastActivityAt: at,
   }
 }
 
@@ -136,11 +134,3 @@ export function jobDoneSteps(state: DeploymentState): StepName[] {
 export function jobCheckpoint(state: DeploymentState): Checkpoint {
   return { ...state.checkpoint, doneSteps: jobDoneSteps(state) }
 }
-
-/**
- * What a socket is, kept in its attachment so it survives hibernation: identity, and for a
- * dashboard the end of its session (epoch ms), checked before every frame it is sent.
- */
-export type SocketAttachment =
-  | { role: 'runner'; runnerId: string; jobId: string }
-  | { role: 'dashboard'; sessionId?: string; expiresAt?: number }

@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import type { JobKind, PowerAction, StepName } from './protocol/domain'
+import type { JobKind, PowerAction, StepName } from '../protocol/domain'
 
 /**
  * The deployment state machine, as one pure table, so every transition is decided and tested in

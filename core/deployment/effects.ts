@@ -1,0 +1,94 @@
+import type {
+  DeploymentToRunner,
+  FrameBody,
+  JobKind,
+  LiveStatus,
+  LogLine,
+  PowerAction,
+  RunnerToDeployment,
+} from '../protocol'
+import type { DeploymentState } from './model'
+
+/**
+ * What can happen to a deployment, as the reducer (reduce.ts) takes it: the admin's requests, the
+ * hub's lease, the runner's frames on the job socket, the alarm, a live status. Every input
+ * carries its time (`at`), so the reducer reads no clock and a test replays any history.
+ */
+export type DeploymentInput =
+  /** The hub leased the current job to a runner. */
+  | { type: 'leased'; jobId: string; runnerId: string; attempt: number; at: number }
+  /** A frame on the job socket of `jobId`, opened by `runnerId`. */
+  | { type: 'runner_frame'; runnerId: string; jobId: string; frame: RunnerToDeployment; at: number }
+  /**
+   * The admin (`by`) cancels. `leased`: a runner holds the job (or took it from the queue just
+   * now), so it must be told to stop; otherwise the job was taken out of the queue already.
+   */
+  | { type: 'cancel'; by: string; leased: boolean; at: number }
+  /** Run the failed job again as `jobId`. */
+  | { type: 'retry'; jobId: string; at: number }
+  /** Start, stop or restart the VM as `jobId`. */
+  | { type: 'power'; action: PowerAction; jobId: string; at: number }
+  /** Destroy the VM as `jobId`; `auto`: queued by the cleanup policy after a failed deploy. */
+  | { type: 'destroy'; jobId: string; auto: boolean; at: number }
+  /**
+   * The runner holding the job is gone: revoked (any job of `runnerId`), or it never got the job
+   * it was leased (`jobId` given). The job goes back to the queue.
+   */
+  | { type: 'runner_lost'; runnerId: string; jobId?: string; why: string; at: number }
+  /**
+   * The alarm: checks the lease (`lastHeardAt`: the job's last frame or heartbeat, whichever is
+   * later) and the running step's timeout.
+   */
+  | { type: 'tick'; lastHeardAt: number; at: number }
+  /** A runner's refresh of the live status (power, game). */
+  | { type: 'live'; live: LiveStatus }
+
+export type JobEnd = 'done' | 'failed' | 'cancelled'
+
+/**
+ * What the DeploymentDO does after a reduction, in order. The new state is already decided; the
+ * effects persist it, tell whoever must know, and keep D1's job queue in step.
+ */
+export type DeploymentEffect =
+  /** Persist the state, nobody told (a replayed frame, a heartbeat's time). */
+  | { type: 'store' }
+  /**
+   * Persist, send the state to the dashboards, re-arm the alarm, and write the D1 row when `row`
+   * (and what it shows changed). `watchChanged`: the runners' watch lists must follow.
+   */
+  | { type: 'save'; row: boolean; watchChanged: boolean }
+  /** Persist with a new live status, send it to the dashboards, update the row. */
+  | { type: 'save_live'; live: LiveStatus }
+  /** Store the job's new log lines with the state (one transaction), then send them on. */
+  | { type: 'append_logs'; jobId: string; lines: LogLine[] }
+  /** Re-arm the alarm (the lease moved). */
+  | { type: 'arm_alarm' }
+  /** A line the dashboard writes in the deployment's log (e.g. who cancelled). */
+  | { type: 'log_line'; jobId: string; text: string }
+  /** Answer on the job socket the frame came from. */
+  | { type: 'reply'; frame: FrameBody<DeploymentToRunner> }
+  /** Close the job socket the frame came from. */
+  | { type: 'close_socket'; code: number; reason: string }
+  /** Tell the runner to stop the job: on its job socket, and through the hub when it has one. */
+  | { type: 'stop_on_runner'; jobId: string; runnerId: string | null }
+  /** D1: the job is queued again for any runner. */
+  | { type: 'requeue_row'; jobId: string }
+  /** D1: the job ended. */
+  | { type: 'close_row'; jobId: string; status: JobEnd }
+  /** D1: queue a job this object started itself (the cleanup policy's destroy), with its audit. */
+  | { type: 'insert_row'; jobId: string; kind: JobKind; auditError: string | null }
+  /** A template job succeeded: select the template in Settings. */
+  | { type: 'template_built'; result: Record<string, unknown> | undefined }
+  /** A deploy failed: the cleanup policy may queue a destroy (it lives in D1). */
+  | { type: 'apply_cleanup_policy' }
+  /** A slot was freed or a job queued: the hub hands out queued jobs. */
+  | { type: 'dispatch' }
+  /** Something refused or odd, for the operator's log. */
+  | { type: 'warn'; message: string }
+
+export interface Reduction {
+  state: DeploymentState
+  effects: DeploymentEffect[]
+  /** Why the input was refused (the state is unchanged), in words for the admin. */
+  refused?: string
+}

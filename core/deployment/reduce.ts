@@ -1,0 +1,39 @@
+import type { DeploymentInput, Reduction } from './effects'
+import type { DeploymentState } from './model'
+import { Draft } from './draft'
+import { runnerFrame } from './runner-frames'
+
+// Every runtime core runs in (workerd, Node, browsers) has it; core's lib (ES2023 alone) lacks it.
+declare const structuredClone: <T>(value: T) => T
+
+/**
+ * The deployment, as one pure function: `reduce(state, input)` returns the next state and the
+ * effects that make it real (persist, tell the dashboards, keep D1's job queue in step, talk to
+ * the runner). The DeploymentDO only turns RPC calls, frames and alarms into inputs and runs the
+ * effects; every decision — status, steps, checkpoint, job, error, result — is made here, and the
+ * whole lifecycle is tested from Node (test/core/deployment-reduce.test.ts). The status table
+ * (status.ts) decides which status an event leads to; this adds everything else.
+ */
+export function reduce(state: DeploymentState, input: DeploymentInput): Reduction {
+  const draft = new Draft(structuredClone(state))
+  switch (input.type) {
+    case 'leased':
+      return draft.leased(input)
+    case 'runner_frame':
+      return runnerFrame(draft, input)
+    case 'cancel':
+      return draft.cancel(input.by, input.leased, input.at)
+    case 'retry':
+      return draft.retry(input.jobId, input.at)
+    case 'power':
+      return draft.power(input.action, input.jobId, input.at)
+    case 'destroy':
+      return draft.destroy(input.jobId, input.auto, input.at)
+    case 'runner_lost':
+      return draft.runnerLost(input)
+    case 'tick':
+      return draft.tick(input.lastHeardAt, input.at)
+    case 'live':
+      return draft.live(input)
+  }
+}
