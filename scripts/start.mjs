@@ -4,7 +4,7 @@
 // the setup code while the first admin account is still to be created.
 //
 // Options: --port N (default 8787), --persist-to DIR (default .wrangler/state), --skip-build,
-// --var NAME:VALUE (repeatable).
+// --var NAME:VALUE (repeatable), --script FILE (another entry point than wrangler.toml's).
 import { spawnSync, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -16,6 +16,8 @@ const { values } = parseArgs({
     'skip-build': { type: 'boolean', default: false },
     /** NAME:VALUE, passed to wrangler dev as --var (e.g. TARGET_MODE:demo). */
     var: { type: 'string', multiple: true, default: [] },
+    /** Another entry point than wrangler.toml's `main` (the bench's baseline worker). */
+    script: { type: 'string' },
   },
 })
 
@@ -38,6 +40,7 @@ const dev = spawn(
   [
     'wrangler',
     'dev',
+    ...(values.script ? [values.script] : []),
     '--ip',
     '127.0.0.1',
     '--port',

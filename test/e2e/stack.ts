@@ -60,10 +60,12 @@ export interface Stack {
 
 /**
  * Start wrangler dev; resolves once /api/health answers. `vars` are NAME:VALUE pairs for
- * wrangler's --var (e.g. TARGET_MODE:demo, LOG_PIPELINE:naive); SETUP_CODE is E2E_SETUP_CODE
- * unless `vars` gives another.
+ * wrangler's --var (e.g. TARGET_MODE:demo); SETUP_CODE is E2E_SETUP_CODE unless `vars` gives
+ * another. `script`: another entry point than the product's worker (the bench's baseline).
  */
-export async function startStack(options: { vars?: string[] } = {}): Promise<Stack> {
+export async function startStack(
+  options: { vars?: string[]; script?: string } = {},
+): Promise<Stack> {
   const vars = options.vars ?? []
   const setupCode =
     vars.find((v) => v.startsWith('SETUP_CODE:'))?.slice('SETUP_CODE:'.length) ?? E2E_SETUP_CODE
@@ -82,6 +84,7 @@ export async function startStack(options: { vars?: string[] } = {}): Promise<Sta
       '--persist-to',
       state,
       '--skip-build',
+      ...(options.script ? ['--script', options.script] : []),
       ...[...vars, `SETUP_CODE:${setupCode}`].flatMap((v) => ['--var', v]),
     ],
     {

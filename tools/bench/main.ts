@@ -422,7 +422,7 @@ async function main(): Promise<void> {
     log(`bench: naive one-insert-per-line baseline, ${NAIVE_LINES} lines`)
     let naive = noLogs
     if (runs('naive')) {
-      naiveStack = await startStack({ vars: ['LOG_PIPELINE:naive'] })
+      naiveStack = await startStack({ script: 'tools/bench/naive-worker.ts' })
       const naiveApi = await install(naiveStack)
       naive = await measureLogs(naiveStack, naiveApi, 'bench-logs-naive', NAIVE_LINES, 0)
     }

@@ -23,7 +23,7 @@ export async function mirrorLogLines(
     from json_each(${linesJson}) where value ->> 'seq' > ${afterSeq}`)
 }
 
-/** Insert one log line (the naive pipeline `npm run bench` compares against). */
+/** Insert one log line, on its own (the one-insert-per-line baseline the bench measures). */
 export async function insertLogLine(
   db: D1Database,
   deploymentId: string,

@@ -1,5 +1,4 @@
 import type { DeploymentLogLine } from '../../core/protocol'
-import { insertLogLine } from '../db/deployment-logs'
 import type { DeploymentState } from '../../core/deployment'
 import type { LogStore } from './log-store'
 
@@ -27,9 +26,9 @@ export class LogMirror {
   private timer: ReturnType<typeof setTimeout> | null = null
 
   constructor(
-    private readonly host: MirrorHost,
-    private readonly ctx: DurableObjectState,
-    private readonly env: Env,
+    protected readonly host: MirrorHost,
+    protected readonly ctx: DurableObjectState,
+    protected readonly env: Env,
   ) {}
 
   /** Whether lines are stored that D1 does not have yet. */
@@ -63,10 +62,9 @@ export class LogMirror {
     this.ctx.waitUntil(this.running)
   }
 
-  /** New lines were stored and acked: get them into D1 (batched, or the bench's naive baseline). */
-  async linesStored(state: DeploymentState, lines: readonly DeploymentLogLine[]): Promise<void> {
-    if (this.env.LOG_PIPELINE === 'naive') await this.insertEachLine(state, lines)
-    else this.soon()
+  /** New lines were stored and acked: get them into D1, batched, once the stream pauses. */
+  async linesStored(_state: DeploymentState, _lines: readonly DeploymentLogLine[]): Promise<void> {
+    this.soon()
   }
 
   /**
@@ -81,20 +79,5 @@ export class LogMirror {
       this.timer = null
       this.run()
     }, MIRROR_QUIET_MS)
-  }
-
-  /**
-   * The naive baseline `npm run bench` measures against (LOG_PIPELINE=naive): one D1 insert per
-   * line, awaited before the ack. The product never takes this path.
-   */
-  private async insertEachLine(
-    state: DeploymentState,
-    lines: readonly DeploymentLogLine[],
-  ): Promise<void> {
-    for (const line of lines) {
-      await insertLogLine(this.env.DB, state.id, state.job?.jobId ?? null, line)
-      state.mirroredSeq = line.seq
-    }
-    this.host.storeState(state)
   }
 }
