@@ -232,6 +232,14 @@ export async function sealedGameSecretsOf(
   return row === undefined ? undefined : row.sealed
 }
 
+/**
+ * A row's stored inputs. The column is written only by `insertDeployment` (from a validated spec)
+ * and by the re-seal, which swaps `gameSecretsEnc` alone, so it is read without a second parse.
+ */
+export function storedInputs(row: { inputsJson: string }): StoredInputs {
+  return JSON.parse(row.inputsJson) as StoredInputs
+}
+
 /** How the deployment's inputs are stored in D1 (`deployments.inputs_json`). */
 export interface StoredInputs {
   spec: DeploymentSpec

@@ -17,6 +17,7 @@ import {
   isAddressTaken,
   listDeployments,
   type DeploymentRow,
+  storedInputs,
   type StoredInputs,
 } from '../db/deployments'
 import { jobInsert } from '../db/jobs'
@@ -30,7 +31,7 @@ import { requireWebSocketUpgrade } from '../http/websocket'
 
 /** A deployment as the API shows it: never its secrets. */
 function rowView(r: DeploymentRow) {
-  const inputs = JSON.parse(r.inputsJson) as StoredInputs
+  const inputs = storedInputs(r)
   return {
     id: r.id,
     name: r.name,

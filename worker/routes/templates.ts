@@ -10,6 +10,7 @@ import {
   insertDeployment,
   latestOfGame,
   type DeploymentRow,
+  storedInputs,
   type StoredInputs,
 } from '../db/deployments'
 import { jobInsert } from '../db/jobs'
@@ -19,7 +20,7 @@ import { deploymentStub, hubStub } from '../do/stubs'
 
 /** A template job as Settings and the wizard show it (its steps and log come over its socket). */
 function view(r: DeploymentRow) {
-  const inputs = JSON.parse(r.inputsJson) as StoredInputs
+  const inputs = storedInputs(r)
   return {
     id: r.id,
     status: r.status,

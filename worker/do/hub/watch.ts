@@ -1,8 +1,7 @@
 import { getGame } from '../../../core/games'
 import type { LiveStatus, WatchTarget } from '../../../core/protocol'
-import { watchedDeployments } from '../../db/deployments'
+import { storedInputs, watchedDeployments } from '../../db/deployments'
 import { openInputs } from '../../lib/game-secrets'
-import type { StoredInputs } from '../../db/deployments'
 import { loadProxmoxConnection } from '../../settings/proxmox'
 import { deploymentStub } from '../stubs'
 import { encodeHubToRunner } from '../../../core/protocol'
@@ -124,7 +123,7 @@ export class WatchLists {
     const rows = await watchedDeployments(this.env.DB, WATCHED_MAX)
     return Promise.all(
       rows.map(async (row) => {
-        const inputs = JSON.parse(row.inputsJson) as StoredInputs
+        const inputs = storedInputs(row)
         // Sealed fields are opened only for games that have some (the check may need them).
         const gameConfig = getGame(row.game)?.sensitiveFields?.length
           ? (await openInputs(this.env, row.game, inputs)).gameConfig
