@@ -45,6 +45,25 @@ export class ProtoRunner {
           )
           resolve()
         }
+        // The create route reads the node's room first (a runner answers it): a big empty node,
+        // as the fake executors report, so no deployment waits for the capacity timeout.
+        if (frame.type === 'capacity.request') {
+          const { requestId, proxmox } = frame as unknown as {
+            requestId: string
+            proxmox: { node: string; storage: string }
+          }
+          ws.send(
+            encodeRunnerToHub({
+              type: 'capacity.result',
+              requestId,
+              capacity: {
+                node: proxmox.node,
+                memory: { free: 60 * 1024 ** 3, total: 64 * 1024 ** 3 },
+                storage: { id: proxmox.storage, avail: 900 * 1024 ** 3, total: 1024 ** 4 },
+              },
+            }),
+          )
+        }
         if (frame.type === 'job.assign' && frame.job) {
           this.assigned.set(frame.job.deploymentId, { at, deploymentId: frame.job.deploymentId })
           this.waiters.get(frame.job.deploymentId)?.(at)
