@@ -82,15 +82,16 @@ export function vzdump(c: SimCluster, p: P, caller: Caller): string {
     }
     ctx.log(`INFO: Starting Backup of VM ${vmid} (qemu)`)
     const release = await c.lockVm(vmid, true, c.opts.timing.lockTimeoutMs)
-    let locked = false
     const wasRunning = vm.running
     try {
       c.checkLock(vm)
-      vm.config.lock = 'backup'
-      locked = true
-    } finally {
+    } catch (err) {
       release()
+      throw err
     }
+    // Ours from here: the finally below takes it off again.
+    vm.config.lock = 'backup'
+    release()
     try {
       ctx.log(`INFO: status = ${vm.running ? 'running' : 'stopped'}`)
       ctx.log(`INFO: backup mode: ${mode}`)
@@ -139,9 +140,9 @@ export function vzdump(c: SimCluster, p: P, caller: Caller): string {
       // vzdump logs the VM's failure, then ends the job with "job errors".
       const text = err instanceof Error ? err.message : String(err)
       ctx.log(text.startsWith('ERROR:') ? text : `ERROR: Backup of VM ${vmid} failed - ${text}`)
-      throw new Error('job errors')
+      throw new Error('job errors', { cause: err })
     } finally {
-      if (locked) delete vm.config.lock
+      delete vm.config.lock
       if (mode === 'stop' && wasRunning && !vm.running) {
         ctx.log('INFO: restarting virtual guest')
         vm.running = true

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react'
 import type { DeploymentStatus } from '../../../core/deployment/status'
 import { PROTOCOL_VERSION, type JobKind } from '../../../core/protocol'
 import { api, ApiFailure, call, errorText, type DeploymentDetail } from '../api'
+import { Backups } from '../components/backups'
 import { ConfirmButton } from '../components/confirm-button'
 import { CopyButton } from '../components/copy-button'
 import { Alert } from '../components/field'
@@ -120,6 +121,16 @@ export function DeploymentPage(props: { id: string }) {
         <div>
           <ResultCard detail={detail} state={state} />
           {isWatched(state.status) ? <LivePanel live={liveStatus} /> : null}
+          {hasLifecycle(state.status) ? (
+            <Backups
+              id={props.id}
+              name={detail.name}
+              status={state.status}
+              canBackup={allowedActions(state.status).backup}
+              lastJob={state.lastJob ?? detail.lastJob}
+              onStarted={reload}
+            />
+          ) : null}
           <h2 id="steps-title">{t.stepsTitle}</h2>
           {jobKind ? (
             <p className="job-kind" data-job-kind={jobKind}>
