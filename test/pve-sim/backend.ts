@@ -218,8 +218,8 @@ export class BannerBackend implements VmBackend {
             const world = this.worldOf(vmid)
             // A server starts with automatic saving on, whatever the last run left.
             world.saving = true
-            const { port, password } = game.rcon
-            entry.rcon = listenRcon(address, port, password, world, onError('rcon'))
+            const { port, passwordSha256 } = game.rcon
+            entry.rcon = listenRcon(address, port, passwordSha256, world, onError('rcon'))
           }
         } else {
           entry.query = listenValheimQuery(address, game.queryPort, game.info, onError('query'))

@@ -186,7 +186,8 @@ export function deleteVolume(c: SimCluster, p: P, caller: Caller): string {
     c.hasPriv(caller, `/vms/${vol.vmid}`, 'VM.Backup') &&
     c.hasPriv(caller, `/storage/${storage}`, 'Datastore.AllocateSpace')
   if (!backupOfAllowedVm) c.requirePriv(caller, `/storage/${storage}`, 'Datastore.Allocate')
-  return c.tasks.create(node, 'imgdel', vol.volid, caller.tokenId, async () => {
+  // pvesm's worker has no id (the volume id holds colons, which a UPID field cannot).
+  return c.tasks.create(node, 'imgdel', '', caller.tokenId, async () => {
     if (vol.protected) throw new Error(`volume '${vol.volid}' is protected`)
     await sleep(c.opts.timing.destroyMs)
     c.volumes.delete(vol.volid)

@@ -15,8 +15,8 @@ export type GuestGame =
       kind: 'minecraft'
       port: number
       answer: SlpAnswer
-      /** Its RCON console, when the role enabled it. */
-      rcon: { port: number; password: string } | null
+      /** Its RCON console, when the role enabled it: the port and the password's SHA-256. */
+      rcon: { port: number; passwordSha256: string } | null
     }
   | { kind: 'valheim'; queryPort: number; info: A2sInfo }
 
@@ -54,7 +54,7 @@ export function guestGameOf(content: string): GuestGame | null {
           v.minecraft_rcon_enabled === true
             ? {
                 port: num(v.minecraft_rcon_port, 25_575),
-                password: str(v.minecraft_rcon_password, ''),
+                passwordSha256: parsed.secretDigests?.minecraft_rcon_password ?? '',
               }
             : null,
       }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import net from 'node:net'
 import { decodeRcon, encodeRcon } from '../../runner/src/games/rcon'
 
@@ -41,12 +42,13 @@ function answer(world: SimWorld, command: string): string {
 
 /**
  * A simulated guest's RCON console (Minecraft's `enable-rcon`), on the VM's loopback address:
- * password check, then commands answered as Minecraft does. Never binds outside 127.0.0.0/8.
+ * password check (against the configured password's digest), then commands answered as Minecraft
+ * does. Never binds outside 127.0.0.0/8.
  */
 export function listenRcon(
   address: string,
   port: number,
-  password: string,
+  passwordSha256: string,
   world: SimWorld,
   onError: (err: Error) => void,
 ): net.Server {
@@ -71,7 +73,8 @@ export function listenRcon(
       buf = decoded.rest
       for (const p of decoded.packets) {
         if (p.type === AUTH) {
-          authed = p.body === password
+          const given = createHash('sha256').update(p.body).digest('hex')
+          authed = passwordSha256 !== '' && given === passwordSha256
           socket.write(encodeRcon(authed ? p.id : -1, EXEC, ''))
         } else if (p.type === EXEC && authed) {
           world.commands.push(p.body)
