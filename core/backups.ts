@@ -73,7 +73,6 @@ export const BackupVolid = z
   .string()
   .max(512)
   .regex(
-    /^[a-zA-Z][a-zA-Z0-9_.-]*:backup\/[A-Za-z0-9_.:/-]+$/,
+    /^(?!.*\.\.)[a-zA-Z][a-zA-Z0-9_.-]*:backup\/[A-Za-z0-9_.:/-]+$/,
     'must be a backup volume such as local:backup/vzdump-qemu-101-….vma.zst',
   )
-  .refine((v) => !v.includes('..'), 'must be a backup volume such as local:backup/…')
