@@ -97,10 +97,12 @@ export function Backups(props: {
                 <td data-label={b.colTime}>
                   <time dateTime={new Date(x.createdAt).toISOString()}>{when}</time>
                   {x.protected ? (
-                    <span className="badge" title={b.protectedHelp}>
+                    <>
                       {' '}
-                      {b.protected}
-                    </span>
+                      <span className="badge badge-off" title={b.protectedHelp}>
+                        {b.protected}
+                      </span>
+                    </>
                   ) : null}
                 </td>
                 <td data-label={b.colSize}>{b.size(x.size)}</td>
