@@ -102,10 +102,8 @@ describe('backups', () => {
     expect(archive?.notes).toContain(`pgd ${id} `)
     // The timeline shows the backup's own steps, all done.
     await expect
-      .poll(() =>
-        page.locator('.timeline li[data-step="resume_world"]').getAttribute('data-status'),
-      )
-      .toBe('done')
+      .poll(() => page.locator('.timeline li[data-step="resume_world"]').getAttribute('class'))
+      .toContain('step-done')
     await screenshot(page, 'backups-list-en')
 
     await row

@@ -121,16 +121,6 @@ export function DeploymentPage(props: { id: string }) {
         <div>
           <ResultCard detail={detail} state={state} />
           {isWatched(state.status) ? <LivePanel live={liveStatus} /> : null}
-          {hasLifecycle(state.status) ? (
-            <Backups
-              id={props.id}
-              name={detail.name}
-              status={state.status}
-              canBackup={allowedActions(state.status).backup}
-              lastJob={state.lastJob ?? detail.lastJob}
-              onStarted={reload}
-            />
-          ) : null}
           <h2 id="steps-title">{t.stepsTitle}</h2>
           {jobKind ? (
             <p className="job-kind" data-job-kind={jobKind}>
@@ -147,6 +137,17 @@ export function DeploymentPage(props: { id: string }) {
           connection={live.connection}
         />
       </div>
+      {/* Full width: its table has room for every column and the delete buttons. */}
+      {hasLifecycle(state.status) ? (
+        <Backups
+          id={props.id}
+          name={detail.name}
+          status={state.status}
+          canBackup={allowedActions(state.status).backup}
+          lastJob={state.lastJob ?? detail.lastJob}
+          onStarted={reload}
+        />
+      ) : null}
     </section>
   )
 }
