@@ -14,6 +14,8 @@
  *   searchdomain, ciupgrade), Options (agent, onboot, tags, description);
  * - resize (`PUT …/resize`): `VM.Config.Disk`; start, shutdown, stop: `VM.PowerMgmt`;
  * - status, config and the VM list (`GET`): `VM.Audit`; destroy (`DELETE`): `VM.Allocate`;
+ * - backups (`POST …/vzdump`): `VM.Backup` on the VM and `Datastore.AllocateSpace` on the backup
+ *   storage, which also lists its backups and deletes those of VMs the token may back up;
  * - version, nodes, nextid, network, the storage list (any of Datastore.Audit/AllocateSpace),
  *   the token's own tasks and permissions, and one pool by id: no privilege of their own.
  *
@@ -34,10 +36,11 @@ export const PGD_ROLES = {
     'VM.Config.Network',
     'VM.Config.Options',
     'VM.PowerMgmt',
+    'VM.Backup',
   ],
   /** Reading and cloning the template, granted on that one VM. */
   PGDTemplate: ['VM.Audit', 'VM.Clone'],
-  /** Disks of the clones, granted on the target storage. */
+  /** Disks of the clones and backups, granted on the target storage and the backup storage. */
   PGDStorage: ['Datastore.AllocateSpace'],
   /** Attaching NICs to the bridge, granted on it (PVE 8 and later; PVE 7 has no SDN.Use). */
   PGDNetwork: ['SDN.Use'],
@@ -58,6 +61,8 @@ export interface PrivilegeScope {
   pool: string
   templateVmid: number
   storage: string
+  /** Where backups go (Settings); the same role as the disks' storage. Default: none extra. */
+  backupStorage?: string
   bridge: string
 }
 
@@ -86,6 +91,9 @@ export function requiredGrants(
     grant('PGDVMs', vmsPath(scope.pool)),
     grant('PGDTemplate', `/vms/${scope.templateVmid}`),
     grant('PGDStorage', `/storage/${scope.storage}`),
+    ...(scope.backupStorage && scope.backupStorage !== scope.storage
+      ? [grant('PGDStorage', `/storage/${scope.backupStorage}`)]
+      : []),
     ...(pveMajor >= SDN_USE_SINCE_MAJOR
       ? [grant('PGDNetwork', `/sdn/zones/localnetwork/${scope.bridge}`)]
       : []),
@@ -143,7 +151,7 @@ export function setupCommands(setup: TokenSetup, pveMajor = SDN_USE_SINCE_MAJOR)
   const { userId, tokenName } = splitTokenId(setup.tokenId)
   const grants = requiredGrants(setup, pveMajor)
   return [
-    ...grants.map((g) => roleAddCommand(g.role)),
+    ...[...new Set(grants.map((g) => g.role))].map(roleAddCommand),
     ...(setup.pool ? [poolAddCommand(setup.pool)] : []),
     `pveum user add ${shellQuote(userId)} --comment 'Proxmox Game Deployer runner'`,
     `pveum user token add ${shellQuote(userId)} ${shellQuote(tokenName)} --privsep 1`,

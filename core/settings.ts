@@ -108,6 +108,12 @@ const ProxmoxSettingsFields = {
     .string()
     .trim()
     .regex(/^[a-zA-Z][a-zA-Z0-9_.-]*$/, 'must be a Proxmox storage id such as local-lvm'),
+  /** Where backups go: a storage that takes `backup` content (a directory, NFS, or PBS). */
+  backupStorage: z
+    .string()
+    .trim()
+    .regex(/^[a-zA-Z][a-zA-Z0-9_.-]*$/, 'must be a Proxmox storage id such as local')
+    .default('local'),
   /**
    * Resource pool the new VMs are cloned into, so the token can be limited to it
    * (docs/proxmox-token.md); empty: no pool. Nested pools (PVE 8.1+) are `parent/child`.

@@ -162,6 +162,10 @@ export const MESSAGES_FR: Readonly<Record<string, string>> = {
   'must be a Proxmox node name': 'doit être un nom de nœud Proxmox',
   'must be a Proxmox storage id such as local-lvm':
     'doit être un identifiant de stockage Proxmox comme local-lvm',
+  'must be a backup volume such as local:backup/vzdump-qemu-101-….vma.zst':
+    'doit être un volume de sauvegarde comme local:backup/vzdump-qemu-101-….vma.zst',
+  'must be a Proxmox storage id such as local':
+    'doit être un identifiant de stockage Proxmox comme local',
   'must be a Linux bridge name such as vmbr0': 'doit être un nom de pont Linux comme vmbr0',
   'must be a domain name': 'doit être un nom de domaine',
   'must be a Linux user name such as debian': 'doit être un nom d’utilisateur Linux comme debian',

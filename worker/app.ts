@@ -7,6 +7,7 @@ import { csrfGuard, jsonOnly, requestId, securityHeaders } from './http/security
 import { requireSession } from './http/sessions'
 import { auditRoutes } from './routes/audit'
 import { auth } from './routes/auth'
+import { backupsRoutes } from './routes/backups'
 import { capacityRoutes } from './routes/capacity'
 import { deploymentsRoutes, gamesRoutes } from './routes/deployments'
 import { health } from './routes/health'
@@ -44,6 +45,7 @@ const api = new Hono<AppEnv>()
   .route('/audit', auditRoutes)
   .route('/games', gamesRoutes)
   .route('/deployments', deploymentsRoutes)
+  .route('/deployments', backupsRoutes)
   .route('/capacity', capacityRoutes)
   .route('/runners', runnersRoutes)
   .route('/orphans', orphansRoutes)

@@ -62,13 +62,14 @@ export class Draft {
    * job's D1 row is closed, the cleanup policy runs for a failed deploy, and the freed slot is
    * handed on.
    */
-  endJob(status: JobEnd, at: number): void {
+  endJob(status: JobEnd, at: number, error?: string): void {
     const job = this.s.job
     if (!job) return
     this.s.lastJob = {
       kind: job.kind,
       outcome: status === 'done' ? 'succeeded' : status,
       endedAt: at,
+      ...(error !== undefined ? { error } : {}),
     }
     this.s.job = null
     this.save()
@@ -82,10 +83,34 @@ export class Draft {
   failJob(error: StepError & { step?: StepName }, at: number): void {
     const job = this.s.job
     if (!job) return
+    if (this.endBackup('failed', at, error.message)) return
     this.s.failedKind = job.kind
     this.s.error = error
     this.apply({ type: 'job_failed' })
     this.endJob('failed', at)
+  }
+
+  /**
+   * A backup ends where it started (ready or stopped), whatever its outcome: the server is as it
+   * was, and a failure is told in the last job, not as a failed deployment. False for other jobs.
+   */
+  endBackup(status: JobEnd, at: number, error?: string): boolean {
+    const job = this.s.job
+    if (job?.kind !== 'backup') return false
+    this.apply({ type: 'backup_finished', to: job.resumeStatus ?? 'ready' })
+    this.endJob(status, at, error)
+    return true
+  }
+
+  backup(jobId: string, at: number): Reduction {
+    const from = this.s.status
+    if (!transition(from, { type: 'backup_requested' }).ok)
+      return this.refuse(`backing up is only possible when ready or stopped, not while ${from}`)
+    this.apply({ type: 'backup_requested' })
+    this.s.job = { ...newJob(jobId, 'backup', at), resumeStatus: from }
+    this.s.steps = freshSteps('backup')
+    this.save()
+    return this.done()
   }
 
   /** Put the current job back in the queue for any runner (its runner is gone). */

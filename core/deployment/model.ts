@@ -31,6 +31,10 @@ export const STEP_TIMEOUT_MS: Record<StepName, number> = {
   download_image: 60 * 60_000,
   create_vm: 30 * 60_000,
   make_template: 10 * 60_000,
+  save_world: 5 * 60_000,
+  // vzdump of a large disk to a slow storage: hours, not minutes.
+  vzdump: 6 * 60 * 60_000,
+  resume_world: 5 * 60_000,
 }
 
 export interface JobState {
@@ -51,6 +55,8 @@ export interface JobState {
   doneSteps?: StepName[]
   /** Queued by the cleanup policy after a failed deploy, not by the admin. */
   auto?: boolean
+  /** A backup: the status the deployment returns to when it ends, whatever the outcome. */
+  resumeStatus?: DeploymentStatus
 }
 
 export interface DeploymentState {

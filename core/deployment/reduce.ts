@@ -29,6 +29,8 @@ export function reduce(state: DeploymentState, input: DeploymentInput): Reductio
       return draft.power(input.action, input.jobId, input.at)
     case 'destroy':
       return draft.destroy(input.jobId, input.auto, input.at)
+    case 'backup':
+      return draft.backup(input.jobId, input.at)
     case 'runner_lost':
       return draft.runnerLost(input)
     case 'tick':

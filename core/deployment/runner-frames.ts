@@ -131,6 +131,7 @@ function stepStarted(d: Draft, step: StepView, at: number): boolean {
 function jobDone(d: Draft, msg: Frame<'job.done'>, at: number): Reduction {
   const job = d.s.job!
   const s = d.s
+  if (job.kind === 'backup') return backupDone(d, msg, at)
   const event: DeploymentEvent =
     msg.outcome === 'succeeded'
       ? successEvent(job.kind)
@@ -162,6 +163,24 @@ function jobDone(d: Draft, msg: Frame<'job.done'>, at: number): Reduction {
     msg.outcome === 'succeeded' ? 'done' : msg.outcome === 'failed' ? 'failed' : 'cancelled',
     at,
   )
+  d.effects.push({ type: 'close_socket', code: 1000, reason: 'job finished' })
+  return d.done()
+}
+
+/** The end of a backup: the steps still running close with it, the deployment is as it was. */
+function backupDone(d: Draft, msg: Frame<'job.done'>, at: number): Reduction {
+  for (const step of d.s.steps) {
+    if (step.status !== 'running') continue
+    step.status = msg.outcome === 'cancelled' ? 'cancelled' : 'failed'
+    step.endedAt = at
+    step.error = msg.error ?? null
+  }
+  const status = msg.outcome === 'succeeded' ? 'done' : msg.outcome
+  const error =
+    msg.outcome === 'failed'
+      ? (msg.error?.message ?? 'the backup failed without saying why')
+      : undefined
+  d.endBackup(status, at, error)
   d.effects.push({ type: 'close_socket', code: 1000, reason: 'job finished' })
   return d.done()
 }

@@ -23,6 +23,7 @@ export const DeploymentStatus = z.enum([
   'restarting',
   'destroying',
   'destroyed',
+  'backing_up',
 ])
 export type DeploymentStatus = z.infer<typeof DeploymentStatus>
 
@@ -46,6 +47,9 @@ export const SETTLED: readonly DeploymentStatus[] = [
   'cancelled',
   'destroyed',
 ]
+
+/** The statuses a backup starts from, and returns to whatever its outcome. */
+export const BACKUP_FROM: readonly DeploymentStatus[] = ['ready', 'stopped']
 
 /** Statuses in which the VM is there and a runner keeps an eye on it (live status). */
 export const WATCHED: readonly DeploymentStatus[] = ['ready', 'stopped']
@@ -78,6 +82,10 @@ export type DeploymentEvent =
   | { type: 'power_requested'; action: PowerAction }
   /** The power job finished (and, for start and restart, the game answered). */
   | { type: 'power_succeeded' }
+  /** The admin asked for a backup of a ready or stopped deployment. */
+  | { type: 'backup_requested' }
+  /** The backup job ended (either way): back to the status it started from. */
+  | { type: 'backup_finished'; to: DeploymentStatus }
 
 /** Which status a running step puts the deployment in. */
 export function statusOfStep(step: StepName): DeploymentStatus | null {
@@ -103,6 +111,11 @@ export function statusOfStep(step: StepName): DeploymentStatus | null {
     case 'create_vm':
     case 'make_template':
       return 'provisioning_vm'
+    // A backup keeps its own status through its steps.
+    case 'save_world':
+    case 'vzdump':
+    case 'resume_world':
+      return null
   }
 }
 
@@ -114,6 +127,8 @@ const RETRY_STATUS: Record<JobKind, DeploymentStatus> = {
   stop: 'stopping',
   restart: 'restarting',
   template: 'queued',
+  // A failed backup leaves the deployment as it was: nothing to retry from `failed`.
+  backup: 'backing_up',
 }
 
 /**
@@ -177,6 +192,17 @@ const TABLE: readonly {
       e.type === 'power_requested' && POWER[e.action].from === from ? POWER[e.action].to : null,
   },
   { from: ['stopping'], event: 'power_succeeded', to: () => 'stopped' },
+  { from: BACKUP_FROM, event: 'backup_requested', to: () => 'backing_up' },
+  {
+    from: ['backing_up'],
+    event: 'step_started',
+    to: (e) => (e.type === 'step_started' && statusOfStep(e.step) === null ? 'backing_up' : null),
+  },
+  {
+    from: ['backing_up'],
+    event: 'backup_finished',
+    to: (e) => (e.type === 'backup_finished' && BACKUP_FROM.includes(e.to) ? e.to : null),
+  },
   { from: ['starting', 'restarting'], event: 'power_succeeded', to: () => 'ready' },
 ]
 
@@ -216,6 +242,10 @@ function describeEvent(event: DeploymentEvent): string {
       return { start: 'starting', stop: 'stopping', restart: 'restarting' }[event.action]
     case 'power_succeeded':
       return 'finishing the power action'
+    case 'backup_requested':
+      return 'backing up'
+    case 'backup_finished':
+      return 'finishing the backup'
   }
 }
 
@@ -231,6 +261,8 @@ export const EVENT_TYPES: readonly DeploymentEvent['type'][] = [
   'destroy_succeeded',
   'power_requested',
   'power_succeeded',
+  'backup_requested',
+  'backup_finished',
 ]
 
 /** The job kind that finishing successfully means `event` for. */

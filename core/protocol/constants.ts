@@ -41,6 +41,12 @@ export const TEMPLATE_STEPS = [
   'make_template',
 ] as const
 
+/**
+ * The steps of a backup: the game stops writing its world and flushes it (where it has a console),
+ * Proxmox's vzdump archives the VM, the game saves again. The last runs after a failure too.
+ */
+export const BACKUP_STEPS = ['save_world', 'vzdump', 'resume_world'] as const
+
 /** WebSocket close codes used on runner sockets. */
 export const CLOSE = {
   /** A frame failed to parse: policy violation. */

@@ -27,6 +27,8 @@ export const LastJob = z.object({
   kind: JobKind,
   outcome: z.enum(['succeeded', 'failed', 'cancelled']),
   endedAt: z.number(),
+  /** Why it failed, for a job whose failure leaves the deployment as it was (a backup). */
+  error: z.string().max(4096).optional(),
 })
 export type LastJob = z.infer<typeof LastJob>
 

@@ -1,14 +1,19 @@
 import * as z from 'zod'
 import { ProxmoxConnection } from '../settings'
 import { TemplateRequest } from '../template'
-import { DEPLOY_STEPS, DESTROY_STEPS, TEMPLATE_STEPS } from './constants'
+import { BACKUP_STEPS, DEPLOY_STEPS, DESTROY_STEPS, TEMPLATE_STEPS } from './constants'
 
 /**
  * The protocol's nouns, shared by every socket: steps and job kinds, the deployment spec and the
  * job a runner is handed, the checkpoint that survives a runner restart, the live status.
  */
 
-export const StepName = z.enum([...DEPLOY_STEPS, ...DESTROY_STEPS, ...TEMPLATE_STEPS])
+export const StepName = z.enum([
+  ...DEPLOY_STEPS,
+  ...DESTROY_STEPS,
+  ...TEMPLATE_STEPS,
+  ...BACKUP_STEPS,
+])
 export type StepName = z.infer<typeof StepName>
 
 /**
@@ -16,9 +21,18 @@ export type StepName = z.infer<typeof StepName>
  * the same steps: `stop_vm` of a stop or restart is graceful (the guest's shutdown stops the
  * game's service, which saves the world; a forced stop after a timeout), of a destroy it is not.
  * `template` builds the cloud-init template deployments clone, in a deployment record of its own
- * that the game list hides (core/template.ts).
+ * that the game list hides (core/template.ts). `backup` archives a ready or stopped deployment's
+ * VM and leaves it as it found it.
  */
-export const JobKind = z.enum(['deploy', 'destroy', 'start', 'stop', 'restart', 'template'])
+export const JobKind = z.enum([
+  'deploy',
+  'destroy',
+  'start',
+  'stop',
+  'restart',
+  'template',
+  'backup',
+])
 export type JobKind = z.infer<typeof JobKind>
 
 /** The power actions an admin can ask for on a deployed game. */
@@ -32,6 +46,7 @@ const JOB_STEPS: Record<JobKind, readonly StepName[]> = {
   stop: ['stop_vm'],
   restart: ['stop_vm', 'start', 'wait_ssh', 'verify'],
   template: TEMPLATE_STEPS,
+  backup: BACKUP_STEPS,
 }
 
 /** The steps a job of this kind runs, in order. */

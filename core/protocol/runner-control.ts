@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { BackupEntry, BackupVolid } from '../backups'
 import { ProxmoxConnection } from '../settings'
 import { PROTOCOL_VERSION } from './constants'
 import { JobAssignment, LiveStatus } from './domain'
@@ -98,6 +99,14 @@ export const RunnerToServer = z.discriminatedUnion('type', [
     at: z.number(),
     vms: z.array(ProductVm).max(10_000),
   }),
+  /** The answer to a `backups.request`: the list (or, for a delete, the list after it), or why not. */
+  z.object({
+    v,
+    type: z.literal('backups.result'),
+    requestId: z.string(),
+    backups: z.array(BackupEntry).max(10_000).nullable(),
+    error: z.string().max(1024).optional(),
+  }),
   z.object({
     v,
     type: z.literal('vm.destroy.result'),
@@ -129,6 +138,18 @@ export const ServerToRunner = z.discriminatedUnion('type', [
     type: z.literal('capacity.request'),
     requestId: z.string(),
     proxmox: ProxmoxConnection,
+  }),
+  /**
+   * A deployment's backups on the backup storage: list them, or delete one (by its volume id;
+   * the runner checks it is one of this deployment's first) and list what remains.
+   */
+  z.object({
+    v,
+    type: z.literal('backups.request'),
+    requestId: z.string(),
+    proxmox: ProxmoxConnection,
+    deploymentId: z.string().min(1).max(64),
+    delete: BackupVolid.optional(),
   }),
   /**
    * The deployments this runner keeps an eye on (the whole list, replacing the previous one),

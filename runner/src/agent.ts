@@ -20,6 +20,8 @@ import { Watcher } from './jobs/watch'
 const TEST_TIMEOUT_MS = 60_000
 /** Reading the capacity: two Proxmox GETs; the hub stops waiting after 5 s anyway. */
 const CAPACITY_TIMEOUT_MS = 10_000
+/** Listing a storage's backups, or deleting one (a task). */
+const BACKUPS_TIMEOUT_MS = 60_000
 /** Destroying an orphan: shutdown, delete and the tasks' waits. */
 const ORPHAN_DESTROY_TIMEOUT_MS = 4 * 60_000
 /** After the drain deadline, how long aborted steps get to unwind before the process exits. */
@@ -123,6 +125,9 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
       case 'capacity.request':
         void readCapacity(frame.requestId, frame.proxmox)
         return
+      case 'backups.request':
+        void backups(frame)
+        return
       case 'watch':
         watcher.update(frame)
         return
@@ -204,6 +209,25 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
       const error = redactor.redact(errorText(err)).slice(0, 1000)
       log.warn(`capacity ${requestId}: ${error}`)
       send({ type: 'capacity.result', requestId, capacity: null, error })
+    }
+  }
+
+  /** A deployment's backups: delete one if asked, then the list as it is now. */
+  async function backups(frame: Extract<ServerToRunner, { type: 'backups.request' }>) {
+    const redactor = new Redactor([frame.proxmox.tokenSecret])
+    const signal = AbortSignal.timeout(BACKUPS_TIMEOUT_MS)
+    const { requestId, proxmox, deploymentId } = frame
+    try {
+      if (frame.delete) {
+        log.info(`backups: deleting ${frame.delete} of deployment ${deploymentId}`)
+        await deps.executors.deleteBackup(proxmox, deploymentId, frame.delete, signal)
+      }
+      const list = await deps.executors.listBackups(proxmox, deploymentId, signal)
+      send({ type: 'backups.result', requestId, backups: list })
+    } catch (err) {
+      const error = redactor.redact(errorText(err)).slice(0, 1000)
+      log.warn(`backups ${requestId}: ${error}`)
+      send({ type: 'backups.result', requestId, backups: null, error })
     }
   }
 

@@ -292,4 +292,55 @@ describe('the deployment reducer', () => {
     expect(seen.effects).toEqual([{ type: 'save_live', live: live(5) }])
     expect(reduce(seen.state, { type: 'live', live: live(4) }).refused).toBe('older')
   })
+
+  it('backs up a ready or stopped deployment and leaves it as it was, whatever the outcome', () => {
+    const ready = play(deployedSteps(), frame({ type: 'job.done', outcome: 'succeeded' })).state
+    const backing = play(ready, { type: 'backup', jobId: 'b-1', at: T0 })
+    expect(backing.state.status).toBe('backing_up')
+    expect(backing.state.steps.map((s) => s.name)).toEqual(['save_world', 'vzdump', 'resume_world'])
+    const held = play(backing.state, leased('b-1'))
+    const failed = play(
+      held.state,
+      frame({ type: 'step', step: 'save_world', status: 'running', at: T0 }, 'b-1'),
+      frame(
+        { type: 'job.done', outcome: 'failed', error: { message: 'No space left on device' } },
+        'b-1',
+        T0 + 5,
+      ),
+    )
+    // The server still runs: not a failed deployment, the failure is told in the last job.
+    expect(failed.state.status).toBe('ready')
+    expect(failed.state.error).toBeNull()
+    expect(failed.state.lastJob).toEqual({
+      kind: 'backup',
+      outcome: 'failed',
+      endedAt: T0 + 5,
+      error: 'No space left on device',
+    })
+    expect(kinds(failed.effects)).toEqual(['save', 'close_row', 'dispatch', 'close_socket'])
+
+    const stopped = play(
+      ready,
+      { type: 'power', action: 'stop', jobId: 'p', at: T0 },
+      leased('p'),
+      frame({ type: 'job.done', outcome: 'succeeded' }, 'p'),
+    ).state
+    expect(stopped.status).toBe('stopped')
+    const overran = play(
+      stopped,
+      { type: 'backup', jobId: 'b-2', at: T0 },
+      leased('b-2'),
+      frame({ type: 'step', step: 'vzdump', status: 'running', at: T0 }, 'b-2'),
+      {
+        type: 'tick',
+        lastHeardAt: T0 + STEP_TIMEOUT_MS.vzdump,
+        at: T0 + STEP_TIMEOUT_MS.vzdump + 1,
+      },
+    )
+    expect(overran.state.status).toBe('stopped')
+    expect(overran.state.lastJob?.error).toContain('vzdump did not finish')
+    expect(reduce(deployedSteps(), { type: 'backup', jobId: 'b', at: T0 }).refused).toBe(
+      'backing up is only possible when ready or stopped, not while verifying',
+    )
+  })
 })

@@ -28,6 +28,9 @@ const EVENTS: DeploymentEvent[] = [
   { type: 'power_requested', action: 'stop' },
   { type: 'power_requested', action: 'restart' },
   { type: 'power_succeeded' },
+  { type: 'step_started', step: 'vzdump' },
+  { type: 'backup_requested' },
+  { type: 'backup_finished', to: 'ready' },
 ]
 
 const key = (e: DeploymentEvent) =>
@@ -59,6 +62,7 @@ for (const s of RUNNING) {
     'step:verify': 'verifying',
     // A destroy step inside a deploy job changes nothing visible.
     'step:delete_vm': s,
+    'step:vzdump': s,
     deploy_succeeded: 'ready',
     job_failed: 'failed',
     'cancel:leased': 'cancelling',
@@ -66,11 +70,16 @@ for (const s of RUNNING) {
   }
 }
 EXPECTED.ready = {
+  backup_requested: 'backing_up',
   destroy_requested: 'destroying',
   'power:stop': 'stopping',
   'power:restart': 'restarting',
 }
-EXPECTED.stopped = { destroy_requested: 'destroying', 'power:start': 'starting' }
+EXPECTED.stopped = {
+  backup_requested: 'backing_up',
+  destroy_requested: 'destroying',
+  'power:start': 'starting',
+}
 for (const s of ['stopping', 'starting', 'restarting'] as const) {
   EXPECTED[s] = {
     // A power job's steps keep its status.
@@ -79,6 +88,7 @@ for (const s of ['stopping', 'starting', 'restarting'] as const) {
     'step:provision': s,
     'step:verify': s,
     'step:delete_vm': s,
+    'step:vzdump': s,
     job_failed: 'failed',
     power_succeeded: s === 'stopping' ? 'stopped' : 'ready',
   }
@@ -98,10 +108,17 @@ EXPECTED.cancelling = {
 EXPECTED.cancelled = { destroy_requested: 'destroying' }
 EXPECTED.destroying = {
   'step:delete_vm': 'destroying',
+  'step:vzdump': 'destroying',
   job_failed: 'failed',
   destroy_succeeded: 'destroyed',
 }
 EXPECTED.destroyed = {}
+// A backup keeps its status through its steps and ends where it started.
+EXPECTED.backing_up = {
+  'step:delete_vm': 'backing_up',
+  'step:vzdump': 'backing_up',
+  backup_finished: 'ready',
+}
 
 describe('the deployment state machine', () => {
   it('covers every event type in the tests', () => {

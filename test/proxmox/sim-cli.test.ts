@@ -57,6 +57,7 @@ describe('the simulator CLI', () => {
         tls: { mode: 'fingerprint', fingerprint: info.fingerprint ?? '' },
         templateVmid: 9000,
         storage: 'local-lvm',
+        backupStorage: 'local',
         pool: '',
         bridge: 'vmbr0',
         vlan: null,

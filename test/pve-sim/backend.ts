@@ -7,6 +7,7 @@ import {
   simulatedValheim,
 } from './game-responder'
 import { SIMULATED_PROVISION_FILE, guestGameOf } from './guest-game'
+import { listenRcon, type SimWorld } from './rcon-server'
 import { newHostKey, serveSsh, type SshHostKey } from './ssh-server'
 
 /**
@@ -100,6 +101,7 @@ interface Running {
   gameTimer: NodeJS.Timeout | null
   server: net.Server | null
   game: net.Server | null
+  rcon: net.Server | null
   query: dgram.Socket | null
   sockets: Set<net.Socket>
 }
@@ -121,6 +123,8 @@ export class BannerBackend implements VmBackend {
     Pick<BannerBackendOptions, 'behaviour' | 'log' | 'minecraftPort' | 'valheimQueryPort'>
   /** What the simulated provisioner wrote, by VM, as of the last start or write. */
   private readonly provisioned = new Map<number, string>()
+  /** Each Minecraft guest's world, as its console left it (kept across restarts, like a disk). */
+  private readonly worlds = new Map<number, SimWorld>()
 
   constructor(options: BannerBackendOptions = {}) {
     this.opts = {
@@ -144,6 +148,7 @@ export class BannerBackend implements VmBackend {
       gameTimer: null,
       server: null,
       game: null,
+      rcon: null,
       query: null,
       sockets: new Set(),
     }
@@ -209,6 +214,13 @@ export class BannerBackend implements VmBackend {
         entry.gameTimer = null
         if (game.kind === 'minecraft') {
           entry.game = listenMinecraft(address, game.port, game.answer, onError('game'))
+          if (game.rcon) {
+            const world = this.worldOf(vmid)
+            // A server starts with automatic saving on, whatever the last run left.
+            world.saving = true
+            const { port, passwordSha256 } = game.rcon
+            entry.rcon = listenRcon(address, port, passwordSha256, world, onError('rcon'))
+          }
         } else {
           entry.query = listenValheimQuery(address, game.queryPort, game.info, onError('query'))
         }
@@ -228,12 +240,25 @@ export class BannerBackend implements VmBackend {
     }
   }
 
+  /** A Minecraft guest's world as its RCON console changed it (for tests). */
+  worldOf(vmid: number): SimWorld {
+    let world = this.worlds.get(vmid)
+    if (!world) {
+      world = { saving: true, flushes: 0, commands: [] }
+      this.worlds.set(vmid, world)
+    }
+    return world
+  }
+
   private async stopGame(entry: Running): Promise<void> {
     if (entry.gameTimer) clearTimeout(entry.gameTimer)
     entry.gameTimer = null
     const game = entry.game
     entry.game = null
     if (game) await new Promise<void>((resolve) => game.close(() => resolve()))
+    const rcon = entry.rcon
+    entry.rcon = null
+    if (rcon) await new Promise<void>((resolve) => rcon.close(() => resolve()))
     const query = entry.query
     entry.query = null
     if (query) await closeQuietly(query)
@@ -284,6 +309,7 @@ export class BannerBackend implements VmBackend {
     await this.stop(vmid)
     this.provisioned.delete(vmid)
     this.hostKeys.delete(vmid)
+    this.worlds.delete(vmid)
   }
 
   async close(): Promise<void> {

@@ -39,7 +39,7 @@ export function nodeMemory(c: SimCluster): { total: number; used: number; free: 
   return { total, used, free: total - used }
 }
 
-/** A storage's space in bytes: every VM disk on it counts at its full size. */
+/** A storage's space in bytes: every VM disk on it counts at its full size, files at theirs. */
 export function storageSpace(
   c: SimCluster,
   storage: string,
@@ -53,6 +53,10 @@ export function storageSpace(
       used += sizeBytes(/(?:^|,)size=([^,]+)/.exec(value)?.[1] ?? '0')
     }
   }
+  // Files on it (downloaded images, backups) too.
+  for (const v of c.volumes.values()) if (v.volid.startsWith(`${storage}:`)) used += v.size
+  // Files on it (downloaded images, backups) too.
+  for (const v of c.volumes.values()) if (v.volid.startsWith(`${storage}:`)) used += v.size
   used = Math.min(used, total)
   return { total, used, avail: total - used }
 }

@@ -11,7 +11,13 @@ import { simulatedValheim, type A2sInfo, type SlpAnswer } from './game-responder
  * vars bug shows up as a verify failure in the demo, as it would on a real VM.
  */
 export type GuestGame =
-  | { kind: 'minecraft'; port: number; answer: SlpAnswer }
+  | {
+      kind: 'minecraft'
+      port: number
+      answer: SlpAnswer
+      /** Its RCON console, when the role enabled it: the port and the password's SHA-256. */
+      rcon: { port: number; passwordSha256: string } | null
+    }
   | { kind: 'valheim'; queryPort: number; info: A2sInfo }
 
 export { SIMULATED_PROVISION_FILE }
@@ -44,6 +50,13 @@ export function guestGameOf(content: string): GuestGame | null {
           maxPlayers: num(props['max-players'], 20),
           version: v.minecraft_edition === 'paper' ? `Paper ${version}` : version,
         },
+        rcon:
+          v.minecraft_rcon_enabled === true
+            ? {
+                port: num(v.minecraft_rcon_port, 25_575),
+                passwordSha256: parsed.secretDigests?.minecraft_rcon_password ?? '',
+              }
+            : null,
       }
     }
     case 'valheim': {

@@ -21,6 +21,10 @@ export interface SimVolume {
   size: number
   ctime: number
   bytes: Buffer
+  /** Backups: the VM they are of, their notes, whether they are protected from deletion. */
+  vmid?: number
+  notes?: string
+  protected?: boolean
 }
 
 function storageOf(cluster: SimCluster, id: string) {
@@ -52,12 +56,17 @@ export function storageContent(cluster: SimCluster, p: P, caller: Caller): unkno
   return [...cluster.volumes.values()]
     .filter((v) => v.volid.startsWith(`${storage}:`))
     .filter((v) => p.content === undefined || v.content === p.content)
+    .filter((v) => p.vmid === undefined || v.vmid === Number(p.vmid))
     .map((v) => ({
       volid: v.volid,
       content: v.content,
       format: v.format,
       size: v.size,
       ctime: v.ctime,
+      ...(v.vmid !== undefined ? { vmid: v.vmid } : {}),
+      ...(v.content === 'backup' ? { subtype: 'qemu', protected: v.protected ?? false } : {}),
+      // Only the first line of the notes, as PVE lists them.
+      ...(v.notes !== undefined ? { notes: v.notes.split('\n')[0] } : {}),
     }))
 }
 

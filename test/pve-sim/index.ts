@@ -165,6 +165,7 @@ export class PveSimulator {
         : { mode: 'insecure' },
       templateVmid: this.options.templates[0]?.vmid ?? 9000,
       storage: 'local-lvm',
+      backupStorage: 'local',
       // The first pool, where new VMs go (docs/proxmox-token.md).
       pool: this.options.pools[0]?.poolid ?? '',
       bridge: this.options.bridges[0] ?? 'vmbr0',

@@ -49,6 +49,8 @@ export interface SimTiming {
   downloadMs: number
   /** A create that imports a disk (`import-from`): the copy. */
   importMs: number
+  /** How long vzdump writes an archive. */
+  backupMs: number
 }
 
 export interface SimTaskFault {
@@ -161,6 +163,7 @@ export const DEFAULT_TIMING: SimTiming = {
   resourcesLagMs: 0,
   downloadMs: 50,
   importMs: 100,
+  backupMs: 100,
 }
 
 export const DEFAULT_FAULTS: SimFaults = {
@@ -188,6 +191,7 @@ export const ALL_PRIVILEGES = [
   'VM.Config.Network',
   'VM.Config.Options',
   'VM.PowerMgmt',
+  'VM.Backup',
   'VM.GuestAgent.Audit',
   'VM.GuestAgent.FileWrite',
   'VM.GuestAgent.Unrestricted',

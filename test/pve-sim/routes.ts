@@ -1,6 +1,7 @@
 import type { Caller, SimCluster } from './cluster'
 import { ListWithTotal, SimError, die, paramError } from './engine'
 import { agentFileWrite } from './agent'
+import { deleteVolume, updateVolume, vzdump } from './backups'
 import { nodeMemory, nodeStatus, storageSpace, storageStatus } from './capacity'
 import { createVm, downloadUrl, makeTemplate, storageContent } from './images'
 import { updateVmConfig } from './qemu-config'
@@ -80,6 +81,9 @@ export const ROUTES: Readonly<Record<string, Handler>> = {
   'POST /nodes/{node}/qemu': createVm,
   'POST /nodes/{node}/qemu/{vmid}/template': makeTemplate,
   'GET /nodes/{node}/storage/{storage}/content': storageContent,
+  'POST /nodes/{node}/vzdump': vzdump,
+  'PUT /nodes/{node}/storage/{storage}/content/{volume}': updateVolume,
+  'DELETE /nodes/{node}/storage/{storage}/content/{volume}': deleteVolume,
   'POST /nodes/{node}/storage/{storage}/download-url': downloadUrl,
   'POST /nodes/{node}/qemu/{vmid}/clone': clone,
   'GET /nodes/{node}/qemu/{vmid}/config': getConfig,

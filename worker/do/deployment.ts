@@ -246,6 +246,11 @@ export class DeploymentDO extends DurableObject<Env> {
     return this.request({ type: 'power', action, jobId, at: Date.now() })
   }
 
+  /** Back up the VM (ready or stopped) as job `jobId`. */
+  requestBackup(jobId: string): Promise<ActionResult> {
+    return this.request({ type: 'backup', jobId, at: Date.now() })
+  }
+
   /** Destroy the VM (stop, delete with purge) as job `jobId`. */
   requestDestroy(jobId: string): Promise<ActionResult> {
     return this.request({ type: 'destroy', jobId, auto: false, at: Date.now() })

@@ -15,7 +15,7 @@ import { recordHello, recordLastSeen } from '../db/runners'
 import { reciprocateClose } from '../http/websocket'
 import { Dispatcher } from './hub/dispatch'
 import { Orphans, type OrphanDestroyResult } from './hub/orphans'
-import { RunnerRequests, type CapacityAnswer } from './hub/requests'
+import { RunnerRequests, type BackupsAnswer, type CapacityAnswer } from './hub/requests'
 import { revokeRunner } from './hub/revoke'
 import { logRefused, RunnerSockets, type RunnerLiveStatus } from './hub/sockets'
 import { WatchLists } from './hub/watch'
@@ -110,6 +110,12 @@ export class RunnerHub extends DurableObject<Env> {
         }
         await this.orphanList.sweepReported(msg.vms, msg.at)
         return
+      case 'backups.result':
+        this.requests.reply(att.runnerId, msg.requestId, {
+          backups: msg.backups,
+          error: msg.error,
+        })
+        return
       case 'vm.destroy.result':
         this.requests.reply(att.runnerId, msg.requestId, { ok: msg.ok, message: msg.message })
         return
@@ -179,6 +185,15 @@ export class RunnerHub extends DurableObject<Env> {
     proxmox: ProxmoxConnection,
   ): Promise<{ runnerId: string; name: string; checks: ConnectionCheck[] } | null> {
     return this.requests.testConnection(proxmox)
+  }
+
+  /** A deployment's backups, from an online runner; `remove`: delete that one first. */
+  async backups(
+    proxmox: ProxmoxConnection,
+    deploymentId: string,
+    remove?: string,
+  ): Promise<BackupsAnswer> {
+    return this.requests.backups(proxmox, deploymentId, remove)
   }
 
   /** The node's free memory and the storage's free space, from an online runner (cached briefly). */

@@ -30,7 +30,7 @@ import { invalid, validate } from '../http/validate'
 import { requireWebSocketUpgrade } from '../http/websocket'
 
 /** A deployment as the API shows it: never its secrets. */
-function rowView(r: DeploymentRow) {
+export function rowView(r: DeploymentRow) {
   const inputs = storedInputs(r)
   return {
     id: r.id,
@@ -55,7 +55,7 @@ function rowView(r: DeploymentRow) {
   }
 }
 
-async function loadRow(c: AppContext, id: string): Promise<DeploymentRow> {
+export async function loadRow(c: AppContext, id: string): Promise<DeploymentRow> {
   const row = await deploymentById(c.env.DB, id)
   if (!row) throw notFound('Deployment')
   return row
@@ -65,7 +65,7 @@ async function loadRow(c: AppContext, id: string): Promise<DeploymentRow> {
  * Queue a job for the deployment with the audit row of the request that asked for it (one D1
  * round trip), and push it to a runner at once.
  */
-async function enqueue(
+export async function enqueue(
   c: AppContext,
   deploymentId: string,
   jobId: string,
@@ -93,7 +93,7 @@ function powerRoute(action: PowerAction) {
 }
 
 /** Turn a refused state-machine action into a clear 409. */
-function refused(result: { ok: true } | { ok: false; reason: string }): void {
+export function refused(result: { ok: true } | { ok: false; reason: string }): void {
   if (!result.ok) throw new ApiError(409, 'invalid_state', `Refused: ${result.reason}.`)
 }
 

@@ -1,3 +1,4 @@
+import { BackupEntry } from '../../../core/backups'
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -21,6 +22,8 @@ export const FakeVmState = z.object({
   vms: z.record(z.string(), z.number().int()),
   /** vmids of the VMs a stop job shut down (the others run). */
   stopped: z.array(z.number().int()).default([]),
+  /** Backups made by fake backup jobs. */
+  backups: z.array(BackupEntry.extend({ deploymentId: z.string() })).default([]),
 })
 export type FakeVmState = z.infer<typeof FakeVmState>
 
@@ -30,7 +33,7 @@ export function readFakeVmState(path: string): FakeVmState {
   try {
     text = readFileSync(path, 'utf8')
   } catch {
-    return { created: 0, vms: {}, stopped: [] }
+    return { created: 0, vms: {}, stopped: [], backups: [] }
   }
   return FakeVmState.parse(JSON.parse(text))
 }
@@ -134,7 +137,7 @@ export function createFakeExecutors(opts: FakeOptions): Executors {
       case 'delete_vm': {
         const { [spec.deploymentId]: gone, ...rest } = state.vms
         writeState(opts.vmStateFile, {
-          created: state.created,
+          ...state,
           vms: rest,
           stopped: state.stopped.filter((id) => id !== gone),
         })
@@ -146,6 +149,25 @@ export function createFakeExecutors(opts: FakeOptions): Executors {
           writeState(opts.vmStateFile, { ...state, stopped: [...state.stopped, vmid] })
         return {}
       }
+      case 'vzdump': {
+        // One archive per job, as the real step finds the one it made after a restart.
+        const volid = `local:backup/vzdump-qemu-${ctx.checkpoint.vmid ?? 0}-${ctx.job.jobId}.vma.zst`
+        if (!state.backups.some((b) => b.volid === volid)) {
+          const backup = {
+            deploymentId: spec.deploymentId,
+            volid,
+            createdAt: Date.now(),
+            size: 64 * 1024 ** 2,
+            kind: 'manual' as const,
+            gameVersion: ctx.checkpoint.gameVersion ?? null,
+            protected: false,
+          }
+          writeState(opts.vmStateFile, { ...state, backups: [...state.backups, backup] })
+        }
+        return {}
+      }
+      case 'save_world':
+      case 'resume_world':
       case 'configure':
       case 'resize':
       case 'provision':
@@ -172,6 +194,21 @@ export function createFakeExecutors(opts: FakeOptions): Executors {
           ? { online: true, latencyMs: 1, version: 'fake-1.0', players: { online: 0, max: 20 } }
           : null,
       }
+    },
+    async listBackups(_proxmox, deploymentId) {
+      return readFakeVmState(opts.vmStateFile)
+        .backups.filter((b) => b.deploymentId === deploymentId)
+        .map(({ deploymentId: _d, ...entry }) => entry)
+        .sort((a, b) => b.createdAt - a.createdAt)
+    },
+    async deleteBackup(_proxmox, deploymentId, volid) {
+      const state = readFakeVmState(opts.vmStateFile)
+      if (!state.backups.some((b) => b.volid === volid && b.deploymentId === deploymentId))
+        throw new Error(`${volid} is not a backup of this deployment`)
+      writeState(opts.vmStateFile, {
+        ...state,
+        backups: state.backups.filter((b) => b.volid !== volid),
+      })
     },
     async listProductVms() {
       const state = readFakeVmState(opts.vmStateFile)

@@ -15,6 +15,10 @@ export function selectExecutors(config: RunConfig): Executors {
     capacity: async (proxmox, signal) => (await load()).capacity(proxmox, signal),
     inspect: async (proxmox, target, signal) => (await load()).inspect(proxmox, target, signal),
     listProductVms: async (proxmox, signal) => (await load()).listProductVms(proxmox, signal),
+    listBackups: async (proxmox, deploymentId, signal) =>
+      (await load()).listBackups(proxmox, deploymentId, signal),
+    deleteBackup: async (proxmox, deploymentId, volid, signal) =>
+      (await load()).deleteBackup(proxmox, deploymentId, volid, signal),
     destroyVm: async (proxmox, vmid, deploymentId, ctx) =>
       (await load()).destroyVm(proxmox, vmid, deploymentId, ctx),
   }

@@ -7,7 +7,12 @@ import type { StepName } from '../../../core/protocol'
 import { answerFacts, runHealthCheck, type HealthCheckResult } from '../games/health-check'
 import { probeGame } from '../games/probe'
 import type { MinecraftVersionResolver } from '../games/minecraft-version'
-import { createProxmoxExecutor, isProxmoxStep, isTemplateStep } from '../proxmox/executor'
+import {
+  createProxmoxExecutor,
+  isBackupStep,
+  isProxmoxStep,
+  isTemplateStep,
+} from '../proxmox/executor'
 import { sleep } from '../proxmox/wait'
 import { checkHostKey } from '../ssh/host-key'
 import { RUNNER_VERSION } from '../version'
@@ -226,6 +231,7 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
     async runStep(step, ctx) {
       if (isProxmoxStep(step)) return proxmox.runStep(step, ctx)
       if (isTemplateStep(step)) return proxmox.runTemplateStep(step, ctx)
+      if (isBackupStep(step)) return proxmox.runBackupStep(step, ctx)
       switch (step) {
         case 'provision':
           return provision(ctx)
@@ -254,6 +260,9 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
       return { checkedAt, power: state, game: await probeGame(target, signal) }
     },
     listProductVms: (conn, signal) => proxmox.productVms(conn, signal),
+    listBackups: (conn, deploymentId, signal) => proxmox.listBackups(conn, deploymentId, signal),
+    deleteBackup: (conn, deploymentId, volid, signal) =>
+      proxmox.removeBackup(conn, deploymentId, volid, signal),
     async destroyVm(conn, vmid, deploymentId, ctx) {
       const lines: string[] = []
       await proxmox.destroyOrphan(conn, vmid, deploymentId, {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { GameModule } from '../../../core/games/types'
 import type { StepContext } from './types'
 
@@ -17,6 +18,25 @@ export interface SimulatedProvision {
   game: string
   playbook: string
   vars: Record<string, unknown>
+  /**
+   * SHA-256 (hex) of each top-level var that is a secret, by name: the simulated guest checks a
+   * password it is given (RCON) against it, as a real server checks its configured one, without
+   * the secret being written anywhere.
+   */
+  secretDigests?: Record<string, string>
+}
+
+/** The digests of the top-level vars whose value is one of `secrets`. */
+export function secretDigests(
+  vars: Record<string, unknown>,
+  secrets: readonly string[],
+): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(vars)) {
+    if (typeof value === 'string' && value !== '' && secrets.includes(value))
+      out[name] = createHash('sha256').update(value).digest('hex')
+  }
+  return out
 }
 
 /** The tasks the log shows, one line each, like a real play's. */
@@ -69,6 +89,7 @@ export async function runSimulatedProvision(ctx: StepContext, run: SimulatedRun)
     game: run.game.id,
     playbook: run.game.playbook,
     vars: withoutSecrets(run.vars, run.secretValues) as Record<string, unknown>,
+    secretDigests: secretDigests(run.vars, run.secretValues),
   }
   await run.writeGuestFile(SIMULATED_PROVISION_FILE, JSON.stringify(content))
 }

@@ -9,6 +9,7 @@ import type {
   StepName,
   WatchTarget,
 } from '../../../core/protocol'
+import type { BackupEntry } from '../../../core/backups'
 import type { ProxmoxConnection } from '../../../core/settings'
 
 /**
@@ -64,6 +65,19 @@ export interface Executors {
   capacity(proxmox: ProxmoxConnection, signal: AbortSignal): Promise<NodeCapacity>
   /** The live status of a deployed game: the VM's power state, then the game's own check. */
   inspect(proxmox: ProxmoxConnection, target: WatchTarget, signal: AbortSignal): Promise<LiveStatus>
+  /** A deployment's backups on the backup storage (only the ones this product made for it). */
+  listBackups(
+    proxmox: ProxmoxConnection,
+    deploymentId: string,
+    signal: AbortSignal,
+  ): Promise<BackupEntry[]>
+  /** Delete one of a deployment's backups; refused for any other archive or a protected one. */
+  deleteBackup(
+    proxmox: ProxmoxConnection,
+    deploymentId: string,
+    volid: string,
+    signal: AbortSignal,
+  ): Promise<void>
   /** Every VM of this product on the node, for the sweep. */
   listProductVms(proxmox: ProxmoxConnection, signal: AbortSignal): Promise<ProductVm[]>
   /**

@@ -1,11 +1,12 @@
 import { enAdmin } from './en/admin'
 import { enApp } from './en/app'
+import { enBackups } from './en/backups'
 import { enDeployments } from './en/deployments'
 
 /**
  * English, the reference dictionary, in one part per area of the dashboard. French must have
  * every key of every part (each French part is typed by its English one).
  */
-export const en = { ...enApp, ...enDeployments, ...enAdmin }
+export const en = { ...enApp, ...enDeployments, ...enAdmin, ...enBackups }
 
 export type Dict = typeof en

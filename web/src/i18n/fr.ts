@@ -1,7 +1,8 @@
 import type { Dict } from './en'
 import { frAdmin } from './fr/admin'
 import { frApp } from './fr/app'
+import { frBackups } from './fr/backups'
 import { frDeployments } from './fr/deployments'
 
 /** French (the product's original design is French), in the same parts as the English. */
-export const fr: Dict = { ...frApp, ...frDeployments, ...frAdmin }
+export const fr: Dict = { ...frApp, ...frDeployments, ...frAdmin, ...frBackups }

@@ -15,7 +15,7 @@ import {
 
 /**
  * What the admin may do with a deployment in a status, asked of the state machine itself
- * (core/deployment-state.ts), so the buttons can never offer what the server would refuse.
+ * (core/deployment/status.ts), so the buttons can never offer what the server would refuse.
  */
 export interface Allowed {
   start: boolean
@@ -24,6 +24,7 @@ export interface Allowed {
   destroy: boolean
   retry: boolean
   cancel: boolean
+  backup: boolean
 }
 
 export function allowedActions(status: DeploymentStatus, failedKind: JobKind = 'deploy'): Allowed {
@@ -35,12 +36,13 @@ export function allowedActions(status: DeploymentStatus, failedKind: JobKind = '
     destroy: transition(status, { type: 'destroy_requested' }).ok,
     retry: transition(status, { type: 'retry_requested', kind: failedKind }).ok,
     cancel: transition(status, { type: 'cancel_requested', leased: true }).ok,
+    backup: transition(status, { type: 'backup_requested' }).ok,
   }
 }
 
 /** Whether the deployment has (or will have) a VM worth powering: not before, not after. */
 export function hasLifecycle(status: DeploymentStatus): boolean {
-  return WATCHED.includes(status) || POWERING.includes(status)
+  return WATCHED.includes(status) || POWERING.includes(status) || status === 'backing_up'
 }
 
 /** The job a status says is running, when it says one; else null (settled). */
@@ -50,6 +52,7 @@ export function runningKind(status: DeploymentStatus): JobKind | null {
   if (status === 'stopping') return 'stop'
   if (status === 'starting') return 'start'
   if (status === 'restarting') return 'restart'
+  if (status === 'backing_up') return 'backup'
   return null
 }
 

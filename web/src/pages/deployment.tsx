@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react'
 import type { DeploymentStatus } from '../../../core/deployment/status'
 import { PROTOCOL_VERSION, type JobKind } from '../../../core/protocol'
 import { api, ApiFailure, call, errorText, type DeploymentDetail } from '../api'
+import { Backups } from '../components/backups'
 import { ConfirmButton } from '../components/confirm-button'
 import { CopyButton } from '../components/copy-button'
 import { Alert } from '../components/field'
@@ -136,6 +137,17 @@ export function DeploymentPage(props: { id: string }) {
           connection={live.connection}
         />
       </div>
+      {/* Full width: its table has room for every column and the delete buttons. */}
+      {hasLifecycle(state.status) ? (
+        <Backups
+          id={props.id}
+          name={detail.name}
+          status={state.status}
+          canBackup={allowedActions(state.status).backup}
+          lastJob={state.lastJob ?? detail.lastJob}
+          onStarted={reload}
+        />
+      ) : null}
     </section>
   )
 }

@@ -1,3 +1,4 @@
+import type { BackupEntry } from '../../../core/backups'
 import type { ConnectionCheck, NodeCapacity } from '../../../core/protocol'
 import type { ProxmoxConnection } from '../../../core/settings'
 import { encodeHubToRunner } from '../../../core/protocol'
@@ -6,6 +7,8 @@ import { logRefused, type RunnerSockets } from './sockets'
 const TEST_TIMEOUT_MS = 60_000
 /** Two Proxmox GETs: a runner that takes longer is not worth holding a form or a deploy for. */
 export const CAPACITY_TIMEOUT_MS = 5_000
+/** Listing a storage's backups, or deleting one: a runner's Proxmox calls, a task at most. */
+export const BACKUPS_TIMEOUT_MS = 90_000
 /** How long a capacity answer is reused: typing in the form does not send a request per key. */
 export const CAPACITY_TTL_MS = 5_000
 
@@ -19,6 +22,11 @@ export type CapacityAnswer =
       message: string
       checkedAt: number
     }
+
+/** A deployment's backups as a runner read them, or why there are none. */
+export type BackupsAnswer =
+  | { ok: true; runner: string; backups: BackupEntry[] }
+  | { ok: false; reason: 'no_runner' | 'runner_error' | 'timeout'; message: string }
 
 /**
  * Requests the hub sends a runner and the replies it waits for (test connection, orphan destroy),
@@ -166,5 +174,42 @@ export class RunnerRequests {
             checkedAt,
           },
     )
+  }
+
+  /** A deployment's backups, read by an online runner; `remove`: delete that one first. */
+  async backups(
+    proxmox: ProxmoxConnection,
+    deploymentId: string,
+    remove?: string,
+  ): Promise<BackupsAnswer> {
+    const runner = this.sockets.ready()[0]
+    if (!runner) {
+      return { ok: false, reason: 'no_runner', message: 'No runner is online to reach Proxmox.' }
+    }
+    const name = runner.att.name
+    const build = (requestId: string) =>
+      encodeHubToRunner({
+        type: 'backups.request',
+        requestId,
+        proxmox,
+        deploymentId,
+        ...(remove ? { delete: remove } : {}),
+      })
+    const timeout = (): BackupsAnswer => ({
+      ok: false,
+      reason: 'timeout',
+      message: `The runner ${name} did not answer within ${BACKUPS_TIMEOUT_MS / 1000} s.`,
+    })
+    try {
+      const reply = await this.ask<
+        { backups: BackupEntry[] | null; error?: string | undefined } | BackupsAnswer
+      >(runner.ws, build, BACKUPS_TIMEOUT_MS, timeout)
+      if ('ok' in reply) return reply
+      if (reply.backups) return { ok: true, runner: name, backups: reply.backups }
+      return { ok: false, reason: 'runner_error', message: reply.error ?? 'The runner failed.' }
+    } catch (err) {
+      const message = `Cannot ask the runner ${name}: ${err instanceof Error ? err.message : String(err)}`
+      return { ok: false, reason: 'runner_error', message }
+    }
   }
 }

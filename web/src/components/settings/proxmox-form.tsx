@@ -18,6 +18,7 @@ const EMPTY = {
   caPem: '',
   templateVmid: '9000',
   storage: 'local-lvm',
+  backupStorage: 'local',
   pool: '',
   bridge: 'vmbr0',
   vlan: '',
@@ -43,6 +44,7 @@ function fromView(view: NonNullable<ProxmoxView>): Form {
     caPem: view.tls.mode === 'ca' ? view.tls.caPem : '',
     templateVmid: String(view.templateVmid),
     storage: view.storage,
+    backupStorage: view.backupStorage,
     pool: view.pool,
     bridge: view.bridge,
     vlan: view.vlan === null ? '' : String(view.vlan),
@@ -111,6 +113,7 @@ function TokenSetup(props: { form: Form }) {
     pool: f.pool.trim(),
     templateVmid: Number(f.templateVmid) || 9000,
     storage: f.storage.trim() || 'local-lvm',
+    backupStorage: f.backupStorage.trim() || 'local',
     bridge: f.bridge.trim() || 'vmbr0',
   })
   return (
@@ -175,6 +178,7 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
             tls,
             templateVmid: form.templateVmid,
             storage: form.storage,
+            backupStorage: form.backupStorage,
             pool: form.pool,
             bridge: form.bridge,
             vlan: form.vlan.trim() === '' ? null : form.vlan,
@@ -295,6 +299,7 @@ export function ProxmoxForm(props: { onSaved?: () => void; submitLabel?: string 
         <legend>{px.legendVms}</legend>
         {field('templateVmid', NUMERIC)}
         {field('storage')}
+        {field('backupStorage')}
         {field('pool', { placeholder: 'pgd' })}
         {field('ciUser')}
       </fieldset>

@@ -15,6 +15,7 @@ export const enAdmin = {
       caPem: 'CA certificate (PEM)',
       templateVmid: 'Template VMID',
       storage: 'Target storage',
+      backupStorage: 'Backup storage',
       pool: 'Resource pool',
       ciUser: 'Cloud-init user',
       bridge: 'Bridge',
@@ -39,6 +40,8 @@ export const enAdmin = {
       templateVmid:
         'A VM converted to a template, with a cloud-init drive (e.g. a Debian 12 or Ubuntu 24.04 cloud image). New servers are full clones of it.',
       storage: 'Where the clones’ disks go, e.g. local-lvm.',
+      backupStorage:
+        'Where backups go: a storage with the “VZDump backup file” content type (Datacenter → Storage), e.g. local, an NFS share or a Proxmox Backup Server.',
       pool: 'The Proxmox resource pool new VMs go into, e.g. pgd. Grant the token its VM privileges on this pool only: it then cannot touch any other VM. Empty: no pool.',
       bridge: 'The network bridge for the VMs, e.g. vmbr0.',
       vlan: 'Optional VLAN tag (1–4094).',

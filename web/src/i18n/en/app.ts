@@ -79,6 +79,8 @@ export const enApp = {
       'deployment.stop_requested': 'Stopped',
       'deployment.restart_requested': 'Restarted',
       'deployment.auto_destroy': 'Destroyed after a failure (cleanup policy)',
+      'deployment.backup_requested': 'Backed up',
+      'deployment.backup_deleted': 'Deleted a backup',
       'orphan.destroy_requested': 'Destroyed an orphaned VM',
       'orphan.auto_destroyed': 'Destroyed an orphaned VM (cleanup policy)',
     })[action] ?? action,

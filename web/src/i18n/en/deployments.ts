@@ -16,6 +16,7 @@ export const enDeployments = {
     stopped: 'Stopped',
     starting: 'Starting',
     restarting: 'Restarting',
+    backing_up: 'Backing up',
   },
   deploymentsTitle: 'Deployments',
   newDeployment: 'New deployment',
@@ -98,6 +99,9 @@ export const enDeployments = {
     download_image: 'Download the Debian image',
     create_vm: 'Create the VM from the image',
     make_template: 'Convert to a template',
+    save_world: 'Pause the game’s saving and flush the world',
+    vzdump: 'Back up the VM (vzdump)',
+    resume_world: 'Resume the game’s saving',
   },
   stepStatus: {
     pending: 'Pending',
@@ -152,6 +156,7 @@ export const enDeployments = {
     start: 'Start',
     stop: 'Stop',
     restart: 'Restart',
+    backup: 'Backup',
   },
   jobRunning: {
     template: 'Preparing the template',
@@ -160,6 +165,7 @@ export const enDeployments = {
     start: 'Starting',
     stop: 'Stopping',
     restart: 'Restarting',
+    backup: 'Backing up',
   },
   jobLast: (kind: string) => `Last action: ${kind}`,
   liveTitle: 'Live status',

@@ -18,6 +18,7 @@ export const frAdmin: typeof enAdmin = {
       caPem: 'Certificat de l’AC (PEM)',
       templateVmid: 'VMID du modèle',
       storage: 'Stockage cible',
+      backupStorage: 'Stockage des sauvegardes',
       pool: 'Pool de ressources',
       ciUser: 'Utilisateur cloud-init',
       bridge: 'Pont réseau',
@@ -42,6 +43,8 @@ export const frAdmin: typeof enAdmin = {
       templateVmid:
         'Une VM convertie en modèle, avec un lecteur cloud-init (par ex. une image cloud Debian 12 ou Ubuntu 24.04). Les serveurs en sont des clones complets.',
       storage: 'Où vont les disques des clones, par ex. local-lvm.',
+      backupStorage:
+        'Où vont les sauvegardes : un stockage qui accepte le contenu « Fichier de sauvegarde VZDump » (Centre de données → Stockage), par ex. local, un partage NFS ou un Proxmox Backup Server.',
       pool: 'Le pool de ressources Proxmox où vont les nouvelles VM, par ex. pgd. Donnez au jeton ses droits sur les VM de ce pool seulement : il ne peut alors toucher aucune autre VM. Vide : pas de pool.',
       bridge: 'Le pont réseau des VM, par ex. vmbr0.',
       vlan: 'Étiquette VLAN facultative (1–4094).',

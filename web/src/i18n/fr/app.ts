@@ -81,6 +81,8 @@ export const frApp: typeof enApp = {
       'deployment.stop_requested': 'Arrêté',
       'deployment.restart_requested': 'Redémarré',
       'deployment.auto_destroy': 'Détruit après un échec (politique de nettoyage)',
+      'deployment.backup_requested': 'Sauvegardé',
+      'deployment.backup_deleted': 'Supprimé une sauvegarde',
       'orphan.destroy_requested': 'VM orpheline détruite',
       'orphan.auto_destroyed': 'VM orpheline détruite (politique de nettoyage)',
     })[action] ?? action,

@@ -19,6 +19,7 @@ export const frDeployments: typeof enDeployments = {
     stopped: 'Arrêté',
     starting: 'Démarrage',
     restarting: 'Redémarrage',
+    backing_up: 'Sauvegarde',
   },
   deploymentsTitle: 'Déploiements',
   newDeployment: 'Nouveau déploiement',
@@ -104,6 +105,9 @@ export const frDeployments: typeof enDeployments = {
     download_image: 'Télécharger l’image Debian',
     create_vm: 'Créer la VM depuis l’image',
     make_template: 'Convertir en modèle',
+    save_world: 'Suspendre les sauvegardes du jeu et écrire le monde',
+    vzdump: 'Sauvegarder la VM (vzdump)',
+    resume_world: 'Reprendre les sauvegardes du jeu',
   },
   stepStatus: {
     pending: 'À venir',
@@ -159,6 +163,7 @@ export const frDeployments: typeof enDeployments = {
     start: 'Démarrage',
     stop: 'Arrêt',
     restart: 'Redémarrage',
+    backup: 'Sauvegarde',
   },
   jobRunning: {
     template: 'Préparation du modèle en cours',
@@ -167,6 +172,7 @@ export const frDeployments: typeof enDeployments = {
     start: 'Démarrage en cours',
     stop: 'Arrêt en cours',
     restart: 'Redémarrage en cours',
+    backup: 'Sauvegarde en cours',
   },
   jobLast: (kind: string) => `Dernière action : ${kind}`,
   liveTitle: 'État en direct',

@@ -1,0 +1,146 @@
+import type { Browser, BrowserContext } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { BannerBackend } from '../pve-sim/backend'
+import type { PveSimulator } from '../pve-sim/index'
+import { killAllRunners } from '../runner/harness'
+import { launchBrowser, screenshot } from './browser'
+import { openSignedIn, statusIs, waitForRunnerOnline } from './fixtures'
+import { simProxmox, startRealRunner, startSimulator } from './sim-stack'
+import { ApiClient, cleanup, startStack, waitFor, type Stack } from './stack'
+
+/**
+ * Backups end to end: wrangler dev, a runner with the real executors, the Proxmox simulator
+ * (vzdump, its storage, and guests whose Minecraft answers RCON). Clicked in the browser: the
+ * game stops saving and flushes its world, Proxmox archives the VM, saving comes back on, the
+ * deployment is ready again and the backup is listed; then deleted. A storage too small fails
+ * the backup with Proxmox's words, and the server stays ready.
+ */
+let stack: Stack
+let sim: PveSimulator
+let browser: Browser
+let api: ApiClient
+let state = ''
+const contexts: BrowserContext[] = []
+
+interface Detail {
+  deployment: { id: string; status: string; vmid: number | null }
+}
+
+beforeAll(async () => {
+  stack = await startStack()
+  sim = await startSimulator({ timing: { backupMs: 300 } })
+  browser = await launchBrowser()
+  api = new ApiClient(stack.url)
+  await api.ok('POST', '/api/setup', {
+    username: 'admin',
+    password: 'e2e admin password',
+    setupCode: stack.setupCode,
+  })
+  await api.ok('PUT', '/api/settings/proxmox', simProxmox(sim))
+  // RCON is opened to the runner's address: the runner says which it is.
+  ;({ state } = await startRealRunner(api, 'backup-runner', { RUNNER_ADDRESS: '127.0.0.1' }))
+  await waitForRunnerOnline(api)
+}, 180_000)
+
+afterEach(async () => {
+  for (const c of contexts.splice(0)) await c.close()
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await killAllRunners()
+  await sim?.stop()
+  await stack?.stop()
+  if (state) cleanup(state)
+})
+
+const openPage = (path: string, lang?: 'fr') =>
+  openSignedIn({ browser, api, contexts }, path, lang ? { lang } : {})
+const world = (vmid: number) => (sim.cluster.opts.backend as BannerBackend).worldOf(vmid)
+const archives = () => [...sim.cluster.volumes.values()].filter((v) => v.content === 'backup')
+
+async function readyMinecraft(name: string): Promise<{ id: string; vmid: number }> {
+  const created = await api.ok<Detail>('POST', '/api/deployments', {
+    name,
+    game: 'minecraft',
+    config: { eula: true, rconEnabled: true },
+  })
+  const id = created.deployment.id
+  const ready = await waitFor(
+    async () => {
+      const d = await api.ok<Detail>('GET', `/api/deployments/${id}`)
+      if (d.deployment.status === 'failed') throw new Error('the deploy failed')
+      return d.deployment.status === 'ready' ? d.deployment : null
+    },
+    `${name} ready`,
+    90_000,
+    200,
+  )
+  return { id, vmid: ready.vmid ?? 0 }
+}
+
+describe('backups', () => {
+  it('backs up a running server with its world flushed, lists the backup and deletes it', async () => {
+    const { id, vmid } = await readyMinecraft('backup world')
+    const page = await openPage(`/deployments/${id}`)
+    const card = page.locator('section.backups')
+    await card.getByTestId('backups-empty').waitFor()
+    await card.getByRole('button', { name: 'Back up now' }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Back up now' }).click()
+    await statusIs(page, 'Backing up')
+    await statusIs(page, 'Ready', 60_000)
+    const row = card.locator('tbody tr')
+    await row.first().waitFor({ timeout: 20_000 })
+    expect(await row.count()).toBe(1)
+    await expect.poll(() => row.first().textContent()).toContain('Manual')
+    // The game paused its saving and flushed before the archive, and saves again after it.
+    expect(world(vmid).commands).toEqual(['save-off', 'save-all flush', 'save-on'])
+    expect(world(vmid).saving).toBe(true)
+    // Snapshot mode: the VM kept running; the archive names this deployment in its notes.
+    expect(sim.cluster.vm(vmid).running).toBe(true)
+    const [archive] = archives()
+    expect(archive?.notes).toContain(`pgd ${id} `)
+    // The timeline shows the backup's own steps, all done.
+    await expect
+      .poll(() => page.locator('.timeline li[data-step="resume_world"]').getAttribute('class'))
+      .toContain('step-done')
+    await screenshot(page, 'backups-list-en')
+
+    await row
+      .first()
+      .getByRole('button', { name: /Delete/ })
+      .click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click()
+    await card.getByText('Backup deleted.').waitFor()
+    await card.getByTestId('backups-empty').waitFor()
+    expect(archives()).toEqual([])
+  })
+
+  it('fails a backup that does not fit with Proxmox’s words, and the server stays ready', async () => {
+    const { id, vmid } = await readyMinecraft('backup full')
+    sim.cluster.opts.storages.push({
+      storage: 'tiny',
+      type: 'dir',
+      content: 'backup',
+      shared: 0,
+      active: 1,
+      enabled: 1,
+      sizeGiB: 0.001,
+    })
+    await api.ok('PUT', '/api/settings/proxmox', { ...simProxmox(sim), backupStorage: 'tiny' })
+    const page = await openPage(`/deployments/${id}`, 'fr')
+    const card = page.locator('section.backups')
+    await card.getByTestId('backups-empty').waitFor()
+    await card.getByRole('button', { name: 'Sauvegarder maintenant' }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Sauvegarder maintenant' }).click()
+    await statusIs(page, 'Sauvegarde')
+    await statusIs(page, 'Prêt', 60_000)
+    await card.getByText(/La dernière sauvegarde a échoué : .*No space left on device/).waitFor()
+    // Saving is on again even though the archive failed.
+    expect(world(vmid).saving).toBe(true)
+    expect(world(vmid).commands.at(-1)).toBe('save-on')
+    const d = await api.ok<Detail>('GET', `/api/deployments/${id}`)
+    expect(d.deployment.status).toBe('ready')
+    await screenshot(page, 'backups-failed-fr')
+  })
+})

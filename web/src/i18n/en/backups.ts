@@ -1,0 +1,34 @@
+/** English — a deployment's backups. */
+export const enBackups = {
+  backups: {
+    title: 'Backups',
+    intro: (storage: string) =>
+      `Whole-VM backups made by Proxmox (vzdump) on the storage “${storage}” (Settings → Proxmox connection → Backup storage). Only this server’s backups are listed.`,
+    now: 'Back up now',
+    nowTitle: (name: string) => `Back up ${name} now?`,
+    nowBody:
+      'With its console (Minecraft with RCON) the game keeps running: it stops writing its world while Proxmox takes a snapshot. Without one, the VM shuts down for the backup (the game saves its world on the way down) and starts again: players are disconnected meanwhile.',
+    running: 'A backup is running: its steps and log are below.',
+    loading: 'Reading the backups…',
+    empty: 'No backup yet.',
+    unavailable: (why: string) => `The backups cannot be read right now: ${why}`,
+    refresh: 'Refresh',
+    colTime: 'Made',
+    colSize: 'Size',
+    colKind: 'Kind',
+    colVersion: 'Game version',
+    kind: { manual: 'Manual', scheduled: 'Scheduled', safety: 'Safety (before a change)' },
+    protected: 'Protected',
+    protectedHelp: 'Protected in Proxmox: it cannot be deleted until it is unprotected there.',
+    delete: 'Delete',
+    deleteLabel: (when: string) => `Delete the backup made ${when}`,
+    deleteTitle: (when: string) => `Delete the backup made ${when}?`,
+    deleteBody: 'The archive is removed from the storage for good.',
+    deleted: 'Backup deleted.',
+    lastFailed: (message: string) => `The last backup failed: ${message}`,
+    size: (bytes: number) =>
+      bytes >= 1024 ** 3
+        ? `${(bytes / 1024 ** 3).toFixed(1)} GiB`
+        : `${Math.max(1, Math.round(bytes / 1024 ** 2))} MiB`,
+  },
+}

@@ -1,0 +1,43 @@
+import type { enBackups } from '../en/backups'
+import { nf } from './format'
+
+/** French — a deployment's backups. */
+export const frBackups: typeof enBackups = {
+  backups: {
+    title: 'Sauvegardes',
+    intro: (storage: string) =>
+      `Sauvegardes de la VM entière faites par Proxmox (vzdump) sur le stockage « ${storage} » (Réglages → Connexion Proxmox → Stockage des sauvegardes). Seules les sauvegardes de ce serveur sont listées.`,
+    now: 'Sauvegarder maintenant',
+    nowTitle: (name: string) => `Sauvegarder ${name} maintenant ?`,
+    nowBody:
+      'Avec sa console (Minecraft avec RCON), le jeu continue de tourner : il cesse d’écrire son monde le temps que Proxmox prenne un instantané. Sans console, la VM s’arrête pour la sauvegarde (le jeu enregistre son monde en s’arrêtant) puis redémarre : les joueurs sont déconnectés pendant ce temps.',
+    running: 'Une sauvegarde est en cours : ses étapes et son journal sont ci-dessous.',
+    loading: 'Lecture des sauvegardes…',
+    empty: 'Aucune sauvegarde pour l’instant.',
+    unavailable: (why: string) =>
+      `Les sauvegardes ne peuvent pas être lues pour l’instant : ${why}`,
+    refresh: 'Actualiser',
+    colTime: 'Faite le',
+    colSize: 'Taille',
+    colKind: 'Type',
+    colVersion: 'Version du jeu',
+    kind: {
+      manual: 'Manuelle',
+      scheduled: 'Planifiée',
+      safety: 'De sécurité (avant un changement)',
+    },
+    protected: 'Protégée',
+    protectedHelp:
+      'Protégée dans Proxmox : elle ne peut pas être supprimée tant qu’elle n’y est pas déprotégée.',
+    delete: 'Supprimer',
+    deleteLabel: (when: string) => `Supprimer la sauvegarde faite le ${when}`,
+    deleteTitle: (when: string) => `Supprimer la sauvegarde faite le ${when} ?`,
+    deleteBody: 'L’archive est retirée du stockage définitivement.',
+    deleted: 'Sauvegarde supprimée.',
+    lastFailed: (message: string) => `La dernière sauvegarde a échoué : ${message}`,
+    size: (bytes: number) =>
+      bytes >= 1024 ** 3
+        ? `${nf(Math.round((bytes / 1024 ** 3) * 10) / 10)} Gio`
+        : `${nf(Math.max(1, Math.round(bytes / 1024 ** 2)))} Mio`,
+  },
+}

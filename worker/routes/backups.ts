@@ -1,0 +1,59 @@
+import { Hono } from 'hono'
+import * as z from 'zod'
+import { BackupVolid } from '../../core/backups'
+import type { AppContext, AppEnv } from '../env'
+import { deploymentStub, hubStub } from '../do/stubs'
+import type { BackupsAnswer } from '../do/hub/requests'
+import { audit } from '../http/audit'
+import { ApiError } from '../http/errors'
+import { validate } from '../http/validate'
+import { loadProxmoxConnection } from '../settings/proxmox'
+import { enqueue, loadRow, refused, rowView } from './deployments'
+
+const DeleteQuery = z.object({ volid: BackupVolid })
+
+/** The runner's answer as the API gives it: the list, or a 503 that says why there is none. */
+function listOrFail(answer: BackupsAnswer) {
+  if (answer.ok) return answer.backups
+  // Proxmox (through the runner) said no: its words; no runner to ask: try again later.
+  throw new ApiError(answer.reason === 'runner_error' ? 502 : 503, answer.reason, answer.message)
+}
+
+async function connection(c: AppContext) {
+  const proxmox = await loadProxmoxConnection(c.env)
+  if (!proxmox) throw new ApiError(409, 'not_configured', 'Save the Proxmox connection first.')
+  return proxmox
+}
+
+/**
+ * A deployment's backups: vzdump archives on the backup storage (Settings), made by a backup job
+ * and read or deleted by a runner (the worker cannot reach Proxmox). Only archives whose notes
+ * name the deployment are listed or deleted.
+ */
+export const backupsRoutes = new Hono<AppEnv>()
+  /** Back up now: a job like a deploy's, refused unless the deployment is ready or stopped. */
+  .post('/:id/backups', async (c) => {
+    const row = await loadRow(c, c.req.param('id'))
+    const jobId = crypto.randomUUID()
+    refused(await deploymentStub(c.env, row.id).requestBackup(jobId))
+    await enqueue(c, row.id, jobId, 'backup', 'deployment.backup_requested')
+    return c.json({ deployment: rowView(await loadRow(c, row.id)) }, 202)
+  })
+  .get('/:id/backups', async (c) => {
+    const row = await loadRow(c, c.req.param('id'))
+    const proxmox = await connection(c)
+    const answer = await hubStub(c.env).backups(proxmox, row.id)
+    return c.json({ storage: proxmox.backupStorage, backups: listOrFail(answer) })
+  })
+  .delete('/:id/backups', validate('query', DeleteQuery), async (c) => {
+    const row = await loadRow(c, c.req.param('id'))
+    const { volid } = c.req.valid('query')
+    const proxmox = await connection(c)
+    if (!volid.startsWith(`${proxmox.backupStorage}:`)) {
+      throw new ApiError(400, 'invalid_volume', `${volid} is not on the backup storage.`)
+    }
+    const answer = await hubStub(c.env).backups(proxmox, row.id, volid)
+    const backups = listOrFail(answer)
+    await audit(c, 'deployment.backup_deleted', { target: row.id, details: { volid } })
+    return c.json({ storage: proxmox.backupStorage, backups })
+  })
