@@ -25,6 +25,12 @@ export const enBackups = {
     deleteTitle: (when: string) => `Delete the backup made ${when}?`,
     deleteBody: 'The archive is removed from the storage for good.',
     deleted: 'Backup deleted.',
+    restore: 'Restore',
+    restoreLabel: (when: string) => `Restore the backup made ${when}`,
+    restoreTitle: (name: string, when: string) => `Restore ${name} to its backup of ${when}?`,
+    restoreBody:
+      'A safety backup of the server as it is now is made first (listed here as “Safety”). Then the VM stops, the backup replaces its disk and settings, and it starts again; players are disconnected meanwhile. Anything changed in the world since that backup is replaced.',
+    restoring: 'A restore is running: its steps and log are below.',
     lastFailed: (message: string) => `The last backup failed: ${message}`,
     size: (bytes: number) =>
       bytes >= 1024 ** 3
