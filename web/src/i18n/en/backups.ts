@@ -17,7 +17,7 @@ export const enBackups = {
     colSize: 'Size',
     colKind: 'Kind',
     colVersion: 'Game version',
-    kind: { manual: 'Manual', scheduled: 'Scheduled', safety: 'Safety (before a change)' },
+    kind: { manual: 'Manual', scheduled: 'Scheduled', safety: 'Safety (automatic)' },
     protected: 'Protected',
     protectedHelp: 'Protected in Proxmox: it cannot be deleted until it is unprotected there.',
     delete: 'Delete',

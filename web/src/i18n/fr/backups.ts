@@ -24,7 +24,7 @@ export const frBackups: typeof enBackups = {
     kind: {
       manual: 'Manuelle',
       scheduled: 'Planifiée',
-      safety: 'De sécurité (avant un changement)',
+      safety: 'De sécurité (automatique)',
     },
     protected: 'Protégée',
     protectedHelp:
