@@ -113,6 +113,19 @@ export class Draft {
     return this.done()
   }
 
+  restore(jobId: string, volid: string, at: number): Reduction {
+    const from = this.s.status
+    if (!transition(from, { type: 'restore_requested' }).ok)
+      return this.refuse(
+        `restoring is only possible when ready, stopped or failed, not while ${from}`,
+      )
+    this.apply({ type: 'restore_requested' })
+    this.s.restore = { volid, skipSafety: false }
+    this.startJob(jobId, 'restore', at)
+    this.s.job = { ...this.s.job!, restore: this.s.restore }
+    return this.done()
+  }
+
   /** Put the current job back in the queue for any runner (its runner is gone). */
   requeue(why: string, at: number): void {
     const job = this.s.job
@@ -173,6 +186,11 @@ export class Draft {
     if (!this.apply({ type: 'retry_requested', kind }))
       return this.refuse(`retrying is not allowed while ${this.s.status}`)
     this.startJob(jobId, kind, at, kind === 'deploy' ? doneDeploySteps(this.s.checkpoint) : [])
+    // A restore tried again restores the same archive; its first attempt made the safety backup.
+    if (kind === 'restore' && this.s.restore) {
+      this.s.restore = { ...this.s.restore, skipSafety: true }
+      this.s.job = { ...this.s.job!, restore: this.s.restore }
+    }
     return this.done()
   }
 

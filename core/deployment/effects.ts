@@ -28,6 +28,8 @@ export type DeploymentInput =
   | { type: 'retry'; jobId: string; at: number }
   /** Start, stop or restart the VM as `jobId`. */
   | { type: 'power'; action: PowerAction; jobId: string; at: number }
+  /** Put the backup `volid` back over the VM (ready or stopped) as `jobId`. */
+  | { type: 'restore'; jobId: string; volid: string; at: number }
   /** Back up the VM (ready or stopped) as `jobId`. */
   | { type: 'backup'; jobId: string; at: number }
   /** Destroy the VM as `jobId`; `auto`: queued by the cleanup policy after a failed deploy. */

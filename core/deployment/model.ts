@@ -6,6 +6,7 @@ import {
   type JobKind,
   type LastJob,
   type LiveStatus,
+  type RestoreParams,
   type StepError,
   type StepName,
   type StepView,
@@ -35,6 +36,8 @@ export const STEP_TIMEOUT_MS: Record<StepName, number> = {
   // vzdump of a large disk to a slow storage: hours, not minutes.
   vzdump: 6 * 60 * 60_000,
   resume_world: 5 * 60_000,
+  safety_backup: 6 * 60 * 60_000,
+  restore_vm: 6 * 60 * 60_000,
 }
 
 export interface JobState {
@@ -57,6 +60,8 @@ export interface JobState {
   auto?: boolean
   /** A backup: the status the deployment returns to when it ends, whatever the outcome. */
   resumeStatus?: DeploymentStatus
+  /** A restore: the archive, and whether an earlier attempt made the safety backup. */
+  restore?: RestoreParams
 }
 
 export interface DeploymentState {
@@ -82,6 +87,11 @@ export interface DeploymentState {
   watched?: boolean
   /** How the last finished job ended. */
   lastJob?: LastJob | null
+  /**
+   * The restore asked for, kept until one succeeds: a retry after a failure restores the same
+   * archive, without a second safety backup (the first holds the state from before).
+   */
+  restore?: RestoreParams | null
 }
 
 export function freshSteps(kind: JobKind, keepDone: readonly StepName[] = []): StepView[] {

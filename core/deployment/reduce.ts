@@ -31,6 +31,8 @@ export function reduce(state: DeploymentState, input: DeploymentInput): Reductio
       return draft.destroy(input.jobId, input.auto, input.at)
     case 'backup':
       return draft.backup(input.jobId, input.at)
+    case 'restore':
+      return draft.restore(input.jobId, input.volid, input.at)
     case 'runner_lost':
       return draft.runnerLost(input)
     case 'tick':

@@ -148,6 +148,9 @@ function jobDone(d: Draft, msg: Frame<'job.done'>, at: number): Reduction {
     // Start and restart verified the game again: what it answers now.
     if ((job.kind === 'start' || job.kind === 'restart') && msg.result) s.result = msg.result
     if (job.kind === 'destroy') s.checkpoint = { upids: {}, doneSteps: [] }
+    if (job.kind === 'restore') s.restore = null
+    // Restore verified the game again, as it is now.
+    if (job.kind === 'restore' && msg.result) s.result = msg.result
   } else if (msg.outcome === 'failed' || s.status === 'failed') {
     s.failedKind = job.kind
     s.error = msg.error ?? { message: 'the job failed without saying why' }

@@ -24,6 +24,7 @@ export const DeploymentStatus = z.enum([
   'destroying',
   'destroyed',
   'backing_up',
+  'restoring',
 ])
 export type DeploymentStatus = z.infer<typeof DeploymentStatus>
 
@@ -86,6 +87,10 @@ export type DeploymentEvent =
   | { type: 'backup_requested' }
   /** The backup job ended (either way): back to the status it started from. */
   | { type: 'backup_finished'; to: DeploymentStatus }
+  /** The admin asked to put a backup back over the VM. */
+  | { type: 'restore_requested' }
+  /** The restore job ended with the game answering. */
+  | { type: 'restore_succeeded' }
 
 /** Which status a running step puts the deployment in. */
 export function statusOfStep(step: StepName): DeploymentStatus | null {
@@ -115,6 +120,8 @@ export function statusOfStep(step: StepName): DeploymentStatus | null {
     case 'save_world':
     case 'vzdump':
     case 'resume_world':
+    case 'safety_backup':
+    case 'restore_vm':
       return null
   }
 }
@@ -129,6 +136,7 @@ const RETRY_STATUS: Record<JobKind, DeploymentStatus> = {
   template: 'queued',
   // A failed backup leaves the deployment as it was: nothing to retry from `failed`.
   backup: 'backing_up',
+  restore: 'restoring',
 }
 
 /**
@@ -161,7 +169,7 @@ const TABLE: readonly {
   { from: IN_PROGRESS, event: 'deploy_succeeded', to: () => 'ready' },
   // A failure of any job: the admin chooses retry or destroy.
   {
-    from: [...IN_PROGRESS, ...POWERING, 'destroying'],
+    from: [...IN_PROGRESS, ...POWERING, 'destroying', 'restoring'],
     event: 'job_failed',
     to: () => 'failed',
   },
@@ -193,6 +201,11 @@ const TABLE: readonly {
   },
   { from: ['stopping'], event: 'power_succeeded', to: () => 'stopped' },
   { from: BACKUP_FROM, event: 'backup_requested', to: () => 'backing_up' },
+  // A restore also repairs a failed deployment (a failed restore, or a failed change).
+  { from: [...BACKUP_FROM, 'failed'], event: 'restore_requested', to: () => 'restoring' },
+  // A restore keeps its status through its steps (the VM's own ones included).
+  { from: ['restoring'], event: 'step_started', to: () => 'restoring' },
+  { from: ['restoring'], event: 'restore_succeeded', to: () => 'ready' },
   {
     from: ['backing_up'],
     event: 'step_started',
@@ -246,6 +259,10 @@ function describeEvent(event: DeploymentEvent): string {
       return 'backing up'
     case 'backup_finished':
       return 'finishing the backup'
+    case 'restore_requested':
+      return 'restoring'
+    case 'restore_succeeded':
+      return 'finishing the restore'
   }
 }
 
@@ -263,6 +280,8 @@ export const EVENT_TYPES: readonly DeploymentEvent['type'][] = [
   'power_succeeded',
   'backup_requested',
   'backup_finished',
+  'restore_requested',
+  'restore_succeeded',
 ]
 
 /** The job kind that finishing successfully means `event` for. */
@@ -273,6 +292,8 @@ export function successEvent(kind: JobKind): DeploymentEvent {
       return { type: 'deploy_succeeded' }
     case 'destroy':
       return { type: 'destroy_succeeded' }
+    case 'restore':
+      return { type: 'restore_succeeded' }
     default:
       return { type: 'power_succeeded' }
   }

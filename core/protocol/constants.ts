@@ -46,6 +46,18 @@ export const TEMPLATE_STEPS = [
  * Proxmox's vzdump archives the VM, the game saves again. The last runs after a failure too.
  */
 export const BACKUP_STEPS = ['save_world', 'vzdump', 'resume_world'] as const
+/**
+ * The steps of a restore in place: a safety backup of the current state, the VM stopped, the
+ * archive restored over it, started again, and the game checked like after a deploy.
+ */
+export const RESTORE_STEPS = [
+  'safety_backup',
+  'stop_vm',
+  'restore_vm',
+  'start',
+  'wait_ssh',
+  'verify',
+] as const
 
 /** WebSocket close codes used on runner sockets. */
 export const CLOSE = {

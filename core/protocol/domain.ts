@@ -1,7 +1,13 @@
 import * as z from 'zod'
 import { ProxmoxConnection } from '../settings'
 import { TemplateRequest } from '../template'
-import { BACKUP_STEPS, DEPLOY_STEPS, DESTROY_STEPS, TEMPLATE_STEPS } from './constants'
+import {
+  BACKUP_STEPS,
+  DEPLOY_STEPS,
+  DESTROY_STEPS,
+  RESTORE_STEPS,
+  TEMPLATE_STEPS,
+} from './constants'
 
 /**
  * The protocol's nouns, shared by every socket: steps and job kinds, the deployment spec and the
@@ -13,6 +19,8 @@ export const StepName = z.enum([
   ...DESTROY_STEPS,
   ...TEMPLATE_STEPS,
   ...BACKUP_STEPS,
+  'safety_backup',
+  'restore_vm',
 ])
 export type StepName = z.infer<typeof StepName>
 
@@ -22,7 +30,7 @@ export type StepName = z.infer<typeof StepName>
  * game's service, which saves the world; a forced stop after a timeout), of a destroy it is not.
  * `template` builds the cloud-init template deployments clone, in a deployment record of its own
  * that the game list hides (core/template.ts). `backup` archives a ready or stopped deployment's
- * VM and leaves it as it found it.
+ * VM and leaves it as it found it; `restore` puts one of its backups back over the VM.
  */
 export const JobKind = z.enum([
   'deploy',
@@ -32,6 +40,7 @@ export const JobKind = z.enum([
   'restart',
   'template',
   'backup',
+  'restore',
 ])
 export type JobKind = z.infer<typeof JobKind>
 
@@ -47,6 +56,7 @@ const JOB_STEPS: Record<JobKind, readonly StepName[]> = {
   restart: ['stop_vm', 'start', 'wait_ssh', 'verify'],
   template: TEMPLATE_STEPS,
   backup: BACKUP_STEPS,
+  restore: RESTORE_STEPS,
 }
 
 /** The steps a job of this kind runs, in order. */
@@ -100,6 +110,13 @@ export const DeploymentSpec = z.object({
 })
 export type DeploymentSpec = z.infer<typeof DeploymentSpec>
 
+/** What a restore job restores. */
+export const RestoreParams = z.object({
+  volid: z.string().min(1).max(512),
+  skipSafety: z.boolean().default(false),
+})
+export type RestoreParams = z.infer<typeof RestoreParams>
+
 export const JobAssignment = z.object({
   jobId: z.string().min(1),
   deploymentId: z.string().min(1),
@@ -116,6 +133,8 @@ export const JobAssignment = z.object({
    * by the worker and kept for retries. Redacted from every log line too.
    */
   gameSecrets: z.record(z.string(), z.string()).default({}),
+  /** For a restore: the archive, and whether a first attempt already made the safety backup. */
+  restore: RestoreParams.optional(),
 })
 export type JobAssignment = z.infer<typeof JobAssignment>
 

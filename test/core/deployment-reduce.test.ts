@@ -343,4 +343,40 @@ describe('the deployment reducer', () => {
       'backing up is only possible when ready or stopped, not while verifying',
     )
   })
+
+  it('restores a backup over the VM; a retry after a failure skips the safety backup', () => {
+    const ready = play(deployedSteps(), frame({ type: 'job.done', outcome: 'succeeded' })).state
+    const volid = 'local:backup/vzdump-qemu-4242-x.vma.zst'
+    const asked = play(ready, { type: 'restore', jobId: 'r-1', at: T0, volid })
+    expect(asked.state.status).toBe('restoring')
+    expect(asked.state.job?.restore).toEqual({ volid, skipSafety: false })
+    expect(asked.state.steps.map((s) => s.name)).toEqual([
+      'safety_backup',
+      'stop_vm',
+      'restore_vm',
+      'start',
+      'wait_ssh',
+      'verify',
+    ])
+    const failed = play(
+      asked.state,
+      leased('r-1'),
+      frame({ type: 'step', step: 'start', status: 'running', at: T0 }, 'r-1'),
+      frame({ type: 'job.done', outcome: 'failed', error: { message: 'no boot' } }, 'r-1'),
+    ).state
+    // The VM may be half-restored: a failed deployment, which retry or another restore repairs.
+    expect(failed.status).toBe('failed')
+    expect(failed.failedKind).toBe('restore')
+    const again = play(failed, { type: 'retry', jobId: 'r-2', at: T0 })
+    expect(again.state.status).toBe('restoring')
+    expect(again.state.job?.restore).toEqual({ volid, skipSafety: true })
+    const done = play(
+      again.state,
+      leased('r-2'),
+      frame({ type: 'job.done', outcome: 'succeeded', result: { version: '1.20' } }, 'r-2'),
+    ).state
+    expect(done.status).toBe('ready')
+    expect(done.restore).toBeNull()
+    expect(done.result).toEqual({ version: '1.20' })
+  })
 })

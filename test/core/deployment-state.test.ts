@@ -31,6 +31,9 @@ const EVENTS: DeploymentEvent[] = [
   { type: 'step_started', step: 'vzdump' },
   { type: 'backup_requested' },
   { type: 'backup_finished', to: 'ready' },
+  { type: 'restore_requested' },
+  { type: 'restore_succeeded' },
+  { type: 'retry_requested', kind: 'restore' },
 ]
 
 const key = (e: DeploymentEvent) =>
@@ -71,12 +74,14 @@ for (const s of RUNNING) {
 }
 EXPECTED.ready = {
   backup_requested: 'backing_up',
+  restore_requested: 'restoring',
   destroy_requested: 'destroying',
   'power:stop': 'stopping',
   'power:restart': 'restarting',
 }
 EXPECTED.stopped = {
   backup_requested: 'backing_up',
+  restore_requested: 'restoring',
   destroy_requested: 'destroying',
   'power:start': 'starting',
 }
@@ -98,6 +103,8 @@ EXPECTED.failed = {
   'retry:destroy': 'destroying',
   'retry:stop': 'stopping',
   'retry:restart': 'restarting',
+  'retry:restore': 'restoring',
+  restore_requested: 'restoring',
   destroy_requested: 'destroying',
 }
 EXPECTED.cancelling = {
@@ -118,6 +125,17 @@ EXPECTED.backing_up = {
   'step:delete_vm': 'backing_up',
   'step:vzdump': 'backing_up',
   backup_finished: 'ready',
+}
+// A restore keeps its status through every step, the VM's own included.
+EXPECTED.restoring = {
+  'step:clone': 'restoring',
+  'step:wait_ssh': 'restoring',
+  'step:provision': 'restoring',
+  'step:verify': 'restoring',
+  'step:delete_vm': 'restoring',
+  'step:vzdump': 'restoring',
+  job_failed: 'failed',
+  restore_succeeded: 'ready',
 }
 
 describe('the deployment state machine', () => {

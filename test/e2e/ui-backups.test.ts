@@ -143,4 +143,40 @@ describe('backups', () => {
     expect(d.deployment.status).toBe('ready')
     await screenshot(page, 'backups-failed-fr')
   })
+
+  it('restores a backup in place: the world comes back, and a safety backup is kept', async () => {
+    const { id, vmid } = await readyMinecraft('backup restore')
+    await api.ok('PUT', '/api/settings/proxmox', simProxmox(sim))
+    const level = '/srv/minecraft/world/level.dat'
+    const vm = () => sim.cluster.vm(vmid)
+    vm().guestFiles = { ...vm().guestFiles, [level]: 'the world before the griefing' }
+    await api.ok('POST', `/api/deployments/${id}/backups`)
+    await waitFor(
+      async () =>
+        (await api.ok<Detail>('GET', `/api/deployments/${id}`)).deployment.status === 'ready',
+      'the backup done',
+      60_000,
+      200,
+    )
+    vm().guestFiles = { ...vm().guestFiles, [level]: 'griefed' }
+    const page = await openPage(`/deployments/${id}`)
+    const card = page.locator('section.backups')
+    const rows = card.locator('tbody tr')
+    await rows.first().waitFor()
+    await rows
+      .first()
+      .getByRole('button', { name: /^Restore/ })
+      .click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Restore' }).click()
+    await statusIs(page, 'Restoring')
+    await statusIs(page, 'Ready', 60_000)
+    expect(vm().guestFiles?.[level]).toBe('the world before the griefing')
+    // The state from before the restore is kept as a safety backup, listed beside the first.
+    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(2)
+    await expect.poll(() => card.locator('tbody').textContent()).toContain('Safety')
+    await expect
+      .poll(() => page.locator('.timeline li[data-step="verify"]').getAttribute('class'))
+      .toContain('step-done')
+    await screenshot(page, 'backups-restored-en')
+  })
 })

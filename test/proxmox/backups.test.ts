@@ -5,6 +5,7 @@ import type { JobAssignment } from '../../core/protocol'
 import {
   deleteBackup,
   deploymentBackups,
+  restoreVm,
   resumeWorld,
   saveWorld,
   vzdump,
@@ -212,5 +213,40 @@ describe('backups', () => {
     await deleteBackup(client, 'local', a.deploymentId, volA, ctx().signal)
     expect(await deploymentBackups(client, 'local', a.deploymentId, ctx().signal)).toEqual([])
     expect(h.sim.cluster.volumes.has(volB)).toBe(true)
+  })
+
+  it('restores an archive over the stopped VM, world and all, and refuses another’s archive', async () => {
+    h = await startHarness({ timing: { backupMs: 10 } })
+    const a = specFor()
+    const b = specFor()
+    const vmid = await deployVm(h, a)
+    const other = await deployVm(h, b)
+    const client = h.steps.client
+    const world = '/srv/minecraft/world/level.dat'
+    const vm = h.sim.cluster.vm(vmid)
+    vm.guestFiles = { ...vm.guestFiles, [world]: 'the first world' }
+    const job = jobFor(h, a.deploymentId, 'jr')
+    const volid = await vzdump(client, job, vmid, { via: 'none' }, 'manual', null, ctx())
+    const theirs = await vzdump(
+      client,
+      jobFor(h, b.deploymentId, 'jo'),
+      other,
+      { via: 'none' },
+      'manual',
+      null,
+      ctx(),
+    )
+    vm.guestFiles = { ...vm.guestFiles, [world]: 'griefed' }
+    // Proxmox restores over a stopped VM only.
+    await expect(restoreVm(client, job, vmid, volid, ctx())).rejects.toThrow(/VM is running/)
+    await h.steps.stop(vmid, a.deploymentId, h.ctx)
+    await expect(restoreVm(client, job, vmid, theirs, ctx())).rejects.toThrow(
+      /is not a backup of this deployment/,
+    )
+    await restoreVm(client, job, vmid, volid, ctx())
+    expect(h.sim.cluster.vm(vmid).guestFiles?.[world]).toBe('the first world')
+    expect(h.sim.cluster.vm(vmid).config.lock).toBeUndefined()
+    const post = h.sim.requests.find((r) => r.params.archive === volid)
+    expect(post?.params).toMatchObject({ force: '1', vmid: String(vmid) })
   })
 })

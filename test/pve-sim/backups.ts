@@ -193,3 +193,49 @@ export function deleteVolume(c: SimCluster, p: P, caller: Caller): string {
     c.volumes.delete(vol.volid)
   })
 }
+
+/**
+ * POST /nodes/{node}/qemu with `archive`: restore a backup over an existing VM (`force`), which
+ * must be stopped and unlocked; `VM.Backup` on it is enough (qemu-server `API2/Qemu.pm`). The
+ * config and the guest's files come back from the archive; the VM is locked `create` meanwhile.
+ */
+export function restoreVm(c: SimCluster, p: P, caller: Caller): string {
+  const node = String(p.node)
+  const vmid = Number(p.vmid)
+  const volid = String(p.archive)
+  const exists = c.vms.has(vmid)
+  if (!exists) throw new SimError(501, 'the simulator restores over an existing VM only')
+  if (!c.hasPriv(caller, `/vms/${vmid}`, 'VM.Backup'))
+    c.requirePriv(caller, `/vms/${vmid}`, 'VM.Allocate')
+  if (!truthy(p.force)) die(`unable to restore VM ${vmid} - config file already exists`)
+  const storage = volid.split(':')[0] ?? ''
+  if (
+    !c.hasPriv(caller, `/storage/${storage}`, 'Datastore.Audit') &&
+    !c.hasPriv(caller, `/storage/${storage}`, 'Datastore.AllocateSpace')
+  ) {
+    throw new SimError(403, `Permission check failed (/storage/${storage}, Datastore.Audit)`)
+  }
+  const vol = c.volumes.get(volid)
+  if (!vol || vol.content !== 'backup') die(`volume '${volid}' does not exist`)
+  const vm = c.vm(vmid)
+  return c.tasks.create(node, 'qmrestore', String(vmid), caller.tokenId, async (ctx) => {
+    const release = await c.lockVm(vmid, true, c.opts.timing.lockTimeoutMs)
+    try {
+      c.checkLock(vm)
+      if (vm.running) throw new Error(`unable to restore VM ${vmid} - VM is running`)
+      vm.config.lock = 'create'
+    } finally {
+      release()
+    }
+    try {
+      ctx.log(`restore vma archive: zstd -q -d -c ${volid}`)
+      await sleep(c.opts.timing.backupMs)
+      const archive = JSON.parse(vol.bytes.toString('utf8')) as SimArchive
+      vm.config = { ...archive.config }
+      vm.guestFiles = { ...archive.guestFiles }
+      ctx.log(`restore of VM ${vmid} from ${volid} done`)
+    } finally {
+      delete vm.config.lock
+    }
+  })
+}

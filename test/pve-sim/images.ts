@@ -3,6 +3,7 @@ import type { Caller, SimCluster } from './cluster'
 import { uuid } from './cluster'
 import { SimError, die, paramError, sleep } from './engine'
 import { normaliseNet, normaliseTags, privilegeFor } from './qemu-config'
+import { restoreVm } from './backups'
 import type { ParamValue } from './schema'
 
 /**
@@ -180,6 +181,7 @@ function parseImportDrive(value: string): { storage: string; from: string | null
 export function createVm(cluster: SimCluster, p: P, caller: Caller): string {
   const node = String(p.node)
   cluster.checkNode(node)
+  if (p.archive !== undefined) return restoreVm(cluster, p, caller)
   const vmid = Number(p.vmid)
   const pool = p.pool === undefined ? undefined : String(p.pool)
   if (

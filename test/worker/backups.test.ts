@@ -187,4 +187,31 @@ describe('backups', () => {
     const missing = await call('POST', '/api/deployments/nope/backups', { cookie })
     expect(missing.status).toBe(404)
   })
+
+  it('queues a restore of a backup on the backup storage, the archive named in the assignment', async () => {
+    const { cookie, control, dep } = await readyDeployment()
+    const volid = 'local:backup/vzdump-qemu-4242-2026_12_03-04_00_00.vma.zst'
+    for (const bad of [{}, { volid: '../x' }, { volid: 'nfs:backup/x.vma.zst' }]) {
+      const res = await call('POST', `/api/deployments/${dep.id}/restore`, { cookie, body: bad })
+      expect(res.status).toBe(400)
+    }
+    const res = await call('POST', `/api/deployments/${dep.id}/restore`, {
+      cookie,
+      body: { volid },
+    })
+    expect(res.status).toBe(202)
+    expect(await deploymentStatus(cookie, dep.id)).toBe('restoring')
+    const { job } = await nthAssign<{ kind: string; restore: unknown }>(control, 2)
+    expect(job).toMatchObject({ kind: 'restore', restore: { volid, skipSafety: false } })
+    const again = await call('POST', `/api/deployments/${dep.id}/restore`, {
+      cookie,
+      body: { volid },
+    })
+    expect(await json(again)).toMatchObject({
+      error: {
+        message:
+          'Refused: restoring is only possible when ready, stopped or failed, not while restoring.',
+      },
+    })
+  })
 })

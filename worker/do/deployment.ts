@@ -21,6 +21,7 @@ import {
   type JobKind,
   type LiveStatus,
   type PowerAction,
+  type RestoreParams,
 } from '../../core/protocol'
 import { systemAuditEntry } from '../db/audit-log'
 import { batch } from '../db/client'
@@ -37,6 +38,12 @@ import { Viewers, type SocketAttachment } from './viewers'
 
 /** How soon a failed D1 log mirror is tried again. */
 export const MIRROR_RETRY_MS = 5_000
+
+/** What the runner's assignment takes from the deployment's object: the spec, the restore. */
+export interface LeasedJobInputs {
+  spec: DeploymentSpec
+  restore?: RestoreParams
+}
 
 export type ActionResult = { ok: true; status: DeploymentStatus } | { ok: false; reason: string }
 
@@ -213,9 +220,11 @@ export class DeploymentDO extends DurableObject<Env> {
    * The hub leased the current job to `runnerId`: the spec the runner's assignment is built
    * from (this object is its one owner), or null when the deployment moved on meanwhile.
    */
-  async leased(jobId: string, runnerId: string, attempt: number): Promise<DeploymentSpec | null> {
+  async leased(jobId: string, runnerId: string, attempt: number): Promise<LeasedJobInputs | null> {
     const out = await this.run({ type: 'leased', jobId, runnerId, attempt, at: Date.now() })
-    return 'state' in out ? out.state.spec : null
+    if (!('state' in out)) return null
+    const restore = out.state.job?.restore
+    return { spec: out.state.spec, ...(restore ? { restore } : {}) }
   }
 
   /** What the API's detail view adds to the D1 row: the timeline and the current job. */
@@ -244,6 +253,11 @@ export class DeploymentDO extends DurableObject<Env> {
   /** Start, stop or restart the deployed game's VM as job `jobId`. */
   requestPower(action: PowerAction, jobId: string): Promise<ActionResult> {
     return this.request({ type: 'power', action, jobId, at: Date.now() })
+  }
+
+  /** Restore the backup `volid` over the VM (ready or stopped) as job `jobId`. */
+  requestRestore(jobId: string, volid: string): Promise<ActionResult> {
+    return this.request({ type: 'restore', jobId, volid, at: Date.now() })
   }
 
   /** Back up the VM (ready or stopped) as job `jobId`. */

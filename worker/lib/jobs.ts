@@ -1,4 +1,5 @@
-import { JobAssignment, type DeploymentSpec } from '../../core/protocol'
+import { JobAssignment } from '../../core/protocol'
+import type { LeasedJobInputs } from '../do/deployment'
 import { openInputs } from './game-secrets'
 import { loadProxmoxConnection } from '../settings/proxmox'
 import { sealedGameSecretsOf } from '../db/deployments'
@@ -11,9 +12,10 @@ import type { LeasedJob } from '../db/jobs'
 export async function buildAssignment(
   env: Env,
   job: LeasedJob,
-  spec: DeploymentSpec,
+  inputs: LeasedJobInputs,
   leaseMs: number,
 ): Promise<JobAssignment> {
+  const { spec, restore } = inputs
   const sealed = await sealedGameSecretsOf(env.DB, job.deploymentId)
   if (sealed === undefined)
     throw new Error(`deployment ${job.deploymentId} of job ${job.id} is missing`)
@@ -33,5 +35,6 @@ export async function buildAssignment(
     proxmox,
     secrets: redact,
     gameSecrets,
+    ...(restore ? { restore } : {}),
   })
 }

@@ -11,6 +11,7 @@ import { loadProxmoxConnection } from '../settings/proxmox'
 import { enqueue, loadRow, refused, rowView } from './deployments'
 
 const DeleteQuery = z.object({ volid: BackupVolid })
+const RestoreBody = z.object({ volid: BackupVolid })
 
 /** The runner's answer as the API gives it: the list, or a 503 that says why there is none. */
 function listOrFail(answer: BackupsAnswer) {
@@ -37,6 +38,23 @@ export const backupsRoutes = new Hono<AppEnv>()
     const jobId = crypto.randomUUID()
     refused(await deploymentStub(c.env, row.id).requestBackup(jobId))
     await enqueue(c, row.id, jobId, 'backup', 'deployment.backup_requested')
+    return c.json({ deployment: rowView(await loadRow(c, row.id)) }, 202)
+  })
+  /**
+   * Restore in place: a job that makes a safety backup of the current state, stops the VM,
+   * restores the archive over it, starts it and checks the game. The runner refuses an archive
+   * whose notes do not name this deployment.
+   */
+  .post('/:id/restore', validate('json', RestoreBody), async (c) => {
+    const row = await loadRow(c, c.req.param('id'))
+    const { volid } = c.req.valid('json')
+    const proxmox = await connection(c)
+    if (!volid.startsWith(`${proxmox.backupStorage}:`)) {
+      throw new ApiError(400, 'invalid_volume', `${volid} is not on the backup storage.`)
+    }
+    const jobId = crypto.randomUUID()
+    refused(await deploymentStub(c.env, row.id).requestRestore(jobId, volid))
+    await enqueue(c, row.id, jobId, 'restore', 'deployment.restore_requested', { volid })
     return c.json({ deployment: rowView(await loadRow(c, row.id)) }, 202)
   })
   .get('/:id/backups', async (c) => {

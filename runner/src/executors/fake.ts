@@ -168,6 +168,8 @@ export function createFakeExecutors(opts: FakeOptions): Executors {
       }
       case 'save_world':
       case 'resume_world':
+      case 'safety_backup':
+      case 'restore_vm':
       case 'configure':
       case 'resize':
       case 'provision':

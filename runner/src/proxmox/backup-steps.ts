@@ -188,6 +188,55 @@ export async function vzdump(
   return made.volid
 }
 
+/**
+ * Step restore_vm: the archive (after checking its notes name this deployment) restored over the
+ * stopped VM, config and disks. Run again after a crash, it waits for a restore still running and
+ * restores again: the same archive over the same VM ends the same.
+ */
+export async function restoreVm(
+  client: ProxmoxClient,
+  job: JobAssignment,
+  vmid: number,
+  volid: string,
+  ctx: BackupStepContext,
+  timeouts: BackupTimeouts = DEFAULT_BACKUP_TIMEOUTS,
+): Promise<void> {
+  const storage = job.proxmox.backupStorage
+  const archive = (await listArchives(client, storage, null, ctx.signal)).find(
+    (a) => a.volid === volid,
+  )
+  if (!archive || archive.tag.deploymentId !== job.deploymentId) {
+    throw new Error(`${volid} is not a backup of this deployment on ${storage}`)
+  }
+  const node = encodeURIComponent(client.node)
+  const config = `/nodes/${node}/qemu/${vmid}/config`
+  const deadline = Date.now() + timeouts.vzdumpMs
+  for (let i = 0; i < 100_000 && Date.now() < deadline; i++) {
+    const now = VmConfig.parse(await client.call('GET', config, {}, ctx.signal))
+    if (now.lock !== 'create') break
+    if (i === 0) ctx.log('a restore of this VM is still running (before a runner restart): waiting')
+    await sleep(Math.min(5_000, 200 * (i + 1)), ctx.signal)
+  }
+  ctx.log(`restoring ${volid} over VM ${vmid}`)
+  const upid = await client.callTask(
+    'POST',
+    `/nodes/${node}/qemu`,
+    { vmid, archive: volid, force: true, storage: job.proxmox.storage },
+    ctx.signal,
+  )
+  if (!upid) throw new Error('the restore did not return a task')
+  try {
+    await client.waitTask(upid, { timeoutMs: timeouts.vzdumpMs, log: ctx.log, signal: ctx.signal })
+  } catch (err) {
+    if (err instanceof ProxmoxTaskError) {
+      const line = [...err.logTail].reverse().find((l) => /error|unable/i.test(l))
+      throw new Error(`the restore failed: ${line ?? err.exitstatus}`, { cause: err })
+    }
+    throw err
+  }
+  ctx.log(`VM ${vmid} restored from ${volid}`)
+}
+
 /** The archives of `vmid` on `storage` this product made, newest first, with their tags. */
 export async function listArchives(
   client: ProxmoxClient,

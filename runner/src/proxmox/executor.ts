@@ -12,6 +12,7 @@ import type { SshWaitTimeouts } from '../ssh/wait'
 import {
   deleteBackup,
   deploymentBackups,
+  restoreVm,
   resumeWorld,
   saveWorld,
   vzdump,
@@ -60,11 +61,12 @@ export function isTemplateStep(step: StepName): step is TemplateStep {
   return (TEMPLATE_STEPS as readonly StepName[]).includes(step)
 }
 
-/** The steps of a backup job. */
-export type BackupStep = (typeof BACKUP_STEPS)[number]
+/** The steps of a backup job, and the restore's own two (its other steps are the VM's). */
+const BACKUP_JOB_STEPS = [...BACKUP_STEPS, 'safety_backup', 'restore_vm'] as const
+export type BackupStep = (typeof BACKUP_JOB_STEPS)[number]
 
 export function isBackupStep(step: StepName): step is BackupStep {
-  return (BACKUP_STEPS as readonly StepName[]).includes(step)
+  return (BACKUP_JOB_STEPS as readonly StepName[]).includes(step)
 }
 
 export interface ProxmoxExecutorOptions extends VmStepsOptions {
@@ -299,6 +301,28 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
         case 'resume_world':
           await resumeWorld(save, bctx)
           return {}
+        case 'safety_backup': {
+          if (job.restore?.skipSafety) {
+            log('the safety backup was made by the first attempt of this restore')
+            return { vmid }
+          }
+          log('a safety backup of the current state first, to go back to if needed')
+          await saveWorld(save, bctx)
+          try {
+            const version = ctx.checkpoint.gameVersion ?? null
+            await vzdump(steps.client, job, vmid, save, 'safety', version, bctx)
+          } finally {
+            await resumeWorld(save, bctx).catch((e: unknown) =>
+              log(`could not turn saving back on: ${e instanceof Error ? e.message : String(e)}`),
+            )
+          }
+          return { vmid }
+        }
+        case 'restore_vm': {
+          if (!job.restore) throw new Error('this job names no backup to restore')
+          await restoreVm(steps.client, job, vmid, job.restore.volid, bctx)
+          return { vmid }
+        }
       }
     })
   }

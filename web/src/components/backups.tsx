@@ -24,6 +24,7 @@ export function Backups(props: {
   name: string
   status: DeploymentStatus
   canBackup: boolean
+  canRestore: boolean
   lastJob: LastJob | null | undefined
   onStarted: () => Promise<void>
 }) {
@@ -70,6 +71,7 @@ export function Backups(props: {
       </div>
       {listing.state === 'ready' ? <p className="help">{b.intro(listing.storage)}</p> : null}
       {props.status === 'backing_up' ? <Alert kind="info">{b.running}</Alert> : null}
+      {props.status === 'restoring' ? <Alert kind="info">{b.restoring}</Alert> : null}
       {failed !== null && props.status !== 'backing_up' ? (
         <Alert kind="error">{b.lastFailed(failed)}</Alert>
       ) : null}
@@ -108,7 +110,26 @@ export function Backups(props: {
                 <td data-label={b.colSize}>{b.size(x.size)}</td>
                 <td data-label={b.colKind}>{b.kind[x.kind]}</td>
                 <td data-label={b.colVersion}>{x.gameVersion ?? '—'}</td>
-                <td>
+                <td className="row-actions">
+                  <ConfirmButton
+                    label={b.restore}
+                    ariaLabel={b.restoreLabel(when)}
+                    title={b.restoreTitle(props.name, when)}
+                    body={<p>{b.restoreBody}</p>}
+                    confirmLabel={b.restore}
+                    disabled={!props.canRestore}
+                    focusAfter={() => document.getElementById('backups-title')}
+                    onConfirm={async () => {
+                      setNotice(null)
+                      await call(
+                        api.api.deployments[':id'].restore.$post({
+                          ...param,
+                          json: { volid: x.volid },
+                        }),
+                      )
+                      await props.onStarted()
+                    }}
+                  />
                   <ConfirmButton
                     danger
                     label={b.delete}

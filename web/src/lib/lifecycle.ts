@@ -25,6 +25,7 @@ export interface Allowed {
   retry: boolean
   cancel: boolean
   backup: boolean
+  restore: boolean
 }
 
 export function allowedActions(status: DeploymentStatus, failedKind: JobKind = 'deploy'): Allowed {
@@ -37,12 +38,18 @@ export function allowedActions(status: DeploymentStatus, failedKind: JobKind = '
     retry: transition(status, { type: 'retry_requested', kind: failedKind }).ok,
     cancel: transition(status, { type: 'cancel_requested', leased: true }).ok,
     backup: transition(status, { type: 'backup_requested' }).ok,
+    restore: transition(status, { type: 'restore_requested' }).ok,
   }
 }
 
 /** Whether the deployment has (or will have) a VM worth powering: not before, not after. */
 export function hasLifecycle(status: DeploymentStatus): boolean {
-  return WATCHED.includes(status) || POWERING.includes(status) || status === 'backing_up'
+  return (
+    WATCHED.includes(status) ||
+    POWERING.includes(status) ||
+    status === 'backing_up' ||
+    status === 'restoring'
+  )
 }
 
 /** The job a status says is running, when it says one; else null (settled). */
@@ -53,6 +60,7 @@ export function runningKind(status: DeploymentStatus): JobKind | null {
   if (status === 'starting') return 'start'
   if (status === 'restarting') return 'restart'
   if (status === 'backing_up') return 'backup'
+  if (status === 'restoring') return 'restore'
   return null
 }
 

@@ -138,12 +138,13 @@ export function DeploymentPage(props: { id: string }) {
         />
       </div>
       {/* Full width: its table has room for every column and the delete buttons. */}
-      {hasLifecycle(state.status) ? (
+      {hasLifecycle(state.status) || (state.status === 'failed' && state.vmid) ? (
         <Backups
           id={props.id}
           name={detail.name}
           status={state.status}
           canBackup={allowedActions(state.status).backup}
+          canRestore={allowedActions(state.status).restore}
           lastJob={state.lastJob ?? detail.lastJob}
           onStarted={reload}
         />

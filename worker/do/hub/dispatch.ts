@@ -16,9 +16,9 @@ async function assignmentFor(
   job: LeasedJob,
   runnerId: string,
 ): Promise<JobAssignment | null> {
-  const spec = await deploymentStub(env, job.deploymentId).leased(job.id, runnerId, job.attempt)
-  if (!spec) return null
-  return buildAssignment(env, job, spec, LEASE_MS)
+  const inputs = await deploymentStub(env, job.deploymentId).leased(job.id, runnerId, job.attempt)
+  if (!inputs) return null
+  return buildAssignment(env, job, inputs, LEASE_MS)
 }
 
 /**

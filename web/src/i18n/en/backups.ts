@@ -17,7 +17,7 @@ export const enBackups = {
     colSize: 'Size',
     colKind: 'Kind',
     colVersion: 'Game version',
-    kind: { manual: 'Manual', scheduled: 'Scheduled', safety: 'Safety (before a change)' },
+    kind: { manual: 'Manual', scheduled: 'Scheduled', safety: 'Safety (automatic)' },
     protected: 'Protected',
     protectedHelp: 'Protected in Proxmox: it cannot be deleted until it is unprotected there.',
     delete: 'Delete',
@@ -25,6 +25,12 @@ export const enBackups = {
     deleteTitle: (when: string) => `Delete the backup made ${when}?`,
     deleteBody: 'The archive is removed from the storage for good.',
     deleted: 'Backup deleted.',
+    restore: 'Restore',
+    restoreLabel: (when: string) => `Restore the backup made ${when}`,
+    restoreTitle: (name: string, when: string) => `Restore ${name} to its backup of ${when}?`,
+    restoreBody:
+      'A safety backup of the server as it is now is made first (listed here as “Safety”). Then the VM stops, the backup replaces its disk and settings, and it starts again; players are disconnected meanwhile. Anything changed in the world since that backup is replaced.',
+    restoring: 'A restore is running: its steps and log are below.',
     lastFailed: (message: string) => `The last backup failed: ${message}`,
     size: (bytes: number) =>
       bytes >= 1024 ** 3

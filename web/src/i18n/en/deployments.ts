@@ -17,6 +17,7 @@ export const enDeployments = {
     starting: 'Starting',
     restarting: 'Restarting',
     backing_up: 'Backing up',
+    restoring: 'Restoring',
   },
   deploymentsTitle: 'Deployments',
   newDeployment: 'New deployment',
@@ -102,6 +103,8 @@ export const enDeployments = {
     save_world: 'Pause the game’s saving and flush the world',
     vzdump: 'Back up the VM (vzdump)',
     resume_world: 'Resume the game’s saving',
+    safety_backup: 'Safety backup of the current state',
+    restore_vm: 'Restore the backup over the VM',
   },
   stepStatus: {
     pending: 'Pending',
@@ -157,6 +160,7 @@ export const enDeployments = {
     stop: 'Stop',
     restart: 'Restart',
     backup: 'Backup',
+    restore: 'Restore',
   },
   jobRunning: {
     template: 'Preparing the template',
@@ -166,6 +170,7 @@ export const enDeployments = {
     stop: 'Stopping',
     restart: 'Restarting',
     backup: 'Backing up',
+    restore: 'Restoring',
   },
   jobLast: (kind: string) => `Last action: ${kind}`,
   liveTitle: 'Live status',

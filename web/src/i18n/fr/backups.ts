@@ -24,7 +24,7 @@ export const frBackups: typeof enBackups = {
     kind: {
       manual: 'Manuelle',
       scheduled: 'Planifiée',
-      safety: 'De sécurité (avant un changement)',
+      safety: 'De sécurité (automatique)',
     },
     protected: 'Protégée',
     protectedHelp:
@@ -34,6 +34,12 @@ export const frBackups: typeof enBackups = {
     deleteTitle: (when: string) => `Supprimer la sauvegarde faite le ${when} ?`,
     deleteBody: 'L’archive est retirée du stockage définitivement.',
     deleted: 'Sauvegarde supprimée.',
+    restore: 'Restaurer',
+    restoreLabel: (when: string) => `Restaurer la sauvegarde faite le ${when}`,
+    restoreTitle: (name: string, when: string) => `Restaurer ${name} à sa sauvegarde du ${when} ?`,
+    restoreBody:
+      'Une sauvegarde de sécurité du serveur dans son état actuel est faite d’abord (listée ici comme « De sécurité »). Puis la VM s’arrête, la sauvegarde remplace son disque et ses réglages, et elle redémarre ; les joueurs sont déconnectés pendant ce temps. Tout ce qui a changé dans le monde depuis cette sauvegarde est remplacé.',
+    restoring: 'Une restauration est en cours : ses étapes et son journal sont ci-dessous.',
     lastFailed: (message: string) => `La dernière sauvegarde a échoué : ${message}`,
     size: (bytes: number) =>
       bytes >= 1024 ** 3

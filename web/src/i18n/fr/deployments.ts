@@ -20,6 +20,7 @@ export const frDeployments: typeof enDeployments = {
     starting: 'Démarrage',
     restarting: 'Redémarrage',
     backing_up: 'Sauvegarde',
+    restoring: 'Restauration',
   },
   deploymentsTitle: 'Déploiements',
   newDeployment: 'Nouveau déploiement',
@@ -108,6 +109,8 @@ export const frDeployments: typeof enDeployments = {
     save_world: 'Suspendre les sauvegardes du jeu et écrire le monde',
     vzdump: 'Sauvegarder la VM (vzdump)',
     resume_world: 'Reprendre les sauvegardes du jeu',
+    safety_backup: 'Sauvegarde de sécurité de l’état actuel',
+    restore_vm: 'Restaurer la sauvegarde sur la VM',
   },
   stepStatus: {
     pending: 'À venir',
@@ -164,6 +167,7 @@ export const frDeployments: typeof enDeployments = {
     stop: 'Arrêt',
     restart: 'Redémarrage',
     backup: 'Sauvegarde',
+    restore: 'Restauration',
   },
   jobRunning: {
     template: 'Préparation du modèle en cours',
@@ -173,6 +177,7 @@ export const frDeployments: typeof enDeployments = {
     stop: 'Arrêt en cours',
     restart: 'Redémarrage en cours',
     backup: 'Sauvegarde en cours',
+    restore: 'Restauration en cours',
   },
   jobLast: (kind: string) => `Dernière action : ${kind}`,
   liveTitle: 'État en direct',
