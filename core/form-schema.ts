@@ -11,7 +11,8 @@ import { plainIssue } from './validation-text'
  * dashboard's language.
  */
 
-export type FormFieldKind = 'boolean' | 'integer' | 'number' | 'string' | 'enum'
+/** `list`: several short texts (player names), typed one per line or separated by commas. */
+export type FormFieldKind = 'boolean' | 'integer' | 'number' | 'string' | 'enum' | 'list'
 
 export interface FormField {
   key: string
@@ -21,6 +22,8 @@ export interface FormField {
   minimum?: number
   maximum?: number
   maxLength?: number
+  /** A list's largest number of items. */
+  maxItems?: number
   default?: unknown
   /** No default and not optional: the admin must give a value (e.g. the EULA). */
   required: boolean
@@ -36,12 +39,15 @@ interface JsonProp {
   minimum?: number
   maximum?: number
   maxLength?: number
+  maxItems?: number
+  items?: JsonProp
   default?: unknown
 }
 
 function kindOf(prop: JsonProp): FormFieldKind | null {
   if (Array.isArray(prop.enum) && prop.enum.every((v) => typeof v === 'string')) return 'enum'
   const type = Array.isArray(prop.type) ? prop.type.find((t) => t !== 'null') : prop.type
+  if (type === 'array' && prop.items?.type === 'string') return 'list'
   switch (type) {
     case 'boolean':
     case 'integer':
@@ -55,7 +61,7 @@ function kindOf(prop: JsonProp): FormFieldKind | null {
 
 /**
  * The fields of an object schema, in declaration order. Properties the form cannot render (nested
- * objects, arrays) are left out; the API still validates them and applies their defaults.
+ * objects, arrays of anything but text) are left out; the API still validates them and applies their defaults.
  */
 export function formFields(
   schema: z.ZodType,
@@ -80,6 +86,7 @@ export function formFields(
       minimum: prop.minimum,
       maximum: prop.maximum,
       maxLength: prop.maxLength,
+      maxItems: prop.maxItems,
       default: prop.default,
       required: required.has(key) && prop.default === undefined,
       advanced: advanced.has(key),

@@ -123,6 +123,11 @@ const MESSAGE_PATTERNS_FR: readonly (readonly [RegExp, string])[] = [
     'doit faire au moins $1 caractères : Valheim refuse de démarrer avec un mot de passe plus court',
   ],
   [/^must be at least (\d+) characters$/, 'doit faire au moins $1 caractères'],
+  [
+    /^"(.*)" is not a Minecraft name: 3 to 16 letters, digits or _$/,
+    '« $1 » n’est pas un nom Minecraft : 3 à 16 lettres, chiffres ou _',
+  ],
+  [/^(.+) is listed twice$/, '$1 figure deux fois'],
   [/^must be at most (\d+) characters$/, 'doit faire au plus $1 caractères'],
 ]
 
@@ -179,6 +184,8 @@ export const MESSAGES_FR: Readonly<Record<string, string>> = {
   'must be a single line': 'doit tenir sur une seule ligne',
   'must not contain "{{", "{%" or "{#"': 'ne doit pas contenir « {{ », « {% » ni « {# »',
   'the RCON port must differ from the game port': 'le port RCON doit différer du port du jeu',
+  'the whitelist needs at least one player (or an operator), or nobody can join':
+    'la liste blanche doit compter au moins un joueur (ou un opérateur), sinon personne ne peut rejoindre',
   'may hold only letters, digits, - and _ (it names the save files)':
     'ne peut contenir que des lettres, des chiffres, - et _ (il nomme les fichiers de sauvegarde)',
   'must not contain the server name, nor be part of it: Valheim refuses to start':

@@ -33,6 +33,38 @@ export type MinecraftDifficulty = z.infer<typeof MinecraftDifficulty>
 export const MinecraftGamemode = z.enum(['survival', 'creative', 'adventure', 'spectator'])
 export type MinecraftGamemode = z.infer<typeof MinecraftGamemode>
 
+/** A Minecraft account name: 3 to 16 letters, digits or underscores (Mojang's rule). */
+export const MINECRAFT_NAME = /^[A-Za-z0-9_]{3,16}$/
+
+/** How many players the form takes for the whitelist, and for the operators. */
+export const MAX_WHITELIST = 100
+export const MAX_OPERATORS = 20
+
+/** A list of player names as the form sends it: trimmed, each one checked. */
+const PlayerList = (max: number) =>
+  z
+    .array(z.string().trim())
+    .max(max)
+    .default([])
+    .superRefine((names, ctx) => {
+      const seen = new Set<string>()
+      for (const name of names) {
+        if (!MINECRAFT_NAME.test(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${name}" is not a Minecraft name: 3 to 16 letters, digits or _`,
+          })
+          return
+        }
+        const key = name.toLowerCase()
+        if (seen.has(key)) {
+          ctx.addIssue({ code: 'custom', message: `${name} is listed twice` })
+          return
+        }
+        seen.add(key)
+      }
+    })
+
 /** The smallest VM we deploy: a 1 GiB heap plus the OS. */
 export const MINECRAFT_MIN_MEMORY_MB = 2048
 
@@ -57,6 +89,10 @@ export const MinecraftConfig = z
     gamemode: MinecraftGamemode.default('survival'),
     onlineMode: z.boolean().default(true),
     whiteList: z.boolean().default(false),
+    /** Who may join when the whitelist is on (operators may always). */
+    whitelistPlayers: PlayerList(MAX_WHITELIST),
+    /** Players with every operator command (level 4); they are whitelisted too. */
+    operators: PlayerList(MAX_OPERATORS),
     pvp: z.boolean().default(true),
     viewDistance: z.number().int().min(3).max(32).default(10),
     simulationDistance: z.number().int().min(3).max(32).default(10),
@@ -75,6 +111,10 @@ export const MinecraftConfig = z
   .refine((c) => !c.rconEnabled || c.rconPort !== c.serverPort, {
     message: 'the RCON port must differ from the game port',
     path: ['rconPort'],
+  })
+  .refine((c) => !c.whiteList || c.whitelistPlayers.length + c.operators.length > 0, {
+    message: 'the whitelist needs at least one player (or an operator), or nobody can join',
+    path: ['whitelistPlayers'],
   })
 export type MinecraftConfig = z.infer<typeof MinecraftConfig>
 

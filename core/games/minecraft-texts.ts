@@ -47,7 +47,15 @@ export const MINECRAFT_TEXTS = {
       },
       whiteList: {
         label: 'Whitelist',
-        help: 'Only players on the server’s whitelist (whitelist.json) may join',
+        help: 'Only the players listed below (and the operators) may join',
+      },
+      whitelistPlayers: {
+        label: 'Players on the whitelist',
+        help: 'Their Minecraft names, one per line or separated by commas (3 to 16 letters, digits or _)',
+      },
+      operators: {
+        label: 'Operators',
+        help: 'Players who may use every server command (op level 4); they can always join',
       },
       pvp: { label: 'PvP', help: 'Players can hurt each other' },
       viewDistance: {
@@ -130,7 +138,15 @@ export const MINECRAFT_TEXTS = {
       },
       whiteList: {
         label: 'Liste blanche',
-        help: 'Seuls les joueurs inscrits sur la liste blanche du serveur (whitelist.json) peuvent le rejoindre',
+        help: 'Seuls les joueurs listés ci-dessous (et les opérateurs) peuvent rejoindre',
+      },
+      whitelistPlayers: {
+        label: 'Joueurs de la liste blanche',
+        help: 'Leurs noms Minecraft, un par ligne ou séparés par des virgules (3 à 16 lettres, chiffres ou _)',
+      },
+      operators: {
+        label: 'Opérateurs',
+        help: 'Joueurs qui peuvent utiliser toutes les commandes du serveur (niveau op 4) ; ils peuvent toujours rejoindre',
       },
       pvp: { label: 'JcJ', help: 'Les joueurs peuvent se blesser entre eux' },
       viewDistance: {

@@ -4,7 +4,7 @@ import {
   MinecraftServerArtifact,
 } from './minecraft-config'
 import { MINECRAFT_TEXTS } from './minecraft-texts'
-import type { AnsibleContext, AnsibleVars, GameModule, GamePort } from './types'
+import type { AnsibleContext, AnsibleVars, GameModule, GamePort, PlayerAccount } from './types'
 
 export * from './minecraft-config'
 
@@ -66,6 +66,8 @@ export function serverProperties(config: MinecraftConfig): Record<string, string
     gamemode: config.gamemode,
     'online-mode': String(config.onlineMode),
     'white-list': String(config.whiteList),
+    // Players taken off the whitelist are kicked at once, not at their next join.
+    'enforce-whitelist': String(config.whiteList),
     pvp: String(config.pvp),
     'view-distance': String(config.viewDistance),
     'simulation-distance': String(config.simulationDistance),
@@ -126,6 +128,31 @@ function toAnsibleVars(config: MinecraftConfig, context: AnsibleContext): Ansibl
     minecraft_rcon_password: config.rconEnabled ? rconPassword : '',
     minecraft_rcon_allowed_from:
       config.rconEnabled && context.runnerAddress ? [context.runnerAddress] : [],
+    ...playerFiles(config, context),
+  }
+}
+
+/**
+ * whitelist.json and ops.json as the server reads them, from the accounts the runner resolved.
+ * Operators are on the whitelist too, so the list says everyone who may join.
+ */
+function playerFiles(config: MinecraftConfig, context: AnsibleContext) {
+  const account = (name: string) => {
+    const found = context.players?.[name.toLowerCase()]
+    if (!found) throw new Error(`the player ${name} was not resolved to an account`)
+    return found
+  }
+  const ops = config.operators.map(account)
+  const listed = new Map<string, PlayerAccount>()
+  for (const a of [...config.whitelistPlayers.map(account), ...ops]) listed.set(a.uuid, a)
+  return {
+    minecraft_whitelist: [...listed.values()].map((a) => ({ uuid: a.uuid, name: a.name })),
+    minecraft_ops: ops.map((a) => ({
+      uuid: a.uuid,
+      name: a.name,
+      level: 4,
+      bypassesPlayerLimit: false,
+    })),
   }
 }
 
@@ -160,9 +187,14 @@ export const minecraft: GameModule<typeof MinecraftConfig> = {
     rconPort: 25_575,
   },
   advancedFields: MINECRAFT_ADVANCED_FIELDS,
+  visibleWhen: { whitelistPlayers: 'whiteList' },
   sizing: (config) => ({ cores: config.cores, memoryMb: config.memoryMb, diskGb: config.diskGb }),
   ports,
   secrets: (config) => (config.rconEnabled ? [{ name: 'rconPassword', bytes: 24 }] : []),
+  players: (config) => {
+    const names = [...config.whitelistPlayers, ...config.operators]
+    return names.length > 0 ? { names, online: config.onlineMode } : null
+  },
   artifact: (config) => ({
     kind: 'minecraft-server',
     edition: config.edition,

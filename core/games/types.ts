@@ -119,6 +119,22 @@ export interface AnsibleContext {
   secrets: Readonly<Record<string, string>>
   /** Optional download override (a mirror or a test server) for the artifact. */
   artifactUrlOverride?: string | null
+  /** The players `players(config)` named, resolved by the runner: lowercased name → account. */
+  players?: Readonly<Record<string, PlayerAccount>>
+}
+
+/** A player account as the runner resolved it (Minecraft: the UUID the server files use). */
+export interface PlayerAccount {
+  name: string
+  /** With dashes, as whitelist.json and ops.json hold it. */
+  uuid: string
+}
+
+/** The players a config names, to resolve before the playbook runs. */
+export interface PlayersRequest {
+  names: readonly string[]
+  /** Online mode: real accounts, looked up; offline: the server's own name-based UUIDs. */
+  online: boolean
 }
 
 /** The languages the dashboard speaks; every game brings its form texts in each of them. */
@@ -201,6 +217,11 @@ export interface GameModule<S extends z.ZodType = z.ZodType> {
   /** Top-level config keys the web form folds under "Advanced". */
   readonly advancedFields: readonly string[]
   /**
+   * Fields the form shows only while a yes/no field is on, by key (e.g. Minecraft's players to
+   * whitelist, under the whitelist switch). Their values are still sent and validated.
+   */
+  readonly visibleWhen?: Readonly<Record<string, string>>
+  /**
    * Config keys whose values are secrets: the worker masks them in API responses and adds their
    * values to the runner's redaction list (e.g. Valheim's `password`, which players type).
    */
@@ -211,6 +232,8 @@ export interface GameModule<S extends z.ZodType = z.ZodType> {
   ports(config: z.output<S>): GamePort[]
   /** Secrets to generate once per deployment (none by default). */
   secrets(config: z.output<S>): SecretSpec[]
+  /** Player names the runner must resolve to accounts first (whitelist, operators), if any. */
+  players?(config: z.output<S>): PlayersRequest | null
   /** What the runner must resolve before the playbook, or null. */
   artifact(config: z.output<S>): ArtifactRequest | null
   /** The playbook's extra vars. Throws when the context lacks something the config needs. */

@@ -39,6 +39,7 @@ async function importExecutors(config: RunConfig): Promise<Executors> {
         runnerAddress: config.address ?? null,
         minecraftManifestUrl: config.minecraftManifestUrl,
         paperApiUrl: config.paperApiUrl,
+        mojangProfilesUrl: config.mojangProfilesUrl,
         artifactUrlOverride: config.artifactUrl ?? null,
       })
     }

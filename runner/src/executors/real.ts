@@ -37,6 +37,8 @@ export interface RealExecutorOptions {
   /** Mirrors of the Minecraft version APIs (tests, air-gapped sites). */
   minecraftManifestUrl?: string
   paperApiUrl?: string
+  /** Mojang's profile lookup (players of a whitelist), or a mirror. */
+  mojangProfilesUrl?: string
   /** Download every game artifact from here instead (a mirror); checksums still apply. */
   artifactUrlOverride?: string | null
   /** How long verify keeps trying while the game finishes starting. */
@@ -76,6 +78,8 @@ function versionOf(artifact: unknown): string | undefined {
   return typeof artifact.version === 'string' ? artifact.version : undefined
 }
 
+const USER_AGENT = `proxmox-game-deployer/${RUNNER_VERSION} (+https://github.com/proxmox-game-deployer)`
+
 export function createRealExecutors(options: RealExecutorOptions): Executors {
   const proxmox = createProxmoxExecutor()
   // Provisioning's modules (Ansible, artifact resolvers) load with the first playbook: a runner
@@ -88,7 +92,7 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
       import('../games/minecraft-version'),
     ])
     minecraft ??= new MinecraftVersionResolver({
-      userAgent: `proxmox-game-deployer/${RUNNER_VERSION} (+https://github.com/proxmox-game-deployer)`,
+      userAgent: USER_AGENT,
       mojangManifestUrl: options.minecraftManifestUrl,
       paperApiUrl: options.paperApiUrl,
     })
@@ -111,7 +115,16 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
         'provision: the simulated provisioner needs RUNNER_MINECRAFT_MANIFEST_URL and RUNNER_PAPER_API_URL (the simulated game publishers; npm run demo sets them)',
       )
     }
+    if (options.provisioner === 'simulated' && !options.mojangProfilesUrl) {
+      const wanted = config.success ? game.players?.(config.data) : null
+      if (wanted?.online) {
+        throw new StepFailure(
+          'provision: the simulated provisioner needs RUNNER_MOJANG_PROFILES_URL (the simulated player lookup; npm run demo sets it) to look the players up',
+        )
+      }
+    }
     const { runPlaybook, preparePlaybook, minecraft } = await provisioning()
+    const { resolvePlayers } = await import('../games/minecraft-players')
     let prepared
     try {
       prepared = await preparePlaybook({
@@ -122,6 +135,12 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
         secrets: job.gameSecrets,
         resolvers: { minecraft },
         artifactUrlOverride: options.artifactUrlOverride,
+        resolvePlayers: (request) =>
+          resolvePlayers(request, {
+            profilesUrl: options.mojangProfilesUrl,
+            userAgent: USER_AGENT,
+            signal: ctx.signal,
+          }),
       })
     } catch (err) {
       throw new StepFailure(`provision: ${err instanceof Error ? err.message : String(err)}`)

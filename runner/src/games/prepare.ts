@@ -1,5 +1,10 @@
 import { join } from 'node:path'
-import type { AnsibleVars, GameModule } from '../../../core/games/types'
+import type {
+  AnsibleVars,
+  GameModule,
+  PlayerAccount,
+  PlayersRequest,
+} from '../../../core/games/types'
 import { resolveArtifact } from './artifacts'
 import type { ArtifactResolvers } from './artifacts'
 
@@ -16,6 +21,8 @@ export interface PrepareInput {
   resolvers: ArtifactResolvers
   /** A mirror or test URL for the artifact; its checksum is still enforced. */
   artifactUrlOverride?: string | null
+  /** Looks up the players the config names (`game.players`); not called when it names none. */
+  resolvePlayers?: (request: PlayersRequest) => Promise<Record<string, PlayerAccount>>
 }
 
 export interface PreparedPlaybook {
@@ -49,7 +56,11 @@ export async function preparePlaybook(input: PrepareInput): Promise<PreparedPlay
     .filter((name) => !input.secrets[name])
   if (missing.length > 0) throw new Error(`missing generated secrets: ${missing.join(', ')}`)
   const artifact = await resolveArtifact(input.game.artifact(config), input.resolvers)
+  const wanted = input.game.players?.(config) ?? null
+  if (wanted && !input.resolvePlayers) throw new Error('this runner cannot look players up')
+  const players = wanted && input.resolvePlayers ? await input.resolvePlayers(wanted) : undefined
   const extraVars = input.game.toAnsibleVars(config, {
+    ...(players ? { players } : {}),
     runnerAddress: input.runnerAddress,
     artifact,
     secrets: input.secrets,

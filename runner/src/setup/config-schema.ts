@@ -77,6 +77,7 @@ export const RunConfig = z
     /** Mirrors for air-gapped sites and tests; artifacts keep their checksums. */
     minecraftManifestUrl: z.string().url().optional(),
     paperApiUrl: z.string().url().optional(),
+    mojangProfilesUrl: z.string().url().optional(),
     artifactUrl: z.string().url().optional(),
     fake: FakeOptions,
   })

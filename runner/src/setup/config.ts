@@ -47,6 +47,7 @@ const SOURCES: Record<string, { env: string; flag?: string }> = {
   address: { env: 'RUNNER_ADDRESS', flag: 'address' },
   minecraftManifestUrl: { env: 'RUNNER_MINECRAFT_MANIFEST_URL' },
   paperApiUrl: { env: 'RUNNER_PAPER_API_URL' },
+  mojangProfilesUrl: { env: 'RUNNER_MOJANG_PROFILES_URL' },
   artifactUrl: { env: 'RUNNER_ARTIFACT_URL' },
 }
 
@@ -178,6 +179,7 @@ export function checkConfig(raw: Readonly<Record<string, unknown>>): ConfigResul
       check.url('minecraftManifestUrl'),
     ),
     paperApiUrl: check.optional('paperApiUrl', () => check.url('paperApiUrl')),
+    mojangProfilesUrl: check.optional('mojangProfilesUrl', () => check.url('mojangProfilesUrl')),
     artifactUrl: check.optional('artifactUrl', () => check.url('artifactUrl')),
     fake: checkFake(raw.fake, (path, message) =>
       errors.push(`${settingName(['fake', ...path])}: ${message}`),

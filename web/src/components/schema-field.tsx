@@ -79,6 +79,17 @@ export function SchemaField(props: {
           help={help}
         />
       )
+    case 'list':
+      return (
+        <ListField
+          label={label}
+          name={name}
+          value={String(props.value ?? '')}
+          onChange={props.onChange}
+          error={props.error}
+          help={help}
+        />
+      )
     case 'integer':
     case 'number':
       return (
@@ -111,6 +122,50 @@ export function SchemaField(props: {
         />
       )
   }
+}
+
+/** Several short texts (player names): one per line or separated by commas. */
+function ListField(props: {
+  label: string
+  name: string
+  value: string
+  onChange: (value: RawValue) => void
+  error?: string
+  help: ReactNode
+}) {
+  const id = useId()
+  return (
+    <div className="field">
+      <label htmlFor={id}>{props.label}</label>
+      <textarea
+        id={id}
+        name={props.name}
+        rows={3}
+        value={props.value}
+        spellCheck={false}
+        autoCapitalize="off"
+        aria-invalid={props.error ? true : undefined}
+        aria-describedby={`${id}-help${props.error ? ` ${id}-error` : ''}`}
+        onChange={(e) => props.onChange(e.target.value)}
+      />
+      <small id={`${id}-help`} className="help">
+        {props.help}
+      </small>
+      {props.error ? (
+        <small id={`${id}-error`} className="error" role="alert">
+          <ErrorText text={props.error} />
+        </small>
+      ) : null}
+    </div>
+  )
+}
+
+/** The items of a list field as typed: split on lines, commas and spaces, blanks dropped. */
+export function listItems(text: string): string[] {
+  return text
+    .split(/[\s,;]+/)
+    .map((s) => s.trim())
+    .filter(Boolean)
 }
 
 /** "Latest or pinned": two radios, and a version box when pinned. */

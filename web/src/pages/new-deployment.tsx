@@ -6,7 +6,7 @@ import { api, ApiFailure, call, errorText, type GameView } from '../api'
 import { shortfallText } from '../../../core/capacity'
 import { CapacityPanel, refusedShortfalls } from '../components/capacity'
 import { Alert, Field, ErrorText } from '../components/field'
-import { SchemaField, type RawValue } from '../components/schema-field'
+import { listItems, SchemaField, type RawValue } from '../components/schema-field'
 import { useT } from '../i18n'
 import { navigate, useTitle } from '../router'
 
@@ -16,7 +16,14 @@ type Values = Record<string, RawValue>
 function initialValues(game: GameView): Values {
   const out: Values = {}
   for (const [k, v] of Object.entries(game.defaults)) {
-    out[k] = typeof v === 'boolean' ? v : typeof v === 'number' ? String(v) : String(v ?? '')
+    out[k] =
+      typeof v === 'boolean'
+        ? v
+        : Array.isArray(v)
+          ? v.join('\n')
+          : typeof v === 'number'
+            ? String(v)
+            : String(v ?? '')
   }
   return out
 }
@@ -29,7 +36,8 @@ function toConfig(fields: FormField[], values: Values): Record<string, unknown> 
     if (v === undefined) continue
     if (f.kind === 'integer' || f.kind === 'number') {
       if (typeof v === 'string' && v.trim() !== '') out[f.key] = Number(v)
-    } else out[f.key] = v
+    } else if (f.kind === 'list') out[f.key] = listItems(String(v))
+    else out[f.key] = v
   }
   return out
 }
@@ -186,6 +194,11 @@ function DeploymentForm(props: { game: GameView }) {
   }
 
   const set = (key: string) => (v: RawValue) => setValues((prev) => ({ ...prev, [key]: v }))
+  // A field tied to a switch (the whitelist's players) shows while the switch is on.
+  const shown = (f: FormField) => {
+    const gate = module?.visibleWhen?.[f.key]
+    return gate === undefined || values[gate] === true
+  }
   const render = (f: FormField) => (
     <SchemaField
       key={f.key}
@@ -216,7 +229,7 @@ function DeploymentForm(props: { game: GameView }) {
           help={t.deploymentNameHelp}
           error={errors.name}
         />
-        {fields.filter((f) => !f.advanced).map(render)}
+        {fields.filter((f) => !f.advanced && shown(f)).map(render)}
       </fieldset>
       <fieldset>
         <legend>{t.networkTitle}</legend>
@@ -255,7 +268,7 @@ function DeploymentForm(props: { game: GameView }) {
       <details className="advanced">
         <summary>{t.advanced}</summary>
         <fieldset aria-label={t.advanced}>
-          {fields.filter((f) => f.advanced).map(render)}
+          {fields.filter((f) => f.advanced && shown(f)).map(render)}
           <div className="field">
             <label htmlFor="ssh-keys">{t.sshKeys}</label>
             <textarea
