@@ -108,7 +108,9 @@ export class FakeServer {
     })
     this.http.on('upgrade', (req, socket, head) => {
       const status = this.upgradeStatus ?? this.authStatus(req)
-      const jobId = /^\/api\/runner\/jobs\/([^/]+)\/connect$/.exec(req.url ?? '')?.[1]
+      const jobId = /^\/api\/runner\/deployments\/[^/]+\/jobs\/([^/]+)\/connect$/.exec(
+        req.url ?? '',
+      )?.[1]
       const route = req.url === '/api/runner/connect' ? 'control' : jobId ? 'job' : null
       const missing =
         route === null || (jobId !== undefined && !this.jobs.has(decodeURIComponent(jobId)))
