@@ -5,10 +5,16 @@ import { startHarness, type Harness } from './helpers'
 
 const TOKEN = 'deployer@pve!pgd'
 
-/** The grants docs/proxmox-token.md gives (pool pgd, template 9000, local-lvm, vmbr0), as ACLs. */
+/** The grants docs/proxmox-token.md gives (pool pgd, template 9000, local-lvm, backups on local, vmbr0), as ACLs. */
 function documentedAcls(without: { path: string; privilege: string } | null = null) {
   const acls: Record<string, string[]> = {}
-  const scope = { pool: 'pgd', templateVmid: 9000, storage: 'local-lvm', bridge: 'vmbr0' }
+  const scope = {
+    pool: 'pgd',
+    templateVmid: 9000,
+    storage: 'local-lvm',
+    backupStorage: 'local',
+    bridge: 'vmbr0',
+  }
   for (const g of requiredGrants(scope)) {
     acls[g.path] = g.privileges.filter(
       (p) => !(without && without.path === g.path && without.privilege === p),
@@ -51,8 +57,8 @@ describe('test connection', () => {
     expect(perm?.name).toBe('Permissions')
     expect(perm?.message).toContain('VM.Clone on /vms/9000')
     expect(perm?.fix).toMatch(/Privilege Separation/)
-    // Every grant, since the token has none.
-    expect(perm?.commands).toHaveLength(8)
+    // Every grant, since the token has none: four roles, five ACLs (the backup storage's too).
+    expect(perm?.commands).toHaveLength(9)
   })
 
   it('passes with a token that holds exactly the documented grants, on the pool only', async () => {

@@ -185,7 +185,13 @@ async function permissionsCheck(
       message: `the token may clone the template, and configure, power and delete VMs in ${vmsPath(conn.pool)}`,
     }
   }
-  const commands = lacking.flatMap((g) => [roleAddCommand(g.role), aclCommand(g, conn.tokenId)])
+  // One role add per role (the disks' and the backups' storages share PGDStorage), then its ACL.
+  const added = new Set<string>()
+  const commands = lacking.flatMap((g) => {
+    const role = added.has(g.role) ? [] : [roleAddCommand(g.role)]
+    added.add(g.role)
+    return [...role, aclCommand(g, conn.tokenId)]
+  })
   return {
     name: 'Permissions',
     ok: false,
