@@ -177,6 +177,8 @@ export const minecraft: GameModule<typeof MinecraftConfig> = {
     gamemode: 'survival',
     onlineMode: true,
     whiteList: false,
+    whitelistPlayers: [],
+    operators: [],
     pvp: true,
     viewDistance: 10,
     simulationDistance: 10,

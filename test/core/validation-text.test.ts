@@ -58,6 +58,31 @@ describe('validation messages in plain words', () => {
     )
   })
 
+  it('says which player name is wrong or twice, and refuses a whitelist nobody is on', () => {
+    const bad = MinecraftConfig.safeParse({ eula: true, whitelistPlayers: ['Alex', 'no spaces'] })
+    expect(errorsOf(bad, 'en').whitelistPlayers).toBe(
+      '"no spaces" is not a Minecraft name: 3 to 16 letters, digits or _',
+    )
+    expect(errorsOf(bad, 'fr').whitelistPlayers).toBe(
+      '« no spaces » n’est pas un nom Minecraft : 3 à 16 lettres, chiffres ou _',
+    )
+    const twice = MinecraftConfig.safeParse({ eula: true, operators: ['Alex', 'alex'] })
+    expect(errorsOf(twice, 'en').operators).toBe('alex is listed twice')
+    expect(errorsOf(twice, 'fr').operators).toBe('alex figure deux fois')
+    const empty = MinecraftConfig.safeParse({ eula: true, whiteList: true })
+    expect(errorsOf(empty, 'en').whitelistPlayers).toBe(
+      'the whitelist needs at least one player (or an operator), or nobody can join',
+    )
+    expect(
+      MinecraftConfig.safeParse({ eula: true, whiteList: true, operators: ['Alex'] }).success,
+    ).toBe(true)
+    const many = MinecraftConfig.safeParse({
+      eula: true,
+      operators: Array.from({ length: 21 }, (_, i) => `op_${i}`),
+    })
+    expect(errorsOf(many, 'en').operators).toMatch(/^at most 20 /)
+  })
+
   it('has a French wording for every message the schemas in core/ set themselves', () => {
     const core = new URL('../../core/', import.meta.url).pathname
     const files = [

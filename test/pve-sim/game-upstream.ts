@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 /**
@@ -45,11 +45,54 @@ export interface GameUpstream {
   close(): Promise<void>
 }
 
+const PROFILES_PATH = '/minecraft/profile/lookup/bulk/byname'
+
+/** The account id the simulated Mojang gives a player name: stable, derived from the name. */
+export function simulatedAccountId(name: string): string {
+  return createHash('md5').update(`simulated account ${name.toLowerCase()}`).digest('hex')
+}
+
+/**
+ * Mojang's bulk profile lookup: a JSON array of at most 10 names in, the accounts it knows out
+ * (`[{ id, name }]`, unknown names left out). Here every name is an account except those
+ * starting with `Nobody`, so a test can ask for one that does not exist.
+ */
+function lookupProfiles(req: IncomingMessage, res: ServerResponse): void {
+  let body = ''
+  req.setEncoding('utf8')
+  req.on('data', (chunk: string) => {
+    body += chunk
+    if (body.length > 10_000) req.destroy()
+  })
+  req.on('end', () => {
+    let names: unknown
+    try {
+      names = JSON.parse(body)
+    } catch {
+      names = null
+    }
+    if (!Array.isArray(names) || names.length > 10 || !names.every((n) => typeof n === 'string')) {
+      res.writeHead(400, { 'content-type': 'application/json' })
+      res.end(
+        JSON.stringify({
+          error: 'CONSTRAINT_VIOLATION',
+          errorMessage: 'size must be between 1 and 10',
+        }),
+      )
+      return
+    }
+    const known = (names as string[]).filter((n) => !n.startsWith('Nobody'))
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(JSON.stringify(known.map((name) => ({ id: simulatedAccountId(name), name }))))
+  })
+}
+
 /** Serve the simulated metadata on `host` (loopback only), port 0. */
 export async function serveGameUpstream(host = '127.0.0.1'): Promise<GameUpstream> {
   if (!host.startsWith('127.')) throw new Error(`refusing to bind ${host}: not loopback`)
   const routes = new Map<string, string>()
   const server: Server = createServer((req, res) => {
+    if (req.method === 'POST' && req.url === PROFILES_PATH) return lookupProfiles(req, res)
     const body = routes.get((req.url ?? '').split('?')[0] ?? '')
     if (body === undefined) {
       // Fill's error body; Mojang answers a bare 404.
@@ -138,6 +181,7 @@ export async function serveGameUpstream(host = '127.0.0.1'): Promise<GameUpstrea
     runnerEnv: () => ({
       RUNNER_MINECRAFT_MANIFEST_URL: mojangManifestUrl,
       RUNNER_PAPER_API_URL: base,
+      RUNNER_MOJANG_PROFILES_URL: `${base}${PROFILES_PATH}`,
     }),
     close: () =>
       new Promise<void>((resolve) => {
