@@ -26,7 +26,9 @@ describe('whitelist and operators in the form', () => {
     await page.getByLabel('Name', { exact: true }).fill('friends only')
     await page.getByLabel(/I accept the Minecraft End User License Agreement/).check()
     await page.getByRole('button', { name: 'Deploy' }).click()
-    await page.getByText('"bad-name" is not a Minecraft name: 3 to 16 letters, digits or _').waitFor()
+    await page
+      .getByText('"bad-name" is not a Minecraft name: 3 to 16 letters, digits or _')
+      .waitFor()
     await screenshot(page, 'players-error-en')
     await players.fill('Alex_1, Steve')
     await page.getByRole('button', { name: 'Deploy' }).click()

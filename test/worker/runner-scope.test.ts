@@ -244,6 +244,7 @@ describe('revoking a runner', () => {
       "pveum acl modify /vms --tokens 'deployer@pve!pgd' --roles PGDVMs",
       "pveum acl modify /vms/9000 --tokens 'deployer@pve!pgd' --roles PGDTemplate",
       "pveum acl modify /storage/local-lvm --tokens 'deployer@pve!pgd' --roles PGDStorage",
+      "pveum acl modify /storage/local --tokens 'deployer@pve!pgd' --roles PGDStorage",
       "pveum acl modify /sdn/zones/localnetwork/vmbr0 --tokens 'deployer@pve!pgd' --roles PGDNetwork",
     ])
     expect(JSON.stringify(body)).not.toContain(PROXMOX.tokenSecret)

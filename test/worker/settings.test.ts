@@ -46,6 +46,8 @@ describe('Proxmox settings', () => {
         tls: { mode: 'fingerprint', fingerprint: 'AB:'.repeat(31) + 'AB' },
         sshPort: 22,
         pool: '',
+        // Not given: backups go to `local`, the storage every Proxmox node has.
+        backupStorage: 'local',
         tokenSecretSet: true,
       },
     })

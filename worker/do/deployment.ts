@@ -23,16 +23,14 @@ import {
   type PowerAction,
   type RestoreParams,
 } from '../../core/protocol'
-import { systemAuditEntry } from '../db/audit-log'
-import { batch } from '../db/client'
 import { mirrorDeployment } from '../db/deployments'
-import { cancelQueuedJob, closeJob, jobInsert, requeueLeasedJob } from '../db/jobs'
+import { cancelQueuedJob } from '../db/jobs'
 import { reciprocateClose } from '../http/websocket'
 import { getCleanupPolicy } from '../lib/cleanup'
-import { templateBuilt } from '../lib/template-job'
 import { LogMirror } from './log-mirror'
 import { LogStore } from './log-store'
 import { hubStub } from './stubs'
+import { outsideEffect } from './deployment-effects'
 import { detailView, rowOf, stateFrame, type DetailView } from './deployment-views'
 import { Viewers, type SocketAttachment } from './viewers'
 
@@ -157,34 +155,15 @@ export class DeploymentDO extends DurableObject<Env> {
         this.sendToJob(fx.jobId, encodeDeploymentToRunner({ type: 'job.cancel', jobId: fx.jobId }))
         if (fx.runnerId) await hubStub(this.env).cancelJob(fx.jobId, fx.runnerId)
         return
-      case 'requeue_row':
-        return requeueLeasedJob(db, fx.jobId)
-      case 'close_row':
-        return closeJob(db, fx.jobId, fx.status)
-      case 'insert_row':
-        await batch(db, [
-          jobInsert(db, state.id, fx.jobId, fx.kind),
-          systemAuditEntry(db, 'deployment.auto_destroy', {
-            target: state.id,
-            details: { policy: 'onFailure=destroy', error: fx.auditError },
-          }),
-        ])
-        return
-      case 'template_built':
-        return templateBuilt(this.env, state.id, fx.result)
       case 'apply_cleanup_policy':
         // The policy's destroy is reduced against the state read after the policy's D1 read, so
         // a retry or destroy the admin asked for meanwhile wins.
         if ((await getCleanupPolicy(db)).onFailure !== 'destroy') return
         await this.run({ type: 'destroy', jobId: crypto.randomUUID(), auto: true, at: Date.now() })
         return
-      case 'dispatch':
-        // Not awaited: the hub may be calling this object right now; neither waits on the other.
-        this.ctx.waitUntil(hubStub(this.env).dispatch())
-        return
-      case 'warn':
-        console.warn(JSON.stringify({ level: 'warn', deployment: state.id, note: fx.message }))
-        return
+      default:
+        // What goes to D1, the hub or the operator's log: no storage or socket of this object.
+        return outsideEffect(this.env, this.ctx, state, fx)
     }
   }
 

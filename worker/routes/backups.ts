@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import * as z from 'zod'
-import { BackupVolid } from '../../core/backups'
+import { BackupVolid, type BackupEntry } from '../../core/backups'
 import type { AppContext, AppEnv } from '../env'
 import { deploymentStub, hubStub } from '../do/stubs'
 import type { BackupsAnswer } from '../do/hub/requests'
@@ -13,11 +13,13 @@ import { enqueue, loadRow, refused, rowView } from './deployments'
 const DeleteQuery = z.object({ volid: BackupVolid })
 const RestoreBody = z.object({ volid: BackupVolid })
 
-/** The runner's answer as the API gives it: the list, or a 503 that says why there is none. */
+/**
+ * A delete's answer: the list after it, or a 409 in the runner's (or Proxmox's) words: no runner
+ * online, the archive protected or not this deployment's.
+ */
 function listOrFail(answer: BackupsAnswer) {
   if (answer.ok) return answer.backups
-  // Proxmox (through the runner) said no: its words; no runner to ask: try again later.
-  throw new ApiError(answer.reason === 'runner_error' ? 502 : 503, answer.reason, answer.message)
+  throw new ApiError(409, answer.reason, answer.message)
 }
 
 async function connection(c: AppContext) {
@@ -61,7 +63,19 @@ export const backupsRoutes = new Hono<AppEnv>()
     const row = await loadRow(c, c.req.param('id'))
     const proxmox = await connection(c)
     const answer = await hubStub(c.env).backups(proxmox, row.id)
-    return c.json({ storage: proxmox.backupStorage, backups: listOrFail(answer) })
+    // Like the capacity, a list no runner could read is unknown, with the reason, not an error.
+    const body: {
+      storage: string
+      backups: BackupEntry[] | null
+      unavailable: { code: string; message: string } | null
+    } = answer.ok
+      ? { storage: proxmox.backupStorage, backups: answer.backups, unavailable: null }
+      : {
+          storage: proxmox.backupStorage,
+          backups: null,
+          unavailable: { code: answer.reason, message: answer.message },
+        }
+    return c.json(body)
   })
   .delete('/:id/backups', validate('query', DeleteQuery), async (c) => {
     const row = await loadRow(c, c.req.param('id'))

@@ -7,12 +7,8 @@ import type { StepName } from '../../../core/protocol'
 import { answerFacts, runHealthCheck, type HealthCheckResult } from '../games/health-check'
 import { probeGame } from '../games/probe'
 import type { MinecraftVersionResolver } from '../games/minecraft-version'
-import {
-  createProxmoxExecutor,
-  isBackupStep,
-  isProxmoxStep,
-  isTemplateStep,
-} from '../proxmox/executor'
+import { isBackupStep } from '../proxmox/backup-executor'
+import { createProxmoxExecutor, isProxmoxStep, isTemplateStep } from '../proxmox/executor'
 import { sleep } from '../proxmox/wait'
 import { checkHostKey } from '../ssh/host-key'
 import { RUNNER_VERSION } from '../version'

@@ -37,7 +37,9 @@ export function Backups(props: {
   const load = useCallback(async () => {
     try {
       const r = await call(api.api.deployments[':id'].backups.$get({ param: { id: props.id } }))
-      setListing({ state: 'ready', storage: r.storage, backups: r.backups })
+      if (r.backups === null) {
+        setListing({ state: 'failed', message: r.unavailable?.message ?? '' })
+      } else setListing({ state: 'ready', storage: r.storage, backups: r.backups })
     } catch (err) {
       setListing({ state: 'failed', message: errorText(err) })
     }
