@@ -22,7 +22,7 @@ import {
 } from '../db/deployments'
 import { jobInsert } from '../db/jobs'
 import { refuseIfNoRoom } from '../lib/capacity'
-import { getProxmoxSettingsView } from '../settings/proxmox'
+import { requireProxmoxSettings } from '../settings/proxmox'
 import { recordSocket } from '../http/sessions'
 import { deploymentStub, hubStub } from '../do/stubs'
 import { mutable } from '../http/response'
@@ -141,14 +141,7 @@ export const deploymentsRoutes = new Hono<AppEnv>()
       )
     }
     const config = parsed.data
-    const settings = await getProxmoxSettingsView(c.env)
-    if (!settings?.tokenSecretSet) {
-      throw new ApiError(
-        409,
-        'proxmox_not_configured',
-        'Set up the Proxmox connection in Settings first.',
-      )
-    }
+    const settings = await requireProxmoxSettings(c.env)
     const sizing = game.sizing(config)
     await refuseIfNoRoom(c.env, sizing)
     const secrets: Record<string, string> = {}

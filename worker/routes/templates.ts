@@ -15,7 +15,7 @@ import {
 } from '../db/deployments'
 import { jobInsert } from '../db/jobs'
 import { templateSpec } from '../lib/template-job'
-import { getProxmoxSettingsView } from '../settings/proxmox'
+import { getProxmoxSettingsView, requireProxmoxSettings } from '../settings/proxmox'
 import { deploymentStub, hubStub } from '../do/stubs'
 
 /** A template job as Settings and the wizard show it (its steps and log come over its socket). */
@@ -51,14 +51,7 @@ export const templatesRoutes = new Hono<AppEnv>()
   })
   .post('/', validate('json', TemplateRequest), async (c) => {
     const req = c.req.valid('json')
-    const settings = await getProxmoxSettingsView(c.env)
-    if (!settings?.tokenSecretSet) {
-      throw new ApiError(
-        409,
-        'proxmox_not_configured',
-        'Set up the Proxmox connection in Settings first.',
-      )
-    }
+    await requireProxmoxSettings(c.env)
     const running = await latest(c.env.DB)
     if (running && (IN_PROGRESS.includes(running.status) || running.status === 'cancelling')) {
       throw new ApiError(

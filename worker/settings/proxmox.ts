@@ -25,6 +25,19 @@ async function readStored(env: Env): Promise<StoredProxmoxSettings | null> {
 }
 
 /** The settings as the API shows them: never the secret, only whether it is set. */
+/** The Proxmox settings, or a 409 that says to set them up first (a job needs them). */
+export async function requireProxmoxSettings(env: Env): Promise<ProxmoxSettingsView> {
+  const settings = await getProxmoxSettingsView(env)
+  if (!settings?.tokenSecretSet) {
+    throw new ApiError(
+      409,
+      'proxmox_not_configured',
+      'Set up the Proxmox connection in Settings first.',
+    )
+  }
+  return settings
+}
+
 export async function getProxmoxSettingsView(env: Env): Promise<ProxmoxSettingsView | null> {
   const stored = await readStored(env)
   if (!stored) return null
