@@ -14,6 +14,7 @@ import {
 } from '../../test/runner/harness'
 import { ApiClient, DashboardSocket, startStack, waitFor, type Stack } from '../../test/e2e/stack'
 import { d1Count } from '../../test/e2e/local-d1'
+import { measureBackupRestore } from './backup-overhead'
 import { percentile, round, rssMb, webJsGzipKb } from './measure'
 import { ProtoRunner } from './proto-runner'
 import { simProxmox, startRealRunner, startSimulator } from '../../test/e2e/sim-stack'
@@ -25,6 +26,7 @@ const LOG_LINES = Number(process.env.BENCH_LOG_LINES ?? 100_000)
 const PACED_RATE = Number(process.env.BENCH_PACED_RATE ?? 50_000)
 const NAIVE_LINES = Number(process.env.BENCH_NAIVE_LINES ?? 2_000)
 const OVERHEAD_RUNS = Number(process.env.BENCH_OVERHEAD_RUNS ?? 20)
+const BACKUP_RUNS = Number(process.env.BENCH_BACKUP_RUNS ?? 5)
 const CONCURRENT = Number(process.env.BENCH_CONCURRENT ?? 50)
 /** Comma-separated sections to run while profiling one of them (pickup,overhead,sim,rss,logs,naive); all by default. */
 /** An idle runner's memory is read this long after it started. */
@@ -255,6 +257,7 @@ async function measureWithSimulator(stack: Stack) {
       startMs: 0,
       stopMs: 0,
       destroyMs: 0,
+      backupMs: 0,
     },
   })
   try {
@@ -300,9 +303,11 @@ async function measureWithSimulator(stack: Stack) {
       steps: [],
       end: [],
     }
+    const overheadIds: string[] = []
     for (let i = 0; i < OVERHEAD_RUNS; i++) {
       const t0 = Date.now()
       const { deployment } = await create(api, `sim-overhead-${i}`)
+      overheadIds.push(deployment.id)
       const posted = Date.now()
       const dash = new DashboardSocket(api, deployment.id)
       await dash.opened()
@@ -329,6 +334,7 @@ async function measureWithSimulator(stack: Stack) {
       phases.steps.push(last - first)
       phases.end.push(ready - last)
     }
+    const backupRestore = await measureBackupRestore(api, overheadIds, BACKUP_RUNS)
     const t0 = performance.now()
     const ids = await Promise.all(
       Array.from({ length: CONCURRENT }, (_, i) =>
@@ -350,6 +356,7 @@ async function measureWithSimulator(stack: Stack) {
     return {
       idleRealRssMb,
       watched,
+      backupRestore,
       simOverheadMs: round(percentile(overheadWalls, 50)),
       simOverheadP99Ms: round(percentile(overheadWalls, 99)),
       simPhasesMs: Object.fromEntries(
@@ -406,6 +413,7 @@ async function main(): Promise<void> {
       : {
           idleRealRssMb: NaN,
           watched: 0,
+          backupRestore: { backupMs: NaN, restoreMs: NaN, n: 0 },
           simOverheadMs: NaN,
           simOverheadP99Ms: NaN,
           simPhasesMs: { post: NaN, pickup: NaN, steps: NaN, end: NaN },
@@ -443,6 +451,8 @@ async function main(): Promise<void> {
       overhead_p99_ms: withSim.simOverheadP99Ms,
       overhead_phases_ms: withSim.simPhasesMs,
       overhead_fake_executors_ms: overhead.overheadMs,
+      backup_ms: withSim.backupRestore.backupMs,
+      restore_ms: withSim.backupRestore.restoreMs,
       concurrent: withSim.concurrent,
       runner_idle_rss_mb: idleRss,
       runner_watching_rss_mb: withSim.idleRealRssMb,
@@ -475,6 +485,11 @@ async function main(): Promise<void> {
         'p50',
       ]),
       ['overhead p50 (fake executors)', `${overhead.overheadMs} ms`, ''],
+      [
+        `backup / restore in place p50 (sim, ${withSim.backupRestore.n} each)`,
+        `${withSim.backupRestore.backupMs} / ${withSim.backupRestore.restoreMs} ms`,
+        '',
+      ],
       [
         `${CONCURRENT} concurrent: wall / collisions / failed`,
         `${withSim.concurrent.wall_s} s / ${withSim.concurrent.collisions} / ${withSim.concurrent.failed}`,
