@@ -125,6 +125,24 @@ describe('the template job steps against the simulator', () => {
     expect(lines.join('\n')).toContain('not yet a template: finishing it')
   })
 
+  it('waits for a download still running (the runner restarted mid-download) instead of starting a second', async () => {
+    h.sim.cluster.opts.timing.downloadMs = 600
+    const r = req()
+    await imageChecksum(h.steps.client, r, ctx, TIMEOUTS)
+    const stop = new AbortController()
+    const first = downloadImage(h.steps.client, r, { ...ctx, signal: stop.signal }, TIMEOUTS)
+    const downloads = () =>
+      h.sim.requests.filter((q) => q.endpoint.endsWith('/download-url') && q.method === 'POST')
+    await expect.poll(() => downloads().length).toBe(1)
+    // The runner dies while Proxmox downloads: the task goes on without it.
+    stop.abort(new Error('runner killed'))
+    await expect(first).rejects.toThrow()
+    await downloadImage(h.steps.client, r, ctx, TIMEOUTS)
+    expect(downloads()).toHaveLength(1)
+    expect(lines.join('\n')).toContain('is already under way (before a runner restart): waiting')
+    await createVm(h.steps.client, h.conn, r, ctx, TIMEOUTS)
+  })
+
   it('waits for a create still importing (the runner restarted mid-import) instead of making a second VM', async () => {
     h.sim.cluster.opts.timing.importMs = 600
     const r = req()

@@ -14,6 +14,42 @@ import type { ParamValue } from './schema'
 type P = Record<string, ParamValue>
 export type Handler = (cluster: SimCluster, p: P, caller: Caller) => unknown
 
+/**
+ * GET /nodes/{node}/tasks: the caller's own tasks, or all of the node's with Sys.Audit on it
+ * (pve-manager `API2/Tasks.pm`), newest first; `source` active/archive/all, `typefilter`, `vmid`.
+ */
+function listTasks(cluster: SimCluster, p: P, caller: Caller): unknown[] {
+  const node = String(p.node)
+  cluster.checkNode(node)
+  const all = cluster.hasPriv(caller, `/nodes/${node}`, 'Sys.Audit')
+  const source = p.source === undefined ? 'archive' : String(p.source)
+  return cluster.tasks
+    .all()
+    .filter((t) => t.node === node && (all || t.user === caller.tokenId))
+    .filter((t) =>
+      source === 'all'
+        ? true
+        : source === 'active'
+          ? t.status === 'running'
+          : t.status !== 'running',
+    )
+    .filter((t) => p.typefilter === undefined || t.type === String(p.typefilter))
+    .filter((t) => p.vmid === undefined || t.id === String(p.vmid))
+    .sort((a, b) => b.starttime - a.starttime)
+    .slice(0, p.limit === undefined ? 50 : Number(p.limit))
+    .map((t) => ({
+      upid: t.upid,
+      node: t.node,
+      pid: t.pid,
+      pstart: t.pstart,
+      starttime: t.starttime,
+      type: t.type,
+      id: t.id,
+      user: t.user,
+      ...(t.status === 'stopped' ? { status: t.exitstatus ?? 'unknown' } : {}),
+    }))
+}
+
 function taskView(cluster: SimCluster, p: P): unknown {
   const upid = String(p.upid)
   if (!/^UPID:/.test(upid)) paramError({ upid: 'unable to parse worker upid' })
@@ -97,6 +133,7 @@ export const ROUTES: Readonly<Record<string, Handler>> = {
   'DELETE /nodes/{node}/qemu/{vmid}': destroy,
   'GET /nodes/{node}/qemu/{vmid}/cloudinit/dump': cloudinitDump,
   'POST /nodes/{node}/qemu/{vmid}/agent/file-write': agentFileWrite,
+  'GET /nodes/{node}/tasks': listTasks,
   'GET /nodes/{node}/tasks/{upid}/status': (c, p) => {
     const t = taskView(c, p) as ReturnType<typeof c.tasks.get> & object
     const [user, tokenid] = t.user.split('!')

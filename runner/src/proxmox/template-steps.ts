@@ -185,6 +185,16 @@ export async function downloadImage(
     ctx.log(`${volid} is already on node ${client.node}`)
     return {}
   }
+  // A download this job started before a runner restart is still going: wait for it, not twice.
+  const running = await activeDownload(client, filename, ctx.signal)
+  if (running) {
+    ctx.log(`the download of ${volid} is already under way (before a runner restart): waiting`)
+    await client.waitTask(running, { timeoutMs: timeouts.downloadMs, ...ctx })
+    if ((await storedImages(client, req, ctx.signal)).includes(volid)) {
+      ctx.log(`downloaded and checked: ${volid}`)
+      return { upid: running }
+    }
+  }
   ctx.log(`Proxmox downloads ${img.url} to ${volid}`)
   const upid = await client.callTask(
     'POST',
@@ -201,6 +211,25 @@ export async function downloadImage(
   if (upid) await client.waitTask(upid, { timeoutMs: timeouts.downloadMs, ...ctx })
   ctx.log(`downloaded and checked: ${volid}`)
   return upid ? { upid } : {}
+}
+
+const TaskList = z.array(
+  z.object({ upid: z.string(), type: z.string(), id: z.string(), status: z.string().optional() }),
+)
+
+/** The UPID of a download of `filename` still running on the node (the token's own tasks). */
+async function activeDownload(
+  client: ProxmoxClient,
+  filename: string,
+  signal: AbortSignal,
+): Promise<string | null> {
+  const raw = await client.call(
+    'GET',
+    `/nodes/${client.node}/tasks`,
+    { source: 'active', typefilter: 'download' },
+    signal,
+  )
+  return TaskList.parse(raw).find((t) => t.id === filename)?.upid ?? null
 }
 
 /** Wait until no VM is being created any more (bounded): one of them may be ours. */
