@@ -132,7 +132,7 @@ describe('the template job steps against the simulator', () => {
     const stop = new AbortController()
     const first = downloadImage(h.steps.client, r, { ...ctx, signal: stop.signal }, TIMEOUTS)
     const downloads = () =>
-      h.sim.requests.filter((q) => q.endpoint.endsWith('/download-url') && q.method === 'POST')
+      h.sim.requests.filter((q) => q.endpoint?.endsWith('/download-url') && q.method === 'POST')
     await expect.poll(() => downloads().length).toBe(1)
     // The runner dies while Proxmox downloads: the task goes on without it.
     stop.abort(new Error('runner killed'))
