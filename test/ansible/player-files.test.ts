@@ -6,21 +6,13 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { MinecraftConfig, minecraft } from '../../core/games/minecraft'
 import { runPlaybook } from '../../runner/src/ansible/run-playbook'
 import { resolvePlayers } from '../../runner/src/games/minecraft-players'
+import { ARTIFACT, ROLES } from './fixtures'
 
 /**
  * The whitelist and the operators reach the server as JSON files written by the role's own
  * tasks through the real `ansible-playbook` (`connection: local`): valid JSON, exactly the
  * players asked for, with the UUIDs the runner resolved (offline mode: computed from the names).
  */
-
-const ROLES = new URL('../../ansible/roles', import.meta.url).pathname
-const ARTIFACT = {
-  edition: 'vanilla',
-  version: '1.21.5',
-  url: 'http://127.0.0.1:9/server.jar',
-  checksum: { algorithm: 'sha1', hex: 'e6ec2f64e6080b9b5d9b471b291c33cc7f509733' },
-  javaMajor: 21,
-} as const
 
 const dirs: string[] = []
 afterEach(() => {

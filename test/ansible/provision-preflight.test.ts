@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { MinecraftConfig, minecraft } from '../../core/games/minecraft'
 import { runPlaybook } from '../../runner/src/ansible/run-playbook'
+import { ARTIFACT } from './fixtures'
 
 /**
  * provision_minecraft.yml's preflight, run for real against this machine (Debian 12, a supported
@@ -9,13 +10,6 @@ import { runPlaybook } from '../../runner/src/ansible/run-playbook'
  */
 
 const PLAYBOOK = new URL('../../ansible/provision_minecraft.yml', import.meta.url).pathname
-const ARTIFACT = {
-  edition: 'vanilla',
-  version: '1.21.5',
-  url: 'http://127.0.0.1:9/server.jar',
-  checksum: { algorithm: 'sha1', hex: 'e6ec2f64e6080b9b5d9b471b291c33cc7f509733' },
-  javaMajor: 21,
-} as const
 
 async function provision(overrides: Record<string, unknown>) {
   const vars = minecraft.toAnsibleVars(MinecraftConfig.parse({ eula: true }), {

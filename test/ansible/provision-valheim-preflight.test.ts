@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ValheimConfig, valheim } from '../../core/games/valheim'
 import { runPlaybook } from '../../runner/src/ansible/run-playbook'
+import { ROLES } from './fixtures'
 
 /**
  * provision_valheim.yml's preflight, run for real against this machine (Debian 12 on x86_64, a
@@ -13,7 +14,6 @@ import { runPlaybook } from '../../runner/src/ansible/run-playbook'
 
 const PLAYBOOK = new URL('../../ansible/provision_valheim.yml', import.meta.url).pathname
 const PASSWORD = 'preflight-secret-9'
-const ROLES = new URL('../../ansible/roles', import.meta.url).pathname
 
 /** A playbook running the role's preflight alone: nothing after it may touch this machine. */
 function preflightOnly(): string {

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { MinecraftConfig, minecraft } from '../../core/games/minecraft'
 import { ValheimConfig, valheim } from '../../core/games/valheim'
 import { runPlaybook } from '../../runner/src/ansible/run-playbook'
+import { ARTIFACT, ROLES } from './fixtures'
 
 /**
  * Free text from a game's config reaches `ansible-playbook` as extra vars. Ansible templates
@@ -15,15 +16,6 @@ import { runPlaybook } from '../../runner/src/ansible/run-playbook'
  * the real `ansible-playbook` runs the roles' own tasks and templates on this machine
  * (`connection: local`), the text lands literally, and the command never runs.
  */
-
-const ROLES = new URL('../../ansible/roles', import.meta.url).pathname
-const ARTIFACT = {
-  edition: 'vanilla',
-  version: '1.21.5',
-  url: 'http://127.0.0.1:9/server.jar',
-  checksum: { algorithm: 'sha1', hex: 'e6ec2f64e6080b9b5d9b471b291c33cc7f509733' },
-  javaMajor: 21,
-} as const
 
 const dirs: string[] = []
 afterEach(() => {

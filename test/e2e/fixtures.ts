@@ -91,7 +91,12 @@ export interface UiSimScene extends PageSource {
  * closed after each test; everything is stopped at the end.
  */
 export function useUiSimScene(
-  options: { vars?: string[]; sim?: Parameters<typeof startSimulator>[0] } = {},
+  options: {
+    vars?: string[]
+    sim?: Parameters<typeof startSimulator>[0]
+    /** More environment for the runner (e.g. RUNNER_ADDRESS, which RCON is opened to). */
+    runnerEnv?: Record<string, string>
+  } = {},
 ): UiSimScene {
   let runnerState = ''
   const scene = {
@@ -109,7 +114,7 @@ export function useUiSimScene(
       setupCode: scene.stack.setupCode,
     })
     await scene.api.ok('PUT', '/api/settings/proxmox', simProxmox(scene.sim))
-    runnerState = (await startRealRunner(scene.api, 'sim-runner')).state
+    runnerState = (await startRealRunner(scene.api, 'sim-runner', options.runnerEnv)).state
     await waitForRunnerOnline(scene.api)
   }, 180_000)
   afterEach(async () => {

@@ -1,12 +1,9 @@
-import type { Browser, BrowserContext } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { BannerBackend } from '../pve-sim/backend'
-import type { PveSimulator } from '../pve-sim/index'
-import { killAllRunners } from '../runner/harness'
-import { launchBrowser, screenshot } from './browser'
-import { openSignedIn, statusIs, waitForRunnerOnline } from './fixtures'
-import { simProxmox, startRealRunner, startSimulator } from './sim-stack'
-import { ApiClient, cleanup, startStack, waitFor, type Stack } from './stack'
+import { screenshot } from './browser'
+import { statusIs, useUiSimScene } from './fixtures'
+import { simProxmox } from './sim-stack'
+import { waitFor } from './stack'
 
 /**
  * Backups end to end: wrangler dev, a runner with the real executors, the Proxmox simulator
@@ -15,52 +12,22 @@ import { ApiClient, cleanup, startStack, waitFor, type Stack } from './stack'
  * deployment is ready again and the backup is listed; then deleted. A storage too small fails
  * the backup with Proxmox's words, and the server stays ready.
  */
-let stack: Stack
-let sim: PveSimulator
-let browser: Browser
-let api: ApiClient
-let state = ''
-const contexts: BrowserContext[] = []
+// RCON is opened to the runner's address: the runner says which it is.
+const scene = useUiSimScene({
+  sim: { timing: { backupMs: 300 } },
+  runnerEnv: { RUNNER_ADDRESS: '127.0.0.1' },
+})
 
 interface Detail {
   deployment: { id: string; status: string; vmid: number | null }
 }
 
-beforeAll(async () => {
-  stack = await startStack()
-  sim = await startSimulator({ timing: { backupMs: 300 } })
-  browser = await launchBrowser()
-  api = new ApiClient(stack.url)
-  await api.ok('POST', '/api/setup', {
-    username: 'admin',
-    password: 'e2e admin password',
-    setupCode: stack.setupCode,
-  })
-  await api.ok('PUT', '/api/settings/proxmox', simProxmox(sim))
-  // RCON is opened to the runner's address: the runner says which it is.
-  ;({ state } = await startRealRunner(api, 'backup-runner', { RUNNER_ADDRESS: '127.0.0.1' }))
-  await waitForRunnerOnline(api)
-}, 180_000)
-
-afterEach(async () => {
-  for (const c of contexts.splice(0)) await c.close()
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await killAllRunners()
-  await sim?.stop()
-  await stack?.stop()
-  if (state) cleanup(state)
-})
-
-const openPage = (path: string, lang?: 'fr') =>
-  openSignedIn({ browser, api, contexts }, path, lang ? { lang } : {})
-const world = (vmid: number) => (sim.cluster.opts.backend as BannerBackend).worldOf(vmid)
-const archives = () => [...sim.cluster.volumes.values()].filter((v) => v.content === 'backup')
+const openPage = (path: string, lang?: 'fr') => scene.openPage(path, lang ? { lang } : {})
+const world = (vmid: number) => (scene.sim.cluster.opts.backend as BannerBackend).worldOf(vmid)
+const archives = () => [...scene.sim.cluster.volumes.values()].filter((v) => v.content === 'backup')
 
 async function readyMinecraft(name: string): Promise<{ id: string; vmid: number }> {
-  const created = await api.ok<Detail>('POST', '/api/deployments', {
+  const created = await scene.api.ok<Detail>('POST', '/api/deployments', {
     name,
     game: 'minecraft',
     config: { eula: true, rconEnabled: true },
@@ -68,7 +35,7 @@ async function readyMinecraft(name: string): Promise<{ id: string; vmid: number 
   const id = created.deployment.id
   const ready = await waitFor(
     async () => {
-      const d = await api.ok<Detail>('GET', `/api/deployments/${id}`)
+      const d = await scene.api.ok<Detail>('GET', `/api/deployments/${id}`)
       if (d.deployment.status === 'failed') throw new Error('the deploy failed')
       return d.deployment.status === 'ready' ? d.deployment : null
     },
@@ -97,7 +64,7 @@ describe('backups', () => {
     expect(world(vmid).commands).toEqual(['save-off', 'save-all flush', 'save-on'])
     expect(world(vmid).saving).toBe(true)
     // Snapshot mode: the VM kept running; the archive names this deployment in its notes.
-    expect(sim.cluster.vm(vmid).running).toBe(true)
+    expect(scene.sim.cluster.vm(vmid).running).toBe(true)
     const [archive] = archives()
     expect(archive?.notes).toContain(`pgd ${id} `)
     // The timeline shows the backup's own steps, all done.
@@ -118,7 +85,7 @@ describe('backups', () => {
 
   it('fails a backup that does not fit with Proxmox’s words, and the server stays ready', async () => {
     const { id, vmid } = await readyMinecraft('backup full')
-    sim.cluster.opts.storages.push({
+    scene.sim.cluster.opts.storages.push({
       storage: 'tiny',
       type: 'dir',
       content: 'backup',
@@ -127,7 +94,10 @@ describe('backups', () => {
       enabled: 1,
       sizeGiB: 0.001,
     })
-    await api.ok('PUT', '/api/settings/proxmox', { ...simProxmox(sim), backupStorage: 'tiny' })
+    await scene.api.ok('PUT', '/api/settings/proxmox', {
+      ...simProxmox(scene.sim),
+      backupStorage: 'tiny',
+    })
     const page = await openPage(`/deployments/${id}`, 'fr')
     const card = page.locator('section.backups')
     await card.getByTestId('backups-empty').waitFor()
@@ -139,21 +109,21 @@ describe('backups', () => {
     // Saving is on again even though the archive failed.
     expect(world(vmid).saving).toBe(true)
     expect(world(vmid).commands.at(-1)).toBe('save-on')
-    const d = await api.ok<Detail>('GET', `/api/deployments/${id}`)
+    const d = await scene.api.ok<Detail>('GET', `/api/deployments/${id}`)
     expect(d.deployment.status).toBe('ready')
     await screenshot(page, 'backups-failed-fr')
   })
 
   it('restores a backup in place: the world comes back, and a safety backup is kept', async () => {
     const { id, vmid } = await readyMinecraft('backup restore')
-    await api.ok('PUT', '/api/settings/proxmox', simProxmox(sim))
+    await scene.api.ok('PUT', '/api/settings/proxmox', simProxmox(scene.sim))
     const level = '/srv/minecraft/world/level.dat'
-    const vm = () => sim.cluster.vm(vmid)
+    const vm = () => scene.sim.cluster.vm(vmid)
     vm().guestFiles = { ...vm().guestFiles, [level]: 'the world before the griefing' }
-    await api.ok('POST', `/api/deployments/${id}/backups`)
+    await scene.api.ok('POST', `/api/deployments/${id}/backups`)
     await waitFor(
       async () =>
-        (await api.ok<Detail>('GET', `/api/deployments/${id}`)).deployment.status === 'ready',
+        (await scene.api.ok<Detail>('GET', `/api/deployments/${id}`)).deployment.status === 'ready',
       'the backup done',
       60_000,
       200,

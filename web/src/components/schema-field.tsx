@@ -148,15 +148,24 @@ function ListField(props: {
         aria-describedby={`${id}-help${props.error ? ` ${id}-error` : ''}`}
         onChange={(e) => props.onChange(e.target.value)}
       />
-      <small id={`${id}-help`} className="help">
+      <HelpAndError id={id} help={props.help} error={props.error} />
+    </div>
+  )
+}
+
+/** A field's help and its error, with the ids its input's aria-describedby names. */
+function HelpAndError(props: { id: string; help: ReactNode; error?: string | undefined }) {
+  return (
+    <>
+      <small id={`${props.id}-help`} className="help">
         {props.help}
       </small>
       {props.error ? (
-        <small id={`${id}-error`} className="error" role="alert">
+        <small id={`${props.id}-error`} className="error" role="alert">
           <ErrorText text={props.error} />
         </small>
       ) : null}
-    </div>
+    </>
   )
 }
 
@@ -218,14 +227,7 @@ function VersionField(props: {
           />
         </div>
       ) : null}
-      <small id={`${id}-help`} className="help">
-        {props.help}
-      </small>
-      {props.error ? (
-        <small id={`${id}-error`} className="error" role="alert">
-          <ErrorText text={props.error} />
-        </small>
-      ) : null}
+      <HelpAndError id={id} help={props.help} error={props.error} />
     </fieldset>
   )
 }
