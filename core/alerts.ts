@@ -1,3 +1,5 @@
+import { z } from 'zod'
+
 /**
  * Alert events and channels, shared by the worker (which raises and delivers them) and the
  * dashboard (which lets an admin choose them per channel).
@@ -44,4 +46,38 @@ export const ALERT_TITLES: Record<AlertEventType, string> = {
   runner_offline: 'Runner offline',
   schedule_failed: 'Scheduled action failed',
   backup_failed: 'Backup failed',
+}
+
+/** A channel as an admin creates it; `url` and `signingSecret` are sealed on save. */
+export const AlertChannelInput = z.object({
+  name: z.string().trim().min(1).max(60),
+  kind: z.enum(ALERT_CHANNEL_KINDS),
+  url: z.string().trim().min(1).max(2000),
+  /** Generic webhook only; a random one is generated (and shown once) when left out. */
+  signingSecret: z.string().min(16).max(200).optional(),
+  events: z.array(z.enum(ALERT_EVENTS)).max(ALERT_EVENTS.length),
+})
+export type AlertChannelInput = z.infer<typeof AlertChannelInput>
+
+/** An edit: every field optional; a left-out URL or secret keeps the sealed one. */
+export const AlertChannelUpdate = AlertChannelInput.omit({ kind: true }).partial()
+export type AlertChannelUpdate = z.infer<typeof AlertChannelUpdate>
+
+/** One delivery attempt, as the channel's log shows it. */
+export interface AlertDeliveryLogEntry {
+  at: number
+  event: AlertEventType | 'test'
+  attempt: number
+  status: number | null
+  error: string | null
+}
+
+/** A channel as the API shows it: never the URL or the secret, only the URL's host and tail. */
+export interface AlertChannelView {
+  id: string
+  name: string
+  kind: AlertChannelKind
+  urlHint: string
+  events: AlertEventType[]
+  log: AlertDeliveryLogEntry[]
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { env } from './helpers'
+import { app } from '../../worker/app'
+import { call, env, json, ORIGIN, setupAdmin } from './helpers'
 import { validateWebhookUrl, maskWebhookUrl } from '../../worker/alerts/url'
 import { openChannelSecrets, sealChannelSecrets } from '../../worker/alerts/secrets'
 import {
@@ -187,5 +188,95 @@ describe('signed deliveries', () => {
   it('backs off exponentially up to a cap', () => {
     expect([1, 2, 3, 4].map((n) => retryDelayMs(n, 1000))).toEqual([1000, 2000, 4000, 8000])
     expect(retryDelayMs(30)).toBe(3_600_000)
+  })
+})
+
+describe('alert channel routes', () => {
+  it('adds a channel, shows it without its address or secret, edits and removes it', async () => {
+    const cookie = await setupAdmin()
+    const res = await call('POST', '/api/alerts/channels', {
+      cookie,
+      body: { name: 'ops', kind: 'discord', url: DISCORD, events: ['deployment_failed'] },
+    })
+    expect(res.status).toBe(201)
+    const { channel } = (await json(res)) as { channel: { id: string } }
+    const listed = await call('GET', '/api/alerts/channels', { cookie })
+    const text = await listed.text()
+    expect(text).toContain('discord.com …pqrs')
+    expect(text).not.toContain('AbC-dEf')
+    const stored = await env.DB.prepare(
+      "select value_json from settings where key = 'alerts'",
+    ).first<{
+      value_json: string
+    }>()
+    expect(stored?.value_json).not.toContain('AbC-dEf')
+    const edited = await call('PUT', `/api/alerts/channels/${channel.id}`, {
+      cookie,
+      body: { events: ['server_down', 'server_up'] },
+    })
+    expect(await json(edited)).toMatchObject({
+      channel: { events: ['server_down', 'server_up'], urlHint: 'discord.com …pqrs' },
+    })
+    expect((await call('DELETE', `/api/alerts/channels/${channel.id}`, { cookie })).status).toBe(
+      200,
+    )
+    expect(await json(await call('GET', '/api/alerts/channels', { cookie }))).toEqual({
+      channels: [],
+    })
+    expect((await call('DELETE', `/api/alerts/channels/${channel.id}`, { cookie })).status).toBe(
+      404,
+    )
+  })
+
+  it('answers 400 naming the field for a bad address or an unknown event', async () => {
+    const cookie = await setupAdmin()
+    const bad = await call('POST', '/api/alerts/channels', {
+      cookie,
+      body: { name: 'x', kind: 'webhook', url: 'https://192.168.1.5/hook', events: [] },
+    })
+    expect(bad.status).toBe(400)
+    expect(await json(bad)).toMatchObject({ error: { details: [{ path: 'url' }] } })
+    const event = await call('POST', '/api/alerts/channels', {
+      cookie,
+      body: { name: 'x', kind: 'webhook', url: HOOK, events: ['server_exploded'] },
+    })
+    expect(event.status).toBe(400)
+  })
+
+  it('shows a generated signing secret once, and Send test reports an unreachable receiver', async () => {
+    const cookie = await setupAdmin()
+    const demoEnv = { ...env, TARGET_MODE: 'demo' }
+    const send = (method: string, path: string, body?: unknown) =>
+      app.request(
+        `${ORIGIN}${path}`,
+        {
+          method,
+          headers: { cookie, origin: ORIGIN, 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        },
+        demoEnv,
+      )
+    // Port 9 on loopback: nothing listens there in the test box.
+    const created = await send('POST', '/api/alerts/channels', {
+      name: 'local',
+      kind: 'webhook',
+      url: 'http://127.0.0.1:9/hook',
+      events: ['deployment_ready'],
+    })
+    expect(created.status).toBe(201)
+    const { channel, signingSecret } = (await created.json()) as {
+      channel: { id: string }
+      signingSecret: string
+    }
+    expect(signingSecret).toMatch(/^[0-9a-f]{64}$/)
+    const listed = await (await send('GET', '/api/alerts/channels')).text()
+    expect(listed).not.toContain(signingSecret)
+    const test = await send('POST', `/api/alerts/channels/${channel.id}/test`)
+    expect(await test.json()).toMatchObject({ ok: false, status: null })
+    const after = (await (await send('GET', '/api/alerts/channels')).json()) as {
+      channels: { log: { event: string; error: string }[] }[]
+    }
+    expect(after.channels[0]?.log[0]).toMatchObject({ event: 'test' })
+    expect(after.channels[0]?.log[0]?.error).toMatch(/could not be reached|did not answer/)
   })
 })
