@@ -23,6 +23,9 @@ export default defineConfig({
                 LOGIN_BACKOFF_BASE_MS: '300',
                 LOGIN_BACKOFF_ACCOUNT_MAX_MS: '1200',
                 LOGIN_BACKOFF_ADDRESS_MAX_MS: '2400',
+                // Alert retries short enough to watch all of them (the product's: 5 tries, 30 s).
+                ALERT_MAX_ATTEMPTS: '2',
+                ALERT_RETRY_BASE_MS: '20',
                 TEST_MIGRATIONS: await readD1Migrations('./migrations'),
               },
             },

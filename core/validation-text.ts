@@ -118,6 +118,8 @@ export function translateMessage(message: string, lang: Lang): string {
 
 /** Messages with a number in them, as `String.replace` patterns. */
 const MESSAGE_PATTERNS_FR: readonly (readonly [RegExp, string])[] = [
+  [/^the receiver answered HTTP (\d+)$/, 'le destinataire a répondu HTTP $1'],
+  [/^the receiver did not answer within (\d+) s$/, 'le destinataire n’a pas répondu en $1 s'],
   [
     /^must be at least (\d+) characters: Valheim refuses to start with a shorter one$/,
     'doit faire au moins $1 caractères : Valheim refuse de démarrer avec un mot de passe plus court',
@@ -192,4 +194,17 @@ export const MESSAGES_FR: Readonly<Record<string, string>> = {
     'ne doit ni contenir le nom du serveur, ni en faire partie : Valheim refuse de démarrer',
   'must not contain the world name, nor be part of it: Valheim refuses to start':
     'ne doit ni contenir le nom du monde, ni en faire partie : Valheim refuse de démarrer',
+  // alert channels (worker/alerts)
+  'this is not a web address (it should start with https://)':
+    'ce n’est pas une adresse web (elle doit commencer par https://)',
+  'the address must not contain a user name or password':
+    'l’adresse ne doit contenir ni nom d’utilisateur ni mot de passe',
+  'the address must start with https://': 'l’adresse doit commencer par https://',
+  'a Discord webhook address looks like https://discord.com/api/webhooks/<id>/<token>':
+    'une adresse de webhook Discord a la forme https://discord.com/api/webhooks/<id>/<jeton>',
+  'the address must be a public host, not a private or loopback address':
+    'l’adresse doit être un hôte public, pas une adresse privée ou locale',
+  'a Discord channel has no signing secret (Discord checks its own token)':
+    'un canal Discord n’a pas de secret de signature (Discord vérifie son propre jeton)',
+  'the receiver could not be reached': 'le destinataire est injoignable',
 }

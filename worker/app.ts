@@ -5,6 +5,7 @@ import { ApiError, onError, onNotFound } from './http/errors'
 import { mutable } from './http/response'
 import { csrfGuard, jsonOnly, requestId, securityHeaders } from './http/security'
 import { requireSession } from './http/sessions'
+import { alertsRoutes } from './routes/alerts'
 import { auditRoutes } from './routes/audit'
 import { auth } from './routes/auth'
 import { backupsRoutes } from './routes/backups'
@@ -42,6 +43,7 @@ const api = new Hono<AppEnv>()
   .route('/setup', setup)
   .route('/auth', auth)
   .route('/settings', settingsRoutes)
+  .route('/alerts', alertsRoutes)
   .route('/audit', auditRoutes)
   .route('/games', gamesRoutes)
   .route('/deployments', deploymentsRoutes)

@@ -1,5 +1,6 @@
 import { app } from './app'
 
+export { AlertsDO } from './alerts/alerts-do'
 export { DeploymentDO } from './do/deployment'
 export { LoginThrottle } from './do/login-throttle'
 export { RunnerHub } from './do/runner-hub'

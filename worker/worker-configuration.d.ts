@@ -10,11 +10,14 @@ interface __BaseEnv_Env {
 	LOGIN_BACKOFF_BASE_MS: string;
 	LOGIN_BACKOFF_ACCOUNT_MAX_MS: string;
 	LOGIN_BACKOFF_ADDRESS_MAX_MS: string;
+	ALERT_MAX_ATTEMPTS: string;
+	ALERT_RETRY_BASE_MS: string;
 	APP_ENC_KEY: string;
 	SETUP_CODE: string;
 	DEPLOYMENT: DurableObjectNamespace<import("./index").DeploymentDO>;
 	RUNNER_HUB: DurableObjectNamespace<import("./index").RunnerHub>;
 	LOGIN_THROTTLE: DurableObjectNamespace<import("./index").LoginThrottle>;
+	ALERTS: DurableObjectNamespace<import("./index").AlertsDO>;
 }
 declare namespace Cloudflare {
 	interface GlobalProps {
@@ -28,7 +31,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "TARGET_MODE" | "STATUS_INTERVAL_MS" | "SWEEP_INTERVAL_MS" | "LOGIN_BACKOFF_BASE_MS" | "LOGIN_BACKOFF_ACCOUNT_MAX_MS" | "LOGIN_BACKOFF_ADDRESS_MAX_MS" | "APP_ENC_KEY" | "SETUP_CODE">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "TARGET_MODE" | "STATUS_INTERVAL_MS" | "SWEEP_INTERVAL_MS" | "LOGIN_BACKOFF_BASE_MS" | "LOGIN_BACKOFF_ACCOUNT_MAX_MS" | "LOGIN_BACKOFF_ADDRESS_MAX_MS" | "ALERT_MAX_ATTEMPTS" | "ALERT_RETRY_BASE_MS" | "APP_ENC_KEY" | "SETUP_CODE">> {}
 }
 declare module "*.txt" {
 	const value: string;

@@ -13,6 +13,8 @@ const encoder = new TextEncoder()
 export const SECRET_CONTEXTS = {
   proxmoxTokenSecret: 'settings/proxmox/tokenSecret',
   gameSecrets: 'deployments/gameSecrets',
+  alertWebhookUrl: 'alerts/channel/url',
+  alertSigningSecret: 'alerts/channel/signingSecret',
 } as const
 
 /** The shortest APP_ENC_KEY accepted. */

@@ -33,6 +33,7 @@ import { hubStub } from './stubs'
 import { outsideEffect } from './deployment-effects'
 import { detailView, rowOf, stateFrame, type DetailView } from './deployment-views'
 import { Viewers, type SocketAttachment } from './viewers'
+import { raiseLifecycleAlert } from '../alerts/lifecycle'
 
 /** How soon a failed D1 log mirror is tried again. */
 export const MIRROR_RETRY_MS = 5_000
@@ -93,6 +94,7 @@ export class DeploymentDO extends DurableObject<Env> {
     const { state, effects, refused } = reduce(before, input)
     if (refused !== undefined) return { refused }
     await this.perform(state, effects, ws)
+    raiseLifecycleAlert(this.env, this.ctx, before, state)
     return { state }
   }
 

@@ -1,5 +1,6 @@
 import { enAdmin } from './en/admin'
 import { enApp } from './en/app'
+import { enAlerts } from './en/alerts'
 import { enBackups } from './en/backups'
 import { enDeployments } from './en/deployments'
 
@@ -7,6 +8,6 @@ import { enDeployments } from './en/deployments'
  * English, the reference dictionary, in one part per area of the dashboard. French must have
  * every key of every part (each French part is typed by its English one).
  */
-export const en = { ...enApp, ...enDeployments, ...enAdmin, ...enBackups }
+export const en = { ...enApp, ...enDeployments, ...enAdmin, ...enBackups, ...enAlerts }
 
 export type Dict = typeof en

@@ -3,6 +3,7 @@ import { TemplateJob } from '../components/template-job'
 import { useT } from '../i18n'
 import { useTitle } from '../router'
 import { TestConnection } from '../components/test-connection'
+import { AlertsCard } from '../components/settings/alerts-card'
 import { CleanupForm } from '../components/settings/cleanup-form'
 import { EncryptionCard } from '../components/settings/encryption-card'
 import { ProxmoxForm } from '../components/settings/proxmox-form'
@@ -32,6 +33,7 @@ export function SettingsPage() {
       </section>
       <EncryptionCard />
       <CleanupForm />
+      <AlertsCard />
     </section>
   )
 }
