@@ -5,38 +5,18 @@ import type { AlertChannelView } from '../../core/alerts'
 import { app } from '../../worker/app'
 import { ORIGIN } from './helpers'
 import {
-  connectJob,
   createDeployment,
-  deploymentStatus,
   nthAssign,
   useSockets,
   withRunner,
+  playJob,
+  statusBecomes,
 } from './engine-helpers'
 
 /** A deployment's ready and failed turns raise their alerts, through the real worker. */
 
 const track = useSockets()
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-async function playJob(key: string, jobId: string, steps: readonly string[], end: object) {
-  const { ws } = await connectJob(key, jobId)
-  track(ws)
-  for (const step of steps) {
-    ws.send({ type: 'step', jobId, step, status: 'running', at: Date.now() })
-    const checkpoint = step === 'clone' ? { vmid: 4242 } : undefined
-    ws.send({ type: 'step', jobId, step, status: 'done', at: Date.now(), checkpoint })
-  }
-  ws.send({ type: 'job.done', jobId, ...end })
-  await ws.until('close', () => ws.closed)
-}
-
-async function statusBecomes(cookie: string, id: string, want: string) {
-  for (let i = 0; i < 200; i++) {
-    if ((await deploymentStatus(cookie, id)) === want) return
-    await pause(25)
-  }
-  throw new Error(`status never became ${want}: ${await deploymentStatus(cookie, id)}`)
-}
 
 function demoCall(cookie: string, method: string, path: string, body?: unknown) {
   return app.request(
@@ -67,12 +47,12 @@ describe('deployment lifecycle alerts', () => {
     expect(created.status).toBe(201)
 
     const good = await createDeployment(cookie, { name: 'good' })
-    await playJob(key, (await nthAssign(control, 1)).job.jobId, DEPLOY_STEPS, {
+    await playJob(track, key, (await nthAssign(control, 1)).job.jobId, DEPLOY_STEPS, {
       outcome: 'succeeded',
     })
     await statusBecomes(cookie, good.id, 'ready')
     const bad = await createDeployment(cookie, { name: 'bad' })
-    await playJob(key, (await nthAssign(control, 2)).job.jobId, DEPLOY_STEPS.slice(0, 1), {
+    await playJob(track, key, (await nthAssign(control, 2)).job.jobId, DEPLOY_STEPS.slice(0, 1), {
       outcome: 'failed',
       error: { message: 'clone failed: storage full' },
     })

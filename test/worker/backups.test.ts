@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest'
 import { BACKUP_STEPS, DEPLOY_STEPS } from '../../core/protocol'
 import { call, json } from './helpers'
 import {
-  connectJob,
   createDeployment,
   deploymentStatus,
   nthAssign,
   useSockets,
   withRunner as withRunnerOf,
   type TestSocket,
+  playJob,
+  statusBecomes,
 } from './engine-helpers'
 
 /**
@@ -19,37 +20,11 @@ import {
 const track = useSockets()
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-/** Play a job on its socket: each step running then done, then the outcome. */
-async function playJob(
-  key: string,
-  jobId: string,
-  steps: readonly string[],
-  end: Record<string, unknown> = { outcome: 'succeeded' },
-) {
-  const { ws } = await connectJob(key, jobId)
-  track(ws)
-  for (const step of steps) {
-    ws.send({ type: 'step', jobId, step, status: 'running', at: Date.now() })
-    const checkpoint = step === 'clone' ? { vmid: 4242 } : undefined
-    ws.send({ type: 'step', jobId, step, status: 'done', at: Date.now(), checkpoint })
-  }
-  ws.send({ type: 'job.done', jobId, ...end })
-  await ws.until('close', () => ws.closed)
-}
-
-async function statusBecomes(cookie: string, id: string, want: string) {
-  for (let i = 0; i < 200; i++) {
-    if ((await deploymentStatus(cookie, id)) === want) return
-    await pause(25)
-  }
-  throw new Error(`status never became ${want}: ${await deploymentStatus(cookie, id)}`)
-}
-
 async function readyDeployment() {
   const { cookie, key, control } = await withRunnerOf(track)
   const dep = await createDeployment(cookie)
   const { job } = await nthAssign(control, 1)
-  await playJob(key, job.jobId, DEPLOY_STEPS)
+  await playJob(track, key, job.jobId, DEPLOY_STEPS)
   await statusBecomes(cookie, dep.id, 'ready')
   return { cookie, key, control, dep }
 }
@@ -90,7 +65,7 @@ describe('backups', () => {
     })
     const { job } = await nthAssign<{ jobId: string; kind: string }>(control, 2)
     expect(job.kind).toBe('backup')
-    await playJob(key, job.jobId, BACKUP_STEPS.slice(0, 1), {
+    await playJob(track, key, job.jobId, BACKUP_STEPS.slice(0, 1), {
       outcome: 'failed',
       error: { message: 'vzdump failed: No space left on device' },
     })

@@ -247,3 +247,34 @@ export function nthAssign<J = { jobId: string; kind: string }>(
     () => control.frames<{ type: string; job: J }>().filter((f) => f.type === 'job.assign')[n - 1],
   )
 }
+
+/**
+ * Play a whole job on its socket as a runner would: each step running then done (clone
+ * reporting VM 4242), then `end` (success by default); resolves once the socket closes.
+ */
+export async function playJob(
+  track: <T extends TestSocket>(s: T) => T,
+  key: string,
+  jobId: string,
+  steps: readonly string[],
+  end: object = { outcome: 'succeeded' },
+): Promise<void> {
+  const { ws } = await connectJob(key, jobId)
+  track(ws)
+  for (const step of steps) {
+    ws.send({ type: 'step', jobId, step, status: 'running', at: Date.now() })
+    const checkpoint = step === 'clone' ? { vmid: 4242 } : undefined
+    ws.send({ type: 'step', jobId, step, status: 'done', at: Date.now(), checkpoint })
+  }
+  ws.send({ type: 'job.done', jobId, ...end })
+  await ws.until('close', () => ws.closed)
+}
+
+/** Wait (bounded, 5 s) until the deployment's status is `want`; says the last one when not. */
+export async function statusBecomes(cookie: string, id: string, want: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await deploymentStatus(cookie, id)) === want) return
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  throw new Error(`status never became ${want}: ${await deploymentStatus(cookie, id)}`)
+}
