@@ -30,5 +30,5 @@ export class DeploymentDO extends ProductDeploymentDO {
   }
 }
 
-export { LoginThrottle, RunnerHub } from '../../worker/index'
+export { AlertsDO, LoginThrottle, RunnerHub } from '../../worker/index'
 export default worker
