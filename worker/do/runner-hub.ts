@@ -20,6 +20,7 @@ import { revokeRunner } from './hub/revoke'
 import { logRefused, RunnerSockets, type RunnerLiveStatus } from './hub/sockets'
 import { WatchLists } from './hub/watch'
 import { encodeHubToRunner } from '../../core/protocol'
+import { runnerAlert } from '../alerts/runner'
 
 /**
  * The one hub of the runners' control sockets: it turns their frames and the worker's calls into
@@ -88,6 +89,7 @@ export class RunnerHub extends DurableObject<Env> {
             heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
           }),
         )
+        this.ctx.waitUntil(runnerAlert(this.env, 'back', att))
         await this.dispatcher.resumeLeased(ws, att.runnerId, msg.activeJobs)
         await this.dispatcher.dispatch()
         // Watch lists are balanced over the online runners: a new one changes everyone's.
@@ -128,6 +130,12 @@ export class RunnerHub extends DurableObject<Env> {
     const att = this.sockets.identity(ws)
     if (att) await recordLastSeen(this.env.DB, att.runnerId, this.sockets.lastSeen(ws, att))
     reciprocateClose(ws, code, reason)
+    // A socket replaced by the runner's newer one is not the runner going away.
+    if (
+      att &&
+      !this.sockets.of(att.runnerId).some((o) => o !== ws && o.readyState === WebSocket.OPEN)
+    )
+      this.ctx.waitUntil(runnerAlert(this.env, 'gone', att))
   }
 
   override async alarm(): Promise<void> {

@@ -4,6 +4,7 @@ import { api, call, errorText } from '../../api'
 import { Alert, ErrorText } from '../field'
 import { useT } from '../../i18n'
 import { AlertChannelForm } from './alert-channel-form'
+import { AlertTimingForm } from './alert-timing-form'
 
 type Message = { kind: 'error' | 'success' | 'info'; text: string }
 
@@ -106,6 +107,7 @@ export function AlertsCard() {
     <section className="card" aria-labelledby="alerts-title" id="alerts">
       <h2 id="alerts-title">{a.title}</h2>
       <p>{a.intro}</p>
+      <AlertTimingForm />
       {message ? (
         <Alert kind={message.kind}>
           <ErrorText text={message.text} />
