@@ -155,9 +155,13 @@ describe('server down and back up', () => {
     const backingUp = step(ready, { type: 'backup', jobId: 'b', at: T0 })
     expect(healthSignal({ ...backingUp, live: silent(T0) })).toBe('paused')
     expect(healthSignal({ ...ready, status: 'destroyed' })).toBe('gone')
-    expect(healthSignal({ ...ready, spec: { ...SPEC, template: true }, live: silent(T0) })).toBe(
-      'gone',
-    )
+    expect(
+      healthSignal({
+        ...ready,
+        spec: { ...SPEC, template: { release: '12', imageStorage: 'local' } },
+        live: silent(T0),
+      }),
+    ).toBe('gone')
   })
 
   it('sends nothing for a flap inside the grace period', () => {
@@ -217,7 +221,9 @@ describe('server down and back up', () => {
       .live(silent, T0 + 2 * MIN)
       .until(T0 + 6 * MIN)
     expect(t.types()).toEqual(['server_down'])
-    t.power('restart', T0 + 7 * MIN).live(silent, T0 + 8 * MIN).until(T0 + 20 * MIN)
+    t.power('restart', T0 + 7 * MIN)
+      .live(silent, T0 + 8 * MIN)
+      .until(T0 + 20 * MIN)
     // Still down after the restart: not a second "down".
     expect(t.types()).toEqual(['server_down'])
     t.live(answering, T0 + 21 * MIN)
@@ -272,10 +278,13 @@ describe('backup failed', () => {
     const done = step(backing, frame({ type: 'job.done', outcome: 'succeeded' }, 'b'))
     expect(lifecycleAlerts(backing, done, T0)).toEqual([])
     // A power job that fails is a failed deployment, not a failed backup.
-    const restarting = step(
-      step(ready, { type: 'power', action: 'restart', jobId: 'p', at: T0 }),
-      { type: 'leased', jobId: 'p', runnerId: 'r', attempt: 1, at: T0 },
-    )
+    const restarting = step(step(ready, { type: 'power', action: 'restart', jobId: 'p', at: T0 }), {
+      type: 'leased',
+      jobId: 'p',
+      runnerId: 'r',
+      attempt: 1,
+      at: T0,
+    })
     const broken = step(
       restarting,
       frame({ type: 'job.done', outcome: 'failed', error: { message: 'boom' } }, 'p'),

@@ -1,6 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
+import type { Server } from 'node:http'
 import { afterAll, describe, expect, it } from 'vitest'
+import { startReceiver, verify } from './alert-receiver'
 import { startRealRunner, useSimScene } from './sim-stack'
 import { freePort, waitFor } from './stack'
 
@@ -13,46 +13,6 @@ const scene = useSimScene({
   vars: ['TARGET_MODE:demo', 'ALERT_RETRY_BASE_MS:300', 'ALERT_MAX_ATTEMPTS:3'],
 })
 
-interface Received {
-  timestamp: string
-  signature: string
-  raw: string
-  body: { id: string; event: string; deployment?: { name: string }; detail?: string }
-  answered: number
-}
-
-/** The receiver: answers 500 to the first request (to force a retry), 200 afterwards. */
-function startReceiver(port: number): Promise<{ server: Server; got: Received[] }> {
-  const got: Received[] = []
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8')
-      const answered = got.length === 0 ? 500 : 200
-      got.push({
-        timestamp: String(req.headers['x-pgd-timestamp'] ?? ''),
-        signature: String(req.headers['x-pgd-signature'] ?? ''),
-        raw,
-        body: JSON.parse(raw) as Received['body'],
-        answered,
-      })
-      res.writeHead(answered).end()
-    })
-  })
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve({ server, got })))
-}
-
-/** docs/alerts.md's check, as a receiver runs it. */
-function verify(secret: string, r: Pick<Received, 'timestamp' | 'signature' | 'raw'>): boolean {
-  if (!/^\d+$/.test(r.timestamp) || Math.abs(Date.now() / 1000 - Number(r.timestamp)) > 300)
-    return false
-  const mac = createHmac('sha256', secret).update(`${r.timestamp}.${r.raw}`).digest('hex')
-  const a = Buffer.from(r.signature)
-  const b = Buffer.from(`sha256=${mac}`)
-  return a.length === b.length && timingSafeEqual(a, b)
-}
-
 let receiver: Server | undefined
 afterAll(() => receiver?.close())
 
@@ -60,7 +20,8 @@ describe('alerts against the simulator', () => {
   it('signs a deployment-ready alert, retries it after a 500, and sends a deployment-failed one', async () => {
     const { api, sim, dirs } = scene
     const port = await freePort()
-    const r = await startReceiver(port)
+    // The first request is answered 500, to force a retry.
+    const r = await startReceiver(port, (n) => (n === 0 ? 500 : 200))
     receiver = r.server
     const { signingSecret, channel } = await api.ok<{
       signingSecret: string

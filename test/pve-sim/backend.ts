@@ -295,6 +295,23 @@ export class BannerBackend implements VmBackend {
     await this.stopGame(entry)
   }
 
+  /**
+   * The game process dies while the VM keeps running (a crash, an out-of-memory kill): its port
+   * stops answering until {@link reviveGame}. For the alerts' "server down" tests.
+   */
+  async crashGame(vmid: number): Promise<void> {
+    const entry = this.running.get(vmid)
+    if (!entry?.booted) throw new Error(`VM ${vmid} is not running`)
+    await this.stopGame(entry)
+  }
+
+  /** The game comes back (its service restarted by hand or by systemd). */
+  reviveGame(vmid: number): void {
+    const entry = this.running.get(vmid)
+    if (!entry?.booted) throw new Error(`VM ${vmid} is not running`)
+    if (!entry.game && !entry.query && !entry.gameTimer) this.startGame(vmid, entry)
+  }
+
   async shutdown(vmid: number, timeoutMs: number): Promise<ShutdownResult> {
     if (!this.opts.acpiResponds) {
       await new Promise((r) => setTimeout(r, timeoutMs))
