@@ -38,7 +38,7 @@ describe('alert settings', () => {
     const page = await scene.openPage('/settings')
     const alerts = card(page)
     await alerts.getByRole('heading', { name: 'Alerts' }).scrollIntoViewIfNeeded()
-    await expect(alerts.getByText('No alert channel yet.').isVisible()).resolves.toBe(true)
+    await alerts.getByText('No alert channel yet.').waitFor()
 
     // A refused address is said under its field, in words.
     await alerts.getByRole('button', { name: 'Add a channel' }).click()
