@@ -49,17 +49,21 @@ describe('alert settings', () => {
     await alerts.getByText('the address must be a public host').waitFor()
 
     await alerts.getByLabel('Webhook address').fill(`http://127.0.0.1:${port}/hook`)
-    for (const event of ['a scheduled action fails', 'a backup fails', 'a runner is offline'])
-      await alerts.getByLabel(event).check()
+    // Every event is offered, and on by default; this channel leaves "ready" out.
+    for (const event of ['a scheduled action fails', 'a backup fails', 'a runner is back online'])
+      await expect(alerts.getByLabel(event).isChecked()).resolves.toBe(true)
+    await alerts.getByLabel('a deployment is ready').uncheck()
     await alerts.getByRole('button', { name: 'Save', exact: true }).click()
     const shown = await alerts.getByText('The signing secret, shown this once').textContent()
     const secret = /([0-9a-f]{64})/.exec(shown ?? '')?.[1]
     expect(secret).toBeTruthy()
     const channel = alerts.getByRole('article', { name: 'on call' })
     await expect(channel.textContent()).resolves.toContain('a scheduled action fails')
+    await expect(channel.textContent()).resolves.not.toContain('a deployment is ready')
 
     await channel.getByRole('button', { name: 'Send test' }).click()
-    await alerts.getByText('The test alert was delivered (HTTP 200).').waitFor()
+    // The outcome is told in the channel whose button was pressed.
+    await channel.getByText('The test alert was delivered (HTTP 200).').waitFor()
     const got = await waitFor(() => r.got[0], 'the test at the receiver')
     expect(verify(secret ?? '', got)).toBe(true)
     await channel.getByRole('cell', { name: 'delivered (HTTP 200)' }).waitFor()
@@ -73,7 +77,7 @@ describe('alert settings', () => {
     await alerts.getByRole('button', { name: 'Save', exact: true }).click()
     const second = alerts.getByRole('article', { name: 'backup hook' })
     await second.getByRole('button', { name: 'Send test' }).click()
-    await alerts
+    await second
       .getByText(/The test alert was not delivered: the receiver could not be reached/)
       .waitFor()
     await second.getByRole('cell', { name: 'the receiver could not be reached' }).waitFor()
