@@ -1,7 +1,7 @@
 import type { Server } from 'node:http'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startReceiver, verify } from './alert-receiver'
-import { startRealRunner, useSimScene } from './sim-stack'
+import { simProxmox, startRealRunner, useSimScene } from './sim-stack'
 import { freePort, waitFor } from './stack'
 
 /**
@@ -13,8 +13,8 @@ const scene = useSimScene({
   vars: ['TARGET_MODE:demo', 'ALERT_RETRY_BASE_MS:300', 'ALERT_MAX_ATTEMPTS:3'],
 })
 
-let receiver: Server | undefined
-afterAll(() => receiver?.close())
+const receivers: Server[] = []
+afterAll(() => receivers.forEach((r) => r.close()))
 
 describe('alerts against the simulator', () => {
   it('signs a deployment-ready alert, retries it after a 500, and sends a deployment-failed one', async () => {
@@ -22,7 +22,7 @@ describe('alerts against the simulator', () => {
     const port = await freePort()
     // The first request is answered 500, to force a retry.
     const r = await startReceiver(port, (n) => (n === 0 ? 500 : 200))
-    receiver = r.server
+    receivers.push(r.server)
     const { signingSecret, channel } = await api.ok<{
       signingSecret: string
       channel: { id: string; urlHint: string }
@@ -88,5 +88,59 @@ describe('alerts against the simulator', () => {
         expect.objectContaining({ event: 'deployment_failed', attempt: 1, status: 200 }),
       ]),
     )
+  })
+
+  it('sends backup_failed when a backup does not fit, and the server stays ready', async () => {
+    const { api, sim, dirs } = scene
+    const port = await freePort()
+    const r = await startReceiver(port)
+    receivers.push(r.server)
+    const { signingSecret } = await api.ok<{ signingSecret: string }>(
+      'POST',
+      '/api/alerts/channels',
+      {
+        name: 'backups',
+        kind: 'webhook',
+        url: `http://127.0.0.1:${port}/backups`,
+        events: ['backup_failed'],
+      },
+    )
+    // RCON is opened to the runner's address (the backup flushes the world through it).
+    dirs.push((await startRealRunner(api, 'backup-runner', { RUNNER_ADDRESS: '127.0.0.1' })).state)
+    const { deployment } = await api.ok<{ deployment: { id: string } }>(
+      'POST',
+      '/api/deployments',
+      {
+        name: 'full disk world',
+        game: 'minecraft',
+        config: { eula: true, rconEnabled: true },
+      },
+    )
+    const status = async () =>
+      (await api.ok<{ deployment: { status: string } }>('GET', `/api/deployments/${deployment.id}`))
+        .deployment.status
+    await waitFor(async () => (await status()) === 'ready', 'ready', 120_000, 200)
+    sim.cluster.opts.storages.push({
+      storage: 'tiny',
+      type: 'dir',
+      content: 'backup',
+      shared: 0,
+      active: 1,
+      enabled: 1,
+      sizeGiB: 0.001,
+    })
+    await api.ok('PUT', '/api/settings/proxmox', { ...simProxmox(sim), backupStorage: 'tiny' })
+    await api.ok('POST', `/api/deployments/${deployment.id}/backups`)
+    const failed = await waitFor(
+      () => r.got.find((g) => g.body.event === 'backup_failed'),
+      'the backup failed alert',
+      60_000,
+    )
+    expect(failed.body.deployment?.name).toBe('full disk world')
+    expect(failed.body.detail).toContain('No space left on device')
+    expect(verify(signingSecret, failed)).toBe(true)
+    expect(await status()).toBe('ready')
+    // Only the event this channel chose: not the deployment's own ready.
+    expect(r.got.map((g) => g.body.event)).toEqual(['backup_failed'])
   })
 })
