@@ -52,3 +52,32 @@ export function healthReport(before: DeploymentState, after: DeploymentState): H
   if (next === 'down' && after.live?.checkedAt !== before.live?.checkedAt) return next
   return next === healthSignal(before) ? null : next
 }
+
+/** What a scheduled action that failed reports to the alerts (worker/alerts/job.ts). */
+export interface ScheduledFailure {
+  deploymentId: string
+  /** The deployment's name, as the admin knows it. */
+  name: string
+  /** The action that was scheduled: "restart", "stop", "start", "backup"… */
+  action: string
+  /** Why it failed, in plain words (never a secret). */
+  error: string
+}
+
+/** The `scheduled_failed` event for a failure; `game` from the deployment's row when known. */
+export function scheduledFailedAlert(
+  failure: ScheduledFailure,
+  game: string | null,
+  at: number,
+): AlertEvent {
+  return {
+    type: 'scheduled_failed',
+    at,
+    deployment: {
+      id: failure.deploymentId,
+      name: failure.name.slice(0, 200),
+      game: game ?? 'unknown',
+    },
+    detail: `${failure.action.slice(0, 60)}: ${failure.error.slice(0, 500)}`,
+  }
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { healthReport, lifecycleAlerts } from '../../core/alert-lifecycle'
+import { healthReport, lifecycleAlerts, scheduledFailedAlert } from '../../core/alert-lifecycle'
 import {
   healthSignal,
   observeServer,
@@ -329,5 +329,25 @@ describe('runner offline and back online', () => {
     expect(ring(gone, T0 + OFFLINE, 'online')).toEqual({ watch: null, alert: null })
     expect(ring(gone, T0 + OFFLINE, 'revoked')).toEqual({ watch: null, alert: null })
     expect(runnerBack(null, T0)).toEqual({ watch: null, alert: null })
+  })
+})
+
+describe('scheduled action failed', () => {
+  it('names the deployment and says which action failed and why', () => {
+    const failure = {
+      deploymentId: 'd-1',
+      name: 'survival',
+      action: 'restart',
+      error: 'the VM did not stop within 10 minutes',
+    }
+    expect(scheduledFailedAlert(failure, 'minecraft', T0)).toEqual({
+      type: 'scheduled_failed',
+      at: T0,
+      deployment: { id: 'd-1', name: 'survival', game: 'minecraft' },
+      detail: 'restart: the VM did not stop within 10 minutes',
+    })
+    const long = scheduledFailedAlert({ ...failure, error: 'x'.repeat(5000) }, null, T0)
+    expect(long.deployment?.game).toBe('unknown')
+    expect(long.detail?.length).toBeLessThanOrEqual(600)
   })
 })

@@ -1,7 +1,8 @@
-import { env as testEnv } from 'cloudflare:test'
+import { env as testEnv, runDurableObjectAlarm } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { app } from '../../worker/app'
 import { readChannels } from '../../worker/alerts/channels'
+import { raiseJobAlert } from '../../worker/alerts/job'
 import { openChannelSecrets } from '../../worker/alerts/secrets'
 import { keyId } from '../../worker/crypto/seal'
 import { call, env, json, ORIGIN, setupAdmin } from './helpers'
@@ -119,6 +120,41 @@ describe('the delivery log', () => {
       `update settings set value_json = replace(value_json, '"deployment_ready"', '"schedule_failed"') where key = 'alerts'`,
     ).run()
     expect((await readChannels(env))[0]?.events).toEqual(['scheduled_failed'])
+  })
+})
+
+describe('scheduled action failed', () => {
+  it('raiseJobAlert reaches the channels that chose scheduled_failed, and only those', async () => {
+    const cookie = await setupAdmin()
+    const demo = { ...env, TARGET_MODE: 'demo' }
+    const add = (name: string, events: string[]) =>
+      request(demo, 'POST', '/api/alerts/channels', cookie, {
+        name,
+        kind: 'webhook',
+        url: 'http://127.0.0.1:9/hook',
+        events,
+      })
+    await add('schedules', ['scheduled_failed'])
+    await add('other', ['server_down'])
+    await raiseJobAlert(env, {
+      deploymentId: 'no-such-deployment',
+      name: 'survival',
+      action: 'restart',
+      error: 'the VM did not stop',
+    })
+    const stub = testEnv.ALERTS.get(testEnv.ALERTS.idFromName('alerts'))
+    const logOf = async (name: string) => {
+      const list = await json<{ channels: { name: string; log: { event: string }[] }[] }>(
+        await request(demo, 'GET', '/api/alerts/channels', cookie),
+      )
+      return list.channels.find((c) => c.name === name)?.log ?? []
+    }
+    for (let i = 0; i < 50 && (await logOf('schedules')).length === 0; i++) {
+      await runDurableObjectAlarm(stub)
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    expect((await logOf('schedules'))[0]?.event).toBe('scheduled_failed')
+    expect(await logOf('other')).toEqual([])
   })
 })
 
