@@ -120,6 +120,7 @@ export function statusOfStep(step: StepName): DeploymentStatus | null {
     case 'save_world':
     case 'vzdump':
     case 'resume_world':
+    case 'prune_backups':
     case 'safety_backup':
     case 'restore_vm':
       return null

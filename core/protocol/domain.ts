@@ -1,5 +1,6 @@
 import * as z from 'zod'
 import { ProxmoxConnection } from '../settings'
+import { Retention } from '../schedules'
 import { TemplateRequest } from '../template'
 import {
   BACKUP_STEPS,
@@ -117,6 +118,17 @@ export const RestoreParams = z.object({
 })
 export type RestoreParams = z.infer<typeof RestoreParams>
 
+/**
+ * What a backup job makes: a manual backup, or a scheduled one whose schedule's retention then
+ * removes the scheduled backups it no longer keeps (in the admin's time zone: days and weeks).
+ */
+export const BackupParams = z.object({
+  kind: z.enum(['manual', 'scheduled']),
+  keep: Retention.optional(),
+  timeZone: z.string().max(64).optional(),
+})
+export type BackupParams = z.infer<typeof BackupParams>
+
 export const JobAssignment = z.object({
   jobId: z.string().min(1),
   deploymentId: z.string().min(1),
@@ -135,6 +147,8 @@ export const JobAssignment = z.object({
   gameSecrets: z.record(z.string(), z.string()).default({}),
   /** For a restore: the archive, and whether a first attempt already made the safety backup. */
   restore: RestoreParams.optional(),
+  /** For a backup: its kind and retention (none: a manual backup). */
+  backup: BackupParams.optional(),
 })
 export type JobAssignment = z.infer<typeof JobAssignment>
 

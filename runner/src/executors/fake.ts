@@ -1,3 +1,4 @@
+import { pruneSelection } from '../../../core/schedules'
 import { BackupEntry } from '../../../core/backups'
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
@@ -158,12 +159,24 @@ export function createFakeExecutors(opts: FakeOptions): Executors {
             volid,
             createdAt: Date.now(),
             size: 64 * 1024 ** 2,
-            kind: 'manual' as const,
+            kind: ctx.job.backup?.kind ?? 'manual',
             gameVersion: ctx.checkpoint.gameVersion ?? null,
             protected: false,
           }
           writeState(opts.vmStateFile, { ...state, backups: [...state.backups, backup] })
         }
+        return {}
+      }
+      case 'prune_backups': {
+        const params = ctx.job.backup
+        if (params?.kind !== 'scheduled' || !params.keep) return {}
+        const own = state.backups.filter((b) => b.deploymentId === spec.deploymentId)
+        const { remove } = pruneSelection(own, params.keep, params.timeZone ?? 'UTC')
+        for (const volid of remove) ctx.log(`removing ${volid}`)
+        writeState(opts.vmStateFile, {
+          ...state,
+          backups: state.backups.filter((b) => !remove.includes(b.volid)),
+        })
         return {}
       }
       case 'save_world':

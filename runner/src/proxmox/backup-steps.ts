@@ -302,6 +302,17 @@ export async function deleteBackup(
     throw new Error(`${volid} is not a backup of this deployment`)
   }
   if (own.protected) throw new Error(`${volid} is protected: unprotect it first`)
+  await deleteArchive(client, storage, volid, signal, timeouts)
+}
+
+/** Delete an archive the caller checked is this product's (a task on a directory storage). */
+export async function deleteArchive(
+  client: ProxmoxClient,
+  storage: string,
+  volid: string,
+  signal: AbortSignal,
+  timeouts: BackupTimeouts = DEFAULT_BACKUP_TIMEOUTS,
+): Promise<void> {
   const node = encodeURIComponent(client.node)
   const path = `/nodes/${node}/storage/${encodeURIComponent(storage)}/content/${encodeURIComponent(volid)}`
   const upid = await client.callTask('DELETE', path, {}, signal)

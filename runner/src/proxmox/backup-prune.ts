@@ -1,0 +1,34 @@
+import { pruneSelection, type Retention } from '../../../core/schedules'
+import { deleteArchive, deploymentBackups, type BackupStepContext } from './backup-steps'
+import type { ProxmoxClient } from './client'
+
+/**
+ * Step prune_backups of a scheduled backup: the schedule's retention applied to this deployment's
+ * scheduled backups (never a manual, safety or protected one, never another deployment's or
+ * anything this product did not make). Run again after a crash, it lists again and deletes what
+ * is still there.
+ */
+export async function pruneBackups(
+  client: ProxmoxClient,
+  storage: string,
+  deploymentId: string,
+  keep: Retention,
+  timeZone: string,
+  ctx: BackupStepContext,
+): Promise<{ kept: number; removed: string[] }> {
+  const backups = await deploymentBackups(client, storage, deploymentId, ctx.signal)
+  const { keep: kept, remove } = pruneSelection(backups, keep, timeZone)
+  ctx.log(
+    `retention: keep the newest scheduled backup of each of the last ${keep.daily} days and ${keep.weekly} weeks (${timeZone}); manual, safety and protected backups are never removed`,
+  )
+  if (remove.length === 0) {
+    ctx.log(`nothing to remove: ${kept.length} backups kept`)
+    return { kept: kept.length, removed: [] }
+  }
+  for (const volid of remove) {
+    ctx.log(`removing ${volid}`)
+    await deleteArchive(client, storage, volid, ctx.signal)
+  }
+  ctx.log(`${remove.length} removed, ${kept.length} kept`)
+  return { kept: kept.length, removed: remove }
+}
