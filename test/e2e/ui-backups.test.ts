@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { BannerBackend } from '../pve-sim/backend'
 import { screenshot } from './browser'
-import { statusIs, useUiSimScene } from './fixtures'
+import { readyDeployment, statusIs, useUiSimScene } from './fixtures'
 import { simProxmox } from './sim-stack'
 import { waitFor } from './stack'
 
@@ -26,25 +26,8 @@ const openPage = (path: string, lang?: 'fr') => scene.openPage(path, lang ? { la
 const world = (vmid: number) => (scene.sim.cluster.opts.backend as BannerBackend).worldOf(vmid)
 const archives = () => [...scene.sim.cluster.volumes.values()].filter((v) => v.content === 'backup')
 
-async function readyMinecraft(name: string): Promise<{ id: string; vmid: number }> {
-  const created = await scene.api.ok<Detail>('POST', '/api/deployments', {
-    name,
-    game: 'minecraft',
-    config: { eula: true, rconEnabled: true },
-  })
-  const id = created.deployment.id
-  const ready = await waitFor(
-    async () => {
-      const d = await scene.api.ok<Detail>('GET', `/api/deployments/${id}`)
-      if (d.deployment.status === 'failed') throw new Error('the deploy failed')
-      return d.deployment.status === 'ready' ? d.deployment : null
-    },
-    `${name} ready`,
-    90_000,
-    200,
-  )
-  return { id, vmid: ready.vmid ?? 0 }
-}
+const readyMinecraft = (name: string) =>
+  readyDeployment(scene.api, name, { eula: true, rconEnabled: true })
 
 describe('backups', () => {
   it('backs up a running server with its world flushed, lists the backup and deletes it', async () => {
@@ -72,6 +55,27 @@ describe('backups', () => {
       .poll(() => page.locator('.timeline li[data-step="resume_world"]').getAttribute('class'))
       .toContain('step-done')
     await screenshot(page, 'backups-list-en')
+
+    // Protected, it cannot be deleted (Proxmox refuses, and the button says so) until unprotected.
+    await row
+      .first()
+      .getByRole('button', { name: /^Protect the backup/ })
+      .click()
+    await card.getByText('Backup protected', { exact: false }).waitFor()
+    await expect.poll(() => row.first().textContent()).toContain('Protected')
+    expect(archives()[0]?.protected).toBe(true)
+    expect(
+      await row
+        .first()
+        .getByRole('button', { name: /Delete/ })
+        .isDisabled(),
+    ).toBe(true)
+    await row
+      .first()
+      .getByRole('button', { name: /^Unprotect the backup/ })
+      .click()
+    await card.getByText('Backup unprotected.').waitFor()
+    expect(archives()[0]?.protected).toBe(false)
 
     await row
       .first()

@@ -11,6 +11,7 @@ import { loadProxmoxConnection } from '../settings/proxmox'
 import { enqueue, loadRow, refused, rowView } from './deployments'
 
 const DeleteQuery = z.object({ volid: BackupVolid })
+const ProtectBody = z.object({ volid: BackupVolid, protected: z.boolean() })
 const RestoreBody = z.object({ volid: BackupVolid })
 
 /**
@@ -20,6 +21,11 @@ const RestoreBody = z.object({ volid: BackupVolid })
 function listOrFail(answer: BackupsAnswer) {
   if (answer.ok) return answer.backups
   throw new ApiError(409, answer.reason, answer.message)
+}
+
+function onBackupStorage(volid: string, storage: string): void {
+  if (!volid.startsWith(`${storage}:`))
+    throw new ApiError(400, 'invalid_volume', `${volid} is not on the backup storage.`)
 }
 
 async function connection(c: AppContext) {
@@ -51,9 +57,7 @@ export const backupsRoutes = new Hono<AppEnv>()
     const row = await loadRow(c, c.req.param('id'))
     const { volid } = c.req.valid('json')
     const proxmox = await connection(c)
-    if (!volid.startsWith(`${proxmox.backupStorage}:`)) {
-      throw new ApiError(400, 'invalid_volume', `${volid} is not on the backup storage.`)
-    }
+    onBackupStorage(volid, proxmox.backupStorage)
     const jobId = crypto.randomUUID()
     refused(await deploymentStub(c.env, row.id).requestRestore(jobId, volid))
     await enqueue(c, row.id, jobId, 'restore', 'deployment.restore_requested', { volid })
@@ -77,14 +81,29 @@ export const backupsRoutes = new Hono<AppEnv>()
         }
     return c.json(body)
   })
+  /**
+   * Protect a backup (Proxmox then refuses to delete it: by hand, by retention, by a destroy) or
+   * unprotect it.
+   */
+  .put('/:id/backups/protection', validate('json', ProtectBody), async (c) => {
+    const row = await loadRow(c, c.req.param('id'))
+    const { volid, protected: on } = c.req.valid('json')
+    const proxmox = await connection(c)
+    onBackupStorage(volid, proxmox.backupStorage)
+    const answer = await hubStub(c.env).backups(proxmox, row.id, {
+      protect: { volid, protected: on },
+    })
+    const backups = listOrFail(answer)
+    const action = on ? 'deployment.backup_protected' : 'deployment.backup_unprotected'
+    await audit(c, action, { target: row.id, details: { volid } })
+    return c.json({ storage: proxmox.backupStorage, backups })
+  })
   .delete('/:id/backups', validate('query', DeleteQuery), async (c) => {
     const row = await loadRow(c, c.req.param('id'))
     const { volid } = c.req.valid('query')
     const proxmox = await connection(c)
-    if (!volid.startsWith(`${proxmox.backupStorage}:`)) {
-      throw new ApiError(400, 'invalid_volume', `${volid} is not on the backup storage.`)
-    }
-    const answer = await hubStub(c.env).backups(proxmox, row.id, volid)
+    onBackupStorage(volid, proxmox.backupStorage)
+    const answer = await hubStub(c.env).backups(proxmox, row.id, { delete: volid })
     const backups = listOrFail(answer)
     await audit(c, 'deployment.backup_deleted', { target: row.id, details: { volid } })
     return c.json({ storage: proxmox.backupStorage, backups })

@@ -225,6 +225,15 @@ export function createFakeExecutors(opts: FakeOptions): Executors {
         backups: state.backups.filter((b) => b.volid !== volid),
       })
     },
+    async protectBackup(_proxmox, deploymentId, volid, protect) {
+      const state = readFakeVmState(opts.vmStateFile)
+      if (!state.backups.some((b) => b.volid === volid && b.deploymentId === deploymentId))
+        throw new Error(`${volid} is not a backup of this deployment`)
+      writeState(opts.vmStateFile, {
+        ...state,
+        backups: state.backups.map((b) => (b.volid === volid ? { ...b, protected: protect } : b)),
+      })
+    },
     async listProductVms() {
       const state = readFakeVmState(opts.vmStateFile)
       return Object.entries(state.vms).map(([deploymentId, vmid]) => ({

@@ -278,6 +278,8 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
     listBackups: (conn, deploymentId, signal) => proxmox.listBackups(conn, deploymentId, signal),
     deleteBackup: (conn, deploymentId, volid, signal) =>
       proxmox.removeBackup(conn, deploymentId, volid, signal),
+    protectBackup: (conn, deploymentId, volid, protect, signal) =>
+      proxmox.protectBackup(conn, deploymentId, volid, protect, signal),
     async destroyVm(conn, vmid, deploymentId, ctx) {
       const lines: string[] = []
       await proxmox.destroyOrphan(conn, vmid, deploymentId, {

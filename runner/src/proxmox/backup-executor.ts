@@ -7,6 +7,7 @@ import {
   restoreVm,
   resumeWorld,
   saveWorld,
+  setProtection,
   vzdump,
   worldSaveFor,
 } from './backup-steps'
@@ -133,5 +134,21 @@ export function createBackupExecutor(pools: StepPools) {
     )
   }
 
-  return { runBackupStep, listBackups, removeBackup }
+  /** Protect or unprotect one of a deployment's backups. */
+  function protectBackup(
+    proxmox: ProxmoxConnection,
+    deploymentId: string,
+    volid: string,
+    protect: boolean,
+    signal: AbortSignal,
+  ) {
+    return withSteps(
+      proxmox,
+      () => undefined,
+      (steps) =>
+        setProtection(steps.client, proxmox.backupStorage, deploymentId, volid, protect, signal),
+    )
+  }
+
+  return { runBackupStep, listBackups, removeBackup, protectBackup }
 }

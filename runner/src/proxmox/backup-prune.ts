@@ -19,7 +19,7 @@ export async function pruneBackups(
   const backups = await deploymentBackups(client, storage, deploymentId, ctx.signal)
   const { keep: kept, remove } = pruneSelection(backups, keep, timeZone)
   ctx.log(
-    `retention: keep the newest scheduled backup of each of the last ${keep.daily} days and ${keep.weekly} weeks (${timeZone}); manual, safety and protected backups are never removed`,
+    `retention (${timeZone}): the newest scheduled backup of each day, ${keep.daily} day(s), then of each week, ${keep.weekly} week(s); manual, safety and protected backups are never removed`,
   )
   if (remove.length === 0) {
     ctx.log(`nothing to remove: ${kept.length} backups kept`)

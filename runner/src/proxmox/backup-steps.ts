@@ -305,6 +305,24 @@ export async function deleteBackup(
   await deleteArchive(client, storage, volid, signal, timeouts)
 }
 
+/** Protect or unprotect one of a deployment's backups, after checking it is one (by its notes). */
+export async function setProtection(
+  client: ProxmoxClient,
+  storage: string,
+  deploymentId: string,
+  volid: string,
+  protect: boolean,
+  signal: AbortSignal,
+): Promise<void> {
+  const own = (await listArchives(client, storage, null, signal)).find((a) => a.volid === volid)
+  if (!own || own.tag.deploymentId !== deploymentId) {
+    throw new Error(`${volid} is not a backup of this deployment`)
+  }
+  const node = encodeURIComponent(client.node)
+  const path = `/nodes/${node}/storage/${encodeURIComponent(storage)}/content/${encodeURIComponent(volid)}`
+  await client.call('PUT', path, { protected: protect }, signal)
+}
+
 /** Delete an archive the caller checked is this product's (a task on a directory storage). */
 export async function deleteArchive(
   client: ProxmoxClient,

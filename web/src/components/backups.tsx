@@ -132,6 +132,28 @@ export function Backups(props: {
                       await props.onStarted()
                     }}
                   />
+                  <button
+                    type="button"
+                    className="secondary"
+                    aria-label={x.protected ? b.unprotectLabel(when) : b.protectLabel(when)}
+                    onClick={async () => {
+                      setNotice(null)
+                      try {
+                        const r = await call(
+                          api.api.deployments[':id'].backups.protection.$put({
+                            ...param,
+                            json: { volid: x.volid, protected: !x.protected },
+                          }),
+                        )
+                        setListing({ state: 'ready', storage: r.storage, backups: r.backups })
+                        setNotice(x.protected ? b.unprotectedDone : b.protectedDone)
+                      } catch (err) {
+                        setListing({ state: 'failed', message: errorText(err) })
+                      }
+                    }}
+                  >
+                    {x.protected ? b.unprotect : b.protect}
+                  </button>
                   <ConfirmButton
                     danger
                     label={b.delete}

@@ -3,6 +3,7 @@ import type { DeploymentStatus } from '../../../core/deployment/status'
 import { PROTOCOL_VERSION, type JobKind } from '../../../core/protocol'
 import { api, ApiFailure, call, errorText, type DeploymentDetail } from '../api'
 import { Backups } from '../components/backups'
+import { Schedules } from '../components/schedules'
 import { ConfirmButton } from '../components/confirm-button'
 import { CopyButton } from '../components/copy-button'
 import { Alert } from '../components/field'
@@ -148,6 +149,9 @@ export function DeploymentPage(props: { id: string }) {
           lastJob={state.lastJob ?? detail.lastJob}
           onStarted={reload}
         />
+      ) : null}
+      {hasLifecycle(state.status) ? (
+        <Schedules id={props.id} status={state.status} lastJob={state.lastJob ?? detail.lastJob} />
       ) : null}
     </section>
   )

@@ -28,7 +28,14 @@ export const frBackups: typeof enBackups = {
     },
     protected: 'Protégée',
     protectedHelp:
-      'Protégée dans Proxmox : elle ne peut pas être supprimée tant qu’elle n’y est pas déprotégée.',
+      'Protégée : elle ne peut pas être supprimée, ni à la main ni par la rétention d’une planification, tant qu’elle n’est pas déprotégée.',
+    protect: 'Protéger',
+    unprotect: 'Déprotéger',
+    protectLabel: (when: string) => `Protéger la sauvegarde du ${when}`,
+    unprotectLabel: (when: string) => `Déprotéger la sauvegarde du ${when}`,
+    protectedDone:
+      'Sauvegarde protégée : elle ne sera pas supprimée tant que vous ne la déprotégez pas.',
+    unprotectedDone: 'Sauvegarde déprotégée.',
     delete: 'Supprimer',
     deleteLabel: (when: string) => `Supprimer la sauvegarde faite le ${when}`,
     deleteTitle: (when: string) => `Supprimer la sauvegarde faite le ${when} ?`,
