@@ -210,7 +210,7 @@ export class Draft {
     return this.done()
   }
 
-  destroy(jobId: string, auto: boolean, at: number): Reduction {
+  destroy(jobId: string, auto: boolean, at: number, deleteBackups = false): Reduction {
     if (this.s.job?.kind === 'destroy') return this.refuse('the VM is already being destroyed')
     // The policy's destroy only follows a failure nobody has acted on since.
     if (auto && (this.s.job || this.s.status !== 'failed'))
@@ -221,6 +221,7 @@ export class Draft {
     // The failure that made the policy destroy the VM stays on record.
     const error = this.s.error
     this.startJob(jobId, 'destroy', at)
+    if (deleteBackups) this.s.job = { ...this.s.job!, destroy: { deleteBackups } }
     if (auto) {
       this.s.job = { ...this.s.job!, auto: true }
       this.s.error = error

@@ -34,7 +34,7 @@ export type DeploymentInput =
   /** Back up the VM (ready or stopped) as `jobId`. */
   | { type: 'backup'; jobId: string; at: number }
   /** Destroy the VM as `jobId`; `auto`: queued by the cleanup policy after a failed deploy. */
-  | { type: 'destroy'; jobId: string; auto: boolean; at: number }
+  | { type: 'destroy'; jobId: string; auto: boolean; deleteBackups?: boolean; at: number }
   /**
    * The runner holding the job is gone: revoked (any job of `runnerId`), or it never got the job
    * it was leased (`jobId` given). The job goes back to the queue.

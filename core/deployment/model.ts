@@ -1,6 +1,7 @@
 import type { ScheduleState } from '../schedules'
 import {
   type BackupParams,
+  type DestroyParams,
   DEPLOY_STEPS,
   stepsOf,
   type Checkpoint,
@@ -67,6 +68,8 @@ export interface JobState {
   restore?: RestoreParams
   /** A backup: manual, or scheduled with its retention. */
   backup?: BackupParams
+  /** A destroy: whether the deployment's backups go with the VM. */
+  destroy?: DestroyParams
   /** Started by this schedule (its last run follows the job). */
   scheduleId?: string
 }

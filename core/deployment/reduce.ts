@@ -29,7 +29,7 @@ export function reduce(state: DeploymentState, input: DeploymentInput): Reductio
     case 'power':
       return draft.power(input.action, input.jobId, input.at)
     case 'destroy':
-      return draft.destroy(input.jobId, input.auto, input.at)
+      return draft.destroy(input.jobId, input.auto, input.at, input.deleteBackups === true)
     case 'backup':
       return draft.backup(input.jobId, input.at)
     case 'restore':

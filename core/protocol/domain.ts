@@ -108,6 +108,13 @@ export const DeploymentSpec = z.object({
   sshPublicKeys: z.array(z.string()).default([]),
   /** Only for a template job: which Debian image to build the template from. */
   template: TemplateRequest.optional(),
+  /**
+   * A deployment made from a backup of another (or of a destroyed one): its VM is restored from
+   * this archive instead of cloned from the template.
+   */
+  restoreFrom: z
+    .object({ volid: z.string().min(1).max(512), deploymentId: z.string().min(1).max(64) })
+    .optional(),
 })
 export type DeploymentSpec = z.infer<typeof DeploymentSpec>
 
@@ -129,6 +136,10 @@ export const BackupParams = z.object({
 })
 export type BackupParams = z.infer<typeof BackupParams>
 
+/** What a destroy does besides the VM: delete the deployment's backups too (protected ones stay). */
+export const DestroyParams = z.object({ deleteBackups: z.boolean() })
+export type DestroyParams = z.infer<typeof DestroyParams>
+
 export const JobAssignment = z.object({
   jobId: z.string().min(1),
   deploymentId: z.string().min(1),
@@ -149,6 +160,8 @@ export const JobAssignment = z.object({
   restore: RestoreParams.optional(),
   /** For a backup: its kind and retention (none: a manual backup). */
   backup: BackupParams.optional(),
+  /** For a destroy: whether the backups go too (none: they are kept). */
+  destroy: DestroyParams.optional(),
 })
 export type JobAssignment = z.infer<typeof JobAssignment>
 

@@ -154,3 +154,60 @@ describe('backups', () => {
     await screenshot(page, 'backups-restored-en')
   })
 })
+
+describe('a new server from a backup', () => {
+  it('makes a new deployment from the archive: same world, its own VM and address', async () => {
+    const { id, vmid } = await readyMinecraft('backup source')
+    await scene.api.ok('PUT', '/api/settings/proxmox', simProxmox(scene.sim))
+    const level = '/srv/minecraft/world/level.dat'
+    const vm = (n: number) => scene.sim.cluster.vm(n)
+    vm(vmid).guestFiles = { ...vm(vmid).guestFiles, [level]: 'the world to copy' }
+    await scene.api.ok('POST', `/api/deployments/${id}/backups`)
+    await waitFor(
+      async () =>
+        (await scene.api.ok<Detail>('GET', `/api/deployments/${id}`)).deployment.status === 'ready',
+      'the backup done',
+      60_000,
+      200,
+    )
+    vm(vmid).guestFiles = { ...vm(vmid).guestFiles, [level]: 'the source moved on' }
+
+    const page = await openPage(`/deployments/${id}`)
+    const card = page.locator('section.backups')
+    const rows = card.locator('tbody tr')
+    await rows.first().waitFor()
+    await rows
+      .first()
+      .getByRole('button', { name: /^Make a new server from the backup/ })
+      .click()
+    const dialog = page.getByRole('dialog')
+    await dialog.getByLabel('Name of the new server').fill('copy of the world')
+    await screenshot(page, 'backups-restore-new-en')
+    await dialog.getByRole('button', { name: 'Make the new server' }).click()
+    await page.getByRole('heading', { name: 'copy of the world' }).waitFor()
+    await statusIs(page, 'Ready', 90_000)
+    const copyId = new URL(page.url()).pathname.split('/').at(-1)!
+    const copy = (
+      await scene.api.ok<Detail & { deployment: { ip: string } }>(
+        'GET',
+        `/api/deployments/${copyId}`,
+      )
+    ).deployment
+    const source = (
+      await scene.api.ok<Detail & { deployment: { ip: string } }>('GET', `/api/deployments/${id}`)
+    ).deployment
+    // Its own VM and address; the world as it was in the backup; the source untouched.
+    expect(copy.vmid).not.toBe(vmid)
+    expect(copy.ip).not.toBe(source.ip)
+    expect(vm(copy.vmid!).guestFiles?.[level]).toBe('the world to copy')
+    expect(vm(vmid).guestFiles?.[level]).toBe('the source moved on')
+    expect(source.status).toBe('ready')
+    expect(vm(copy.vmid!).config.net0).not.toBe(vm(vmid).config.net0)
+    expect(vm(copy.vmid!).config.tags).toContain(copyId.toLowerCase())
+    // The timeline says where the VM came from.
+    await expect
+      .poll(() => page.locator('.log-pane').textContent(), { timeout: 10_000 })
+      .toContain('restored from')
+    await screenshot(page, 'backups-restored-new-en')
+  })
+})

@@ -23,6 +23,7 @@ import {
   type LiveStatus,
   type PowerAction,
   type BackupParams,
+  type DestroyParams,
   type RestoreParams,
 } from '../../core/protocol'
 import { mirrorDeployment } from '../db/deployments'
@@ -55,6 +56,7 @@ export interface LeasedJobInputs {
   spec: DeploymentSpec
   restore?: RestoreParams
   backup?: BackupParams
+  destroy?: DestroyParams
 }
 
 export type ActionResult = { ok: true; status: DeploymentStatus } | { ok: false; reason: string }
@@ -217,8 +219,13 @@ export class DeploymentDO extends DurableObject<Env> {
   async leased(jobId: string, runnerId: string, attempt: number): Promise<LeasedJobInputs | null> {
     const out = await this.run({ type: 'leased', jobId, runnerId, attempt, at: Date.now() })
     if (!('state' in out)) return null
-    const { restore, backup } = out.state.job ?? {}
-    return { spec: out.state.spec, ...(restore ? { restore } : {}), ...(backup ? { backup } : {}) }
+    const { restore, backup, destroy } = out.state.job ?? {}
+    return {
+      spec: out.state.spec,
+      ...(restore ? { restore } : {}),
+      ...(backup ? { backup } : {}),
+      ...(destroy ? { destroy } : {}),
+    }
   }
 
   /** What the API's detail view adds to the D1 row: the timeline and the current job. */
@@ -259,9 +266,9 @@ export class DeploymentDO extends DurableObject<Env> {
     return this.request({ type: 'backup', jobId, at: Date.now() })
   }
 
-  /** Destroy the VM (stop, delete with purge) as job `jobId`. */
-  requestDestroy(jobId: string): Promise<ActionResult> {
-    return this.request({ type: 'destroy', jobId, auto: false, at: Date.now() })
+  /** Destroy the VM (stop, delete with purge) as job `jobId`, and its backups if asked. */
+  requestDestroy(jobId: string, deleteBackups = false): Promise<ActionResult> {
+    return this.request({ type: 'destroy', jobId, auto: false, deleteBackups, at: Date.now() })
   }
 
   /** The scheduled actions with their next and last runs; null for an unknown deployment. */

@@ -15,7 +15,7 @@ export async function buildAssignment(
   inputs: LeasedJobInputs,
   leaseMs: number,
 ): Promise<JobAssignment> {
-  const { spec, restore, backup } = inputs
+  const { spec, restore, backup, destroy } = inputs
   const sealed = await sealedGameSecretsOf(env.DB, job.deploymentId)
   if (sealed === undefined)
     throw new Error(`deployment ${job.deploymentId} of job ${job.id} is missing`)
@@ -37,5 +37,6 @@ export async function buildAssignment(
     gameSecrets,
     ...(restore ? { restore } : {}),
     ...(backup ? { backup } : {}),
+    ...(destroy ? { destroy } : {}),
   })
 }

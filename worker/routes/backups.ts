@@ -8,10 +8,18 @@ import { audit } from '../http/audit'
 import { ApiError } from '../http/errors'
 import { validate } from '../http/validate'
 import { loadProxmoxConnection } from '../settings/proxmox'
-import { enqueue, loadRow, refused, rowView } from './deployments'
+import { CreateDeployment } from '../../core/deployment-api'
+import { getGame } from '../../core/games'
+import { TEMPLATE_GAME } from '../../core/template'
+import { storedInputs } from '../db/deployments'
+import { createDeploymentRecord } from '../lib/create-deployment'
+import { enqueue } from '../lib/enqueue'
+import { openInputs } from '../lib/game-secrets'
+import { loadRow, refused, rowView } from './deployments'
 
 const DeleteQuery = z.object({ volid: BackupVolid })
 const ProtectBody = z.object({ volid: BackupVolid, protected: z.boolean() })
+const RestoreNewBody = z.object({ volid: BackupVolid, name: CreateDeployment.shape.name })
 const RestoreBody = z.object({ volid: BackupVolid })
 
 /**
@@ -62,6 +70,39 @@ export const backupsRoutes = new Hono<AppEnv>()
     refused(await deploymentStub(c.env, row.id).requestRestore(jobId, volid))
     await enqueue(c, row.id, jobId, 'restore', 'deployment.restore_requested', { volid })
     return c.json({ deployment: rowView(await loadRow(c, row.id)) }, 202)
+  })
+  /**
+   * Restore into a new deployment: same game, config, secrets and size as the deployment the
+   * backup came from (which may be destroyed), a new VM and an address from the pool, its own
+   * name. Its first job restores the archive instead of cloning the template, then configures,
+   * starts and checks it like any deploy.
+   */
+  .post('/:id/backups/restore-new', validate('json', RestoreNewBody), async (c) => {
+    const source = await loadRow(c, c.req.param('id'))
+    const { volid, name } = c.req.valid('json')
+    const proxmox = await connection(c)
+    onBackupStorage(volid, proxmox.backupStorage)
+    const game = getGame(source.game)
+    if (!game || source.game === TEMPLATE_GAME)
+      throw new ApiError(409, 'invalid_state', 'Only a game server’s backups can be restored.')
+    const inputs = storedInputs(source)
+    const { gameConfig, gameSecrets } = await openInputs(c.env, source.game, inputs)
+    const { spec } = inputs
+    const row = await createDeploymentRecord(c, {
+      name,
+      game,
+      config: gameConfig,
+      secrets: gameSecrets,
+      sizing: { cores: spec.cores, memoryMb: spec.memoryMiB, diskGb: spec.diskGiB },
+      network: { mode: 'pool' },
+      sshPublicKeys: spec.sshPublicKeys,
+      restoreFrom: { volid, deploymentId: source.id },
+      audit: {
+        action: 'deployment.restored_new',
+        details: { name, game: game.id, from: source.id, volid },
+      },
+    })
+    return c.json({ deployment: rowView(row) }, 201)
   })
   .get('/:id/backups', async (c) => {
     const row = await loadRow(c, c.req.param('id'))

@@ -137,10 +137,14 @@ export function createFakeExecutors(opts: FakeOptions): Executors {
         }
       case 'delete_vm': {
         const { [spec.deploymentId]: gone, ...rest } = state.vms
+        const dropBackups = ctx.job.destroy?.deleteBackups === true
         writeState(opts.vmStateFile, {
           ...state,
           vms: rest,
           stopped: state.stopped.filter((id) => id !== gone),
+          backups: state.backups.filter(
+            (b) => !dropBackups || b.protected || b.deploymentId !== spec.deploymentId,
+          ),
         })
         return {}
       }

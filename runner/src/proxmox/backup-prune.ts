@@ -1,3 +1,4 @@
+import type { JobAssignment } from '../../../core/protocol'
 import { pruneSelection, type Retention } from '../../../core/schedules'
 import { deleteArchive, deploymentBackups, type BackupStepContext } from './backup-steps'
 import type { ProxmoxClient } from './client'
@@ -31,4 +32,37 @@ export async function pruneBackups(
   }
   ctx.log(`${remove.length} removed, ${kept.length} kept`)
   return { kept: kept.length, removed: remove }
+}
+
+/**
+ * After a destroy's VM is gone: the deployment's backups are kept (said with how many, and where
+ * to restore them), or deleted when the admin asked, all but the protected ones.
+ */
+export async function backupsAfterDestroy(
+  client: ProxmoxClient,
+  job: JobAssignment,
+  ctx: BackupStepContext,
+): Promise<void> {
+  const storage = job.proxmox.backupStorage
+  const listed = deploymentBackups(client, storage, job.deploymentId, ctx.signal)
+  if (!job.destroy?.deleteBackups) {
+    // Kept: a storage that cannot be read now must not fail the destroy.
+    const backups = await listed.catch((err: unknown) => {
+      ctx.log(`the backups on ${storage} could not be listed (${String(err)}); none was deleted`)
+      return []
+    })
+    if (backups.length > 0)
+      ctx.log(
+        `${backups.length} backup(s) of this deployment kept on ${storage}: a new server can be made from them on this deployment's page`,
+      )
+    return
+  }
+  for (const b of await listed) {
+    if (b.protected) {
+      ctx.log(`${b.volid} is protected: kept`)
+      continue
+    }
+    ctx.log(`deleting the backup ${b.volid}`)
+    await deleteArchive(client, storage, b.volid, ctx.signal)
+  }
 }

@@ -8,6 +8,7 @@ import { formatTime } from '../lib/format'
 import { CardTable } from './card-table'
 import { ConfirmButton } from './confirm-button'
 import { Alert } from './field'
+import { RestoreNewButton } from './restore-new'
 
 type Listing =
   | { state: 'loading' }
@@ -154,6 +155,12 @@ export function Backups(props: {
                   >
                     {x.protected ? b.unprotect : b.protect}
                   </button>
+                  <RestoreNewButton
+                    sourceId={props.id}
+                    sourceName={props.name}
+                    volid={x.volid}
+                    when={when}
+                  />
                   <ConfirmButton
                     danger
                     label={b.delete}

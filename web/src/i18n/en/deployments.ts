@@ -142,7 +142,9 @@ export const enDeployments = {
   destroy: 'Destroy',
   destroyTitle: (name: string) => `Destroy “${name}”?`,
   destroyBody:
-    'The VM is stopped and deleted with its disks. The world is lost unless you backed it up. This cannot be undone.',
+    'The VM is stopped and deleted with its disks. This cannot be undone. Its backups are kept: a new server can be made from one on this page.',
+  destroyDeleteBackups: 'Also delete its backups',
+  destroyDeleteBackupsHelp: 'The world is then lost for good. Protected backups are kept anyway.',
   start: 'Start',
   stop: 'Stop',
   restart: 'Restart',

@@ -46,6 +46,14 @@ export const frBackups: typeof enBackups = {
     restoreTitle: (name: string, when: string) => `Restaurer ${name} à sa sauvegarde du ${when} ?`,
     restoreBody:
       'Une sauvegarde de sécurité du serveur dans son état actuel est faite d’abord (listée ici comme « De sécurité »). Puis la VM s’arrête, la sauvegarde remplace son disque et ses réglages, et elle redémarre ; les joueurs sont déconnectés pendant ce temps. Tout ce qui a changé dans le monde depuis cette sauvegarde est remplacé.',
+    restoreNew: 'Nouveau serveur à partir d’elle',
+    restoreNewLabel: (when: string) =>
+      `Créer un nouveau serveur à partir de la sauvegarde du ${when}`,
+    restoreNewTitle: (when: string) => `Un nouveau serveur à partir de la sauvegarde du ${when} ?`,
+    restoreNewBody:
+      'Un nouveau déploiement est créé à partir de cette sauvegarde : même jeu, mêmes réglages et même taille, sa propre VM et une adresse du pool. Ce serveur-ci n’est pas touché. Le nouveau démarre avec le monde tel qu’il était dans la sauvegarde.',
+    restoreNewName: 'Nom du nouveau serveur',
+    restoreNewConfirm: 'Créer le nouveau serveur',
     restoring: 'Une restauration est en cours : ses étapes et son journal sont ci-dessous.',
     lastFailed: (message: string) => `La dernière sauvegarde a échoué : ${message}`,
     size: (bytes: number) =>

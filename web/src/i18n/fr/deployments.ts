@@ -149,7 +149,10 @@ export const frDeployments: typeof enDeployments = {
   destroy: 'Supprimer',
   destroyTitle: (name: string) => `Supprimer « ${name} » ?`,
   destroyBody:
-    'La VM est arrêtée puis supprimée avec ses disques. Le monde est perdu sauf sauvegarde. C’est irréversible.',
+    'La VM est arrêtée puis supprimée avec ses disques. C’est irréversible. Ses sauvegardes sont gardées : un nouveau serveur peut être créé à partir de l’une d’elles sur cette page.',
+  destroyDeleteBackups: 'Supprimer aussi ses sauvegardes',
+  destroyDeleteBackupsHelp:
+    'Le monde est alors perdu pour de bon. Les sauvegardes protégées sont gardées quand même.',
   start: 'Démarrer',
   stop: 'Arrêter',
   restart: 'Redémarrer',
