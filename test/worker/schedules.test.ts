@@ -130,4 +130,29 @@ describe('schedules', () => {
     expect(last.reason).toBe('the deployment was failed')
     expect(last.jobId).toBeUndefined()
   })
+
+  it('gives every new deployment its own copy of the Settings defaults', async () => {
+    const { cookie } = await withRunner(track)
+    const daily = hourlyBackup({ when: { every: 'day', at: '04:00' } })
+    const bad = await call('PUT', '/api/settings/schedules', {
+      cookie,
+      body: { schedules: [hourlyBackup({ when: { every: 'day', at: '4am' } })] },
+    })
+    expect(bad.status).toBe(400)
+    expect(JSON.stringify(await json(bad))).toContain('schedules.0.when.at')
+    const saved = await call('PUT', '/api/settings/schedules', {
+      cookie,
+      body: { schedules: [daily] },
+    })
+    expect(saved.status).toBe(200)
+    const a = await createDeployment(cookie)
+    const b = await createDeployment(cookie)
+    const [ofA] = (await runsOf(cookie, a.id)).schedules
+    const [ofB] = (await runsOf(cookie, b.id)).schedules
+    expect(ofA).toMatchObject({ action: 'backup', when: daily.when, keep: daily.keep })
+    // Copies: editing one deployment's schedule changes neither the defaults nor the other's.
+    expect(ofA!.id).not.toBe(daily.id)
+    expect(ofA!.id).not.toBe(ofB!.id)
+    expect(ofA!.nextAt).toBeGreaterThan(Date.now())
+  })
 })

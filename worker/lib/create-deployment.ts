@@ -13,6 +13,7 @@ import { ApiError } from '../http/errors'
 import { checkStaticAddress, freeAddresses } from '../settings/ip-pool'
 import { requireProxmoxSettings } from '../settings/proxmox'
 import { refuseIfNoRoom } from './capacity'
+import { copiesOf, getDefaultSchedules } from './default-schedules'
 import { enqueue } from './enqueue'
 import { sealInputs } from './game-secrets'
 
@@ -124,7 +125,10 @@ export async function createDeploymentRecord(
   const { spec, row } = claimed
   const jobId = crypto.randomUUID()
   // The DO exists before its job is queued, so a dispatcher never leases a job it cannot find.
-  await deploymentStub(c.env, id).init(spec, jobId)
+  const stub = deploymentStub(c.env, id)
+  await stub.init(spec, jobId)
+  const defaults = await getDefaultSchedules(c.env.DB)
+  if (defaults.length > 0) await stub.setSchedules(copiesOf(defaults))
   await enqueue(c, id, jobId, 'deploy', d.audit.action, { ...d.audit.details, ip: spec.ipAddress })
   return row
 }

@@ -37,7 +37,10 @@ function reasonText(reason: string, s: S): string {
   return reason
 }
 
-function lastRunText(x: ScheduleState, s: S, lang: string): string {
+/** A schedule as listed: a deployment's with its runs, or a default (Settings) without. */
+type Listed = Schedule & Partial<Pick<ScheduleState, 'nextAt' | 'last' | 'anchor'>>
+
+function lastRunText(x: Listed, s: S, lang: string): string {
   const last = x.last
   if (!last) return s.never
   const parts = [`${s.outcome[last.outcome]} (${formatTime(last.dueAt, lang)})`]
@@ -58,7 +61,7 @@ function fieldsOf(err: unknown, index: number): Record<string, string> {
   )
 }
 
-const strip = ({ id, action, when, timeZone, enabled, keep }: ScheduleState): Schedule => ({
+const strip = ({ id, action, when, timeZone, enabled, keep }: Listed): Schedule => ({
   id,
   action,
   when,
@@ -77,37 +80,74 @@ export function Schedules(props: {
   status: DeploymentStatus
   lastJob: LastJob | null | undefined
 }) {
+  const { id } = props
+  const load = useCallback(
+    () => call(api.api.deployments[':id'].schedules.$get({ param: { id } })),
+    [id],
+  )
+  const save = useCallback(
+    (schedules: Schedule[]) =>
+      call(api.api.deployments[':id'].schedules.$put({ param: { id }, json: { schedules } })),
+    [id],
+  )
+  return (
+    <ScheduleList
+      load={load}
+      save={save}
+      reloadOn={`${props.status}:${props.lastJob?.endedAt ?? ''}`}
+      disabled={props.status === 'destroyed'}
+    />
+  )
+}
+
+/** The schedules every new deployment starts with (Settings). */
+export function DefaultSchedules() {
+  const load = useCallback(() => call(api.api.settings.schedules.$get()), [])
+  const save = useCallback(
+    (schedules: Schedule[]) => call(api.api.settings.schedules.$put({ json: { schedules } })),
+    [],
+  )
+  return <ScheduleList defaults load={load} save={save} reloadOn="" disabled={false} />
+}
+
+function ScheduleList(props: {
+  /** Settings' defaults: no runs to show. */
+  defaults?: boolean
+  load: () => Promise<{ schedules: Listed[] }>
+  save: (schedules: Schedule[]) => Promise<{ schedules: Listed[] }>
+  /** Read again when this changes (a scheduled run ended). */
+  reloadOn: string
+  disabled: boolean
+}) {
   const t = useT()
   const s = t.schedules
-  const [list, setList] = useState<ScheduleState[] | null>(null)
+  const [list, setList] = useState<Listed[] | null>(null)
   const [loadError, setLoadError] = useState<string | null>(null)
   const [editing, setEditing] = useState<{ schedule: Schedule; isNew: boolean } | null>(null)
   const [errors, setErrors] = useState<Record<string, string>>({})
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null)
   const [busy, setBusy] = useState(false)
-  const param = { param: { id: props.id } }
+  const { load: read, save: write, reloadOn } = props
 
   const load = useCallback(async () => {
     try {
-      const r = await call(api.api.deployments[':id'].schedules.$get({ param: { id: props.id } }))
+      const r = await read()
       setList(r.schedules)
       setLoadError(null)
     } catch (err) {
       setLoadError(errorText(err))
     }
-  }, [props.id])
+  }, [read])
 
   useEffect(() => {
     void load()
-  }, [load, props.status, props.lastJob?.endedAt])
+  }, [load, reloadOn])
 
   async function save(next: Schedule[], editedIndex: number | null) {
     setBusy(true)
     setMessage(null)
     try {
-      const r = await call(
-        api.api.deployments[':id'].schedules.$put({ ...param, json: { schedules: next } }),
-      )
+      const r = await write(next)
       setList(r.schedules)
       setEditing(null)
       setErrors({})
@@ -122,14 +162,18 @@ export function Schedules(props: {
   }
 
   const current = (list ?? []).map(strip)
+  const titleId = props.defaults ? 'default-schedules-title' : 'schedules-title'
   return (
-    <section className="card schedules" aria-labelledby="schedules-title">
+    <section
+      className={props.defaults ? 'card default-schedules' : 'card schedules'}
+      aria-labelledby={titleId}
+    >
       <div className="card-head">
-        <h2 id="schedules-title">{s.title}</h2>
+        <h2 id={titleId}>{props.defaults ? s.defaultsTitle : s.title}</h2>
         <button
           type="button"
           className="secondary"
-          disabled={editing !== null || list === null || props.status === 'destroyed'}
+          disabled={editing !== null || list === null || props.disabled}
           onClick={() => {
             setErrors({})
             setMessage(null)
@@ -139,7 +183,7 @@ export function Schedules(props: {
           {s.add}
         </button>
       </div>
-      <p className="help">{s.intro}</p>
+      <p className="help">{props.defaults ? s.defaultsIntro : s.intro}</p>
       {message ? <Alert kind={message.kind}>{message.text}</Alert> : null}
       {loadError ? <Alert kind="error">{s.unavailable(loadError)}</Alert> : null}
       {list === null && !loadError ? <p className="muted">{s.loading}</p> : null}
@@ -164,30 +208,40 @@ export function Schedules(props: {
         </p>
       ) : null}
       {list !== null && list.length > 0 ? (
-        <CardTable columns={[s.colWhen, s.colNext, s.colLast]} actions={t.actions}>
+        <CardTable
+          columns={props.defaults ? [s.colWhen] : [s.colWhen, s.colNext, s.colLast]}
+          actions={t.actions}
+        >
           {list.map((x, i) => {
             const what = describeSchedule(x, s)
             const next = !x.enabled
               ? s.disabled
-              : x.nextAt !== null && x.nextAt <= Date.now()
-                ? s.nextWaiting
-                : x.nextAt !== null
-                  ? formatTime(x.nextAt, t.lang)
-                  : '—'
+              : x.nextAt == null
+                ? '—'
+                : x.nextAt <= Date.now()
+                  ? s.nextWaiting
+                  : formatTime(x.nextAt, t.lang)
             return (
               <tr key={x.id} data-schedule={x.id}>
-                <td data-label={s.colWhen}>{what}</td>
-                <td data-label={s.colNext}>{next}</td>
-                <td
-                  data-label={s.colLast}
-                  className={
-                    x.last?.outcome === 'failed' || x.last?.outcome === 'missed'
-                      ? 'error'
-                      : undefined
-                  }
-                >
-                  {lastRunText(x, s, t.lang)}
+                <td data-label={s.colWhen}>
+                  {what}
+                  {props.defaults && !x.enabled ? ` (${s.disabled})` : ''}
                 </td>
+                {props.defaults ? null : (
+                  <>
+                    <td data-label={s.colNext}>{next}</td>
+                    <td
+                      data-label={s.colLast}
+                      className={
+                        x.last?.outcome === 'failed' || x.last?.outcome === 'missed'
+                          ? 'error'
+                          : undefined
+                      }
+                    >
+                      {lastRunText(x, s, t.lang)}
+                    </td>
+                  </>
+                )}
                 <td className="row-actions">
                   <button
                     type="button"
@@ -222,7 +276,7 @@ export function Schedules(props: {
                     body={<p>{s.removeBody}</p>}
                     confirmLabel={s.remove}
                     disabled={busy || editing !== null}
-                    focusAfter={() => document.getElementById('schedules-title')}
+                    focusAfter={() => document.getElementById(titleId)}
                     onConfirm={() =>
                       save(
                         current.filter((c) => c.id !== x.id),

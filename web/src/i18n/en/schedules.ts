@@ -2,6 +2,9 @@
 export const enSchedules = {
   schedules: {
     title: 'Schedules',
+    defaultsTitle: 'Schedules for new servers',
+    defaultsIntro:
+      'Every new deployment starts with a copy of these (e.g. a daily backup), which you can then change on its page. Servers already deployed keep their own.',
     intro:
       'Backups, restarts and stop/start windows that run on their own, each as a normal job with its steps and log. Times are in the time zone you choose.',
     add: 'Add a schedule',

@@ -4,6 +4,9 @@ import type { enSchedules } from '../en/schedules'
 export const frSchedules: typeof enSchedules = {
   schedules: {
     title: 'Planification',
+    defaultsTitle: 'Planification des nouveaux serveurs',
+    defaultsIntro:
+      'Chaque nouveau déploiement commence avec une copie de celles-ci (p. ex. une sauvegarde quotidienne), modifiable ensuite sur sa page. Les serveurs déjà déployés gardent les leurs.',
     intro:
       'Sauvegardes, redémarrages et plages d’arrêt ou de démarrage qui s’exécutent seuls, chacun comme une tâche normale avec ses étapes et son journal. Les heures sont celles du fuseau horaire choisi.',
     add: 'Ajouter une planification',
