@@ -2,6 +2,7 @@ import type { ScheduleState } from '../schedules'
 import {
   type BackupParams,
   type DestroyParams,
+  type PowerParams,
   DEPLOY_STEPS,
   stepsOf,
   type Checkpoint,
@@ -39,6 +40,8 @@ export const STEP_TIMEOUT_MS: Record<StepName, number> = {
   // vzdump of a large disk to a slow storage: hours, not minutes.
   vzdump: 6 * 60 * 60_000,
   resume_world: 5 * 60_000,
+  // The first warning goes 10 minutes before the stop.
+  warn_players: 15 * 60_000,
   prune_backups: 30 * 60_000,
   safety_backup: 6 * 60 * 60_000,
   restore_vm: 6 * 60 * 60_000,
@@ -68,6 +71,8 @@ export interface JobState {
   restore?: RestoreParams
   /** A backup: manual, or scheduled with its retention. */
   backup?: BackupParams
+  /** A scheduled stop or restart: the players' warnings. */
+  power?: PowerParams
   /** A destroy: whether the deployment's backups go with the VM. */
   destroy?: DestroyParams
   /** Started by this schedule (its last run follows the job). */

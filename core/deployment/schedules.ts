@@ -18,6 +18,23 @@ const JOB_KIND: Record<ScheduleAction, 'backup' | 'restart' | 'stop' | 'start'> 
 }
 
 /**
+ * What the players read before a scheduled stop or restart: 10 minutes, 1 minute and 10 seconds
+ * before (in minutes of `minuteMs`, shortened in tests). Fixed product words, never user text: they
+ * go to the game's console.
+ */
+export function warningsFor(
+  kind: 'restart' | 'stop',
+  minuteMs: number,
+): { beforeMs: number; text: string }[] {
+  const what = kind === 'restart' ? 'restarts' : 'stops'
+  return [
+    { beforeMs: 10 * minuteMs, text: `The server ${what} in 10 minutes.` },
+    { beforeMs: minuteMs, text: `The server ${what} in 1 minute.` },
+    { beforeMs: Math.round(minuteMs / 6), text: `The server ${what} in 10 seconds.` },
+  ]
+}
+
+/**
  * When the alarm must wake for a schedule: the earliest due time, but only while no job runs (a
  * due schedule waits for the job's end, which re-arms the alarm).
  */
@@ -119,6 +136,8 @@ export function scheduleDue(
           timeZone: due.timeZone,
         })
       : d.power(kind, input.jobId, at)
+  if (started.refused === undefined && (kind === 'restart' || kind === 'stop'))
+    d.s.job!.power = { warnings: warningsFor(kind, input.minuteMs) }
   if (started.refused !== undefined) {
     due.last = { dueAt, outcome: 'missed', reason: started.refused }
     d.save(false)

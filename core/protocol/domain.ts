@@ -22,6 +22,7 @@ export const StepName = z.enum([
   ...BACKUP_STEPS,
   'safety_backup',
   'restore_vm',
+  'warn_players',
 ])
 export type StepName = z.infer<typeof StepName>
 
@@ -53,8 +54,8 @@ const JOB_STEPS: Record<JobKind, readonly StepName[]> = {
   deploy: DEPLOY_STEPS,
   destroy: DESTROY_STEPS,
   start: ['start', 'wait_ssh', 'verify'],
-  stop: ['stop_vm'],
-  restart: ['stop_vm', 'start', 'wait_ssh', 'verify'],
+  stop: ['warn_players', 'stop_vm'],
+  restart: ['warn_players', 'stop_vm', 'start', 'wait_ssh', 'verify'],
   template: TEMPLATE_STEPS,
   backup: BACKUP_STEPS,
   restore: RESTORE_STEPS,
@@ -136,6 +137,17 @@ export const BackupParams = z.object({
 })
 export type BackupParams = z.infer<typeof BackupParams>
 
+/**
+ * A scheduled stop or restart warns the players in the game first (games with a console): each
+ * message `beforeMs` before the VM stops. A stop or restart asked from the dashboard has none.
+ */
+export const PowerParams = z.object({
+  warnings: z
+    .array(z.object({ beforeMs: z.number().int().min(0), text: z.string().min(1).max(100) }))
+    .max(10),
+})
+export type PowerParams = z.infer<typeof PowerParams>
+
 /** What a destroy does besides the VM: delete the deployment's backups too (protected ones stay). */
 export const DestroyParams = z.object({ deleteBackups: z.boolean() })
 export type DestroyParams = z.infer<typeof DestroyParams>
@@ -160,6 +172,8 @@ export const JobAssignment = z.object({
   restore: RestoreParams.optional(),
   /** For a backup: its kind and retention (none: a manual backup). */
   backup: BackupParams.optional(),
+  /** For a scheduled stop or restart: the warnings to the players. */
+  power: PowerParams.optional(),
   /** For a destroy: whether the backups go too (none: they are kept). */
   destroy: DestroyParams.optional(),
 })

@@ -140,4 +140,24 @@ describe('scheduled actions', () => {
     ).state
     expect(retimed.schedules?.[0]?.nextAt).toBe(T0 + 3 * HOUR + 5)
   })
+
+  it('warns the players before a scheduled restart, never before one asked from the dashboard', () => {
+    const restartHourly: Schedule = { ...stopEveryHour, action: 'restart' }
+    const fired = play(ready(), set([restartHourly]), due('r-1', T0 + HOUR)).state
+    expect(fired.status).toBe('restarting')
+    expect(fired.steps.map((s) => s.name)).toEqual([
+      'warn_players',
+      'stop_vm',
+      'start',
+      'wait_ssh',
+      'verify',
+    ])
+    expect(fired.job?.power?.warnings).toEqual([
+      { beforeMs: 600_000, text: 'The server restarts in 10 minutes.' },
+      { beforeMs: 60_000, text: 'The server restarts in 1 minute.' },
+      { beforeMs: 10_000, text: 'The server restarts in 10 seconds.' },
+    ])
+    const asked = play(ready(), { type: 'power', action: 'restart', jobId: 'm', at: T0 }).state
+    expect(asked.job?.power).toBeUndefined()
+  })
 })

@@ -162,7 +162,7 @@ describe('operating a deployment from the dashboard, against the Proxmox simulat
     await expect(page.locator('.job-kind').textContent()).resolves.toBe('Last action: Restart')
     await expect(
       page.locator('.timeline li').evaluateAll((items) => items.map((li) => li.dataset.step)),
-    ).resolves.toEqual(['stop_vm', 'start', 'wait_ssh', 'verify'])
+    ).resolves.toEqual(['warn_players', 'stop_vm', 'start', 'wait_ssh', 'verify'])
     await liveVerdict(page, 'online').waitFor({ timeout: 30_000 })
 
     // A dialog opened, then the state changes underneath (another admin, another tab): the

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import type { BannerBackend } from '../pve-sim/backend'
 import { screenshot } from './browser'
 import { readyDeployment, useUiSimScene } from './fixtures'
 import { waitFor } from './stack'
@@ -92,6 +93,48 @@ describe('scheduled backups', () => {
       .poll(() => frCard.locator('tbody').textContent(), { timeout: 15_000 })
       .toContain('En pause')
     await screenshot(fr, 'schedules-card-fr')
+  })
+
+  it('restarts on schedule, warning the players through the console first, in order', async () => {
+    const { id, vmid } = await readyDeployment(scene.api, 'scheduled restart', {
+      eula: true,
+      rconEnabled: true,
+    })
+    const world = (scene.sim.cluster.opts.backend as BannerBackend).worldOf(vmid)
+    const schedule = {
+      id: crypto.randomUUID(),
+      action: 'restart',
+      when: { every: 'hours', hours: 1 },
+      timeZone: 'UTC',
+      enabled: true,
+    }
+    await scene.api.ok('PUT', `/api/deployments/${id}/schedules`, { schedules: [schedule] })
+    await waitFor(
+      async () => {
+        const list = await scene.api.ok<Schedules>('GET', `/api/deployments/${id}/schedules`)
+        const last = list.schedules[0]?.last
+        if (last?.outcome === 'failed') throw new Error('the scheduled restart failed')
+        return last?.outcome === 'succeeded'
+      },
+      'a scheduled restart',
+      60_000,
+      200,
+    )
+    await scene.api.ok('PUT', `/api/deployments/${id}/schedules`, {
+      schedules: [{ ...schedule, enabled: false }],
+    })
+    expect(world.commands.filter((c) => c.startsWith('say ')).slice(0, 3)).toEqual([
+      'say The server restarts in 10 minutes.',
+      'say The server restarts in 1 minute.',
+      'say The server restarts in 10 seconds.',
+    ])
+    expect(await statusOf(id)).toBe('ready')
+    const page = await scene.openPage(`/deployments/${id}`)
+    await page.locator('.timeline li.step-done[data-step="warn_players"]').waitFor()
+    await expect
+      .poll(() => page.locator('.log-pane').textContent(), { timeout: 10_000 })
+      .toContain('players warned: The server restarts in 10 seconds.')
+    await screenshot(page, 'schedules-restart-en')
   })
 })
 

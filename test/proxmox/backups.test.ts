@@ -125,7 +125,8 @@ describe('backups', () => {
   })
 
   it('refuses power actions while the VM is locked for its backup', async () => {
-    h = await startHarness({ timing: { backupMs: 400 } })
+    // Long enough that a loaded machine still asks while the backup holds the lock.
+    h = await startHarness({ timing: { backupMs: 2_000 } })
     const spec = specFor()
     const vmid = await deployVm(h, spec)
     const job = jobFor(h, spec.deploymentId, 'job-lock')

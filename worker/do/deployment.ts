@@ -24,6 +24,7 @@ import {
   type PowerAction,
   type BackupParams,
   type DestroyParams,
+  type PowerParams,
   type RestoreParams,
 } from '../../core/protocol'
 import { mirrorDeployment } from '../db/deployments'
@@ -57,6 +58,7 @@ export interface LeasedJobInputs {
   restore?: RestoreParams
   backup?: BackupParams
   destroy?: DestroyParams
+  power?: PowerParams
 }
 
 export type ActionResult = { ok: true; status: DeploymentStatus } | { ok: false; reason: string }
@@ -219,12 +221,13 @@ export class DeploymentDO extends DurableObject<Env> {
   async leased(jobId: string, runnerId: string, attempt: number): Promise<LeasedJobInputs | null> {
     const out = await this.run({ type: 'leased', jobId, runnerId, attempt, at: Date.now() })
     if (!('state' in out)) return null
-    const { restore, backup, destroy } = out.state.job ?? {}
+    const { restore, backup, destroy, power } = out.state.job ?? {}
     return {
       spec: out.state.spec,
       ...(restore ? { restore } : {}),
       ...(backup ? { backup } : {}),
       ...(destroy ? { destroy } : {}),
+      ...(power ? { power } : {}),
     }
   }
 

@@ -183,6 +183,7 @@ export function createFakeExecutors(opts: FakeOptions): Executors {
         })
         return {}
       }
+      case 'warn_players':
       case 'save_world':
       case 'resume_world':
       case 'safety_backup':

@@ -245,7 +245,7 @@ function ScheduleList(props: {
                 <td className="row-actions">
                   <button
                     type="button"
-                    className="small secondary"
+                    className="secondary"
                     aria-label={s.editLabel(what)}
                     disabled={busy || editing !== null}
                     onClick={() => {
@@ -257,7 +257,7 @@ function ScheduleList(props: {
                   </button>
                   <button
                     type="button"
-                    className="small secondary"
+                    className="secondary"
                     disabled={busy || editing !== null}
                     onClick={() =>
                       void save(

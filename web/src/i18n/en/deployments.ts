@@ -103,6 +103,7 @@ export const enDeployments = {
     save_world: 'Pause the game’s saving and flush the world',
     vzdump: 'Back up the VM (vzdump)',
     resume_world: 'Resume the game’s saving',
+    warn_players: 'Warn the players',
     prune_backups: 'Remove old scheduled backups',
     safety_backup: 'Safety backup of the current state',
     restore_vm: 'Restore the backup over the VM',

@@ -109,6 +109,7 @@ export const frDeployments: typeof enDeployments = {
     save_world: 'Suspendre les sauvegardes du jeu et écrire le monde',
     vzdump: 'Sauvegarder la VM (vzdump)',
     resume_world: 'Reprendre les sauvegardes du jeu',
+    warn_players: 'Prévenir les joueurs',
     prune_backups: 'Supprimer les anciennes sauvegardes planifiées',
     safety_backup: 'Sauvegarde de sécurité de l’état actuel',
     restore_vm: 'Restaurer la sauvegarde sur la VM',
