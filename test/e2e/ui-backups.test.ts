@@ -206,6 +206,9 @@ describe('a new server from a backup', () => {
     expect(vm(copy.vmid!).config.tags).toContain(copyId.toLowerCase())
     // The timeline says where the VM came from.
     await expect
+      .poll(() => page.locator('.timeline li[data-step="clone"]').textContent())
+      .toContain('Restore the backup to a new VM')
+    await expect
       .poll(() => page.locator('.log-pane').textContent(), { timeout: 10_000 })
       .toContain('restored from')
     await screenshot(page, 'backups-restored-new-en')

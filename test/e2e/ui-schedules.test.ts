@@ -84,7 +84,8 @@ describe('scheduled backups', () => {
       .poll(() => card.locator('tbody').textContent(), { timeout: 15_000 })
       .toContain('Paused')
 
-    const fr = await scene.openPage(`/deployments/${id}`, { lang: 'fr' })
+    // French, at phone width: the card's table becomes one block per schedule.
+    const fr = await scene.openPage(`/deployments/${id}`, { lang: 'fr', width: 390, height: 844 })
     const frCard = fr.locator('section.schedules')
     await expect
       .poll(() => frCard.locator('tbody').textContent(), { timeout: 15_000 })
@@ -92,7 +93,8 @@ describe('scheduled backups', () => {
     await expect
       .poll(() => frCard.locator('tbody').textContent(), { timeout: 15_000 })
       .toContain('En pause')
-    await screenshot(fr, 'schedules-card-fr')
+    await frCard.scrollIntoViewIfNeeded()
+    await screenshot(fr, 'schedules-card-fr-phone')
   })
 
   it('restarts on schedule, warning the players through the console first, in order', async () => {

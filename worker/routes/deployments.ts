@@ -47,6 +47,8 @@ export function rowView(r: DeploymentRow) {
     },
     error: r.errorJson ? (JSON.parse(r.errorJson) as unknown) : null,
     result: r.resultJson ? (JSON.parse(r.resultJson) as unknown) : null,
+    /** Made from a backup (of this or another, maybe destroyed, deployment): which. */
+    restoredFrom: inputs.spec.restoreFrom ?? null,
     /** The last live status (power, game) a runner reported; null before the first. */
     live: r.liveJson ? (JSON.parse(r.liveJson) as LiveStatus) : null,
   }

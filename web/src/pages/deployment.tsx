@@ -128,7 +128,7 @@ export function DeploymentPage(props: { id: string }) {
               {jobRunning ? t.jobRunning[jobKind] : t.jobLast(t.jobName[jobKind])}
             </p>
           ) : null}
-          <Timeline steps={state.steps} />
+          <Timeline steps={state.steps} restored={detail.restoredFrom !== null} />
         </div>
         <LogPane
           deploymentId={props.id}

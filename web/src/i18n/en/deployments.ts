@@ -85,6 +85,7 @@ export const enDeployments = {
   noRunnerOnline: 'No runner is online: the job waits until one connects.',
   stepsTitle: 'Steps',
   stepsNone: 'Waiting for a runner to take the job.',
+  stepCloneRestored: 'Restore the backup to a new VM',
   steps: {
     allocate: 'Allocate VM id',
     clone: 'Clone template',

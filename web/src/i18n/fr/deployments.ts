@@ -91,6 +91,7 @@ export const frDeployments: typeof enDeployments = {
   noRunnerOnline: 'Aucun runner en ligne : la tâche attend qu’un runner se connecte.',
   stepsTitle: 'Étapes',
   stepsNone: 'En attente d’un runner pour prendre la tâche.',
+  stepCloneRestored: 'Restaurer la sauvegarde dans une nouvelle VM',
   steps: {
     allocate: 'Réserver l’id de VM',
     clone: 'Cloner le modèle',
