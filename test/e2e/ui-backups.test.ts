@@ -26,6 +26,18 @@ const openPage = (path: string, lang?: 'fr') => scene.openPage(path, lang ? { la
 const world = (vmid: number) => (scene.sim.cluster.opts.backend as BannerBackend).worldOf(vmid)
 const archives = () => [...scene.sim.cluster.volumes.values()].filter((v) => v.content === 'backup')
 
+/** Back up through the API and wait (60 s at most) until the deployment is ready again. */
+async function backUpNow(id: string): Promise<void> {
+  await scene.api.ok('POST', `/api/deployments/${id}/backups`)
+  await waitFor(
+    async () =>
+      (await scene.api.ok<Detail>('GET', `/api/deployments/${id}`)).deployment.status === 'ready',
+    'the backup done',
+    60_000,
+    200,
+  )
+}
+
 const readyMinecraft = (name: string) =>
   readyDeployment(scene.api, name, { eula: true, rconEnabled: true })
 
@@ -124,14 +136,7 @@ describe('backups', () => {
     const level = '/srv/minecraft/world/level.dat'
     const vm = () => scene.sim.cluster.vm(vmid)
     vm().guestFiles = { ...vm().guestFiles, [level]: 'the world before the griefing' }
-    await scene.api.ok('POST', `/api/deployments/${id}/backups`)
-    await waitFor(
-      async () =>
-        (await scene.api.ok<Detail>('GET', `/api/deployments/${id}`)).deployment.status === 'ready',
-      'the backup done',
-      60_000,
-      200,
-    )
+    await backUpNow(id)
     vm().guestFiles = { ...vm().guestFiles, [level]: 'griefed' }
     const page = await openPage(`/deployments/${id}`)
     const card = page.locator('section.backups')
@@ -162,14 +167,7 @@ describe('a new server from a backup', () => {
     const level = '/srv/minecraft/world/level.dat'
     const vm = (n: number) => scene.sim.cluster.vm(n)
     vm(vmid).guestFiles = { ...vm(vmid).guestFiles, [level]: 'the world to copy' }
-    await scene.api.ok('POST', `/api/deployments/${id}/backups`)
-    await waitFor(
-      async () =>
-        (await scene.api.ok<Detail>('GET', `/api/deployments/${id}`)).deployment.status === 'ready',
-      'the backup done',
-      60_000,
-      200,
-    )
+    await backUpNow(id)
     vm(vmid).guestFiles = { ...vm(vmid).guestFiles, [level]: 'the source moved on' }
 
     const page = await openPage(`/deployments/${id}`)

@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import type { JobAssignment } from '../../core/protocol'
 import { backupsAfterDestroy, pruneBackups } from '../../runner/src/proxmox/backup-prune'
 import { deploymentBackups, vzdump } from '../../runner/src/proxmox/backup-steps'
 import { allocateAndRestore } from '../../runner/src/proxmox/restore-new'
-import { deployVm, specFor, startHarness, type Harness } from './helpers'
+import { assignmentFor, deployVm, specFor, startHarness, type Harness } from './helpers'
 
 /**
  * What happens to backups over a deployment's life, against the simulator (schema-checked):
@@ -20,31 +19,6 @@ afterEach(async () => {
 const ctx = () => ({ log: (l: string) => h?.logs.push(l), signal: AbortSignal.timeout(20_000) })
 const DAY = 86_400
 
-function jobOf(h: Harness, deploymentId: string, jobId: string, over: Partial<JobAssignment> = {}) {
-  return {
-    jobId,
-    deploymentId,
-    kind: 'backup',
-    attempt: 1,
-    leaseExpiresAt: Date.now() + 30_000,
-    spec: {
-      deploymentId,
-      name: 'World',
-      game: 'minecraft',
-      gameConfig: {},
-      cores: 2,
-      memoryMiB: 4096,
-      diskGiB: 20,
-      ipAddress: '127.0.0.1',
-      sshPublicKeys: [],
-    },
-    proxmox: h.conn,
-    secrets: [],
-    gameSecrets: {},
-    ...over,
-  } satisfies JobAssignment
-}
-
 /** Back up `vmid` as `kind`, then age the archive to `daysAgo` days before now. */
 async function archive(
   h: Harness,
@@ -56,7 +30,7 @@ async function archive(
   // vzdump names archives by the second: two in one second of the same VM would be one file.
   const second = Math.floor(Date.now() / 1000)
   while (Math.floor(Date.now() / 1000) === second) await new Promise((r) => setTimeout(r, 20))
-  const job = jobOf(h, deploymentId, `j-${kind}-${daysAgo}`)
+  const job = assignmentFor(h, deploymentId, `j-${kind}-${daysAgo}`)
   const volid = await vzdump(h.steps.client, job, vmid, { via: 'none' }, kind, null, ctx())
   h.sim.cluster.volumes.get(volid)!.ctime = Math.floor(Date.now() / 1000) - daysAgo * DAY
   return volid
@@ -134,12 +108,15 @@ describe('backups over a deployment’s life', () => {
     const a = await archive(h, spec.deploymentId, vmid, 'manual', 1)
     const b = await archive(h, spec.deploymentId, vmid, 'scheduled', 0)
     h.sim.cluster.volumes.get(b)!.protected = true
-    await backupsAfterDestroy(h.steps.client, jobOf(h, spec.deploymentId, 'd1'), ctx())
+    await backupsAfterDestroy(h.steps.client, assignmentFor(h, spec.deploymentId, 'd1'), ctx())
     expect(h.sim.cluster.volumes.has(a)).toBe(true)
     expect(h.logs.join('\n')).toContain('2 backup(s) of this deployment kept on local')
     await backupsAfterDestroy(
       h.steps.client,
-      jobOf(h, spec.deploymentId, 'd2', { kind: 'destroy', destroy: { deleteBackups: true } }),
+      assignmentFor(h, spec.deploymentId, 'd2', {
+        kind: 'destroy',
+        destroy: { deleteBackups: true },
+      }),
       ctx(),
     )
     expect(h.sim.cluster.volumes.has(a)).toBe(false)

@@ -13,7 +13,7 @@ import {
 } from '../../runner/src/proxmox/backup-steps'
 import { SIMULATED_PROVISION_FILE } from '../../runner/src/executors/simulated-provision'
 import type { BannerBackend } from '../pve-sim/backend'
-import { deployVm, specFor, startHarness, until, type Harness } from './helpers'
+import { assignmentFor, deployVm, specFor, startHarness, until, type Harness } from './helpers'
 
 /**
  * The backup steps against the simulator, whose every request is checked against Proxmox's
@@ -30,27 +30,13 @@ afterEach(async () => {
 })
 
 function jobFor(h: Harness, deploymentId: string, jobId: string): JobAssignment {
-  return {
-    jobId,
+  return assignmentFor(
+    h,
     deploymentId,
-    kind: 'backup',
-    attempt: 1,
-    leaseExpiresAt: Date.now() + 30_000,
-    spec: {
-      deploymentId,
-      name: 'Survival World',
-      game: 'minecraft',
-      gameConfig: { rconEnabled: true, rconPort: RCON_PORT },
-      cores: 2,
-      memoryMiB: 4096,
-      diskGiB: 20,
-      ipAddress: '127.0.0.1',
-      sshPublicKeys: [],
-    },
-    proxmox: h.conn,
-    secrets: [],
-    gameSecrets: { rconPassword: PASSWORD },
-  }
+    jobId,
+    { gameSecrets: { rconPassword: PASSWORD } },
+    { gameConfig: { rconEnabled: true, rconPort: RCON_PORT } },
+  )
 }
 
 /** A VM whose simulated Minecraft has its RCON console on, as the role would configure it. */

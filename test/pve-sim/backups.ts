@@ -230,9 +230,7 @@ export function restoreVm(c: SimCluster, p: P, caller: Caller): string {
       release()
     }
     try {
-      ctx.log(`restore vma archive: zstd -q -d -c ${volid}`)
-      await sleep(c.opts.timing.backupMs)
-      const archive = JSON.parse(vol.bytes.toString('utf8')) as SimArchive
+      const archive = await readArchive(c, vol, ctx)
       vm.config = { ...archive.config }
       vm.guestFiles = { ...archive.guestFiles }
       ctx.log(`restore of VM ${vmid} from ${volid} done`)
@@ -291,9 +289,7 @@ function restoreToNewVm(c: SimCluster, p: P, caller: Caller): string {
       release()
     }
     try {
-      ctx.log(`restore vma archive: zstd -q -d -c ${volid}`)
-      await sleep(c.opts.timing.backupMs)
-      const archive = JSON.parse(vol.bytes.toString('utf8')) as SimArchive
+      const archive = await readArchive(c, vol, ctx)
       const config: Record<string, string> = {}
       for (const [k, v] of Object.entries(archive.config)) {
         let value = v
@@ -318,4 +314,15 @@ function restoreToNewVm(c: SimCluster, p: P, caller: Caller): string {
       delete vm.config.lock
     }
   })
+}
+
+/** An archive's contents, read as long as a restore takes. */
+async function readArchive(
+  c: SimCluster,
+  vol: { volid: string; bytes: Buffer },
+  ctx: { log: (line: string) => void },
+): Promise<SimArchive> {
+  ctx.log(`restore vma archive: zstd -q -d -c ${vol.volid}`)
+  await sleep(c.opts.timing.backupMs)
+  return JSON.parse(vol.bytes.toString('utf8')) as SimArchive
 }
