@@ -10,6 +10,7 @@ import { auditRoutes } from './routes/audit'
 import { auth } from './routes/auth'
 import { backupsRoutes } from './routes/backups'
 import { capacityRoutes } from './routes/capacity'
+import { consoleRoutes } from './routes/console'
 import { deploymentsRoutes, gamesRoutes } from './routes/deployments'
 import { health } from './routes/health'
 import { runnerApi } from './routes/runner-api'
@@ -48,6 +49,7 @@ const api = new Hono<AppEnv>()
   .route('/games', gamesRoutes)
   .route('/deployments', deploymentsRoutes)
   .route('/deployments', backupsRoutes)
+  .route('/deployments', consoleRoutes)
   .route('/capacity', capacityRoutes)
   .route('/runners', runnersRoutes)
   .route('/orphans', orphansRoutes)
