@@ -53,12 +53,7 @@ export interface ConsoleEntry {
 
 /** Why a command got no answer; the dashboard words each in every language. */
 export type ConsoleErrorCode =
-  | 'no_runner'
-  | 'runner_timeout'
-  | 'unreachable'
-  | 'refused'
-  | 'no_answer'
-  | 'failed'
+  'no_runner' | 'runner_timeout' | 'unreachable' | 'refused' | 'no_answer' | 'failed'
 
 const PLAYER_ACTIONS: readonly QuickAction[] = ['whitelist_add', 'whitelist_remove', 'op', 'deop']
 

@@ -216,7 +216,9 @@ export const minecraft: GameModule<typeof MinecraftConfig> = {
   advancedFields: MINECRAFT_ADVANCED_FIELDS,
   console: {
     endpoint: (config) =>
-      config.rconEnabled ? { protocol: 'rcon', port: config.rconPort, secret: 'rconPassword' } : null,
+      config.rconEnabled
+        ? { protocol: 'rcon', port: config.rconPort, secret: 'rconPassword' }
+        : null,
     // Java Edition account names (https://minecraft.wiki/w/Player#Username).
     playerName: /^[A-Za-z0-9_]{3,16}$/,
     command: minecraftCommand,

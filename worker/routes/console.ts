@@ -19,12 +19,7 @@ import { requireWebSocketUpgrade } from '../http/websocket'
 import { loadRow } from './deployments'
 
 const ServerLogQuery = z.object({
-  lines: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(SERVER_LOG_LINES_MAX)
-    .default(SERVER_LOG_LINES_DEFAULT),
+  lines: z.coerce.number().int().min(0).max(SERVER_LOG_LINES_MAX).default(SERVER_LOG_LINES_DEFAULT),
 })
 
 /** Why a deployment's console cannot be used now, or null when it can. */

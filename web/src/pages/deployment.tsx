@@ -4,6 +4,8 @@ import { PROTOCOL_VERSION, type JobKind } from '../../../core/protocol'
 import { api, ApiFailure, call, errorText, type DeploymentDetail } from '../api'
 import { Backups } from '../components/backups'
 import { ConfirmButton } from '../components/confirm-button'
+import { Console } from '../components/console'
+import { ServerLog } from '../components/server-log'
 import { CopyButton } from '../components/copy-button'
 import { Alert } from '../components/field'
 import { Link } from '../components/link'
@@ -149,6 +151,8 @@ export function DeploymentPage(props: { id: string }) {
           onStarted={reload}
         />
       ) : null}
+      {state.status === 'ready' ? <Console id={props.id} game={detail.game} /> : null}
+      {state.status === 'ready' ? <ServerLog id={props.id} name={detail.name} /> : null}
     </section>
   )
 }
