@@ -158,6 +158,8 @@ export class BannerBackend implements VmBackend {
       sockets: new Set(),
     }
     this.running.set(guest.vmid, entry)
+    // The journal names the host as the VM's name (its hostname from cloud-init).
+    this.journalOf(guest.vmid, guest.name)
     const provision = guest.files[SIMULATED_PROVISION_FILE]
     if (provision !== undefined) this.provisioned.set(guest.vmid, provision)
     else this.provisioned.delete(guest.vmid)

@@ -132,7 +132,9 @@ describe('console', () => {
     const opBad = await json<{ error: { message: string } }>(
       await post(cookie, dep.id, { action: 'op', arg: 'bad name!' }),
     )
-    expect(opBad.error.message).toBe('"bad name!" is not a player name (3 to 16 letters, digits or _).')
+    expect(opBad.error.message).toBe(
+      '"bad name!" is not a player name (3 to 16 letters, digits or _).',
+    )
     expect(control.frames<{ type: string }>().some((f) => f.type === 'console.request')).toBe(false)
   })
 
