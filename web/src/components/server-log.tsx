@@ -13,6 +13,22 @@ const LINE_CHOICES = [50, SERVER_LOG_LINES_DEFAULT, 1_000]
 
 type WatchState = 'idle' | 'connecting' | 'live' | 'ended'
 
+/** `2026-12-04T05:15:59+0000 host unit[pid]: text` (journalctl -o short-iso) → time and text. */
+const SHORT_ISO = /^(\d{4}-\d\d-\d\dT(\d\d:\d\d:\d\d)\S*) \S+ [^:\s]+: (.*)$/
+
+function LogLine(props: { line: string }) {
+  const m = SHORT_ISO.exec(props.line)
+  if (!m) return <>{props.line}</>
+  return (
+    <>
+      <time className="log-time" dateTime={m[1]}>
+        {m[2]}
+      </time>
+      {m[3]}
+    </>
+  )
+}
+
 function serverLogUrl(id: string, lines: number): string {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
   return `${scheme}://${location.host}/api/deployments/${encodeURIComponent(id)}/server-log?lines=${lines}`
@@ -180,7 +196,7 @@ export function ServerLog(props: { id: string; name: string }) {
           <div style={{ transform: `translateY(${first * LINE_PX}px)` }}>
             {shown.slice(first, last).map((line, i) => (
               <div key={first + i} className="log-line server-log-line">
-                {line}
+                <LogLine line={line} />
               </div>
             ))}
           </div>
