@@ -223,6 +223,20 @@ describe('server log', () => {
     )
   })
 
+  it('closes the server log when its session signs out, and the runner ends the stream', async () => {
+    const { cookie, control, dep } = await readyDeployment()
+    const viewer = track(await openSocket(`/api/deployments/${dep.id}/server-log`, { cookie }))
+    const open = await control.frame<{ streamId: string }>('journal.open')
+    expect((await call('POST', '/api/auth/logout', { cookie })).status).toBeLessThan(300)
+    expect(await viewer.frame('end')).toMatchObject({ code: 'closed' })
+    await viewer.until('close', () => viewer.closed)
+    await control.frame(
+      'journal.close',
+      5_000,
+      (f: { streamId?: string }) => f.streamId === open.streamId,
+    )
+  })
+
   it('ends with the reason: ssh failed, no runner, not ready, too many lines', async () => {
     const { cookie, control, dep } = await readyDeployment()
     const viewer = track(await openSocket(`/api/deployments/${dep.id}/server-log`, { cookie }))

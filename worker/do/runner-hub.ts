@@ -57,8 +57,11 @@ export class RunnerHub extends DurableObject<Env> {
     }
     const url = new URL(request.url)
     if (url.pathname === '/server-log') {
-      const lines = Number(url.searchParams.get('lines') ?? '0')
-      return this.serverLogs.open(url.searchParams.get('deploymentId') ?? '', lines)
+      const param = (name: string) => url.searchParams.get(name) ?? ''
+      return this.serverLogs.open(param('deploymentId'), Number(param('lines')), {
+        id: param('session'),
+        expiresAt: Number(param('expires')),
+      })
     }
     const runnerId = url.searchParams.get('runnerId') ?? ''
     const name = url.searchParams.get('name') ?? runnerId
@@ -229,6 +232,11 @@ export class RunnerHub extends DurableObject<Env> {
   /** Send a command to a deployment's game console through a runner; kept in its history. */
   async consoleCommand(deploymentId: string, command: string, by: string): Promise<ConsoleEntry> {
     return this.consoles.run(deploymentId, command, by)
+  }
+
+  /** These sessions ended: the server logs they watched close now. */
+  async sessionsEnded(sessionIds: string[]): Promise<void> {
+    this.serverLogs.sessionsEnded(sessionIds)
   }
 
   /** A deployment's recent console commands and their answers, oldest first. */

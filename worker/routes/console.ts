@@ -14,6 +14,7 @@ import { hubStub } from '../do/stubs'
 import { audit } from '../http/audit'
 import { ApiError } from '../http/errors'
 import { mutable } from '../http/response'
+import { recordSocket } from '../http/sessions'
 import { validate } from '../http/validate'
 import { requireWebSocketUpgrade } from '../http/websocket'
 import { loadRow } from './deployments'
@@ -110,6 +111,11 @@ export const consoleRoutes = new Hono<AppEnv>()
     const url = new URL('https://hub/server-log')
     url.searchParams.set('deploymentId', row.id)
     url.searchParams.set('lines', String(c.req.valid('query').lines))
+    // Like the deployment's events: the socket closes when the session ends or is signed out.
+    const user = c.get('user')
+    await recordSocket(c, user.sessionId, row.id)
+    url.searchParams.set('session', user.sessionId)
+    url.searchParams.set('expires', String(user.sessionExpiresAt))
     await audit(c, 'deployment.server_log_opened', { target: row.id })
     return mutable(await hubStub(c.env).fetch(new Request(url, c.req.raw)))
   })

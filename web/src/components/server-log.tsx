@@ -16,13 +16,23 @@ type WatchState = 'idle' | 'connecting' | 'live' | 'ended'
 /** `2026-12-04T05:15:59+0000 host unit[pid]: text` (journalctl -o short-iso) → time and text. */
 const SHORT_ISO = /^(\d{4}-\d\d-\d\dT(\d\d:\d\d:\d\d)\S*) \S+ [^:\s]+: (.*)$/
 
+/** A line's time of day in the viewer's time zone, as in the deployment log. */
+const CLOCK = new Intl.DateTimeFormat(undefined, {
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hour12: false,
+})
+
 function LogLine(props: { line: string }) {
   const m = SHORT_ISO.exec(props.line)
   if (!m) return <>{props.line}</>
+  // journalctl writes the offset as +0000; Date wants +00:00.
+  const at = new Date((m[1] ?? '').replace(/([+-]\d\d)(\d\d)$/, '$1:$2'))
   return (
     <>
       <time className="log-time" dateTime={m[1]}>
-        {m[2]}
+        {Number.isNaN(at.getTime()) ? m[2] : CLOCK.format(at)}
       </time>
       {m[3]}
     </>

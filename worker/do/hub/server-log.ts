@@ -20,6 +20,9 @@ export interface ViewerAttachment {
   streamId: string
   deploymentId: string
   runnerId: string
+  /** The dashboard's session, and when it expires: the stream ends with it. */
+  sessionId: string
+  expiresAt: number
 }
 
 /**
@@ -42,7 +45,11 @@ export class ServerLogs {
   }
 
   /** A dashboard opens the server log of `deploymentId`, the last `lines` first. */
-  async open(deploymentId: string, lines: number): Promise<Response> {
+  async open(
+    deploymentId: string,
+    lines: number,
+    session: { id: string; expiresAt: number },
+  ): Promise<Response> {
     const pair = new WebSocketPair()
     const [client, server] = [pair[0], pair[1]]
     const refuse = (code: ServerLogEndCode, message: string) => {
@@ -59,12 +66,19 @@ export class ServerLogs {
     const runner = runnerFor(this.sockets, target.lastRunnerId)
     if (!runner) return refuse('no_runner', 'No runner is online to read the server log.')
     const streamId = crypto.randomUUID()
-    this.ctx.acceptWebSocket(server, ['viewer', `viewer:${streamId}`, `viewer-of:${deploymentId}`])
+    this.ctx.acceptWebSocket(server, [
+      'viewer',
+      `viewer:${streamId}`,
+      `viewer-of:${deploymentId}`,
+      `viewer-session:${session.id}`,
+    ])
     server.serializeAttachment({
       viewer: true,
       streamId,
       deploymentId,
       runnerId: runner.att.runnerId,
+      sessionId: session.id,
+      expiresAt: session.expiresAt,
     } satisfies ViewerAttachment)
     runner.ws.send(encodeHubToRunner({ type: 'journal.open', streamId, target: target.journal }))
     return new Response(null, { status: 101, webSocket: client })
@@ -73,7 +87,21 @@ export class ServerLogs {
   /** Lines a runner read: to the one socket of their stream. */
   lines(runnerId: string, streamId: string, lines: string[]): void {
     const ws = this.viewer(runnerId, streamId)
-    if (ws) send(ws, encodeServerLog({ type: 'lines', lines }))
+    if (!ws) return
+    if ((ServerLogs.viewerOf(ws)?.expiresAt ?? 0) < Date.now()) return this.endSession(ws)
+    send(ws, encodeServerLog({ type: 'lines', lines }))
+  }
+
+  /** These sessions ended (signed out, replaced at sign-in): their server logs close now. */
+  sessionsEnded(sessionIds: readonly string[]): void {
+    for (const id of sessionIds) {
+      for (const ws of this.ctx.getWebSockets(`viewer-session:${id}`)) this.endSession(ws)
+    }
+  }
+
+  private endSession(ws: WebSocket): void {
+    send(ws, encodeServerLog({ type: 'end', code: 'closed', message: 'The session ended.' }))
+    closeQuietly(ws, 1000, 'session ended')
   }
 
   /** The runner's SSH session ended: the viewer is told why, and its socket closes. */
