@@ -88,6 +88,8 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
         activeJobs: [...jobs.values()].filter((j) => j.active).map((j) => j.jobId),
       }),
     onMessage,
+    // The hub ended every server log this socket carried: their SSH sessions end too.
+    onDisconnect: () => operate.stopAll(),
     onEnd,
   })
 

@@ -66,6 +66,11 @@ export class ServerLogs {
     const runner = runnerFor(this.sockets, target.lastRunnerId)
     if (!runner) return refuse('no_runner', 'No runner is online to read the server log.')
     const streamId = crypto.randomUUID()
+    try {
+      runner.ws.send(encodeHubToRunner({ type: 'journal.open', streamId, target: target.journal }))
+    } catch {
+      return refuse('no_runner', 'No runner is online to read the server log.')
+    }
     this.ctx.acceptWebSocket(server, [
       'viewer',
       `viewer:${streamId}`,
@@ -80,7 +85,6 @@ export class ServerLogs {
       sessionId: session.id,
       expiresAt: session.expiresAt,
     } satisfies ViewerAttachment)
-    runner.ws.send(encodeHubToRunner({ type: 'journal.open', streamId, target: target.journal }))
     return new Response(null, { status: 101, webSocket: client })
   }
 
