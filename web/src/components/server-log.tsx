@@ -144,7 +144,7 @@ export function ServerLog(props: { id: string; name: string }) {
   const first = Math.max(0, Math.floor(scrollTop / LINE_PX) - OVERSCAN)
   const last = Math.min(shown.length, Math.ceil((scrollTop + height) / LINE_PX) + OVERSCAN)
   return (
-    <section className="card log-pane server-log" aria-labelledby="server-log-title">
+    <section className="card server-log" aria-labelledby="server-log-title">
       <div className="log-toolbar">
         <h2 id="server-log-title">{s.title}</h2>
         <span className={`conn conn-${state === 'live' ? 'live' : 'connecting'}`} role="status">
@@ -186,7 +186,7 @@ export function ServerLog(props: { id: string; name: string }) {
           disabled={lines.length === 0}
           onClick={download}
         >
-          {t.logDownload}
+          {s.download}
         </button>
       </div>
       <p className="muted">{s.intro}</p>
@@ -194,24 +194,27 @@ export function ServerLog(props: { id: string; name: string }) {
       <p className="log-count">
         {needle ? t.logMatches(shown.length, lines.length) : t.logLines(lines.length)}
       </p>
-      <div
-        ref={viewport}
-        className="log-viewport"
-        onScroll={onScroll}
-        tabIndex={0}
-        role="log"
-        aria-label={s.title}
-      >
-        <div style={{ height: shown.length * LINE_PX, position: 'relative' }}>
-          <div style={{ transform: `translateY(${first * LINE_PX}px)` }}>
-            {shown.slice(first, last).map((line, i) => (
-              <div key={first + i} className="log-line server-log-line">
-                <LogLine line={line} />
-              </div>
-            ))}
+      {/* Shown once there is something to show: a page not watching has one log, the deployment's. */}
+      {state === 'idle' && lines.length === 0 ? null : (
+        <div
+          ref={viewport}
+          className="log-viewport"
+          onScroll={onScroll}
+          tabIndex={0}
+          role="log"
+          aria-label={s.title}
+        >
+          <div style={{ height: shown.length * LINE_PX, position: 'relative' }}>
+            <div style={{ transform: `translateY(${first * LINE_PX}px)` }}>
+              {shown.slice(first, last).map((line, i) => (
+                <div key={first + i} className="server-log-line">
+                  <LogLine line={line} />
+                </div>
+              ))}
+            </div>
           </div>
         </div>
-      </div>
+      )}
     </section>
   )
 }

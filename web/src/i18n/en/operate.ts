@@ -43,6 +43,7 @@ export const enOperate = {
     intro:
       'The game’s own log on its VM (its systemd journal), read live by a runner over SSH while you watch.',
     watch: 'Watch the server log',
+    download: 'Download',
     stop: 'Stop watching',
     lines: 'Lines on open',
     state: {

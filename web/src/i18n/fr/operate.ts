@@ -46,6 +46,7 @@ export const frOperate: typeof enOperate = {
     intro:
       'Le journal du jeu sur sa VM (son journal systemd), lu en direct par un runner via SSH pendant que vous regardez.',
     watch: 'Suivre le journal du serveur',
+    download: 'Télécharger',
     stop: 'Arrêter le suivi',
     lines: 'Lignes à l’ouverture',
     state: {
