@@ -172,10 +172,10 @@ export function ServerLog(props: { id: string; name: string }) {
           </>
         )}
         <label className="log-search">
-          <span className="sr-only">{t.logSearch}</span>
+          <span className="sr-only">{s.search}</span>
           <input
             type="search"
-            placeholder={t.logSearch}
+            placeholder={s.search}
             value={query}
             onChange={(e) => setQuery(e.target.value)}
           />
@@ -191,29 +191,31 @@ export function ServerLog(props: { id: string; name: string }) {
       </div>
       <p className="muted">{s.intro}</p>
       {ended ? <Alert kind={ended.error ? 'error' : 'info'}>{ended.text}</Alert> : null}
-      <p className="log-count">
-        {needle ? t.logMatches(shown.length, lines.length) : t.logLines(lines.length)}
-      </p>
       {/* Shown once there is something to show: a page not watching has one log, the deployment's. */}
       {state === 'idle' && lines.length === 0 ? null : (
-        <div
-          ref={viewport}
-          className="log-viewport"
-          onScroll={onScroll}
-          tabIndex={0}
-          role="log"
-          aria-label={s.title}
-        >
-          <div style={{ height: shown.length * LINE_PX, position: 'relative' }}>
-            <div style={{ transform: `translateY(${first * LINE_PX}px)` }}>
-              {shown.slice(first, last).map((line, i) => (
-                <div key={first + i} className="server-log-line">
-                  <LogLine line={line} />
-                </div>
-              ))}
+        <>
+          <p className="log-count">
+            {needle ? t.logMatches(shown.length, lines.length) : t.logLines(lines.length)}
+          </p>
+          <div
+            ref={viewport}
+            className="log-viewport"
+            onScroll={onScroll}
+            tabIndex={0}
+            role="log"
+            aria-label={s.title}
+          >
+            <div style={{ height: shown.length * LINE_PX, position: 'relative' }}>
+              <div style={{ transform: `translateY(${first * LINE_PX}px)` }}>
+                {shown.slice(first, last).map((line, i) => (
+                  <div key={first + i} className="server-log-line">
+                    <LogLine line={line} />
+                  </div>
+                ))}
+              </div>
             </div>
           </div>
-        </div>
+        </>
       )}
     </section>
   )

@@ -44,6 +44,7 @@ export const enOperate = {
       'The game’s own log on its VM (its systemd journal), read live by a runner over SSH while you watch.',
     watch: 'Watch the server log',
     download: 'Download',
+    search: 'Search the server log',
     stop: 'Stop watching',
     lines: 'Lines on open',
     state: {

@@ -47,6 +47,7 @@ export const frOperate: typeof enOperate = {
       'Le journal du jeu sur sa VM (son journal systemd), lu en direct par un runner via SSH pendant que vous regardez.',
     watch: 'Suivre le journal du serveur',
     download: 'Télécharger',
+    search: 'Rechercher dans le journal du serveur',
     stop: 'Arrêter le suivi',
     lines: 'Lignes à l’ouverture',
     state: {
