@@ -9,6 +9,7 @@ import { alertsRoutes } from './routes/alerts'
 import { auditRoutes } from './routes/audit'
 import { auth } from './routes/auth'
 import { backupsRoutes } from './routes/backups'
+import { schedulesRoutes } from './routes/schedules'
 import { capacityRoutes } from './routes/capacity'
 import { consoleRoutes } from './routes/console'
 import { deploymentsRoutes, gamesRoutes } from './routes/deployments'
@@ -50,6 +51,7 @@ const api = new Hono<AppEnv>()
   .route('/deployments', deploymentsRoutes)
   .route('/deployments', backupsRoutes)
   .route('/deployments', consoleRoutes)
+  .route('/deployments', schedulesRoutes)
   .route('/capacity', capacityRoutes)
   .route('/runners', runnersRoutes)
   .route('/orphans', orphansRoutes)

@@ -3,6 +3,7 @@ import { enApp } from './en/app'
 import { enAlerts } from './en/alerts'
 import { enBackups } from './en/backups'
 import { enOperate } from './en/operate'
+import { enSchedules } from './en/schedules'
 import { enDeployments } from './en/deployments'
 
 /**
@@ -16,6 +17,7 @@ export const en = {
   ...enBackups,
   ...enAlerts,
   ...enOperate,
+  ...enSchedules,
 }
 
 export type Dict = typeof en

@@ -4,6 +4,7 @@ import { frApp } from './fr/app'
 import { frAlerts } from './fr/alerts'
 import { frBackups } from './fr/backups'
 import { frOperate } from './fr/operate'
+import { frSchedules } from './fr/schedules'
 import { frDeployments } from './fr/deployments'
 
 /** French (the product's original design is French), in the same parts as the English. */
@@ -14,4 +15,5 @@ export const fr: Dict = {
   ...frBackups,
   ...frAlerts,
   ...frOperate,
+  ...frSchedules,
 }
