@@ -46,9 +46,6 @@ function answer(world: SimWorld, command: string): string {
       return ''
     case 'list':
       return 'There are 0 of a max of 20 players online: '
-    case 'say':
-      // Minecraft answers `say` with nothing: the message goes to the chat and the log.
-      return ''
     case 'whitelist':
       return listCommand(world.whitelist, args, {
         add: (p) => `Added ${p} to the whitelist`,
