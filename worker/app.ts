@@ -11,6 +11,7 @@ import { auth } from './routes/auth'
 import { backupsRoutes } from './routes/backups'
 import { schedulesRoutes } from './routes/schedules'
 import { capacityRoutes } from './routes/capacity'
+import { consoleRoutes } from './routes/console'
 import { deploymentsRoutes, gamesRoutes } from './routes/deployments'
 import { health } from './routes/health'
 import { runnerApi } from './routes/runner-api'
@@ -49,6 +50,7 @@ const api = new Hono<AppEnv>()
   .route('/games', gamesRoutes)
   .route('/deployments', deploymentsRoutes)
   .route('/deployments', backupsRoutes)
+  .route('/deployments', consoleRoutes)
   .route('/deployments', schedulesRoutes)
   .route('/capacity', capacityRoutes)
   .route('/runners', runnersRoutes)

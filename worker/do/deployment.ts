@@ -237,6 +237,11 @@ export class DeploymentDO extends DurableObject<Env> {
     return state ? detailView(state, this.logs.lastSeq()) : null
   }
 
+  /** The VM's SSH host key the deploy pinned (the server log's SSH session accepts no other). */
+  sshHostKey(): string | null {
+    return this.state()?.checkpoint.hostKey ?? null
+  }
+
   readLogs(after: number, limit: number) {
     return this.logs.read(after, limit)
   }

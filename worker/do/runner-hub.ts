@@ -24,6 +24,9 @@ import {
 import { revokeRunner } from './hub/revoke'
 import { logRefused, RunnerSockets, type RunnerLiveStatus } from './hub/sockets'
 import { WatchLists } from './hub/watch'
+import { ConsoleRequests } from './hub/console'
+import { ServerLogs } from './hub/server-log'
+import type { ConsoleEntry } from '../../core/console'
 import { encodeHubToRunner } from '../../core/protocol'
 import { runnerAlert } from '../alerts/runner'
 
@@ -39,6 +42,8 @@ export class RunnerHub extends DurableObject<Env> {
   private readonly watch: WatchLists
   private readonly requests: RunnerRequests
   private readonly orphanList: Orphans
+  private readonly consoles: ConsoleRequests
+  private readonly serverLogs: ServerLogs
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -48,6 +53,8 @@ export class RunnerHub extends DurableObject<Env> {
     this.watch = new WatchLists(ctx, env, this.sockets)
     this.requests = new RunnerRequests(this.sockets)
     this.orphanList = new Orphans(ctx, env, this.sockets, this.requests)
+    this.consoles = new ConsoleRequests(ctx, env, this.sockets, this.requests)
+    this.serverLogs = new ServerLogs(ctx, env, this.sockets)
   }
 
   override async fetch(request: Request): Promise<Response> {
@@ -55,12 +62,21 @@ export class RunnerHub extends DurableObject<Env> {
       return new Response('expected a websocket', { status: 426 })
     }
     const url = new URL(request.url)
+    if (url.pathname === '/server-log') {
+      const param = (name: string) => url.searchParams.get(name) ?? ''
+      return this.serverLogs.open(param('deploymentId'), Number(param('lines')), {
+        id: param('session'),
+        expiresAt: Number(param('expires')),
+      })
+    }
     const runnerId = url.searchParams.get('runnerId') ?? ''
     const name = url.searchParams.get('name') ?? runnerId
     return new Response(null, { status: 101, webSocket: this.sockets.accept(runnerId, name) })
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    // A server log socket only listens: whatever a dashboard sends on it is ignored.
+    if (ServerLogs.viewerOf(ws)) return
     const att = this.sockets.identity(ws)
     if (!att) return
     const parsed = parseFrame(RunnerToServer, message)
@@ -126,14 +142,31 @@ export class RunnerHub extends DurableObject<Env> {
       case 'vm.destroy.result':
         this.requests.reply(att.runnerId, msg.requestId, { ok: msg.ok, message: msg.message })
         return
+      case 'console.result':
+        this.requests.reply(att.runnerId, msg.requestId, { answer: msg.answer, error: msg.error })
+        return
+      case 'journal.lines':
+        this.serverLogs.lines(att.runnerId, msg.streamId, msg.lines)
+        return
+      case 'journal.end':
+        this.serverLogs.ended(att.runnerId, msg.streamId, msg.error)
+        return
       default:
         assertNever(msg)
     }
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    const viewer = ServerLogs.viewerOf(ws)
+    if (viewer) {
+      this.serverLogs.viewerClosed(viewer)
+      return reciprocateClose(ws, code, reason)
+    }
     const att = this.sockets.identity(ws)
-    if (att) await recordLastSeen(this.env.DB, att.runnerId, this.sockets.lastSeen(ws, att))
+    if (att) {
+      this.serverLogs.runnerGone(att.runnerId)
+      await recordLastSeen(this.env.DB, att.runnerId, this.sockets.lastSeen(ws, att))
+    }
     reciprocateClose(ws, code, reason)
     // A socket replaced by the runner's newer one is not the runner going away.
     if (
@@ -207,6 +240,21 @@ export class RunnerHub extends DurableObject<Env> {
     change?: BackupChange,
   ): Promise<BackupsAnswer> {
     return this.requests.backups(proxmox, deploymentId, change)
+  }
+
+  /** Send a command to a deployment's game console through a runner; kept in its history. */
+  async consoleCommand(deploymentId: string, command: string, by: string): Promise<ConsoleEntry> {
+    return this.consoles.run(deploymentId, command, by)
+  }
+
+  /** These sessions ended: the server logs they watched close now. */
+  async sessionsEnded(sessionIds: string[]): Promise<void> {
+    this.serverLogs.sessionsEnded(sessionIds)
+  }
+
+  /** A deployment's recent console commands and their answers, oldest first. */
+  async consoleHistory(deploymentId: string): Promise<ConsoleEntry[]> {
+    return this.consoles.history(deploymentId)
   }
 
   /** The node's free memory and the storage's free space, from an online runner (cached briefly). */

@@ -12,7 +12,7 @@ import type { AppContext, AppEnv, SessionUser } from '../env'
 import { randomToken, sha256Hex } from '../crypto/tokens'
 import { unauthorized } from './errors'
 import { clientIp, isHttps, userAgent } from './request'
-import { deploymentStub } from '../do/stubs'
+import { deploymentStub, hubStub } from '../do/stubs'
 
 /** The session cookie over plain http (`npm start` on http://localhost). */
 export const SESSION_COOKIE = 'session_id'
@@ -54,6 +54,9 @@ async function closeSockets(
       deploymentStub(c.env, deploymentId).sessionsEnded(ids),
     ),
   )
+  // The server log sockets live in the hub.
+  if (rows.length > 0)
+    await hubStub(c.env).sessionsEnded([...new Set(rows.map((r) => r.sessionId))])
 }
 
 /**

@@ -2,6 +2,7 @@ import { enAdmin } from './en/admin'
 import { enApp } from './en/app'
 import { enAlerts } from './en/alerts'
 import { enBackups } from './en/backups'
+import { enOperate } from './en/operate'
 import { enSchedules } from './en/schedules'
 import { enDeployments } from './en/deployments'
 
@@ -15,6 +16,7 @@ export const en = {
   ...enAdmin,
   ...enBackups,
   ...enAlerts,
+  ...enOperate,
   ...enSchedules,
 }
 

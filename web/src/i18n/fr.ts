@@ -3,6 +3,7 @@ import { frAdmin } from './fr/admin'
 import { frApp } from './fr/app'
 import { frAlerts } from './fr/alerts'
 import { frBackups } from './fr/backups'
+import { frOperate } from './fr/operate'
 import { frSchedules } from './fr/schedules'
 import { frDeployments } from './fr/deployments'
 
@@ -13,5 +14,6 @@ export const fr: Dict = {
   ...frAdmin,
   ...frBackups,
   ...frAlerts,
+  ...frOperate,
   ...frSchedules,
 }

@@ -5,6 +5,8 @@ import { api, ApiFailure, call, errorText, type DeploymentDetail } from '../api'
 import { Backups } from '../components/backups'
 import { Schedules } from '../components/schedules'
 import { ConfirmButton } from '../components/confirm-button'
+import { Console } from '../components/console'
+import { ServerLog } from '../components/server-log'
 import { CopyButton } from '../components/copy-button'
 import { Alert, CheckboxField } from '../components/field'
 import { Link } from '../components/link'
@@ -152,6 +154,8 @@ export function DeploymentPage(props: { id: string }) {
           onStarted={reload}
         />
       ) : null}
+      {state.status === 'ready' ? <Console id={props.id} game={detail.game} /> : null}
+      {state.status === 'ready' ? <ServerLog id={props.id} name={detail.name} /> : null}
       {hasLifecycle(state.status) ? (
         <Schedules id={props.id} status={state.status} lastJob={state.lastJob ?? detail.lastJob} />
       ) : null}
