@@ -1,7 +1,8 @@
 import type { Context } from 'hono'
+import type { Principal } from '../core/people'
 
-/** The signed-in admin, as handlers see it. */
-export interface SessionUser {
+/** The signed-in account, as handlers see it, with what it is allowed (core/people.ts). */
+export interface SessionUser extends Principal {
   id: string
   username: string
   sessionId: string

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test'
 import { exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { app } from '../../worker/app'
-import { PUBLIC_ROUTES } from '../../worker/http/sessions'
+import { PUBLIC_ROUTES } from '../../worker/http/authorize'
 import { ORIGIN, setupAdmin } from './helpers'
 import { configureProxmox, createDeployment, registerRunner } from './engine-helpers'
 

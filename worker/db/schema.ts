@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 import type { DeploymentStatus } from '../../core/deployment/status'
+import type { Access, DeploymentScope, Role } from '../../core/people'
 
 /**
  * The D1 schema, the one source of the tables and their types. `drizzle-kit generate` turns it
@@ -24,9 +25,53 @@ export const users = sqliteTable('users', {
   username: text('username').notNull().unique(),
   /** `pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>` */
   passwordHash: text('password_hash').notNull(),
+  /** core/people.ts. The migration that added roles made the accounts already there owners. */
+  role: text('role').$type<Role>().notNull().default('viewer'),
+  /** `granted`: only the deployments in `deployment_grants` (operators and viewers). */
+  deploymentScope: text('deployment_scope').$type<DeploymentScope>().notNull().default('all'),
+  /** Set while the account is disabled: it cannot sign in and its sessions are gone. */
+  disabledAt: integer('disabled_at'),
   createdAt: integer('created_at').notNull().default(now),
   updatedAt: integer('updated_at').notNull().default(now),
 })
+
+/** Per-deployment access for accounts whose scope is `granted`. Rows go with their user. */
+export const deploymentGrants = sqliteTable(
+  'deployment_grants',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    deploymentId: text('deployment_id').notNull(),
+    access: text('access').$type<Access>().notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.deploymentId] }),
+    index('deployment_grants_deployment_idx').on(t.deploymentId),
+  ],
+)
+
+/**
+ * One-time links: an invite (creates an account with `role`, scope and grants) or a password
+ * reset (for `user_id`). Only the token's SHA-256 is stored; `used_at` makes it single use.
+ */
+export const accountLinks = sqliteTable(
+  'account_links',
+  {
+    id: text('id').primaryKey(),
+    tokenHash: text('token_hash').notNull().unique(),
+    kind: text('kind').$type<'invite' | 'reset'>().notNull(),
+    role: text('role').$type<Role>(),
+    deploymentScope: text('deployment_scope').$type<DeploymentScope>(),
+    grantsJson: text('grants_json'),
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    createdBy: text('created_by'),
+    createdAt: integer('created_at').notNull().default(now),
+    expiresAt: integer('expires_at').notNull(),
+    usedAt: integer('used_at'),
+  },
+  (t) => [index('account_links_expires_idx').on(t.expiresAt)],
+)
 
 export const sessions = sqliteTable(
   'sessions',

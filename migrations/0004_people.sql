@@ -1,0 +1,31 @@
+CREATE TABLE `account_links` (
+	`id` text PRIMARY KEY NOT NULL,
+	`token_hash` text NOT NULL,
+	`kind` text NOT NULL,
+	`role` text,
+	`deployment_scope` text,
+	`grants_json` text,
+	`user_id` text,
+	`created_by` text,
+	`created_at` integer DEFAULT (cast(unixepoch('subsecond') * 1000 as integer)) NOT NULL,
+	`expires_at` integer NOT NULL,
+	`used_at` integer,
+	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `account_links_token_hash_unique` ON `account_links` (`token_hash`);--> statement-breakpoint
+CREATE INDEX `account_links_expires_idx` ON `account_links` (`expires_at`);--> statement-breakpoint
+CREATE TABLE `deployment_grants` (
+	`user_id` text NOT NULL,
+	`deployment_id` text NOT NULL,
+	`access` text NOT NULL,
+	PRIMARY KEY(`user_id`, `deployment_id`),
+	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `deployment_grants_deployment_idx` ON `deployment_grants` (`deployment_id`);--> statement-breakpoint
+ALTER TABLE `users` ADD `role` text DEFAULT 'viewer' NOT NULL;--> statement-breakpoint
+ALTER TABLE `users` ADD `deployment_scope` text DEFAULT 'all' NOT NULL;--> statement-breakpoint
+ALTER TABLE `users` ADD `disabled_at` integer;--> statement-breakpoint
+-- Before roles there was one admin who could do everything: that account becomes an owner.
+UPDATE `users` SET `role` = 'owner';
