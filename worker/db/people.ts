@@ -76,14 +76,18 @@ export async function activeOwnerCount(db: D1Database, exceptId?: string): Promi
   return row?.n ?? 0
 }
 
-/** Insert grants from a JSON list, in SQL: D1 allows 100 bound parameters per statement. */
+/**
+ * Insert grants from a JSON list, as raw D1 (drizzle cannot batch raw SQL, and D1 allows 100
+ * bound parameters per statement, so the list goes in as one JSON parameter).
+ */
 function insertGrants(db: D1Database, userId: string, grants: readonly Grant[]) {
-  return orm(db).run(
-    sql`insert into ${deploymentGrants} (user_id, deployment_id, access)
-        select ${userId}, json_extract(value, '$.deploymentId'), json_extract(value, '$.access')
-        from json_each(${JSON.stringify(grants)})
-        where exists (select 1 from ${users} where id = ${userId})`,
-  )
+  return db
+    .prepare(
+      `insert into deployment_grants (user_id, deployment_id, access)
+       select ?1, json_extract(value, '$.deploymentId'), json_extract(value, '$.access')
+       from json_each(?2) where exists (select 1 from users where id = ?1)`,
+    )
+    .bind(userId, JSON.stringify(grants))
 }
 
 /**
@@ -102,15 +106,12 @@ export async function updatePerson(
     .set({ ...patch, updatedAt: Date.now() })
     .where(eq(users.id, id))
   const endSessions = options.endSessions ? [d.delete(sessions).where(eq(sessions.userId, id))] : []
+  await d.batch([update, ...endSessions])
   if (options.grants) {
-    await d.batch([
-      update,
-      d.delete(deploymentGrants).where(eq(deploymentGrants.userId, id)),
+    await db.batch([
+      db.prepare('delete from deployment_grants where user_id = ?').bind(id),
       insertGrants(db, id, options.grants),
-      ...endSessions,
     ])
-  } else {
-    await d.batch([update, ...endSessions])
   }
 }
 
@@ -169,16 +170,9 @@ export async function deleteLink(db: D1Database, id: string): Promise<boolean> {
   return result.meta.changes === 1
 }
 
-/** The SQL condition "this link can still be used at `now`". */
-const usable = (linkId: string, now: number) =>
-  sql`exists (select 1 from ${accountLinks} where id = ${linkId} and used_at is null and expires_at > ${now})`
-
-function spend(db: D1Database, linkId: string, now: number) {
-  return orm(db)
-    .update(accountLinks)
-    .set({ usedAt: now })
-    .where(and(eq(accountLinks.id, linkId), isNull(accountLinks.usedAt)))
-}
+/** "The link can still be used at ?now": for the raw statements below, `?2` is the link id. */
+const USABLE =
+  'exists (select 1 from account_links where id = ?2 and used_at is null and expires_at > ?3)'
 
 /**
  * Create the invited account and spend the link, in one transaction: of two racing uses exactly
@@ -190,18 +184,26 @@ export async function redeemInvite(
   user: { id: string; username: string; passwordHash: string },
   now: number,
 ): Promise<boolean> {
-  const d = orm(db)
   const grants = link.grantsJson ? (JSON.parse(link.grantsJson) as Grant[]) : []
-  const [created] = await d.batch([
-    d.run(
-      sql`insert into ${users} (id, username, password_hash, role, deployment_scope)
-          select ${user.id}, ${user.username}, ${user.passwordHash}, ${link.role ?? 'viewer'}, ${link.deploymentScope ?? 'all'}
-          where ${usable(link.id, now)}`,
-    ),
+  const [created] = await db.batch([
+    db
+      .prepare(
+        `insert into users (id, username, password_hash, role, deployment_scope)
+         select ?1, ?4, ?5, ?6, ?7 where ${USABLE}`,
+      )
+      .bind(
+        user.id,
+        link.id,
+        now,
+        user.username,
+        user.passwordHash,
+        link.role ?? 'viewer',
+        link.deploymentScope ?? 'all',
+      ),
     insertGrants(db, user.id, grants),
     spend(db, link.id, now),
   ])
-  return created.meta.changes === 1
+  return created?.meta.changes === 1
 }
 
 /**
@@ -215,16 +217,22 @@ export async function redeemReset(
   now: number,
 ): Promise<boolean> {
   if (!link.userId) return false
-  const d = orm(db)
-  const [changed] = await d.batch([
-    d.run(
-      sql`update ${users} set password_hash = ${passwordHash}, updated_at = ${now}
-          where id = ${link.userId} and ${usable(link.id, now)}`,
-    ),
-    d.delete(sessions).where(and(eq(sessions.userId, link.userId), usable(link.id, now))),
+  const [changed] = await db.batch([
+    db
+      .prepare(`update users set password_hash = ?4, updated_at = ?3 where id = ?1 and ${USABLE}`)
+      .bind(link.userId, link.id, now, passwordHash),
+    db
+      .prepare(`delete from sessions where user_id = ?1 and ${USABLE}`)
+      .bind(link.userId, link.id, now),
     spend(db, link.id, now),
   ])
-  return changed.meta.changes === 1
+  return changed?.meta.changes === 1
+}
+
+function spend(db: D1Database, linkId: string, now: number) {
+  return db
+    .prepare('update account_links set used_at = ?2 where id = ?1 and used_at is null')
+    .bind(linkId, now)
 }
 
 /** Which of these deployment ids exist (destroyed ones included: a grant on one is harmless). */
