@@ -2,11 +2,17 @@ import { lazy, Suspense, useCallback, useEffect, useState } from 'react'
 import { api, call, SESSION_EXPIRED } from './api'
 import { Link } from './components/link'
 import { setLang, setTheme, useT, useTheme, type Lang, type Theme } from './i18n'
+import { allows } from '../../core/people'
+import { NotAllowed } from './components/not-allowed'
+import { MeContext, type Me } from './me'
 import { AuditPage } from './pages/audit'
+import { JoinPage } from './pages/join'
 import { LoginPage } from './pages/login'
 import { RunnersPage } from './pages/runners'
+import { SecurityPage } from './pages/security'
 import { SettingsPage } from './pages/settings'
 import { onboardingStep, SetupWizard } from './pages/setup'
+import { UsersPage } from './pages/users'
 import { navigate, usePath } from './router'
 
 // The deployment screens carry zod and the game catalogue: loaded on first use, which keeps the
@@ -25,13 +31,17 @@ type Gate =
   | { kind: 'loading' }
   | { kind: 'setup' }
   | { kind: 'login'; expired: boolean }
-  | { kind: 'in'; username: string }
+  | { kind: 'in'; me: Me }
 
-/** The page for a path inside the signed-in dashboard. */
-function route(path: string) {
+/** The page for a path inside the signed-in dashboard; admin screens only for admins. */
+function route(path: string, admin: boolean) {
   if (path === '/deployments/new') return <NewDeploymentPage />
   const detail = /^\/deployments\/([^/]+)$/.exec(path)
   if (detail?.[1]) return <DeploymentPage key={detail[1]} id={decodeURIComponent(detail[1])} />
+  if (path.startsWith('/security')) return <SecurityPage />
+  if (path.startsWith('/users')) return <UsersPage />
+  const adminOnly = ['/runners', '/settings', '/audit'].some((p) => path.startsWith(p))
+  if (adminOnly && !admin) return <NotAllowed />
   if (path.startsWith('/runners')) return <RunnersPage />
   if (path.startsWith('/settings')) return <SettingsPage />
   if (path.startsWith('/audit')) return <AuditPage />
@@ -69,12 +79,14 @@ export function App() {
     if (needed) return setGate({ kind: 'setup' })
     try {
       const { user } = await call(api.api.auth.me.$get())
-      setGate({ kind: 'in', username: user.username })
+      setGate({ kind: 'in', me: user })
+      // The first-run wizard is the Proxmox side: admins only.
+      if (!allows(user, 'admin')) return
     } catch {
       return setGate({ kind: 'login', expired: false })
     }
     // A wizard left midway (browser closed) resumes where it stopped.
-    if (location.pathname !== '/setup') {
+    if (location.pathname !== '/setup' && location.pathname !== '/join') {
       const step = await onboardingStep().catch(() => 'done' as const)
       if (step !== 'done') navigate('/setup', { replace: true })
     }
@@ -104,6 +116,13 @@ export function App() {
         </main>
       </>
     )
+  if (path === '/join')
+    return (
+      <>
+        <Preferences />
+        <JoinPage onDone={() => void refresh()} />
+      </>
+    )
   if (gate.kind === 'login')
     return (
       <>
@@ -113,13 +132,14 @@ export function App() {
       </>
     )
 
+  const admin = allows(gate.me, 'admin')
   const link = (to: string, label: string) => (
     <Link to={to} current={path.startsWith(to)}>
       {label}
     </Link>
   )
   return (
-    <>
+    <MeContext.Provider value={gate.me}>
       <a className="skip" href="#main">
         {t.skipToContent}
       </a>
@@ -130,13 +150,17 @@ export function App() {
         </Link>
         <nav aria-label={t.mainNav}>
           {link('/deployments', t.navDeployments)}
-          {link('/runners', t.navRunners)}
-          {link('/settings', t.navSettings)}
-          {link('/audit', t.navAudit)}
+          {admin ? link('/runners', t.navRunners) : null}
+          {admin ? link('/settings', t.navSettings) : null}
+          {admin ? link('/users', t.navUsers) : null}
+          {admin ? link('/audit', t.navAudit) : null}
+          {link('/security', t.navSecurity)}
         </nav>
         <Preferences inline />
         <div className="topbar-end">
-          <span className="who">{gate.username}</span>
+          <span className="who">
+            {gate.me.username} · {t.roles[gate.me.role]}
+          </span>
           <button type="button" className="secondary small" onClick={() => void signOut()}>
             {t.signOut}
           </button>
@@ -146,10 +170,12 @@ export function App() {
         {path === '/setup' ? (
           <SetupWizard signedIn onAdminCreated={() => void refresh()} />
         ) : (
-          <Suspense fallback={<p className="loading">{t.loading}</p>}>{route(path)}</Suspense>
+          <Suspense fallback={<p className="loading">{t.loading}</p>}>
+            {route(path, admin)}
+          </Suspense>
         )}
       </main>
-    </>
+    </MeContext.Provider>
   )
 }
 

@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { LoginBody } from '../../core/auth'
-import { ChangePasswordBody } from '../../core/people'
+import { ChangePasswordBody } from '../../core/people-api'
 import { deleteSessionOf, sessionsOfUser, socketsOf } from '../db/sessions'
 import { setPasswordHash, userById, userByName, type User } from '../db/users'
 import type { AppEnv } from '../env'

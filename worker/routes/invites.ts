@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import { AcceptLinkBody, LinkCheckBody } from '../../core/people'
+import { AcceptLinkBody, LinkCheckBody } from '../../core/people-api'
 import { linkByTokenHash, redeemInvite, redeemReset, type AccountLink } from '../db/people'
 import { isUsernameTaken, userById } from '../db/users'
 import type { AppContext, AppEnv } from '../env'

@@ -1,12 +1,6 @@
 import { Hono } from 'hono'
-import {
-  atLeast,
-  InviteBody,
-  mayManage,
-  UpdateUserBody,
-  type Grant,
-  type Role,
-} from '../../core/people'
+import { atLeast, mayManage, type Grant, type Role } from '../../core/people'
+import { InviteBody, UpdateUserBody } from '../../core/people-api'
 import {
   activeOwnerCount,
   deleteLink,

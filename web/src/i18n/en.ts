@@ -3,11 +3,12 @@ import { enApp } from './en/app'
 import { enAlerts } from './en/alerts'
 import { enBackups } from './en/backups'
 import { enDeployments } from './en/deployments'
+import { enPeople } from './en/people'
 
 /**
  * English, the reference dictionary, in one part per area of the dashboard. French must have
  * every key of every part (each French part is typed by its English one).
  */
-export const en = { ...enApp, ...enDeployments, ...enAdmin, ...enBackups, ...enAlerts }
+export const en = { ...enApp, ...enDeployments, ...enAdmin, ...enBackups, ...enAlerts, ...enPeople }
 
 export type Dict = typeof en

@@ -4,6 +4,14 @@ import { frApp } from './fr/app'
 import { frAlerts } from './fr/alerts'
 import { frBackups } from './fr/backups'
 import { frDeployments } from './fr/deployments'
+import { frPeople } from './fr/people'
 
 /** French (the product's original design is French), in the same parts as the English. */
-export const fr: Dict = { ...frApp, ...frDeployments, ...frAdmin, ...frBackups, ...frAlerts }
+export const fr: Dict = {
+  ...frApp,
+  ...frDeployments,
+  ...frAdmin,
+  ...frBackups,
+  ...frAlerts,
+  ...frPeople,
+}

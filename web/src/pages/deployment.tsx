@@ -14,6 +14,7 @@ import { Timeline } from '../components/timeline'
 import { usePoll } from '../hooks/use-poll'
 import { useDeploymentEvents, type LiveState } from '../hooks/use-deployment-events'
 import { useT } from '../i18n'
+import { useCan } from '../me'
 import { useTitle } from '../router'
 import { formatTime } from '../lib/format'
 import { gameName, isPrivateIPv4, joinSteps, playerAddress, publicPorts } from '../lib/games'
@@ -27,6 +28,8 @@ export function DeploymentPage(props: { id: string }) {
   const [missing, setMissing] = useState(false)
   const live = useDeploymentEvents(missing ? null : props.id)
   const statusRef = useRef<HTMLSpanElement>(null)
+  // A viewer, or a view-only grant, sees the server but none of the buttons that change it.
+  const operate = useCan().operate(props.id)
   useTitle(`${detail?.name ?? t.deploymentsTitle} · ${t.appName}`)
 
   const reload = useCallback(async () => {
@@ -95,14 +98,16 @@ export function DeploymentPage(props: { id: string }) {
         {gameName(detail.game)} · {t.colCreated} {formatTime(detail.createdAt, t.lang)}
         {state.vmid ? ` · VM ${state.vmid}` : ''}
       </p>
-      <Actions
-        id={props.id}
-        name={detail.name}
-        status={state.status}
-        failedKind={jobKind ?? undefined}
-        onDone={reload}
-        focusAfter={() => statusRef.current}
-      />
+      {operate ? (
+        <Actions
+          id={props.id}
+          name={detail.name}
+          status={state.status}
+          failedKind={jobKind ?? undefined}
+          onDone={reload}
+          focusAfter={() => statusRef.current}
+        />
+      ) : null}
       {state.status === 'queued' ? <QueuedHint /> : null}
       {state.error && state.status === 'failed' ? (
         <Alert kind="error">
@@ -138,7 +143,7 @@ export function DeploymentPage(props: { id: string }) {
         />
       </div>
       {/* Full width: its table has room for every column and the delete buttons. */}
-      {hasLifecycle(state.status) || (state.status === 'failed' && state.vmid) ? (
+      {operate && (hasLifecycle(state.status) || (state.status === 'failed' && state.vmid)) ? (
         <Backups
           id={props.id}
           name={detail.name}
