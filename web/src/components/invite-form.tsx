@@ -87,18 +87,20 @@ export function InviteForm(props: { onInvited: () => void }) {
       {limited ? (
         <fieldset>
           <legend>{t.inviteScope}</legend>
-          {(['all', 'granted'] as const).map((s) => (
-            <label key={s} className="radio">
-              <input
-                type="radio"
-                name="scope"
-                value={s}
-                checked={scope === s}
-                onChange={() => setScope(s)}
-              />{' '}
-              {s === 'all' ? t.scopeAll : t.scopeGranted}
-            </label>
-          ))}
+          <div className="radio-row">
+            {(['all', 'granted'] as const).map((s) => (
+              <label key={s}>
+                <input
+                  type="radio"
+                  name="scope"
+                  value={s}
+                  checked={scope === s}
+                  onChange={() => setScope(s)}
+                />{' '}
+                {s === 'all' ? t.scopeAll : t.scopeGranted}
+              </label>
+            ))}
+          </div>
           {scope === 'granted' && servers.length === 0 ? <p>{t.noServersYet}</p> : null}
           {scope === 'granted'
             ? servers.map((d) => (
