@@ -1,6 +1,6 @@
 import * as z from 'zod'
 import { Password, Username } from './auth'
-import { ACCESS, ROLES } from './people'
+import { ACCESS, ROLES, TOKEN_SCOPES } from './people'
 
 /** The request bodies of the accounts API (worker/routes/users.ts, invites.ts, auth.ts). */
 
@@ -64,3 +64,32 @@ export const ChangePasswordBody = z.object({
   current: z.string().min(1, 'is required').max(1024),
   next: Password,
 })
+
+export const TokenScope = z.enum(TOKEN_SCOPES, {
+  error: `must be one of ${TOKEN_SCOPES.join(', ')}`,
+})
+
+/** The longest an API token may live. */
+export const MAX_TOKEN_DAYS = 365
+
+export const CreateTokenBody = z
+  .object({
+    name: z.string().trim().min(1, 'is required').max(64, 'must be at most 64 characters'),
+    scope: TokenScope,
+    /** Limit the token to these deployments; absent: all its user sees. */
+    deploymentIds: z
+      .array(z.string().trim().min(1).max(64))
+      .min(1, 'must name at least one deployment, or be left out')
+      .max(100, 'must list at most 100 deployments')
+      .optional(),
+    expiresInDays: z
+      .number({ error: 'must be a number of days' })
+      .int('must be a whole number of days')
+      .min(1, 'must be at least 1 day')
+      .max(MAX_TOKEN_DAYS, `must be at most ${MAX_TOKEN_DAYS} days`)
+      .default(90),
+  })
+  .refine((b) => !(b.scope === 'admin' && b.deploymentIds), {
+    message: 'an admin token spans everything: leave deploymentIds out or choose operate or read',
+    path: ['deploymentIds'],
+  })

@@ -22,7 +22,8 @@ export interface Grant {
 
 /**
  * What a route needs. `public` and `runner` need no user (the runner brings its own key);
- * `signedIn` is any account on its own business (sign-out, its own sessions); `read` sees the
+ * `signedIn` is any account on its own business; `session` too, but only from a browser session,
+ * never an API token (password, sessions, tokens themselves); `read` sees the
  * fleet (lists are filtered by grant); `create` makes deployments; `admin` is everything that
  * touches the Proxmox side or other people (settings, runners, users, alerts, audit);
  * `deployment:*` is checked against the deployment named in the path.
@@ -31,6 +32,7 @@ export type Permission =
   | 'public'
   | 'runner'
   | 'signedIn'
+  | 'session'
   | 'read'
   | 'create'
   | 'admin'
@@ -72,6 +74,7 @@ export function allows(p: Principal, permission: Permission): boolean {
     case 'public':
     case 'runner':
     case 'signedIn':
+    case 'session':
     case 'read':
       return true
     case 'create':
@@ -89,4 +92,40 @@ export function allows(p: Principal, permission: Permission): boolean {
 export function mayManage(actor: Role, target: Role): boolean {
   if (!atLeast(actor, 'admin')) return false
   return actor === 'owner' || target !== 'owner'
+}
+
+/** What an API token may do at most; never more than its user. */
+export const TOKEN_SCOPES = ['read', 'operate', 'admin'] as const
+export type TokenScope = (typeof TOKEN_SCOPES)[number]
+
+const SCOPE_ROLE: Record<TokenScope, Role> = { read: 'viewer', operate: 'operator', admin: 'admin' }
+
+/** The scopes an account of `role` may give its tokens. */
+export function scopesFor(role: Role): TokenScope[] {
+  return TOKEN_SCOPES.filter((s) => atLeast(role, SCOPE_ROLE[s]))
+}
+
+/**
+ * What a token acts as: its user narrowed to the token's scope and, when it names deployments,
+ * to those (with no more access than the user has on each).
+ */
+export function tokenPrincipal(
+  user: Principal,
+  scope: TokenScope,
+  deploymentIds: readonly string[] | null,
+): Principal {
+  const role = atLeast(user.role, SCOPE_ROLE[scope]) ? SCOPE_ROLE[scope] : user.role
+  const narrowed: Principal = {
+    role,
+    deploymentScope: user.deploymentScope,
+    grants: user.grants,
+  }
+  if (deploymentIds === null) return narrowed
+  const grants: Record<string, Access> = {}
+  for (const id of deploymentIds) {
+    const access = deploymentAccess(narrowed, id)
+    if (access) grants[id] = access
+  }
+  // A token limited to deployments is never more than an operator: admin rights span everything.
+  return { role: atLeast(role, 'admin') ? 'operator' : role, deploymentScope: 'granted', grants }
 }

@@ -19,6 +19,7 @@ import { runnersRoutes } from './routes/runners'
 import { settingsRoutes } from './routes/settings'
 import { setup } from './routes/setup'
 import { templatesRoutes } from './routes/templates'
+import { tokensRoutes } from './routes/tokens'
 import { usersRoutes } from './routes/users'
 
 /** Largest JSON body any route accepts. */
@@ -46,6 +47,7 @@ const api = new Hono<AppEnv>()
   .route('/auth', auth)
   .route('/invites', invitesRoutes)
   .route('/users', usersRoutes)
+  .route('/tokens', tokensRoutes)
   .route('/settings', settingsRoutes)
   .route('/alerts', alertsRoutes)
   .route('/audit', auditRoutes)

@@ -8,6 +8,8 @@ export interface SessionUser extends Principal {
   sessionId: string
   /** When the session ends at the latest (epoch ms); its live sockets close then. */
   sessionExpiresAt: number
+  /** Set when the request came with an API token instead of a session: the token's name. */
+  tokenName?: string
 }
 
 /** Hono's environment for every route: bindings from `wrangler types`, per-request variables. */

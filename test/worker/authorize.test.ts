@@ -29,7 +29,7 @@ function mayCall(method: string, pattern: string): Role[] | 'no-account' {
   if (pattern.startsWith('/api/runner/')) return 'no-account'
   if (['/api/health', '/api/setup', '/api/auth/login'].includes(pattern)) return 'no-account'
   if (pattern.startsWith('/api/invites/')) return 'no-account'
-  if (pattern.startsWith('/api/auth/')) return EVERYONE
+  if (pattern.startsWith('/api/auth/') || pattern.startsWith('/api/tokens')) return EVERYONE
   if (/^\/api\/(settings|alerts|audit|runners|orphans|templates|users)(\/|$)/.test(pattern))
     return ADMINS
   if (pattern === '/api/games' || pattern === '/api/capacity') return EVERYONE

@@ -52,6 +52,30 @@ export const deploymentGrants = sqliteTable(
 )
 
 /**
+ * API tokens for scripts: `Authorization: Bearer pgd_…`. Only the SHA-256 is stored; a token acts
+ * as its user, narrowed to its scope (read, operate, admin) and, optionally, to some deployments.
+ */
+export const apiTokens = sqliteTable(
+  'api_tokens',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    scope: text('scope').$type<'read' | 'operate' | 'admin'>().notNull(),
+    /** A JSON list of deployment ids the token is limited to; null: all its user sees. */
+    deploymentIdsJson: text('deployment_ids_json'),
+    createdAt: integer('created_at').notNull().default(now),
+    expiresAt: integer('expires_at').notNull(),
+    lastUsedAt: integer('last_used_at'),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [index('api_tokens_user_idx').on(t.userId)],
+)
+
+/**
  * One-time links: an invite (creates an account with `role`, scope and grants) or a password
  * reset (for `user_id`). Only the token's SHA-256 is stored; `used_at` makes it single use.
  */

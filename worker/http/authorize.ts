@@ -3,6 +3,7 @@ import { matchedRoutes } from 'hono/route'
 import { allows, deploymentAccess, type Permission } from '../../core/people'
 import type { AppContext, AppEnv, SessionUser } from '../env'
 import { ApiError, notFound, unauthorized } from './errors'
+import { readApiToken } from './api-tokens'
 import { readSession } from './sessions'
 
 /**
@@ -29,10 +30,13 @@ export const ROUTE_RULES: Readonly<Record<string, Permission>> = {
 
   'POST /api/auth/logout': 'signedIn',
   'GET /api/auth/me': 'signedIn',
-  'POST /api/auth/password': 'signedIn',
-  'GET /api/auth/sessions': 'signedIn',
-  'DELETE /api/auth/sessions/:id': 'signedIn',
-  'POST /api/auth/sessions/end-others': 'signedIn',
+  'POST /api/auth/password': 'session',
+  'GET /api/auth/sessions': 'session',
+  'DELETE /api/auth/sessions/:id': 'session',
+  'POST /api/auth/sessions/end-others': 'session',
+  'GET /api/tokens': 'session',
+  'POST /api/tokens': 'session',
+  'DELETE /api/tokens/:id': 'session',
 
   'GET /api/games': 'read',
   'GET /api/capacity': 'read',
@@ -123,8 +127,10 @@ function refused(user: SessionUser, needs: string): ApiError {
   )
 }
 
-/** Who is calling: the session's account, or null. */
+/** Who is calling: the API token's account (narrowed), else the session's, or null. */
 async function principalOf(c: AppContext): Promise<SessionUser | null> {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1]
+  if (bearer) return readApiToken(c, bearer)
   return readSession(c)
 }
 
@@ -147,6 +153,18 @@ export const authorize = (): MiddlewareHandler<AppEnv> => async (c, next) => {
   const user = await principalOf(c)
   if (!user) throw unauthorized()
   c.set('user', user)
+  if (user.tokenName !== undefined) {
+    if (rule === 'session') {
+      throw new ApiError(403, 'session_only', 'An API token cannot do this: sign in instead.')
+    }
+    if (c.req.header('upgrade')?.toLowerCase() === 'websocket') {
+      throw new ApiError(
+        403,
+        'session_only',
+        'An API token cannot open a live socket: poll GET /api/deployments/:id instead.',
+      )
+    }
+  }
   if (rule === 'deployment:view' || rule === 'deployment:operate') {
     const access = deploymentAccess(user, idParam(endpoint.pattern, new URL(c.req.url).pathname))
     // A deployment the account may not see does not exist as far as it is told.
