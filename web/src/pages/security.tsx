@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react'
 import { api, ApiFailure, call, errorText } from '../api'
+import { ApiTokens } from '../components/api-tokens'
 import { CardTable } from '../components/card-table'
 import { Alert, Field } from '../components/field'
 import { usePoll } from '../hooks/use-poll'
@@ -15,6 +16,7 @@ export function SecurityPage() {
     <section>
       <h1>{t.securityTitle}</h1>
       <Sessions />
+      <ApiTokens />
       <ChangePassword />
     </section>
   )

@@ -83,4 +83,17 @@ export const enPeople = {
   signOutOthers: 'Sign out everywhere else',
   othersSignedOut: 'Every other session is signed out.',
   forbidden: 'Your role does not allow this.',
+  tokensTitle: 'API tokens',
+  tokensIntro:
+    'For scripts and CI: send one as "Authorization: Bearer …". It acts as you, within its scope. See docs/api-tokens.md.',
+  tokenScope: 'Scope',
+  tokenScopes: { read: 'Read', operate: 'Operate', admin: 'Admin' },
+  tokenDays: 'Valid for (days)',
+  createToken: 'Create a token',
+  tokenShownOnce: 'Copy it now: it is not shown again.',
+  colExpires: 'Expires',
+  colLastUsed: 'Last used',
+  neverUsed: 'Never',
+  revokeTokenTitle: (name: string) => `Revoke the token ${name}?`,
+  revokeTokenBody: 'Scripts using it are refused from now on.',
 }

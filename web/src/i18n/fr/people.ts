@@ -90,4 +90,17 @@ export const frPeople: typeof enPeople = {
   signOutOthers: 'Déconnecter partout ailleurs',
   othersSignedOut: 'Toutes les autres sessions sont fermées.',
   forbidden: 'Votre rôle ne le permet pas.',
+  tokensTitle: 'Jetons d’API',
+  tokensIntro:
+    'Pour les scripts et la CI : à envoyer comme « Authorization: Bearer … ». Il agit en votre nom, dans sa portée. Voir docs/api-tokens.md.',
+  tokenScope: 'Portée',
+  tokenScopes: { read: 'Lecture', operate: 'Pilotage', admin: 'Admin' },
+  tokenDays: 'Valable pendant (jours)',
+  createToken: 'Créer un jeton',
+  tokenShownOnce: 'Copiez-le maintenant : il ne sera plus affiché.',
+  colExpires: 'Expire',
+  colLastUsed: 'Dernier usage',
+  neverUsed: 'Jamais',
+  revokeTokenTitle: (name) => `Révoquer le jeton ${name} ?`,
+  revokeTokenBody: 'Les scripts qui l’utilisent sont refusés dès maintenant.',
 }
