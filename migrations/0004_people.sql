@@ -40,8 +40,21 @@ CREATE TABLE `deployment_grants` (
 );
 --> statement-breakpoint
 CREATE INDEX `deployment_grants_deployment_idx` ON `deployment_grants` (`deployment_id`);--> statement-breakpoint
+CREATE TABLE `recovery_codes` (
+	`user_id` text NOT NULL,
+	`code_hash` text NOT NULL,
+	`used_at` integer,
+	PRIMARY KEY(`user_id`, `code_hash`),
+	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+ALTER TABLE `sessions` ADD `pending_second_factor` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+ALTER TABLE `sessions` ADD `second_factor_at` integer;--> statement-breakpoint
 ALTER TABLE `users` ADD `role` text DEFAULT 'viewer' NOT NULL;--> statement-breakpoint
 ALTER TABLE `users` ADD `deployment_scope` text DEFAULT 'all' NOT NULL;--> statement-breakpoint
 ALTER TABLE `users` ADD `disabled_at` integer;--> statement-breakpoint
+ALTER TABLE `users` ADD `totp_secret_enc` text;--> statement-breakpoint
+ALTER TABLE `users` ADD `totp_pending_enc` text;--> statement-breakpoint
+ALTER TABLE `users` ADD `totp_last_step` integer;--> statement-breakpoint
 -- Before roles there was one admin who could do everything: that account becomes an owner.
 UPDATE `users` SET `role` = 'owner';

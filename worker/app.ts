@@ -14,6 +14,8 @@ import { deploymentsRoutes, gamesRoutes } from './routes/deployments'
 import { health } from './routes/health'
 import { invitesRoutes } from './routes/invites'
 import { runnerApi } from './routes/runner-api'
+import { secondFactorRoutes } from './routes/second-factor'
+import { securityPolicyRoutes } from './routes/security-policy'
 import { orphansRoutes } from './routes/orphans'
 import { runnersRoutes } from './routes/runners'
 import { settingsRoutes } from './routes/settings'
@@ -45,10 +47,12 @@ const api = new Hono<AppEnv>()
   .route('/health', health)
   .route('/setup', setup)
   .route('/auth', auth)
+  .route('/auth/totp', secondFactorRoutes)
   .route('/invites', invitesRoutes)
   .route('/users', usersRoutes)
   .route('/tokens', tokensRoutes)
   .route('/settings', settingsRoutes)
+  .route('/settings/security', securityPolicyRoutes)
   .route('/alerts', alertsRoutes)
   .route('/audit', auditRoutes)
   .route('/games', gamesRoutes)

@@ -10,6 +10,19 @@ export interface SessionUser extends Principal {
   sessionExpiresAt: number
   /** Set when the request came with an API token instead of a session: the token's name. */
   tokenName?: string
+  /** The session's second factor (absent for API tokens). */
+  secondFactor?: SecondFactorState
+}
+
+export interface SecondFactorState {
+  /** The account has TOTP turned on. */
+  enrolled: boolean
+  /** The password was right but the code is still owed: only the check is allowed. */
+  pending: boolean
+  /** When this session last proved it (epoch ms), or null. */
+  at: number | null
+  /** The owner requires a second factor of everyone, and this account has none yet. */
+  mustEnrol: boolean
 }
 
 /** Hono's environment for every route: bindings from `wrangler types`, per-request variables. */

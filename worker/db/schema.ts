@@ -31,6 +31,12 @@ export const users = sqliteTable('users', {
   deploymentScope: text('deployment_scope').$type<DeploymentScope>().notNull().default('all'),
   /** Set while the account is disabled: it cannot sign in and its sessions are gone. */
   disabledAt: integer('disabled_at'),
+  /** The TOTP secret (base32), sealed; set once enrolment is confirmed with a first code. */
+  totpSecretEnc: text('totp_secret_enc'),
+  /** A secret being enrolled, sealed, until its first code confirms it. */
+  totpPendingEnc: text('totp_pending_enc'),
+  /** The last 30-second step a code was accepted for: that code, or an older one, is a replay. */
+  totpLastStep: integer('totp_last_step'),
   createdAt: integer('created_at').notNull().default(now),
   updatedAt: integer('updated_at').notNull().default(now),
 })
@@ -112,8 +118,25 @@ export const sessions = sqliteTable(
     lastSeenAt: integer('last_seen_at'),
     ip: text('ip'),
     userAgent: text('user_agent'),
+    /** 1 after a password that still needs its second factor: only that check is allowed. */
+    pendingSecondFactor: integer('pending_second_factor').notNull().default(0),
+    /** When this session last proved the second factor (sensitive actions need it recent). */
+    secondFactorAt: integer('second_factor_at'),
   },
   (t) => [index('sessions_user_idx').on(t.userId), index('sessions_expires_idx').on(t.expiresAt)],
+)
+
+/** Single-use recovery codes for the second factor, as SHA-256 hashes. */
+export const recoveryCodes = sqliteTable(
+  'recovery_codes',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull(),
+    usedAt: integer('used_at'),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.codeHash] })],
 )
 
 /**

@@ -46,6 +46,9 @@ export interface LiveSession {
   username: string
   role: Role
   deploymentScope: DeploymentScope
+  totpEnrolled: boolean
+  pendingSecondFactor: number
+  secondFactorAt: number | null
   expiresAt: number
   lastSeenAt: number
 }
@@ -63,6 +66,9 @@ export async function liveSession(
       username: users.username,
       role: users.role,
       deploymentScope: users.deploymentScope,
+      totpEnrolled: sql<boolean>`${users.totpSecretEnc} is not null`.mapWith(Boolean),
+      pendingSecondFactor: sessions.pendingSecondFactor,
+      secondFactorAt: sessions.secondFactorAt,
       expiresAt: sessions.expiresAt,
       lastSeenAt: sql<number>`${lastSeen}`,
     })

@@ -34,6 +34,11 @@ export const ROUTE_RULES: Readonly<Record<string, Permission>> = {
   'GET /api/auth/sessions': 'session',
   'DELETE /api/auth/sessions/:id': 'session',
   'POST /api/auth/sessions/end-others': 'session',
+  'GET /api/auth/totp': 'session',
+  'POST /api/auth/totp/enrol': 'session',
+  'POST /api/auth/totp/confirm': 'session',
+  'POST /api/auth/totp/verify': 'session',
+  'POST /api/auth/totp/disable': 'session',
   'GET /api/tokens': 'session',
   'POST /api/tokens': 'session',
   'DELETE /api/tokens/:id': 'session',
@@ -49,6 +54,8 @@ export const ROUTE_RULES: Readonly<Record<string, Permission>> = {
   'POST /api/settings/proxmox/test': 'admin',
   'GET /api/settings/cleanup': 'admin',
   'PUT /api/settings/cleanup': 'admin',
+  'GET /api/settings/security': 'admin',
+  'PUT /api/settings/security': 'admin',
   'GET /api/settings/encryption': 'admin',
   'POST /api/settings/encryption/reseal': 'admin',
   'GET /api/alerts/channels': 'admin',
@@ -82,6 +89,61 @@ export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(
 
 /** Paths under which the runner authenticates with its own key, not a session. */
 export const RUNNER_PREFIX = '/api/runner/'
+
+/** What a session still owing its second factor may do: check it, or leave. */
+const WHILE_PENDING = new Set([
+  'POST /api/auth/totp/verify',
+  'POST /api/auth/logout',
+  'GET /api/auth/me',
+])
+
+/** What an account must-enrol may do (the owner requires a second factor): enrol, or leave. */
+const WHILE_ENROLLING = new Set([
+  'POST /api/auth/logout',
+  'GET /api/auth/me',
+  'GET /api/auth/totp',
+  'POST /api/auth/totp/enrol',
+  'POST /api/auth/totp/confirm',
+])
+
+/** How recent a second factor a sensitive action needs. */
+export const RECENT_SECOND_FACTOR_MS = 15 * 60 * 1000
+
+/**
+ * Sensitive: anything that changes settings, runners, users or alerts, destroying a deployment,
+ * and turning the second factor off. They need a recent second factor from accounts that have one.
+ */
+export function isSensitive(method: string, pattern: string, rule: Permission): boolean {
+  if (method === 'GET') return false
+  return (
+    rule === 'admin' ||
+    pattern === '/api/deployments/:id/destroy' ||
+    pattern === '/api/auth/totp/disable'
+  )
+}
+
+/** The second-factor gate for a browser session (API tokens have none to give). */
+function checkSecondFactor(user: SessionUser, route: string, sensitive: boolean): void {
+  const f = user.secondFactor
+  if (!f) return
+  if (f.pending && !WHILE_PENDING.has(route)) {
+    throw new ApiError(401, 'second_factor_required', 'Enter the code from your authenticator app.')
+  }
+  if (f.mustEnrol && !WHILE_ENROLLING.has(route)) {
+    throw new ApiError(
+      403,
+      'second_factor_enrolment_required',
+      'The owner requires a second factor: set one up under Security first.',
+    )
+  }
+  if (sensitive && f.enrolled && (f.at === null || Date.now() - f.at > RECENT_SECOND_FACTOR_MS)) {
+    throw new ApiError(
+      403,
+      'recent_second_factor_required',
+      'Confirm with a code from your authenticator app first: this action needs a recent one.',
+    )
+  }
+}
 
 const DEPLOYMENT_SUBROUTES = '/api/deployments/:id/'
 
@@ -140,7 +202,7 @@ export const authorize = (): MiddlewareHandler<AppEnv> => async (c, next) => {
   if (!endpoint) {
     // No such route: a signed-in caller gets the JSON 404, anyone else the 401 as before.
     const user = await principalOf(c)
-    if (!user) throw unauthorized()
+    if (!user || user.secondFactor?.pending) throw unauthorized()
     c.set('user', user)
     return next()
   }
@@ -165,6 +227,8 @@ export const authorize = (): MiddlewareHandler<AppEnv> => async (c, next) => {
       )
     }
   }
+  const route = `${endpoint.method} ${endpoint.pattern}`
+  checkSecondFactor(user, route, isSensitive(endpoint.method, endpoint.pattern, rule))
   if (rule === 'deployment:view' || rule === 'deployment:operate') {
     const access = deploymentAccess(user, idParam(endpoint.pattern, new URL(c.req.url).pathname))
     // A deployment the account may not see does not exist as far as it is told.

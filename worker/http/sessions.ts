@@ -10,6 +10,7 @@ import {
   touchSession,
 } from '../db/sessions'
 import { grantsOf } from '../db/people'
+import { readSecurityPolicy } from '../settings/security'
 import type { AppContext, SessionUser } from '../env'
 import { randomToken, sha256Hex } from '../crypto/tokens'
 import { clientIp, isHttps, userAgent } from './request'
@@ -61,7 +62,11 @@ export async function closeSockets(
  * Start a session for `userId`: a fresh random id in the cookie, its hash in D1. Any session the
  * browser already had is ended first (rotation on login: no session fixation).
  */
-export async function startSession(c: AppContext, userId: string): Promise<void> {
+export async function startSession(
+  c: AppContext,
+  userId: string,
+  options: { pendingSecondFactor?: boolean; secondFactorAt?: number } = {},
+): Promise<void> {
   const previous = getCookie(c, sessionCookieName(c))
   const previousId = previous && previous.length <= 128 ? await sha256Hex(previous) : null
   const token = randomToken(32)
@@ -77,6 +82,8 @@ export async function startSession(c: AppContext, userId: string): Promise<void>
       lastSeenAt: now,
       ip: clientIp(c),
       userAgent: userAgent(c),
+      pendingSecondFactor: options.pendingSecondFactor ? 1 : 0,
+      secondFactorAt: options.secondFactorAt ?? null,
     },
     { idleMs: SESSION_IDLE_MS, replaces: previousId },
   )
@@ -108,6 +115,13 @@ export async function readSession(c: AppContext): Promise<SessionUser | null> {
     grants: row.deploymentScope === 'granted' ? await grantsOf(c.env.DB, row.userId) : {},
     sessionId: id,
     sessionExpiresAt: row.expiresAt,
+    secondFactor: {
+      enrolled: row.totpEnrolled,
+      pending: row.pendingSecondFactor === 1,
+      at: row.secondFactorAt,
+      // The policy is read only for accounts it can stop: most requests skip it.
+      mustEnrol: !row.totpEnrolled && (await readSecurityPolicy(c.env.DB)).requireSecondFactor,
+    },
   }
 }
 

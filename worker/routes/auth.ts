@@ -52,9 +52,11 @@ export const auth = new Hono<AppEnv>()
       sessionId: '',
       sessionExpiresAt: 0,
     })
-    await startSession(c, user.id)
-    await audit(c, 'auth.login', { target: user.username })
-    return c.json({ user: { id: user.id, username: user.username } })
+    // With a second factor, the password opens a session that can only check the code.
+    const secondFactorRequired = user.totpSecretEnc !== null
+    await startSession(c, user.id, { pendingSecondFactor: secondFactorRequired })
+    await audit(c, 'auth.login', { target: user.username, details: { secondFactorRequired } })
+    return c.json({ user: { id: user.id, username: user.username }, secondFactorRequired })
   })
   .post('/logout', async (c) => {
     const user = c.get('user')
@@ -63,8 +65,8 @@ export const auth = new Hono<AppEnv>()
     return c.json({ ok: true })
   })
   .get('/me', (c) => {
-    const { id, username, role, deploymentScope, grants } = c.get('user')
-    return c.json({ user: { id, username, role, deploymentScope, grants } })
+    const { id, username, role, deploymentScope, grants, secondFactor } = c.get('user')
+    return c.json({ user: { id, username, role, deploymentScope, grants, secondFactor } })
   })
   .post('/password', validate('json', ChangePasswordBody), async (c) => {
     const { current, next } = c.req.valid('json')
