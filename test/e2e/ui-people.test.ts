@@ -1,3 +1,5 @@
+import { decodeBase32IgnorePadding } from '@oslojs/encoding'
+import { generateTOTP } from '@oslojs/otp'
 import { describe, expect, it } from 'vitest'
 import { newPage, screenshot } from './browser'
 import { openSignedIn, statusIs, useUiSimScene } from './fixtures'
@@ -58,7 +60,23 @@ describe('people: an operator limited to one server', () => {
     await page.getByLabel('Password again').fill('friend password 123')
     await page.getByRole('button', { name: 'Create my account' }).click()
 
+    // They turn on two-step sign-in: scan (here: read) the key, type the app's code.
+    await page.getByRole('heading', { level: 1, name: 'Deployments' }).waitFor()
+    await page.getByRole('link', { name: 'Security' }).click()
+    await page.getByRole('button', { name: 'Set up' }).click()
+    await page.locator('img.qr').waitFor()
+    const secret = (await page.getByTestId('totp-secret').textContent()) ?? ''
+    await screenshot(page, '90b-people-totp-enrol-en')
+    await page
+      .getByLabel('Code from your authenticator app')
+      .fill(generateTOTP(decodeBase32IgnorePadding(secret), 30, 6))
+    await page.getByRole('button', { name: 'Turn on' }).click()
+    await expect(page.getByTestId('recovery-codes').locator('li').count()).resolves.toBe(10)
+    await page.getByRole('button', { name: 'I have saved them' }).click()
+    await page.getByText(/^On\. 10 recovery codes left/).waitFor()
+
     // Only their server, no New deployment, no admin screens in the menu.
+    await page.getByRole('link', { name: 'Deployments' }).click()
     await page.getByRole('heading', { level: 1, name: 'Deployments' }).waitFor()
     await page.getByRole('link', { name: 'friend world' }).waitFor()
     await expect(page.getByRole('link', { name: 'other world' }).count()).resolves.toBe(0)

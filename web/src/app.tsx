@@ -1,18 +1,19 @@
-import { lazy, Suspense, useCallback, useEffect, useState } from 'react'
-import { api, call, SESSION_EXPIRED } from './api'
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react'
+import { api, call, SECOND_FACTOR_NEEDED, SESSION_EXPIRED } from './api'
+import { CodeForm } from './components/code-form'
+import { TotpCard } from './components/totp-card'
 import { Link } from './components/link'
 import { setLang, setTheme, useT, useTheme, type Lang, type Theme } from './i18n'
 import { allows } from '../../core/people'
+import { Alert } from './components/field'
 import { NotAllowed } from './components/not-allowed'
 import { MeContext, type Me } from './me'
 import { AuditPage } from './pages/audit'
 import { JoinPage } from './pages/join'
 import { LoginPage } from './pages/login'
 import { RunnersPage } from './pages/runners'
-import { SecurityPage } from './pages/security'
 import { SettingsPage } from './pages/settings'
 import { onboardingStep, SetupWizard } from './pages/setup'
-import { UsersPage } from './pages/users'
 import { navigate, usePath } from './router'
 
 // The deployment screens carry zod and the game catalogue: loaded on first use, which keeps the
@@ -23,6 +24,11 @@ const DeploymentsPage = lazy(() =>
 const DeploymentPage = lazy(() =>
   import('./pages/deployment').then((m) => ({ default: m.DeploymentPage })),
 )
+// Accounts screens: visited now and then, not on the first paint.
+const UsersPage = lazy(() => import('./pages/users').then((m) => ({ default: m.UsersPage })))
+const SecurityPage = lazy(() =>
+  import('./pages/security').then((m) => ({ default: m.SecurityPage })),
+)
 const NewDeploymentPage = lazy(() =>
   import('./pages/new-deployment').then((m) => ({ default: m.NewDeploymentPage })),
 )
@@ -31,6 +37,7 @@ type Gate =
   | { kind: 'loading' }
   | { kind: 'setup' }
   | { kind: 'login'; expired: boolean }
+  | { kind: 'second-factor' }
   | { kind: 'in'; me: Me }
 
 /** The page for a path inside the signed-in dashboard; admin screens only for admins. */
@@ -79,6 +86,7 @@ export function App() {
     if (needed) return setGate({ kind: 'setup' })
     try {
       const { user } = await call(api.api.auth.me.$get())
+      if (user.secondFactor?.pending) return setGate({ kind: 'second-factor' })
       setGate({ kind: 'in', me: user })
       // The first-run wizard is the Proxmox side: admins only.
       if (!allows(user, 'admin')) return
@@ -121,6 +129,17 @@ export function App() {
       <>
         <Preferences />
         <JoinPage onDone={() => void refresh()} />
+      </>
+    )
+  if (gate.kind === 'second-factor')
+    return (
+      <>
+        <Preferences />
+        <main className="narrow">
+          <h1>{t.secondFactorTitle}</h1>
+          <p>{t.secondFactorIntro}</p>
+          <CodeForm onDone={() => void refresh()} />
+        </main>
       </>
     )
   if (gate.kind === 'login')
@@ -167,7 +186,13 @@ export function App() {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
-        {path === '/setup' ? (
+        <RecentFactorDialog />
+        {gate.me.secondFactor?.mustEnrol ? (
+          <section>
+            <Alert kind="info">{t.mustEnrolIntro}</Alert>
+            <TotpCard onEnrolled={() => void refresh()} />
+          </section>
+        ) : path === '/setup' ? (
           <SetupWizard signedIn onAdminCreated={() => void refresh()} />
         ) : (
           <Suspense fallback={<p className="loading">{t.loading}</p>}>
@@ -201,5 +226,38 @@ function Preferences(props: { inline?: boolean }) {
         </select>
       </label>
     </div>
+  )
+}
+
+/**
+ * Asks for a code when a sensitive action was refused for want of a recent second factor; the
+ * person then does the action again (its own error stays where it was shown).
+ */
+function RecentFactorDialog() {
+  const t = useT()
+  const ref = useRef<HTMLDialogElement>(null)
+  // The form exists only while asking: a closed dialog holds no second code field.
+  const [asking, setAsking] = useState(false)
+  useEffect(() => {
+    const open = () => {
+      setAsking(true)
+      ref.current?.showModal()
+    }
+    window.addEventListener(SECOND_FACTOR_NEEDED, open)
+    return () => window.removeEventListener(SECOND_FACTOR_NEEDED, open)
+  }, [])
+  const close = () => {
+    ref.current?.close()
+    setAsking(false)
+  }
+  return (
+    <dialog ref={ref} aria-labelledby="recent-factor-title" onClose={() => setAsking(false)}>
+      <h2 id="recent-factor-title">{t.recentFactorTitle}</h2>
+      <p>{t.recentFactorIntro}</p>
+      {asking ? <CodeForm onDone={close} /> : null}
+      <button type="button" className="secondary" onClick={close}>
+        {t.cancelDialog}
+      </button>
+    </dialog>
   )
 }

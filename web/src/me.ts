@@ -5,6 +5,7 @@ import { allows, deploymentAccess, type Principal } from '../../core/people'
 export interface Me extends Principal {
   id: string
   username: string
+  secondFactor?: { enrolled: boolean; pending: boolean; at: number | null; mustEnrol: boolean }
 }
 
 export const MeContext = createContext<Me | null>(null)

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react'
 import { api, ApiFailure, call, errorText } from '../api'
 import { ApiTokens } from '../components/api-tokens'
 import { CardTable } from '../components/card-table'
+import { TotpCard } from '../components/totp-card'
 import { Alert, Field } from '../components/field'
 import { usePoll } from '../hooks/use-poll'
 import { useT } from '../i18n'
@@ -15,6 +16,7 @@ export function SecurityPage() {
   return (
     <section>
       <h1>{t.securityTitle}</h1>
+      <TotpCard />
       <Sessions />
       <ApiTokens />
       <ChangePassword />

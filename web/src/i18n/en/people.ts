@@ -96,4 +96,31 @@ export const enPeople = {
   neverUsed: 'Never',
   revokeTokenTitle: (name: string) => `Revoke the token ${name}?`,
   revokeTokenBody: 'Scripts using it are refused from now on.',
+  authenticatorCode: 'Code from your authenticator app',
+  recoveryCode: 'Recovery code',
+  verifyCode: 'Check the code',
+  useRecoveryCode: 'Use a recovery code',
+  useAppCode: 'Use the app’s code',
+  secondFactorTitle: 'Two-step sign-in',
+  secondFactorIntro: 'Enter the 6-digit code your authenticator app shows for this dashboard.',
+  recentFactorTitle: 'Confirm it is you',
+  recentFactorIntro:
+    'This action needs a code from your authenticator app from the last 15 minutes. Then do it again.',
+  mustEnrolIntro:
+    'The owner requires a second factor for every account: set one up to use the dashboard.',
+  totpTitle: 'Two-step sign-in (authenticator app)',
+  totpIntro:
+    'Sign in with your password and a code from an app such as Aegis, Google Authenticator or 1Password.',
+  totpRequired: 'The owner requires it for every account.',
+  totpSetUp: 'Set up',
+  totpScan: 'Scan this QR code with your authenticator app, then type the code it shows.',
+  totpQrAlt: 'QR code to add this dashboard to an authenticator app',
+  totpManual: 'Or type this key:',
+  totpConfirm: 'Turn on',
+  totpOn: (left: number) =>
+    `On. ${left} recovery code${left === 1 ? '' : 's'} left. To turn it off, type a current code.`,
+  totpTurnOff: 'Turn off',
+  recoveryCodesIntro:
+    'Your recovery codes: each works once if you lose your phone. Keep them somewhere safe; they are not shown again.',
+  recoveryCodesSaved: 'I have saved them',
 }

@@ -103,4 +103,33 @@ export const frPeople: typeof enPeople = {
   neverUsed: 'Jamais',
   revokeTokenTitle: (name) => `Révoquer le jeton ${name} ?`,
   revokeTokenBody: 'Les scripts qui l’utilisent sont refusés dès maintenant.',
+  authenticatorCode: 'Code de votre application d’authentification',
+  recoveryCode: 'Code de secours',
+  verifyCode: 'Vérifier le code',
+  useRecoveryCode: 'Utiliser un code de secours',
+  useAppCode: 'Utiliser le code de l’application',
+  secondFactorTitle: 'Connexion en deux étapes',
+  secondFactorIntro:
+    'Saisissez le code à 6 chiffres que votre application d’authentification affiche pour ce tableau de bord.',
+  recentFactorTitle: 'Confirmez que c’est vous',
+  recentFactorIntro:
+    'Cette action demande un code de votre application d’authentification datant de moins de 15 minutes. Puis refaites-la.',
+  mustEnrolIntro:
+    'Le propriétaire exige un second facteur pour chaque compte : configurez-en un pour utiliser le tableau de bord.',
+  totpTitle: 'Connexion en deux étapes (application d’authentification)',
+  totpIntro:
+    'Connectez-vous avec votre mot de passe et un code d’une application comme Aegis, Google Authenticator ou 1Password.',
+  totpRequired: 'Le propriétaire l’exige pour chaque compte.',
+  totpSetUp: 'Configurer',
+  totpScan:
+    'Scannez ce QR code avec votre application d’authentification, puis saisissez le code affiché.',
+  totpQrAlt: 'QR code pour ajouter ce tableau de bord à une application d’authentification',
+  totpManual: 'Ou saisissez cette clé :',
+  totpConfirm: 'Activer',
+  totpOn: (left) =>
+    `Activée. ${left} code${left > 1 ? 's' : ''} de secours restant${left > 1 ? 's' : ''}. Pour la désactiver, saisissez un code actuel.`,
+  totpTurnOff: 'Désactiver',
+  recoveryCodesIntro:
+    'Vos codes de secours : chacun sert une fois si vous perdez votre téléphone. Gardez-les en lieu sûr ; ils ne seront plus affichés.',
+  recoveryCodesSaved: 'Je les ai enregistrés',
 }
