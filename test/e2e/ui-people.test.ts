@@ -71,7 +71,9 @@ describe('people: an operator limited to one server', () => {
       .getByLabel('Code from your authenticator app')
       .fill(generateTOTP(decodeBase32IgnorePadding(secret), 30, 6))
     await page.getByRole('button', { name: 'Turn on' }).click()
+    await page.getByTestId('recovery-codes').locator('li').nth(9).waitFor()
     await expect(page.getByTestId('recovery-codes').locator('li').count()).resolves.toBe(10)
+    await screenshot(page, '90c-people-recovery-codes-en')
     await page.getByRole('button', { name: 'I have saved them' }).click()
     await page.getByText(/^On\. 10 recovery codes left/).waitFor()
 
