@@ -9,6 +9,7 @@ import { alertsRoutes } from './routes/alerts'
 import { auditRoutes } from './routes/audit'
 import { auth } from './routes/auth'
 import { backupsRoutes } from './routes/backups'
+import { schedulesRoutes } from './routes/schedules'
 import { capacityRoutes } from './routes/capacity'
 import { deploymentsRoutes, gamesRoutes } from './routes/deployments'
 import { health } from './routes/health'
@@ -58,6 +59,7 @@ const api = new Hono<AppEnv>()
   .route('/games', gamesRoutes)
   .route('/deployments', deploymentsRoutes)
   .route('/deployments', backupsRoutes)
+  .route('/deployments', schedulesRoutes)
   .route('/capacity', capacityRoutes)
   .route('/runners', runnersRoutes)
   .route('/orphans', orphansRoutes)

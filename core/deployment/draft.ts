@@ -1,4 +1,4 @@
-import type { JobKind, PowerAction, StepError, StepName } from '../protocol'
+import type { BackupParams, JobKind, PowerAction, StepError, StepName } from '../protocol'
 import type { DeploymentEffect, DeploymentInput, JobEnd, Reduction } from './effects'
 import {
   doneDeploySteps,
@@ -8,6 +8,7 @@ import {
   STEP_TIMEOUT_MS,
   type DeploymentState,
 } from './model'
+import { scheduleEnded, scheduleStarted } from './schedule-runs'
 import { transition, WATCHED, type DeploymentEvent, type DeploymentStatus } from './status'
 
 function powerRefusal(action: PowerAction, status: DeploymentStatus): string {
@@ -65,6 +66,8 @@ export class Draft {
   endJob(status: JobEnd, at: number, error?: string): void {
     const job = this.s.job
     if (!job) return
+    const failure = error ?? (status === 'failed' ? this.s.error?.message : undefined)
+    this.effects.push(...scheduleEnded(this.s, job, status, failure))
     this.s.lastJob = {
       kind: job.kind,
       outcome: status === 'done' ? 'succeeded' : status,
@@ -102,12 +105,16 @@ export class Draft {
     return true
   }
 
-  backup(jobId: string, at: number): Reduction {
+  backup(jobId: string, at: number, params?: BackupParams): Reduction {
     const from = this.s.status
     if (!transition(from, { type: 'backup_requested' }).ok)
       return this.refuse(`backing up is only possible when ready or stopped, not while ${from}`)
     this.apply({ type: 'backup_requested' })
-    this.s.job = { ...newJob(jobId, 'backup', at), resumeStatus: from }
+    this.s.job = {
+      ...newJob(jobId, 'backup', at),
+      resumeStatus: from,
+      ...(params ? { backup: params } : {}),
+    }
     this.s.steps = freshSteps('backup')
     this.save()
     return this.done()
@@ -152,6 +159,7 @@ export class Draft {
     job.attempt = input.attempt
     job.lastActivityAt = input.at
     this.s.lastRunnerId = input.runnerId
+    scheduleStarted(this.s, job, input.at)
     // On the pickup path: the D1 row learns its runner with the first step, one write later.
     this.save(false)
     return this.done()
@@ -202,7 +210,7 @@ export class Draft {
     return this.done()
   }
 
-  destroy(jobId: string, auto: boolean, at: number): Reduction {
+  destroy(jobId: string, auto: boolean, at: number, deleteBackups = false): Reduction {
     if (this.s.job?.kind === 'destroy') return this.refuse('the VM is already being destroyed')
     // The policy's destroy only follows a failure nobody has acted on since.
     if (auto && (this.s.job || this.s.status !== 'failed'))
@@ -213,6 +221,7 @@ export class Draft {
     // The failure that made the policy destroy the VM stays on record.
     const error = this.s.error
     this.startJob(jobId, 'destroy', at)
+    if (deleteBackups) this.s.job = { ...this.s.job!, destroy: { deleteBackups } }
     if (auto) {
       this.s.job = { ...this.s.job!, auto: true }
       this.s.error = error
@@ -221,7 +230,10 @@ export class Draft {
         type: 'insert_row',
         jobId,
         kind: 'destroy',
-        auditError: error?.message ?? null,
+        audit: {
+          action: 'deployment.auto_destroy',
+          details: { policy: 'onFailure=destroy', error: error?.message ?? null },
+        },
       })
     }
     return this.done()

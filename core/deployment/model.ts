@@ -1,4 +1,8 @@
+import type { ScheduleState } from '../schedules'
 import {
+  type BackupParams,
+  type DestroyParams,
+  type PowerParams,
   DEPLOY_STEPS,
   stepsOf,
   type Checkpoint,
@@ -36,6 +40,9 @@ export const STEP_TIMEOUT_MS: Record<StepName, number> = {
   // vzdump of a large disk to a slow storage: hours, not minutes.
   vzdump: 6 * 60 * 60_000,
   resume_world: 5 * 60_000,
+  // The first warning goes 10 minutes before the stop.
+  warn_players: 15 * 60_000,
+  prune_backups: 30 * 60_000,
   safety_backup: 6 * 60 * 60_000,
   restore_vm: 6 * 60 * 60_000,
 }
@@ -62,6 +69,14 @@ export interface JobState {
   resumeStatus?: DeploymentStatus
   /** A restore: the archive, and whether an earlier attempt made the safety backup. */
   restore?: RestoreParams
+  /** A backup: manual, or scheduled with its retention. */
+  backup?: BackupParams
+  /** A scheduled stop or restart: the players' warnings. */
+  power?: PowerParams
+  /** A destroy: whether the deployment's backups go with the VM. */
+  destroy?: DestroyParams
+  /** Started by this schedule (its last run follows the job). */
+  scheduleId?: string
 }
 
 export interface DeploymentState {
@@ -92,6 +107,8 @@ export interface DeploymentState {
    * archive, without a second safety backup (the first holds the state from before).
    */
   restore?: RestoreParams | null
+  /** Scheduled actions (backups, restarts, stop/start windows), run from the object's alarm. */
+  schedules?: ScheduleState[]
 }
 
 export function freshSteps(kind: JobKind, keepDone: readonly StepName[] = []): StepView[] {

@@ -2,6 +2,7 @@ import type { DeploymentInput, Reduction } from './effects'
 import type { DeploymentState } from './model'
 import { Draft } from './draft'
 import { runnerFrame } from './runner-frames'
+import { scheduleDue, setSchedules } from './schedules'
 
 // Every runtime core runs in (workerd, Node, browsers) has it; core's lib (ES2023 alone) lacks it.
 declare const structuredClone: <T>(value: T) => T
@@ -28,7 +29,7 @@ export function reduce(state: DeploymentState, input: DeploymentInput): Reductio
     case 'power':
       return draft.power(input.action, input.jobId, input.at)
     case 'destroy':
-      return draft.destroy(input.jobId, input.auto, input.at)
+      return draft.destroy(input.jobId, input.auto, input.at, input.deleteBackups === true)
     case 'backup':
       return draft.backup(input.jobId, input.at)
     case 'restore':
@@ -39,5 +40,9 @@ export function reduce(state: DeploymentState, input: DeploymentInput): Reductio
       return draft.tick(input.lastHeardAt, input.at)
     case 'live':
       return draft.live(input)
+    case 'set_schedules':
+      return setSchedules(draft, input)
+    case 'schedule_due':
+      return scheduleDue(draft, input)
   }
 }

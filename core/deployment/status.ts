@@ -109,6 +109,7 @@ export function statusOfStep(step: StepName): DeploymentStatus | null {
       return 'verifying'
     case 'stop_vm':
     case 'delete_vm':
+    case 'warn_players':
       return null
     // A template job is built like a deployment's VM, and ends `ready` the same way.
     case 'image_checksum':
@@ -120,6 +121,7 @@ export function statusOfStep(step: StepName): DeploymentStatus | null {
     case 'save_world':
     case 'vzdump':
     case 'resume_world':
+    case 'prune_backups':
     case 'safety_backup':
     case 'restore_vm':
       return null

@@ -45,7 +45,7 @@ export const TEMPLATE_STEPS = [
  * The steps of a backup: the game stops writing its world and flushes it (where it has a console),
  * Proxmox's vzdump archives the VM, the game saves again. The last runs after a failure too.
  */
-export const BACKUP_STEPS = ['save_world', 'vzdump', 'resume_world'] as const
+export const BACKUP_STEPS = ['save_world', 'vzdump', 'resume_world', 'prune_backups'] as const
 /**
  * The steps of a restore in place: a safety backup of the current state, the VM stopped, the
  * archive restored over it, started again, and the game checked like after a deploy.

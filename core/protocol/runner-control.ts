@@ -150,6 +150,8 @@ export const ServerToRunner = z.discriminatedUnion('type', [
     proxmox: ProxmoxConnection,
     deploymentId: z.string().min(1).max(64),
     delete: BackupVolid.optional(),
+    /** Protect (Proxmox then refuses to delete it, retention too) or unprotect one. */
+    protect: z.object({ volid: BackupVolid, protected: z.boolean() }).optional(),
   }),
   /**
    * The deployments this runner keeps an eye on (the whole list, replacing the previous one),

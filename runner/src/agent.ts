@@ -222,6 +222,11 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
         log.info(`backups: deleting ${frame.delete} of deployment ${deploymentId}`)
         await deps.executors.deleteBackup(proxmox, deploymentId, frame.delete, signal)
       }
+      if (frame.protect) {
+        const { volid, protected: on } = frame.protect
+        log.info(`backups: ${on ? 'protecting' : 'unprotecting'} ${volid} of ${deploymentId}`)
+        await deps.executors.protectBackup(proxmox, deploymentId, volid, on, signal)
+      }
       const list = await deps.executors.listBackups(proxmox, deploymentId, signal)
       send({ type: 'backups.result', requestId, backups: list })
     } catch (err) {

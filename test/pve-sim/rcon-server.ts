@@ -33,6 +33,9 @@ function answer(world: SimWorld, command: string): string {
       return args[0] === 'flush'
         ? 'Saving the game (this may take a moment!)Saved the game'
         : 'Saving the game (this may take a moment!)'
+    case 'say':
+      // Broadcast to the players as "[Rcon] …"; the console itself gets no answer.
+      return ''
     case 'list':
       return 'There are 0 of a max of 20 players online: '
     default:

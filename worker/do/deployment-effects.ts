@@ -7,7 +7,16 @@ import { hubStub } from './stubs'
 
 type OutsideEffect = Extract<
   DeploymentEffect,
-  { type: 'requeue_row' | 'close_row' | 'insert_row' | 'template_built' | 'dispatch' | 'warn' }
+  {
+    type:
+      | 'requeue_row'
+      | 'close_row'
+      | 'insert_row'
+      | 'template_built'
+      | 'dispatch'
+      | 'warn'
+      | 'schedule_failed'
+  }
 >
 
 /**
@@ -30,10 +39,7 @@ export async function outsideEffect(
     case 'insert_row':
       await batch(db, [
         jobInsert(db, state.id, fx.jobId, fx.kind),
-        systemAuditEntry(db, 'deployment.auto_destroy', {
-          target: state.id,
-          details: { policy: 'onFailure=destroy', error: fx.auditError },
-        }),
+        systemAuditEntry(db, fx.audit.action, { target: state.id, details: fx.audit.details }),
       ])
       return
     case 'template_built':
@@ -41,6 +47,17 @@ export async function outsideEffect(
     case 'dispatch':
       // Not awaited: the hub may be calling this object right now; neither waits on the other.
       ctx.waitUntil(hubStub(env).dispatch())
+      return
+    case 'schedule_failed':
+      console.warn(
+        JSON.stringify({
+          level: 'warn',
+          deployment: state.id,
+          schedule: fx.scheduleId,
+          action: fx.action,
+          error: fx.error,
+        }),
+      )
       return
     case 'warn':
       console.warn(JSON.stringify({ level: 'warn', deployment: state.id, note: fx.message }))

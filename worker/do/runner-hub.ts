@@ -15,7 +15,12 @@ import { recordHello, recordLastSeen } from '../db/runners'
 import { reciprocateClose } from '../http/websocket'
 import { Dispatcher } from './hub/dispatch'
 import { Orphans, type OrphanDestroyResult } from './hub/orphans'
-import { RunnerRequests, type BackupsAnswer, type CapacityAnswer } from './hub/requests'
+import {
+  RunnerRequests,
+  type BackupChange,
+  type BackupsAnswer,
+  type CapacityAnswer,
+} from './hub/requests'
 import { revokeRunner } from './hub/revoke'
 import { logRefused, RunnerSockets, type RunnerLiveStatus } from './hub/sockets'
 import { WatchLists } from './hub/watch'
@@ -187,13 +192,13 @@ export class RunnerHub extends DurableObject<Env> {
     return this.requests.testConnection(proxmox)
   }
 
-  /** A deployment's backups, from an online runner; `remove`: delete that one first. */
+  /** A deployment's backups, from an online runner, after `change` (delete or protect one). */
   async backups(
     proxmox: ProxmoxConnection,
     deploymentId: string,
-    remove?: string,
+    change?: BackupChange,
   ): Promise<BackupsAnswer> {
-    return this.requests.backups(proxmox, deploymentId, remove)
+    return this.requests.backups(proxmox, deploymentId, change)
   }
 
   /** The node's free memory and the storage's free space, from an online runner (cached briefly). */

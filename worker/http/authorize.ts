@@ -54,6 +54,8 @@ export const ROUTE_RULES: Readonly<Record<string, Permission>> = {
   'POST /api/settings/proxmox/test': 'admin',
   'GET /api/settings/cleanup': 'admin',
   'PUT /api/settings/cleanup': 'admin',
+  'GET /api/settings/schedules': 'admin',
+  'PUT /api/settings/schedules': 'admin',
   'GET /api/settings/security': 'admin',
   'PUT /api/settings/security': 'admin',
   'GET /api/settings/encryption': 'admin',

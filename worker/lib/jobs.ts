@@ -15,7 +15,7 @@ export async function buildAssignment(
   inputs: LeasedJobInputs,
   leaseMs: number,
 ): Promise<JobAssignment> {
-  const { spec, restore } = inputs
+  const { spec, restore, backup, destroy, power } = inputs
   const sealed = await sealedGameSecretsOf(env.DB, job.deploymentId)
   if (sealed === undefined)
     throw new Error(`deployment ${job.deploymentId} of job ${job.id} is missing`)
@@ -36,5 +36,8 @@ export async function buildAssignment(
     secrets: redact,
     gameSecrets,
     ...(restore ? { restore } : {}),
+    ...(backup ? { backup } : {}),
+    ...(destroy ? { destroy } : {}),
+    ...(power ? { power } : {}),
   })
 }

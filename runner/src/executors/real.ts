@@ -1,3 +1,4 @@
+import { warnPlayers } from '../games/warn-players'
 import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -252,6 +253,9 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
           return provision(ctx)
         case 'verify':
           return verify(ctx)
+        case 'warn_players':
+          await warnPlayers(ctx.job, ctx)
+          return {}
       }
     },
     testConnection: (conn, ctx) => proxmox.testConnection(conn, ctx),
@@ -278,6 +282,8 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
     listBackups: (conn, deploymentId, signal) => proxmox.listBackups(conn, deploymentId, signal),
     deleteBackup: (conn, deploymentId, volid, signal) =>
       proxmox.removeBackup(conn, deploymentId, volid, signal),
+    protectBackup: (conn, deploymentId, volid, protect, signal) =>
+      proxmox.protectBackup(conn, deploymentId, volid, protect, signal),
     async destroyVm(conn, vmid, deploymentId, ctx) {
       const lines: string[] = []
       await proxmox.destroyOrphan(conn, vmid, deploymentId, {

@@ -2,6 +2,7 @@ import { enAdmin } from './en/admin'
 import { enApp } from './en/app'
 import { enAlerts } from './en/alerts'
 import { enBackups } from './en/backups'
+import { enSchedules } from './en/schedules'
 import { enDeployments } from './en/deployments'
 import { enPeople } from './en/people'
 
@@ -9,6 +10,14 @@ import { enPeople } from './en/people'
  * English, the reference dictionary, in one part per area of the dashboard. French must have
  * every key of every part (each French part is typed by its English one).
  */
-export const en = { ...enApp, ...enDeployments, ...enAdmin, ...enBackups, ...enAlerts, ...enPeople }
+export const en = {
+  ...enApp,
+  ...enDeployments,
+  ...enAdmin,
+  ...enBackups,
+  ...enAlerts,
+  ...enSchedules,
+  ...enPeople,
+}
 
 export type Dict = typeof en

@@ -3,6 +3,7 @@ import { frAdmin } from './fr/admin'
 import { frApp } from './fr/app'
 import { frAlerts } from './fr/alerts'
 import { frBackups } from './fr/backups'
+import { frSchedules } from './fr/schedules'
 import { frDeployments } from './fr/deployments'
 import { frPeople } from './fr/people'
 
@@ -14,4 +15,5 @@ export const fr: Dict = {
   ...frBackups,
   ...frAlerts,
   ...frPeople,
+  ...frSchedules,
 }

@@ -3,9 +3,10 @@ import type { DeploymentStatus } from '../../../core/deployment/status'
 import { PROTOCOL_VERSION, type JobKind } from '../../../core/protocol'
 import { api, ApiFailure, call, errorText, type DeploymentDetail } from '../api'
 import { Backups } from '../components/backups'
+import { Schedules } from '../components/schedules'
 import { ConfirmButton } from '../components/confirm-button'
 import { CopyButton } from '../components/copy-button'
-import { Alert } from '../components/field'
+import { Alert, CheckboxField } from '../components/field'
 import { Link } from '../components/link'
 import { LivePanel } from '../components/live-status'
 import { LogPane } from '../components/log-pane'
@@ -132,7 +133,7 @@ export function DeploymentPage(props: { id: string }) {
               {jobRunning ? t.jobRunning[jobKind] : t.jobLast(t.jobName[jobKind])}
             </p>
           ) : null}
-          <Timeline steps={state.steps} />
+          <Timeline steps={state.steps} restored={detail.restoredFrom !== null} />
         </div>
         <LogPane
           deploymentId={props.id}
@@ -143,7 +144,10 @@ export function DeploymentPage(props: { id: string }) {
         />
       </div>
       {/* Full width: its table has room for every column and the delete buttons. */}
-      {operate && (hasLifecycle(state.status) || (state.status === 'failed' && state.vmid)) ? (
+      {operate &&
+      (hasLifecycle(state.status) ||
+        (state.status === 'failed' && state.vmid) ||
+        state.status === 'destroyed') ? (
         <Backups
           id={props.id}
           name={detail.name}
@@ -153,6 +157,9 @@ export function DeploymentPage(props: { id: string }) {
           lastJob={state.lastJob ?? detail.lastJob}
           onStarted={reload}
         />
+      ) : null}
+      {operate && hasLifecycle(state.status) ? (
+        <Schedules id={props.id} status={state.status} lastJob={state.lastJob ?? detail.lastJob} />
       ) : null}
     </section>
   )
@@ -270,6 +277,8 @@ function Actions(props: {
   const can = allowedActions(props.status, props.failedKind)
   const lifecycle = hasLifecycle(props.status)
   const [starting, setStarting] = useState(false)
+  // Backups are kept by default: a destroyed server can come back as a new one.
+  const [deleteBackups, setDeleteBackups] = useState(false)
   const [error, setError] = useState<string | null>(null)
   // A refusal or failure belongs to the state it happened in.
   useEffect(() => setError(null), [props.status])
@@ -360,12 +369,25 @@ function Actions(props: {
             danger
             label={t.destroy}
             title={t.destroyTitle(props.name)}
-            body={t.destroyBody}
+            body={
+              <>
+                <p>{t.destroyBody}</p>
+                <CheckboxField
+                  name="deleteBackups"
+                  label={t.destroyDeleteBackups}
+                  help={t.destroyDeleteBackupsHelp}
+                  checked={deleteBackups}
+                  onChange={setDeleteBackups}
+                />
+              </>
+            }
             confirmLabel={t.destroy}
             disabled={!can.destroy}
             focusAfter={props.focusAfter}
             onConfirm={async () => {
-              await call(api.api.deployments[':id'].destroy.$post(param))
+              await call(
+                api.api.deployments[':id'].destroy.$post({ ...param, json: { deleteBackups } }),
+              )
               await props.onDone()
             }}
           />

@@ -85,6 +85,7 @@ export const enDeployments = {
   noRunnerOnline: 'No runner is online: the job waits until one connects.',
   stepsTitle: 'Steps',
   stepsNone: 'Waiting for a runner to take the job.',
+  stepCloneRestored: 'Restore the backup to a new VM',
   steps: {
     allocate: 'Allocate VM id',
     clone: 'Clone template',
@@ -103,6 +104,8 @@ export const enDeployments = {
     save_world: 'Pause the game’s saving and flush the world',
     vzdump: 'Back up the VM (vzdump)',
     resume_world: 'Resume the game’s saving',
+    warn_players: 'Warn the players',
+    prune_backups: 'Remove old scheduled backups',
     safety_backup: 'Safety backup of the current state',
     restore_vm: 'Restore the backup over the VM',
   },
@@ -141,7 +144,9 @@ export const enDeployments = {
   destroy: 'Destroy',
   destroyTitle: (name: string) => `Destroy “${name}”?`,
   destroyBody:
-    'The VM is stopped and deleted with its disks. The world is lost unless you backed it up. This cannot be undone.',
+    'The VM is stopped and deleted with its disks. This cannot be undone. Its backups are kept: a new server can be made from one on this page.',
+  destroyDeleteBackups: 'Also delete its backups',
+  destroyDeleteBackupsHelp: 'The world is then lost for good. Protected backups are kept anyway.',
   start: 'Start',
   stop: 'Stop',
   restart: 'Restart',

@@ -91,6 +91,7 @@ export const frDeployments: typeof enDeployments = {
   noRunnerOnline: 'Aucun runner en ligne : la tâche attend qu’un runner se connecte.',
   stepsTitle: 'Étapes',
   stepsNone: 'En attente d’un runner pour prendre la tâche.',
+  stepCloneRestored: 'Restaurer la sauvegarde dans une nouvelle VM',
   steps: {
     allocate: 'Réserver l’id de VM',
     clone: 'Cloner le modèle',
@@ -109,6 +110,8 @@ export const frDeployments: typeof enDeployments = {
     save_world: 'Suspendre les sauvegardes du jeu et écrire le monde',
     vzdump: 'Sauvegarder la VM (vzdump)',
     resume_world: 'Reprendre les sauvegardes du jeu',
+    warn_players: 'Prévenir les joueurs',
+    prune_backups: 'Supprimer les anciennes sauvegardes planifiées',
     safety_backup: 'Sauvegarde de sécurité de l’état actuel',
     restore_vm: 'Restaurer la sauvegarde sur la VM',
   },
@@ -148,7 +151,10 @@ export const frDeployments: typeof enDeployments = {
   destroy: 'Supprimer',
   destroyTitle: (name: string) => `Supprimer « ${name} » ?`,
   destroyBody:
-    'La VM est arrêtée puis supprimée avec ses disques. Le monde est perdu sauf sauvegarde. C’est irréversible.',
+    'La VM est arrêtée puis supprimée avec ses disques. C’est irréversible. Ses sauvegardes sont gardées : un nouveau serveur peut être créé à partir de l’une d’elles sur cette page.',
+  destroyDeleteBackups: 'Supprimer aussi ses sauvegardes',
+  destroyDeleteBackupsHelp:
+    'Le monde est alors perdu pour de bon. Les sauvegardes protégées sont gardées quand même.',
   start: 'Démarrer',
   stop: 'Arrêter',
   restart: 'Redémarrer',
