@@ -4,7 +4,7 @@ import type { AppEnv } from './env'
 import { ApiError, onError, onNotFound } from './http/errors'
 import { mutable } from './http/response'
 import { csrfGuard, jsonOnly, requestId, securityHeaders } from './http/security'
-import { requireSession } from './http/sessions'
+import { authorize } from './http/authorize'
 import { alertsRoutes } from './routes/alerts'
 import { auditRoutes } from './routes/audit'
 import { auth } from './routes/auth'
@@ -14,12 +14,17 @@ import { capacityRoutes } from './routes/capacity'
 import { consoleRoutes } from './routes/console'
 import { deploymentsRoutes, gamesRoutes } from './routes/deployments'
 import { health } from './routes/health'
+import { invitesRoutes } from './routes/invites'
 import { runnerApi } from './routes/runner-api'
+import { secondFactorRoutes } from './routes/second-factor'
+import { securityPolicyRoutes } from './routes/security-policy'
 import { orphansRoutes } from './routes/orphans'
 import { runnersRoutes } from './routes/runners'
 import { settingsRoutes } from './routes/settings'
 import { setup } from './routes/setup'
 import { templatesRoutes } from './routes/templates'
+import { tokensRoutes } from './routes/tokens'
+import { usersRoutes } from './routes/users'
 
 /** Largest JSON body any route accepts. */
 export const MAX_BODY_BYTES = 256 * 1024
@@ -40,11 +45,16 @@ const api = new Hono<AppEnv>()
   )
   .use(csrfGuard())
   .use(jsonOnly())
-  .use(requireSession())
+  .use(authorize())
   .route('/health', health)
   .route('/setup', setup)
   .route('/auth', auth)
+  .route('/auth/totp', secondFactorRoutes)
+  .route('/invites', invitesRoutes)
+  .route('/users', usersRoutes)
+  .route('/tokens', tokensRoutes)
   .route('/settings', settingsRoutes)
+  .route('/settings/security', securityPolicyRoutes)
   .route('/alerts', alertsRoutes)
   .route('/audit', auditRoutes)
   .route('/games', gamesRoutes)

@@ -4,6 +4,7 @@ import { CreateDeployment, ListDeploymentsQuery, LogsQuery } from '../../core/de
 import { DeploymentStatus } from '../../core/deployment/status'
 import { getGame, GAMES } from '../../core/games'
 import { TEMPLATE_GAME } from '../../core/template'
+import { effectiveScope } from '../../core/people'
 import type { LiveStatus, PowerAction } from '../../core/protocol'
 import type { AppContext, AppEnv } from '../env'
 import { audit } from '../http/audit'
@@ -151,7 +152,9 @@ export const deploymentsRoutes = new Hono<AppEnv>()
       )
     }
     // Template jobs (core/template.ts) have records of their own, but are not games.
-    const rows = await listDeployments(c.env.DB, wanted?.data ?? null, limit, TEMPLATE_GAME)
+    const user = c.get('user')
+    const only = effectiveScope(user) === 'granted' ? Object.keys(user.grants) : null
+    const rows = await listDeployments(c.env.DB, wanted?.data ?? null, limit, TEMPLATE_GAME, only)
     return c.json({ deployments: rows.map(rowView) })
   })
   .get('/:id', async (c) => {

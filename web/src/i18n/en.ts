@@ -5,6 +5,7 @@ import { enBackups } from './en/backups'
 import { enOperate } from './en/operate'
 import { enSchedules } from './en/schedules'
 import { enDeployments } from './en/deployments'
+import { enPeople } from './en/people'
 
 /**
  * English, the reference dictionary, in one part per area of the dashboard. French must have
@@ -18,6 +19,7 @@ export const en = {
   ...enAlerts,
   ...enOperate,
   ...enSchedules,
+  ...enPeople,
 }
 
 export type Dict = typeof en

@@ -6,6 +6,7 @@ import { frBackups } from './fr/backups'
 import { frOperate } from './fr/operate'
 import { frSchedules } from './fr/schedules'
 import { frDeployments } from './fr/deployments'
+import { frPeople } from './fr/people'
 
 /** French (the product's original design is French), in the same parts as the English. */
 export const fr: Dict = {
@@ -15,5 +16,6 @@ export const fr: Dict = {
   ...frBackups,
   ...frAlerts,
   ...frOperate,
+  ...frPeople,
   ...frSchedules,
 }

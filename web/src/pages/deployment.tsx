@@ -17,6 +17,7 @@ import { Timeline } from '../components/timeline'
 import { usePoll } from '../hooks/use-poll'
 import { useDeploymentEvents, type LiveState } from '../hooks/use-deployment-events'
 import { useT } from '../i18n'
+import { useCan } from '../me'
 import { useTitle } from '../router'
 import { formatTime } from '../lib/format'
 import { gameName, isPrivateIPv4, joinSteps, playerAddress, publicPorts } from '../lib/games'
@@ -30,6 +31,8 @@ export function DeploymentPage(props: { id: string }) {
   const [missing, setMissing] = useState(false)
   const live = useDeploymentEvents(missing ? null : props.id)
   const statusRef = useRef<HTMLSpanElement>(null)
+  // A viewer, or a view-only grant, sees the server but none of the buttons that change it.
+  const operate = useCan().operate(props.id)
   useTitle(`${detail?.name ?? t.deploymentsTitle} · ${t.appName}`)
 
   const reload = useCallback(async () => {
@@ -98,14 +101,16 @@ export function DeploymentPage(props: { id: string }) {
         {gameName(detail.game)} · {t.colCreated} {formatTime(detail.createdAt, t.lang)}
         {state.vmid ? ` · VM ${state.vmid}` : ''}
       </p>
-      <Actions
-        id={props.id}
-        name={detail.name}
-        status={state.status}
-        failedKind={jobKind ?? undefined}
-        onDone={reload}
-        focusAfter={() => statusRef.current}
-      />
+      {operate ? (
+        <Actions
+          id={props.id}
+          name={detail.name}
+          status={state.status}
+          failedKind={jobKind ?? undefined}
+          onDone={reload}
+          focusAfter={() => statusRef.current}
+        />
+      ) : null}
       {state.status === 'queued' ? <QueuedHint /> : null}
       {state.error && state.status === 'failed' ? (
         <Alert kind="error">
@@ -141,9 +146,10 @@ export function DeploymentPage(props: { id: string }) {
         />
       </div>
       {/* Full width: its table has room for every column and the delete buttons. */}
-      {hasLifecycle(state.status) ||
-      (state.status === 'failed' && state.vmid) ||
-      state.status === 'destroyed' ? (
+      {operate &&
+      (hasLifecycle(state.status) ||
+        (state.status === 'failed' && state.vmid) ||
+        state.status === 'destroyed') ? (
         <Backups
           id={props.id}
           name={detail.name}
@@ -154,9 +160,9 @@ export function DeploymentPage(props: { id: string }) {
           onStarted={reload}
         />
       ) : null}
-      {state.status === 'ready' ? <Console id={props.id} game={detail.game} /> : null}
+      {operate && state.status === 'ready' ? <Console id={props.id} game={detail.game} /> : null}
       {state.status === 'ready' ? <ServerLog id={props.id} name={detail.name} /> : null}
-      {hasLifecycle(state.status) ? (
+      {operate && hasLifecycle(state.status) ? (
         <Schedules id={props.id} status={state.status} lastJob={state.lastJob ?? detail.lastJob} />
       ) : null}
     </section>
