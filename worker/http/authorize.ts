@@ -65,6 +65,8 @@ export const ROUTE_RULES: Readonly<Record<string, Permission>> = {
   'PUT /api/alerts/channels/:id': 'admin',
   'DELETE /api/alerts/channels/:id': 'admin',
   'POST /api/alerts/channels/:id/test': 'admin',
+  'GET /api/alerts/timing': 'admin',
+  'PUT /api/alerts/timing': 'admin',
   'GET /api/audit': 'admin',
   'GET /api/runners': 'admin',
   'POST /api/runners': 'admin',
