@@ -9,6 +9,7 @@ import { alertsRoutes } from './routes/alerts'
 import { auditRoutes } from './routes/audit'
 import { auth } from './routes/auth'
 import { backupsRoutes } from './routes/backups'
+import { changesRoutes } from './routes/changes'
 import { capacityRoutes } from './routes/capacity'
 import { deploymentsRoutes, gamesRoutes } from './routes/deployments'
 import { health } from './routes/health'
@@ -48,6 +49,7 @@ const api = new Hono<AppEnv>()
   .route('/games', gamesRoutes)
   .route('/deployments', deploymentsRoutes)
   .route('/deployments', backupsRoutes)
+  .route('/deployments', changesRoutes)
   .route('/capacity', capacityRoutes)
   .route('/runners', runnersRoutes)
   .route('/orphans', orphansRoutes)

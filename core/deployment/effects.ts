@@ -1,4 +1,5 @@
 import type {
+  DeploymentSpec,
   DeploymentToRunner,
   FrameBody,
   JobKind,
@@ -30,6 +31,11 @@ export type DeploymentInput =
   | { type: 'power'; action: PowerAction; jobId: string; at: number }
   /** Put the backup `volid` back over the VM (ready or stopped) as `jobId`. */
   | { type: 'restore'; jobId: string; volid: string; at: number }
+  /**
+   * Change a ready deployment to `spec` as `jobId` (snapshot first, rolled back on failure);
+   * `sealed`: its sealed secrets when they change (a new join password).
+   */
+  | { type: 'change'; jobId: string; spec: DeploymentSpec; sealed?: string | null; at: number }
   /** Back up the VM (ready or stopped) as `jobId`. */
   | { type: 'backup'; jobId: string; at: number }
   /** Destroy the VM as `jobId`; `auto`: queued by the cleanup policy after a failed deploy. */
@@ -81,6 +87,8 @@ export type DeploymentEffect =
   | { type: 'close_row'; jobId: string; status: JobEnd }
   /** D1: queue a job this object started itself (the cleanup policy's destroy), with its audit. */
   | { type: 'insert_row'; jobId: string; kind: JobKind; auditError: string | null }
+  /** A change succeeded: its spec (and sealed secrets, when they changed) go to the D1 row. */
+  | { type: 'save_inputs'; spec: DeploymentSpec; sealed?: string | null }
   /** A template job succeeded: select the template in Settings. */
   | { type: 'template_built'; result: Record<string, unknown> | undefined }
   /** A deploy failed: the cleanup policy may queue a destroy (it lives in D1). */

@@ -1,6 +1,7 @@
 import {
   DEPLOY_STEPS,
   stepsOf,
+  type ChangeParams,
   type Checkpoint,
   type DeploymentSpec,
   type JobKind,
@@ -38,6 +39,10 @@ export const STEP_TIMEOUT_MS: Record<StepName, number> = {
   resume_world: 5 * 60_000,
   safety_backup: 6 * 60 * 60_000,
   restore_vm: 6 * 60 * 60_000,
+  snapshot: 30 * 60_000,
+  change_vm: 20 * 60_000,
+  prune_snapshots: 30 * 60_000,
+  rollback: 30 * 60_000,
 }
 
 export interface JobState {
@@ -62,6 +67,8 @@ export interface JobState {
   resumeStatus?: DeploymentStatus
   /** A restore: the archive, and whether an earlier attempt made the safety backup. */
   restore?: RestoreParams
+  /** A change or its rollback: the snapshot. */
+  change?: ChangeParams
 }
 
 export interface DeploymentState {
@@ -92,6 +99,27 @@ export interface DeploymentState {
    * archive, without a second safety backup (the first holds the state from before).
    */
   restore?: RestoreParams | null
+  /** The change on its way (or rolling back), with what to go back to. */
+  change?: ChangeState | null
+  /** The last change that was rolled back, kept so the admin can try it again. */
+  failedChange?: { spec: DeploymentSpec; params: ChangeParams; sealed?: string | null } | null
+}
+
+/** A change in progress: the spec in force now is the new one; `previous` is the one before. */
+export interface ChangeState {
+  params: ChangeParams
+  previous: DeploymentSpec
+  /** The release installed before (the checkpoint's), restored with a rollback. */
+  previousVersion?: string
+  /**
+   * The deployment's sealed secrets for the new config (a new join password), or undefined when
+   * they do not change. They reach D1 only when the change succeeds.
+   */
+  sealed?: string | null
+  /** Set when the change failed or was cancelled and is being rolled back. */
+  failure?: { outcome: 'failed' | 'cancelled' | 'done'; message: string }
+  /** The spec the change tried (kept for a retry while the old one is back in force). */
+  attempted?: DeploymentSpec
 }
 
 export function freshSteps(kind: JobKind, keepDone: readonly StepName[] = []): StepView[] {

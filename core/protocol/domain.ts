@@ -3,9 +3,11 @@ import { ProxmoxConnection } from '../settings'
 import { TemplateRequest } from '../template'
 import {
   BACKUP_STEPS,
+  CHANGE_STEPS,
   DEPLOY_STEPS,
   DESTROY_STEPS,
   RESTORE_STEPS,
+  ROLLBACK_STEPS,
   TEMPLATE_STEPS,
 } from './constants'
 
@@ -21,6 +23,10 @@ export const StepName = z.enum([
   ...BACKUP_STEPS,
   'safety_backup',
   'restore_vm',
+  'snapshot',
+  'change_vm',
+  'prune_snapshots',
+  'rollback',
 ])
 export type StepName = z.infer<typeof StepName>
 
@@ -41,6 +47,8 @@ export const JobKind = z.enum([
   'template',
   'backup',
   'restore',
+  'change',
+  'rollback',
 ])
 export type JobKind = z.infer<typeof JobKind>
 
@@ -57,6 +65,8 @@ const JOB_STEPS: Record<JobKind, readonly StepName[]> = {
   template: TEMPLATE_STEPS,
   backup: BACKUP_STEPS,
   restore: RESTORE_STEPS,
+  change: CHANGE_STEPS,
+  rollback: ROLLBACK_STEPS,
 }
 
 /** The steps a job of this kind runs, in order. */
@@ -117,6 +127,21 @@ export const RestoreParams = z.object({
 })
 export type RestoreParams = z.infer<typeof RestoreParams>
 
+/**
+ * What a change or its rollback works with: the snapshot taken before it (a PVE `pve-configid`,
+ * core/change-plan.ts names it), and how many of the product's snapshots the VM keeps.
+ */
+export const ChangeParams = z.object({
+  snapshot: z
+    .string()
+    .max(40)
+    .regex(/^[a-z][a-z0-9_-]+$/i),
+  keepSnapshots: z.number().int().min(1).max(50),
+  /** What changes, one line each, for the snapshot's description and the log. */
+  summary: z.array(z.string().max(300)).max(50).default([]),
+})
+export type ChangeParams = z.infer<typeof ChangeParams>
+
 export const JobAssignment = z.object({
   jobId: z.string().min(1),
   deploymentId: z.string().min(1),
@@ -135,6 +160,8 @@ export const JobAssignment = z.object({
   gameSecrets: z.record(z.string(), z.string()).default({}),
   /** For a restore: the archive, and whether a first attempt already made the safety backup. */
   restore: RestoreParams.optional(),
+  /** For a change or a rollback: its snapshot. */
+  change: ChangeParams.optional(),
 })
 export type JobAssignment = z.infer<typeof JobAssignment>
 

@@ -1,13 +1,23 @@
 import type { DeploymentEffect, DeploymentState } from '../../core/deployment'
 import { systemAuditEntry } from '../db/audit-log'
 import { batch } from '../db/client'
+import { saveDeploymentInputs } from '../db/deployment-inputs'
 import { closeJob, jobInsert, requeueLeasedJob } from '../db/jobs'
 import { templateBuilt } from '../lib/template-job'
 import { hubStub } from './stubs'
 
 type OutsideEffect = Extract<
   DeploymentEffect,
-  { type: 'requeue_row' | 'close_row' | 'insert_row' | 'template_built' | 'dispatch' | 'warn' }
+  {
+    type:
+      | 'requeue_row'
+      | 'close_row'
+      | 'insert_row'
+      | 'save_inputs'
+      | 'template_built'
+      | 'dispatch'
+      | 'warn'
+  }
 >
 
 /**
@@ -30,12 +40,19 @@ export async function outsideEffect(
     case 'insert_row':
       await batch(db, [
         jobInsert(db, state.id, fx.jobId, fx.kind),
-        systemAuditEntry(db, 'deployment.auto_destroy', {
-          target: state.id,
-          details: { policy: 'onFailure=destroy', error: fx.auditError },
-        }),
+        fx.kind === 'rollback'
+          ? systemAuditEntry(db, 'deployment.change_rolled_back', {
+              target: state.id,
+              details: { snapshot: state.change?.params.snapshot, error: fx.auditError },
+            })
+          : systemAuditEntry(db, 'deployment.auto_destroy', {
+              target: state.id,
+              details: { policy: 'onFailure=destroy', error: fx.auditError },
+            }),
       ])
       return
+    case 'save_inputs':
+      return saveDeploymentInputs(db, state.id, fx.spec, fx.sealed)
     case 'template_built':
       return templateBuilt(env, state.id, fx.result)
     case 'dispatch':

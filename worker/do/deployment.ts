@@ -17,6 +17,7 @@ import {
   HEARTBEAT_PING,
   HEARTBEAT_PONG,
   parseRunnerFrame,
+  type ChangeParams,
   type DeploymentSpec,
   type JobKind,
   type LiveStatus,
@@ -42,6 +43,9 @@ export const MIRROR_RETRY_MS = 5_000
 export interface LeasedJobInputs {
   spec: DeploymentSpec
   restore?: RestoreParams
+  change?: ChangeParams
+  /** A change's new sealed secrets (D1 keeps the old ones until it succeeds). */
+  sealed?: string | null
 }
 
 export type ActionResult = { ok: true; status: DeploymentStatus } | { ok: false; reason: string }
@@ -204,8 +208,14 @@ export class DeploymentDO extends DurableObject<Env> {
   async leased(jobId: string, runnerId: string, attempt: number): Promise<LeasedJobInputs | null> {
     const out = await this.run({ type: 'leased', jobId, runnerId, attempt, at: Date.now() })
     if (!('state' in out)) return null
-    const restore = out.state.job?.restore
-    return { spec: out.state.spec, ...(restore ? { restore } : {}) }
+    const { restore, change, kind } = out.state.job ?? {}
+    const sealed = kind === 'change' ? out.state.change?.sealed : undefined
+    return {
+      spec: out.state.spec,
+      ...(restore ? { restore } : {}),
+      ...(change ? { change } : {}),
+      ...(sealed !== undefined ? { sealed } : {}),
+    }
   }
 
   /** What the API's detail view adds to the D1 row: the timeline and the current job. */
@@ -239,6 +249,15 @@ export class DeploymentDO extends DurableObject<Env> {
   /** Restore the backup `volid` over the VM (ready or stopped) as job `jobId`. */
   requestRestore(jobId: string, volid: string): Promise<ActionResult> {
     return this.request({ type: 'restore', jobId, volid, at: Date.now() })
+  }
+
+  /** Change the ready deployment to `spec` as job `jobId` (snapshot first, rolled back on failure). */
+  requestChange(
+    jobId: string,
+    spec: DeploymentSpec,
+    sealed?: string | null,
+  ): Promise<ActionResult> {
+    return this.request({ type: 'change', jobId, spec, sealed, at: Date.now() })
   }
 
   /** Back up the VM (ready or stopped) as job `jobId`. */

@@ -5,6 +5,7 @@ import type { StepContext, StepResult, TestContext } from '../executors/types'
 import { checkHostKey, type ScanOptions } from '../ssh/host-key'
 import type { SshWaitTimeouts } from '../ssh/wait'
 import { createBackupExecutor } from './backup-executor'
+import { createChangeExecutor } from './change-executor'
 import { readCapacity } from './capacity'
 import { errorText } from './errors'
 import { retryTransient } from './vm-common'
@@ -248,6 +249,7 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
   }
 
   const backups = createBackupExecutor({ withSteps, withJobSteps })
+  const changes = createChangeExecutor({ withSteps, withJobSteps })
 
   /** The setup wizard's checks, on this runner. */
   function testConnection(
@@ -336,6 +338,7 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
   return {
     runStep,
     ...backups,
+    ...changes,
     runTemplateStep,
     testConnection,
     capacity,
