@@ -26,6 +26,15 @@ export function snapshotName(jobId: string): string {
   return `${SNAPSHOT_PREFIX}change-${id || 'x'}`
 }
 
+/**
+ * The id of the rollback job of the change `jobId`: each hex digit complemented, so a job id in
+ * UUID form gives another (the runner's job socket takes only those), minted by the reducer
+ * without a random source, the same every time.
+ */
+export function rollbackJobId(jobId: string): string {
+  return jobId.replace(/[0-9a-f]/g, (d) => (15 - parseInt(d, 16)).toString(16))
+}
+
 /** One field that moves, as the diff shows it (a sensitive field's values are never shown). */
 export interface ChangeLine {
   key: string

@@ -1,4 +1,4 @@
-import { changeParams, changeRefusal } from '../change-plan'
+import { changeParams, changeRefusal, rollbackJobId } from '../change-plan'
 import type { DeploymentSpec, RunnerToDeployment, StepError } from '../protocol'
 import type { DeploymentEffect, JobEnd, Reduction } from './effects'
 import { freshSteps, newJob, type DeploymentState } from './model'
@@ -110,7 +110,7 @@ export function undoChange(d: ChangeDraft, why: string, outcome: JobEnd, at: num
   d.apply({ type: 'rollback_started' })
   s.change = { ...change, failure: { outcome, message: why }, attempted }
   d.effects.push({ type: 'close_row', jobId: job.jobId, status: outcome })
-  const rollbackId = `${job.jobId}-rollback`
+  const rollbackId = rollbackJobId(job.jobId)
   s.job = { ...newJob(rollbackId, 'rollback', at), change: change.params }
   s.steps = freshSteps('rollback')
   // Saved before the job row exists, so a dispatcher never leases a job this object lacks.

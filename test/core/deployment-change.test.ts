@@ -8,7 +8,13 @@ import {
   type DeploymentState,
   type Reduction,
 } from '../../core/deployment'
-import { changeCost, changeLines, changeRefusal, snapshotName } from '../../core/change-plan'
+import {
+  changeCost,
+  changeLines,
+  changeRefusal,
+  rollbackJobId,
+  snapshotName,
+} from '../../core/change-plan'
 import {
   CHANGE_STEPS,
   DEPLOY_STEPS,
@@ -41,6 +47,7 @@ const NEW: DeploymentSpec = {
   diskGiB: 24,
 }
 const T0 = 1_700_000_000_000
+const RB = rollbackJobId('c-1')
 const RUNNER = 'runner-a'
 
 function play(state: DeploymentState, ...inputs: DeploymentInput[]): Reduction {
@@ -166,24 +173,20 @@ describe('a change of a deployment', () => {
     // The old spec and release are back for the rollback's verify.
     expect(s.spec).toEqual(SPEC)
     expect(s.checkpoint.gameVersion).toBe('1.21.4')
-    expect(s.job).toMatchObject({ jobId: 'c-1-rollback', kind: 'rollback' })
+    expect(s.job).toMatchObject({ jobId: RB, kind: 'rollback' })
     expect(s.steps.map((x) => x.name)).toEqual([...ROLLBACK_STEPS])
     expect(failing.effects).toContainEqual({ type: 'close_row', jobId: 'c-1', status: 'failed' })
     expect(failing.effects).toContainEqual({
       type: 'insert_row',
-      jobId: 'c-1-rollback',
+      jobId: RB,
       kind: 'rollback',
       auditError: 'verify: the game does not answer',
     })
     const back = play(
       s,
-      leased('c-1-rollback'),
-      ...stepsDone('c-1-rollback', ROLLBACK_STEPS, 3),
-      frame(
-        { type: 'job.done', outcome: 'succeeded', result: { motd: 'Old' } },
-        'c-1-rollback',
-        T0 + 300,
-      ),
+      leased(RB),
+      ...stepsDone(RB, ROLLBACK_STEPS, 3),
+      frame({ type: 'job.done', outcome: 'succeeded', result: { motd: 'Old' } }, RB, T0 + 300),
     ).state
     expect(back.status).toBe('ready')
     expect(back.spec).toEqual(SPEC)
@@ -243,8 +246,8 @@ describe('a change of a deployment', () => {
     ).toContain('a rollback cannot be cancelled')
     const back = play(
       rolling,
-      leased('c-1-rollback'),
-      frame({ type: 'job.done', outcome: 'succeeded' }, 'c-1-rollback', T0 + 200),
+      leased(RB),
+      frame({ type: 'job.done', outcome: 'succeeded' }, RB, T0 + 200),
     ).state
     expect(back.lastJob).toMatchObject({ kind: 'change', outcome: 'cancelled', rolledBack: true })
     // A cancelled change is not offered for a retry.
@@ -282,11 +285,8 @@ describe('a change of a deployment', () => {
     // A rollback that fails leaves the deployment failed; retry rolls back again.
     const failed = play(
       overran.state,
-      leased('c-1-rollback'),
-      frame(
-        { type: 'job.done', outcome: 'failed', error: { message: 'no snapshot' } },
-        'c-1-rollback',
-      ),
+      leased(RB),
+      frame({ type: 'job.done', outcome: 'failed', error: { message: 'no snapshot' } }, RB),
     ).state
     expect(failed.status).toBe('failed')
     const retried = play(failed, { type: 'retry', jobId: 'r-2', at: T0 }).state
@@ -315,6 +315,8 @@ describe('a change of a deployment', () => {
 
 describe('the change plan', () => {
   it('names snapshots as Proxmox accepts them and tells the cost', () => {
+    const id = '0b7c6f1e-3d4a-4b5c-8d9e-0f1a2b3c4d5e'
+    expect(rollbackJobId(id)).toBe('f48390e1-c2b5-b4a3-7261-f0e5d4c3b2a1')
     expect(snapshotName('0b7c6f1e-3d4a-4b5c-8d9e-0f1a2b3c4d5e')).toMatch(/^[a-z][a-z0-9_-]{1,39}$/)
     expect(changeCost(SPEC, NEW, '1.21.4')).toEqual({
       restart: true,

@@ -125,6 +125,11 @@ export class BannerBackend implements VmBackend {
   private readonly provisioned = new Map<number, string>()
   /** Each Minecraft guest's world, as its console left it (kept across restarts, like a disk). */
   private readonly worlds = new Map<number, SimWorld>()
+  /**
+   * A fault for tests: the next N provisioning writes leave a game that crashes on start (a
+   * setting the server refuses), so verify fails; a boot afterwards starts the game again.
+   */
+  crashingProvisions = 0
 
   constructor(options: BannerBackendOptions = {}) {
     this.opts = {
@@ -195,6 +200,11 @@ export class BannerBackend implements VmBackend {
     const entry = this.running.get(vmid)
     if (!entry?.booted) return
     await this.stopGame(entry)
+    if (this.crashingProvisions > 0) {
+      this.crashingProvisions -= 1
+      this.opts.log?.(`banner backend: VM ${vmid}: the game service crashed on its new settings`)
+      return
+    }
     this.startGame(vmid, entry)
   }
 
