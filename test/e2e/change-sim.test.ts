@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { pingMinecraft } from '../../runner/src/games/slp'
 import { startRunner } from '../runner/harness'
-import { BannerBackend } from '../pve-sim/backend'
+import type { BannerBackend } from '../pve-sim/backend'
 import { stepRunning } from './chaos'
 import { startRealRunner, useSimScene } from './sim-stack'
 import { waitFor, type ApiClient } from './stack'

@@ -47,7 +47,7 @@ async function gameVm(h: Harness) {
   await backend.writeFile(vmid, SIMULATED_PROVISION_FILE, provision('Before', 20))
   const ping = () =>
     until(
-      () => pingMinecraft({ host: spec.ipAddress, port: PORT, timeoutMs: 500 }).catch(() => false),
+      () => pingMinecraft({ host: spec.ipAddress, port: PORT, timeoutMs: 500 }).catch(() => null),
       10_000,
       'the game answers',
     )

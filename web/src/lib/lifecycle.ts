@@ -48,7 +48,9 @@ export function hasLifecycle(status: DeploymentStatus): boolean {
     WATCHED.includes(status) ||
     POWERING.includes(status) ||
     status === 'backing_up' ||
-    status === 'restoring'
+    status === 'restoring' ||
+    status === 'changing' ||
+    status === 'rolling_back'
   )
 }
 
@@ -61,6 +63,8 @@ export function runningKind(status: DeploymentStatus): JobKind | null {
   if (status === 'restarting') return 'restart'
   if (status === 'backing_up') return 'backup'
   if (status === 'restoring') return 'restore'
+  if (status === 'changing') return 'change'
+  if (status === 'rolling_back') return 'rollback'
   return null
 }
 

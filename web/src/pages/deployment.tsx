@@ -5,6 +5,7 @@ import { api, ApiFailure, call, errorText, type DeploymentDetail } from '../api'
 import { Backups } from '../components/backups'
 import { ConfirmButton } from '../components/confirm-button'
 import { CopyButton } from '../components/copy-button'
+import { EditDeployment, RolledBackChange } from '../components/edit-deployment'
 import { Alert } from '../components/field'
 import { Link } from '../components/link'
 import { LivePanel } from '../components/live-status'
@@ -102,6 +103,14 @@ export function DeploymentPage(props: { id: string }) {
         failedKind={jobKind ?? undefined}
         onDone={reload}
         focusAfter={() => statusRef.current}
+      />
+      {hasLifecycle(state.status) ? (
+        <EditDeployment detail={detail} canEdit={state.status === 'ready'} onStarted={reload} />
+      ) : null}
+      <RolledBackChange
+        {...{ id: props.id, name: detail.name, canRetry: state.status === 'ready' }}
+        lastJob={state.lastJob ?? detail.lastJob}
+        onStarted={reload}
       />
       {state.status === 'queued' ? <QueuedHint /> : null}
       {state.error && state.status === 'failed' ? (
