@@ -52,6 +52,9 @@ export interface ChangeCost {
   versionUpgrade: boolean
 }
 
+/** The config fields every game sizes its VM with (`sizing(config)`): shown as the VM's size. */
+const SIZING_FIELDS = new Set(['cores', 'memoryMb', 'diskGb'])
+
 const show = (v: unknown): string =>
   v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v)
 
@@ -68,6 +71,8 @@ export function changeLines(from: DeploymentSpec, to: DeploymentSpec): ChangeLin
     if (a !== b) lines.push({ key, from: String(a), to: String(b), secret: false })
   const keys = new Set([...Object.keys(from.gameConfig), ...Object.keys(to.gameConfig)])
   for (const key of [...keys].sort()) {
+    // The form's sizing fields are the VM's size, listed above once.
+    if (SIZING_FIELDS.has(key)) continue
     const a = show(from.gameConfig[key])
     const b = show(to.gameConfig[key])
     if (a === b) continue
