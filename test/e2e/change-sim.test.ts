@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
+import { SIMULATED_PROVISION_FILE } from '../../runner/src/executors/simulated-provision'
 import { pingMinecraft } from '../../runner/src/games/slp'
 import { startRunner } from '../runner/harness'
 import type { BannerBackend } from '../pve-sim/backend'
@@ -184,5 +186,61 @@ describe('changing a deployment against the simulator', () => {
     expect(await ping(d.ip)).toMatchObject({ motd: 'Changed across a crash', playersMax: 30 })
     again.child.kill('SIGTERM')
     await again.exited
+  })
+
+  it('changes Valheim’s world modifiers and password through the same path, the password sealed', async () => {
+    const { api, sim, dirs } = scene
+    dirs.push((await startRealRunner(api, 'valheim-change-runner')).state)
+    const base = { serverName: 'Odin', worldName: 'Midgard', password: 'ravens-2' }
+    const { deployment } = await api.ok<{ deployment: { id: string } }>(
+      'POST',
+      '/api/deployments',
+      {
+        name: 'midgard change',
+        game: 'valheim',
+        config: base,
+      },
+    )
+    const id = deployment.id
+    await waitFor(async () => (await detail(api, id)).status === 'ready', 'deployed', 90_000, 200)
+    const sha = (v: string) => createHash('sha256').update(v).digest('hex')
+    const provisioned = async () => {
+      const vm = sim.cluster.vm((await detail(api, id)).vmid)
+      return JSON.parse(vm.guestFiles?.[SIMULATED_PROVISION_FILE] ?? '{}') as {
+        vars: { valheim_modifiers?: Record<string, string> }
+        secretDigests?: Record<string, string>
+      }
+    }
+    expect((await provisioned()).secretDigests?.valheim_password).toBe(sha('ravens-2'))
+
+    let since = Date.now()
+    await api.ok('POST', `/api/deployments/${id}/change`, {
+      config: { ...base, password: 'wolves-33', combat: 'hard' },
+    })
+    expect((await changeEnded(api, id, since)).lastJob?.outcome).toBe('succeeded')
+    let guest = await provisioned()
+    expect(guest.vars.valheim_modifiers).toEqual({ combat: 'hard' })
+    expect(guest.secretDigests?.valheim_password).toBe(sha('wolves-33'))
+    const after = await detail(api, id)
+    expect(after.config).toMatchObject({ password: '********', combat: 'hard' })
+
+    // The placeholder keeps the sealed password, which is the new one now.
+    since = Date.now()
+    await api.ok('POST', `/api/deployments/${id}/change`, {
+      config: { ...base, password: '********', combat: 'normal', raids: 'none' },
+    })
+    expect((await changeEnded(api, id, since)).lastJob?.outcome).toBe('succeeded')
+    guest = await provisioned()
+    expect(guest.vars.valheim_modifiers).toEqual({ raids: 'none' })
+    expect(guest.secretDigests?.valheim_password).toBe(sha('wolves-33'))
+
+    // Never in the log, the audit row or the API.
+    const logs = await api.request('GET', `/api/deployments/${id}/logs?limit=5000`)
+    const audit = await api.request('GET', '/api/audit?limit=50')
+    for (const text of [JSON.stringify(logs.body), JSON.stringify(audit.body)]) {
+      expect(text).not.toContain('wolves-33')
+      expect(text).not.toContain('ravens-2')
+    }
+    expect(JSON.stringify(audit.body)).toContain('"key":"password","from":"","to":"","secret":true')
   })
 })
