@@ -188,6 +188,24 @@ describe('changing a deployment against the simulator', () => {
     await again.exited
   })
 
+  it('rolls back a change cancelled mid-way: the old settings answer', async () => {
+    const { api, dirs } = scene
+    dirs.push(
+      (await startRealRunner(api, 'cancel-runner', { RUNNER_SIMULATED_TASK_MS: '400' })).state,
+    )
+    const d = await deploy(api, 'cancelled world')
+    const since = Date.now()
+    await api.ok('POST', `/api/deployments/${d.id}/change`, {
+      config: { ...CONFIG, motd: 'Never applied', maxPlayers: 5 },
+    })
+    await stepRunning(api, d.id, 'provision')
+    await api.ok('POST', `/api/deployments/${d.id}/cancel`)
+    const after = await changeEnded(api, d.id, since)
+    expect(after.lastJob).toMatchObject({ outcome: 'cancelled', rolledBack: true })
+    expect(await ping(d.ip)).toMatchObject({ motd: 'Before the change', playersMax: 20 })
+    expect(after.config).toMatchObject({ motd: 'Before the change' })
+  })
+
   it('changes Valheim’s world modifiers and password through the same path, the password sealed', async () => {
     const { api, sim, dirs } = scene
     dirs.push((await startRealRunner(api, 'valheim-change-runner')).state)

@@ -17,12 +17,10 @@ import {
   HEARTBEAT_PING,
   HEARTBEAT_PONG,
   parseRunnerFrame,
-  type ChangeParams,
   type DeploymentSpec,
   type JobKind,
   type LiveStatus,
   type PowerAction,
-  type RestoreParams,
 } from '../../core/protocol'
 import { mirrorDeployment } from '../db/deployments'
 import { cancelQueuedJob } from '../db/jobs'
@@ -33,20 +31,12 @@ import { LogStore } from './log-store'
 import { hubStub } from './stubs'
 import { outsideEffect } from './deployment-effects'
 import { detailView, rowOf, stateFrame, type DetailView } from './deployment-views'
+import { leasedInputs, type LeasedJobInputs } from './leased-inputs'
 import { Viewers, type SocketAttachment } from './viewers'
 import { raiseLifecycleAlert } from '../alerts/lifecycle'
 
 /** How soon a failed D1 log mirror is tried again. */
 export const MIRROR_RETRY_MS = 5_000
-
-/** What the runner's assignment takes from the deployment's object: the spec, the restore. */
-export interface LeasedJobInputs {
-  spec: DeploymentSpec
-  restore?: RestoreParams
-  change?: ChangeParams
-  /** A change's new sealed secrets (D1 keeps the old ones until it succeeds). */
-  sealed?: string | null
-}
 
 export type ActionResult = { ok: true; status: DeploymentStatus } | { ok: false; reason: string }
 
@@ -207,15 +197,7 @@ export class DeploymentDO extends DurableObject<Env> {
    */
   async leased(jobId: string, runnerId: string, attempt: number): Promise<LeasedJobInputs | null> {
     const out = await this.run({ type: 'leased', jobId, runnerId, attempt, at: Date.now() })
-    if (!('state' in out)) return null
-    const { restore, change, kind } = out.state.job ?? {}
-    const sealed = kind === 'change' ? out.state.change?.sealed : undefined
-    return {
-      spec: out.state.spec,
-      ...(restore ? { restore } : {}),
-      ...(change ? { change } : {}),
-      ...(sealed !== undefined ? { sealed } : {}),
-    }
+    return 'state' in out ? leasedInputs(out.state) : null
   }
 
   /** What the API's detail view adds to the D1 row: the timeline and the current job. */
@@ -251,7 +233,7 @@ export class DeploymentDO extends DurableObject<Env> {
     return this.request({ type: 'restore', jobId, volid, at: Date.now() })
   }
 
-  /** Change the ready deployment to `spec` as job `jobId` (snapshot first, rolled back on failure). */
+  /** Change the ready deployment to `spec` as `jobId` (a snapshot first, rolled back on failure). */
   requestChange(
     jobId: string,
     spec: DeploymentSpec,

@@ -1,5 +1,5 @@
 import { JobAssignment } from '../../core/protocol'
-import type { LeasedJobInputs } from '../do/deployment'
+import type { LeasedJobInputs } from '../do/leased-inputs'
 import { openInputs } from './game-secrets'
 import { loadProxmoxConnection } from '../settings/proxmox'
 import { sealedGameSecretsOf } from '../db/deployments'
