@@ -56,7 +56,8 @@ export function EditDeployment(props: {
   const module = getGame(d.game)
   const texts = module?.texts[t.lang]
   const fields = useMemo(
-    () => (module ? formFields(module.configSchema, module.advancedFields, module.sensitiveFields) : []),
+    () =>
+      module ? formFields(module.configSchema, module.advancedFields, module.sensitiveFields) : [],
     [module],
   )
   // A sensitive field comes as the API's placeholder; sent back unchanged, it keeps its value.

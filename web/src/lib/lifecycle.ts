@@ -36,7 +36,9 @@ export function allowedActions(status: DeploymentStatus, failedKind: JobKind = '
     restart: power('restart'),
     destroy: transition(status, { type: 'destroy_requested' }).ok,
     retry: transition(status, { type: 'retry_requested', kind: failedKind }).ok,
-    cancel: transition(status, { type: 'cancel_requested', leased: true }).ok,
+    // A change is cancelled through its rollback (core/deployment/change.ts), not the table.
+    cancel:
+      transition(status, { type: 'cancel_requested', leased: true }).ok || status === 'changing',
     backup: transition(status, { type: 'backup_requested' }).ok,
     restore: transition(status, { type: 'restore_requested' }).ok,
   }

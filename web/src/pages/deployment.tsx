@@ -349,7 +349,7 @@ function Actions(props: {
           <ConfirmButton
             label={t.cancelDeployment}
             title={t.cancelTitle(props.name)}
-            body={t.cancelBody}
+            body={props.status === 'changing' ? t.changes.cancelBody : t.cancelBody}
             confirmLabel={t.cancelDeployment}
             dismissLabel={t.keepGoing}
             focusAfter={props.focusAfter}

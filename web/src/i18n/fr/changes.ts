@@ -42,6 +42,8 @@ export const frChanges: typeof enChanges = {
       `Le serveur est tel qu’il était avant le changement. Raison : ${why}`,
     cancelledBack:
       'Le changement a été interrompu et défait : le serveur est tel qu’il était avant.',
+    cancelBody:
+      'Le changement s’arrête et est défait : le serveur revient à son instantané, tel qu’il était avant.',
     tryAgain: 'Réessayer le changement',
     tryAgainTitle: (name: string) => `Réessayer le changement de « ${name} » ?`,
     tryAgainBody: 'Un nouvel instantané est pris d’abord ; un échec y revient de nouveau.',
