@@ -58,8 +58,15 @@ const SIZING_FIELDS = new Set(['cores', 'memoryMb', 'diskGb'])
 const show = (v: unknown): string =>
   v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v)
 
-/** The fields that move between two specs, sizing first, then the game's settings. */
-export function changeLines(from: DeploymentSpec, to: DeploymentSpec): ChangeLine[] {
+/**
+ * The fields that move between two specs, sizing first, then the game's settings. A sensitive
+ * field is sealed apart from the spec: `secretKeys` names the ones the caller saw change.
+ */
+export function changeLines(
+  from: DeploymentSpec,
+  to: DeploymentSpec,
+  secretKeys: readonly string[] = [],
+): ChangeLine[] {
   const sensitive = new Set(getGame(to.game)?.sensitiveFields ?? [])
   const lines: ChangeLine[] = []
   const sizing = [
@@ -79,6 +86,8 @@ export function changeLines(from: DeploymentSpec, to: DeploymentSpec): ChangeLin
     const secret = sensitive.has(key)
     lines.push({ key, from: secret ? '' : a, to: secret ? '' : b, secret })
   }
+  for (const key of secretKeys)
+    if (!lines.some((l) => l.key === key)) lines.push({ key, from: '', to: '', secret: true })
   return lines
 }
 
@@ -121,6 +130,7 @@ export function changeRefusal(
   from: DeploymentSpec,
   to: DeploymentSpec,
   installed?: string,
+  secretKeys: readonly string[] = [],
 ): string | null {
   if (to.game !== from.game) return 'a deployment cannot change game: deploy a new one'
   if (to.deploymentId !== from.deploymentId || to.ipAddress !== from.ipAddress)
@@ -132,7 +142,7 @@ export function changeRefusal(
   const cmp = target && current ? compareReleases(target, current) : null
   if (cmp !== null && cmp < 0)
     return `downgrading from ${current} to ${target} is refused: a world saved by ${current} uses a newer world format that ${target} cannot load (restore a backup from before the upgrade instead)`
-  if (changeLines(from, to).length === 0) return 'nothing would change'
+  if (changeLines(from, to, secretKeys).length === 0) return 'nothing would change'
   return null
 }
 
@@ -141,8 +151,9 @@ export function changeParams(
   jobId: string,
   from: DeploymentSpec,
   to: DeploymentSpec,
+  secretKeys: readonly string[] = [],
 ): ChangeParams {
-  const summary = changeLines(from, to).map((l) =>
+  const summary = changeLines(from, to, secretKeys).map((l) =>
     (l.secret ? `${l.key} changed` : `${l.key}: ${l.from} → ${l.to}`).slice(0, 300),
   )
   return { snapshot: snapshotName(jobId), keepSnapshots: SNAPSHOT_CAP, summary }

@@ -33,14 +33,15 @@ export function requestChange(
   spec: DeploymentSpec,
   sealed: string | null | undefined,
   at: number,
+  secretKeys: readonly string[] = [],
 ): Reduction {
   const s = d.s
   if (s.status !== 'ready')
     return d.refuse(`changing is only possible when ready, not while ${s.status}`)
-  const refusal = changeRefusal(s.spec, spec, s.checkpoint.gameVersion)
+  const refusal = changeRefusal(s.spec, spec, s.checkpoint.gameVersion, secretKeys)
   if (refusal) return d.refuse(refusal)
   d.apply({ type: 'change_requested' })
-  const params = changeParams(jobId, s.spec, spec)
+  const params = changeParams(jobId, s.spec, spec, secretKeys)
   s.change = {
     params,
     previous: s.spec,
@@ -48,6 +49,7 @@ export function requestChange(
       ? { previousVersion: s.checkpoint.gameVersion }
       : {}),
     ...(sealed !== undefined ? { sealed } : {}),
+    ...(secretKeys.length > 0 ? { secretKeys: [...secretKeys] } : {}),
   }
   s.spec = spec
   s.failedChange = null
@@ -62,7 +64,7 @@ export function requestChange(
 export function retryChange(d: ChangeDraft, jobId: string, at: number): Reduction {
   const failed = d.s.failedChange
   if (!failed) return d.refuse('there is no rolled-back change to try again')
-  return requestChange(d, jobId, failed.spec, failed.sealed, at)
+  return requestChange(d, jobId, failed.spec, failed.sealed, at, failed.secretKeys)
 }
 
 /** Cancel a change: a queued one ends at once; a running one is stopped, then rolled back. */
@@ -98,7 +100,12 @@ export function undoChange(d: ChangeDraft, why: string, outcome: JobEnd, at: num
   const attempted = s.spec
   s.spec = change.previous
   if (change.previousVersion !== undefined) s.checkpoint.gameVersion = change.previousVersion
-  const failedChange = { spec: attempted, params: change.params, sealed: change.sealed }
+  const failedChange = {
+    spec: attempted,
+    params: change.params,
+    sealed: change.sealed,
+    secretKeys: change.secretKeys,
+  }
   closeRunningSteps(d, outcome, why, at)
   if (!(job.doneSteps ?? []).includes('snapshot')) {
     s.change = null
@@ -155,7 +162,12 @@ export function changeJobDone(d: ChangeDraft, msg: JobDone, at: number): Reducti
     d.apply({ type: 'rollback_succeeded' })
     s.failedChange =
       change?.failure?.outcome === 'failed' && change.attempted
-        ? { spec: change.attempted, params: change.params, sealed: change.sealed }
+        ? {
+            spec: change.attempted,
+            params: change.params,
+            sealed: change.sealed,
+            secretKeys: change.secretKeys,
+          }
         : null
     s.change = null
     s.error = null

@@ -35,7 +35,15 @@ export type DeploymentInput =
    * Change a ready deployment to `spec` as `jobId` (snapshot first, rolled back on failure);
    * `sealed`: its sealed secrets when they change (a new join password).
    */
-  | { type: 'change'; jobId: string; spec: DeploymentSpec; sealed?: string | null; at: number }
+  | {
+      type: 'change'
+      jobId: string
+      spec: DeploymentSpec
+      sealed?: string | null
+      /** The sensitive fields it changes (their values are sealed, never in the spec). */
+      secretKeys?: string[]
+      at: number
+    }
   /** Back up the VM (ready or stopped) as `jobId`. */
   | { type: 'backup'; jobId: string; at: number }
   /** Destroy the VM as `jobId`; `auto`: queued by the cleanup policy after a failed deploy. */

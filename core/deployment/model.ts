@@ -102,7 +102,12 @@ export interface DeploymentState {
   /** The change on its way (or rolling back), with what to go back to. */
   change?: ChangeState | null
   /** The last change that was rolled back, kept so the admin can try it again. */
-  failedChange?: { spec: DeploymentSpec; params: ChangeParams; sealed?: string | null } | null
+  failedChange?: {
+    spec: DeploymentSpec
+    params: ChangeParams
+    sealed?: string | null
+    secretKeys?: string[]
+  } | null
 }
 
 /** A change in progress: the spec in force now is the new one; `previous` is the one before. */
@@ -116,6 +121,8 @@ export interface ChangeState {
    * they do not change. They reach D1 only when the change succeeds.
    */
   sealed?: string | null
+  /** The sensitive fields (sealed apart from the spec) this change gives new values. */
+  secretKeys?: string[]
   /** Set when the change failed or was cancelled and is being rolled back. */
   failure?: { outcome: 'failed' | 'cancelled' | 'done'; message: string }
   /** The spec the change tried (kept for a retry while the old one is back in force). */

@@ -32,7 +32,7 @@ export function reduce(state: DeploymentState, input: DeploymentInput): Reductio
         ? retryChange(draft, input.jobId, input.at)
         : draft.retry(input.jobId, input.at)
     case 'change':
-      return requestChange(draft, input.jobId, input.spec, input.sealed, input.at)
+      return requestChange(draft, input.jobId, input.spec, input.sealed, input.at, input.secretKeys)
     case 'power':
       return draft.power(input.action, input.jobId, input.at)
     case 'destroy':

@@ -338,5 +338,8 @@ describe('the change plan', () => {
     const v: DeploymentSpec = { ...SPEC, game: 'valheim', gameConfig: { password: 'old-secret' } }
     const lines = changeLines(v, { ...v, gameConfig: { password: 'new-secret' } })
     expect(lines).toEqual([{ key: 'password', from: '', to: '', secret: true }])
+    // Sealed apart from the spec: a change of it alone is a change, told without its value.
+    const started = play(ready(), { ...change(), spec: SPEC, secretKeys: ['password'] }).state
+    expect(started.job?.change?.summary).toEqual(['password changed'])
   })
 })

@@ -237,9 +237,10 @@ export class DeploymentDO extends DurableObject<Env> {
   requestChange(
     jobId: string,
     spec: DeploymentSpec,
-    sealed?: string | null,
+    sealed: string | null,
+    secretKeys: string[],
   ): Promise<ActionResult> {
-    return this.request({ type: 'change', jobId, spec, sealed, at: Date.now() })
+    return this.request({ type: 'change', jobId, spec, sealed, secretKeys, at: Date.now() })
   }
 
   /** Back up the VM (ready or stopped) as job `jobId`. */

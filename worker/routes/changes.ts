@@ -65,10 +65,15 @@ export const changesRoutes = new Hono<AppEnv>().post(
       memoryMiB: sizing.memoryMb,
       diskGiB: sizing.diskGb,
     }
+    // Sealed apart from the spec: which of them change is known here only (values never leave).
+    const secretKeys = (game.sensitiveFields ?? []).filter(
+      (key) => String(config[key] ?? '') !== String(opened.gameConfig[key] ?? ''),
+    )
     const jobId = crypto.randomUUID()
-    refused(await deploymentStub(c.env, row.id).requestChange(jobId, spec, gameSecretsEnc))
+    const stub = deploymentStub(c.env, row.id)
+    refused(await stub.requestChange(jobId, spec, gameSecretsEnc, secretKeys))
     await enqueue(c, row.id, jobId, 'change', 'deployment.change_requested', {
-      changes: changeLines(inputs.spec, spec),
+      changes: changeLines(inputs.spec, spec, secretKeys),
     })
     return c.json({ deployment: rowView(await loadRow(c, row.id)) }, 202)
   },
