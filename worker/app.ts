@@ -10,6 +10,7 @@ import { auditRoutes } from './routes/audit'
 import { auth } from './routes/auth'
 import { backupsRoutes } from './routes/backups'
 import { schedulesRoutes } from './routes/schedules'
+import { changesRoutes } from './routes/changes'
 import { capacityRoutes } from './routes/capacity'
 import { consoleRoutes } from './routes/console'
 import { deploymentsRoutes, gamesRoutes } from './routes/deployments'
@@ -62,6 +63,7 @@ const api = new Hono<AppEnv>()
   .route('/deployments', backupsRoutes)
   .route('/deployments', consoleRoutes)
   .route('/deployments', schedulesRoutes)
+  .route('/deployments', changesRoutes)
   .route('/capacity', capacityRoutes)
   .route('/runners', runnersRoutes)
   .route('/orphans', orphansRoutes)

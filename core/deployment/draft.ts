@@ -1,4 +1,5 @@
 import type { BackupParams, JobKind, PowerAction, StepError, StepName } from '../protocol'
+import { undoChange } from './change'
 import type { DeploymentEffect, DeploymentInput, JobEnd, Reduction } from './effects'
 import {
   doneDeploySteps,
@@ -87,6 +88,7 @@ export class Draft {
     const job = this.s.job
     if (!job) return
     if (this.endBackup('failed', at, error.message)) return
+    if (job.kind === 'change') return undoChange(this, error.message, 'failed', at)
     this.s.failedKind = job.kind
     this.s.error = error
     this.apply({ type: 'job_failed' })
@@ -137,6 +139,11 @@ export class Draft {
   requeue(why: string, at: number): void {
     const job = this.s.job
     if (!job) return
+    if (job.cancelRequested && job.kind === 'change') {
+      // Nobody is left to stop it: the rollback undoes what it did.
+      undoChange(this, 'the change was cancelled', 'cancelled', at)
+      return
+    }
     if (job.cancelRequested) {
       // Nobody is left to stop it: the cancel completes here.
       this.apply({ type: 'job_cancelled' })
@@ -199,6 +206,9 @@ export class Draft {
       this.s.restore = { ...this.s.restore, skipSafety: true }
       this.s.job = { ...this.s.job!, restore: this.s.restore }
     }
+    // A rollback tried again goes back to the same snapshot.
+    if (kind === 'rollback' && this.s.change)
+      this.s.job = { ...this.s.job!, change: this.s.change.params }
     return this.done()
   }
 

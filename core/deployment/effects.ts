@@ -1,4 +1,5 @@
 import type {
+  DeploymentSpec,
   DeploymentToRunner,
   FrameBody,
   JobKind,
@@ -31,6 +32,19 @@ export type DeploymentInput =
   | { type: 'power'; action: PowerAction; jobId: string; at: number }
   /** Put the backup `volid` back over the VM (ready or stopped) as `jobId`. */
   | { type: 'restore'; jobId: string; volid: string; at: number }
+  /**
+   * Change a ready deployment to `spec` as `jobId` (snapshot first, rolled back on failure);
+   * `sealed`: its sealed secrets when they change (a new join password).
+   */
+  | {
+      type: 'change'
+      jobId: string
+      spec: DeploymentSpec
+      sealed?: string | null
+      /** The sensitive fields it changes (their values are sealed, never in the spec). */
+      secretKeys?: string[]
+      at: number
+    }
   /** Back up the VM (ready or stopped) as `jobId`. */
   | { type: 'backup'; jobId: string; at: number }
   /** Destroy the VM as `jobId`; `auto`: queued by the cleanup policy after a failed deploy. */
@@ -99,6 +113,8 @@ export type DeploymentEffect =
     }
   /** A scheduled action was missed or its job failed: the admin's alert channels hear it. */
   | { type: 'schedule_failed'; scheduleId: string; action: string; error: string }
+  /** A change succeeded: its spec (and sealed secrets, when they changed) go to the D1 row. */
+  | { type: 'save_inputs'; spec: DeploymentSpec; sealed?: string | null }
   /** A template job succeeded: select the template in Settings. */
   | { type: 'template_built'; result: Record<string, unknown> | undefined }
   /** A deploy failed: the cleanup policy may queue a destroy (it lives in D1). */

@@ -5,6 +5,7 @@ import {
   type PowerParams,
   DEPLOY_STEPS,
   stepsOf,
+  type ChangeParams,
   type Checkpoint,
   type DeploymentSpec,
   type JobKind,
@@ -45,6 +46,10 @@ export const STEP_TIMEOUT_MS: Record<StepName, number> = {
   prune_backups: 30 * 60_000,
   safety_backup: 6 * 60 * 60_000,
   restore_vm: 6 * 60 * 60_000,
+  snapshot: 30 * 60_000,
+  change_vm: 20 * 60_000,
+  prune_snapshots: 30 * 60_000,
+  rollback: 30 * 60_000,
 }
 
 export interface JobState {
@@ -77,6 +82,8 @@ export interface JobState {
   destroy?: DestroyParams
   /** Started by this schedule (its last run follows the job). */
   scheduleId?: string
+  /** A change or its rollback: the snapshot. */
+  change?: ChangeParams
 }
 
 export interface DeploymentState {
@@ -109,6 +116,34 @@ export interface DeploymentState {
   restore?: RestoreParams | null
   /** Scheduled actions (backups, restarts, stop/start windows), run from the object's alarm. */
   schedules?: ScheduleState[]
+  /** The change on its way (or rolling back), with what to go back to. */
+  change?: ChangeState | null
+  /** The last change that was rolled back, kept so the admin can try it again. */
+  failedChange?: {
+    spec: DeploymentSpec
+    params: ChangeParams
+    sealed?: string | null
+    secretKeys?: string[]
+  } | null
+}
+
+/** A change in progress: the spec in force now is the new one; `previous` is the one before. */
+export interface ChangeState {
+  params: ChangeParams
+  previous: DeploymentSpec
+  /** The release installed before (the checkpoint's), restored with a rollback. */
+  previousVersion?: string
+  /**
+   * The deployment's sealed secrets for the new config (a new join password), or undefined when
+   * they do not change. They reach D1 only when the change succeeds.
+   */
+  sealed?: string | null
+  /** The sensitive fields (sealed apart from the spec) this change gives new values. */
+  secretKeys?: string[]
+  /** Set when the change failed or was cancelled and is being rolled back. */
+  failure?: { outcome: 'failed' | 'cancelled' | 'done'; message: string }
+  /** The spec the change tried (kept for a retry while the old one is back in force). */
+  attempted?: DeploymentSpec
 }
 
 export function freshSteps(kind: JobKind, keepDone: readonly StepName[] = []): StepView[] {

@@ -1,5 +1,6 @@
 import type { DeploymentInput, Reduction } from './effects'
 import type { DeploymentState } from './model'
+import { cancelChange, requestChange, retryChange } from './change'
 import { Draft } from './draft'
 import { runnerFrame } from './runner-frames'
 import { scheduleDue, setSchedules } from './schedules'
@@ -23,9 +24,16 @@ export function reduce(state: DeploymentState, input: DeploymentInput): Reductio
     case 'runner_frame':
       return runnerFrame(draft, input)
     case 'cancel':
-      return draft.cancel(input.by, input.leased, input.at)
+      return draft.s.job?.kind === 'change' || draft.s.job?.kind === 'rollback'
+        ? cancelChange(draft, input.by, input.leased, input.at)
+        : draft.cancel(input.by, input.leased, input.at)
     case 'retry':
-      return draft.retry(input.jobId, input.at)
+      // After a rolled-back change the deployment is ready: retry tries the change again.
+      return draft.s.status === 'ready' && draft.s.failedChange
+        ? retryChange(draft, input.jobId, input.at)
+        : draft.retry(input.jobId, input.at)
+    case 'change':
+      return requestChange(draft, input.jobId, input.spec, input.sealed, input.at, input.secretKeys)
     case 'power':
       return draft.power(input.action, input.jobId, input.at)
     case 'destroy':

@@ -59,6 +59,22 @@ export const RESTORE_STEPS = [
   'verify',
 ] as const
 
+/**
+ * The steps of a change of a ready deployment: a snapshot to come back to, the VM's new size
+ * (with a reboot when CPU or memory change), the game's playbook again with the new settings, the
+ * game checked as after a deploy, then the product's snapshots beyond the cap dropped.
+ */
+export const CHANGE_STEPS = [
+  'snapshot',
+  'change_vm',
+  'wait_ssh',
+  'provision',
+  'verify',
+  'prune_snapshots',
+] as const
+/** The steps that undo a failed or cancelled change: back to its snapshot, then the old game checked. */
+export const ROLLBACK_STEPS = ['rollback', 'wait_ssh', 'verify'] as const
+
 /** WebSocket close codes used on runner sockets. */
 export const CLOSE = {
   /** A frame failed to parse: policy violation. */

@@ -4,9 +4,11 @@ import { Retention } from '../schedules'
 import { TemplateRequest } from '../template'
 import {
   BACKUP_STEPS,
+  CHANGE_STEPS,
   DEPLOY_STEPS,
   DESTROY_STEPS,
   RESTORE_STEPS,
+  ROLLBACK_STEPS,
   TEMPLATE_STEPS,
 } from './constants'
 
@@ -23,6 +25,10 @@ export const StepName = z.enum([
   'safety_backup',
   'restore_vm',
   'warn_players',
+  'snapshot',
+  'change_vm',
+  'prune_snapshots',
+  'rollback',
 ])
 export type StepName = z.infer<typeof StepName>
 
@@ -43,6 +49,8 @@ export const JobKind = z.enum([
   'template',
   'backup',
   'restore',
+  'change',
+  'rollback',
 ])
 export type JobKind = z.infer<typeof JobKind>
 
@@ -59,6 +67,8 @@ const JOB_STEPS: Record<JobKind, readonly StepName[]> = {
   template: TEMPLATE_STEPS,
   backup: BACKUP_STEPS,
   restore: RESTORE_STEPS,
+  change: CHANGE_STEPS,
+  rollback: ROLLBACK_STEPS,
 }
 
 /** The steps a job of this kind runs, in order. */
@@ -152,6 +162,21 @@ export type PowerParams = z.infer<typeof PowerParams>
 export const DestroyParams = z.object({ deleteBackups: z.boolean() })
 export type DestroyParams = z.infer<typeof DestroyParams>
 
+/**
+ * What a change or its rollback works with: the snapshot taken before it (a PVE `pve-configid`,
+ * core/change-plan.ts names it), and how many of the product's snapshots the VM keeps.
+ */
+export const ChangeParams = z.object({
+  snapshot: z
+    .string()
+    .max(40)
+    .regex(/^[a-z][a-z0-9_-]+$/i),
+  keepSnapshots: z.number().int().min(1).max(50),
+  /** What changes, one line each, for the snapshot's description and the log. */
+  summary: z.array(z.string().max(300)).max(50).default([]),
+})
+export type ChangeParams = z.infer<typeof ChangeParams>
+
 export const JobAssignment = z.object({
   jobId: z.string().min(1),
   deploymentId: z.string().min(1),
@@ -176,6 +201,8 @@ export const JobAssignment = z.object({
   power: PowerParams.optional(),
   /** For a destroy: whether the backups go too (none: they are kept). */
   destroy: DestroyParams.optional(),
+  /** For a change or a rollback: its snapshot. */
+  change: ChangeParams.optional(),
 })
 export type JobAssignment = z.infer<typeof JobAssignment>
 

@@ -130,6 +130,11 @@ export class BannerBackend implements VmBackend {
   /** Each guest's journal (kept across restarts, like a persistent journal) and open sessions. */
   private readonly journals = new Map<number, SimJournal>()
   private readonly execs = new Map<number, number>()
+  /**
+   * A fault for tests: the next N provisioning writes leave a game that crashes on start (a
+   * setting the server refuses), so verify fails; a boot afterwards starts the game again.
+   */
+  crashingProvisions = 0
 
   constructor(options: BannerBackendOptions = {}) {
     this.opts = {
@@ -212,6 +217,11 @@ export class BannerBackend implements VmBackend {
     const entry = this.running.get(vmid)
     if (!entry?.booted) return
     await this.stopGame(entry)
+    if (this.crashingProvisions > 0) {
+      this.crashingProvisions -= 1
+      this.opts.log?.(`banner backend: VM ${vmid}: the game service crashed on its new settings`)
+      return
+    }
     this.startGame(vmid, entry)
   }
 

@@ -1,6 +1,7 @@
 import type { DeploymentEffect, DeploymentState } from '../../core/deployment'
 import { systemAuditEntry } from '../db/audit-log'
 import { batch } from '../db/client'
+import { saveDeploymentInputs } from '../db/deployment-inputs'
 import { closeJob, jobInsert, requeueLeasedJob } from '../db/jobs'
 import { templateBuilt } from '../lib/template-job'
 import { hubStub } from './stubs'
@@ -17,6 +18,7 @@ type OutsideEffect = Extract<
       | 'dispatch'
       | 'warn'
       | 'schedule_failed'
+      | 'save_inputs'
   }
 >
 
@@ -43,6 +45,8 @@ export async function outsideEffect(
         systemAuditEntry(db, fx.audit.action, { target: state.id, details: fx.audit.details }),
       ])
       return
+    case 'save_inputs':
+      return saveDeploymentInputs(db, state.id, fx.spec, fx.sealed)
     case 'template_built':
       return templateBuilt(env, state.id, fx.result)
     case 'dispatch':

@@ -22,10 +22,6 @@ import {
   type JobKind,
   type LiveStatus,
   type PowerAction,
-  type BackupParams,
-  type DestroyParams,
-  type PowerParams,
-  type RestoreParams,
 } from '../../core/protocol'
 import { mirrorDeployment } from '../db/deployments'
 import { cancelQueuedJob } from '../db/jobs'
@@ -36,6 +32,7 @@ import { LogStore } from './log-store'
 import { hubStub } from './stubs'
 import { outsideEffect } from './deployment-effects'
 import { detailView, rowOf, stateFrame, type DetailView } from './deployment-views'
+import { leasedInputs, type LeasedJobInputs } from './leased-inputs'
 import { Viewers, type SocketAttachment } from './viewers'
 import { raiseLifecycleAlert } from '../alerts/lifecycle'
 import { MAX_SCHEDULES, type Schedule, type ScheduleState } from '../../core/schedules'
@@ -51,15 +48,6 @@ function scheduleMinuteMs(env: Env): number {
 
 /** How soon a failed D1 log mirror is tried again. */
 export const MIRROR_RETRY_MS = 5_000
-
-/** What the runner's assignment takes from the deployment's object: the spec, the restore. */
-export interface LeasedJobInputs {
-  spec: DeploymentSpec
-  restore?: RestoreParams
-  backup?: BackupParams
-  destroy?: DestroyParams
-  power?: PowerParams
-}
 
 export type ActionResult = { ok: true; status: DeploymentStatus } | { ok: false; reason: string }
 
@@ -220,15 +208,7 @@ export class DeploymentDO extends DurableObject<Env> {
    */
   async leased(jobId: string, runnerId: string, attempt: number): Promise<LeasedJobInputs | null> {
     const out = await this.run({ type: 'leased', jobId, runnerId, attempt, at: Date.now() })
-    if (!('state' in out)) return null
-    const { restore, backup, destroy, power } = out.state.job ?? {}
-    return {
-      spec: out.state.spec,
-      ...(restore ? { restore } : {}),
-      ...(backup ? { backup } : {}),
-      ...(destroy ? { destroy } : {}),
-      ...(power ? { power } : {}),
-    }
+    return 'state' in out ? leasedInputs(out.state) : null
   }
 
   /** What the API's detail view adds to the D1 row: the timeline and the current job. */
@@ -267,6 +247,16 @@ export class DeploymentDO extends DurableObject<Env> {
   /** Restore the backup `volid` over the VM (ready or stopped) as job `jobId`. */
   requestRestore(jobId: string, volid: string): Promise<ActionResult> {
     return this.request({ type: 'restore', jobId, volid, at: Date.now() })
+  }
+
+  /** Change the ready deployment to `spec` as `jobId` (a snapshot first, rolled back on failure). */
+  requestChange(
+    jobId: string,
+    spec: DeploymentSpec,
+    sealed: string | null,
+    secretKeys: string[],
+  ): Promise<ActionResult> {
+    return this.request({ type: 'change', jobId, spec, sealed, secretKeys, at: Date.now() })
   }
 
   /** Back up the VM (ready or stopped) as job `jobId`. */

@@ -194,6 +194,10 @@ export function createFakeExecutors(opts: FakeOptions): Executors {
       case 'image_checksum':
       case 'download_image':
       case 'create_vm':
+      case 'snapshot':
+      case 'change_vm':
+      case 'prune_snapshots':
+      case 'rollback':
         return {}
       // The fake template: the simulator's and the demo's VM id for it.
       case 'make_template':

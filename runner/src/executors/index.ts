@@ -38,6 +38,7 @@ async function importExecutors(config: RunConfig): Promise<Executors> {
         ansibleDir: config.ansibleDir ?? defaultAnsibleDir(),
         provisioner: config.provisioner,
         simulatedTaskMs: config.simulatedTaskMs,
+        verifyTimeoutMs: config.verifyTimeoutMs,
         runnerAddress: config.address ?? null,
         minecraftManifestUrl: config.minecraftManifestUrl,
         paperApiUrl: config.paperApiUrl,

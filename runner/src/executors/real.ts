@@ -9,6 +9,7 @@ import { answerFacts, runHealthCheck, type HealthCheckResult } from '../games/he
 import { probeGame } from '../games/probe'
 import type { MinecraftVersionResolver } from '../games/minecraft-version'
 import { isBackupStep } from '../proxmox/backup-executor'
+import { isChangeStep } from '../proxmox/change-executor'
 import { createProxmoxExecutor, isProxmoxStep, isTemplateStep } from '../proxmox/executor'
 import { sleep } from '../proxmox/wait'
 import { checkHostKey } from '../ssh/host-key'
@@ -248,6 +249,7 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
       if (isProxmoxStep(step)) return proxmox.runStep(step, ctx)
       if (isTemplateStep(step)) return proxmox.runTemplateStep(step, ctx)
       if (isBackupStep(step)) return proxmox.runBackupStep(step, ctx)
+      if (isChangeStep(step)) return proxmox.runChangeStep(step, ctx)
       switch (step) {
         case 'provision':
           return provision(ctx)

@@ -7,6 +7,7 @@ import type { SshWaitTimeouts } from '../ssh/wait'
 import { backupsAfterDestroy } from './backup-prune'
 import { allocateAndRestore } from './restore-new'
 import { createBackupExecutor } from './backup-executor'
+import { createChangeExecutor } from './change-executor'
 import { readCapacity } from './capacity'
 import { errorText } from './errors'
 import { retryTransient } from './vm-common'
@@ -253,6 +254,7 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
   }
 
   const backups = createBackupExecutor({ withSteps, withJobSteps })
+  const changes = createChangeExecutor({ withSteps, withJobSteps })
 
   /** The setup wizard's checks, on this runner. */
   function testConnection(
@@ -341,6 +343,7 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
   return {
     runStep,
     ...backups,
+    ...changes,
     runTemplateStep,
     testConnection,
     capacity,

@@ -8,6 +8,7 @@ import { ConfirmButton } from '../components/confirm-button'
 import { Console } from '../components/console'
 import { ServerLog } from '../components/server-log'
 import { CopyButton } from '../components/copy-button'
+import { EditDeployment, RolledBackChange } from '../components/edit-deployment'
 import { Alert, CheckboxField } from '../components/field'
 import { Link } from '../components/link'
 import { LivePanel } from '../components/live-status'
@@ -111,6 +112,14 @@ export function DeploymentPage(props: { id: string }) {
           focusAfter={() => statusRef.current}
         />
       ) : null}
+      {operate && hasLifecycle(state.status) ? (
+        <EditDeployment detail={detail} canEdit={state.status === 'ready'} onStarted={reload} />
+      ) : null}
+      <RolledBackChange
+        {...{ id: props.id, name: detail.name, canRetry: state.status === 'ready' }}
+        lastJob={state.lastJob ?? detail.lastJob}
+        onStarted={reload}
+      />
       {state.status === 'queued' ? <QueuedHint /> : null}
       {state.error && state.status === 'failed' ? (
         <Alert kind="error">
@@ -358,7 +367,7 @@ function Actions(props: {
           <ConfirmButton
             label={t.cancelDeployment}
             title={t.cancelTitle(props.name)}
-            body={t.cancelBody}
+            body={props.status === 'changing' ? t.changes.cancelBody : t.cancelBody}
             confirmLabel={t.cancelDeployment}
             dismissLabel={t.keepGoing}
             focusAfter={props.focusAfter}
