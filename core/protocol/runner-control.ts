@@ -3,6 +3,7 @@ import { BackupEntry, BackupVolid } from '../backups'
 import { ProxmoxConnection } from '../settings'
 import { PROTOCOL_VERSION } from './constants'
 import { JobAssignment, LiveStatus } from './domain'
+import { WatchFrame } from './watch'
 
 /**
  * The runner's control socket, `GET /api/runner/connect` → the `RunnerHub` DO: hello, job
@@ -13,15 +14,7 @@ import { JobAssignment, LiveStatus } from './domain'
 
 const v = z.literal(PROTOCOL_VERSION)
 
-/** A deployment a runner keeps an eye on. */
-export const WatchTarget = z.object({
-  deploymentId: z.string().min(1).max(64),
-  vmid: z.number().int().positive(),
-  ipAddress: z.string(),
-  game: z.string(),
-  gameConfig: z.record(z.string(), z.unknown()),
-})
-export type WatchTarget = z.infer<typeof WatchTarget>
+export { WatchFrame, WatchTarget } from './watch'
 
 /** A VM on the node that carries this product's tag (or its name pattern), as a sweep saw it. */
 export const ProductVm = z.object({
@@ -202,25 +195,8 @@ export const ServerToRunner = z.discriminatedUnion('type', [
     /** Protect (Proxmox then refuses to delete it, retention too) or unprotect one. */
     protect: z.object({ volid: BackupVolid, protected: z.boolean() }).optional(),
   }),
-  /**
-   * The deployments this runner keeps an eye on (the whole list, replacing the previous one),
-   * how often, and how often it sweeps the node for this product's VMs (0: it does not). The
-   * Proxmox connection comes only with work that needs it: a runner given nothing to watch and
-   * no sweep gets `null` and drops the one it held.
-   */
-  z
-    .object({
-      v,
-      type: z.literal('watch'),
-      proxmox: ProxmoxConnection.nullable(),
-      statusIntervalMs: z.number().int().min(100),
-      sweepIntervalMs: z.number().int().min(0),
-      targets: z.array(WatchTarget).max(1_000),
-    })
-    .refine((f) => f.proxmox !== null || (f.targets.length === 0 && f.sweepIntervalMs === 0), {
-      message: 'a watch list or a sweep comes with the Proxmox connection',
-      path: ['proxmox'],
-    }),
+  /** The deployments this runner keeps an eye on (see watch.ts). */
+  WatchFrame,
   /** Send one command to a deployment's game console and return its answer. */
   z.object({
     v,

@@ -40,6 +40,8 @@ export class PveSimulator {
   readonly cluster: SimCluster
   /** Every request received, with its validation result. */
   readonly requests: SimRequest[] = []
+  /** TCP connections accepted (keep-alive shows as fewer connections than requests). */
+  connections = 0
   private server: http.Server | null = null
   private certs: SimCertificates | null = null
 
@@ -137,6 +139,7 @@ export class PveSimulator {
       this.server = http.createServer(handler)
     }
     const server = this.server
+    server.on('connection', () => this.connections++)
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       server.listen(this.options.port, this.options.host, () => resolve())

@@ -22,12 +22,12 @@ describe('runner CLI', () => {
       'utf8',
     )
     expect(unit).toMatch(
-      /^ExecStart=\/usr\/bin\/node --max-semi-space-size=1 \/opt\/pgd-runner\/pgd-runner\.mjs run$/m,
+      /^ExecStart=\/usr\/bin\/node --max-semi-space-size=1 --max-opt=1 \/opt\/pgd-runner\/pgd-runner\.mjs run$/m,
     )
     const { runner } = await fixture.start()
     const cmdline = readFileSync(`/proc/${runner.child.pid}/cmdline`, 'utf8').split('\0')
-    expect(runnerNodeFlags()).toEqual(['--max-semi-space-size=1'])
-    expect(cmdline.slice(1, 2)).toEqual(['--max-semi-space-size=1'])
+    expect(runnerNodeFlags()).toEqual(['--max-semi-space-size=1', '--max-opt=1'])
+    expect(cmdline.slice(1, 3)).toEqual(['--max-semi-space-size=1', '--max-opt=1'])
   })
 
   it('names the variable and exits 78 on a bad setting', async () => {

@@ -60,3 +60,58 @@ describe('the hand-checked welcome frame', () => {
     })
   })
 })
+
+describe('the watch frame', () => {
+  const proxmox = {
+    apiUrl: 'https://127.0.0.1:8006',
+    node: 'pve',
+    tokenId: 'bench@pve!pgd',
+    tokenSecret: 'watch000-1111-2222-3333-444455556666',
+    tls: { mode: 'insecure' },
+    templateVmid: 9000,
+    storage: 'local-lvm',
+    bridge: 'vmbr0',
+    vlan: null,
+    gateway: '127.79.0.1',
+    dnsServers: ['127.79.0.1'],
+    ipPool: { cidr: '127.79.0.0/16', rangeStart: '127.79.0.10', rangeEnd: '127.79.3.250' },
+    ciUser: 'debian',
+  }
+  const target = {
+    deploymentId: 'd-1',
+    vmid: 101,
+    ipAddress: '127.79.0.10',
+    game: 'minecraft',
+    check: { kind: 'minecraft-slp', port: 25_565, expect: {}, timeoutMs: 5_000 },
+  }
+  const WATCH = {
+    v: 1,
+    type: 'watch',
+    proxmox,
+    statusIntervalMs: 30_000,
+    sweepIntervalMs: 0,
+    targets: [target],
+  }
+
+  it('reads a watch list as the whole protocol schema does', async () => {
+    for (const variant of [WATCH, { ...WATCH, proxmox: null, targets: [] }]) {
+      const text = JSON.stringify(variant)
+      const full = parseFrame(ServerToRunner, text)
+      expect(full.ok, text).toBe(true)
+      await expect(parseServerFrame(text)).resolves.toEqual(full)
+    }
+  })
+
+  it('refuses a bad one with the schema error naming the field', async () => {
+    const cases: [unknown, RegExp][] = [
+      [{ ...WATCH, targets: [{ ...target, vmid: -1 }] }, /targets\.0\.vmid/],
+      [{ ...WATCH, targets: [{ ...target, check: { kind: 'telnet' } }] }, /targets\.0\.check/],
+      [{ ...WATCH, proxmox: null }, /proxmox: a watch list or a sweep comes with/],
+    ]
+    for (const [frame, error] of cases)
+      await expect(parseServerFrame(JSON.stringify(frame))).resolves.toMatchObject({
+        ok: false,
+        error: expect.stringMatching(error),
+      })
+  })
+})

@@ -22,7 +22,13 @@ const target = (deploymentId: string, port = 25_565): WatchTarget => ({
   vmid: 100,
   ipAddress: '127.0.0.1',
   game: 'minecraft',
-  gameConfig: { eula: true, serverPort: port },
+  // As the hub sends it: the game's own check, worked out from the stored config.
+  check: {
+    kind: 'minecraft-slp',
+    port,
+    expect: { motd: 'set at deploy time', maxPlayers: 20 },
+    timeoutMs: 30_000,
+  },
 })
 
 const frame = (targets: WatchTarget[], sweepIntervalMs = 0): WatchFrame =>
@@ -92,9 +98,12 @@ describe('the game probe of the live status', () => {
     if (!probe.online) expect(probe.error).toMatch(/ECONNREFUSED|refused/)
   })
 
-  it('says so for a game this runner does not know', async () => {
-    const probe = await probeGame({ ...target('d1'), game: 'doom' }, AbortSignal.timeout(1_000))
-    expect(probe).toEqual({ online: false, error: 'this runner does not know the game "doom"' })
+  it('says so when the hub had no check to send (the stored config no longer validates)', async () => {
+    const probe = await probeGame({ ...target('d1'), check: null }, AbortSignal.timeout(1_000))
+    expect(probe).toEqual({
+      online: false,
+      error: 'the stored config of this minecraft server is not valid',
+    })
   })
 })
 

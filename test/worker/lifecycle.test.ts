@@ -245,8 +245,18 @@ describe('live status', () => {
     )
     expect(watch).toMatchObject({
       statusIntervalMs: expect.any(Number),
-      targets: [{ deploymentId: dep.id, vmid: 4242, ipAddress: dep.ip, game: 'minecraft' }],
+      targets: [
+        {
+          deploymentId: dep.id,
+          vmid: 4242,
+          ipAddress: dep.ip,
+          game: 'minecraft',
+          // The game's check as plain data: the runner needs no game module, nor the config.
+          check: { kind: 'minecraft-slp', port: 25_565, expect: expect.any(Object) },
+        },
+      ],
     })
+    expect(watch.targets[0]).not.toHaveProperty('gameConfig')
     const viewer = track(await openSocket(`/api/deployments/${dep.id}/events`, { cookie }))
     await viewer.frame('state')
 

@@ -15,6 +15,7 @@ import {
 import { ApiClient, DashboardSocket, startStack, waitFor, type Stack } from '../../test/e2e/stack'
 import { d1Count } from '../../test/e2e/local-d1'
 import { measureBackupRestore } from './backup-overhead'
+import { measureFleet, type FleetResult } from './fleet'
 import { percentile, round, rssMb, webJsGzipKb } from './measure'
 import { ProtoRunner } from './proto-runner'
 import { simProxmox, startRealRunner, startSimulator } from '../../test/e2e/sim-stack'
@@ -28,7 +29,11 @@ const NAIVE_LINES = Number(process.env.BENCH_NAIVE_LINES ?? 2_000)
 const OVERHEAD_RUNS = Number(process.env.BENCH_OVERHEAD_RUNS ?? 20)
 const BACKUP_RUNS = Number(process.env.BENCH_BACKUP_RUNS ?? 5)
 const CONCURRENT = Number(process.env.BENCH_CONCURRENT ?? 50)
-/** Comma-separated sections to run while profiling one of them (pickup,overhead,sim,rss,logs,naive); all by default. */
+const FLEET_N = Number(process.env.BENCH_FLEET_N ?? 500)
+const FLEET_RUNNERS = Number(process.env.BENCH_FLEET_RUNNERS ?? 5)
+const FLEET_PROBES = Number(process.env.BENCH_FLEET_PROBES ?? 20)
+const WATCH_N = Number(process.env.BENCH_WATCH_N ?? 200)
+/** Comma-separated sections to run while profiling one of them (pickup,overhead,sim,rss,logs,naive,fleet); all by default. */
 /** An idle runner's memory is read this long after it started. */
 const IDLE_SAMPLE_MS = 5_000
 const ONLY = process.env.BENCH_ONLY?.split(',').filter(Boolean) ?? null
@@ -434,6 +439,19 @@ async function main(): Promise<void> {
       const naiveApi = await install(naiveStack)
       naive = await measureLogs(naiveStack, naiveApi, 'bench-logs-naive', NAIVE_LINES, 0)
     }
+    log(`bench: fleet, ${FLEET_N} deployments across ${FLEET_RUNNERS} runners (a stack of its own)`)
+    const fleet: FleetResult | null = runs('fleet')
+      ? await measureFleet({
+          n: FLEET_N,
+          runners: FLEET_RUNNERS,
+          probes: FLEET_PROBES,
+          maxJobs: 20,
+          watchN: WATCH_N,
+          rssSamples: 5,
+          dirs,
+          log,
+        })
+      : null
 
     const result = {
       pickup_ms: { p50: pickup.p50, p99: pickup.p99, n: pickup.n },
@@ -459,6 +477,18 @@ async function main(): Promise<void> {
       runner_watching_n: withSim.watched,
       runner_busy_rss_mb: overhead.busyRssMb,
       web_js_gzip_kb: round(webJsGzipKb(ROOT)),
+      fleet: fleet && {
+        n: fleet.n,
+        runners: fleet.runners,
+        wall_s: fleet.wall_s,
+        collisions: fleet.collisions,
+        failed: fleet.failed,
+        pickup_p99_ms: fleet.pickup_p99_ms,
+        dispatch: fleet.dispatch,
+        watch_round: fleet.watch_round,
+      },
+      runner_watch_rss_mb: fleet?.watch_rss_mb.median ?? NaN,
+      runner_watch_n: fleet?.watch_rss_mb.n ?? 0,
     }
     const rows: [string, string, string][] = [
       ['job pickup p50 / p99', `${pickup.p50} / ${pickup.p99} ms`, '≤ 100 ms p99'],
@@ -502,6 +532,7 @@ async function main(): Promise<void> {
         '',
       ],
       ['dashboard initial JS', `${result.web_js_gzip_kb} KB gzip`, '≤ 150 KB'],
+      ...fleetRows(fleet),
     ]
     for (const [what, value, target] of rows)
       log(`${what.padEnd(40)} ${value.padEnd(24)} ${target}`)
@@ -512,6 +543,43 @@ async function main(): Promise<void> {
     await naiveStack?.stop()
     for (const d of dirs) rmSync(d, { recursive: true, force: true })
   }
+}
+
+function fleetRows(f: FleetResult | null): [string, string, string][] {
+  if (!f) return []
+  const d = f.dispatch
+  return [
+    [
+      `fleet of ${f.n} on ${f.runners} runners: wall / collisions / failed`,
+      `${f.wall_s} s / ${f.collisions} / ${f.failed}`,
+      '0 / 0',
+    ],
+    [
+      `  pickup p99 at 50 / at ${f.n}`,
+      `${f.pickup_p99_ms.at50} / ${f.pickup_p99_ms.atN} ms`,
+      '≤ 100 ms p99',
+    ],
+    [
+      `  hub per dispatch at 50 / at ${f.n}`,
+      `${d.ms_per_job.at50} / ${d.ms_per_job.atN} ms (×${d.ms_per_job.ratio})`,
+      'flat',
+    ],
+    [
+      `  D1 rows read per dispatch`,
+      `${d.rows_read_per_job.at50} / ${d.rows_read_per_job.atN} (×${d.rows_read_per_job.ratio})`,
+      'flat',
+    ],
+    [
+      `  status round over ${f.watch_round.n}`,
+      `${f.watch_round.ms} ms`,
+      `≤ ${f.watch_round.interval_ms} ms`,
+    ],
+    [
+      `runner RSS between jobs watching ${f.watch_rss_mb.n} (median)`,
+      `${f.watch_rss_mb.median} MB`,
+      '≤ 60 MB',
+    ],
+  ]
 }
 
 main().then(

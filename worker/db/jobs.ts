@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray, sql } from 'drizzle-orm'
+import { and, asc, eq, sql } from 'drizzle-orm'
 import type { JobKind } from '../../core/protocol'
 import { orm } from './client'
 import { jobs } from './schema'
@@ -20,15 +20,25 @@ export function jobsLeasedTo(db: D1Database, runnerId: string): Promise<LeasedJo
     .all()
 }
 
+/** What a query cost in D1: rows read, added up by the caller that passed it. */
+export interface ReadCount {
+  rowsRead: number
+}
+
 /** How many jobs each runner holds, by runner id (runners holding none are absent). */
-export async function leasedCounts(db: D1Database): Promise<Map<string, number>> {
-  const rows = await orm(db)
-    .select({ runnerId: jobs.runnerId, n: count() })
+export async function leasedCounts(
+  db: D1Database,
+  reads?: ReadCount,
+): Promise<Map<string, number>> {
+  const result = await orm(db)
+    .select({ runnerId: jobs.runnerId, n: sql<number>`count(*)`.as('n') })
     .from(jobs)
     .where(eq(jobs.status, 'leased'))
     .groupBy(jobs.runnerId)
-    .all()
-  return new Map(rows.flatMap((r) => (r.runnerId === null ? [] : [[r.runnerId, r.n] as const])))
+    .run()
+  if (reads) reads.rowsRead += result.meta.rows_read ?? 0
+  const rows = result.results as { runner_id: string | null; n: number }[]
+  return new Map(rows.flatMap((r) => (r.runner_id === null ? [] : [[r.runner_id, r.n] as const])))
 }
 
 /** Drop a lease whose deployment moved on meanwhile (cancelled): the job will not run. */
@@ -49,25 +59,40 @@ export function jobInsert(db: D1Database, deploymentId: string, jobId: string, k
  * statement, and the update checks the status again, so two dispatchers never lease one job.
  * Returns the leased job, or null when the queue is empty.
  */
-export async function leaseNextJob(db: D1Database, runnerId: string): Promise<LeasedJob | null> {
+export async function leaseNextJob(
+  db: D1Database,
+  runnerId: string,
+  reads?: ReadCount,
+): Promise<LeasedJob | null> {
   const d = orm(db)
   const oldest = d
     .select({ id: jobs.id })
     .from(jobs)
     .where(eq(jobs.status, 'queued'))
-    .orderBy(asc(jobs.createdAt), asc(jobs.id))
+    // Ties in the same millisecond go in insertion order: the status index holds the rowid, so
+    // the oldest is its first entry, with no sort of the queue.
+    .orderBy(asc(jobs.createdAt), sql`rowid`)
     .limit(1)
-  const rows = await d
+  const result = await d
     .update(jobs)
     .set({ status: 'leased', runnerId, attempt: sql`${jobs.attempt} + 1`, updatedAt: Date.now() })
-    .where(and(inArray(jobs.id, oldest), eq(jobs.status, 'queued')))
+    // `id = (…)`, not `id in (…)`: with `in`, SQLite walked every queued row of the status index
+    // to test it against the list; a scalar lets it look the one job up by its key.
+    .where(and(eq(jobs.id, sql`(${oldest})`), eq(jobs.status, 'queued')))
     .returning({
       id: jobs.id,
       deploymentId: jobs.deploymentId,
       kind: jobs.kind,
       attempt: jobs.attempt,
     })
-  return rows[0] ?? null
+    .run()
+  if (reads) reads.rowsRead += result.meta.rows_read ?? 0
+  const row = (
+    result.results as { id: string; deployment_id: string; kind: JobKind; attempt: number }[]
+  )[0]
+  return row
+    ? { id: row.id, deploymentId: row.deployment_id, kind: row.kind, attempt: row.attempt }
+    : null
 }
 
 /** Take a job out of the queue; false when it is not queued any more (a runner leased it). */

@@ -9,12 +9,21 @@ import type { Executors } from './types'
 export function selectExecutors(config: RunConfig): Executors {
   let loaded: Promise<Executors> | null = null
   const load = () => (loaded ??= importExecutors(config))
+  // Between jobs a runner only watches: with the real executors that is the Proxmox client and
+  // the game checks, imported on their own (the job executors, Ansible, SSH and the game modules
+  // stay unloaded until a job or a test needs them).
+  let watching: Promise<Pick<Executors, 'inspect' | 'listProductVms'>> | null = null
+  const watch = () =>
+    (watching ??=
+      config.executor === 'real'
+        ? import('./watch-probe').then(({ createWatchProbe }) => createWatchProbe())
+        : load())
   return {
     runStep: async (step, ctx) => (await load()).runStep(step, ctx),
     testConnection: async (proxmox, ctx) => (await load()).testConnection(proxmox, ctx),
     capacity: async (proxmox, signal) => (await load()).capacity(proxmox, signal),
-    inspect: async (proxmox, target, signal) => (await load()).inspect(proxmox, target, signal),
-    listProductVms: async (proxmox, signal) => (await load()).listProductVms(proxmox, signal),
+    inspect: async (proxmox, target, signal) => (await watch()).inspect(proxmox, target, signal),
+    listProductVms: async (proxmox, signal) => (await watch()).listProductVms(proxmox, signal),
     listBackups: async (proxmox, deploymentId, signal) =>
       (await load()).listBackups(proxmox, deploymentId, signal),
     deleteBackup: async (proxmox, deploymentId, volid, signal) =>

@@ -6,7 +6,6 @@ import { getGame } from '../../../core/games'
 import type { GameModule } from '../../../core/games/types'
 import type { StepName } from '../../../core/protocol'
 import { answerFacts, runHealthCheck, type HealthCheckResult } from '../games/health-check'
-import { probeGame } from '../games/probe'
 import type { MinecraftVersionResolver } from '../games/minecraft-version'
 import { isBackupStep } from '../proxmox/backup-executor'
 import { isChangeStep } from '../proxmox/change-executor'
@@ -14,6 +13,7 @@ import { createProxmoxExecutor, isProxmoxStep, isTemplateStep } from '../proxmox
 import { sleep } from '../proxmox/wait'
 import { checkHostKey } from '../ssh/host-key'
 import { RUNNER_VERSION } from '../version'
+import { createWatchProbe } from './watch-probe'
 import { StepFailure, type Executors, type StepContext, type StepResult } from './types'
 
 /**
@@ -80,6 +80,7 @@ const USER_AGENT = `proxmox-game-deployer/${RUNNER_VERSION} (+https://github.com
 
 export function createRealExecutors(options: RealExecutorOptions): Executors {
   const proxmox = createProxmoxExecutor()
+  const watch = createWatchProbe()
   // Provisioning's modules (Ansible, artifact resolvers) load with the first playbook: a runner
   // that only watches its deployments' status never needs them, so its idle memory stays low.
   let minecraft: MinecraftVersionResolver | null = null
@@ -262,25 +263,8 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
     },
     testConnection: (conn, ctx) => proxmox.testConnection(conn, ctx),
     capacity: (conn, signal) => proxmox.capacity(conn, signal),
-    async inspect(conn, target, signal) {
-      const checkedAt = Date.now()
-      let power: string
-      try {
-        power = await proxmox.powerState(conn, target.vmid, signal)
-      } catch (err) {
-        return {
-          checkedAt,
-          power: 'unknown',
-          game: null,
-          error: `Proxmox: ${err instanceof Error ? err.message : String(err)}`.slice(0, 1000),
-        }
-      }
-      const known = ['running', 'stopped', 'paused', 'missing'] as const
-      const state = known.find((k) => k === power) ?? 'unknown'
-      if (state !== 'running') return { checkedAt, power: state, game: null }
-      return { checkedAt, power: state, game: await probeGame(target, signal) }
-    },
-    listProductVms: (conn, signal) => proxmox.productVms(conn, signal),
+    inspect: (conn, target, signal) => watch.inspect(conn, target, signal),
+    listProductVms: (conn, signal) => watch.listProductVms(conn, signal),
     listBackups: (conn, deploymentId, signal) => proxmox.listBackups(conn, deploymentId, signal),
     deleteBackup: (conn, deploymentId, volid, signal) =>
       proxmox.removeBackup(conn, deploymentId, volid, signal),

@@ -1,4 +1,3 @@
-import { getGame } from '../../../core/games'
 import type { GameProbe, WatchTarget } from '../../../core/protocol'
 import { answerFacts, runHealthCheck } from './health-check'
 
@@ -6,15 +5,14 @@ import { answerFacts, runHealthCheck } from './health-check'
 const PROBE_TIMEOUT_MS = 5_000
 
 /**
- * The live status's game half: the game's own health check (the one verify ran), asking only
- * that it answers — the admin may have changed the MOTD or the slots in-game since.
+ * The live status's game half: the game's own health check (the one verify ran, as the hub sent
+ * it), asking only that it answers — the admin may have changed the MOTD or the slots in-game
+ * since.
  */
 export async function probeGame(target: WatchTarget, signal: AbortSignal): Promise<GameProbe> {
-  const game = getGame(target.game)
-  if (!game) return { online: false, error: `this runner does not know the game "${target.game}"` }
-  const parsed = game.configSchema.safeParse(target.gameConfig)
-  if (!parsed.success) return { online: false, error: 'the stored game config no longer validates' }
-  let check = game.healthCheck(parsed.data)
+  let check = target.check
+  if (!check)
+    return { online: false, error: `the stored config of this ${target.game} server is not valid` }
   check =
     check.kind === 'minecraft-slp' || check.kind === 'steam-a2s'
       ? { ...check, expect: {}, timeoutMs: Math.min(check.timeoutMs, PROBE_TIMEOUT_MS) }

@@ -101,6 +101,7 @@ export class Watcher {
       return
     }
     this.running.status = true
+    const startedAt = performance.now()
     try {
       const signal = this.signal()
       const redactor = this.redactor(frame)
@@ -123,6 +124,12 @@ export class Watcher {
       const report = statuses.filter((s) => still.has(s.deploymentId))
       if (report.length > 0 && !this.stopped)
         this.deps.send({ type: 'status.report', statuses: report })
+      const ms = Math.round(performance.now() - startedAt)
+      const line = `watch: checked ${statuses.length} deployment(s) in ${ms} ms`
+      // A round longer than the interval means the statuses shown are older than promised.
+      if (ms > frame.statusIntervalMs)
+        this.deps.log.warn(`${line}, longer than the ${frame.statusIntervalMs} ms interval`)
+      else this.deps.log.debug(line)
     } catch (err) {
       // Never an unhandled rejection: the next round tries again.
       this.deps.log.warn(`status: ${this.redactor(frame).redact(errorText(err))}`)

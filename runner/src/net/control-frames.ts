@@ -1,4 +1,5 @@
 import type { ServerToRunner } from '../../../core/protocol'
+import { parseFrame } from '../../../core/protocol/codec'
 import { PROTOCOL_VERSION } from '../../../core/protocol/constants'
 
 type Welcome = Extract<ServerToRunner, { type: 'welcome' }>
@@ -8,14 +9,26 @@ export type ParsedServerFrame = { ok: true; frame: ServerToRunner } | { ok: fals
  * A frame from the server on the control socket. The `welcome` (all an idle runner receives,
  * besides heartbeats) is checked by hand with the rules of the `ServerToRunner` schema, so a
  * connected runner with no work does not load zod and the protocol's schemas (~20 MB).
- * Every other frame, and a welcome the hand check refuses (for the schema's error message), goes
- * through the schema, imported on first use; test/runner/control-frames.test.ts holds the two
+ * A `watch` frame goes through its own schema (core/protocol/watch.ts), so watching loads neither
+ * the rest of the protocol nor the game modules. Every other frame, and a welcome the hand check
+ * refuses (for the schema's error message), goes through the schema, imported on first use; test/runner/control-frames.test.ts holds the two
  * together.
  */
 export function parseServerFrame(text: string): ParsedServerFrame | Promise<ParsedServerFrame> {
   const welcome = welcomeFrame(text)
   if (welcome) return { ok: true, frame: welcome }
-  return import('../../../core/protocol').then(({ ServerToRunner, parseFrame }) =>
+  // A runner between jobs receives watch lists: their schema alone, not the whole protocol's.
+  if (text.includes('"type":"watch"')) {
+    return import('../../../core/protocol/watch').then(async ({ WatchFrame }) => {
+      const parsed = parseFrame(WatchFrame, text)
+      return parsed.ok ? parsed : parseWithProtocol(text)
+    })
+  }
+  return parseWithProtocol(text)
+}
+
+function parseWithProtocol(text: string): Promise<ParsedServerFrame> {
+  return import('../../../core/protocol').then(({ ServerToRunner }) =>
     parseFrame(ServerToRunner, text),
   )
 }

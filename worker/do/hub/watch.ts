@@ -1,4 +1,5 @@
 import { getGame } from '../../../core/games'
+import type { GameModule, HealthCheck } from '../../../core/games/types'
 import type { LiveStatus, WatchTarget } from '../../../core/protocol'
 import { storedInputs, watchedDeployments } from '../../db/deployments'
 import { openInputs } from '../../lib/game-secrets'
@@ -24,6 +25,19 @@ const ASSIGNMENTS_KEY = 'watch-assignments'
 export interface WatchedDeployment {
   target: WatchTarget
   runnerId: string | null
+}
+
+/**
+ * The game's health check for a stored config, sent as plain data so the runner's watch path
+ * loads no game module and gets no game config (nor its secrets); null when the game is unknown
+ * or its stored config no longer validates (the runner reports that as the game's error).
+ */
+export function healthCheckOf(
+  game: GameModule | undefined,
+  gameConfig: Record<string, unknown>,
+): HealthCheck | null {
+  const parsed = game?.configSchema.safeParse(gameConfig)
+  return game && parsed?.success ? game.healthCheck(parsed.data) : null
 }
 
 /**
@@ -124,8 +138,9 @@ export class WatchLists {
     return Promise.all(
       rows.map(async (row) => {
         const inputs = storedInputs(row)
-        // Sealed fields are opened only for games that have some (the check may need them).
-        const gameConfig = getGame(row.game)?.sensitiveFields?.length
+        const game = getGame(row.game)
+        // Sealed fields are opened only for games that have some (the config must validate).
+        const gameConfig = game?.sensitiveFields?.length
           ? (await openInputs(this.env, row.game, inputs)).gameConfig
           : inputs.spec.gameConfig
         return {
@@ -135,7 +150,7 @@ export class WatchLists {
             vmid: row.vmid,
             ipAddress: row.ip,
             game: row.game,
-            gameConfig,
+            check: healthCheckOf(game, gameConfig),
           },
         }
       }),
