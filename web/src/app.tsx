@@ -8,11 +8,8 @@ import { allows } from '../../core/people'
 import { Alert } from './components/field'
 import { NotAllowed } from './components/not-allowed'
 import { MeContext, type Me } from './me'
-import { AuditPage } from './pages/audit'
 import { JoinPage } from './pages/join'
 import { LoginPage } from './pages/login'
-import { RunnersPage } from './pages/runners'
-import { SettingsPage } from './pages/settings'
 import { onboardingStep, SetupWizard } from './pages/setup'
 import { navigate, usePath } from './router'
 
@@ -29,6 +26,12 @@ const UsersPage = lazy(() => import('./pages/users').then((m) => ({ default: m.U
 const SecurityPage = lazy(() =>
   import('./pages/security').then((m) => ({ default: m.SecurityPage })),
 )
+// Admin screens: Settings carries the schedules' zod schemas; none is on the first paint.
+const SettingsPage = lazy(() =>
+  import('./pages/settings').then((m) => ({ default: m.SettingsPage })),
+)
+const RunnersPage = lazy(() => import('./pages/runners').then((m) => ({ default: m.RunnersPage })))
+const AuditPage = lazy(() => import('./pages/audit').then((m) => ({ default: m.AuditPage })))
 const NewDeploymentPage = lazy(() =>
   import('./pages/new-deployment').then((m) => ({ default: m.NewDeploymentPage })),
 )
