@@ -21,6 +21,8 @@ export default defineConfig({
                 SETUP_CODE: 'TESTS-SETUP-CODE2-WORKR',
                 // Sign-in waits short enough to wait out in a test (the product's: 1 s, 1 min, 15 min).
                 LOGIN_BACKOFF_BASE_MS: '300',
+                // Every-N-hours schedules in seconds: an hour lasts 3 s.
+                SCHEDULE_MINUTE_MS: '50',
                 LOGIN_BACKOFF_ACCOUNT_MAX_MS: '1200',
                 LOGIN_BACKOFF_ADDRESS_MAX_MS: '2400',
                 // Alert retries short enough to watch all of them (the product's: 5 tries, 30 s).

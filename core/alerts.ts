@@ -5,18 +5,15 @@ import { z } from 'zod'
  * dashboard (which lets an admin choose them per channel).
  */
 
-/**
- * Every event an alert channel can be switched on for. `schedule_failed` and `backup_failed`
- * are defined now so a channel's choice survives; they are raised once those features report
- * failures through the alerts module.
- */
+/** Every event an alert channel can be switched on for. */
 export const ALERT_EVENTS = [
   'deployment_ready',
   'deployment_failed',
   'server_down',
   'server_up',
   'runner_offline',
-  'schedule_failed',
+  'runner_online',
+  'scheduled_failed',
   'backup_failed',
 ] as const
 export type AlertEventType = (typeof ALERT_EVENTS)[number]
@@ -31,7 +28,7 @@ export interface AlertEvent {
   at: number
   /** The deployment concerned, when there is one. */
   deployment?: { id: string; name: string; game: string }
-  /** The runner concerned (runner_offline). */
+  /** The runner concerned (runner_offline, runner_online). */
   runner?: { id: string; name: string }
   /** A plain-words detail: the failure's reason, how long the server has been down. */
   detail?: string
@@ -44,7 +41,8 @@ export const ALERT_TITLES: Record<AlertEventType, string> = {
   server_down: 'Server down',
   server_up: 'Server back up',
   runner_offline: 'Runner offline',
-  schedule_failed: 'Scheduled action failed',
+  runner_online: 'Runner back online',
+  scheduled_failed: 'Scheduled action failed',
   backup_failed: 'Backup failed',
 }
 
@@ -80,4 +78,18 @@ export interface AlertChannelView {
   urlHint: string
   events: AlertEventType[]
   log: AlertDeliveryLogEntry[]
+}
+
+/**
+ * How long the alerts wait before calling something down, in minutes (Settings → Alerts): a
+ * ready server that stops answering, and a runner whose control socket went away.
+ */
+export const AlertTiming = z.object({
+  serverDownGraceMinutes: z.number().int().min(1).max(120),
+  runnerOfflineMinutes: z.number().int().min(1).max(1440),
+})
+export type AlertTiming = z.infer<typeof AlertTiming>
+export const DEFAULT_ALERT_TIMING: AlertTiming = {
+  serverDownGraceMinutes: 3,
+  runnerOfflineMinutes: 10,
 }

@@ -16,6 +16,7 @@
  * - status, config and the VM list (`GET`): `VM.Audit`; destroy (`DELETE`): `VM.Allocate`;
  * - backups (`POST …/vzdump`): `VM.Backup` on the VM and `Datastore.AllocateSpace` on the backup
  *   storage, which also lists its backups and deletes those of VMs the token may back up;
+ * - snapshots before a change (`POST …/snapshot`, its rollback and delete): `VM.Snapshot`;
  * - version, nodes, nextid, network, the storage list (any of Datastore.Audit/AllocateSpace),
  *   the token's own tasks and permissions, and one pool by id: no privilege of their own.
  *
@@ -37,6 +38,7 @@ export const PGD_ROLES = {
     'VM.Config.Options',
     'VM.PowerMgmt',
     'VM.Backup',
+    'VM.Snapshot',
   ],
   /** Reading and cloning the template, granted on that one VM. */
   PGDTemplate: ['VM.Audit', 'VM.Clone'],

@@ -207,4 +207,6 @@ export const MESSAGES_FR: Readonly<Record<string, string>> = {
   'a Discord channel has no signing secret (Discord checks its own token)':
     'un canal Discord n’a pas de secret de signature (Discord vérifie son propre jeton)',
   'the receiver could not be reached': 'le destinataire est injoignable',
+  'the address could not be opened with the encryption keys set':
+    'l’adresse n’a pas pu être déchiffrée avec les clés de chiffrement en place',
 }

@@ -4,20 +4,28 @@ import type { AppEnv } from './env'
 import { ApiError, onError, onNotFound } from './http/errors'
 import { mutable } from './http/response'
 import { csrfGuard, jsonOnly, requestId, securityHeaders } from './http/security'
-import { requireSession } from './http/sessions'
+import { authorize } from './http/authorize'
 import { alertsRoutes } from './routes/alerts'
 import { auditRoutes } from './routes/audit'
 import { auth } from './routes/auth'
 import { backupsRoutes } from './routes/backups'
+import { schedulesRoutes } from './routes/schedules'
+import { changesRoutes } from './routes/changes'
 import { capacityRoutes } from './routes/capacity'
+import { consoleRoutes } from './routes/console'
 import { deploymentsRoutes, gamesRoutes } from './routes/deployments'
 import { health } from './routes/health'
+import { invitesRoutes } from './routes/invites'
 import { runnerApi } from './routes/runner-api'
+import { secondFactorRoutes } from './routes/second-factor'
+import { securityPolicyRoutes } from './routes/security-policy'
 import { orphansRoutes } from './routes/orphans'
 import { runnersRoutes } from './routes/runners'
 import { settingsRoutes } from './routes/settings'
 import { setup } from './routes/setup'
 import { templatesRoutes } from './routes/templates'
+import { tokensRoutes } from './routes/tokens'
+import { usersRoutes } from './routes/users'
 
 /** Largest JSON body any route accepts. */
 export const MAX_BODY_BYTES = 256 * 1024
@@ -38,16 +46,24 @@ const api = new Hono<AppEnv>()
   )
   .use(csrfGuard())
   .use(jsonOnly())
-  .use(requireSession())
+  .use(authorize())
   .route('/health', health)
   .route('/setup', setup)
   .route('/auth', auth)
+  .route('/auth/totp', secondFactorRoutes)
+  .route('/invites', invitesRoutes)
+  .route('/users', usersRoutes)
+  .route('/tokens', tokensRoutes)
   .route('/settings', settingsRoutes)
+  .route('/settings/security', securityPolicyRoutes)
   .route('/alerts', alertsRoutes)
   .route('/audit', auditRoutes)
   .route('/games', gamesRoutes)
   .route('/deployments', deploymentsRoutes)
   .route('/deployments', backupsRoutes)
+  .route('/deployments', consoleRoutes)
+  .route('/deployments', schedulesRoutes)
+  .route('/deployments', changesRoutes)
   .route('/capacity', capacityRoutes)
   .route('/runners', runnersRoutes)
   .route('/orphans', orphansRoutes)

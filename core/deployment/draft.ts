@@ -1,4 +1,5 @@
-import type { JobKind, PowerAction, StepError, StepName } from '../protocol'
+import type { BackupParams, JobKind, PowerAction, StepError, StepName } from '../protocol'
+import { undoChange } from './change'
 import type { DeploymentEffect, DeploymentInput, JobEnd, Reduction } from './effects'
 import {
   doneDeploySteps,
@@ -8,6 +9,7 @@ import {
   STEP_TIMEOUT_MS,
   type DeploymentState,
 } from './model'
+import { scheduleEnded, scheduleStarted } from './schedule-runs'
 import { transition, WATCHED, type DeploymentEvent, type DeploymentStatus } from './status'
 
 function powerRefusal(action: PowerAction, status: DeploymentStatus): string {
@@ -65,6 +67,8 @@ export class Draft {
   endJob(status: JobEnd, at: number, error?: string): void {
     const job = this.s.job
     if (!job) return
+    const failure = error ?? (status === 'failed' ? this.s.error?.message : undefined)
+    this.effects.push(...scheduleEnded(this.s, job, status, failure))
     this.s.lastJob = {
       kind: job.kind,
       outcome: status === 'done' ? 'succeeded' : status,
@@ -84,6 +88,7 @@ export class Draft {
     const job = this.s.job
     if (!job) return
     if (this.endBackup('failed', at, error.message)) return
+    if (job.kind === 'change') return undoChange(this, error.message, 'failed', at)
     this.s.failedKind = job.kind
     this.s.error = error
     this.apply({ type: 'job_failed' })
@@ -102,12 +107,16 @@ export class Draft {
     return true
   }
 
-  backup(jobId: string, at: number): Reduction {
+  backup(jobId: string, at: number, params?: BackupParams): Reduction {
     const from = this.s.status
     if (!transition(from, { type: 'backup_requested' }).ok)
       return this.refuse(`backing up is only possible when ready or stopped, not while ${from}`)
     this.apply({ type: 'backup_requested' })
-    this.s.job = { ...newJob(jobId, 'backup', at), resumeStatus: from }
+    this.s.job = {
+      ...newJob(jobId, 'backup', at),
+      resumeStatus: from,
+      ...(params ? { backup: params } : {}),
+    }
     this.s.steps = freshSteps('backup')
     this.save()
     return this.done()
@@ -130,6 +139,11 @@ export class Draft {
   requeue(why: string, at: number): void {
     const job = this.s.job
     if (!job) return
+    if (job.cancelRequested && job.kind === 'change') {
+      // Nobody is left to stop it: the rollback undoes what it did.
+      undoChange(this, 'the change was cancelled', 'cancelled', at)
+      return
+    }
     if (job.cancelRequested) {
       // Nobody is left to stop it: the cancel completes here.
       this.apply({ type: 'job_cancelled' })
@@ -152,6 +166,7 @@ export class Draft {
     job.attempt = input.attempt
     job.lastActivityAt = input.at
     this.s.lastRunnerId = input.runnerId
+    scheduleStarted(this.s, job, input.at)
     // On the pickup path: the D1 row learns its runner with the first step, one write later.
     this.save(false)
     return this.done()
@@ -191,6 +206,9 @@ export class Draft {
       this.s.restore = { ...this.s.restore, skipSafety: true }
       this.s.job = { ...this.s.job!, restore: this.s.restore }
     }
+    // A rollback tried again goes back to the same snapshot.
+    if (kind === 'rollback' && this.s.change)
+      this.s.job = { ...this.s.job!, change: this.s.change.params }
     return this.done()
   }
 
@@ -202,7 +220,7 @@ export class Draft {
     return this.done()
   }
 
-  destroy(jobId: string, auto: boolean, at: number): Reduction {
+  destroy(jobId: string, auto: boolean, at: number, deleteBackups = false): Reduction {
     if (this.s.job?.kind === 'destroy') return this.refuse('the VM is already being destroyed')
     // The policy's destroy only follows a failure nobody has acted on since.
     if (auto && (this.s.job || this.s.status !== 'failed'))
@@ -213,6 +231,7 @@ export class Draft {
     // The failure that made the policy destroy the VM stays on record.
     const error = this.s.error
     this.startJob(jobId, 'destroy', at)
+    if (deleteBackups) this.s.job = { ...this.s.job!, destroy: { deleteBackups } }
     if (auto) {
       this.s.job = { ...this.s.job!, auto: true }
       this.s.error = error
@@ -221,7 +240,10 @@ export class Draft {
         type: 'insert_row',
         jobId,
         kind: 'destroy',
-        auditError: error?.message ?? null,
+        audit: {
+          action: 'deployment.auto_destroy',
+          details: { policy: 'onFailure=destroy', error: error?.message ?? null },
+        },
       })
     }
     return this.done()

@@ -1,4 +1,5 @@
 import type {
+  DeploymentSpec,
   DeploymentToRunner,
   FrameBody,
   JobKind,
@@ -7,6 +8,7 @@ import type {
   PowerAction,
   RunnerToDeployment,
 } from '../protocol'
+import type { Schedule } from '../schedules'
 import type { DeploymentState } from './model'
 
 /**
@@ -30,10 +32,23 @@ export type DeploymentInput =
   | { type: 'power'; action: PowerAction; jobId: string; at: number }
   /** Put the backup `volid` back over the VM (ready or stopped) as `jobId`. */
   | { type: 'restore'; jobId: string; volid: string; at: number }
+  /**
+   * Change a ready deployment to `spec` as `jobId` (snapshot first, rolled back on failure);
+   * `sealed`: its sealed secrets when they change (a new join password).
+   */
+  | {
+      type: 'change'
+      jobId: string
+      spec: DeploymentSpec
+      sealed?: string | null
+      /** The sensitive fields it changes (their values are sealed, never in the spec). */
+      secretKeys?: string[]
+      at: number
+    }
   /** Back up the VM (ready or stopped) as `jobId`. */
   | { type: 'backup'; jobId: string; at: number }
   /** Destroy the VM as `jobId`; `auto`: queued by the cleanup policy after a failed deploy. */
-  | { type: 'destroy'; jobId: string; auto: boolean; at: number }
+  | { type: 'destroy'; jobId: string; auto: boolean; deleteBackups?: boolean; at: number }
   /**
    * The runner holding the job is gone: revoked (any job of `runnerId`), or it never got the job
    * it was leased (`jobId` given). The job goes back to the queue.
@@ -46,6 +61,13 @@ export type DeploymentInput =
   | { type: 'tick'; lastHeardAt: number; at: number }
   /** A runner's refresh of the live status (power, game). */
   | { type: 'live'; live: LiveStatus }
+  /**
+   * The admin's scheduled actions, replacing the previous list. `minuteMs`: a minute's length
+   * (shortened in tests, for every-N-hours schedules).
+   */
+  | { type: 'set_schedules'; schedules: Schedule[]; minuteMs: number; at: number }
+  /** The alarm found a schedule due: run it as `jobId` (or record why it could not). */
+  | { type: 'schedule_due'; jobId: string; minuteMs: number; at: number }
 
 export type JobEnd = 'done' | 'failed' | 'cancelled'
 
@@ -79,8 +101,20 @@ export type DeploymentEffect =
   | { type: 'requeue_row'; jobId: string }
   /** D1: the job ended. */
   | { type: 'close_row'; jobId: string; status: JobEnd }
-  /** D1: queue a job this object started itself (the cleanup policy's destroy), with its audit. */
-  | { type: 'insert_row'; jobId: string; kind: JobKind; auditError: string | null }
+  /**
+   * D1: queue a job this object started itself (the cleanup policy's destroy, a schedule's
+   * action), with its audit entry.
+   */
+  | {
+      type: 'insert_row'
+      jobId: string
+      kind: JobKind
+      audit: { action: string; details: Record<string, unknown> }
+    }
+  /** A scheduled action was missed or its job failed: the admin's alert channels hear it. */
+  | { type: 'schedule_failed'; scheduleId: string; action: string; error: string }
+  /** A change succeeded: its spec (and sealed secrets, when they changed) go to the D1 row. */
+  | { type: 'save_inputs'; spec: DeploymentSpec; sealed?: string | null }
   /** A template job succeeded: select the template in Settings. */
   | { type: 'template_built'; result: Record<string, unknown> | undefined }
   /** A deploy failed: the cleanup policy may queue a destroy (it lives in D1). */

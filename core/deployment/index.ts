@@ -6,4 +6,5 @@
 export * from './effects'
 export * from './model'
 export { reduce } from './reduce'
+export { SCHEDULE_WAIT_MS, scheduleDeadline } from './schedules'
 export * from './status'

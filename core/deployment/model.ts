@@ -1,6 +1,11 @@
+import type { ScheduleState } from '../schedules'
 import {
+  type BackupParams,
+  type DestroyParams,
+  type PowerParams,
   DEPLOY_STEPS,
   stepsOf,
+  type ChangeParams,
   type Checkpoint,
   type DeploymentSpec,
   type JobKind,
@@ -36,8 +41,15 @@ export const STEP_TIMEOUT_MS: Record<StepName, number> = {
   // vzdump of a large disk to a slow storage: hours, not minutes.
   vzdump: 6 * 60 * 60_000,
   resume_world: 5 * 60_000,
+  // The first warning goes 10 minutes before the stop.
+  warn_players: 15 * 60_000,
+  prune_backups: 30 * 60_000,
   safety_backup: 6 * 60 * 60_000,
   restore_vm: 6 * 60 * 60_000,
+  snapshot: 30 * 60_000,
+  change_vm: 20 * 60_000,
+  prune_snapshots: 30 * 60_000,
+  rollback: 30 * 60_000,
 }
 
 export interface JobState {
@@ -62,6 +74,16 @@ export interface JobState {
   resumeStatus?: DeploymentStatus
   /** A restore: the archive, and whether an earlier attempt made the safety backup. */
   restore?: RestoreParams
+  /** A backup: manual, or scheduled with its retention. */
+  backup?: BackupParams
+  /** A scheduled stop or restart: the players' warnings. */
+  power?: PowerParams
+  /** A destroy: whether the deployment's backups go with the VM. */
+  destroy?: DestroyParams
+  /** Started by this schedule (its last run follows the job). */
+  scheduleId?: string
+  /** A change or its rollback: the snapshot. */
+  change?: ChangeParams
 }
 
 export interface DeploymentState {
@@ -92,6 +114,36 @@ export interface DeploymentState {
    * archive, without a second safety backup (the first holds the state from before).
    */
   restore?: RestoreParams | null
+  /** Scheduled actions (backups, restarts, stop/start windows), run from the object's alarm. */
+  schedules?: ScheduleState[]
+  /** The change on its way (or rolling back), with what to go back to. */
+  change?: ChangeState | null
+  /** The last change that was rolled back, kept so the admin can try it again. */
+  failedChange?: {
+    spec: DeploymentSpec
+    params: ChangeParams
+    sealed?: string | null
+    secretKeys?: string[]
+  } | null
+}
+
+/** A change in progress: the spec in force now is the new one; `previous` is the one before. */
+export interface ChangeState {
+  params: ChangeParams
+  previous: DeploymentSpec
+  /** The release installed before (the checkpoint's), restored with a rollback. */
+  previousVersion?: string
+  /**
+   * The deployment's sealed secrets for the new config (a new join password), or undefined when
+   * they do not change. They reach D1 only when the change succeeds.
+   */
+  sealed?: string | null
+  /** The sensitive fields (sealed apart from the spec) this change gives new values. */
+  secretKeys?: string[]
+  /** Set when the change failed or was cancelled and is being rolled back. */
+  failure?: { outcome: 'failed' | 'cancelled' | 'done'; message: string }
+  /** The spec the change tried (kept for a retry while the old one is back in force). */
+  attempted?: DeploymentSpec
 }
 
 export function freshSteps(kind: JobKind, keepDone: readonly StepName[] = []): StepView[] {

@@ -1,7 +1,9 @@
 import type { DeploymentInput, Reduction } from './effects'
 import type { DeploymentState } from './model'
+import { cancelChange, requestChange, retryChange } from './change'
 import { Draft } from './draft'
 import { runnerFrame } from './runner-frames'
+import { scheduleDue, setSchedules } from './schedules'
 
 // Every runtime core runs in (workerd, Node, browsers) has it; core's lib (ES2023 alone) lacks it.
 declare const structuredClone: <T>(value: T) => T
@@ -22,13 +24,20 @@ export function reduce(state: DeploymentState, input: DeploymentInput): Reductio
     case 'runner_frame':
       return runnerFrame(draft, input)
     case 'cancel':
-      return draft.cancel(input.by, input.leased, input.at)
+      return draft.s.job?.kind === 'change' || draft.s.job?.kind === 'rollback'
+        ? cancelChange(draft, input.by, input.leased, input.at)
+        : draft.cancel(input.by, input.leased, input.at)
     case 'retry':
-      return draft.retry(input.jobId, input.at)
+      // After a rolled-back change the deployment is ready: retry tries the change again.
+      return draft.s.status === 'ready' && draft.s.failedChange
+        ? retryChange(draft, input.jobId, input.at)
+        : draft.retry(input.jobId, input.at)
+    case 'change':
+      return requestChange(draft, input.jobId, input.spec, input.sealed, input.at, input.secretKeys)
     case 'power':
       return draft.power(input.action, input.jobId, input.at)
     case 'destroy':
-      return draft.destroy(input.jobId, input.auto, input.at)
+      return draft.destroy(input.jobId, input.auto, input.at, input.deleteBackups === true)
     case 'backup':
       return draft.backup(input.jobId, input.at)
     case 'restore':
@@ -39,5 +48,9 @@ export function reduce(state: DeploymentState, input: DeploymentInput): Reductio
       return draft.tick(input.lastHeardAt, input.at)
     case 'live':
       return draft.live(input)
+    case 'set_schedules':
+      return setSchedules(draft, input)
+    case 'schedule_due':
+      return scheduleDue(draft, input)
   }
 }

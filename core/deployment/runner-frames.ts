@@ -1,5 +1,6 @@
 import { CLOSE, type RunnerToDeployment, type StepView } from '../protocol'
 import type { DeploymentInput, Reduction } from './effects'
+import { changeJobDone } from './change'
 import { jobCheckpoint } from './model'
 import type { Draft } from './draft'
 import { successEvent, type DeploymentEvent } from './status'
@@ -132,6 +133,7 @@ function jobDone(d: Draft, msg: Frame<'job.done'>, at: number): Reduction {
   const job = d.s.job!
   const s = d.s
   if (job.kind === 'backup') return backupDone(d, msg, at)
+  if (job.kind === 'change' || job.kind === 'rollback') return changeJobDone(d, msg, at)
   const event: DeploymentEvent =
     msg.outcome === 'succeeded'
       ? successEvent(job.kind)

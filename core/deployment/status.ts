@@ -25,6 +25,8 @@ export const DeploymentStatus = z.enum([
   'destroyed',
   'backing_up',
   'restoring',
+  'changing',
+  'rolling_back',
 ])
 export type DeploymentStatus = z.infer<typeof DeploymentStatus>
 
@@ -91,6 +93,14 @@ export type DeploymentEvent =
   | { type: 'restore_requested' }
   /** The restore job ended with the game answering. */
   | { type: 'restore_succeeded' }
+  /** The admin asked to change a ready deployment (settings, size, version). */
+  | { type: 'change_requested' }
+  /** The change ended with the new settings answering, or before it changed anything. */
+  | { type: 'change_finished' }
+  /** The change failed or was cancelled after its snapshot: back to it. */
+  | { type: 'rollback_started' }
+  /** The rollback ended with the old settings answering. */
+  | { type: 'rollback_succeeded' }
 
 /** Which status a running step puts the deployment in. */
 export function statusOfStep(step: StepName): DeploymentStatus | null {
@@ -109,6 +119,7 @@ export function statusOfStep(step: StepName): DeploymentStatus | null {
       return 'verifying'
     case 'stop_vm':
     case 'delete_vm':
+    case 'warn_players':
       return null
     // A template job is built like a deployment's VM, and ends `ready` the same way.
     case 'image_checksum':
@@ -120,8 +131,15 @@ export function statusOfStep(step: StepName): DeploymentStatus | null {
     case 'save_world':
     case 'vzdump':
     case 'resume_world':
+    case 'prune_backups':
     case 'safety_backup':
     case 'restore_vm':
+      return null
+    // A change and its rollback keep their own status through their steps.
+    case 'snapshot':
+    case 'change_vm':
+    case 'prune_snapshots':
+    case 'rollback':
       return null
   }
 }
@@ -137,6 +155,9 @@ const RETRY_STATUS: Record<JobKind, DeploymentStatus> = {
   // A failed backup leaves the deployment as it was: nothing to retry from `failed`.
   backup: 'backing_up',
   restore: 'restoring',
+  // A failed change rolls back by itself; a failed rollback is tried again.
+  change: 'changing',
+  rollback: 'rolling_back',
 }
 
 /**
@@ -217,6 +238,14 @@ const TABLE: readonly {
     to: (e) => (e.type === 'backup_finished' && BACKUP_FROM.includes(e.to) ? e.to : null),
   },
   { from: ['starting', 'restarting'], event: 'power_succeeded', to: () => 'ready' },
+  // A change: only from ready (its verify needs the game running), never left half-done.
+  { from: ['ready'], event: 'change_requested', to: () => 'changing' },
+  { from: ['changing', 'rolling_back'], event: 'step_started', to: (_e, from) => from },
+  { from: ['changing'], event: 'change_finished', to: () => 'ready' },
+  { from: ['changing'], event: 'rollback_started', to: () => 'rolling_back' },
+  { from: ['rolling_back'], event: 'rollback_succeeded', to: () => 'ready' },
+  // A rollback that fails leaves the deployment failed: retry rolls back again.
+  { from: ['rolling_back'], event: 'job_failed', to: () => 'failed' },
 ]
 
 export type Transition =
@@ -263,6 +292,14 @@ function describeEvent(event: DeploymentEvent): string {
       return 'restoring'
     case 'restore_succeeded':
       return 'finishing the restore'
+    case 'change_requested':
+      return 'changing'
+    case 'change_finished':
+      return 'finishing the change'
+    case 'rollback_started':
+      return 'rolling back'
+    case 'rollback_succeeded':
+      return 'finishing the rollback'
   }
 }
 
@@ -282,6 +319,10 @@ export const EVENT_TYPES: readonly DeploymentEvent['type'][] = [
   'backup_finished',
   'restore_requested',
   'restore_succeeded',
+  'change_requested',
+  'change_finished',
+  'rollback_started',
+  'rollback_succeeded',
 ]
 
 /** The job kind that finishing successfully means `event` for. */
@@ -294,6 +335,10 @@ export function successEvent(kind: JobKind): DeploymentEvent {
       return { type: 'destroy_succeeded' }
     case 'restore':
       return { type: 'restore_succeeded' }
+    case 'change':
+      return { type: 'change_finished' }
+    case 'rollback':
+      return { type: 'rollback_succeeded' }
     default:
       return { type: 'power_succeeded' }
   }

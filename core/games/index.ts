@@ -4,7 +4,15 @@ import { valheim } from './valheim'
 import type { GameModule } from './types'
 
 export type * from './types'
-export { ArtifactRequest, GamePort, HealthCheck, LANGS, PortProtocol, VmSizing } from './types'
+export {
+  ArtifactRequest,
+  GamePort,
+  HealthCheck,
+  LANGS,
+  PortProtocol,
+  QUICK_ACTIONS,
+  VmSizing,
+} from './types'
 
 /**
  * The game catalogue. Adding a game: write its module (with its form texts) and its playbook, then

@@ -4,7 +4,14 @@ import {
   MinecraftServerArtifact,
 } from './minecraft-config'
 import { MINECRAFT_TEXTS } from './minecraft-texts'
-import type { AnsibleContext, AnsibleVars, GameModule, GamePort, PlayerAccount } from './types'
+import type {
+  AnsibleContext,
+  AnsibleVars,
+  GameModule,
+  GamePort,
+  PlayerAccount,
+  QuickAction,
+} from './types'
 
 export * from './minecraft-config'
 
@@ -78,6 +85,24 @@ export function serverProperties(config: MinecraftConfig): Record<string, string
     'enable-status': 'true',
     'enable-rcon': String(config.rconEnabled),
     'rcon.port': String(config.rconPort),
+  }
+}
+
+/** Minecraft's own commands for the console's quick actions. */
+function minecraftCommand(action: QuickAction, arg: string): string {
+  switch (action) {
+    case 'say':
+      return `say ${arg}`
+    case 'list':
+      return 'list'
+    case 'whitelist_add':
+      return `whitelist add ${arg}`
+    case 'whitelist_remove':
+      return `whitelist remove ${arg}`
+    case 'op':
+      return `op ${arg}`
+    case 'deop':
+      return `deop ${arg}`
   }
 }
 
@@ -189,6 +214,16 @@ export const minecraft: GameModule<typeof MinecraftConfig> = {
     rconPort: 25_575,
   },
   advancedFields: MINECRAFT_ADVANCED_FIELDS,
+  console: {
+    endpoint: (config) =>
+      config.rconEnabled
+        ? { protocol: 'rcon', port: config.rconPort, secret: 'rconPassword' }
+        : null,
+    // Java Edition account names (https://minecraft.wiki/w/Player#Username).
+    playerName: /^[A-Za-z0-9_]{3,16}$/,
+    command: minecraftCommand,
+  },
+  serviceUnit: 'minecraft',
   visibleWhen: { whitelistPlayers: 'whiteList' },
   sizing: (config) => ({ cores: config.cores, memoryMb: config.memoryMb, diskGb: config.diskGb }),
   ports,

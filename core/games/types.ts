@@ -192,6 +192,37 @@ export type GameTextsFor<S extends z.ZodType> = {
   }
 }
 
+/**
+ * Where a game's remote console answers in one deployment (`rcon`: the Source RCON protocol
+ * Minecraft speaks), and the name of the generated secret that opens it.
+ */
+export interface ConsoleEndpoint {
+  protocol: 'rcon'
+  port: number
+  secret: string
+}
+
+/** The console's quick actions, each a fixed command around at most one checked argument. */
+export const QUICK_ACTIONS = [
+  'say',
+  'list',
+  'whitelist_add',
+  'whitelist_remove',
+  'op',
+  'deop',
+] as const
+export type QuickAction = (typeof QUICK_ACTIONS)[number]
+
+/** A game's remote console: how the runner reaches it and what its quick actions send. */
+export interface GameConsole<C> {
+  /** Where this deployment's console answers; null when its config switched it off. */
+  endpoint(config: C): ConsoleEndpoint | null
+  /** What a player name must look like before it becomes part of a command. */
+  readonly playerName: RegExp
+  /** The command a quick action sends; `arg` is already checked (a player name or a message). */
+  command(action: QuickAction, arg: string): string
+}
+
 /** Ansible extra vars: JSON-serialisable values keyed by role-prefixed variable names. */
 export type AnsibleVars = Record<string, unknown>
 
@@ -226,6 +257,13 @@ export interface GameModule<S extends z.ZodType = z.ZodType> {
    * values to the runner's redaction list (e.g. Valheim's `password`, which players type).
    */
   readonly sensitiveFields?: readonly string[]
+  /**
+   * The game's remote console; null for a game without one (the dashboard says so). A new game
+   * declares it here and nowhere else.
+   */
+  readonly console: GameConsole<z.output<S>> | null
+  /** The systemd unit the playbook installs the game as: its journal is the server's own log. */
+  readonly serviceUnit: string
   /** VM size to clone for this config. */
   sizing(config: z.output<S>): VmSizing
   /** Ports the game listens on, for the firewall, the dashboard and port checks. */

@@ -106,6 +106,9 @@ export const valheim: GameModule<typeof ValheimConfig> = {
   },
   advancedFields: VALHEIM_ADVANCED_FIELDS,
   sensitiveFields: VALHEIM_SENSITIVE_FIELDS,
+  // The dedicated server has no remote console protocol (no RCON).
+  console: null,
+  serviceUnit: 'valheim',
   sizing: (config) => ({ cores: config.cores, memoryMb: config.memoryMb, diskGb: config.diskGb }),
   ports,
   secrets: () => [],

@@ -3,6 +3,7 @@ import { PROTOCOL_VERSION } from './constants'
 import type { ServerToDashboard } from './dashboard'
 import type { RunnerToServer, ServerToRunner } from './runner-control'
 import type { DeploymentToRunner, RunnerToDeployment } from './runner-job'
+import type { ServerLogFrame } from './server-log'
 
 /**
  * Frames on the wire. Every JSON frame is `{ v, type, … }`: a sender writes it with the encoder of
@@ -29,6 +30,8 @@ export const encodeRunnerToDeployment = encoder<RunnerToDeployment>()
 export const encodeDeploymentToRunner = encoder<DeploymentToRunner>()
 /** Deployment → dashboard. */
 export const encodeToDashboard = encoder<ServerToDashboard>()
+/** Hub → dashboard, on a server log socket. */
+export const encodeServerLog = encoder<ServerLogFrame>()
 
 /**
  * A dashboard `logs` frame around lines already serialised as a JSON array (as they come out of

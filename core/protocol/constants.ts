@@ -45,7 +45,7 @@ export const TEMPLATE_STEPS = [
  * The steps of a backup: the game stops writing its world and flushes it (where it has a console),
  * Proxmox's vzdump archives the VM, the game saves again. The last runs after a failure too.
  */
-export const BACKUP_STEPS = ['save_world', 'vzdump', 'resume_world'] as const
+export const BACKUP_STEPS = ['save_world', 'vzdump', 'resume_world', 'prune_backups'] as const
 /**
  * The steps of a restore in place: a safety backup of the current state, the VM stopped, the
  * archive restored over it, started again, and the game checked like after a deploy.
@@ -58,6 +58,22 @@ export const RESTORE_STEPS = [
   'wait_ssh',
   'verify',
 ] as const
+
+/**
+ * The steps of a change of a ready deployment: a snapshot to come back to, the VM's new size
+ * (with a reboot when CPU or memory change), the game's playbook again with the new settings, the
+ * game checked as after a deploy, then the product's snapshots beyond the cap dropped.
+ */
+export const CHANGE_STEPS = [
+  'snapshot',
+  'change_vm',
+  'wait_ssh',
+  'provision',
+  'verify',
+  'prune_snapshots',
+] as const
+/** The steps that undo a failed or cancelled change: back to its snapshot, then the old game checked. */
+export const ROLLBACK_STEPS = ['rollback', 'wait_ssh', 'verify'] as const
 
 /** WebSocket close codes used on runner sockets. */
 export const CLOSE = {

@@ -29,6 +29,8 @@ export const LastJob = z.object({
   endedAt: z.number(),
   /** Why it failed, for a job whose failure leaves the deployment as it was (a backup). */
   error: z.string().max(4096).optional(),
+  /** A failed or cancelled change: the deployment went back to its snapshot, as it was. */
+  rolledBack: z.boolean().optional(),
 })
 export type LastJob = z.infer<typeof LastJob>
 

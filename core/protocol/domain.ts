@@ -1,11 +1,14 @@
 import * as z from 'zod'
 import { ProxmoxConnection } from '../settings'
+import { Retention } from '../schedules'
 import { TemplateRequest } from '../template'
 import {
   BACKUP_STEPS,
+  CHANGE_STEPS,
   DEPLOY_STEPS,
   DESTROY_STEPS,
   RESTORE_STEPS,
+  ROLLBACK_STEPS,
   TEMPLATE_STEPS,
 } from './constants'
 
@@ -21,6 +24,11 @@ export const StepName = z.enum([
   ...BACKUP_STEPS,
   'safety_backup',
   'restore_vm',
+  'warn_players',
+  'snapshot',
+  'change_vm',
+  'prune_snapshots',
+  'rollback',
 ])
 export type StepName = z.infer<typeof StepName>
 
@@ -41,6 +49,8 @@ export const JobKind = z.enum([
   'template',
   'backup',
   'restore',
+  'change',
+  'rollback',
 ])
 export type JobKind = z.infer<typeof JobKind>
 
@@ -52,11 +62,13 @@ const JOB_STEPS: Record<JobKind, readonly StepName[]> = {
   deploy: DEPLOY_STEPS,
   destroy: DESTROY_STEPS,
   start: ['start', 'wait_ssh', 'verify'],
-  stop: ['stop_vm'],
-  restart: ['stop_vm', 'start', 'wait_ssh', 'verify'],
+  stop: ['warn_players', 'stop_vm'],
+  restart: ['warn_players', 'stop_vm', 'start', 'wait_ssh', 'verify'],
   template: TEMPLATE_STEPS,
   backup: BACKUP_STEPS,
   restore: RESTORE_STEPS,
+  change: CHANGE_STEPS,
+  rollback: ROLLBACK_STEPS,
 }
 
 /** The steps a job of this kind runs, in order. */
@@ -107,6 +119,13 @@ export const DeploymentSpec = z.object({
   sshPublicKeys: z.array(z.string()).default([]),
   /** Only for a template job: which Debian image to build the template from. */
   template: TemplateRequest.optional(),
+  /**
+   * A deployment made from a backup of another (or of a destroyed one): its VM is restored from
+   * this archive instead of cloned from the template.
+   */
+  restoreFrom: z
+    .object({ volid: z.string().min(1).max(512), deploymentId: z.string().min(1).max(64) })
+    .optional(),
 })
 export type DeploymentSpec = z.infer<typeof DeploymentSpec>
 
@@ -116,6 +135,47 @@ export const RestoreParams = z.object({
   skipSafety: z.boolean().default(false),
 })
 export type RestoreParams = z.infer<typeof RestoreParams>
+
+/**
+ * What a backup job makes: a manual backup, or a scheduled one whose schedule's retention then
+ * removes the scheduled backups it no longer keeps (in the admin's time zone: days and weeks).
+ */
+export const BackupParams = z.object({
+  kind: z.enum(['manual', 'scheduled']),
+  keep: Retention.optional(),
+  timeZone: z.string().max(64).optional(),
+})
+export type BackupParams = z.infer<typeof BackupParams>
+
+/**
+ * A scheduled stop or restart warns the players in the game first (games with a console): each
+ * message `beforeMs` before the VM stops. A stop or restart asked from the dashboard has none.
+ */
+export const PowerParams = z.object({
+  warnings: z
+    .array(z.object({ beforeMs: z.number().int().min(0), text: z.string().min(1).max(100) }))
+    .max(10),
+})
+export type PowerParams = z.infer<typeof PowerParams>
+
+/** What a destroy does besides the VM: delete the deployment's backups too (protected ones stay). */
+export const DestroyParams = z.object({ deleteBackups: z.boolean() })
+export type DestroyParams = z.infer<typeof DestroyParams>
+
+/**
+ * What a change or its rollback works with: the snapshot taken before it (a PVE `pve-configid`,
+ * core/change-plan.ts names it), and how many of the product's snapshots the VM keeps.
+ */
+export const ChangeParams = z.object({
+  snapshot: z
+    .string()
+    .max(40)
+    .regex(/^[a-z][a-z0-9_-]+$/i),
+  keepSnapshots: z.number().int().min(1).max(50),
+  /** What changes, one line each, for the snapshot's description and the log. */
+  summary: z.array(z.string().max(300)).max(50).default([]),
+})
+export type ChangeParams = z.infer<typeof ChangeParams>
 
 export const JobAssignment = z.object({
   jobId: z.string().min(1),
@@ -135,6 +195,14 @@ export const JobAssignment = z.object({
   gameSecrets: z.record(z.string(), z.string()).default({}),
   /** For a restore: the archive, and whether a first attempt already made the safety backup. */
   restore: RestoreParams.optional(),
+  /** For a backup: its kind and retention (none: a manual backup). */
+  backup: BackupParams.optional(),
+  /** For a scheduled stop or restart: the warnings to the players. */
+  power: PowerParams.optional(),
+  /** For a destroy: whether the backups go too (none: they are kept). */
+  destroy: DestroyParams.optional(),
+  /** For a change or a rollback: its snapshot. */
+  change: ChangeParams.optional(),
 })
 export type JobAssignment = z.infer<typeof JobAssignment>
 

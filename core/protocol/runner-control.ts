@@ -51,6 +51,33 @@ export const NodeCapacity = z.object({
 })
 export type NodeCapacity = z.infer<typeof NodeCapacity>
 
+/** The game's console on a deployment's VM, and the password that opens it. */
+export const ConsoleTarget = z.object({
+  host: z.string().min(1).max(64),
+  port: z.number().int().min(1).max(65_535),
+  password: z.string().min(1).max(256),
+})
+export type ConsoleTarget = z.infer<typeof ConsoleTarget>
+
+/** Why a console command got no answer, as the runner saw it. */
+export const ConsoleFailure = z.object({
+  code: z.enum(['unreachable', 'refused', 'no_answer', 'failed']),
+  message: z.string().max(1024),
+})
+export type ConsoleFailure = z.infer<typeof ConsoleFailure>
+
+/** A deployment's VM over SSH, as its deploy pinned it, and the game's unit there. */
+export const JournalTarget = z.object({
+  host: z.string().min(1).max(64),
+  port: z.number().int().min(1).max(65_535),
+  user: z.string().min(1).max(64),
+  /** The host key wait_ssh pinned (`ssh-ed25519 AAAA…`): the only one accepted. */
+  hostKey: z.string().min(1).max(4096),
+  unit: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/),
+  lines: z.number().int().min(0).max(10_000),
+})
+export type JournalTarget = z.infer<typeof JournalTarget>
+
 // ---------------------------------------------------------------- frames
 
 export const RunnerToServer = z.discriminatedUnion('type', [
@@ -100,6 +127,28 @@ export const RunnerToServer = z.discriminatedUnion('type', [
     backups: z.array(BackupEntry).max(10_000).nullable(),
     error: z.string().max(1024).optional(),
   }),
+  /** The answer to a `console.request`: the game's words, or why there are none. */
+  z.object({
+    v,
+    type: z.literal('console.result'),
+    requestId: z.string(),
+    answer: z.string().max(8_192).nullable(),
+    error: ConsoleFailure.optional(),
+  }),
+  /** Lines of a journal stream the hub opened (`journal.open`). */
+  z.object({
+    v,
+    type: z.literal('journal.lines'),
+    streamId: z.string().min(1).max(64),
+    lines: z.array(z.string().max(8_192)).max(1_000),
+  }),
+  /** A journal stream ended on the runner's side (ssh exited), with why when it failed. */
+  z.object({
+    v,
+    type: z.literal('journal.end'),
+    streamId: z.string().min(1).max(64),
+    error: z.string().max(1024).optional(),
+  }),
   z.object({
     v,
     type: z.literal('vm.destroy.result'),
@@ -143,9 +192,28 @@ export const ServerToRunner = z.discriminatedUnion('type', [
     proxmox: ProxmoxConnection,
     deploymentId: z.string().min(1).max(64),
     delete: BackupVolid.optional(),
+    /** Protect (Proxmox then refuses to delete it, retention too) or unprotect one. */
+    protect: z.object({ volid: BackupVolid, protected: z.boolean() }).optional(),
   }),
   /** The deployments this runner keeps an eye on (see watch.ts). */
   WatchFrame,
+  /** Send one command to a deployment's game console and return its answer. */
+  z.object({
+    v,
+    type: z.literal('console.request'),
+    requestId: z.string(),
+    target: ConsoleTarget,
+    command: z.string().min(1).max(1_000),
+  }),
+  /** Follow the game's journal on its VM over SSH (the last `lines` first) until closed. */
+  z.object({
+    v,
+    type: z.literal('journal.open'),
+    streamId: z.string().min(1).max(64),
+    target: JournalTarget,
+  }),
+  /** Nobody watches that stream any more: end its SSH session. */
+  z.object({ v, type: z.literal('journal.close'), streamId: z.string().min(1).max(64) }),
   /** Destroy a VM no deployment owns (an orphan the sweep reported). */
   z.object({
     v,

@@ -15,6 +15,7 @@ import type { SocketEnding } from './net/socket'
 import type { SshKeyPair } from './ssh/key'
 import { RUNNER_VERSION } from './version'
 import { Watcher } from './jobs/watch'
+import { OperateService } from './console/service'
 
 /** A connection test may not hold a runner forever. */
 const TEST_TIMEOUT_MS = 60_000
@@ -67,6 +68,7 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
 
   const activeCount = () => [...jobs.values()].filter((j) => j.active).length
   const watcher = new Watcher({ executors: deps.executors, send: (f) => send(f), log })
+  const operate = new OperateService((f) => send(f), deps.ssh.privateKeyPath, log)
 
   const control = new ManagedSocket({
     url: `${socketBase(deps.server)}/api/runner/connect`,
@@ -86,6 +88,8 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
         activeJobs: [...jobs.values()].filter((j) => j.active).map((j) => j.jobId),
       }),
     onMessage,
+    // The hub ended every server log this socket carried: their SSH sessions end too.
+    onDisconnect: () => operate.stopAll(),
     onEnd,
   })
 
@@ -133,6 +137,15 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
         return
       case 'vm.destroy':
         void destroyVm(frame)
+        return
+      case 'console.request':
+        void operate.console(frame)
+        return
+      case 'journal.open':
+        operate.openJournal(frame)
+        return
+      case 'journal.close':
+        operate.closeJournal(frame.streamId)
         return
       default:
         return assertNever(frame)
@@ -222,6 +235,11 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
         log.info(`backups: deleting ${frame.delete} of deployment ${deploymentId}`)
         await deps.executors.deleteBackup(proxmox, deploymentId, frame.delete, signal)
       }
+      if (frame.protect) {
+        const { volid, protected: on } = frame.protect
+        log.info(`backups: ${on ? 'protecting' : 'unprotecting'} ${volid} of ${deploymentId}`)
+        await deps.executors.protectBackup(proxmox, deploymentId, volid, on, signal)
+      }
       const list = await deps.executors.listBackups(proxmox, deploymentId, signal)
       send({ type: 'backups.result', requestId, backups: list })
     } catch (err) {
@@ -270,6 +288,7 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
           }
     void control.close()
     watcher.stop()
+    operate.stopAll()
     for (const job of jobs.values()) job.abortNow()
     const all = Promise.all([...jobs.values()].map((j) => j.finished))
     void Promise.race([all, delay(ABORT_GRACE_MS)]).then(() => end(exit))
@@ -315,6 +334,7 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
         await Promise.race([all, delay(ABORT_GRACE_MS)])
       }
       watcher.stop()
+      operate.stopAll()
       await control.close(1001, 'runner stopping')
       end({ kind: 'stopped' })
     },

@@ -1,88 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import {
-  initialState,
-  LEASE_MS,
-  reduce,
-  STEP_TIMEOUT_MS,
-  type DeploymentEffect,
-  type DeploymentInput,
-  type DeploymentState,
-  type Reduction,
-} from '../../core/deployment'
-import {
-  CLOSE,
-  DEPLOY_STEPS,
-  type DeploymentSpec,
-  type RunnerToDeployment,
-} from '../../core/protocol'
+import { initialState, LEASE_MS, reduce, STEP_TIMEOUT_MS } from '../../core/deployment'
+import { CLOSE, DEPLOY_STEPS } from '../../core/protocol'
+import { deployedSteps, frame, kinds, leased, play, RUNNER, SPEC, T0 } from './reduce-helpers'
 
 /**
  * A deployment's whole life through the reducer, from Node: what each input does to the state
  * and which effects the DeploymentDO then runs, in order.
  */
-
-const SPEC: DeploymentSpec = {
-  deploymentId: 'd-1',
-  name: 'survival',
-  game: 'minecraft',
-  gameConfig: {},
-  cores: 2,
-  memoryMiB: 4096,
-  diskGiB: 16,
-  ipAddress: '127.0.0.50',
-  sshPublicKeys: [],
-}
-const T0 = 1_700_000_000_000
-const RUNNER = 'runner-a'
-
-/** Feed inputs in order, each against the state the last one returned; refusals throw. */
-function play(state: DeploymentState, ...inputs: DeploymentInput[]): Reduction {
-  let out: Reduction = { state, effects: [] }
-  for (const input of inputs) {
-    out = reduce(out.state, input)
-    if (out.refused) throw new Error(`${input.type} refused: ${out.refused}`)
-  }
-  return out
-}
-
-/** A frame as a runner writes it, without the version and job id the helper adds. */
-type Body = RunnerToDeployment extends infer F
-  ? F extends unknown
-    ? Omit<F, 'v' | 'jobId'>
-    : never
-  : never
-
-const frame = (body: Body, jobId = 'job-1', at = T0) =>
-  ({
-    type: 'runner_frame',
-    runnerId: RUNNER,
-    jobId,
-    frame: { v: 1, jobId, ...body } as RunnerToDeployment,
-    at,
-  }) satisfies DeploymentInput
-
-const leased = (jobId = 'job-1', at = T0): DeploymentInput => ({
-  type: 'leased',
-  jobId,
-  runnerId: RUNNER,
-  attempt: 1,
-  at,
-})
-
-const kinds = (effects: readonly DeploymentEffect[]) => effects.map((e) => e.type)
-
-/** A deploy leased and run up to (not including) its job.done. */
-function deployedSteps(): DeploymentState {
-  const inputs: DeploymentInput[] = [leased()]
-  inputs.push(frame({ type: 'step', step: DEPLOY_STEPS[0], status: 'running', at: T0 }))
-  // Each step but the last done, naming the next one it started.
-  DEPLOY_STEPS.slice(0, -1).forEach((step, i) => {
-    const checkpoint = step === 'clone' ? { vmid: 4242 } : undefined
-    const next = DEPLOY_STEPS[i + 1]
-    inputs.push(frame({ type: 'step', step, status: 'done', at: T0 + i, next, checkpoint }))
-  })
-  return play(initialState(SPEC, 'job-1', T0), ...inputs).state
-}
 
 describe('the deployment reducer', () => {
   it('takes a deploy from queued to ready, then ends the job once', () => {
@@ -275,7 +199,10 @@ describe('the deployment reducer', () => {
       type: 'insert_row',
       jobId: 'job-d',
       kind: 'destroy',
-      auditError: 'x',
+      audit: {
+        action: 'deployment.auto_destroy',
+        details: { policy: 'onFailure=destroy', error: 'x' },
+      },
     })
     const retried = play(failed, { type: 'retry', jobId: 'job-2', at: T0 }).state
     expect(
@@ -297,7 +224,12 @@ describe('the deployment reducer', () => {
     const ready = play(deployedSteps(), frame({ type: 'job.done', outcome: 'succeeded' })).state
     const backing = play(ready, { type: 'backup', jobId: 'b-1', at: T0 })
     expect(backing.state.status).toBe('backing_up')
-    expect(backing.state.steps.map((s) => s.name)).toEqual(['save_world', 'vzdump', 'resume_world'])
+    expect(backing.state.steps.map((s) => s.name)).toEqual([
+      'save_world',
+      'vzdump',
+      'resume_world',
+      'prune_backups',
+    ])
     const held = play(backing.state, leased('b-1'))
     const failed = play(
       held.state,

@@ -34,6 +34,12 @@ const EVENTS: DeploymentEvent[] = [
   { type: 'restore_requested' },
   { type: 'restore_succeeded' },
   { type: 'retry_requested', kind: 'restore' },
+  { type: 'step_started', step: 'snapshot' },
+  { type: 'change_requested' },
+  { type: 'change_finished' },
+  { type: 'rollback_started' },
+  { type: 'rollback_succeeded' },
+  { type: 'retry_requested', kind: 'rollback' },
 ]
 
 const key = (e: DeploymentEvent) =>
@@ -66,6 +72,7 @@ for (const s of RUNNING) {
     // A destroy step inside a deploy job changes nothing visible.
     'step:delete_vm': s,
     'step:vzdump': s,
+    'step:snapshot': s,
     deploy_succeeded: 'ready',
     job_failed: 'failed',
     'cancel:leased': 'cancelling',
@@ -73,6 +80,7 @@ for (const s of RUNNING) {
   }
 }
 EXPECTED.ready = {
+  change_requested: 'changing',
   backup_requested: 'backing_up',
   restore_requested: 'restoring',
   destroy_requested: 'destroying',
@@ -94,6 +102,7 @@ for (const s of ['stopping', 'starting', 'restarting'] as const) {
     'step:verify': s,
     'step:delete_vm': s,
     'step:vzdump': s,
+    'step:snapshot': s,
     job_failed: 'failed',
     power_succeeded: s === 'stopping' ? 'stopped' : 'ready',
   }
@@ -104,6 +113,7 @@ EXPECTED.failed = {
   'retry:stop': 'stopping',
   'retry:restart': 'restarting',
   'retry:restore': 'restoring',
+  'retry:rollback': 'rolling_back',
   restore_requested: 'restoring',
   destroy_requested: 'destroying',
 }
@@ -116,6 +126,7 @@ EXPECTED.cancelled = { destroy_requested: 'destroying' }
 EXPECTED.destroying = {
   'step:delete_vm': 'destroying',
   'step:vzdump': 'destroying',
+  'step:snapshot': 'destroying',
   job_failed: 'failed',
   destroy_succeeded: 'destroyed',
 }
@@ -124,6 +135,7 @@ EXPECTED.destroyed = {}
 EXPECTED.backing_up = {
   'step:delete_vm': 'backing_up',
   'step:vzdump': 'backing_up',
+  'step:snapshot': 'backing_up',
   backup_finished: 'ready',
 }
 // A restore keeps its status through every step, the VM's own included.
@@ -134,8 +146,22 @@ EXPECTED.restoring = {
   'step:verify': 'restoring',
   'step:delete_vm': 'restoring',
   'step:vzdump': 'restoring',
+  'step:snapshot': 'restoring',
   job_failed: 'failed',
   restore_succeeded: 'ready',
+}
+// A change and its rollback keep their status through every step. A failed change is rolled
+// back (never `failed`); only a failed rollback leaves the deployment failed.
+const ALL_STEPS = ['clone', 'wait_ssh', 'provision', 'verify', 'delete_vm', 'vzdump', 'snapshot']
+EXPECTED.changing = {
+  ...Object.fromEntries(ALL_STEPS.map((s) => [`step:${s}`, 'changing'])),
+  change_finished: 'ready',
+  rollback_started: 'rolling_back',
+}
+EXPECTED.rolling_back = {
+  ...Object.fromEntries(ALL_STEPS.map((s) => [`step:${s}`, 'rolling_back'])),
+  rollback_succeeded: 'ready',
+  job_failed: 'failed',
 }
 
 describe('the deployment state machine', () => {

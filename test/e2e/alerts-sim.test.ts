@@ -1,7 +1,7 @@
-import { createHmac, timingSafeEqual } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
+import type { Server } from 'node:http'
 import { afterAll, describe, expect, it } from 'vitest'
-import { startRealRunner, useSimScene } from './sim-stack'
+import { startReceiver, verify } from './alert-receiver'
+import { simProxmox, startRealRunner, useSimScene } from './sim-stack'
 import { freePort, waitFor } from './stack'
 
 /**
@@ -13,55 +13,16 @@ const scene = useSimScene({
   vars: ['TARGET_MODE:demo', 'ALERT_RETRY_BASE_MS:300', 'ALERT_MAX_ATTEMPTS:3'],
 })
 
-interface Received {
-  timestamp: string
-  signature: string
-  raw: string
-  body: { id: string; event: string; deployment?: { name: string }; detail?: string }
-  answered: number
-}
-
-/** The receiver: answers 500 to the first request (to force a retry), 200 afterwards. */
-function startReceiver(port: number): Promise<{ server: Server; got: Received[] }> {
-  const got: Received[] = []
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8')
-      const answered = got.length === 0 ? 500 : 200
-      got.push({
-        timestamp: String(req.headers['x-pgd-timestamp'] ?? ''),
-        signature: String(req.headers['x-pgd-signature'] ?? ''),
-        raw,
-        body: JSON.parse(raw) as Received['body'],
-        answered,
-      })
-      res.writeHead(answered).end()
-    })
-  })
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve({ server, got })))
-}
-
-/** docs/alerts.md's check, as a receiver runs it. */
-function verify(secret: string, r: Pick<Received, 'timestamp' | 'signature' | 'raw'>): boolean {
-  if (!/^\d+$/.test(r.timestamp) || Math.abs(Date.now() / 1000 - Number(r.timestamp)) > 300)
-    return false
-  const mac = createHmac('sha256', secret).update(`${r.timestamp}.${r.raw}`).digest('hex')
-  const a = Buffer.from(r.signature)
-  const b = Buffer.from(`sha256=${mac}`)
-  return a.length === b.length && timingSafeEqual(a, b)
-}
-
-let receiver: Server | undefined
-afterAll(() => receiver?.close())
+const receivers: Server[] = []
+afterAll(() => receivers.forEach((r) => r.close()))
 
 describe('alerts against the simulator', () => {
   it('signs a deployment-ready alert, retries it after a 500, and sends a deployment-failed one', async () => {
     const { api, sim, dirs } = scene
     const port = await freePort()
-    const r = await startReceiver(port)
-    receiver = r.server
+    // The first request is answered 500, to force a retry.
+    const r = await startReceiver(port, (n) => (n === 0 ? 500 : 200))
+    receivers.push(r.server)
     const { signingSecret, channel } = await api.ok<{
       signingSecret: string
       channel: { id: string; urlHint: string }
@@ -127,5 +88,59 @@ describe('alerts against the simulator', () => {
         expect.objectContaining({ event: 'deployment_failed', attempt: 1, status: 200 }),
       ]),
     )
+  })
+
+  it('sends backup_failed when a backup does not fit, and the server stays ready', async () => {
+    const { api, sim, dirs } = scene
+    const port = await freePort()
+    const r = await startReceiver(port)
+    receivers.push(r.server)
+    const { signingSecret } = await api.ok<{ signingSecret: string }>(
+      'POST',
+      '/api/alerts/channels',
+      {
+        name: 'backups',
+        kind: 'webhook',
+        url: `http://127.0.0.1:${port}/backups`,
+        events: ['backup_failed'],
+      },
+    )
+    // RCON is opened to the runner's address (the backup flushes the world through it).
+    dirs.push((await startRealRunner(api, 'backup-runner', { RUNNER_ADDRESS: '127.0.0.1' })).state)
+    const { deployment } = await api.ok<{ deployment: { id: string } }>(
+      'POST',
+      '/api/deployments',
+      {
+        name: 'full disk world',
+        game: 'minecraft',
+        config: { eula: true, rconEnabled: true },
+      },
+    )
+    const status = async () =>
+      (await api.ok<{ deployment: { status: string } }>('GET', `/api/deployments/${deployment.id}`))
+        .deployment.status
+    await waitFor(async () => (await status()) === 'ready', 'ready', 120_000, 200)
+    sim.cluster.opts.storages.push({
+      storage: 'tiny',
+      type: 'dir',
+      content: 'backup',
+      shared: 0,
+      active: 1,
+      enabled: 1,
+      sizeGiB: 0.001,
+    })
+    await api.ok('PUT', '/api/settings/proxmox', { ...simProxmox(sim), backupStorage: 'tiny' })
+    await api.ok('POST', `/api/deployments/${deployment.id}/backups`)
+    const failed = await waitFor(
+      () => r.got.find((g) => g.body.event === 'backup_failed'),
+      'the backup failed alert',
+      60_000,
+    )
+    expect(failed.body.deployment?.name).toBe('full disk world')
+    expect(failed.body.detail).toContain('No space left on device')
+    expect(verify(signingSecret, failed)).toBe(true)
+    expect(await status()).toBe('ready')
+    // Only the event this channel chose: not the deployment's own ready.
+    expect(r.got.map((g) => g.body.event)).toEqual(['backup_failed'])
   })
 })

@@ -129,3 +129,29 @@ export function useUiSimScene(
   })
   return scene
 }
+
+/** Deploy a Minecraft server through the API and wait (90 s at most) until it is ready. */
+export async function readyDeployment(
+  api: ApiClient,
+  name: string,
+  config: Record<string, unknown>,
+): Promise<{ id: string; vmid: number }> {
+  type Detail = { deployment: { id: string; status: string; vmid: number | null } }
+  const created = await api.ok<Detail>('POST', '/api/deployments', {
+    name,
+    game: 'minecraft',
+    config,
+  })
+  const id = created.deployment.id
+  const ready = await waitFor(
+    async () => {
+      const d = await api.ok<Detail>('GET', `/api/deployments/${id}`)
+      if (d.deployment.status === 'failed') throw new Error(`the deploy of ${name} failed`)
+      return d.deployment.status === 'ready' ? d.deployment : null
+    },
+    `${name} ready`,
+    90_000,
+    200,
+  )
+  return { id, vmid: ready.vmid ?? 0 }
+}

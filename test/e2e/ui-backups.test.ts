@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { BannerBackend } from '../pve-sim/backend'
 import { screenshot } from './browser'
-import { statusIs, useUiSimScene } from './fixtures'
+import { readyDeployment, statusIs, useUiSimScene } from './fixtures'
 import { simProxmox } from './sim-stack'
 import { waitFor } from './stack'
 
@@ -26,25 +26,20 @@ const openPage = (path: string, lang?: 'fr') => scene.openPage(path, lang ? { la
 const world = (vmid: number) => (scene.sim.cluster.opts.backend as BannerBackend).worldOf(vmid)
 const archives = () => [...scene.sim.cluster.volumes.values()].filter((v) => v.content === 'backup')
 
-async function readyMinecraft(name: string): Promise<{ id: string; vmid: number }> {
-  const created = await scene.api.ok<Detail>('POST', '/api/deployments', {
-    name,
-    game: 'minecraft',
-    config: { eula: true, rconEnabled: true },
-  })
-  const id = created.deployment.id
-  const ready = await waitFor(
-    async () => {
-      const d = await scene.api.ok<Detail>('GET', `/api/deployments/${id}`)
-      if (d.deployment.status === 'failed') throw new Error('the deploy failed')
-      return d.deployment.status === 'ready' ? d.deployment : null
-    },
-    `${name} ready`,
-    90_000,
+/** Back up through the API and wait (60 s at most) until the deployment is ready again. */
+async function backUpNow(id: string): Promise<void> {
+  await scene.api.ok('POST', `/api/deployments/${id}/backups`)
+  await waitFor(
+    async () =>
+      (await scene.api.ok<Detail>('GET', `/api/deployments/${id}`)).deployment.status === 'ready',
+    'the backup done',
+    60_000,
     200,
   )
-  return { id, vmid: ready.vmid ?? 0 }
 }
+
+const readyMinecraft = (name: string) =>
+  readyDeployment(scene.api, name, { eula: true, rconEnabled: true })
 
 describe('backups', () => {
   it('backs up a running server with its world flushed, lists the backup and deletes it', async () => {
@@ -72,6 +67,27 @@ describe('backups', () => {
       .poll(() => page.locator('.timeline li[data-step="resume_world"]').getAttribute('class'))
       .toContain('step-done')
     await screenshot(page, 'backups-list-en')
+
+    // Protected, it cannot be deleted (Proxmox refuses, and the button says so) until unprotected.
+    await row
+      .first()
+      .getByRole('button', { name: /^Protect the backup/ })
+      .click()
+    await card.getByText('Backup protected', { exact: false }).waitFor()
+    await expect.poll(() => row.first().textContent()).toContain('Protected')
+    expect(archives()[0]?.protected).toBe(true)
+    expect(
+      await row
+        .first()
+        .getByRole('button', { name: /Delete/ })
+        .isDisabled(),
+    ).toBe(true)
+    await row
+      .first()
+      .getByRole('button', { name: /^Unprotect the backup/ })
+      .click()
+    await card.getByText('Backup unprotected.').waitFor()
+    expect(archives()[0]?.protected).toBe(false)
 
     await row
       .first()
@@ -120,14 +136,7 @@ describe('backups', () => {
     const level = '/srv/minecraft/world/level.dat'
     const vm = () => scene.sim.cluster.vm(vmid)
     vm().guestFiles = { ...vm().guestFiles, [level]: 'the world before the griefing' }
-    await scene.api.ok('POST', `/api/deployments/${id}/backups`)
-    await waitFor(
-      async () =>
-        (await scene.api.ok<Detail>('GET', `/api/deployments/${id}`)).deployment.status === 'ready',
-      'the backup done',
-      60_000,
-      200,
-    )
+    await backUpNow(id)
     vm().guestFiles = { ...vm().guestFiles, [level]: 'griefed' }
     const page = await openPage(`/deployments/${id}`)
     const card = page.locator('section.backups')
@@ -148,5 +157,58 @@ describe('backups', () => {
       .poll(() => page.locator('.timeline li[data-step="verify"]').getAttribute('class'))
       .toContain('step-done')
     await screenshot(page, 'backups-restored-en')
+  })
+})
+
+describe('a new server from a backup', () => {
+  it('makes a new deployment from the archive: same world, its own VM and address', async () => {
+    const { id, vmid } = await readyMinecraft('backup source')
+    await scene.api.ok('PUT', '/api/settings/proxmox', simProxmox(scene.sim))
+    const level = '/srv/minecraft/world/level.dat'
+    const vm = (n: number) => scene.sim.cluster.vm(n)
+    vm(vmid).guestFiles = { ...vm(vmid).guestFiles, [level]: 'the world to copy' }
+    await backUpNow(id)
+    vm(vmid).guestFiles = { ...vm(vmid).guestFiles, [level]: 'the source moved on' }
+
+    const page = await openPage(`/deployments/${id}`)
+    const card = page.locator('section.backups')
+    const rows = card.locator('tbody tr')
+    await rows.first().waitFor()
+    await rows
+      .first()
+      .getByRole('button', { name: /^Make a new server from the backup/ })
+      .click()
+    const dialog = page.getByRole('dialog')
+    await dialog.getByLabel('Name of the new server').fill('copy of the world')
+    await screenshot(page, 'backups-restore-new-en')
+    await dialog.getByRole('button', { name: 'Make the new server' }).click()
+    await page.getByRole('heading', { name: 'copy of the world' }).waitFor()
+    await statusIs(page, 'Ready', 90_000)
+    const copyId = new URL(page.url()).pathname.split('/').at(-1)!
+    const copy = (
+      await scene.api.ok<Detail & { deployment: { ip: string } }>(
+        'GET',
+        `/api/deployments/${copyId}`,
+      )
+    ).deployment
+    const source = (
+      await scene.api.ok<Detail & { deployment: { ip: string } }>('GET', `/api/deployments/${id}`)
+    ).deployment
+    // Its own VM and address; the world as it was in the backup; the source untouched.
+    expect(copy.vmid).not.toBe(vmid)
+    expect(copy.ip).not.toBe(source.ip)
+    expect(vm(copy.vmid!).guestFiles?.[level]).toBe('the world to copy')
+    expect(vm(vmid).guestFiles?.[level]).toBe('the source moved on')
+    expect(source.status).toBe('ready')
+    expect(vm(copy.vmid!).config.net0).not.toBe(vm(vmid).config.net0)
+    expect(vm(copy.vmid!).config.tags).toContain(copyId.toLowerCase())
+    // The timeline says where the VM came from.
+    await expect
+      .poll(() => page.locator('.timeline li[data-step="clone"]').textContent())
+      .toContain('Restore the backup to a new VM')
+    await expect
+      .poll(() => page.locator('.log-pane').textContent(), { timeout: 10_000 })
+      .toContain('restored from')
+    await screenshot(page, 'backups-restored-new-en')
   })
 })

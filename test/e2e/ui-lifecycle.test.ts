@@ -109,7 +109,10 @@ describe('operating a deployment from the dashboard, against the Proxmox simulat
     await statusIs(page, 'Stopped')
     await expect(page.locator('.job-kind').textContent()).resolves.toBe('Last action: Stop')
     await page.locator('.timeline li.step-done[data-step="stop_vm"]').waitFor()
-    await expect(page.locator('.timeline li').count()).resolves.toBe(1)
+    // A stop asked from the dashboard: no warning to the players, then the stop.
+    await expect(
+      page.locator('.timeline li').evaluateAll((items) => items.map((li) => li.dataset.step)),
+    ).resolves.toEqual(['warn_players', 'stop_vm'])
     // Focus went to the status, not lost with the dialog's (now disabled) opener.
     await expect(
       page.evaluate(() => document.activeElement?.classList.contains('status-focus')),
@@ -162,7 +165,7 @@ describe('operating a deployment from the dashboard, against the Proxmox simulat
     await expect(page.locator('.job-kind').textContent()).resolves.toBe('Last action: Restart')
     await expect(
       page.locator('.timeline li').evaluateAll((items) => items.map((li) => li.dataset.step)),
-    ).resolves.toEqual(['stop_vm', 'start', 'wait_ssh', 'verify'])
+    ).resolves.toEqual(['warn_players', 'stop_vm', 'start', 'wait_ssh', 'verify'])
     await liveVerdict(page, 'online').waitFor({ timeout: 30_000 })
 
     // A dialog opened, then the state changes underneath (another admin, another tab): the

@@ -13,7 +13,7 @@ import {
 } from '../../runner/src/proxmox/backup-steps'
 import { SIMULATED_PROVISION_FILE } from '../../runner/src/executors/simulated-provision'
 import type { BannerBackend } from '../pve-sim/backend'
-import { deployVm, specFor, startHarness, until, type Harness } from './helpers'
+import { assignmentFor, deployVm, specFor, startHarness, until, type Harness } from './helpers'
 
 /**
  * The backup steps against the simulator, whose every request is checked against Proxmox's
@@ -30,27 +30,13 @@ afterEach(async () => {
 })
 
 function jobFor(h: Harness, deploymentId: string, jobId: string): JobAssignment {
-  return {
-    jobId,
+  return assignmentFor(
+    h,
     deploymentId,
-    kind: 'backup',
-    attempt: 1,
-    leaseExpiresAt: Date.now() + 30_000,
-    spec: {
-      deploymentId,
-      name: 'Survival World',
-      game: 'minecraft',
-      gameConfig: { rconEnabled: true, rconPort: RCON_PORT },
-      cores: 2,
-      memoryMiB: 4096,
-      diskGiB: 20,
-      ipAddress: '127.0.0.1',
-      sshPublicKeys: [],
-    },
-    proxmox: h.conn,
-    secrets: [],
-    gameSecrets: { rconPassword: PASSWORD },
-  }
+    jobId,
+    { gameSecrets: { rconPassword: PASSWORD } },
+    { gameConfig: { rconEnabled: true, rconPort: RCON_PORT } },
+  )
 }
 
 /** A VM whose simulated Minecraft has its RCON console on, as the role would configure it. */
@@ -125,7 +111,8 @@ describe('backups', () => {
   })
 
   it('refuses power actions while the VM is locked for its backup', async () => {
-    h = await startHarness({ timing: { backupMs: 400 } })
+    // Long enough that a loaded machine still asks while the backup holds the lock.
+    h = await startHarness({ timing: { backupMs: 2_000 } })
     const spec = specFor()
     const vmid = await deployVm(h, spec)
     const job = jobFor(h, spec.deploymentId, 'job-lock')

@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto'
+import type { DeploymentSpec, JobAssignment } from '../../core/protocol'
 import type { ProxmoxConnection } from '../../core/settings'
 import type { VmSpec } from '../../core/vm-spec'
 import { VmSteps, type VmStepsOptions } from '../../runner/src/proxmox/vm-steps'
@@ -148,5 +149,38 @@ export async function until<T>(
     if (v !== null && v !== false) return v
     if (Date.now() > deadline) throw new Error(`${message} (within ${timeoutMs} ms)`)
     await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+/** A job as the hub would hand it for a deployment of the harness's node (a backup by default). */
+export function assignmentFor(
+  h: Harness,
+  deploymentId: string,
+  jobId: string,
+  over: Partial<JobAssignment> = {},
+  spec: Partial<DeploymentSpec> = {},
+): JobAssignment {
+  return {
+    jobId,
+    deploymentId,
+    kind: 'backup',
+    attempt: 1,
+    leaseExpiresAt: Date.now() + 30_000,
+    spec: {
+      deploymentId,
+      name: 'Survival World',
+      game: 'minecraft',
+      gameConfig: {},
+      cores: 2,
+      memoryMiB: 4096,
+      diskGiB: 20,
+      ipAddress: '127.0.0.1',
+      sshPublicKeys: [],
+      ...spec,
+    },
+    proxmox: h.conn,
+    secrets: [],
+    gameSecrets: {},
+    ...over,
   }
 }

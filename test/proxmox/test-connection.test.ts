@@ -92,7 +92,7 @@ describe('test connection', () => {
     expect(rest).toEqual([])
     expect(perm?.message).toBe('the token lacks VM.PowerMgmt on /pool/pgd')
     expect(perm?.commands).toEqual([
-      'pveum role add PGDVMs --privs VM.Allocate,VM.Audit,VM.Config.CPU,VM.Config.Cloudinit,VM.Config.Disk,VM.Config.Memory,VM.Config.Network,VM.Config.Options,VM.PowerMgmt,VM.Backup',
+      'pveum role add PGDVMs --privs VM.Allocate,VM.Audit,VM.Config.CPU,VM.Config.Cloudinit,VM.Config.Disk,VM.Config.Memory,VM.Config.Network,VM.Config.Options,VM.PowerMgmt,VM.Backup,VM.Snapshot',
       "pveum acl modify /pool/pgd --users deployer@pve --tokens 'deployer@pve!pgd' --roles PGDVMs",
     ])
     expect(perm?.fix).toContain('pveum role modify')

@@ -7,8 +7,10 @@ import {
   simulatedValheim,
 } from './game-responder'
 import { SIMULATED_PROVISION_FILE, guestGameOf } from './guest-game'
-import { listenRcon, type SimWorld } from './rcon-server'
+import { listenRcon, newWorld, type SimWorld } from './rcon-server'
 import { newHostKey, serveSsh, type SshHostKey } from './ssh-server'
+import { serveSshLogin } from './ssh-exec'
+import { SimJournal } from './journal'
 
 /**
  * The seam between the simulated Proxmox API and what a "VM" really is.
@@ -125,6 +127,14 @@ export class BannerBackend implements VmBackend {
   private readonly provisioned = new Map<number, string>()
   /** Each Minecraft guest's world, as its console left it (kept across restarts, like a disk). */
   private readonly worlds = new Map<number, SimWorld>()
+  /** Each guest's journal (kept across restarts, like a persistent journal) and open sessions. */
+  private readonly journals = new Map<number, SimJournal>()
+  private readonly execs = new Map<number, number>()
+  /**
+   * A fault for tests: the next N provisioning writes leave a game that crashes on start (a
+   * setting the server refuses), so verify fails; a boot afterwards starts the game again.
+   */
+  crashingProvisions = 0
 
   constructor(options: BannerBackendOptions = {}) {
     this.opts = {
@@ -153,6 +163,8 @@ export class BannerBackend implements VmBackend {
       sockets: new Set(),
     }
     this.running.set(guest.vmid, entry)
+    // The journal names the host as the VM's name (its hostname from cloud-init).
+    this.journalOf(guest.vmid, guest.name)
     const provision = guest.files[SIMULATED_PROVISION_FILE]
     if (provision !== undefined) this.provisioned.set(guest.vmid, provision)
     else this.provisioned.delete(guest.vmid)
@@ -173,7 +185,17 @@ export class BannerBackend implements VmBackend {
         entry.sockets.add(sock)
         sock.on('close', () => entry.sockets.delete(sock))
         sock.on('error', () => sock.destroy())
-        if (behaviour === 'ssh') serveSsh(sock, this.opts.banner, this.hostKeyOf(guest.vmid))
+        if (behaviour !== 'ssh') return
+        const hostKey = this.hostKeyOf(guest.vmid)
+        // A banner that is not SSH-2.0 (a test's broken sshd) gets the bare key exchange.
+        if (!this.opts.banner.startsWith('SSH-2.0-')) serveSsh(sock, this.opts.banner, hostKey)
+        else
+          serveSshLogin(sock, this.opts.banner, hostKey, {
+            user: guest.ciuser,
+            authorizedKeys: guest.sshAuthorizedKeys,
+            journal: this.journalOf(guest.vmid, guest.name),
+            onExec: (delta) => this.execs.set(guest.vmid, this.openExecs(guest.vmid) + delta),
+          })
       })
       server.on('error', (err) =>
         this.opts.log?.(`banner backend: VM ${guest.vmid}: ${err.message}`),
@@ -195,6 +217,11 @@ export class BannerBackend implements VmBackend {
     const entry = this.running.get(vmid)
     if (!entry?.booted) return
     await this.stopGame(entry)
+    if (this.crashingProvisions > 0) {
+      this.crashingProvisions -= 1
+      this.opts.log?.(`banner backend: VM ${vmid}: the game service crashed on its new settings`)
+      return
+    }
     this.startGame(vmid, entry)
   }
 
@@ -210,18 +237,25 @@ export class BannerBackend implements VmBackend {
     const file = this.provisioned.get(vmid)
     const game = file === undefined ? null : guestGameOf(file)
     if (game) {
+      const journal = this.journalOf(vmid)
+      const log = (line: string) => journal.write(game.kind, line)
       entry.gameTimer = setTimeout(() => {
         entry.gameTimer = null
         if (game.kind === 'minecraft') {
+          log(`[Server thread/INFO]: Starting minecraft server version ${game.answer.version}`)
+          log(`[Server thread/INFO]: Starting Minecraft server on ${address}:${game.port}`)
           entry.game = listenMinecraft(address, game.port, game.answer, onError('game'))
           if (game.rcon) {
             const world = this.worldOf(vmid)
             // A server starts with automatic saving on, whatever the last run left.
             world.saving = true
             const { port, passwordSha256 } = game.rcon
-            entry.rcon = listenRcon(address, port, passwordSha256, world, onError('rcon'))
+            entry.rcon = listenRcon(address, port, passwordSha256, world, onError('rcon'), log)
+            log(`[Server thread/INFO]: RCON running on ${address}:${port}`)
           }
+          log('[Server thread/INFO]: Done (1.234s)! For help, type "help"')
         } else {
+          log(`Game server connected, world "${game.info.name}"`)
           entry.query = listenValheimQuery(address, game.queryPort, game.info, onError('query'))
         }
       }, this.opts.gameDelayMs)
@@ -244,10 +278,25 @@ export class BannerBackend implements VmBackend {
   worldOf(vmid: number): SimWorld {
     let world = this.worlds.get(vmid)
     if (!world) {
-      world = { saving: true, flushes: 0, commands: [] }
+      world = newWorld()
       this.worlds.set(vmid, world)
     }
     return world
+  }
+
+  /** A guest's journal (what its game wrote, what `journalctl` answers over SSH). */
+  journalOf(vmid: number, hostname = `vm-${vmid}`): SimJournal {
+    let journal = this.journals.get(vmid)
+    if (!journal) {
+      journal = new SimJournal(hostname)
+      this.journals.set(vmid, journal)
+    }
+    return journal
+  }
+
+  /** How many SSH exec channels (a runner's journalctl) are open on the guest now. */
+  openExecs(vmid: number): number {
+    return this.execs.get(vmid) ?? 0
   }
 
   private async stopGame(entry: Running): Promise<void> {
@@ -295,6 +344,23 @@ export class BannerBackend implements VmBackend {
     await this.stopGame(entry)
   }
 
+  /**
+   * The game process dies while the VM keeps running (a crash, an out-of-memory kill): its port
+   * stops answering until {@link reviveGame}. For the alerts' "server down" tests.
+   */
+  async crashGame(vmid: number): Promise<void> {
+    const entry = this.running.get(vmid)
+    if (!entry?.booted) throw new Error(`VM ${vmid} is not running`)
+    await this.stopGame(entry)
+  }
+
+  /** The game comes back (its service restarted by hand or by systemd). */
+  reviveGame(vmid: number): void {
+    const entry = this.running.get(vmid)
+    if (!entry?.booted) throw new Error(`VM ${vmid} is not running`)
+    if (!entry.game && !entry.query && !entry.gameTimer) this.startGame(vmid, entry)
+  }
+
   async shutdown(vmid: number, timeoutMs: number): Promise<ShutdownResult> {
     if (!this.opts.acpiResponds) {
       await new Promise((r) => setTimeout(r, timeoutMs))
@@ -310,6 +376,7 @@ export class BannerBackend implements VmBackend {
     this.provisioned.delete(vmid)
     this.hostKeys.delete(vmid)
     this.worlds.delete(vmid)
+    this.journals.delete(vmid)
   }
 
   async close(): Promise<void> {

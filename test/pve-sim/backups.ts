@@ -1,4 +1,4 @@
-import type { Caller, SimCluster } from './cluster'
+import type { Caller, SimCluster, SimVm } from './cluster'
 import { storageSpace } from './capacity'
 import { SimError, die, paramError, sleep } from './engine'
 import type { ParamValue } from './schema'
@@ -198,13 +198,15 @@ export function deleteVolume(c: SimCluster, p: P, caller: Caller): string {
  * POST /nodes/{node}/qemu with `archive`: restore a backup over an existing VM (`force`), which
  * must be stopped and unlocked; `VM.Backup` on it is enough (qemu-server `API2/Qemu.pm`). The
  * config and the guest's files come back from the archive; the VM is locked `create` meanwhile.
+ * To a new id, it needs `VM.Allocate` there (or on the pool it names) and makes the VM, with new
+ * MAC addresses when `unique`.
  */
 export function restoreVm(c: SimCluster, p: P, caller: Caller): string {
   const node = String(p.node)
   const vmid = Number(p.vmid)
   const volid = String(p.archive)
   const exists = c.vms.has(vmid)
-  if (!exists) throw new SimError(501, 'the simulator restores over an existing VM only')
+  if (!exists) return restoreToNewVm(c, p, caller)
   if (!c.hasPriv(caller, `/vms/${vmid}`, 'VM.Backup'))
     c.requirePriv(caller, `/vms/${vmid}`, 'VM.Allocate')
   if (!truthy(p.force)) die(`unable to restore VM ${vmid} - config file already exists`)
@@ -228,9 +230,7 @@ export function restoreVm(c: SimCluster, p: P, caller: Caller): string {
       release()
     }
     try {
-      ctx.log(`restore vma archive: zstd -q -d -c ${volid}`)
-      await sleep(c.opts.timing.backupMs)
-      const archive = JSON.parse(vol.bytes.toString('utf8')) as SimArchive
+      const archive = await readArchive(c, vol, ctx)
       vm.config = { ...archive.config }
       vm.guestFiles = { ...archive.guestFiles }
       ctx.log(`restore of VM ${vmid} from ${volid} done`)
@@ -238,4 +238,91 @@ export function restoreVm(c: SimCluster, p: P, caller: Caller): string {
       delete vm.config.lock
     }
   })
+}
+
+/** The archive's storage may be read by the caller (Datastore.Audit or AllocateSpace). */
+function archiveReadable(c: SimCluster, caller: Caller, volid: string): void {
+  const storage = volid.split(':')[0] ?? ''
+  if (
+    !c.hasPriv(caller, `/storage/${storage}`, 'Datastore.Audit') &&
+    !c.hasPriv(caller, `/storage/${storage}`, 'Datastore.AllocateSpace')
+  ) {
+    throw new SimError(403, `Permission check failed (/storage/${storage}, Datastore.Audit)`)
+  }
+}
+
+/** A restore to an id no VM has: the VM is made from the archive, locked `create` meanwhile. */
+function restoreToNewVm(c: SimCluster, p: P, caller: Caller): string {
+  const node = String(p.node)
+  const vmid = Number(p.vmid)
+  const volid = String(p.archive)
+  const pool = p.pool === undefined ? undefined : String(p.pool)
+  if (
+    !c.hasPriv(caller, `/vms/${vmid}`, 'VM.Allocate') &&
+    !(pool !== undefined && c.hasPriv(caller, `/pool/${pool}`, 'VM.Allocate'))
+  ) {
+    throw new SimError(403, 'Permission check failed')
+  }
+  if (pool !== undefined && !c.pools.has(pool)) {
+    throw new SimError(403, `Permission check failed (pool '${pool}' does not exist)`)
+  }
+  const target = p.storage === undefined ? undefined : String(p.storage)
+  if (target !== undefined) c.requirePriv(caller, `/storage/${target}`, 'Datastore.AllocateSpace')
+  archiveReadable(c, caller, volid)
+  const vol = c.volumes.get(volid)
+  if (!vol || vol.content !== 'backup') die(`volume '${volid}' does not exist`)
+  return c.tasks.create(node, 'qmrestore', String(vmid), caller.tokenId, async (ctx) => {
+    const release = await c.lockVm(vmid, true, c.opts.timing.lockTimeoutMs)
+    let vm: SimVm
+    try {
+      if (c.vms.has(vmid))
+        throw new Error(`unable to restore VM ${vmid} - config file already exists`)
+      vm = {
+        vmid,
+        running: false,
+        createdAt: Date.now(),
+        foreign: false,
+        config: { lock: 'create' },
+      }
+      c.vms.set(vmid, vm)
+    } finally {
+      release()
+    }
+    try {
+      const archive = await readArchive(c, vol, ctx)
+      const config: Record<string, string> = {}
+      for (const [k, v] of Object.entries(archive.config)) {
+        let value = v
+        if (/^net\d+$/.test(k) && truthy(p.unique))
+          value = v.replace(/=([0-9A-F]{2}:){5}[0-9A-F]{2}/i, `=${c.newMac()}`)
+        if (
+          /^(scsi|virtio|sata|ide)\d+$/.test(k) &&
+          target !== undefined &&
+          !v.includes('media=cdrom')
+        )
+          value = v.replace(/^[^:]+:vm-\d+-/, `${target}:vm-${vmid}-`)
+        config[k] = value
+      }
+      vm.config = { ...config, lock: 'create' }
+      vm.guestFiles = { ...archive.guestFiles }
+      if (pool !== undefined) c.addToPool(vmid, pool)
+      ctx.log(`restore of VM ${vmid} from ${volid} done`)
+    } catch (err) {
+      c.vms.delete(vmid)
+      throw err
+    } finally {
+      delete vm.config.lock
+    }
+  })
+}
+
+/** An archive's contents, read as long as a restore takes. */
+async function readArchive(
+  c: SimCluster,
+  vol: { volid: string; bytes: Buffer },
+  ctx: { log: (line: string) => void },
+): Promise<SimArchive> {
+  ctx.log(`restore vma archive: zstd -q -d -c ${vol.volid}`)
+  await sleep(c.opts.timing.backupMs)
+  return JSON.parse(vol.bytes.toString('utf8')) as SimArchive
 }

@@ -1,6 +1,7 @@
 import { randomBytes, createHash } from 'node:crypto'
 import type { SimGuest } from './backend'
 import type { SimVolume } from './images'
+import type { SimSnapshot } from './snapshots'
 import { FlockTable, SimError, TaskTable, die, paramError, vmLockFile } from './engine'
 import { ALL_PRIVILEGES, type PveSimOptions, type SimToken } from './options'
 
@@ -16,6 +17,8 @@ export interface SimVm {
   foreign: boolean
   /** Files written into the guest through its agent, by path: its "disk" keeps them. */
   guestFiles?: Record<string, string>
+  /** Its snapshots, oldest first (`[snapname]` sections of its config). */
+  snapshots?: SimSnapshot[]
 }
 
 /** Config keys PVE returns as numbers (integers and booleans, docs/proxmox-api.md#json-types). */

@@ -51,6 +51,8 @@ export interface SimTiming {
   importMs: number
   /** How long vzdump writes an archive. */
   backupMs: number
+  /** A snapshot taken, rolled back or deleted. */
+  snapshotMs: number
 }
 
 export interface SimTaskFault {
@@ -164,6 +166,7 @@ export const DEFAULT_TIMING: SimTiming = {
   downloadMs: 50,
   importMs: 100,
   backupMs: 100,
+  snapshotMs: 30,
 }
 
 export const DEFAULT_FAULTS: SimFaults = {
@@ -192,6 +195,8 @@ export const ALL_PRIVILEGES = [
   'VM.Config.Options',
   'VM.PowerMgmt',
   'VM.Backup',
+  'VM.Snapshot',
+  'VM.Snapshot.Rollback',
   'VM.GuestAgent.Audit',
   'VM.GuestAgent.FileWrite',
   'VM.GuestAgent.Unrestricted',

@@ -10,6 +10,14 @@ export interface SimWorld {
   flushes: number
   /** Every command received, in order (never the password). */
   commands: string[]
+  /** Players on the whitelist and the operators, as the console changed them. */
+  whitelist: string[]
+  ops: string[]
+}
+
+/** The world a new server starts with. */
+export function newWorld(): SimWorld {
+  return { saving: true, flushes: 0, commands: [], whitelist: [], ops: [] }
 }
 
 const AUTH = 3
@@ -33,11 +41,64 @@ function answer(world: SimWorld, command: string): string {
       return args[0] === 'flush'
         ? 'Saving the game (this may take a moment!)Saved the game'
         : 'Saving the game (this may take a moment!)'
+    case 'say':
+      // Broadcast to the players as "[Rcon] …"; the console itself gets no answer.
+      return ''
     case 'list':
       return 'There are 0 of a max of 20 players online: '
+    case 'whitelist':
+      return listCommand(world.whitelist, args, {
+        add: (p) => `Added ${p} to the whitelist`,
+        addAgain: 'Player is already whitelisted',
+        remove: (p) => `Removed ${p} from the whitelist`,
+        removeAgain: 'Player is not whitelisted',
+      })
+    case 'op':
+      return listCommand(world.ops, ['add', ...args], {
+        add: (p) => `Made ${p} a server operator`,
+        addAgain: 'Nothing changed. The player already is an operator',
+        remove: () => '',
+        removeAgain: '',
+      })
+    case 'deop':
+      return listCommand(world.ops, ['remove', ...args], {
+        add: () => '',
+        addAgain: '',
+        remove: (p) => `Made ${p} no longer a server operator`,
+        removeAgain: 'Nothing changed. The player is not an operator',
+      })
     default:
       return `Unknown or incomplete command, see below for error${command}<--[HERE]`
   }
+}
+
+/** `whitelist add|remove <player>` and friends, on one of the world's lists. */
+function listCommand(
+  list: string[],
+  [verb, player]: string[],
+  words: {
+    add: (p: string) => string
+    addAgain: string
+    remove: (p: string) => string
+    removeAgain: string
+  },
+): string {
+  if (!player || (verb !== 'add' && verb !== 'remove')) return 'Unknown or incomplete command'
+  const at = list.findIndex((p) => p.toLowerCase() === player.toLowerCase())
+  if (verb === 'add') {
+    if (at >= 0) return words.addAgain
+    list.push(player)
+    return words.add(player)
+  }
+  if (at < 0) return words.removeAgain
+  list.splice(at, 1)
+  return words.remove(player)
+}
+
+/** What the server's own log says about a console command and its answer. */
+function logLineOf(command: string, answer: string): string {
+  if (command.startsWith('say ')) return `[Server thread/INFO]: [Rcon] ${command.slice(4)}`
+  return `[Server thread/INFO]: [Rcon: ${answer}]`
 }
 
 /**
@@ -51,6 +112,8 @@ export function listenRcon(
   passwordSha256: string,
   world: SimWorld,
   onError: (err: Error) => void,
+  /** The game's log (its journal), as Minecraft writes console commands into it. */
+  log: (line: string) => void = () => {},
 ): net.Server {
   if (!address.startsWith('127.')) throw new Error(`refusing to bind ${address}: not loopback`)
   const open = new Set<net.Socket>()
@@ -78,7 +141,9 @@ export function listenRcon(
           socket.write(encodeRcon(authed ? p.id : -1, EXEC, ''))
         } else if (p.type === EXEC && authed) {
           world.commands.push(p.body)
-          socket.write(encodeRcon(p.id, RESPONSE, answer(world, p.body)))
+          const said = answer(world, p.body)
+          log(logLineOf(p.body, said))
+          socket.write(encodeRcon(p.id, RESPONSE, said))
         } else socket.destroy()
       }
     })

@@ -8,6 +8,7 @@ import { updateVmConfig } from './qemu-config'
 import { cloudinitDump, clone, getConfig, listQemu, statusCurrent } from './qemu'
 import { destroy, resize, shutdown, start, stop } from './qemu-power'
 import type { ParamValue } from './schema'
+import { createSnapshot, deleteSnapshot, listSnapshots, rollbackSnapshot } from './snapshots'
 
 /** Handlers by schema key (`METHOD /path/{param}`); anything else in the subset answers 501. */
 
@@ -126,6 +127,10 @@ export const ROUTES: Readonly<Record<string, Handler>> = {
   'POST /nodes/{node}/qemu/{vmid}/config': (c, p, caller) => updateVmConfig(c, p, caller, true),
   'PUT /nodes/{node}/qemu/{vmid}/config': (c, p, caller) => updateVmConfig(c, p, caller, false),
   'PUT /nodes/{node}/qemu/{vmid}/resize': resize,
+  'GET /nodes/{node}/qemu/{vmid}/snapshot': listSnapshots,
+  'POST /nodes/{node}/qemu/{vmid}/snapshot': createSnapshot,
+  'DELETE /nodes/{node}/qemu/{vmid}/snapshot/{snapname}': deleteSnapshot,
+  'POST /nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback': rollbackSnapshot,
   'POST /nodes/{node}/qemu/{vmid}/status/start': start,
   'POST /nodes/{node}/qemu/{vmid}/status/stop': stop,
   'POST /nodes/{node}/qemu/{vmid}/status/shutdown': shutdown,

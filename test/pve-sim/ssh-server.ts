@@ -8,6 +8,7 @@ import {
   type KeyObject,
 } from 'node:crypto'
 import type net from 'node:net'
+import { openSshPrivateKey } from '../../runner/src/ssh/key'
 
 /**
  * The simulated guests' sshd, as far as a client gets before encryption starts (RFC 4253): the
@@ -40,6 +41,8 @@ export interface SshHostKey {
   line: string
   /** The public key blob (RFC 4253 §6.6), what fingerprints hash. */
   blob: Buffer
+  /** The private key as `ssh-keygen` writes it (openssh-key-v1), for the full sshd. */
+  openssh: string
 }
 
 /** A fresh ed25519 host key, as `ssh-keygen -A` makes at a VM's first boot. */
@@ -47,7 +50,13 @@ export function newHostKey(): SshHostKey {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519')
   const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32)
   const blob = Buffer.concat([sshString(HOST_KEY_ALGORITHM), sshString(raw)])
-  return { privateKey, blob, line: `${HOST_KEY_ALGORITHM} ${blob.toString('base64')}` }
+  const seed = Buffer.from(privateKey.export({ format: 'jwk' }).d ?? '', 'base64url')
+  return {
+    privateKey,
+    blob,
+    line: `${HOST_KEY_ALGORITHM} ${blob.toString('base64')}`,
+    openssh: openSshPrivateKey(seed, raw, 'sim-host-key'),
+  }
 }
 
 /** `SHA256:…` as `ssh-keygen -lf` prints it. */

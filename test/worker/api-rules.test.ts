@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { app } from '../../worker/app'
-import { PUBLIC_ROUTES, RUNNER_PREFIX } from '../../worker/http/sessions'
+import { PUBLIC_ROUTES, RUNNER_PREFIX } from '../../worker/http/authorize'
 import { call, json, setupAdmin } from './helpers'
 
 /** Every concrete API route in the app's route table, with path params filled in. */
@@ -44,11 +44,13 @@ describe('authentication on every route', () => {
     expect(open).toEqual([])
   })
 
-  it('keeps the public list to health, setup and login', () => {
+  it('keeps the public list to health, setup, login and the invite links', () => {
     expect([...PUBLIC_ROUTES].sort()).toEqual([
       'GET /api/health',
       'GET /api/setup',
       'POST /api/auth/login',
+      'POST /api/invites/accept',
+      'POST /api/invites/check',
       'POST /api/setup',
     ])
   })

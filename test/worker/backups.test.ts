@@ -191,4 +191,61 @@ describe('backups', () => {
       },
     })
   })
+
+  it('makes a new deployment from a backup: same game, secrets and size, the archive to restore', async () => {
+    const { cookie, control, dep } = await readyDeployment()
+    const volid = 'local:backup/vzdump-qemu-4242-2026_12_03-04_00_00.vma.zst'
+    const url = `/api/deployments/${dep.id}/backups/restore-new`
+    const badName = await call('POST', url, { cookie, body: { volid, name: 'no/slashes' } })
+    expect(badName.status).toBe(400)
+    expect(await json(badName)).toMatchObject({ error: { details: [{ path: 'name' }] } })
+    const elsewhere = await call('POST', url, {
+      cookie,
+      body: { volid: 'nfs:backup/x.vma.zst', name: 'copy' },
+    })
+    expect(elsewhere.status).toBe(400)
+    const made = await call('POST', url, { cookie, body: { volid, name: 'copy' } })
+    expect(made.status).toBe(201)
+    const copy = (await json<{ deployment: { id: string; name: string; ip: string } }>(made))
+      .deployment
+    expect(copy.name).toBe('copy')
+    const first = await nthAssign<{
+      gameSecrets: Record<string, string>
+      spec: Record<string, unknown>
+    }>(control, 1)
+    const { job } = await nthAssign<{
+      kind: string
+      deploymentId: string
+      gameSecrets: Record<string, string>
+      spec: Record<string, unknown>
+    }>(control, 2)
+    expect(job.kind).toBe('deploy')
+    expect(job.deploymentId).toBe(copy.id)
+    expect(job.spec).toMatchObject({
+      name: 'copy',
+      ipAddress: copy.ip,
+      restoreFrom: { volid, deploymentId: dep.id },
+      cores: first.job.spec.cores,
+      memoryMiB: first.job.spec.memoryMiB,
+    })
+    // The restored server keeps its console password: the secrets come along, sealed anew.
+    expect(job.gameSecrets).toEqual(first.job.gameSecrets)
+    expect(copy.ip).not.toBe(first.job.spec.ipAddress)
+  })
+
+  it('destroys keeping the backups unless asked to delete them', async () => {
+    const { cookie, control, dep } = await readyDeployment()
+    const bad = await call('POST', `/api/deployments/${dep.id}/destroy`, {
+      cookie,
+      body: { deleteBackups: 'yes' },
+    })
+    expect(bad.status).toBe(400)
+    const res = await call('POST', `/api/deployments/${dep.id}/destroy`, {
+      cookie,
+      body: { deleteBackups: true },
+    })
+    expect(res.status).toBe(200)
+    const { job } = await nthAssign<{ kind: string; destroy?: unknown }>(control, 2)
+    expect(job).toMatchObject({ kind: 'destroy', destroy: { deleteBackups: true } })
+  })
 })

@@ -241,10 +241,12 @@ export async function withRunner(track: <T extends TestSocket>(s: T) => T) {
 export function nthAssign<J = { jobId: string; kind: string }>(
   control: TestSocket,
   n: number,
+  timeoutMs?: number,
 ): Promise<{ job: J }> {
   return control.until(
     `job.assign #${n}`,
     () => control.frames<{ type: string; job: J }>().filter((f) => f.type === 'job.assign')[n - 1],
+    timeoutMs,
   )
 }
 

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test'
 import { exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { app } from '../../worker/app'
-import { PUBLIC_ROUTES } from '../../worker/http/sessions'
+import { PUBLIC_ROUTES } from '../../worker/http/authorize'
 import { ORIGIN, setupAdmin } from './helpers'
 import { configureProxmox, createDeployment, registerRunner } from './engine-helpers'
 
@@ -207,8 +207,10 @@ describe('API fuzz', () => {
       await res.arrayBuffer()
       if (res.status >= 500) failures.push(`${method} ${path} → ${res.status}`)
       const publicRoute =
-        PUBLIC_ROUTES.has(`${method} ${new URL(`${ORIGIN}${path}`).pathname}`) ||
-        path.startsWith('/api/runner/')
+        // A HEAD is the GET of the same route without its body.
+        PUBLIC_ROUTES.has(
+          `${method === 'HEAD' ? 'GET' : method} ${new URL(`${ORIGIN}${path}`).pathname}`,
+        ) || path.startsWith('/api/runner/')
       if (!signedIn && !publicRoute && res.status < 300 && path.startsWith('/api/')) {
         reachedWithoutSession++
         failures.push(`${method} ${path} reached without a session → ${res.status}`)

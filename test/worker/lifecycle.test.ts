@@ -89,8 +89,8 @@ describe('power actions', () => {
       await call('GET', `/api/deployments/${dep.id}`, { cookie }),
     )
     expect(detail.deployment.job.kind).toBe('stop')
-    expect(detail.deployment.steps.map((s) => s.name)).toEqual(['stop_vm'])
-    const welcome = await playJob(key, stop, ['stop_vm'])
+    expect(detail.deployment.steps.map((s) => s.name)).toEqual(['warn_players', 'stop_vm'])
+    const welcome = await playJob(key, stop, ['warn_players', 'stop_vm'])
     // The VM is known; the deploy's done steps are not this job's.
     expect(welcome).toMatchObject({ checkpoint: { vmid: 4242, doneSteps: [] } })
     const stoppedView = await json<{
@@ -120,7 +120,7 @@ describe('power actions', () => {
     expect(await deploymentStatus(cookie, dep.id)).toBe('restarting')
     const restart = await assigned(control, 4)
     expect(restart.kind).toBe('restart')
-    await playJob(key, restart, ['stop_vm', 'start', 'wait_ssh', 'verify'])
+    await playJob(key, restart, ['warn_players', 'stop_vm', 'start', 'wait_ssh', 'verify'])
     expect(await deploymentStatus(cookie, dep.id)).toBe('ready')
 
     const audit = await env.DB.prepare(`select action from audit_log where target = ?1 order by id`)
@@ -172,14 +172,14 @@ describe('power actions', () => {
     const welcome = await playJob(
       key,
       restart,
-      ['stop_vm', 'start', 'wait_ssh', 'verify'],
+      ['warn_players', 'stop_vm', 'start', 'wait_ssh', 'verify'],
       'succeeded',
       {},
       { wait_ssh: { hostKey: hostKey(2) } },
     )
     expect(welcome).toMatchObject({ checkpoint: { vmid: 4242, hostKey: hostKey(1) } })
     expect((await post(cookie, dep.id, 'stop')).status).toBe(200)
-    const stop = await playJob(key, await assigned(control, 3), ['stop_vm'])
+    const stop = await playJob(key, await assigned(control, 3), ['warn_players', 'stop_vm'])
     expect(stop).toMatchObject({ checkpoint: { vmid: 4242, hostKey: hostKey(1) } })
   })
 
@@ -194,7 +194,7 @@ describe('power actions', () => {
     expect(await refusal(await post(cookie, dep.id, 'start'))).toContain('while stopping')
     expect(await refusal(await post(cookie, dep.id, 'cancel'))).toContain('while stopping')
     expect(await refusal(await post(cookie, dep.id, 'destroy'))).toContain('while stopping')
-    await playJob(key, await assigned(control, 2), ['stop_vm'])
+    await playJob(key, await assigned(control, 2), ['warn_players', 'stop_vm'])
     expect(await refusal(await post(cookie, dep.id, 'stop'))).toBe(
       'Refused: the game is already stopped.',
     )

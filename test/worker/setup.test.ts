@@ -16,7 +16,17 @@ describe('first-run setup', () => {
     expect(res.status).toBe(201)
     const cookie = sessionCookie(res)
     const me = await call('GET', '/api/auth/me', { cookie })
-    expect(await json(me)).toEqual({ user: { id: expect.any(String), username: 'admin' } })
+    // The first account is an owner: it may do everything, other owners included.
+    expect(await json(me)).toEqual({
+      user: {
+        id: expect.any(String),
+        username: 'admin',
+        role: 'owner',
+        deploymentScope: 'all',
+        grants: {},
+        secondFactor: { enrolled: false, pending: false, at: null, mustEnrol: false },
+      },
+    })
     const audit = await env.DB.prepare(`select action, target from audit_log`).all()
     expect(audit.results).toContainEqual({ action: 'setup.admin_created', target: 'admin' })
   })

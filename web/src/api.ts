@@ -25,6 +25,9 @@ interface ErrorBody {
   error?: { code?: string; message?: string; details?: unknown }
 }
 
+/** Fired when a sensitive action wants a recent second factor: the app asks for a code. */
+export const SECOND_FACTOR_NEEDED = 'pgd:second-factor-needed'
+
 /** Fired when any call answers 401: the app sends the admin to sign in, then back. */
 export const SESSION_EXPIRED = 'pgd:session-expired'
 
@@ -59,6 +62,9 @@ export async function call<T>(
     }
   }
   if (res.status === 401) window.dispatchEvent(new Event(SESSION_EXPIRED))
+  if (body.error?.code === 'recent_second_factor_required') {
+    window.dispatchEvent(new Event(SECOND_FACTOR_NEEDED))
+  }
   const retryAfter = Number(res.headers?.get('retry-after') ?? Number.NaN)
   throw new ApiFailure(
     res.status,

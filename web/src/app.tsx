@@ -1,11 +1,15 @@
-import { lazy, Suspense, useCallback, useEffect, useState } from 'react'
-import { api, call, SESSION_EXPIRED } from './api'
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react'
+import { api, call, SECOND_FACTOR_NEEDED, SESSION_EXPIRED } from './api'
+import { CodeForm } from './components/code-form'
+import { TotpCard } from './components/totp-card'
 import { Link } from './components/link'
 import { setLang, setTheme, useT, useTheme, type Lang, type Theme } from './i18n'
-import { AuditPage } from './pages/audit'
+import { allows } from '../../core/people'
+import { Alert } from './components/field'
+import { NotAllowed } from './components/not-allowed'
+import { MeContext, type Me } from './me'
+import { JoinPage } from './pages/join'
 import { LoginPage } from './pages/login'
-import { RunnersPage } from './pages/runners'
-import { SettingsPage } from './pages/settings'
 import { onboardingStep, SetupWizard } from './pages/setup'
 import { navigate, usePath } from './router'
 
@@ -17,6 +21,17 @@ const DeploymentsPage = lazy(() =>
 const DeploymentPage = lazy(() =>
   import('./pages/deployment').then((m) => ({ default: m.DeploymentPage })),
 )
+// Accounts screens: visited now and then, not on the first paint.
+const UsersPage = lazy(() => import('./pages/users').then((m) => ({ default: m.UsersPage })))
+const SecurityPage = lazy(() =>
+  import('./pages/security').then((m) => ({ default: m.SecurityPage })),
+)
+// Admin screens: Settings carries the schedules' zod schemas; none is on the first paint.
+const SettingsPage = lazy(() =>
+  import('./pages/settings').then((m) => ({ default: m.SettingsPage })),
+)
+const RunnersPage = lazy(() => import('./pages/runners').then((m) => ({ default: m.RunnersPage })))
+const AuditPage = lazy(() => import('./pages/audit').then((m) => ({ default: m.AuditPage })))
 const NewDeploymentPage = lazy(() =>
   import('./pages/new-deployment').then((m) => ({ default: m.NewDeploymentPage })),
 )
@@ -25,13 +40,18 @@ type Gate =
   | { kind: 'loading' }
   | { kind: 'setup' }
   | { kind: 'login'; expired: boolean }
-  | { kind: 'in'; username: string }
+  | { kind: 'second-factor' }
+  | { kind: 'in'; me: Me }
 
-/** The page for a path inside the signed-in dashboard. */
-function route(path: string) {
+/** The page for a path inside the signed-in dashboard; admin screens only for admins. */
+function route(path: string, admin: boolean) {
   if (path === '/deployments/new') return <NewDeploymentPage />
   const detail = /^\/deployments\/([^/]+)$/.exec(path)
   if (detail?.[1]) return <DeploymentPage key={detail[1]} id={decodeURIComponent(detail[1])} />
+  if (path.startsWith('/security')) return <SecurityPage />
+  if (path.startsWith('/users')) return <UsersPage />
+  const adminOnly = ['/runners', '/settings', '/audit'].some((p) => path.startsWith(p))
+  if (adminOnly && !admin) return <NotAllowed />
   if (path.startsWith('/runners')) return <RunnersPage />
   if (path.startsWith('/settings')) return <SettingsPage />
   if (path.startsWith('/audit')) return <AuditPage />
@@ -69,12 +89,15 @@ export function App() {
     if (needed) return setGate({ kind: 'setup' })
     try {
       const { user } = await call(api.api.auth.me.$get())
-      setGate({ kind: 'in', username: user.username })
+      if (user.secondFactor?.pending) return setGate({ kind: 'second-factor' })
+      setGate({ kind: 'in', me: user })
+      // The first-run wizard is the Proxmox side: admins only.
+      if (!allows(user, 'admin')) return
     } catch {
       return setGate({ kind: 'login', expired: false })
     }
     // A wizard left midway (browser closed) resumes where it stopped.
-    if (location.pathname !== '/setup') {
+    if (location.pathname !== '/setup' && location.pathname !== '/join') {
       const step = await onboardingStep().catch(() => 'done' as const)
       if (step !== 'done') navigate('/setup', { replace: true })
     }
@@ -104,6 +127,24 @@ export function App() {
         </main>
       </>
     )
+  if (path === '/join')
+    return (
+      <>
+        <Preferences />
+        <JoinPage onDone={() => void refresh()} />
+      </>
+    )
+  if (gate.kind === 'second-factor')
+    return (
+      <>
+        <Preferences />
+        <main className="narrow">
+          <h1>{t.secondFactorTitle}</h1>
+          <p>{t.secondFactorIntro}</p>
+          <CodeForm onDone={() => void refresh()} />
+        </main>
+      </>
+    )
   if (gate.kind === 'login')
     return (
       <>
@@ -113,13 +154,14 @@ export function App() {
       </>
     )
 
+  const admin = allows(gate.me, 'admin')
   const link = (to: string, label: string) => (
     <Link to={to} current={path.startsWith(to)}>
       {label}
     </Link>
   )
   return (
-    <>
+    <MeContext.Provider value={gate.me}>
       <a className="skip" href="#main">
         {t.skipToContent}
       </a>
@@ -130,26 +172,38 @@ export function App() {
         </Link>
         <nav aria-label={t.mainNav}>
           {link('/deployments', t.navDeployments)}
-          {link('/runners', t.navRunners)}
-          {link('/settings', t.navSettings)}
-          {link('/audit', t.navAudit)}
+          {admin ? link('/runners', t.navRunners) : null}
+          {admin ? link('/settings', t.navSettings) : null}
+          {admin ? link('/users', t.navUsers) : null}
+          {admin ? link('/audit', t.navAudit) : null}
+          {link('/security', t.navSecurity)}
         </nav>
         <Preferences inline />
         <div className="topbar-end">
-          <span className="who">{gate.username}</span>
+          <span className="who">
+            {gate.me.username} · {t.roles[gate.me.role]}
+          </span>
           <button type="button" className="secondary small" onClick={() => void signOut()}>
             {t.signOut}
           </button>
         </div>
       </header>
       <main id="main" tabIndex={-1}>
-        {path === '/setup' ? (
+        <RecentFactorDialog />
+        {gate.me.secondFactor?.mustEnrol ? (
+          <section>
+            <Alert kind="info">{t.mustEnrolIntro}</Alert>
+            <TotpCard onEnrolled={() => void refresh()} />
+          </section>
+        ) : path === '/setup' ? (
           <SetupWizard signedIn onAdminCreated={() => void refresh()} />
         ) : (
-          <Suspense fallback={<p className="loading">{t.loading}</p>}>{route(path)}</Suspense>
+          <Suspense fallback={<p className="loading">{t.loading}</p>}>
+            {route(path, admin)}
+          </Suspense>
         )}
       </main>
-    </>
+    </MeContext.Provider>
   )
 }
 
@@ -175,5 +229,38 @@ function Preferences(props: { inline?: boolean }) {
         </select>
       </label>
     </div>
+  )
+}
+
+/**
+ * Asks for a code when a sensitive action was refused for want of a recent second factor; the
+ * person then does the action again (its own error stays where it was shown).
+ */
+function RecentFactorDialog() {
+  const t = useT()
+  const ref = useRef<HTMLDialogElement>(null)
+  // The form exists only while asking: a closed dialog holds no second code field.
+  const [asking, setAsking] = useState(false)
+  useEffect(() => {
+    const open = () => {
+      setAsking(true)
+      ref.current?.showModal()
+    }
+    window.addEventListener(SECOND_FACTOR_NEEDED, open)
+    return () => window.removeEventListener(SECOND_FACTOR_NEEDED, open)
+  }, [])
+  const close = () => {
+    ref.current?.close()
+    setAsking(false)
+  }
+  return (
+    <dialog ref={ref} aria-labelledby="recent-factor-title" onClose={() => setAsking(false)}>
+      <h2 id="recent-factor-title">{t.recentFactorTitle}</h2>
+      <p>{t.recentFactorIntro}</p>
+      {asking ? <CodeForm onDone={close} /> : null}
+      <button type="button" className="secondary" onClick={close}>
+        {t.cancelDialog}
+      </button>
+    </dialog>
   )
 }

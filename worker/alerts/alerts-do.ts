@@ -1,9 +1,12 @@
 import { DurableObject } from 'cloudflare:workers'
-import type { AlertEvent } from '../../core/alerts'
+import type { HealthSignal, RunnerWatch, ServerWatch } from '../../core/alert-watch'
+import type { AlertDeliveryLogEntry, AlertEvent } from '../../core/alerts'
 import { requireEncKeys } from '../crypto/enc-key'
-import { appendLog, readChannels } from './channels'
-import { deliverOnce, retryDelayMs } from './deliver'
+import { findChannel, readChannels } from './channels'
+import { deliverOnce, retryDelayMs, type DeliveryResult } from './deliver'
+import { DeliveryLog } from './delivery-log'
 import { openChannelSecrets } from './secrets'
+import { AlertWatches } from './watches'
 
 /** One delivery waiting for its next attempt. */
 interface Pending {
@@ -27,9 +30,14 @@ function positiveInt(text: string | undefined, fallback: number): number {
 /**
  * The one alert queue: raising an event stores one delivery per channel that wants it, and the
  * alarm sends them, retrying a failed one with exponential backoff up to ALERT_MAX_ATTEMPTS.
- * Stored in the DO, so a delivery survives the request that raised it and a worker restart.
+ * Stored in the DO, so a delivery survives the request that raised it and a worker restart. The
+ * same object keeps the channels' delivery logs and the server and runner watches, whose grace
+ * periods share its alarm.
  */
 export class AlertsDO extends DurableObject<Env> {
+  private readonly log = new DeliveryLog(this.ctx.storage)
+  private readonly watches = new AlertWatches(this.ctx.storage, this.env, (e) => this.raise(e))
+
   private maxAttempts(): number {
     return positiveInt(this.env.ALERT_MAX_ATTEMPTS, 5)
   }
@@ -47,7 +55,7 @@ export class AlertsDO extends DurableObject<Env> {
       const pending: Pending = { id, channelId: channel.id, event, attempt: 1, dueAt: now }
       this.ctx.storage.kv.put(`${PREFIX}${id}`, pending)
     }
-    if (channels.length > 0) await this.ctx.storage.setAlarm(now)
+    if (channels.length > 0) await this.armAlarm(now)
     return channels.length
   }
 
@@ -56,44 +64,125 @@ export class AlertsDO extends DurableObject<Env> {
     return [...this.ctx.storage.kv.list<Pending>({ prefix: PREFIX })].map(([, p]) => p)
   }
 
+  /** Every channel's delivery log, by channel id. */
+  logs(): Record<string, AlertDeliveryLogEntry[]> {
+    return this.log.all()
+  }
+
+  /** A channel was removed: its log goes with it. */
+  forgetChannel(channelId: string): void {
+    this.log.forget(channelId)
+  }
+
+  /** "Send test": one attempt now, logged like any delivery; its outcome in plain words. */
+  async sendTest(channelId: string): Promise<DeliveryResult> {
+    const channel = await findChannel(this.env, channelId)
+    const secrets = await openChannelSecrets(requireEncKeys(this.env), channel.id, channel)
+    const at = Date.now()
+    const result = await deliverOnce(
+      channel.kind,
+      secrets,
+      { type: 'deployment_ready', at, detail: 'This is a test alert sent from Settings.' },
+      `test-${crypto.randomUUID()}`,
+    )
+    this.log.append(channel.id, { at, event: 'test', attempt: 1, ...statusOf(result) })
+    return result
+  }
+
+  /** A deployment's health signal changed (or is still down): see core/alert-watch.ts. */
+  async serverHealth(
+    deployment: ServerWatch['deployment'],
+    signal: HealthSignal,
+    at: number,
+  ): Promise<void> {
+    await this.watches.server(deployment, signal, at)
+    await this.armAlarm()
+  }
+
+  /** A runner's control socket went away and no other one of it is open. */
+  async runnerGone(runner: RunnerWatch['runner'], at: number): Promise<void> {
+    this.watches.runnerGone(runner, at)
+    await this.armAlarm()
+  }
+
+  /** A runner said hello. */
+  async runnerBack(runnerId: string, at: number): Promise<void> {
+    await this.watches.runnerBack(runnerId, at)
+    await this.armAlarm()
+  }
+
+  /** The watches as stored, for tests. */
+  watchList(): { servers: ServerWatch[]; runners: RunnerWatch[] } {
+    return {
+      servers: this.watches.servers().map(([, w]) => w),
+      runners: this.watches.runners().map(([, w]) => w),
+    }
+  }
+
+  /** One alarm at the earliest of: the next delivery attempt, the next watch deadline. */
+  private async armAlarm(soon?: number): Promise<void> {
+    const due = [soon, ...this.pending().map((p) => p.dueAt), await this.watches.nextDueAt()]
+    const next = Math.min(...due.filter((d): d is number => d !== null && d !== undefined))
+    if (!Number.isFinite(next)) return
+    const current = await this.ctx.storage.getAlarm()
+    if (current === null || next < current) await this.ctx.storage.setAlarm(next)
+  }
+
   override async alarm(): Promise<void> {
+    await this.watches.due(Date.now())
+    await this.deliverDue()
+    const rest = [...this.pending().map((p) => p.dueAt), await this.watches.nextDueAt()].filter(
+      (d): d is number => d !== null,
+    )
+    if (rest.length > 0) await this.ctx.storage.setAlarm(Math.min(...rest))
+  }
+
+  private async deliverDue(): Promise<void> {
     const now = Date.now()
     const due = this.pending()
       .filter((p) => p.dueAt <= now)
       .sort((a, b) => a.dueAt - b.dueAt)
       .slice(0, BATCH)
-    if (due.length > 0) {
-      const channels = new Map((await readChannels(this.env)).map((c) => [c.id, c]))
-      const keys = requireEncKeys(this.env)
-      for (const p of due) {
-        const channel = channels.get(p.channelId)
-        // A channel removed since the event was raised: nothing to send it to.
-        if (!channel) {
-          this.ctx.storage.kv.delete(`${PREFIX}${p.id}`)
-          continue
+    if (due.length === 0) return
+    const channels = new Map((await readChannels(this.env)).map((c) => [c.id, c]))
+    const keys = requireEncKeys(this.env)
+    for (const p of due) {
+      const channel = channels.get(p.channelId)
+      // A channel removed since the event was raised: nothing to send it to.
+      if (!channel) {
+        this.ctx.storage.kv.delete(`${PREFIX}${p.id}`)
+        continue
+      }
+      const result = await openChannelSecrets(keys, channel.id, channel).then(
+        (secrets) => deliverOnce(channel.kind, secrets, p.event, p.id),
+        // A key rotated away without re-sealing: said in the log, and retried (the previous key
+        // may come back), instead of failing the whole alarm run.
+        (): DeliveryResult => ({
+          ok: false,
+          status: null,
+          error: 'the address could not be opened with the encryption keys set',
+        }),
+      )
+      this.log.append(channel.id, {
+        at: Date.now(),
+        event: p.event.type,
+        attempt: p.attempt,
+        ...statusOf(result),
+      })
+      if (result.ok || p.attempt >= this.maxAttempts()) {
+        this.ctx.storage.kv.delete(`${PREFIX}${p.id}`)
+      } else {
+        const next = {
+          ...p,
+          attempt: p.attempt + 1,
+          dueAt: Date.now() + retryDelayMs(p.attempt, this.retryBaseMs()),
         }
-        const secrets = await openChannelSecrets(keys, channel.id, channel)
-        const result = await deliverOnce(channel.kind, secrets, p.event, p.id)
-        await appendLog(this.env, channel.id, {
-          at: Date.now(),
-          event: p.event.type,
-          attempt: p.attempt,
-          status: result.status,
-          error: result.error,
-        })
-        if (result.ok || p.attempt >= this.maxAttempts()) {
-          this.ctx.storage.kv.delete(`${PREFIX}${p.id}`)
-        } else {
-          const next = {
-            ...p,
-            attempt: p.attempt + 1,
-            dueAt: Date.now() + retryDelayMs(p.attempt, this.retryBaseMs()),
-          }
-          this.ctx.storage.kv.put(`${PREFIX}${p.id}`, next)
-        }
+        this.ctx.storage.kv.put(`${PREFIX}${p.id}`, next)
       }
     }
-    const rest = this.pending()
-    if (rest.length > 0) await this.ctx.storage.setAlarm(Math.min(...rest.map((p) => p.dueAt)))
   }
+}
+
+function statusOf(result: DeliveryResult): { status: number | null; error: string | null } {
+  return { status: result.status, error: result.error }
 }

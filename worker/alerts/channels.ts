@@ -8,40 +8,45 @@ import {
   type AlertDeliveryLogEntry,
 } from '../../core/alerts'
 import { requireEncKeys } from '../crypto/enc-key'
-import { readSetting, writeSetting } from '../db/settings'
+import {
+  decryptSecret,
+  encryptSecret,
+  keyId,
+  SECRET_CONTEXTS,
+  sealedWith,
+  type EncKeys,
+} from '../crypto/seal'
+import { readSetting, replaceSettingIf, writeSetting } from '../db/settings'
 import { ApiError } from '../http/errors'
 import { openChannelSecrets, sealChannelSecrets } from './secrets'
 
-/** All channels, in one settings row: a handful per install, read whole on every alert. */
+/**
+ * All channels, in one settings row: a handful per install, read whole on every alert. Only the
+ * admin's edits and the key rotation write it; the delivery logs live in the AlertsDO.
+ */
 export const ALERTS_SETTINGS_KEY = 'alerts'
-/** The newest attempts kept per channel. */
-export const LOG_LIMIT = 50
 
-const LogEntry = z.object({
-  at: z.number(),
-  event: z.union([z.enum(ALERT_EVENTS), z.literal('test')]),
-  attempt: z.number(),
-  status: z.number().nullable(),
-  error: z.string().nullable(),
-})
+/** An event name as stored: the scheduled-action event's earlier name still reads. */
+const StoredEvent = z.preprocess(
+  (v) => (v === 'schedule_failed' ? 'scheduled_failed' : v),
+  z.enum(ALERT_EVENTS),
+)
 
 const StoredChannel = z.object({
   id: z.string(),
   name: z.string(),
   kind: z.enum(ALERT_CHANNEL_KINDS),
-  events: z.array(z.enum(ALERT_EVENTS)),
+  events: z.array(StoredEvent),
   urlEnc: z.string(),
   signingSecretEnc: z.string().nullable(),
   urlHint: z.string(),
-  log: z.array(LogEntry),
 })
 export type StoredChannel = z.infer<typeof StoredChannel>
 const Stored = z.object({ channels: z.array(StoredChannel) })
 
 export const MAX_CHANNELS = 20
 
-export async function readChannels(env: Env): Promise<StoredChannel[]> {
-  const text = await readSetting(env.DB, ALERTS_SETTINGS_KEY)
+function parseChannels(text: string | null): StoredChannel[] {
   if (text === null) return []
   const parsed = Stored.safeParse(JSON.parse(text))
   if (!parsed.success)
@@ -49,18 +54,25 @@ export async function readChannels(env: Env): Promise<StoredChannel[]> {
   return parsed.data.channels
 }
 
+export async function readChannels(env: Env): Promise<StoredChannel[]> {
+  return parseChannels(await readSetting(env.DB, ALERTS_SETTINGS_KEY))
+}
+
 async function writeChannels(env: Env, channels: StoredChannel[], by: string): Promise<void> {
   await writeSetting(env.DB, ALERTS_SETTINGS_KEY, JSON.stringify({ channels }), by)
 }
 
-export function channelView(ch: StoredChannel): AlertChannelView {
+export function channelView(
+  ch: StoredChannel,
+  log: AlertDeliveryLogEntry[] = [],
+): AlertChannelView {
   return {
     id: ch.id,
     name: ch.name,
     kind: ch.kind,
     urlHint: ch.urlHint,
     events: ch.events,
-    log: ch.log,
+    log,
   }
 }
 
@@ -107,7 +119,6 @@ export async function createChannel(
     kind: input.kind,
     events: [...new Set(input.events)],
     ...sealed,
-    log: [],
   }
   await writeChannels(env, [...channels, channel], by)
   return { channel, generatedSecret }
@@ -167,13 +178,74 @@ export async function findChannel(env: Env, id: string): Promise<StoredChannel> 
   return channel
 }
 
-/** Add an attempt to a channel's log, newest first, keeping the last LOG_LIMIT. */
-export async function appendLog(env: Env, id: string, entry: AlertDeliveryLogEntry): Promise<void> {
-  const channels = await readChannels(env)
-  if (!channels.some((c) => c.id === id)) return
-  await writeChannels(
-    env,
-    channels.map((c) => (c.id === id ? { ...c, log: [entry, ...c.log].slice(0, LOG_LIMIT) } : c)),
-    'alerts',
+/** How many sealed channel values there are, and how many the key `kid` sealed. */
+export async function channelSecretCounts(
+  env: Env,
+  kid: string,
+): Promise<{ current: number; total: number }> {
+  const values = (await readChannels(env)).flatMap((c) =>
+    c.signingSecretEnc ? [c.urlEnc, c.signingSecretEnc] : [c.urlEnc],
   )
+  return { current: values.filter((v) => sealedWith(v) === kid).length, total: values.length }
+}
+
+/** Seal one value again with the current key, or leave it when that key already sealed it. */
+async function reseal(
+  keys: EncKeys,
+  kid: string,
+  sealed: string,
+  context: string,
+  channelId: string,
+): Promise<string> {
+  if (sealedWith(sealed) === kid) return sealed
+  return encryptSecret(
+    keys,
+    await decryptSecret(keys, sealed, context, channelId),
+    context,
+    channelId,
+  )
+}
+
+/**
+ * The key rotation's part for alerts: every channel's address and signing secret not sealed by the
+ * current key is sealed again with it. The row is replaced only if no admin edit landed meanwhile
+ * (else read again and redone). Returns the values sealed again and the channels that no key opens.
+ */
+export async function resealChannels(
+  env: Env,
+): Promise<{ resealed: number; failed: { target: string; error: string }[] }> {
+  const keys = requireEncKeys(env)
+  const kid = await keyId(keys.current)
+  for (let round = 0; round < 5; round++) {
+    const text = await readSetting(env.DB, ALERTS_SETTINGS_KEY)
+    const channels = parseChannels(text)
+    let resealed = 0
+    const failed: { target: string; error: string }[] = []
+    const next: StoredChannel[] = []
+    for (const ch of channels) {
+      try {
+        const urlEnc = await reseal(keys, kid, ch.urlEnc, SECRET_CONTEXTS.alertWebhookUrl, ch.id)
+        const signingSecretEnc = ch.signingSecretEnc
+          ? await reseal(keys, kid, ch.signingSecretEnc, SECRET_CONTEXTS.alertSigningSecret, ch.id)
+          : null
+        resealed += Number(urlEnc !== ch.urlEnc) + Number(signingSecretEnc !== ch.signingSecretEnc)
+        next.push({ ...ch, urlEnc, signingSecretEnc })
+      } catch (err) {
+        failed.push({
+          target: `alert channel ${ch.name}`,
+          error: err instanceof Error ? err.message : String(err),
+        })
+        next.push(ch)
+      }
+    }
+    if (text === null || resealed === 0) return { resealed: 0, failed }
+    if (
+      await replaceSettingIf(env.DB, ALERTS_SETTINGS_KEY, text, JSON.stringify({ channels: next }))
+    )
+      return { resealed, failed }
+  }
+  return {
+    resealed: 0,
+    failed: [{ target: 'alert channels', error: 'they kept changing: run it again' }],
+  }
 }

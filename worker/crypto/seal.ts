@@ -15,6 +15,7 @@ export const SECRET_CONTEXTS = {
   gameSecrets: 'deployments/gameSecrets',
   alertWebhookUrl: 'alerts/channel/url',
   alertSigningSecret: 'alerts/channel/signingSecret',
+  totpSecret: 'users/totp/secret',
 } as const
 
 /** The shortest APP_ENC_KEY accepted. */

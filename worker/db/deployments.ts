@@ -161,6 +161,8 @@ export function listDeployments(
   status: DeploymentStatus | null,
   limit: number,
   exceptGame: string,
+  /** Only these deployments (an account limited to its grants); null: all. */
+  onlyIds: readonly string[] | null = null,
 ): Promise<DeploymentRow[]> {
   return orm(db)
     .select()
@@ -169,6 +171,9 @@ export function listDeployments(
       and(
         ne(deployments.game, exceptGame),
         status === null ? undefined : eq(deployments.status, status),
+        onlyIds === null
+          ? undefined
+          : sql`${deployments.id} in (select value from json_each(${JSON.stringify(onlyIds)}))`,
       ),
     )
     .orderBy(desc(deployments.createdAt))

@@ -135,3 +135,13 @@ export async function recordHello(
 export async function recordLastSeen(db: D1Database, id: string, at: number): Promise<void> {
   await orm(db).update(runners).set({ lastSeenAt: at }).where(eq(runners.id, id))
 }
+
+/** Whether a runner exists and was not revoked (the alerts keep quiet about a revoked one). */
+export async function runnerActive(db: D1Database, id: string): Promise<boolean> {
+  const row = await orm(db)
+    .select({ id: runners.id })
+    .from(runners)
+    .where(and(eq(runners.id, id), isNull(runners.revokedAt)))
+    .get()
+  return row !== undefined
+}

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 import type { DeploymentStatus } from '../../core/deployment/status'
+import type { Access, DeploymentScope, Role } from '../../core/people'
 
 /**
  * The D1 schema, the one source of the tables and their types. `drizzle-kit generate` turns it
@@ -24,9 +25,83 @@ export const users = sqliteTable('users', {
   username: text('username').notNull().unique(),
   /** `pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>` */
   passwordHash: text('password_hash').notNull(),
+  /** core/people.ts. The migration that added roles made the accounts already there owners. */
+  role: text('role').$type<Role>().notNull().default('viewer'),
+  /** `granted`: only the deployments in `deployment_grants` (operators and viewers). */
+  deploymentScope: text('deployment_scope').$type<DeploymentScope>().notNull().default('all'),
+  /** Set while the account is disabled: it cannot sign in and its sessions are gone. */
+  disabledAt: integer('disabled_at'),
+  /** The TOTP secret (base32), sealed; set once enrolment is confirmed with a first code. */
+  totpSecretEnc: text('totp_secret_enc'),
+  /** A secret being enrolled, sealed, until its first code confirms it. */
+  totpPendingEnc: text('totp_pending_enc'),
+  /** The last 30-second step a code was accepted for: that code, or an older one, is a replay. */
+  totpLastStep: integer('totp_last_step'),
   createdAt: integer('created_at').notNull().default(now),
   updatedAt: integer('updated_at').notNull().default(now),
 })
+
+/** Per-deployment access for accounts whose scope is `granted`. Rows go with their user. */
+export const deploymentGrants = sqliteTable(
+  'deployment_grants',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    deploymentId: text('deployment_id').notNull(),
+    access: text('access').$type<Access>().notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.deploymentId] }),
+    index('deployment_grants_deployment_idx').on(t.deploymentId),
+  ],
+)
+
+/**
+ * API tokens for scripts: `Authorization: Bearer pgd_…`. Only the SHA-256 is stored; a token acts
+ * as its user, narrowed to its scope (read, operate, admin) and, optionally, to some deployments.
+ */
+export const apiTokens = sqliteTable(
+  'api_tokens',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    scope: text('scope').$type<'read' | 'operate' | 'admin'>().notNull(),
+    /** A JSON list of deployment ids the token is limited to; null: all its user sees. */
+    deploymentIdsJson: text('deployment_ids_json'),
+    createdAt: integer('created_at').notNull().default(now),
+    expiresAt: integer('expires_at').notNull(),
+    lastUsedAt: integer('last_used_at'),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [index('api_tokens_user_idx').on(t.userId)],
+)
+
+/**
+ * One-time links: an invite (creates an account with `role`, scope and grants) or a password
+ * reset (for `user_id`). Only the token's SHA-256 is stored; `used_at` makes it single use.
+ */
+export const accountLinks = sqliteTable(
+  'account_links',
+  {
+    id: text('id').primaryKey(),
+    tokenHash: text('token_hash').notNull().unique(),
+    kind: text('kind').$type<'invite' | 'reset'>().notNull(),
+    role: text('role').$type<Role>(),
+    deploymentScope: text('deployment_scope').$type<DeploymentScope>(),
+    grantsJson: text('grants_json'),
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    createdBy: text('created_by'),
+    createdAt: integer('created_at').notNull().default(now),
+    expiresAt: integer('expires_at').notNull(),
+    usedAt: integer('used_at'),
+  },
+  (t) => [index('account_links_expires_idx').on(t.expiresAt)],
+)
 
 export const sessions = sqliteTable(
   'sessions',
@@ -43,8 +118,25 @@ export const sessions = sqliteTable(
     lastSeenAt: integer('last_seen_at'),
     ip: text('ip'),
     userAgent: text('user_agent'),
+    /** 1 after a password that still needs its second factor: only that check is allowed. */
+    pendingSecondFactor: integer('pending_second_factor').notNull().default(0),
+    /** When this session last proved the second factor (sensitive actions need it recent). */
+    secondFactorAt: integer('second_factor_at'),
   },
   (t) => [index('sessions_user_idx').on(t.userId), index('sessions_expires_idx').on(t.expiresAt)],
+)
+
+/** Single-use recovery codes for the second factor, as SHA-256 hashes. */
+export const recoveryCodes = sqliteTable(
+  'recovery_codes',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull(),
+    usedAt: integer('used_at'),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.codeHash] })],
 )
 
 /**

@@ -1,4 +1,5 @@
-import { and, eq, gt, inArray, lt, or, sql } from 'drizzle-orm'
+import { and, desc, eq, gt, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm'
+import type { DeploymentScope, Role } from '../../core/people'
 import { orm } from './client'
 import { sessions, sessionSockets, users } from './schema'
 
@@ -43,6 +44,11 @@ export async function insertSession(
 export interface LiveSession {
   userId: string
   username: string
+  role: Role
+  deploymentScope: DeploymentScope
+  totpEnrolled: boolean
+  pendingSecondFactor: number
+  secondFactorAt: number | null
   expiresAt: number
   lastSeenAt: number
 }
@@ -58,14 +64,96 @@ export async function liveSession(
     .select({
       userId: users.id,
       username: users.username,
+      role: users.role,
+      deploymentScope: users.deploymentScope,
+      totpEnrolled: sql<boolean>`${users.totpSecretEnc} is not null`.mapWith(Boolean),
+      pendingSecondFactor: sessions.pendingSecondFactor,
+      secondFactorAt: sessions.secondFactorAt,
       expiresAt: sessions.expiresAt,
       lastSeenAt: sql<number>`${lastSeen}`,
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.id, id), gt(sessions.expiresAt, now), gt(lastSeen, now - idleMs)))
+    .where(
+      and(
+        eq(sessions.id, id),
+        gt(sessions.expiresAt, now),
+        gt(lastSeen, now - idleMs),
+        isNull(users.disabledAt),
+      ),
+    )
     .get()
   return row ?? null
+}
+
+/** A session as its owner sees it in the list of their sessions. */
+export interface SessionInfo {
+  id: string
+  createdAt: number
+  lastSeenAt: number
+  ip: string | null
+  userAgent: string | null
+}
+
+/** The live sessions of an account, most recently active first. */
+export function sessionsOfUser(
+  db: D1Database,
+  userId: string,
+  now: number,
+  idleMs: number,
+): Promise<SessionInfo[]> {
+  return orm(db)
+    .select({
+      id: sessions.id,
+      createdAt: sessions.createdAt,
+      lastSeenAt: sql<number>`${lastSeen}`,
+      ip: sessions.ip,
+      userAgent: sessions.userAgent,
+    })
+    .from(sessions)
+    .where(
+      and(eq(sessions.userId, userId), gt(sessions.expiresAt, now), gt(lastSeen, now - idleMs)),
+    )
+    .orderBy(desc(lastSeen))
+    .all()
+}
+
+/** The ids of an account's sessions, except `keep` (so their sockets can be closed). */
+export async function sessionIdsOfUser(
+  db: D1Database,
+  userId: string,
+  keep: string | null,
+): Promise<string[]> {
+  const rows = await orm(db)
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(and(eq(sessions.userId, userId), keep === null ? undefined : ne(sessions.id, keep)))
+    .all()
+  return rows.map((r) => r.id)
+}
+
+/** End one session of an account; false when it was not theirs or is gone. */
+export async function deleteSessionOf(
+  db: D1Database,
+  userId: string,
+  id: string,
+): Promise<boolean> {
+  const result = await orm(db)
+    .delete(sessions)
+    .where(and(eq(sessions.id, id), eq(sessions.userId, userId)))
+    .run()
+  return result.meta.changes === 1
+}
+
+/** End every session of an account but `keep`. */
+export async function deleteSessionsOfUser(
+  db: D1Database,
+  userId: string,
+  keep: string | null,
+): Promise<void> {
+  await orm(db)
+    .delete(sessions)
+    .where(and(eq(sessions.userId, userId), keep === null ? undefined : ne(sessions.id, keep)))
 }
 
 /** Note that a session was active at `at`. */

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import { orm } from './client'
 import { settings } from './schema'
 
@@ -36,6 +36,24 @@ export async function replaceSetting(
     .update(settings)
     .set({ valueJson, updatedAt: Date.now() })
     .where(eq(settings.key, key))
+}
+
+/**
+ * Replace a setting's value only if it is still `expected`: false when someone wrote it meanwhile
+ * (the caller reads it again and retries), so a background rewrite never loses an admin's edit.
+ */
+export async function replaceSettingIf(
+  db: D1Database,
+  key: string,
+  expected: string,
+  valueJson: string,
+): Promise<boolean> {
+  const result = await orm(db)
+    .update(settings)
+    .set({ valueJson, updatedAt: Date.now() })
+    .where(and(eq(settings.key, key), eq(settings.valueJson, expected)))
+    .run()
+  return result.meta.changes === 1
 }
 
 /**

@@ -3,6 +3,7 @@ import {
   initialState,
   LEASE_MS,
   reduce,
+  scheduleDeadline,
   STEP_TIMEOUT_MS,
   type DeploymentEffect,
   type DeploymentInput,
@@ -21,7 +22,6 @@ import {
   type JobKind,
   type LiveStatus,
   type PowerAction,
-  type RestoreParams,
 } from '../../core/protocol'
 import { mirrorDeployment } from '../db/deployments'
 import { cancelQueuedJob } from '../db/jobs'
@@ -32,17 +32,22 @@ import { LogStore } from './log-store'
 import { hubStub } from './stubs'
 import { outsideEffect } from './deployment-effects'
 import { detailView, rowOf, stateFrame, type DetailView } from './deployment-views'
+import { leasedInputs, type LeasedJobInputs } from './leased-inputs'
 import { Viewers, type SocketAttachment } from './viewers'
 import { raiseLifecycleAlert } from '../alerts/lifecycle'
+import { MAX_SCHEDULES, type Schedule, type ScheduleState } from '../../core/schedules'
+
+/**
+ * A minute's length for every-N-hours schedules: 60 s, unless SCHEDULE_MINUTE_MS (a test's
+ * config) shortens it.
+ */
+function scheduleMinuteMs(env: Env): number {
+  const raw = Number(env.SCHEDULE_MINUTE_MS)
+  return Number.isFinite(raw) && raw >= 10 ? raw : 60_000
+}
 
 /** How soon a failed D1 log mirror is tried again. */
 export const MIRROR_RETRY_MS = 5_000
-
-/** What the runner's assignment takes from the deployment's object: the spec, the restore. */
-export interface LeasedJobInputs {
-  spec: DeploymentSpec
-  restore?: RestoreParams
-}
 
 export type ActionResult = { ok: true; status: DeploymentStatus } | { ok: false; reason: string }
 
@@ -203,15 +208,18 @@ export class DeploymentDO extends DurableObject<Env> {
    */
   async leased(jobId: string, runnerId: string, attempt: number): Promise<LeasedJobInputs | null> {
     const out = await this.run({ type: 'leased', jobId, runnerId, attempt, at: Date.now() })
-    if (!('state' in out)) return null
-    const restore = out.state.job?.restore
-    return { spec: out.state.spec, ...(restore ? { restore } : {}) }
+    return 'state' in out ? leasedInputs(out.state) : null
   }
 
   /** What the API's detail view adds to the D1 row: the timeline and the current job. */
   view(): DetailView | null {
     const state = this.state()
     return state ? detailView(state, this.logs.lastSeq()) : null
+  }
+
+  /** The VM's SSH host key the deploy pinned (the server log's SSH session accepts no other). */
+  sshHostKey(): string | null {
+    return this.state()?.checkpoint.hostKey ?? null
   }
 
   readLogs(after: number, limit: number) {
@@ -241,14 +249,40 @@ export class DeploymentDO extends DurableObject<Env> {
     return this.request({ type: 'restore', jobId, volid, at: Date.now() })
   }
 
+  /** Change the ready deployment to `spec` as `jobId` (a snapshot first, rolled back on failure). */
+  requestChange(
+    jobId: string,
+    spec: DeploymentSpec,
+    sealed: string | null,
+    secretKeys: string[],
+  ): Promise<ActionResult> {
+    return this.request({ type: 'change', jobId, spec, sealed, secretKeys, at: Date.now() })
+  }
+
   /** Back up the VM (ready or stopped) as job `jobId`. */
   requestBackup(jobId: string): Promise<ActionResult> {
     return this.request({ type: 'backup', jobId, at: Date.now() })
   }
 
-  /** Destroy the VM (stop, delete with purge) as job `jobId`. */
-  requestDestroy(jobId: string): Promise<ActionResult> {
-    return this.request({ type: 'destroy', jobId, auto: false, at: Date.now() })
+  /** Destroy the VM (stop, delete with purge) as job `jobId`, and its backups if asked. */
+  requestDestroy(jobId: string, deleteBackups = false): Promise<ActionResult> {
+    return this.request({ type: 'destroy', jobId, auto: false, deleteBackups, at: Date.now() })
+  }
+
+  /** The scheduled actions with their next and last runs; null for an unknown deployment. */
+  schedules(): ScheduleState[] | null {
+    const state = this.state()
+    return state ? (state.schedules ?? []) : null
+  }
+
+  /** Replace the deployment's scheduled actions (validated by the route). */
+  setSchedules(schedules: Schedule[]): Promise<ActionResult> {
+    return this.request({
+      type: 'set_schedules',
+      schedules,
+      minuteMs: scheduleMinuteMs(this.env),
+      at: Date.now(),
+    })
   }
 
   /** A runner's refresh of the live status; ignored unless the deployment is watched. */
@@ -360,6 +394,8 @@ export class DeploymentDO extends DurableObject<Env> {
         deadlines.push(step.startedAt + STEP_TIMEOUT_MS[step.name])
     }
     if (this.mirror.behind(state)) deadlines.push(Date.now() + MIRROR_RETRY_MS)
+    const scheduled = scheduleDeadline(state)
+    if (scheduled !== null) deadlines.push(scheduled)
     const next = deadlines.length === 0 ? null : Math.min(...deadlines)
     const current = await this.ctx.storage.getAlarm()
     if (next === null) {
@@ -385,5 +421,19 @@ export class DeploymentDO extends DurableObject<Env> {
         )
     }
     await this.run({ type: 'tick', lastHeardAt, at: Date.now() })
+    await this.runDueSchedules()
+  }
+
+  /** Every schedule due now, in order (each after the last one's job was queued or refused). */
+  private async runDueSchedules(): Promise<void> {
+    for (let i = 0; i < MAX_SCHEDULES; i++) {
+      const state = this.state()
+      const due = state ? scheduleDeadline(state) : null
+      if (due === null || due > Date.now()) return
+      const jobId = crypto.randomUUID()
+      const minuteMs = scheduleMinuteMs(this.env)
+      if ('refused' in (await this.run({ type: 'schedule_due', jobId, minuteMs, at: Date.now() })))
+        return
+    }
   }
 }

@@ -15,11 +15,20 @@ import { recordHello, recordLastSeen } from '../db/runners'
 import { reciprocateClose } from '../http/websocket'
 import { Dispatcher } from './hub/dispatch'
 import { Orphans, type OrphanDestroyResult } from './hub/orphans'
-import { RunnerRequests, type BackupsAnswer, type CapacityAnswer } from './hub/requests'
+import {
+  RunnerRequests,
+  type BackupChange,
+  type BackupsAnswer,
+  type CapacityAnswer,
+} from './hub/requests'
 import { revokeRunner } from './hub/revoke'
 import { logRefused, RunnerSockets, type RunnerLiveStatus } from './hub/sockets'
 import { WatchLists } from './hub/watch'
+import { ConsoleRequests } from './hub/console'
+import { ServerLogs } from './hub/server-log'
+import type { ConsoleEntry } from '../../core/console'
 import { encodeHubToRunner } from '../../core/protocol'
+import { runnerAlert } from '../alerts/runner'
 
 /**
  * The one hub of the runners' control sockets: it turns their frames and the worker's calls into
@@ -33,6 +42,8 @@ export class RunnerHub extends DurableObject<Env> {
   private readonly watch: WatchLists
   private readonly requests: RunnerRequests
   private readonly orphanList: Orphans
+  private readonly consoles: ConsoleRequests
+  private readonly serverLogs: ServerLogs
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -42,6 +53,8 @@ export class RunnerHub extends DurableObject<Env> {
     this.watch = new WatchLists(ctx, env, this.sockets)
     this.requests = new RunnerRequests(this.sockets)
     this.orphanList = new Orphans(ctx, env, this.sockets, this.requests)
+    this.consoles = new ConsoleRequests(ctx, env, this.sockets, this.requests)
+    this.serverLogs = new ServerLogs(ctx, env, this.sockets)
   }
 
   override async fetch(request: Request): Promise<Response> {
@@ -49,12 +62,21 @@ export class RunnerHub extends DurableObject<Env> {
       return new Response('expected a websocket', { status: 426 })
     }
     const url = new URL(request.url)
+    if (url.pathname === '/server-log') {
+      const param = (name: string) => url.searchParams.get(name) ?? ''
+      return this.serverLogs.open(param('deploymentId'), Number(param('lines')), {
+        id: param('session'),
+        expiresAt: Number(param('expires')),
+      })
+    }
     const runnerId = url.searchParams.get('runnerId') ?? ''
     const name = url.searchParams.get('name') ?? runnerId
     return new Response(null, { status: 101, webSocket: this.sockets.accept(runnerId, name) })
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    // A server log socket only listens: whatever a dashboard sends on it is ignored.
+    if (ServerLogs.viewerOf(ws)) return
     const att = this.sockets.identity(ws)
     if (!att) return
     const parsed = parseFrame(RunnerToServer, message)
@@ -88,6 +110,7 @@ export class RunnerHub extends DurableObject<Env> {
             heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
           }),
         )
+        this.ctx.waitUntil(runnerAlert(this.env, 'back', att))
         await this.dispatcher.resumeLeased(ws, att.runnerId, msg.activeJobs)
         await this.dispatcher.dispatch()
         // Watch lists are balanced over the online runners: a new one changes everyone's.
@@ -119,15 +142,38 @@ export class RunnerHub extends DurableObject<Env> {
       case 'vm.destroy.result':
         this.requests.reply(att.runnerId, msg.requestId, { ok: msg.ok, message: msg.message })
         return
+      case 'console.result':
+        this.requests.reply(att.runnerId, msg.requestId, { answer: msg.answer, error: msg.error })
+        return
+      case 'journal.lines':
+        this.serverLogs.lines(att.runnerId, msg.streamId, msg.lines)
+        return
+      case 'journal.end':
+        this.serverLogs.ended(att.runnerId, msg.streamId, msg.error)
+        return
       default:
         assertNever(msg)
     }
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    const viewer = ServerLogs.viewerOf(ws)
+    if (viewer) {
+      this.serverLogs.viewerClosed(viewer)
+      return reciprocateClose(ws, code, reason)
+    }
     const att = this.sockets.identity(ws)
-    if (att) await recordLastSeen(this.env.DB, att.runnerId, this.sockets.lastSeen(ws, att))
+    if (att) {
+      this.serverLogs.runnerGone(att.runnerId)
+      await recordLastSeen(this.env.DB, att.runnerId, this.sockets.lastSeen(ws, att))
+    }
     reciprocateClose(ws, code, reason)
+    // A socket replaced by the runner's newer one is not the runner going away.
+    if (
+      att &&
+      !this.sockets.of(att.runnerId).some((o) => o !== ws && o.readyState === WebSocket.OPEN)
+    )
+      this.ctx.waitUntil(runnerAlert(this.env, 'gone', att))
   }
 
   override async alarm(): Promise<void> {
@@ -187,13 +233,28 @@ export class RunnerHub extends DurableObject<Env> {
     return this.requests.testConnection(proxmox)
   }
 
-  /** A deployment's backups, from an online runner; `remove`: delete that one first. */
+  /** A deployment's backups, from an online runner, after `change` (delete or protect one). */
   async backups(
     proxmox: ProxmoxConnection,
     deploymentId: string,
-    remove?: string,
+    change?: BackupChange,
   ): Promise<BackupsAnswer> {
-    return this.requests.backups(proxmox, deploymentId, remove)
+    return this.requests.backups(proxmox, deploymentId, change)
+  }
+
+  /** Send a command to a deployment's game console through a runner; kept in its history. */
+  async consoleCommand(deploymentId: string, command: string, by: string): Promise<ConsoleEntry> {
+    return this.consoles.run(deploymentId, command, by)
+  }
+
+  /** These sessions ended: the server logs they watched close now. */
+  async sessionsEnded(sessionIds: string[]): Promise<void> {
+    this.serverLogs.sessionsEnded(sessionIds)
+  }
+
+  /** A deployment's recent console commands and their answers, oldest first. */
+  async consoleHistory(deploymentId: string): Promise<ConsoleEntry[]> {
+    return this.consoles.history(deploymentId)
   }
 
   /** The node's free memory and the storage's free space, from an online runner (cached briefly). */

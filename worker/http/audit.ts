@@ -14,7 +14,10 @@ export function auditEntry(
   const user = c.get('user') as AppContext['var']['user'] | undefined
   return auditInsert(c.env.DB, {
     action,
-    actor: entry.actor ?? user?.username ?? 'anonymous',
+    actor:
+      entry.actor ??
+      (user?.tokenName ? `${user.username} (token ${user.tokenName})` : user?.username) ??
+      'anonymous',
     userId: entry.userId ?? user?.id ?? null,
     target: entry.target ?? null,
     ip: clientIp(c),

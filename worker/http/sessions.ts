@@ -1,18 +1,20 @@
-import type { MiddlewareHandler } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import {
   deleteSession,
+  deleteSessionsOfUser,
   insertSession,
   liveSession,
   recordSessionSocket,
+  sessionIdsOfUser,
   socketsOf,
   touchSession,
 } from '../db/sessions'
-import type { AppContext, AppEnv, SessionUser } from '../env'
+import { grantsOf } from '../db/people'
+import { readSecurityPolicy } from '../settings/security'
+import type { AppContext, SessionUser } from '../env'
 import { randomToken, sha256Hex } from '../crypto/tokens'
-import { unauthorized } from './errors'
 import { clientIp, isHttps, userAgent } from './request'
-import { deploymentStub } from '../do/stubs'
+import { deploymentStub, hubStub } from '../do/stubs'
 
 /** The session cookie over plain http (`npm start` on http://localhost). */
 export const SESSION_COOKIE = 'session_id'
@@ -42,7 +44,7 @@ function cookieOptions(c: AppContext) {
  * watch is told at once, instead of streaming on until its next periodic check. `rows` are read
  * before the sessions are deleted (their socket rows go with them).
  */
-async function closeSockets(
+export async function closeSockets(
   c: AppContext,
   rows: readonly { sessionId: string; deploymentId: string }[],
 ): Promise<void> {
@@ -54,13 +56,20 @@ async function closeSockets(
       deploymentStub(c.env, deploymentId).sessionsEnded(ids),
     ),
   )
+  // The server log sockets live in the hub.
+  if (rows.length > 0)
+    await hubStub(c.env).sessionsEnded([...new Set(rows.map((r) => r.sessionId))])
 }
 
 /**
  * Start a session for `userId`: a fresh random id in the cookie, its hash in D1. Any session the
  * browser already had is ended first (rotation on login: no session fixation).
  */
-export async function startSession(c: AppContext, userId: string): Promise<void> {
+export async function startSession(
+  c: AppContext,
+  userId: string,
+  options: { pendingSecondFactor?: boolean; secondFactorAt?: number } = {},
+): Promise<void> {
   const previous = getCookie(c, sessionCookieName(c))
   const previousId = previous && previous.length <= 128 ? await sha256Hex(previous) : null
   const token = randomToken(32)
@@ -76,6 +85,8 @@ export async function startSession(c: AppContext, userId: string): Promise<void>
       lastSeenAt: now,
       ip: clientIp(c),
       userAgent: userAgent(c),
+      pendingSecondFactor: options.pendingSecondFactor ? 1 : 0,
+      secondFactorAt: options.secondFactorAt ?? null,
     },
     { idleMs: SESSION_IDLE_MS, replaces: previousId },
   )
@@ -98,7 +109,23 @@ export async function readSession(c: AppContext): Promise<SessionUser | null> {
   const row = await liveSession(c.env.DB, id, now, SESSION_IDLE_MS)
   if (!row) return null
   if (now - row.lastSeenAt >= SESSION_TOUCH_MS) await touchSession(c.env.DB, id, now)
-  return { id: row.userId, username: row.username, sessionId: id, sessionExpiresAt: row.expiresAt }
+  return {
+    id: row.userId,
+    username: row.username,
+    role: row.role,
+    deploymentScope: row.deploymentScope,
+    // Only read when they can matter: most accounts see every deployment their role allows.
+    grants: row.deploymentScope === 'granted' ? await grantsOf(c.env.DB, row.userId) : {},
+    sessionId: id,
+    sessionExpiresAt: row.expiresAt,
+    secondFactor: {
+      enrolled: row.totpEnrolled,
+      pending: row.pendingSecondFactor === 1,
+      at: row.secondFactorAt,
+      // The policy is read only for accounts it can stop: most requests skip it.
+      mustEnrol: !row.totpEnrolled && (await readSecurityPolicy(c.env.DB)).requireSecondFactor,
+    },
+  }
 }
 
 /** Note that the session has a live socket on `deploymentId`, so signing out can close it. */
@@ -119,28 +146,17 @@ export async function endSession(c: AppContext, sessionId: string): Promise<void
 }
 
 /**
- * Routes reachable without a session. Everything else under /api needs one (default deny), and
- * a test walks the route table to prove it. Runner routes authenticate with the runner key
- * instead and are listed here for that reason only.
+ * End every session of an account but `keep` (null: all of them), with their live sockets: a
+ * password change, a reset, sign-out of other devices.
  */
-export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
-  'GET /api/health',
-  'GET /api/setup',
-  'POST /api/setup',
-  'POST /api/auth/login',
-])
-
-/** Paths under which the runner authenticates with its own key, not a session. */
-export const RUNNER_PREFIX = '/api/runner/'
-
-/** The session guard for /api: a signed-in admin, except on the public and runner routes. */
-export const requireSession = (): MiddlewareHandler<AppEnv> => async (c, next) => {
-  const path = new URL(c.req.url).pathname
-  if (PUBLIC_ROUTES.has(`${c.req.method} ${path}`) || path.startsWith(RUNNER_PREFIX)) {
-    return next()
-  }
-  const user = await readSession(c)
-  if (!user) throw unauthorized()
-  c.set('user', user)
-  await next()
+export async function endSessionsOf(
+  c: AppContext,
+  userId: string,
+  keep: string | null,
+): Promise<void> {
+  const ids = await sessionIdsOfUser(c.env.DB, userId, keep)
+  if (ids.length === 0) return
+  const ended = await socketsOf(c.env.DB, ids)
+  await deleteSessionsOfUser(c.env.DB, userId, keep)
+  await closeSockets(c, ended)
 }

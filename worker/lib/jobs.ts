@@ -1,5 +1,5 @@
 import { JobAssignment } from '../../core/protocol'
-import type { LeasedJobInputs } from '../do/deployment'
+import type { LeasedJobInputs } from '../do/leased-inputs'
 import { openInputs } from './game-secrets'
 import { loadProxmoxConnection } from '../settings/proxmox'
 import { sealedGameSecretsOf } from '../db/deployments'
@@ -15,10 +15,12 @@ export async function buildAssignment(
   inputs: LeasedJobInputs,
   leaseMs: number,
 ): Promise<JobAssignment> {
-  const { spec, restore } = inputs
-  const sealed = await sealedGameSecretsOf(env.DB, job.deploymentId)
-  if (sealed === undefined)
+  const { spec, restore, backup, destroy, power, change } = inputs
+  const stored = await sealedGameSecretsOf(env.DB, job.deploymentId)
+  if (stored === undefined)
     throw new Error(`deployment ${job.deploymentId} of job ${job.id} is missing`)
+  // A change's new secrets come from its deployment's object until the change succeeds.
+  const sealed = inputs.sealed !== undefined ? inputs.sealed : stored
   const proxmox = await loadProxmoxConnection(env)
   if (!proxmox) throw new Error('the Proxmox connection is not configured')
   const { gameConfig, gameSecrets, redact } = await openInputs(env, spec.game, {
@@ -36,5 +38,9 @@ export async function buildAssignment(
     secrets: redact,
     gameSecrets,
     ...(restore ? { restore } : {}),
+    ...(backup ? { backup } : {}),
+    ...(destroy ? { destroy } : {}),
+    ...(power ? { power } : {}),
+    ...(change ? { change } : {}),
   })
 }

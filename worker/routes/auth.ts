@@ -1,11 +1,19 @@
 import { Hono } from 'hono'
 import { LoginBody } from '../../core/auth'
-import { userByName, type User } from '../db/users'
+import { ChangePasswordBody } from '../../core/people-api'
+import { deleteSessionOf, sessionsOfUser, socketsOf } from '../db/sessions'
+import { setPasswordHash, userById, userByName, type User } from '../db/users'
 import type { AppEnv } from '../env'
 import { audit } from '../http/audit'
-import { dummyPasswordHash, verifyPassword } from '../crypto/passwords'
-import { ApiError } from '../http/errors'
-import { endSession, startSession } from '../http/sessions'
+import { dummyPasswordHash, hashPassword, verifyPassword } from '../crypto/passwords'
+import { ApiError, notFound } from '../http/errors'
+import {
+  endSession,
+  endSessionsOf,
+  SESSION_IDLE_MS,
+  startSession,
+  closeSockets,
+} from '../http/sessions'
 import { beginAttempt, LOGIN_FAILED_ACTION } from '../http/throttle'
 import { validate } from '../http/validate'
 
@@ -31,10 +39,24 @@ export const auth = new Hono<AppEnv>()
       throw new ApiError(401, 'invalid_credentials', 'Wrong username or password.')
     }
     await attempt.succeeded()
-    c.set('user', { id: user.id, username: user.username, sessionId: '', sessionExpiresAt: 0 })
-    await startSession(c, user.id)
-    await audit(c, 'auth.login', { target: user.username })
-    return c.json({ user: { id: user.id, username: user.username } })
+    if (user.disabledAt !== null) {
+      await audit(c, 'auth.login_disabled', { target: user.username, actor: 'anonymous' })
+      throw new ApiError(403, 'account_disabled', 'This account is disabled: ask an admin.')
+    }
+    c.set('user', {
+      id: user.id,
+      username: user.username,
+      role: user.role,
+      deploymentScope: user.deploymentScope,
+      grants: {},
+      sessionId: '',
+      sessionExpiresAt: 0,
+    })
+    // With a second factor, the password opens a session that can only check the code.
+    const secondFactorRequired = user.totpSecretEnc !== null
+    await startSession(c, user.id, { pendingSecondFactor: secondFactorRequired })
+    await audit(c, 'auth.login', { target: user.username, details: { secondFactorRequired } })
+    return c.json({ user: { id: user.id, username: user.username }, secondFactorRequired })
   })
   .post('/logout', async (c) => {
     const user = c.get('user')
@@ -43,6 +65,45 @@ export const auth = new Hono<AppEnv>()
     return c.json({ ok: true })
   })
   .get('/me', (c) => {
-    const { id, username } = c.get('user')
-    return c.json({ user: { id, username } })
+    const { id, username, role, deploymentScope, grants, secondFactor } = c.get('user')
+    return c.json({ user: { id, username, role, deploymentScope, grants, secondFactor } })
+  })
+  .post('/password', validate('json', ChangePasswordBody), async (c) => {
+    const { current, next } = c.req.valid('json')
+    const me = c.get('user')
+    const user = await userById(c.env.DB, me.id)
+    if (!user || !(await verifyPassword(current, user.passwordHash))) {
+      throw new ApiError(400, 'invalid_request', 'Invalid body: current: is not your password', {
+        details: [{ path: 'current', message: 'is not your password' }],
+      })
+    }
+    await setPasswordHash(c.env.DB, me.id, await hashPassword(next))
+    // Everywhere else is signed out; this browser gets a fresh session.
+    await endSessionsOf(c, me.id, null)
+    await startSession(c, me.id)
+    await audit(c, 'auth.password_changed', { target: me.username })
+    return c.json({ ok: true })
+  })
+  .get('/sessions', async (c) => {
+    const me = c.get('user')
+    const list = await sessionsOfUser(c.env.DB, me.id, Date.now(), SESSION_IDLE_MS)
+    return c.json({ sessions: list.map((s) => ({ ...s, current: s.id === me.sessionId })) })
+  })
+  .post('/sessions/end-others', async (c) => {
+    const me = c.get('user')
+    await endSessionsOf(c, me.id, me.sessionId)
+    await audit(c, 'auth.other_sessions_ended', { target: me.username })
+    return c.json({ ok: true })
+  })
+  .delete('/sessions/:id', async (c) => {
+    const me = c.get('user')
+    const id = c.req.param('id')
+    const sockets = await socketsOf(c.env.DB, [id])
+    if (!(await deleteSessionOf(c.env.DB, me.id, id))) throw notFound('Session')
+    await closeSockets(
+      c,
+      sockets.filter((s) => s.sessionId === id),
+    )
+    await audit(c, 'auth.session_ended', { target: me.username })
+    return c.json({ ok: true })
   })

@@ -8,9 +8,18 @@ import { audit } from '../http/audit'
 import { ApiError } from '../http/errors'
 import { validate } from '../http/validate'
 import { loadProxmoxConnection } from '../settings/proxmox'
-import { enqueue, loadRow, refused, rowView } from './deployments'
+import { CreateDeployment } from '../../core/deployment-api'
+import { getGame } from '../../core/games'
+import { TEMPLATE_GAME } from '../../core/template'
+import { storedInputs } from '../db/deployments'
+import { createDeploymentRecord } from '../lib/create-deployment'
+import { enqueue } from '../lib/enqueue'
+import { openInputs } from '../lib/game-secrets'
+import { loadRow, refused, rowView } from './deployments'
 
 const DeleteQuery = z.object({ volid: BackupVolid })
+const ProtectBody = z.object({ volid: BackupVolid, protected: z.boolean() })
+const RestoreNewBody = z.object({ volid: BackupVolid, name: CreateDeployment.shape.name })
 const RestoreBody = z.object({ volid: BackupVolid })
 
 /**
@@ -20,6 +29,11 @@ const RestoreBody = z.object({ volid: BackupVolid })
 function listOrFail(answer: BackupsAnswer) {
   if (answer.ok) return answer.backups
   throw new ApiError(409, answer.reason, answer.message)
+}
+
+function onBackupStorage(volid: string, storage: string): void {
+  if (!volid.startsWith(`${storage}:`))
+    throw new ApiError(400, 'invalid_volume', `${volid} is not on the backup storage.`)
 }
 
 async function connection(c: AppContext) {
@@ -51,13 +65,44 @@ export const backupsRoutes = new Hono<AppEnv>()
     const row = await loadRow(c, c.req.param('id'))
     const { volid } = c.req.valid('json')
     const proxmox = await connection(c)
-    if (!volid.startsWith(`${proxmox.backupStorage}:`)) {
-      throw new ApiError(400, 'invalid_volume', `${volid} is not on the backup storage.`)
-    }
+    onBackupStorage(volid, proxmox.backupStorage)
     const jobId = crypto.randomUUID()
     refused(await deploymentStub(c.env, row.id).requestRestore(jobId, volid))
     await enqueue(c, row.id, jobId, 'restore', 'deployment.restore_requested', { volid })
     return c.json({ deployment: rowView(await loadRow(c, row.id)) }, 202)
+  })
+  /**
+   * Restore into a new deployment: same game, config, secrets and size as the deployment the
+   * backup came from (which may be destroyed), a new VM and an address from the pool, its own
+   * name. Its first job restores the archive instead of cloning the template, then configures,
+   * starts and checks it like any deploy.
+   */
+  .post('/:id/backups/restore-new', validate('json', RestoreNewBody), async (c) => {
+    const source = await loadRow(c, c.req.param('id'))
+    const { volid, name } = c.req.valid('json')
+    const proxmox = await connection(c)
+    onBackupStorage(volid, proxmox.backupStorage)
+    const game = getGame(source.game)
+    if (!game || source.game === TEMPLATE_GAME)
+      throw new ApiError(409, 'invalid_state', 'Only a game server’s backups can be restored.')
+    const inputs = storedInputs(source)
+    const { gameConfig, gameSecrets } = await openInputs(c.env, source.game, inputs)
+    const { spec } = inputs
+    const row = await createDeploymentRecord(c, {
+      name,
+      game,
+      config: gameConfig,
+      secrets: gameSecrets,
+      sizing: { cores: spec.cores, memoryMb: spec.memoryMiB, diskGb: spec.diskGiB },
+      network: { mode: 'pool' },
+      sshPublicKeys: spec.sshPublicKeys,
+      restoreFrom: { volid, deploymentId: source.id },
+      audit: {
+        action: 'deployment.restored_new',
+        details: { name, game: game.id, from: source.id, volid },
+      },
+    })
+    return c.json({ deployment: rowView(row) }, 201)
   })
   .get('/:id/backups', async (c) => {
     const row = await loadRow(c, c.req.param('id'))
@@ -77,14 +122,29 @@ export const backupsRoutes = new Hono<AppEnv>()
         }
     return c.json(body)
   })
+  /**
+   * Protect a backup (Proxmox then refuses to delete it: by hand, by retention, by a destroy) or
+   * unprotect it.
+   */
+  .put('/:id/backups/protection', validate('json', ProtectBody), async (c) => {
+    const row = await loadRow(c, c.req.param('id'))
+    const { volid, protected: on } = c.req.valid('json')
+    const proxmox = await connection(c)
+    onBackupStorage(volid, proxmox.backupStorage)
+    const answer = await hubStub(c.env).backups(proxmox, row.id, {
+      protect: { volid, protected: on },
+    })
+    const backups = listOrFail(answer)
+    const action = on ? 'deployment.backup_protected' : 'deployment.backup_unprotected'
+    await audit(c, action, { target: row.id, details: { volid } })
+    return c.json({ storage: proxmox.backupStorage, backups })
+  })
   .delete('/:id/backups', validate('query', DeleteQuery), async (c) => {
     const row = await loadRow(c, c.req.param('id'))
     const { volid } = c.req.valid('query')
     const proxmox = await connection(c)
-    if (!volid.startsWith(`${proxmox.backupStorage}:`)) {
-      throw new ApiError(400, 'invalid_volume', `${volid} is not on the backup storage.`)
-    }
-    const answer = await hubStub(c.env).backups(proxmox, row.id, volid)
+    onBackupStorage(volid, proxmox.backupStorage)
+    const answer = await hubStub(c.env).backups(proxmox, row.id, { delete: volid })
     const backups = listOrFail(answer)
     await audit(c, 'deployment.backup_deleted', { target: row.id, details: { volid } })
     return c.json({ storage: proxmox.backupStorage, backups })

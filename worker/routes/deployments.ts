@@ -1,33 +1,31 @@
+import * as z from 'zod'
 import { Hono } from 'hono'
 import { CreateDeployment, ListDeploymentsQuery, LogsQuery } from '../../core/deployment-api'
 import { DeploymentStatus } from '../../core/deployment/status'
 import { getGame, GAMES } from '../../core/games'
 import { TEMPLATE_GAME } from '../../core/template'
-import type { DeploymentSpec, JobKind, LiveStatus, PowerAction } from '../../core/protocol'
+import { effectiveScope } from '../../core/people'
+import type { LiveStatus, PowerAction } from '../../core/protocol'
 import type { AppContext, AppEnv } from '../env'
-import { audit, auditEntry } from '../http/audit'
+import { audit } from '../http/audit'
 import { randomToken } from '../crypto/tokens'
-import { sealInputs, viewConfig } from '../lib/game-secrets'
+import { viewConfig } from '../lib/game-secrets'
+import { createDeploymentRecord } from '../lib/create-deployment'
+import { enqueue } from '../lib/enqueue'
 import { ApiError, notFound } from '../http/errors'
-import { checkStaticAddress, freeAddresses } from '../settings/ip-pool'
-import { batch } from '../db/client'
 import {
   deploymentById,
-  insertDeployment,
-  isAddressTaken,
   listDeployments,
   type DeploymentRow,
   storedInputs,
-  type StoredInputs,
 } from '../db/deployments'
-import { jobInsert } from '../db/jobs'
-import { refuseIfNoRoom } from '../lib/capacity'
-import { requireProxmoxSettings } from '../settings/proxmox'
 import { recordSocket } from '../http/sessions'
-import { deploymentStub, hubStub } from '../do/stubs'
+import { deploymentStub } from '../do/stubs'
 import { mutable } from '../http/response'
 import { invalid, validate } from '../http/validate'
 import { requireWebSocketUpgrade } from '../http/websocket'
+
+const DestroyBody = z.object({ deleteBackups: z.boolean().default(false) })
 
 /** A deployment as the API shows it: never its secrets. */
 export function rowView(r: DeploymentRow) {
@@ -50,6 +48,8 @@ export function rowView(r: DeploymentRow) {
     },
     error: r.errorJson ? (JSON.parse(r.errorJson) as unknown) : null,
     result: r.resultJson ? (JSON.parse(r.resultJson) as unknown) : null,
+    /** Made from a backup (of this or another, maybe destroyed, deployment): which. */
+    restoredFrom: inputs.spec.restoreFrom ?? null,
     /** The last live status (power, game) a runner reported; null before the first. */
     live: r.liveJson ? (JSON.parse(r.liveJson) as LiveStatus) : null,
   }
@@ -59,25 +59,6 @@ export async function loadRow(c: AppContext, id: string): Promise<DeploymentRow>
   const row = await deploymentById(c.env.DB, id)
   if (!row) throw notFound('Deployment')
   return row
-}
-
-/**
- * Queue a job for the deployment with the audit row of the request that asked for it (one D1
- * round trip), and push it to a runner at once.
- */
-export async function enqueue(
-  c: AppContext,
-  deploymentId: string,
-  jobId: string,
-  kind: JobKind,
-  action: string,
-  details?: unknown,
-) {
-  await batch(c.env.DB, [
-    jobInsert(c.env.DB, deploymentId, jobId, kind),
-    auditEntry(c, action, { target: deploymentId, details }),
-  ])
-  c.executionCtx.waitUntil(hubStub(c.env).dispatch())
 }
 
 /** `POST /:id/start|stop|restart`: a power job, refused with the reason when not allowed. */
@@ -141,99 +122,17 @@ export const deploymentsRoutes = new Hono<AppEnv>()
       )
     }
     const config = parsed.data
-    const settings = await requireProxmoxSettings(c.env)
-    const sizing = game.sizing(config)
-    await refuseIfNoRoom(c.env, sizing)
     const secrets: Record<string, string> = {}
-    for (const s of game.secrets(config)) secrets[s.name] = randomToken(s.bytes)
-    const id = crypto.randomUUID()
-    const { publicConfig, gameSecretsEnc } = await sealInputs(
-      c.env,
-      id,
-      game.id,
-      config as Record<string, unknown>,
-      secrets,
-    )
-    const jobId = crypto.randomUUID()
-    const user = c.get('user')
-
-    const exhausted = () =>
-      new ApiError(
-        409,
-        'pool_exhausted',
-        `No free address left in ${settings.ipPool.rangeStart}–${settings.ipPool.rangeEnd}: destroy a deployment or widen the pool in Settings.`,
-      )
-    if (body.network.mode === 'static') {
-      checkStaticAddress(settings.ipPool, settings.gateway, body.network.ip)
-    }
-    /** Insert the row holding `ip`; null when another deployment took it first. */
-    const claim = async (
-      ip: string,
-    ): Promise<{ spec: DeploymentSpec; row: DeploymentRow } | null> => {
-      const candidate: DeploymentSpec = {
-        deploymentId: id,
-        name: body.name,
-        game: game.id,
-        gameConfig: publicConfig,
-        cores: sizing.cores,
-        memoryMiB: sizing.memoryMb,
-        diskGiB: sizing.diskGb,
-        ipAddress: ip,
-        sshPublicKeys: body.sshPublicKeys,
-      }
-      const inputs: StoredInputs = { spec: candidate, gameSecretsEnc }
-      try {
-        const row = await insertDeployment(c.env.DB, {
-          id,
-          name: body.name,
-          game: game.id,
-          inputsJson: JSON.stringify(inputs),
-          ip,
-          createdBy: user.id,
-        })
-        return { spec: candidate, row }
-      } catch (err) {
-        if (isAddressTaken(err)) return null
-        throw err
-      }
-    }
-    let claimed: { spec: DeploymentSpec; row: DeploymentRow } | null = null
-    if (body.network.mode === 'static') {
-      claimed = await claim(body.network.ip)
-      if (!claimed) {
-        throw new ApiError(
-          409,
-          'address_in_use',
-          `${body.network.ip} is already used by another deployment.`,
-          {
-            details: [{ path: 'network.ip', message: 'is already used by another deployment' }],
-          },
-        )
-      }
-    } else {
-      // Concurrent creations race for the same lowest free addresses; the unique index decides
-      // and the losers look again (bounded), so a burst of creations all get an address.
-      const tried = new Set<string>()
-      for (let round = 0; round < 20 && !claimed; round++) {
-        const free = (await freeAddresses(c.env.DB, settings.ipPool, 8 + tried.size)).filter(
-          (ip) => !tried.has(ip),
-        )
-        if (free.length === 0) throw exhausted()
-        for (const ip of free) {
-          tried.add(ip)
-          claimed = await claim(ip)
-          if (claimed) break
-        }
-      }
-      if (!claimed) throw exhausted()
-    }
-    const { spec, row } = claimed
-    // The DO exists before its job is queued, so a dispatcher never leases a job it cannot find.
-    await deploymentStub(c.env, id).init(spec, jobId)
-    await enqueue(c, id, jobId, 'deploy', 'deployment.created', {
+    for (const x of game.secrets(config)) secrets[x.name] = randomToken(x.bytes)
+    const row = await createDeploymentRecord(c, {
       name: body.name,
-      game: game.id,
-      ip: spec.ipAddress,
+      game,
+      config: config as Record<string, unknown>,
+      secrets,
+      sizing: game.sizing(config),
+      network: body.network,
+      sshPublicKeys: body.sshPublicKeys,
+      audit: { action: 'deployment.created', details: { name: body.name, game: game.id } },
     })
     return c.json({ deployment: rowView(row) }, 201)
   })
@@ -253,7 +152,9 @@ export const deploymentsRoutes = new Hono<AppEnv>()
       )
     }
     // Template jobs (core/template.ts) have records of their own, but are not games.
-    const rows = await listDeployments(c.env.DB, wanted?.data ?? null, limit, TEMPLATE_GAME)
+    const user = c.get('user')
+    const only = effectiveScope(user) === 'granted' ? Object.keys(user.grants) : null
+    const rows = await listDeployments(c.env.DB, wanted?.data ?? null, limit, TEMPLATE_GAME, only)
     return c.json({ deployments: rows.map(rowView) })
   })
   .get('/:id', async (c) => {
@@ -313,12 +214,14 @@ export const deploymentsRoutes = new Hono<AppEnv>()
     )
     return c.json({ deployment: rowView(await loadRow(c, row.id)) })
   })
-  .post('/:id/destroy', async (c) => {
+  /** Destroy the VM; its backups are kept unless `deleteBackups` (protected ones always are). */
+  .post('/:id/destroy', validate('json', DestroyBody), async (c) => {
     const row = await loadRow(c, c.req.param('id'))
+    const { deleteBackups } = c.req.valid('json')
     const jobId = crypto.randomUUID()
-    const result = await deploymentStub(c.env, row.id).requestDestroy(jobId)
+    const result = await deploymentStub(c.env, row.id).requestDestroy(jobId, deleteBackups)
     refused(result)
-    await enqueue(c, row.id, jobId, 'destroy', 'deployment.destroy_requested')
+    await enqueue(c, row.id, jobId, 'destroy', 'deployment.destroy_requested', { deleteBackups })
     return c.json({ deployment: rowView(await loadRow(c, row.id)) })
   })
   .post('/:id/start', powerRoute('start'))

@@ -1,7 +1,10 @@
+import * as z from 'zod'
 import { Hono } from 'hono'
 import { CleanupPolicy, ProxmoxSettingsInput } from '../../core/settings'
 import type { AppEnv } from '../env'
 import { audit } from '../http/audit'
+import { ScheduleList } from '../../core/schedules'
+import { getDefaultSchedules, saveDefaultSchedules } from '../lib/default-schedules'
 import { getCleanupPolicy, saveCleanupPolicy } from '../lib/cleanup'
 import { ApiError } from '../http/errors'
 import {
@@ -13,6 +16,8 @@ import {
 import { encryptionStatus, resealAll } from '../settings/encryption'
 import { hubStub } from '../do/stubs'
 import { validate } from '../http/validate'
+
+const DefaultSchedulesBody = z.object({ schedules: ScheduleList })
 
 export const settingsRoutes = new Hono<AppEnv>()
   .get('/proxmox', async (c) => c.json({ proxmox: await getProxmoxSettingsView(c.env) }))
@@ -63,6 +68,19 @@ export const settingsRoutes = new Hono<AppEnv>()
       await audit(c, 'settings.cleanup_updated', { target: 'cleanup', details: policy })
     }
     return c.json({ cleanup: await getCleanupPolicy(c.env.DB) })
+  })
+  /** The schedules every new deployment starts with. */
+  .get('/schedules', async (c) =>
+    c.json({ schedules: await getDefaultSchedules(c.env.DB), now: Date.now() }),
+  )
+  .put('/schedules', validate('json', DefaultSchedulesBody), async (c) => {
+    const { schedules } = c.req.valid('json')
+    await saveDefaultSchedules(c.env.DB, schedules, c.get('user').username)
+    await audit(c, 'settings.schedules_updated', {
+      target: 'schedules',
+      details: { schedules: schedules.map((s) => ({ action: s.action, when: s.when })) },
+    })
+    return c.json({ schedules: await getDefaultSchedules(c.env.DB), now: Date.now() })
   })
   /** Which key the stored secrets are sealed with (never the keys themselves). */
   .get('/encryption', async (c) => c.json({ encryption: await encryptionStatus(c.env) }))

@@ -61,7 +61,15 @@ export const setup = new Hono<AppEnv>()
     })
     if (!created) throw alreadyDone()
     await forgetSetupCode(c.env)
-    c.set('user', { id, username: body.username, sessionId: '', sessionExpiresAt: 0 })
+    c.set('user', {
+      id,
+      username: body.username,
+      role: 'owner',
+      deploymentScope: 'all',
+      grants: {},
+      sessionId: '',
+      sessionExpiresAt: 0,
+    })
     await auditEntry(c, 'setup.admin_created', { target: body.username })
     await startSession(c, id)
     return c.json({ user: { id, username: body.username } }, 201)

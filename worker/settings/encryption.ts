@@ -1,6 +1,7 @@
 import { decryptSecret, encryptSecret, keyId, SECRET_CONTEXTS, sealedWith } from '../crypto/seal'
 import { requireEncKeys } from '../crypto/enc-key'
 import { replaceSealedSecrets, sealedSecretCounts, sealedSecretsPage } from '../db/deployments'
+import { channelSecretCounts, resealChannels } from '../alerts/channels'
 import { proxmoxSecretKey, resealProxmoxSecret } from './proxmox'
 
 /**
@@ -26,8 +27,9 @@ export async function encryptionStatus(env: Env): Promise<EncryptionStatus> {
   const kid = await keyId(keys.current)
   const row = await sealedSecretCounts(env.DB, `v2.${kid}`)
   const proxmox = await proxmoxSecretKey(env)
-  const current = row.current + (proxmox === kid ? 1 : 0)
-  const total = row.total + (proxmox === null ? 0 : 1)
+  const alerts = await channelSecretCounts(env, kid)
+  const current = row.current + (proxmox === kid ? 1 : 0) + alerts.current
+  const total = row.total + (proxmox === null ? 0 : 1) + alerts.total
   return {
     keyId: kid,
     previousKeySet: keys.previous !== null,
@@ -43,7 +45,8 @@ export interface ResealResult {
 
 /**
  * Seal every stored secret that is not under the current key (or still in format v1) again with
- * the current key. Each deployment row is updated only if its sealed value did not change
+ * the current key: the Proxmox token secret, the alert channels' addresses and signing secrets,
+ * and each deployment's game secrets. Each deployment row is updated only if its sealed value did not change
  * meanwhile. Values no key opens are reported, never dropped.
  */
 export async function resealAll(env: Env): Promise<ResealResult> {
@@ -58,6 +61,9 @@ export async function resealAll(env: Env): Promise<ResealResult> {
       error: err instanceof Error ? err.message : String(err),
     })
   }
+  const alerts = await resealChannels(env)
+  result.resealed += alerts.resealed
+  result.failed.push(...alerts.failed)
   let after = ''
   for (let round = 0; round < 100_000; round++) {
     const page = await sealedSecretsPage(env.DB, after, PAGE)

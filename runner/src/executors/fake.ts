@@ -1,3 +1,4 @@
+import { pruneSelection } from '../../../core/schedules'
 import { BackupEntry } from '../../../core/backups'
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
@@ -136,10 +137,14 @@ export function createFakeExecutors(opts: FakeOptions): Executors {
         }
       case 'delete_vm': {
         const { [spec.deploymentId]: gone, ...rest } = state.vms
+        const dropBackups = ctx.job.destroy?.deleteBackups === true
         writeState(opts.vmStateFile, {
           ...state,
           vms: rest,
           stopped: state.stopped.filter((id) => id !== gone),
+          backups: state.backups.filter(
+            (b) => !dropBackups || b.protected || b.deploymentId !== spec.deploymentId,
+          ),
         })
         return {}
       }
@@ -158,7 +163,7 @@ export function createFakeExecutors(opts: FakeOptions): Executors {
             volid,
             createdAt: Date.now(),
             size: 64 * 1024 ** 2,
-            kind: 'manual' as const,
+            kind: ctx.job.backup?.kind ?? 'manual',
             gameVersion: ctx.checkpoint.gameVersion ?? null,
             protected: false,
           }
@@ -166,6 +171,19 @@ export function createFakeExecutors(opts: FakeOptions): Executors {
         }
         return {}
       }
+      case 'prune_backups': {
+        const params = ctx.job.backup
+        if (params?.kind !== 'scheduled' || !params.keep) return {}
+        const own = state.backups.filter((b) => b.deploymentId === spec.deploymentId)
+        const { remove } = pruneSelection(own, params.keep, params.timeZone ?? 'UTC')
+        for (const volid of remove) ctx.log(`removing ${volid}`)
+        writeState(opts.vmStateFile, {
+          ...state,
+          backups: state.backups.filter((b) => !remove.includes(b.volid)),
+        })
+        return {}
+      }
+      case 'warn_players':
       case 'save_world':
       case 'resume_world':
       case 'safety_backup':
@@ -176,6 +194,10 @@ export function createFakeExecutors(opts: FakeOptions): Executors {
       case 'image_checksum':
       case 'download_image':
       case 'create_vm':
+      case 'snapshot':
+      case 'change_vm':
+      case 'prune_snapshots':
+      case 'rollback':
         return {}
       // The fake template: the simulator's and the demo's VM id for it.
       case 'make_template':
@@ -210,6 +232,15 @@ export function createFakeExecutors(opts: FakeOptions): Executors {
       writeState(opts.vmStateFile, {
         ...state,
         backups: state.backups.filter((b) => b.volid !== volid),
+      })
+    },
+    async protectBackup(_proxmox, deploymentId, volid, protect) {
+      const state = readFakeVmState(opts.vmStateFile)
+      if (!state.backups.some((b) => b.volid === volid && b.deploymentId === deploymentId))
+        throw new Error(`${volid} is not a backup of this deployment`)
+      writeState(opts.vmStateFile, {
+        ...state,
+        backups: state.backups.map((b) => (b.volid === volid ? { ...b, protected: protect } : b)),
       })
     },
     async listProductVms() {

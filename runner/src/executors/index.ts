@@ -28,6 +28,8 @@ export function selectExecutors(config: RunConfig): Executors {
       (await load()).listBackups(proxmox, deploymentId, signal),
     deleteBackup: async (proxmox, deploymentId, volid, signal) =>
       (await load()).deleteBackup(proxmox, deploymentId, volid, signal),
+    protectBackup: async (proxmox, deploymentId, volid, protect, signal) =>
+      (await load()).protectBackup(proxmox, deploymentId, volid, protect, signal),
     destroyVm: async (proxmox, vmid, deploymentId, ctx) =>
       (await load()).destroyVm(proxmox, vmid, deploymentId, ctx),
   }
@@ -45,6 +47,7 @@ async function importExecutors(config: RunConfig): Promise<Executors> {
         ansibleDir: config.ansibleDir ?? defaultAnsibleDir(),
         provisioner: config.provisioner,
         simulatedTaskMs: config.simulatedTaskMs,
+        verifyTimeoutMs: config.verifyTimeoutMs,
         runnerAddress: config.address ?? null,
         minecraftManifestUrl: config.minecraftManifestUrl,
         paperApiUrl: config.paperApiUrl,

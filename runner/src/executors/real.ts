@@ -1,3 +1,4 @@
+import { warnPlayers } from '../games/warn-players'
 import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -7,6 +8,7 @@ import type { StepName } from '../../../core/protocol'
 import { answerFacts, runHealthCheck, type HealthCheckResult } from '../games/health-check'
 import type { MinecraftVersionResolver } from '../games/minecraft-version'
 import { isBackupStep } from '../proxmox/backup-executor'
+import { isChangeStep } from '../proxmox/change-executor'
 import { createProxmoxExecutor, isProxmoxStep, isTemplateStep } from '../proxmox/executor'
 import { sleep } from '../proxmox/wait'
 import { checkHostKey } from '../ssh/host-key'
@@ -248,11 +250,15 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
       if (isProxmoxStep(step)) return proxmox.runStep(step, ctx)
       if (isTemplateStep(step)) return proxmox.runTemplateStep(step, ctx)
       if (isBackupStep(step)) return proxmox.runBackupStep(step, ctx)
+      if (isChangeStep(step)) return proxmox.runChangeStep(step, ctx)
       switch (step) {
         case 'provision':
           return provision(ctx)
         case 'verify':
           return verify(ctx)
+        case 'warn_players':
+          await warnPlayers(ctx.job, ctx)
+          return {}
       }
     },
     testConnection: (conn, ctx) => proxmox.testConnection(conn, ctx),
@@ -262,6 +268,8 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
     listBackups: (conn, deploymentId, signal) => proxmox.listBackups(conn, deploymentId, signal),
     deleteBackup: (conn, deploymentId, volid, signal) =>
       proxmox.removeBackup(conn, deploymentId, volid, signal),
+    protectBackup: (conn, deploymentId, volid, protect, signal) =>
+      proxmox.protectBackup(conn, deploymentId, volid, protect, signal),
     async destroyVm(conn, vmid, deploymentId, ctx) {
       const lines: string[] = []
       await proxmox.destroyOrphan(conn, vmid, deploymentId, {

@@ -78,6 +78,14 @@ export interface Executors {
     volid: string,
     signal: AbortSignal,
   ): Promise<void>
+  /** Protect or unprotect one of a deployment's backups (refused for any other archive). */
+  protectBackup(
+    proxmox: ProxmoxConnection,
+    deploymentId: string,
+    volid: string,
+    protect: boolean,
+    signal: AbortSignal,
+  ): Promise<void>
   /** Every VM of this product on the node, for the sweep. */
   listProductVms(proxmox: ProxmoxConnection, signal: AbortSignal): Promise<ProductVm[]>
   /**

@@ -7,9 +7,11 @@ import {
   restoreVm,
   resumeWorld,
   saveWorld,
+  setProtection,
   vzdump,
   worldSaveFor,
 } from './backup-steps'
+import { pruneBackups } from './backup-prune'
 import type { VmSteps } from './vm-steps'
 
 /** The steps of a backup job, and the restore's own two (its other steps are the VM's). */
@@ -58,7 +60,8 @@ export function createBackupExecutor(pools: StepPools) {
         case 'vzdump':
           try {
             const version = ctx.checkpoint.gameVersion ?? null
-            await vzdump(steps.client, job, vmid, save, 'manual', version, bctx)
+            const kind = job.backup?.kind ?? 'manual'
+            await vzdump(steps.client, job, vmid, save, kind, version, bctx)
           } catch (err) {
             // The game saves again even when the archive failed.
             if (save.via === 'console')
@@ -71,6 +74,17 @@ export function createBackupExecutor(pools: StepPools) {
         case 'resume_world':
           await resumeWorld(save, bctx)
           return {}
+        case 'prune_backups': {
+          const params = job.backup
+          if (params?.kind !== 'scheduled' || !params.keep) {
+            log('a manual backup: nothing is removed (retention applies to scheduled backups)')
+            return {}
+          }
+          const storage = job.proxmox.backupStorage
+          const tz = params.timeZone ?? 'UTC'
+          await pruneBackups(steps.client, storage, job.deploymentId, params.keep, tz, bctx)
+          return {}
+        }
         case 'safety_backup': {
           if (job.restore?.skipSafety) {
             log('the safety backup was made by the first attempt of this restore')
@@ -120,5 +134,21 @@ export function createBackupExecutor(pools: StepPools) {
     )
   }
 
-  return { runBackupStep, listBackups, removeBackup }
+  /** Protect or unprotect one of a deployment's backups. */
+  function protectBackup(
+    proxmox: ProxmoxConnection,
+    deploymentId: string,
+    volid: string,
+    protect: boolean,
+    signal: AbortSignal,
+  ) {
+    return withSteps(
+      proxmox,
+      () => undefined,
+      (steps) =>
+        setProtection(steps.client, proxmox.backupStorage, deploymentId, volid, protect, signal),
+    )
+  }
+
+  return { runBackupStep, listBackups, removeBackup, protectBackup }
 }

@@ -302,6 +302,35 @@ export async function deleteBackup(
     throw new Error(`${volid} is not a backup of this deployment`)
   }
   if (own.protected) throw new Error(`${volid} is protected: unprotect it first`)
+  await deleteArchive(client, storage, volid, signal, timeouts)
+}
+
+/** Protect or unprotect one of a deployment's backups, after checking it is one (by its notes). */
+export async function setProtection(
+  client: ProxmoxClient,
+  storage: string,
+  deploymentId: string,
+  volid: string,
+  protect: boolean,
+  signal: AbortSignal,
+): Promise<void> {
+  const own = (await listArchives(client, storage, null, signal)).find((a) => a.volid === volid)
+  if (!own || own.tag.deploymentId !== deploymentId) {
+    throw new Error(`${volid} is not a backup of this deployment`)
+  }
+  const node = encodeURIComponent(client.node)
+  const path = `/nodes/${node}/storage/${encodeURIComponent(storage)}/content/${encodeURIComponent(volid)}`
+  await client.call('PUT', path, { protected: protect }, signal)
+}
+
+/** Delete an archive the caller checked is this product's (a task on a directory storage). */
+export async function deleteArchive(
+  client: ProxmoxClient,
+  storage: string,
+  volid: string,
+  signal: AbortSignal,
+  timeouts: BackupTimeouts = DEFAULT_BACKUP_TIMEOUTS,
+): Promise<void> {
   const node = encodeURIComponent(client.node)
   const path = `/nodes/${node}/storage/${encodeURIComponent(storage)}/content/${encodeURIComponent(volid)}`
   const upid = await client.callTask('DELETE', path, {}, signal)

@@ -4,7 +4,10 @@ import { vmSpecFromDeployment } from '../../../core/vm-spec'
 import type { StepContext, StepResult, TestContext } from '../executors/types'
 import { checkHostKey, type ScanOptions } from '../ssh/host-key'
 import type { SshWaitTimeouts } from '../ssh/wait'
+import { backupsAfterDestroy } from './backup-prune'
+import { allocateAndRestore } from './restore-new'
 import { createBackupExecutor } from './backup-executor'
+import { createChangeExecutor } from './change-executor'
 import { readCapacity } from './capacity'
 import { errorText } from './errors'
 import { retryTransient } from './vm-common'
@@ -165,6 +168,8 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
         }
         case 'clone': {
           const spec = vmSpecFromDeployment(job.spec, ctx.sshPublicKey)
+          const from = job.spec.restoreFrom
+          if (from) return { vmid: (await allocateAndRestore(steps, spec, from, step_)).vmid }
           return { vmid: (await steps.allocateAndClone(spec, step_)).vmid }
         }
         case 'configure': {
@@ -218,6 +223,7 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
           const id = await vmid()
           if (id === null) log(`no VM for deployment ${job.deploymentId}; nothing to delete`)
           else await steps.destroy(id, job.deploymentId, step_)
+          await backupsAfterDestroy(steps.client, job, step_)
           return {}
         }
       }
@@ -248,6 +254,7 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
   }
 
   const backups = createBackupExecutor({ withSteps, withJobSteps })
+  const changes = createChangeExecutor({ withSteps, withJobSteps })
 
   /** The setup wizard's checks, on this runner. */
   function testConnection(
@@ -336,6 +343,7 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
   return {
     runStep,
     ...backups,
+    ...changes,
     runTemplateStep,
     testConnection,
     capacity,

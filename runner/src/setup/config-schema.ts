@@ -66,6 +66,8 @@ export const RunConfig = z
     provisioner: z.enum(['ansible', 'simulated']).default('ansible'),
     /** Simulated provisioner: how long each of its playbook tasks takes (demo, fault tests). */
     simulatedTaskMs: int(0, 600_000).default(0),
+    /** How long verify waits for the game to answer as configured (default 5 min). */
+    verifyTimeoutMs: int(1_000, 3_600_000).default(300_000),
     /** Folder with provision_<game>.yml and its roles; beside the bundle by default. */
     ansibleDir: z.string().min(1).optional(),
     /** This host's address as the VMs see it: admin ports (RCON) are opened to it alone. */

@@ -43,6 +43,7 @@ const SOURCES: Record<string, { env: string; flag?: string }> = {
   executor: { env: 'RUNNER_EXECUTOR', flag: 'executor' },
   provisioner: { env: 'RUNNER_PROVISIONER', flag: 'provisioner' },
   simulatedTaskMs: { env: 'RUNNER_SIMULATED_TASK_MS' },
+  verifyTimeoutMs: { env: 'RUNNER_VERIFY_TIMEOUT_MS' },
   ansibleDir: { env: 'RUNNER_ANSIBLE_DIR', flag: 'ansible-dir' },
   address: { env: 'RUNNER_ADDRESS', flag: 'address' },
   minecraftManifestUrl: { env: 'RUNNER_MINECRAFT_MANIFEST_URL' },
@@ -173,6 +174,7 @@ export function checkConfig(raw: Readonly<Record<string, unknown>>): ConfigResul
     executor: check.oneOf('executor', ['real', 'fake'] as const, 'real'),
     provisioner: check.oneOf('provisioner', ['ansible', 'simulated'] as const, 'ansible'),
     simulatedTaskMs: check.int('simulatedTaskMs', 0, 600_000, 0),
+    verifyTimeoutMs: check.int('verifyTimeoutMs', 1_000, 3_600_000, 300_000),
     ansibleDir: check.optional('ansibleDir', () => check.string('ansibleDir', 1)),
     address: check.optional('address', () => check.ipv4('address')),
     minecraftManifestUrl: check.optional('minecraftManifestUrl', () =>
@@ -376,6 +378,7 @@ Options (each also an environment variable; the flag wins):
   --provisioner ansible|simulated
                           RUNNER_PROVISIONER    simulated = no Ansible (demo against the simulator)
                           RUNNER_SIMULATED_TASK_MS  each simulated playbook task's duration (0)
+                          RUNNER_VERIFY_TIMEOUT_MS  how long verify waits for the game (300000)
   --ansible-dir DIR       RUNNER_ANSIBLE_DIR    playbooks and roles (default: beside the bundle)
   --address IP            RUNNER_ADDRESS        this host as the VMs see it (RCON is opened to it)
                           RUNNER_MINECRAFT_MANIFEST_URL, RUNNER_PAPER_API_URL, RUNNER_ARTIFACT_URL:

@@ -30,7 +30,7 @@ function uint32(n: number): Buffer {
  * An unencrypted `openssh-key-v1` private key, the format of `ssh-keygen -t ed25519`.
  * See https://github.com/openssh/openssh-portable/blob/master/PROTOCOL.key
  */
-function openSshPrivateKey(seed: Buffer, pub: Buffer, comment: string): string {
+export function openSshPrivateKey(seed: Buffer, pub: Buffer, comment: string): string {
   const pubBlob = Buffer.concat([sshString('ssh-ed25519'), sshString(pub)])
   const check = randomBytes(4)
   let priv = Buffer.concat([

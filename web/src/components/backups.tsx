@@ -8,6 +8,7 @@ import { formatTime } from '../lib/format'
 import { CardTable } from './card-table'
 import { ConfirmButton } from './confirm-button'
 import { Alert } from './field'
+import { RestoreNewButton } from './restore-new'
 
 type Listing =
   | { state: 'loading' }
@@ -131,6 +132,34 @@ export function Backups(props: {
                       )
                       await props.onStarted()
                     }}
+                  />
+                  <button
+                    type="button"
+                    className="secondary"
+                    aria-label={x.protected ? b.unprotectLabel(when) : b.protectLabel(when)}
+                    onClick={async () => {
+                      setNotice(null)
+                      try {
+                        const r = await call(
+                          api.api.deployments[':id'].backups.protection.$put({
+                            ...param,
+                            json: { volid: x.volid, protected: !x.protected },
+                          }),
+                        )
+                        setListing({ state: 'ready', storage: r.storage, backups: r.backups })
+                        setNotice(x.protected ? b.unprotectedDone : b.protectedDone)
+                      } catch (err) {
+                        setListing({ state: 'failed', message: errorText(err) })
+                      }
+                    }}
+                  >
+                    {x.protected ? b.unprotect : b.protect}
+                  </button>
+                  <RestoreNewButton
+                    sourceId={props.id}
+                    sourceName={props.name}
+                    volid={x.volid}
+                    when={when}
                   />
                   <ConfirmButton
                     danger

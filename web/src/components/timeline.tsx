@@ -15,14 +15,21 @@ function useNow(active: boolean): number {
 }
 
 /** The deployment's steps, in order, each with its status, time and error. */
-export function Timeline(props: { steps: readonly StepView[] }) {
+export function Timeline(props: {
+  steps: readonly StepView[]
+  /** A deployment made from a backup: its VM is restored, not cloned. */
+  restored?: boolean
+}) {
   const t = useT()
   const now = useNow(props.steps.some((s) => s.status === 'running'))
   if (props.steps.length === 0) return <p className="muted">{t.stepsNone}</p>
   return (
     <ol className="timeline" aria-label={t.stepsTitle}>
       {props.steps.map((s) => {
-        const label = (t.steps as Record<string, string>)[s.name] ?? s.name
+        const label =
+          props.restored && s.name === 'clone'
+            ? t.stepCloneRestored
+            : ((t.steps as Record<string, string>)[s.name] ?? s.name)
         const time =
           s.status === 'running' && s.startedAt
             ? t.elapsed(formatDuration(now - s.startedAt))

@@ -36,7 +36,9 @@ export function allowedActions(status: DeploymentStatus, failedKind: JobKind = '
     restart: power('restart'),
     destroy: transition(status, { type: 'destroy_requested' }).ok,
     retry: transition(status, { type: 'retry_requested', kind: failedKind }).ok,
-    cancel: transition(status, { type: 'cancel_requested', leased: true }).ok,
+    // A change is cancelled through its rollback (core/deployment/change.ts), not the table.
+    cancel:
+      transition(status, { type: 'cancel_requested', leased: true }).ok || status === 'changing',
     backup: transition(status, { type: 'backup_requested' }).ok,
     restore: transition(status, { type: 'restore_requested' }).ok,
   }
@@ -48,7 +50,9 @@ export function hasLifecycle(status: DeploymentStatus): boolean {
     WATCHED.includes(status) ||
     POWERING.includes(status) ||
     status === 'backing_up' ||
-    status === 'restoring'
+    status === 'restoring' ||
+    status === 'changing' ||
+    status === 'rolling_back'
   )
 }
 
@@ -61,6 +65,8 @@ export function runningKind(status: DeploymentStatus): JobKind | null {
   if (status === 'restarting') return 'restart'
   if (status === 'backing_up') return 'backup'
   if (status === 'restoring') return 'restore'
+  if (status === 'changing') return 'change'
+  if (status === 'rolling_back') return 'rollback'
   return null
 }
 

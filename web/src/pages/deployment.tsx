@@ -3,9 +3,13 @@ import type { DeploymentStatus } from '../../../core/deployment/status'
 import { PROTOCOL_VERSION, type JobKind } from '../../../core/protocol'
 import { api, ApiFailure, call, errorText, type DeploymentDetail } from '../api'
 import { Backups } from '../components/backups'
+import { Schedules } from '../components/schedules'
 import { ConfirmButton } from '../components/confirm-button'
+import { Console } from '../components/console'
+import { ServerLog } from '../components/server-log'
 import { CopyButton } from '../components/copy-button'
-import { Alert } from '../components/field'
+import { EditDeployment, RolledBackChange } from '../components/edit-deployment'
+import { Alert, CheckboxField } from '../components/field'
 import { Link } from '../components/link'
 import { LivePanel } from '../components/live-status'
 import { LogPane } from '../components/log-pane'
@@ -14,6 +18,7 @@ import { Timeline } from '../components/timeline'
 import { usePoll } from '../hooks/use-poll'
 import { useDeploymentEvents, type LiveState } from '../hooks/use-deployment-events'
 import { useT } from '../i18n'
+import { useCan } from '../me'
 import { useTitle } from '../router'
 import { formatTime } from '../lib/format'
 import { gameName, isPrivateIPv4, joinSteps, playerAddress, publicPorts } from '../lib/games'
@@ -27,6 +32,8 @@ export function DeploymentPage(props: { id: string }) {
   const [missing, setMissing] = useState(false)
   const live = useDeploymentEvents(missing ? null : props.id)
   const statusRef = useRef<HTMLSpanElement>(null)
+  // A viewer, or a view-only grant, sees the server but none of the buttons that change it.
+  const operate = useCan().operate(props.id)
   useTitle(`${detail?.name ?? t.deploymentsTitle} · ${t.appName}`)
 
   const reload = useCallback(async () => {
@@ -95,13 +102,23 @@ export function DeploymentPage(props: { id: string }) {
         {gameName(detail.game)} · {t.colCreated} {formatTime(detail.createdAt, t.lang)}
         {state.vmid ? ` · VM ${state.vmid}` : ''}
       </p>
-      <Actions
-        id={props.id}
-        name={detail.name}
-        status={state.status}
-        failedKind={jobKind ?? undefined}
-        onDone={reload}
-        focusAfter={() => statusRef.current}
+      {operate ? (
+        <Actions
+          id={props.id}
+          name={detail.name}
+          status={state.status}
+          failedKind={jobKind ?? undefined}
+          onDone={reload}
+          focusAfter={() => statusRef.current}
+        />
+      ) : null}
+      {operate && hasLifecycle(state.status) ? (
+        <EditDeployment detail={detail} canEdit={state.status === 'ready'} onStarted={reload} />
+      ) : null}
+      <RolledBackChange
+        {...{ id: props.id, name: detail.name, canRetry: state.status === 'ready' }}
+        lastJob={state.lastJob ?? detail.lastJob}
+        onStarted={reload}
       />
       {state.status === 'queued' ? <QueuedHint /> : null}
       {state.error && state.status === 'failed' ? (
@@ -127,7 +144,7 @@ export function DeploymentPage(props: { id: string }) {
               {jobRunning ? t.jobRunning[jobKind] : t.jobLast(t.jobName[jobKind])}
             </p>
           ) : null}
-          <Timeline steps={state.steps} />
+          <Timeline steps={state.steps} restored={detail.restoredFrom !== null} />
         </div>
         <LogPane
           deploymentId={props.id}
@@ -138,7 +155,10 @@ export function DeploymentPage(props: { id: string }) {
         />
       </div>
       {/* Full width: its table has room for every column and the delete buttons. */}
-      {hasLifecycle(state.status) || (state.status === 'failed' && state.vmid) ? (
+      {operate &&
+      (hasLifecycle(state.status) ||
+        (state.status === 'failed' && state.vmid) ||
+        state.status === 'destroyed') ? (
         <Backups
           id={props.id}
           name={detail.name}
@@ -148,6 +168,11 @@ export function DeploymentPage(props: { id: string }) {
           lastJob={state.lastJob ?? detail.lastJob}
           onStarted={reload}
         />
+      ) : null}
+      {operate && state.status === 'ready' ? <Console id={props.id} game={detail.game} /> : null}
+      {state.status === 'ready' ? <ServerLog id={props.id} name={detail.name} /> : null}
+      {operate && hasLifecycle(state.status) ? (
+        <Schedules id={props.id} status={state.status} lastJob={state.lastJob ?? detail.lastJob} />
       ) : null}
     </section>
   )
@@ -265,6 +290,8 @@ function Actions(props: {
   const can = allowedActions(props.status, props.failedKind)
   const lifecycle = hasLifecycle(props.status)
   const [starting, setStarting] = useState(false)
+  // Backups are kept by default: a destroyed server can come back as a new one.
+  const [deleteBackups, setDeleteBackups] = useState(false)
   const [error, setError] = useState<string | null>(null)
   // A refusal or failure belongs to the state it happened in.
   useEffect(() => setError(null), [props.status])
@@ -340,7 +367,7 @@ function Actions(props: {
           <ConfirmButton
             label={t.cancelDeployment}
             title={t.cancelTitle(props.name)}
-            body={t.cancelBody}
+            body={props.status === 'changing' ? t.changes.cancelBody : t.cancelBody}
             confirmLabel={t.cancelDeployment}
             dismissLabel={t.keepGoing}
             focusAfter={props.focusAfter}
@@ -355,12 +382,25 @@ function Actions(props: {
             danger
             label={t.destroy}
             title={t.destroyTitle(props.name)}
-            body={t.destroyBody}
+            body={
+              <>
+                <p>{t.destroyBody}</p>
+                <CheckboxField
+                  name="deleteBackups"
+                  label={t.destroyDeleteBackups}
+                  help={t.destroyDeleteBackupsHelp}
+                  checked={deleteBackups}
+                  onChange={setDeleteBackups}
+                />
+              </>
+            }
             confirmLabel={t.destroy}
             disabled={!can.destroy}
             focusAfter={props.focusAfter}
             onConfirm={async () => {
-              await call(api.api.deployments[':id'].destroy.$post(param))
+              await call(
+                api.api.deployments[':id'].destroy.$post({ ...param, json: { deleteBackups } }),
+              )
               await props.onDone()
             }}
           />

@@ -13,6 +13,7 @@ import { LiveBadge } from '../components/live-status'
 import { StatusBadge } from '../components/status-badge'
 import { usePoll } from '../hooks/use-poll'
 import { useT } from '../i18n'
+import { useCan } from '../me'
 import { formatTime } from '../lib/format'
 import { gameName, playerAddress } from '../lib/games'
 import { navigate, useSearch, useTitle } from '../router'
@@ -46,12 +47,13 @@ async function countOrphans(): Promise<number> {
   return orphanCount.count
 }
 
-async function load() {
+/** Runners and orphans are admin matters: others get the list alone. */
+async function load(admin: boolean) {
   const [deployments, runners, orphans] = await Promise.all([
     call(api.api.deployments.$get({ query: { limit: '200' } })),
-    call(api.api.runners.$get()),
+    admin ? call(api.api.runners.$get()) : { runners: [] },
     // Only a count for the banner: the list itself is on the runners page.
-    countOrphans(),
+    admin ? countOrphans() : 0,
   ])
   return {
     deployments: deployments.deployments,
@@ -66,7 +68,8 @@ export function DeploymentsPage() {
   useTitle(`${t.deploymentsTitle} · ${t.appName}`)
   const search = useSearch()
   const filter: Filter = FILTERS.find((f) => f === search.get('status')) ?? 'all'
-  const { data, error } = usePoll(load, REFRESH_MS)
+  const can = useCan()
+  const { data, error } = usePoll(() => load(can.admin), REFRESH_MS)
   const all = data?.deployments ?? []
   const rows = all.filter((d) => matches(filter, d.status))
 
@@ -74,9 +77,11 @@ export function DeploymentsPage() {
     <section>
       <div className="page-head">
         <h1>{t.deploymentsTitle}</h1>
-        <Link to="/deployments/new" className="button">
-          {t.newDeployment}
-        </Link>
+        {can.create ? (
+          <Link to="/deployments/new" className="button">
+            {t.newDeployment}
+          </Link>
+        ) : null}
       </div>
       <div className="filters" role="group" aria-label={t.filterByStatus}>
         {FILTERS.map((f) => (
@@ -105,7 +110,9 @@ export function DeploymentsPage() {
       {data && rows.length === 0 ? (
         <p className="empty">
           {all.length === 0 ? t.deploymentsEmpty : t.deploymentsNoneMatch}{' '}
-          {all.length === 0 ? <Link to="/deployments/new">{t.newDeployment}</Link> : null}
+          {all.length === 0 && can.create ? (
+            <Link to="/deployments/new">{t.newDeployment}</Link>
+          ) : null}
         </p>
       ) : null}
       {rows.length > 0 ? <DeploymentTable rows={rows} runners={data?.runners} /> : null}

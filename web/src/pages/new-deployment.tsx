@@ -14,8 +14,13 @@ type Values = Record<string, RawValue>
 
 /** The form's start: the game's defaults, numbers as strings for editing. */
 function initialValues(game: GameView): Values {
+  return toValues(game.defaults)
+}
+
+/** A config as the form edits it: numbers as strings, lists one item a line. */
+export function toValues(config: Record<string, unknown>): Values {
   const out: Values = {}
-  for (const [k, v] of Object.entries(game.defaults)) {
+  for (const [k, v] of Object.entries(config)) {
     out[k] =
       typeof v === 'boolean'
         ? v
@@ -29,7 +34,7 @@ function initialValues(game: GameView): Values {
 }
 
 /** Typed strings → the values the schema expects (an empty number box becomes "not given"). */
-function toConfig(fields: FormField[], values: Values): Record<string, unknown> {
+export function toConfig(fields: FormField[], values: Values): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const f of fields) {
     const v = values[f.key]

@@ -5,6 +5,7 @@ import { useTitle } from '../router'
 import { TestConnection } from '../components/test-connection'
 import { AlertsCard } from '../components/settings/alerts-card'
 import { CleanupForm } from '../components/settings/cleanup-form'
+import { DefaultSchedules } from '../components/schedules'
 import { EncryptionCard } from '../components/settings/encryption-card'
 import { ProxmoxForm } from '../components/settings/proxmox-form'
 
@@ -33,6 +34,7 @@ export function SettingsPage() {
       </section>
       <EncryptionCard />
       <CleanupForm />
+      <DefaultSchedules />
       <AlertsCard />
     </section>
   )

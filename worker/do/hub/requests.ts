@@ -23,6 +23,9 @@ export type CapacityAnswer =
       checkedAt: number
     }
 
+/** What a backups request changes before listing: delete one, or protect/unprotect one. */
+export type BackupChange = { delete?: string; protect?: { volid: string; protected: boolean } }
+
 /** A deployment's backups as a runner read them, or why there are none. */
 export type BackupsAnswer =
   | { ok: true; runner: string; backups: BackupEntry[] }
@@ -180,7 +183,7 @@ export class RunnerRequests {
   async backups(
     proxmox: ProxmoxConnection,
     deploymentId: string,
-    remove?: string,
+    change: BackupChange = {},
   ): Promise<BackupsAnswer> {
     const runner = this.sockets.ready()[0]
     if (!runner) {
@@ -193,7 +196,7 @@ export class RunnerRequests {
         requestId,
         proxmox,
         deploymentId,
-        ...(remove ? { delete: remove } : {}),
+        ...change,
       })
     const timeout = (): BackupsAnswer => ({
       ok: false,

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react'
+import { useId, useState, type FormEvent } from 'react'
 import {
   ALERT_CHANNEL_KINDS,
   ALERT_EVENTS,
@@ -26,12 +26,11 @@ export function AlertChannelForm(props: {
   const [kind, setKind] = useState<AlertChannelKind>(editing?.kind ?? 'discord')
   const [url, setUrl] = useState('')
   const [secret, setSecret] = useState('')
-  const [events, setEvents] = useState<AlertEventType[]>(
-    editing?.events ?? ['deployment_ready', 'deployment_failed', 'server_down', 'server_up'],
-  )
+  const [events, setEvents] = useState<AlertEventType[]>(editing?.events ?? [...ALERT_EVENTS])
   const [fields, setFields] = useState<Record<string, string>>({})
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
+  const headingId = useId()
 
   function toggle(event: AlertEventType, on: boolean) {
     setEvents((list) => (on ? [...list, event] : list.filter((e) => e !== event)))
@@ -67,7 +66,8 @@ export function AlertChannelForm(props: {
   }
 
   return (
-    <form onSubmit={submit} className="alert-channel-form">
+    <form onSubmit={submit} className="alert-channel-form" aria-labelledby={headingId}>
+      <h3 id={headingId}>{editing ? a.editTitle(editing.name) : a.newTitle}</h3>
       {error ? (
         <Alert kind="error">
           <ErrorText text={error} />

@@ -4,8 +4,18 @@ import { api, call, errorText } from '../../api'
 import { Alert, ErrorText } from '../field'
 import { useT } from '../../i18n'
 import { AlertChannelForm } from './alert-channel-form'
+import { AlertTimingForm } from './alert-timing-form'
 
 type Message = { kind: 'error' | 'success' | 'info'; text: string }
+
+function Note(props: { message: Message | null }) {
+  if (!props.message) return null
+  return (
+    <Alert kind={props.message.kind}>
+      <ErrorText text={props.message.text} />
+    </Alert>
+  )
+}
 
 /** One channel's last deliveries: when, what, how it went, which attempt. */
 function DeliveryLog(props: { log: AlertChannelView['log'] }) {
@@ -31,7 +41,13 @@ function DeliveryLog(props: { log: AlertChannelView['log'] }) {
                 {e.event === 'test' ? a.testEvent : (a.eventNames[e.event] ?? e.event)}
               </td>
               <td data-label={a.colResult}>
-                {e.error ? <ErrorText text={e.error} /> : a.delivered(e.status)}
+                {e.error ? (
+                  <span className="failed">
+                    <ErrorText text={e.error} />
+                  </span>
+                ) : (
+                  a.delivered(e.status)
+                )}
               </td>
               <td data-label={a.colAttempt}>{e.attempt}</td>
             </tr>
@@ -50,6 +66,8 @@ export function AlertsCard() {
   const [editing, setEditing] = useState<AlertChannelView | 'new' | null>(null)
   const [message, setMessage] = useState<Message | null>(null)
   const [busy, setBusy] = useState<string | null>(null)
+  // A test's outcome is shown in its channel, where the button was.
+  const [tested, setTested] = useState<{ id: string; message: Message } | null>(null)
 
   const load = useCallback(async () => {
     try {
@@ -63,15 +81,17 @@ export function AlertsCard() {
   async function test(ch: AlertChannelView) {
     setBusy(ch.id)
     setMessage(null)
+    setTested(null)
     try {
       const r = await call(api.api.alerts.channels[':id'].test.$post({ param: { id: ch.id } }))
-      setMessage(
-        r.ok
+      setTested({
+        id: ch.id,
+        message: r.ok
           ? { kind: 'success', text: a.testOk(r.status) }
           : { kind: 'error', text: a.testFailed(r.error ?? '') },
-      )
+      })
     } catch (err) {
-      setMessage({ kind: 'error', text: errorText(err) })
+      setTested({ id: ch.id, message: { kind: 'error', text: errorText(err) } })
     } finally {
       setBusy(null)
       await load()
@@ -106,11 +126,8 @@ export function AlertsCard() {
     <section className="card" aria-labelledby="alerts-title" id="alerts">
       <h2 id="alerts-title">{a.title}</h2>
       <p>{a.intro}</p>
-      {message ? (
-        <Alert kind={message.kind}>
-          <ErrorText text={message.text} />
-        </Alert>
-      ) : null}
+      <AlertTimingForm />
+      <Note message={message} />
       {channels === null ? <p>{a.loading}</p> : channels.length === 0 ? <p>{a.empty}</p> : null}
       {channels?.map((ch) =>
         editing !== 'new' && editing?.id === ch.id ? (
@@ -128,7 +145,10 @@ export function AlertsCard() {
             <p>
               <code>{ch.urlHint}</code>
             </p>
-            <p>{ch.events.map((e) => a.eventNames[e] ?? e).join(', ') || '—'}</p>
+            <p>
+              <span className="help">{a.sendsWhen} </span>
+              {ch.events.map((e) => a.eventNames[e] ?? e).join(', ') || a.noEvent}
+            </p>
             <div className="actions">
               <button type="button" disabled={busy === ch.id} onClick={() => void test(ch)}>
                 {a.sendTest}
@@ -145,6 +165,7 @@ export function AlertsCard() {
                 {a.remove}
               </button>
             </div>
+            <Note message={tested?.id === ch.id ? tested.message : null} />
             <h4>{a.log}</h4>
             <DeliveryLog log={ch.log} />
           </article>

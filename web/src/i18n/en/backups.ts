@@ -19,7 +19,14 @@ export const enBackups = {
     colVersion: 'Game version',
     kind: { manual: 'Manual', scheduled: 'Scheduled', safety: 'Safety (automatic)' },
     protected: 'Protected',
-    protectedHelp: 'Protected in Proxmox: it cannot be deleted until it is unprotected there.',
+    protectedHelp:
+      'Protected: it cannot be deleted, by hand or by a schedule’s retention, until it is unprotected.',
+    protect: 'Protect',
+    unprotect: 'Unprotect',
+    protectLabel: (when: string) => `Protect the backup made ${when}`,
+    unprotectLabel: (when: string) => `Unprotect the backup made ${when}`,
+    protectedDone: 'Backup protected: it will not be deleted until you unprotect it.',
+    unprotectedDone: 'Backup unprotected.',
     delete: 'Delete',
     deleteLabel: (when: string) => `Delete the backup made ${when}`,
     deleteTitle: (when: string) => `Delete the backup made ${when}?`,
@@ -31,6 +38,13 @@ export const enBackups = {
     restoreBody:
       'A safety backup of the server as it is now is made first (listed here as “Safety”). Then the VM stops, the backup replaces its disk and settings, and it starts again; players are disconnected meanwhile. Anything changed in the world since that backup is replaced.',
     restoring: 'A restore is running: its steps and log are below.',
+    restoreNew: 'New server from it',
+    restoreNewLabel: (when: string) => `Make a new server from the backup made ${when}`,
+    restoreNewTitle: (when: string) => `A new server from the backup of ${when}?`,
+    restoreNewBody:
+      'A new deployment is made from this backup: same game, settings and size, its own VM and an address from the pool. This server is not touched. The new one starts with the world as it was in the backup.',
+    restoreNewName: 'Name of the new server',
+    restoreNewConfirm: 'Make the new server',
     lastFailed: (message: string) => `The last backup failed: ${message}`,
     size: (bytes: number) =>
       bytes >= 1024 ** 3

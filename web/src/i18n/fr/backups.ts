@@ -28,7 +28,14 @@ export const frBackups: typeof enBackups = {
     },
     protected: 'Protégée',
     protectedHelp:
-      'Protégée dans Proxmox : elle ne peut pas être supprimée tant qu’elle n’y est pas déprotégée.',
+      'Protégée : elle ne peut pas être supprimée, ni à la main ni par la rétention d’une planification, tant qu’elle n’est pas déprotégée.',
+    protect: 'Protéger',
+    unprotect: 'Déprotéger',
+    protectLabel: (when: string) => `Protéger la sauvegarde du ${when}`,
+    unprotectLabel: (when: string) => `Déprotéger la sauvegarde du ${when}`,
+    protectedDone:
+      'Sauvegarde protégée : elle ne sera pas supprimée tant que vous ne la déprotégez pas.',
+    unprotectedDone: 'Sauvegarde déprotégée.',
     delete: 'Supprimer',
     deleteLabel: (when: string) => `Supprimer la sauvegarde faite le ${when}`,
     deleteTitle: (when: string) => `Supprimer la sauvegarde faite le ${when} ?`,
@@ -39,6 +46,14 @@ export const frBackups: typeof enBackups = {
     restoreTitle: (name: string, when: string) => `Restaurer ${name} à sa sauvegarde du ${when} ?`,
     restoreBody:
       'Une sauvegarde de sécurité du serveur dans son état actuel est faite d’abord (listée ici comme « De sécurité »). Puis la VM s’arrête, la sauvegarde remplace son disque et ses réglages, et elle redémarre ; les joueurs sont déconnectés pendant ce temps. Tout ce qui a changé dans le monde depuis cette sauvegarde est remplacé.',
+    restoreNew: 'Nouveau serveur à partir d’elle',
+    restoreNewLabel: (when: string) =>
+      `Créer un nouveau serveur à partir de la sauvegarde du ${when}`,
+    restoreNewTitle: (when: string) => `Un nouveau serveur à partir de la sauvegarde du ${when} ?`,
+    restoreNewBody:
+      'Un nouveau déploiement est créé à partir de cette sauvegarde : même jeu, mêmes réglages et même taille, sa propre VM et une adresse du pool. Ce serveur-ci n’est pas touché. Le nouveau démarre avec le monde tel qu’il était dans la sauvegarde.',
+    restoreNewName: 'Nom du nouveau serveur',
+    restoreNewConfirm: 'Créer le nouveau serveur',
     restoring: 'Une restauration est en cours : ses étapes et son journal sont ci-dessous.',
     lastFailed: (message: string) => `La dernière sauvegarde a échoué : ${message}`,
     size: (bytes: number) =>

@@ -1,0 +1,136 @@
+import { decodeBase32IgnorePadding } from '@oslojs/encoding'
+import { generateTOTP } from '@oslojs/otp'
+import { describe, expect, it } from 'vitest'
+import { newPage, screenshot } from './browser'
+import { openSignedIn, statusIs, useUiSimScene } from './fixtures'
+import { waitFor } from './stack'
+
+/**
+ * A friend who runs their own server: the owner invites an operator limited to one deployment,
+ * the friend joins through the one-time link in another browser, sees only that server, stops
+ * and starts it, and finds neither Settings in the menu nor behind its address. In headless
+ * Chromium against wrangler dev, a real runner and the Proxmox simulator.
+ */
+const scene = useUiSimScene({ sim: { timing: { cloneMs: 200, startMs: 100 } } })
+
+async function deployReady(name: string): Promise<string> {
+  const { deployment } = await scene.api.ok<{ deployment: { id: string } }>(
+    'POST',
+    '/api/deployments',
+    { name, game: 'minecraft', config: { eula: true } },
+  )
+  await waitFor(
+    async () =>
+      (
+        await scene.api.ok<{ deployment: { status: string } }>(
+          'GET',
+          `/api/deployments/${deployment.id}`,
+        )
+      ).deployment.status === 'ready',
+    `${name} ready`,
+    120_000,
+    500,
+  )
+  return deployment.id
+}
+
+describe('people: an operator limited to one server', () => {
+  it('is invited by the owner, joins, sees and operates only that server, and not Settings', async () => {
+    await deployReady('friend world')
+    const other = await deployReady('other world')
+
+    // The owner invites an operator of "friend world" only.
+    const owner = await openSignedIn(scene, '/users')
+    await owner.getByRole('heading', { level: 1, name: 'Users' }).waitFor()
+    await owner.getByLabel('Role', { exact: true }).selectOption('operator')
+    await owner.getByLabel('Only the servers chosen below').check()
+    await owner.getByLabel('friend world').selectOption('operate')
+    await owner.getByRole('button', { name: 'Create the invite link' }).click()
+    const link = (await owner.getByTestId('one-time-link').textContent()) ?? ''
+    expect(link).toMatch(/\/join#[A-Za-z0-9_-]{40,}$/)
+    await screenshot(owner, '90-people-invite-en')
+
+    // The friend, in a browser of their own, joins with the link.
+    const { context, page } = await newPage(scene.browser, scene.api.url)
+    scene.contexts.push(context)
+    await page.goto(link)
+    await page.getByText('You are invited as Operator.').waitFor()
+    await page.getByLabel('Username').fill('friend')
+    await page.getByLabel('Password', { exact: true }).fill('friend password 123')
+    await page.getByLabel('Password again').fill('friend password 123')
+    await page.getByRole('button', { name: 'Create my account' }).click()
+
+    // They turn on two-step sign-in: scan (here: read) the key, type the app's code.
+    await page.getByRole('heading', { level: 1, name: 'Deployments' }).waitFor()
+    await page.getByRole('link', { name: 'Security' }).click()
+    await page.getByRole('button', { name: 'Set up' }).click()
+    await page.locator('img.qr').waitFor()
+    const secret = (await page.getByTestId('totp-secret').textContent()) ?? ''
+    await screenshot(page, '90b-people-totp-enrol-en')
+    await page
+      .getByLabel('Code from your authenticator app')
+      .fill(generateTOTP(decodeBase32IgnorePadding(secret), 30, 6))
+    await page.getByRole('button', { name: 'Turn on' }).click()
+    await page.getByTestId('recovery-codes').locator('li').nth(9).waitFor()
+    await expect(page.getByTestId('recovery-codes').locator('li').count()).resolves.toBe(10)
+    await screenshot(page, '90c-people-recovery-codes-en')
+    await page.getByRole('button', { name: 'I have saved them' }).click()
+    await page.getByText(/^On\. 10 recovery codes left/).waitFor()
+
+    // Only their server, no New deployment, no admin screens in the menu.
+    await page.getByRole('link', { name: 'Deployments' }).click()
+    await page.getByRole('heading', { level: 1, name: 'Deployments' }).waitFor()
+    await page.getByRole('link', { name: 'friend world' }).waitFor()
+    await expect(page.getByRole('link', { name: 'other world' }).count()).resolves.toBe(0)
+    await expect(page.getByRole('link', { name: 'New deployment' }).count()).resolves.toBe(0)
+    const nav = page.getByRole('navigation')
+    for (const hidden of ['Settings', 'Runners', 'Users', 'Audit log'])
+      await expect(nav.getByRole('link', { name: hidden }).count()).resolves.toBe(0)
+    await expect(page.locator('.who').textContent()).resolves.toBe('friend · Operator')
+    await screenshot(page, '91-people-operator-list-en')
+
+    // They stop and start it.
+    await page.getByRole('link', { name: 'friend world' }).click()
+    await statusIs(page, 'Ready')
+    await page.getByRole('button', { name: 'Stop', exact: true }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Stop' }).click()
+    await statusIs(page, 'Stopped')
+    await page.getByRole('button', { name: 'Start', exact: true }).click()
+    await statusIs(page, 'Ready')
+    await screenshot(page, '92-people-operator-started-en')
+
+    // The other server is not there for them, and Settings is refused.
+    await page.goto(`/deployments/${other}`)
+    await page.getByText('Deployment not found.').waitFor()
+    await page.goto('/settings')
+    await page.getByTestId('not-allowed').waitFor()
+    await expect(page.getByRole('heading', { name: 'Proxmox connection' }).count()).resolves.toBe(0)
+    await screenshot(page, '93-people-operator-settings-refused-en')
+
+    // The audit log names who did it.
+    const { entries } = await scene.api.ok<{ entries: { actor: string; action: string }[] }>(
+      'GET',
+      '/api/audit?limit=50',
+    )
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ actor: 'friend', action: 'deployment.stop_requested' }),
+        expect.objectContaining({ actor: 'friend', action: 'deployment.start_requested' }),
+      ]),
+    )
+
+    // In French: the friend's list and refusal, the owner's Users page.
+    await page.evaluate(() => localStorage.setItem('pgd.lang', 'fr'))
+    await page.goto('/deployments')
+    await page.getByRole('link', { name: 'friend world' }).waitFor()
+    await expect(page.locator('.who').textContent()).resolves.toBe('friend · Opérateur')
+    await screenshot(page, '94-people-operator-list-fr')
+    await page.goto('/settings')
+    await page.getByText('Non disponible avec votre rôle').waitFor()
+    await screenshot(page, '95-people-operator-settings-refused-fr')
+    const ownerFr = await openSignedIn(scene, '/users', { lang: 'fr' })
+    await ownerFr.getByRole('heading', { level: 1, name: 'Utilisateurs' }).waitFor()
+    await expect(ownerFr.getByLabel('Rôle de friend').inputValue()).resolves.toBe('operator')
+    await screenshot(ownerFr, '96-people-users-fr')
+  }, 300_000)
+})
