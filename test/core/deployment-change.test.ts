@@ -180,7 +180,10 @@ describe('a change of a deployment', () => {
       type: 'insert_row',
       jobId: RB,
       kind: 'rollback',
-      auditError: 'verify: the game does not answer',
+      audit: {
+        action: 'deployment.change_rolled_back',
+        details: { snapshot: snapshotName('c-1'), error: 'verify: the game does not answer' },
+      },
     })
     const back = play(
       s,
