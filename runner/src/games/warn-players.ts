@@ -1,6 +1,6 @@
 import type { JobAssignment } from '../../../core/protocol'
 import { sleep } from '../proxmox/wait'
-import { rconCommands } from './rcon'
+import { rconCommands, rconTargetOf } from './rcon'
 
 /**
  * Step warn_players of a stop or restart: a scheduled one tells the players in the game (`say`
@@ -14,13 +14,9 @@ export async function warnPlayers(
 ): Promise<void> {
   const warnings = [...(job.power?.warnings ?? [])].sort((a, b) => b.beforeMs - a.beforeMs)
   if (warnings.length === 0) return ctx.log('asked from the dashboard: no warning to send')
-  const config = job.spec.gameConfig
-  const password = job.gameSecrets.rconPassword
-  if (job.spec.game !== 'minecraft' || config.rconEnabled !== true || !password) {
+  const target = rconTargetOf(job)
+  if (!target)
     return ctx.log('this server has no console to warn its players through: going on now')
-  }
-  const port = typeof config.rconPort === 'number' ? config.rconPort : 25_575
-  const target = { host: job.spec.ipAddress, port, password }
   const start = Date.now()
   const total = warnings[0]!.beforeMs
   for (const w of warnings) {
