@@ -1,5 +1,4 @@
 import net from 'node:net'
-import type { JobAssignment } from '../../../core/protocol'
 
 /**
  * A Minecraft RCON client (the Source RCON protocol Minecraft speaks: little-endian int32 length,
@@ -16,15 +15,6 @@ export interface RconTarget {
   host: string
   port: number
   password: string
-}
-
-/** The console a job can reach (Minecraft with RCON on and its password), or null. */
-export function rconTargetOf(job: JobAssignment): RconTarget | null {
-  const config = job.spec.gameConfig
-  const password = job.gameSecrets.rconPassword
-  if (job.spec.game !== 'minecraft' || config.rconEnabled !== true || !password) return null
-  const port = typeof config.rconPort === 'number' ? config.rconPort : 25_575
-  return { host: job.spec.ipAddress, port, password }
 }
 
 export function encodeRcon(id: number, type: number, body: string): Buffer {

@@ -1,6 +1,6 @@
 import type { JobAssignment } from '../../../core/protocol'
 import { sleep } from '../proxmox/wait'
-import { rconCommands, rconTargetOf } from './rcon'
+import { rconCommands } from './rcon'
 
 /**
  * Step warn_players of a stop or restart: a scheduled one tells the players in the game (`say`
@@ -14,9 +14,13 @@ export async function warnPlayers(
 ): Promise<void> {
   const warnings = [...(job.power?.warnings ?? [])].sort((a, b) => b.beforeMs - a.beforeMs)
   if (warnings.length === 0) return ctx.log('asked from the dashboard: no warning to send')
-  const target = rconTargetOf(job)
-  if (!target)
+  const config = job.spec.gameConfig
+  const password = job.gameSecrets.rconPassword
+  if (job.spec.game !== 'minecraft' || config.rconEnabled !== true || !password) {
     return ctx.log('this server has no console to warn its players through: going on now')
+  }
+  const port = typeof config.rconPort === 'number' ? config.rconPort : 25_575
+  const target = { host: job.spec.ipAddress, port, password }
   const start = Date.now()
   const total = warnings[0]!.beforeMs
   for (const w of warnings) {

@@ -6,7 +6,7 @@ import {
   type BackupKind,
 } from '../../../core/backups'
 import type { JobAssignment } from '../../../core/protocol'
-import { rconCommands, rconTargetOf, type RconTarget } from '../games/rcon'
+import { rconCommands, type RconTarget } from '../games/rcon'
 import type { ProxmoxClient } from './client'
 import { ProxmoxTaskError } from './errors'
 import { sleep } from './wait'
@@ -58,8 +58,13 @@ const VmConfig = z.object({ lock: z.string().optional() }).passthrough()
 /** Whether the VM runs, and how its game's world is saved for this job. */
 export function worldSaveFor(job: JobAssignment, running: boolean): WorldSave {
   if (!running) return { via: 'none' }
-  const rcon = rconTargetOf(job)
-  return rcon ? { via: 'console', rcon } : { via: 'stop' }
+  const config = job.spec.gameConfig
+  const password = job.gameSecrets.rconPassword
+  if (job.spec.game === 'minecraft' && config.rconEnabled === true && password) {
+    const port = typeof config.rconPort === 'number' ? config.rconPort : 25_575
+    return { via: 'console', rcon: { host: job.spec.ipAddress, port, password } }
+  }
+  return { via: 'stop' }
 }
 
 /** Step save_world: the game stops writing its world and flushes it, or the log says why not. */
@@ -292,7 +297,10 @@ export async function deleteBackup(
   signal: AbortSignal,
   timeouts: BackupTimeouts = DEFAULT_BACKUP_TIMEOUTS,
 ): Promise<void> {
-  const own = await ownArchive(client, storage, deploymentId, volid, signal)
+  const own = (await listArchives(client, storage, null, signal)).find((a) => a.volid === volid)
+  if (!own || own.tag.deploymentId !== deploymentId) {
+    throw new Error(`${volid} is not a backup of this deployment`)
+  }
   if (own.protected) throw new Error(`${volid} is protected: unprotect it first`)
   await deleteArchive(client, storage, volid, signal, timeouts)
 }
@@ -306,7 +314,10 @@ export async function setProtection(
   protect: boolean,
   signal: AbortSignal,
 ): Promise<void> {
-  await ownArchive(client, storage, deploymentId, volid, signal)
+  const own = (await listArchives(client, storage, null, signal)).find((a) => a.volid === volid)
+  if (!own || own.tag.deploymentId !== deploymentId) {
+    throw new Error(`${volid} is not a backup of this deployment`)
+  }
   const node = encodeURIComponent(client.node)
   const path = `/nodes/${node}/storage/${encodeURIComponent(storage)}/content/${encodeURIComponent(volid)}`
   await client.call('PUT', path, { protected: protect }, signal)
@@ -324,19 +335,4 @@ export async function deleteArchive(
   const path = `/nodes/${node}/storage/${encodeURIComponent(storage)}/content/${encodeURIComponent(volid)}`
   const upid = await client.callTask('DELETE', path, {}, signal)
   if (upid) await client.waitTask(upid, { timeoutMs: timeouts.deleteMs, signal })
-}
-
-/** One of a deployment's archives on `storage`, checked by its notes; throws for any other. */
-async function ownArchive(
-  client: ProxmoxClient,
-  storage: string,
-  deploymentId: string,
-  volid: string,
-  signal: AbortSignal,
-) {
-  const own = (await listArchives(client, storage, null, signal)).find((a) => a.volid === volid)
-  if (!own || own.tag.deploymentId !== deploymentId) {
-    throw new Error(`${volid} is not a backup of this deployment`)
-  }
-  return own
 }
