@@ -112,7 +112,7 @@ describe('console and server log', () => {
       .locator('section.server-log')
       .getByRole('button', { name: 'Suivre le journal du serveur' })
       .click()
-    await fr.locator('section.server-log').getByText('En direct').waitFor()
+    await fr.locator('section.server-log').getByText('En direct', { exact: true }).waitFor()
     await fr
       .locator('section.server-log')
       .getByText(/Done \(/)
