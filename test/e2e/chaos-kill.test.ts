@@ -31,7 +31,7 @@ let stack: Stack
 let api: ApiClient
 let state: string
 let env: Record<string, string>
-const STEP_MS = 700
+const STEP_MS = 250
 const KILLED_STEP_MS = 5_000
 
 beforeAll(async () => {
