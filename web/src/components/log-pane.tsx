@@ -1,21 +1,12 @@
-import { useLayoutEffect, useMemo, useRef, useState } from 'react'
+import { useMemo, useState } from 'react'
 import { api, call, errorText } from '../api'
 import type { Connection, LogBuffer } from '../hooks/use-deployment-events'
 import { useT } from '../i18n'
 import { parseAnsi, stripAnsi } from '../lib/ansi'
 import { Alert } from './field'
+import { downloadText, LOG_CLOCK, safeFileName, VirtualLog } from './virtual-log'
 
-/** Fixed line height: what makes windowing a division instead of a measurement. */
-const LINE_PX = 20
-const OVERSCAN = 20
 const DOWNLOAD_PAGE = 10_000
-/** A line's time of day, in the viewer's time zone (the download has full ISO times). */
-const CLOCK = new Intl.DateTimeFormat(undefined, {
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-  hour12: false,
-})
 /** Bounds the download loop: 200 pages of 10,000 lines. */
 const DOWNLOAD_MAX_PAGES = 200
 
@@ -32,11 +23,6 @@ export function LogPane(props: {
   connection: Connection
 }) {
   const t = useT()
-  const viewport = useRef<HTMLDivElement>(null)
-  const follow = useRef(true)
-  const [following, setFollowing] = useState(true)
-  const [scrollTop, setScrollTop] = useState(0)
-  const [height, setHeight] = useState(480)
   const [query, setQuery] = useState('')
   const [downloadError, setDownloadError] = useState<string | null>(null)
   const [downloading, setDownloading] = useState(false)
@@ -48,30 +34,6 @@ export function LogPane(props: {
     // `version` stands for the buffer's contents, which change in place.
     [lines, needle, props.version],
   )
-
-  useLayoutEffect(() => {
-    const el = viewport.current
-    if (!el) return
-    setHeight(el.clientHeight)
-    if (follow.current) el.scrollTop = el.scrollHeight
-  }, [shown.length, props.version])
-
-  function onScroll() {
-    const el = viewport.current
-    if (!el) return
-    setScrollTop(el.scrollTop)
-    const atBottom = el.scrollTop + el.clientHeight >= el.scrollHeight - LINE_PX * 2
-    follow.current = atBottom
-    setFollowing(atBottom)
-  }
-
-  function jumpToEnd() {
-    const el = viewport.current
-    if (!el) return
-    follow.current = true
-    setFollowing(true)
-    el.scrollTop = el.scrollHeight
-  }
 
   async function download() {
     setDownloading(true)
@@ -92,22 +54,13 @@ export function LogPane(props: {
         if (res.lines.length < DOWNLOAD_PAGE) break
         after = res.nextAfter
       }
-      const url = URL.createObjectURL(new Blob(parts, { type: 'text/plain' }))
-      const a = document.createElement('a')
-      a.href = url
-      a.download = `${props.name.replace(/[^\w.-]+/g, '_')}-${props.deploymentId.slice(0, 8)}.log`
-      a.click()
-      setTimeout(() => URL.revokeObjectURL(url), 10_000)
+      downloadText(parts, `${safeFileName(props.name)}-${props.deploymentId.slice(0, 8)}.log`)
     } catch (err) {
       setDownloadError(errorText(err))
     } finally {
       setDownloading(false)
     }
   }
-
-  const first = Math.max(0, Math.floor(scrollTop / LINE_PX) - OVERSCAN)
-  const last = Math.min(shown.length, Math.ceil((scrollTop + height) / LINE_PX) + OVERSCAN)
-  const slice = shown.slice(first, last)
 
   return (
     <section className="log-pane" aria-labelledby="log-title">
@@ -138,39 +91,29 @@ export function LogPane(props: {
       <p className="log-count">
         {needle ? t.logMatches(shown.length, lines.length) : t.logLines(lines.length)}
       </p>
-      <div
-        ref={viewport}
-        className="log-viewport"
-        onScroll={onScroll}
-        tabIndex={0}
-        role="log"
-        aria-label={t.logTitle}
-      >
-        <div style={{ height: shown.length * LINE_PX, position: 'relative' }}>
-          <div style={{ transform: `translateY(${first * LINE_PX}px)` }}>
-            {slice.map((line) => (
-              <div key={line.seq} className={`log-line log-${line.stream}`} data-seq={line.seq}>
-                <span className="log-seq" aria-hidden="true">
-                  {line.seq}
-                </span>
-                <time className="log-time" dateTime={new Date(line.ts).toISOString()}>
-                  {CLOCK.format(line.ts)}
-                </time>
-                {parseAnsi(line.text).map((s, i) => (
-                  <span key={i} className={s.className}>
-                    {s.text}
-                  </span>
-                ))}
-              </div>
+      <VirtualLog
+        lines={shown}
+        version={props.version}
+        label={t.logTitle}
+        jumpLabel={t.logFollow}
+        lineKey={(line) => line.seq}
+        lineClass={(line) => `log-line log-${line.stream}`}
+        renderLine={(line) => (
+          <>
+            <span className="log-seq" aria-hidden="true">
+              {line.seq}
+            </span>
+            <time className="log-time" dateTime={new Date(line.ts).toISOString()}>
+              {LOG_CLOCK.format(line.ts)}
+            </time>
+            {parseAnsi(line.text).map((s, i) => (
+              <span key={i} className={s.className}>
+                {s.text}
+              </span>
             ))}
-          </div>
-        </div>
-      </div>
-      {!following ? (
-        <button type="button" className="jump small" onClick={jumpToEnd}>
-          {t.logFollow}
-        </button>
-      ) : null}
+          </>
+        )}
+      />
     </section>
   )
 }

@@ -1,12 +1,10 @@
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
+import { useEffect, useMemo, useRef, useState } from 'react'
 import { SERVER_LOG_LINES_DEFAULT } from '../../../core/console'
 import type { ServerLogFrame } from '../../../core/protocol/server-log'
 import { useT } from '../i18n'
 import { Alert } from './field'
+import { downloadText, LOG_CLOCK, safeFileName, VirtualLog } from './virtual-log'
 
-/** Fixed line height, as in the deployment log: windowing is a division. */
-const LINE_PX = 20
-const OVERSCAN = 20
 /** Lines kept in the browser; older ones drop off the top (the journal on the VM keeps them). */
 const KEEP_LINES = 20_000
 const LINE_CHOICES = [50, SERVER_LOG_LINES_DEFAULT, 1_000]
@@ -16,14 +14,6 @@ type WatchState = 'idle' | 'connecting' | 'live' | 'ended'
 /** `2026-12-04T05:15:59+0000 host unit[pid]: text` (journalctl -o short-iso) → time and text. */
 const SHORT_ISO = /^(\d{4}-\d\d-\d\dT(\d\d:\d\d:\d\d)\S*) \S+ [^:\s]+: (.*)$/
 
-/** A line's time of day in the viewer's time zone, as in the deployment log. */
-const CLOCK = new Intl.DateTimeFormat(undefined, {
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-  hour12: false,
-})
-
 function LogLine(props: { line: string }) {
   const m = SHORT_ISO.exec(props.line)
   if (!m) return <>{props.line}</>
@@ -32,7 +22,7 @@ function LogLine(props: { line: string }) {
   return (
     <>
       <time className="log-time" dateTime={m[1]}>
-        {Number.isNaN(at.getTime()) ? m[2] : CLOCK.format(at)}
+        {Number.isNaN(at.getTime()) ? m[2] : LOG_CLOCK.format(at)}
       </time>
       {m[3]}
     </>
@@ -58,10 +48,6 @@ export function ServerLog(props: { id: string; name: string }) {
   const [count, setCount] = useState(SERVER_LOG_LINES_DEFAULT)
   const [query, setQuery] = useState('')
   const socket = useRef<WebSocket | null>(null)
-  const viewport = useRef<HTMLDivElement>(null)
-  const follow = useRef(true)
-  const [scrollTop, setScrollTop] = useState(0)
-  const [height, setHeight] = useState(400)
 
   useEffect(() => () => socket.current?.close(1000, 'left the page'), [])
 
@@ -117,32 +103,11 @@ export function ServerLog(props: { id: string; name: string }) {
     [lines, needle],
   )
 
-  useLayoutEffect(() => {
-    const el = viewport.current
-    if (!el) return
-    setHeight(el.clientHeight)
-    if (follow.current) el.scrollTop = el.scrollHeight
-  }, [shown.length])
-
-  function onScroll() {
-    const el = viewport.current
-    if (!el) return
-    setScrollTop(el.scrollTop)
-    follow.current = el.scrollTop + el.clientHeight >= el.scrollHeight - LINE_PX * 2
-  }
-
   function download() {
-    const url = URL.createObjectURL(new Blob([lines.join('\n'), '\n'], { type: 'text/plain' }))
-    const a = document.createElement('a')
-    a.href = url
-    a.download = `${props.name.replace(/[^\w.-]+/g, '_')}-server.log`
-    a.click()
-    setTimeout(() => URL.revokeObjectURL(url), 10_000)
+    downloadText([lines.join('\n'), '\n'], `${safeFileName(props.name)}-server.log`)
   }
 
   const watching = state === 'connecting' || state === 'live'
-  const first = Math.max(0, Math.floor(scrollTop / LINE_PX) - OVERSCAN)
-  const last = Math.min(shown.length, Math.ceil((scrollTop + height) / LINE_PX) + OVERSCAN)
   return (
     <section className="card server-log" aria-labelledby="server-log-title">
       <div className="log-toolbar">
@@ -197,24 +162,14 @@ export function ServerLog(props: { id: string; name: string }) {
           <p className="log-count">
             {needle ? t.logMatches(shown.length, lines.length) : t.logLines(lines.length)}
           </p>
-          <div
-            ref={viewport}
-            className="log-viewport"
-            onScroll={onScroll}
-            tabIndex={0}
-            role="log"
-            aria-label={s.title}
-          >
-            <div style={{ height: shown.length * LINE_PX, position: 'relative' }}>
-              <div style={{ transform: `translateY(${first * LINE_PX}px)` }}>
-                {shown.slice(first, last).map((line, i) => (
-                  <div key={first + i} className="server-log-line">
-                    <LogLine line={line} />
-                  </div>
-                ))}
-              </div>
-            </div>
-          </div>
+          <VirtualLog
+            lines={shown}
+            label={s.title}
+            jumpLabel={t.logFollow}
+            lineKey={(_, i) => i}
+            lineClass={() => 'server-log-line'}
+            renderLine={(line) => <LogLine line={line} />}
+          />
         </>
       )}
     </section>
