@@ -19,6 +19,33 @@ export { BannerBackend } from './backend'
 export { QemuBackend } from './qemu-backend'
 export type { QemuBackendOptions } from './qemu-backend'
 export type { GuestBehaviour, SimGuest, VmBackend, ShutdownResult } from './backend'
+/**
+ * A node's two usual storages: `local` (a folder: ISO images, templates, backups, imports) and
+ * `local-lvm` (thin LVM: the VMs' disks), the latter `sizeGiB` big when given.
+ */
+export function defaultStorages(sizeGiB?: number): PveSimOptions['storages'] {
+  return [
+    {
+      storage: 'local',
+      type: 'dir',
+      content: 'iso,vztmpl,backup,import',
+      shared: 0,
+      active: 1,
+      enabled: 1,
+    },
+    {
+      storage: 'local-lvm',
+      type: 'lvmthin',
+      content: 'images,rootdir',
+      shared: 0,
+      active: 1,
+      enabled: 1,
+      ...(sizeGiB === undefined ? {} : { sizeGiB }),
+    },
+  ]
+}
+
+export { INSTANT_TASKS } from './options'
 export type { PveSimOptions, SimFaults, SimTiming, SimToken, SimTaskFault } from './options'
 export type { SimRequest } from './server'
 
@@ -55,24 +82,7 @@ export class PveSimulator {
       tokens: [{ tokenId, secret: randomUUID(), privileges: 'all' }],
       templates: [{ vmid: 9000, name: 'debian12-ci', diskSize: '3584M', template: true }],
       pools: [{ poolid: 'pgd', comment: 'Proxmox Game Deployer' }],
-      storages: [
-        {
-          storage: 'local',
-          type: 'dir',
-          content: 'iso,vztmpl,backup,import',
-          shared: 0,
-          active: 1,
-          enabled: 1,
-        },
-        {
-          storage: 'local-lvm',
-          type: 'lvmthin',
-          content: 'images,rootdir',
-          shared: 0,
-          active: 1,
-          enabled: 1,
-        },
-      ],
+      storages: defaultStorages(),
       nodeMemoryMiB: 131_072,
       bridges: ['vmbr0'],
       backend: null,

@@ -8,7 +8,7 @@ import { ApiClient, startStack, waitFor, type Stack } from '../../test/e2e/stack
 import { d1Rows } from '../../test/e2e/local-d1'
 import { simProxmox, startRealRunner, startSimulator } from '../../test/e2e/sim-stack'
 import type { RunnerProcess } from '../../test/runner/harness'
-import type { PveSimulator } from '../../test/pve-sim/index'
+import { defaultStorages, INSTANT_TASKS, type PveSimulator } from '../../test/pve-sim/index'
 import { percentile, round, rssMb } from './measure'
 
 const ROOT = new URL('../../', import.meta.url).pathname
@@ -138,36 +138,9 @@ export async function measureFleet(o: FleetOptions): Promise<FleetResult> {
   const room = o.n + 2 * o.probes + 50
   const sim: PveSimulator = await startSimulator({
     nodeMemoryMiB: 4_096 * room + 8_192,
-    storages: [
-      {
-        storage: 'local',
-        type: 'dir',
-        content: 'iso,vztmpl,backup,import',
-        shared: 0,
-        active: 1,
-        enabled: 1,
-      },
-      {
-        storage: 'local-lvm',
-        type: 'lvmthin',
-        content: 'images,rootdir',
-        shared: 0,
-        active: 1,
-        enabled: 1,
-        sizeGiB: 16 * room + 64,
-      },
-    ],
+    storages: defaultStorages(16 * room + 64),
     bootDelayMs: 0,
-    timing: {
-      cloneMs: 0,
-      tempConfigDelayMs: 0,
-      configMs: 0,
-      resizeMs: 0,
-      startMs: 0,
-      stopMs: 0,
-      destroyMs: 0,
-      backupMs: 0,
-    },
+    timing: INSTANT_TASKS,
   })
   const procs: RunnerProcess[] = []
   let generation = 0

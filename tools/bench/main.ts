@@ -19,7 +19,7 @@ import { measureFleet, type FleetResult } from './fleet'
 import { percentile, round, rssMb, webJsGzipKb } from './measure'
 import { ProtoRunner } from './proto-runner'
 import { simProxmox, startRealRunner, startSimulator } from '../../test/e2e/sim-stack'
-import type { PveSimulator } from '../../test/pve-sim/index'
+import { INSTANT_TASKS, type PveSimulator } from '../../test/pve-sim/index'
 
 const ROOT = new URL('../../', import.meta.url).pathname
 const PICKUPS = Number(process.env.BENCH_PICKUPS ?? 200)
@@ -252,19 +252,7 @@ async function measureLogs(
  * orchestration overhead of one deployment on that zero-latency path.
  */
 async function measureWithSimulator(stack: Stack) {
-  const sim: PveSimulator = await startSimulator({
-    bootDelayMs: 0,
-    timing: {
-      cloneMs: 0,
-      tempConfigDelayMs: 0,
-      configMs: 0,
-      resizeMs: 0,
-      startMs: 0,
-      stopMs: 0,
-      destroyMs: 0,
-      backupMs: 0,
-    },
-  })
+  const sim: PveSimulator = await startSimulator({ bootDelayMs: 0, timing: INSTANT_TASKS })
   try {
     const api = new ApiClient(stack.url)
     await api.ok('POST', '/api/auth/login', { username: 'bench', password: 'bench password 123' })
