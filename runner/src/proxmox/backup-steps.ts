@@ -106,6 +106,12 @@ async function archiveOfJob(
   return list.find((a) => a.tag.jobId === jobId) ?? null
 }
 
+/** A failed restore task in Proxmox's own words: its last error line, else its exit status. */
+export function restoreFailed(err: ProxmoxTaskError): Error {
+  const line = [...err.logTail].reverse().find((l) => /error|unable/i.test(l))
+  return new Error(`the restore failed: ${line ?? err.exitstatus}`, { cause: err })
+}
+
 /** vzdump's own words for a failed backup: its `ERROR:` line, else the task's exit status. */
 function vzdumpError(err: ProxmoxTaskError): string {
   const line = [...err.logTail].reverse().find((l) => l.startsWith('ERROR:'))
@@ -228,10 +234,7 @@ export async function restoreVm(
   try {
     await client.waitTask(upid, { timeoutMs: timeouts.vzdumpMs, log: ctx.log, signal: ctx.signal })
   } catch (err) {
-    if (err instanceof ProxmoxTaskError) {
-      const line = [...err.logTail].reverse().find((l) => /error|unable/i.test(l))
-      throw new Error(`the restore failed: ${line ?? err.exitstatus}`, { cause: err })
-    }
+    if (err instanceof ProxmoxTaskError) throw restoreFailed(err)
     throw err
   }
   ctx.log(`VM ${vmid} restored from ${volid}`)

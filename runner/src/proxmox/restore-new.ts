@@ -1,5 +1,5 @@
 import { deploymentTag, vmNameFor, type VmSpec } from '../../../core/vm-spec'
-import { listArchives } from './backup-steps'
+import { listArchives, restoreFailed } from './backup-steps'
 import { errorText, isLostIdRace, ProxmoxTaskError } from './errors'
 import { allocateId } from './id-allocator'
 import { waitUnlocked, type StepContext } from './vm-common'
@@ -67,10 +67,7 @@ export async function allocateAndRestore(
         ctx.log(`VM id ${vmid} was taken meanwhile; picking another id`)
         continue
       }
-      if (err instanceof ProxmoxTaskError) {
-        const line = [...err.logTail].reverse().find((l) => /error|unable/i.test(l))
-        throw new Error(`the restore failed: ${line ?? err.exitstatus}`, { cause: err })
-      }
+      if (err instanceof ProxmoxTaskError) throw restoreFailed(err)
       throw new Error(`the restore failed: ${errorText(err)}`, { cause: err })
     }
     const upidConfig = await client.callTask(
