@@ -6,6 +6,7 @@ interface __BaseEnv_Env {
 	ASSETS: Fetcher;
 	TARGET_MODE: string;
 	STATUS_INTERVAL_MS: string;
+	HEARTBEAT_INTERVAL_MS: string;
 	SWEEP_INTERVAL_MS: string;
 	SCHEDULE_MINUTE_MS: string;
 	LOGIN_BACKOFF_BASE_MS: string;
@@ -33,7 +34,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "TARGET_MODE" | "STATUS_INTERVAL_MS" | "SWEEP_INTERVAL_MS" | "SCHEDULE_MINUTE_MS" | "LOGIN_BACKOFF_BASE_MS" | "LOGIN_BACKOFF_ACCOUNT_MAX_MS" | "LOGIN_BACKOFF_ADDRESS_MAX_MS" | "ALERT_MAX_ATTEMPTS" | "ALERT_RETRY_BASE_MS" | "ALERT_MINUTE_MS" | "APP_ENC_KEY" | "SETUP_CODE">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "TARGET_MODE" | "STATUS_INTERVAL_MS" | "HEARTBEAT_INTERVAL_MS" | "SWEEP_INTERVAL_MS" | "SCHEDULE_MINUTE_MS" | "LOGIN_BACKOFF_BASE_MS" | "LOGIN_BACKOFF_ACCOUNT_MAX_MS" | "LOGIN_BACKOFF_ADDRESS_MAX_MS" | "ALERT_MAX_ATTEMPTS" | "ALERT_RETRY_BASE_MS" | "ALERT_MINUTE_MS" | "APP_ENC_KEY" | "SETUP_CODE">> {}
 }
 declare module "*.txt" {
 	const value: string;

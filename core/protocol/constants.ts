@@ -85,4 +85,6 @@ export const CLOSE = {
   REPLACED: 4409,
   /** The job is no longer leased to this runner (finished, cancelled, taken over). */
   JOB_GONE: 4410,
+  /** Nothing (not even a heartbeat) came for the offline delay: the runner reconnects when it can. */
+  SILENT: 4408,
 } as const

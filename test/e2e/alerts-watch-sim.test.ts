@@ -19,6 +19,8 @@ const scene = useSimScene({
   vars: [
     'TARGET_MODE:demo',
     'STATUS_INTERVAL_MS:300',
+    // Runners ping every second: one silent for three seconds is offline.
+    'HEARTBEAT_INTERVAL_MS:1000',
     `ALERT_MINUTE_MS:${MINUTE_MS}`,
     'ALERT_RETRY_BASE_MS:300',
     'ALERT_MAX_ATTEMPTS:3',
@@ -126,10 +128,29 @@ describe('server and runner watch against the simulator', () => {
     expect(offline.body.runner?.name).toBe('watch-runner')
     expect(offline.body.runner?.id).toBe(runnerId)
     expect(of('runner_online')).toEqual([])
-    await startRunner(['run'], started.env)
+    const back = await startRunner(['run'], started.env)
     const online = await waitFor(() => of('runner_online')[0], 'the back online alert', 30_000)
     expect(online.body.runner?.name).toBe('watch-runner')
     expect(online.body.detail).toMatch(/offline for about \d+ minutes?/)
+
+    // Frozen with its socket still open (a suspended host, a network dropping packets without a
+    // reset): the hub closes the silent socket after three heartbeats, and the same alerts follow.
+    const frozenAt = Date.now()
+    back.child.kill('SIGSTOP')
+    try {
+      const frozen = await waitFor(() => of('runner_offline')[1], 'offline while frozen', 60_000)
+      expect(frozen.at - frozenAt).toBeGreaterThanOrEqual(OFFLINE_MIN * MINUTE_MS)
+      expect(frozen.body.runner?.id).toBe(runnerId)
+      const { runners } = await api.ok<{ runners: { id: string; online: boolean }[] }>(
+        'GET',
+        '/api/runners',
+      )
+      expect(runners.find((x) => x.id === runnerId)?.online).toBe(false)
+    } finally {
+      back.child.kill('SIGCONT')
+    }
+    // Thawed, it finds its socket closed, connects again and says hello.
+    await waitFor(() => of('runner_online')[1], 'back online after the freeze', 30_000)
     for (const g of r.got) expect(verify(signingSecret, g)).toBe(true)
     // The runner's absence was not the server's: no server alert came with it.
     expect(of('server_down')).toHaveLength(1)

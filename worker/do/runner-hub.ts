@@ -3,7 +3,6 @@ import { assertNever } from '../../core/assert'
 import type { OrphanVm } from '../../core/deployment-api'
 import {
   CLOSE,
-  HEARTBEAT_INTERVAL_MS,
   HEARTBEAT_PING,
   HEARTBEAT_PONG,
   parseFrame,
@@ -22,7 +21,13 @@ import {
   type CapacityAnswer,
 } from './hub/requests'
 import { revokeRunner } from './hub/revoke'
-import { logRefused, RunnerSockets, type RunnerLiveStatus } from './hub/sockets'
+import {
+  logRefused,
+  RunnerSockets,
+  type RunnerAttachment,
+  type RunnerLiveStatus,
+} from './hub/sockets'
+import { heartbeatIntervalMs, offlineAfterMs } from './hub/timing'
 import { WatchLists } from './hub/watch'
 import { ConsoleRequests } from './hub/console'
 import { ServerLogs } from './hub/server-log'
@@ -48,7 +53,7 @@ export class RunnerHub extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT_PING, HEARTBEAT_PONG))
-    this.sockets = new RunnerSockets(ctx)
+    this.sockets = new RunnerSockets(ctx, offlineAfterMs(env))
     this.dispatcher = new Dispatcher(env, this.sockets)
     this.watch = new WatchLists(ctx, env, this.sockets)
     this.requests = new RunnerRequests(this.sockets)
@@ -71,7 +76,9 @@ export class RunnerHub extends DurableObject<Env> {
     }
     const runnerId = url.searchParams.get('runnerId') ?? ''
     const name = url.searchParams.get('name') ?? runnerId
-    return new Response(null, { status: 101, webSocket: this.sockets.accept(runnerId, name) })
+    const webSocket = this.sockets.accept(runnerId, name)
+    await this.armSilenceCheck()
+    return new Response(null, { status: 101, webSocket })
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -107,7 +114,7 @@ export class RunnerHub extends DurableObject<Env> {
           encodeHubToRunner({
             type: 'welcome',
             runnerId: att.runnerId,
-            heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
+            heartbeatIntervalMs: heartbeatIntervalMs(this.env),
           }),
         )
         this.ctx.waitUntil(runnerAlert(this.env, 'back', att))
@@ -163,21 +170,41 @@ export class RunnerHub extends DurableObject<Env> {
       return reciprocateClose(ws, code, reason)
     }
     const att = this.sockets.identity(ws)
-    if (att) {
-      this.serverLogs.runnerGone(att.runnerId)
-      await recordLastSeen(this.env.DB, att.runnerId, this.sockets.lastSeen(ws, att))
-    }
     reciprocateClose(ws, code, reason)
+    if (att) await this.runnerLeft(ws, att)
+  }
+
+  /** A runner's control socket closed, or was closed for its silence. */
+  private async runnerLeft(ws: WebSocket, att: RunnerAttachment): Promise<void> {
+    this.serverLogs.runnerGone(att.runnerId)
+    await recordLastSeen(this.env.DB, att.runnerId, this.sockets.lastSeen(ws, att))
     // A socket replaced by the runner's newer one is not the runner going away.
-    if (
-      att &&
-      !this.sockets.of(att.runnerId).some((o) => o !== ws && o.readyState === WebSocket.OPEN)
-    )
+    if (!this.sockets.of(att.runnerId).some((o) => o !== ws && o.readyState === WebSocket.OPEN))
       this.ctx.waitUntil(runnerAlert(this.env, 'gone', att))
   }
 
   override async alarm(): Promise<void> {
-    await this.watch.refresh()
+    // Runners gone silent without closing (a frozen host, a network dropping packets): the
+    // runtime keeps such sockets open, so the hub closes them and the runner counts as gone.
+    for (const { ws, att } of this.sockets.silent(Date.now())) {
+      try {
+        ws.close(CLOSE.SILENT, 'no heartbeat')
+      } catch {
+        // Already closing.
+      }
+      await this.runnerLeft(ws, att)
+    }
+    if (await this.watch.takeDue()) await this.watch.refresh()
+    await this.armSilenceCheck()
+  }
+
+  /** The alarm comes back when the quietest connected runner would turn silent. */
+  private async armSilenceCheck(): Promise<void> {
+    const next = this.sockets.nextSilence()
+    if (next === null) return
+    const at = Math.max(next, Date.now() + 1_000)
+    const current = await this.ctx.storage.getAlarm()
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at)
   }
 
   // ------------------------------------------------------------------ RPC from the worker and the deployments

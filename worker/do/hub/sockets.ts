@@ -1,4 +1,4 @@
-import { CLOSE, OFFLINE_AFTER_MS } from '../../../core/protocol'
+import { CLOSE } from '../../../core/protocol'
 
 /**
  * Who is on a runner's control socket, kept in its attachment so it survives hibernation: the
@@ -35,7 +35,11 @@ export interface ReadyRunner {
 export class RunnerSockets {
   private readonly lastMessageAt = new WeakMap<WebSocket, number>()
 
-  constructor(private readonly ctx: DurableObjectState) {}
+  constructor(
+    private readonly ctx: DurableObjectState,
+    /** Silence after which a runner counts as offline (three heartbeat intervals). */
+    private readonly offlineAfterMs: number,
+  ) {}
 
   /** Accept a runner's socket; a reconnect of the same runner replaces its stale session. */
   accept(runnerId: string, name: string): WebSocket {
@@ -88,10 +92,37 @@ export class RunnerSockets {
       // A replaced or closing socket may still be listed until its close completes.
       if (ws.readyState !== WebSocket.OPEN) continue
       const att = this.identity(ws)
-      if (att?.hello && now - this.lastSeen(ws, att) < OFFLINE_AFTER_MS)
+      if (att?.hello && now - this.lastSeen(ws, att) < this.offlineAfterMs)
         out.push({ ws, att: { ...att, hello: att.hello } })
     }
     return out
+  }
+
+  /**
+   * Open runner sockets on which nothing came for the offline delay (a frozen host, a network
+   * that drops packets without closing the connection): the runtime would keep them open.
+   */
+  silent(now: number): { ws: WebSocket; att: RunnerAttachment }[] {
+    const out: { ws: WebSocket; att: RunnerAttachment }[] = []
+    for (const ws of this.of()) {
+      if (ws.readyState !== WebSocket.OPEN) continue
+      const att = this.identity(ws)
+      if (att && now - this.lastSeen(ws, att) >= this.offlineAfterMs) out.push({ ws, att })
+    }
+    return out
+  }
+
+  /** When the quietest open runner socket turns silent, or null with no runner connected. */
+  nextSilence(): number | null {
+    let next: number | null = null
+    for (const ws of this.of()) {
+      if (ws.readyState !== WebSocket.OPEN) continue
+      const att = this.identity(ws)
+      if (!att) continue
+      const at = this.lastSeen(ws, att) + this.offlineAfterMs
+      if (next === null || at < next) next = at
+    }
+    return next
   }
 
   /** Live state of every connected runner, by id. */
@@ -103,7 +134,7 @@ export class RunnerSockets {
       if (!att) continue
       const lastSeenAt = this.lastSeen(ws, att)
       out[att.runnerId] = {
-        online: now - lastSeenAt < OFFLINE_AFTER_MS,
+        online: now - lastSeenAt < this.offlineAfterMs,
         connectedAt: att.connectedAt,
         lastSeenAt,
         version: att.hello?.version ?? null,

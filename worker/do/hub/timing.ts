@@ -1,6 +1,7 @@
 /** When the hub's rounds run: rounds that never overlap, and the runners' intervals. */
 
 const DEFAULT_STATUS_INTERVAL_MS = 30_000
+const DEFAULT_HEARTBEAT_INTERVAL_MS = 10_000
 const DEFAULT_SWEEP_INTERVAL_MS = 600_000
 
 /**
@@ -42,4 +43,17 @@ export function statusIntervalMs(env: Env): number {
 /** `SWEEP_INTERVAL_MS`, or the default when unset or not a number ≥ 0 (0: never sweep). */
 export function sweepIntervalMs(env: Env): number {
   return intervalVar(env.SWEEP_INTERVAL_MS, DEFAULT_SWEEP_INTERVAL_MS, 0)
+}
+
+/**
+ * `HEARTBEAT_INTERVAL_MS`: how often runners ping the hub (the welcome frame tells them); a runner
+ * not heard from for three intervals is offline, and its silent socket is closed.
+ */
+export function heartbeatIntervalMs(env: Env): number {
+  return intervalVar(env.HEARTBEAT_INTERVAL_MS, DEFAULT_HEARTBEAT_INTERVAL_MS, 100)
+}
+
+/** A runner is offline after three heartbeat intervals of silence. */
+export function offlineAfterMs(env: Env): number {
+  return 3 * heartbeatIntervalMs(env)
 }

@@ -20,6 +20,7 @@ const WATCHED_MAX = 1_000
  */
 type WatchAssignments = Record<string, { deploymentIds: string[]; sweeps: boolean }>
 const ASSIGNMENTS_KEY = 'watch-assignments'
+const WATCH_DUE_KEY = 'watch-due'
 
 /** A watched deployment with its whole config (sensitive fields opened by the caller). */
 export interface WatchedDeployment {
@@ -112,8 +113,16 @@ export class WatchLists {
    */
   async changed(): Promise<void> {
     const at = Date.now() + WATCH_DEBOUNCE_MS
+    await this.ctx.storage.put(WATCH_DUE_KEY, true)
     const current = await this.ctx.storage.getAlarm()
     if (current === null || current > at) await this.ctx.storage.setAlarm(at)
+  }
+
+  /** Whether a change asked for a round since the last alarm (the alarm also checks liveness). */
+  async takeDue(): Promise<boolean> {
+    const due = (await this.ctx.storage.get<boolean>(WATCH_DUE_KEY)) ?? false
+    if (due) await this.ctx.storage.delete(WATCH_DUE_KEY)
+    return due
   }
 
   /** A runner is gone for good: its list goes to the others at the next round. */
