@@ -33,7 +33,20 @@ export function reduce(state: DeploymentState, input: DeploymentInput): Reductio
         ? retryChange(draft, input.jobId, input.at)
         : draft.retry(input.jobId, input.at)
     case 'change':
-      return requestChange(draft, input.jobId, input.spec, input.sealed, input.at, input.secretKeys)
+      // An update goes only to the release a runner last reported as the channel's newest.
+      if (input.updateTo !== undefined && draft.s.live?.latestVersion !== input.updateTo)
+        return draft.refuse(
+          `no runner has reported ${input.updateTo} as the newest release of this channel`,
+        )
+      return requestChange(
+        draft,
+        input.jobId,
+        input.spec,
+        input.sealed,
+        input.at,
+        input.secretKeys,
+        input.updateTo,
+      )
     case 'power':
       return draft.power(input.action, input.jobId, input.at)
     case 'destroy':

@@ -48,6 +48,7 @@ async function importExecutors(config: RunConfig): Promise<Executors> {
         provisioner: config.provisioner,
         simulatedTaskMs: config.simulatedTaskMs,
         verifyTimeoutMs: config.verifyTimeoutMs,
+        versionListTtlMs: config.versionListTtlMs,
         runnerAddress: config.address ?? null,
         minecraftManifestUrl: config.minecraftManifestUrl,
         paperApiUrl: config.paperApiUrl,
