@@ -1,8 +1,11 @@
+import { tmpdir } from 'node:os'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import type { FrameBody, LiveStatus, RunnerToServer, WatchTarget } from '../../core/protocol'
 import type { Executors } from '../../runner/src/executors/types'
 import { MinecraftVersionResolver } from '../../runner/src/games/minecraft-version'
+import { selectExecutors } from '../../runner/src/executors'
 import { Watcher } from '../../runner/src/jobs/watch'
+import { loadConfig } from '../../runner/src/setup/config'
 import { createLogger } from '../../runner/src/logger'
 import { SIMULATED_RELEASES, serveGameUpstream } from '../pve-sim/game-upstream'
 
@@ -34,6 +37,29 @@ describe('the newest release of a channel', () => {
     now += 1_001
     expect(await resolver.latestVersion('vanilla')).toBe('26.1.1')
     expect(await resolver.latestVersion('paper')).toBe('26.1.1')
+  })
+})
+
+describe("the runner's executors", () => {
+  it('look the newest release up from the configured mirror, with the runner run as configured', async () => {
+    const mirror = await upstream
+    const loaded = loadConfig(
+      {
+        RUNNER_STATE_DIR: tmpdir(),
+        RUNNER_EXECUTOR: 'real',
+        RUNNER_PROVISIONER: 'simulated',
+        RUNNER_MINECRAFT_MANIFEST_URL: mirror.mojangManifestUrl,
+        RUNNER_PAPER_API_URL: mirror.paperApiUrl,
+        RUNNER_VERSION_LIST_TTL_MS: '0',
+      },
+      ['run'],
+    )
+    if (!loaded.ok || loaded.config.command !== 'run') throw new Error(JSON.stringify(loaded))
+    const executors = selectExecutors(loaded.config)
+    const channel = { kind: 'minecraft-server', edition: 'vanilla', version: 'latest' } as const
+    const signal = AbortSignal.timeout(10_000)
+    // The first test published the last release.
+    expect(await executors.latestVersion?.(channel, signal)).toBe(SIMULATED_RELEASES.at(-1))
   })
 })
 

@@ -86,25 +86,19 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
   // Provisioning's modules (Ansible, artifact resolvers) load with the first playbook: a runner
   // that only watches its deployments' status never needs them, so its idle memory stays low.
   let minecraft: MinecraftVersionResolver | null = null
-  // One resolver (one cache) for provisioning and the watch's update check; the latter loads it
-  // only when a watched deployment follows `latest`.
-  const resolver = async (): Promise<MinecraftVersionResolver> => {
-    const { MinecraftVersionResolver } = await import('../games/minecraft-version')
+  const provisioning = async () => {
+    const [{ runPlaybook }, { preparePlaybook }, { MinecraftVersionResolver }] = await Promise.all([
+      import('../ansible/run-playbook'),
+      import('../games/prepare'),
+      import('../games/minecraft-version'),
+    ])
     minecraft ??= new MinecraftVersionResolver({
       userAgent: USER_AGENT,
       mojangManifestUrl: options.minecraftManifestUrl,
       paperApiUrl: options.paperApiUrl,
       listTtlMs: options.versionListTtlMs,
     })
-    return minecraft
-  }
-  const provisioning = async () => {
-    const [{ runPlaybook }, { preparePlaybook }, resolved] = await Promise.all([
-      import('../ansible/run-playbook'),
-      import('../games/prepare'),
-      resolver(),
-    ])
-    return { runPlaybook, preparePlaybook, minecraft: resolved }
+    return { runPlaybook, preparePlaybook, minecraft }
   }
   const verifyTimeoutMs = options.verifyTimeoutMs ?? 5 * 60_000
 
@@ -273,12 +267,7 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
     testConnection: (conn, ctx) => proxmox.testConnection(conn, ctx),
     capacity: (conn, signal) => proxmox.capacity(conn, signal),
     inspect: (conn, target, signal) => watch.inspect(conn, target, signal),
-    async latestVersion(channel) {
-      if (channel.kind !== 'minecraft-server') return null
-      // The simulated provisioner never reaches the internet: no mirror, no answer.
-      if (options.provisioner === 'simulated' && !options.minecraftManifestUrl) return null
-      return (await resolver()).latestVersion(channel.edition)
-    },
+
     listProductVms: (conn, signal) => watch.listProductVms(conn, signal),
     listBackups: (conn, deploymentId, signal) => proxmox.listBackups(conn, deploymentId, signal),
     deleteBackup: (conn, deploymentId, volid, signal) =>

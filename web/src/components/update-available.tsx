@@ -12,6 +12,8 @@ import { ConfirmButton } from './confirm-button'
  */
 export function UpdateAvailable(props: {
   detail: DeploymentDetail
+  /** What the last job found (the socket's, fresher than the detail's): its `version`. */
+  result: unknown
   live: LiveStatus | null | undefined
   canUpdate: boolean
   onStarted: () => Promise<void>
@@ -19,7 +21,7 @@ export function UpdateAvailable(props: {
   const tc = useT().changes
   const d = props.detail
   const channel = d.config.version
-  const installed = (d.result as { version?: unknown } | null)?.version
+  const installed = (props.result as { version?: unknown } | null)?.version
   if (typeof channel !== 'string' || typeof installed !== 'string') return null
   if (channel !== 'latest') {
     return (

@@ -142,6 +142,7 @@ export function DeploymentPage(props: { id: string }) {
           {isWatched(state.status) ? (
             <UpdateAvailable
               {...{ detail, live: liveStatus, onStarted: reload }}
+              result={state.result ?? detail.result}
               canUpdate={operate && state.status === 'ready'}
             />
           ) : null}
