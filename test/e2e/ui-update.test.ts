@@ -31,9 +31,9 @@ describe('updating a server from the dashboard', () => {
     const pinned = await readyDeployment(scene.api, 'pinned world', config('1.21.4', 'Pinned'))
 
     const pinnedPage = await scene.openPage(`/deployments/${pinned.id}`)
-    await expect
-      .poll(() => pinnedPage.getByTestId('version-pinned').textContent())
-      .toBe('Pinned to 1.21.4: no updates are offered.')
+    const pinnedLine = pinnedPage.getByTestId('version-pinned')
+    await pinnedLine.waitFor({ timeout: 30_000 })
+    expect(await pinnedLine.textContent()).toBe('Pinned to 1.21.4: no updates are offered.')
 
     const en = await scene.openPage(`/deployments/${latest.id}`)
     await en.getByTestId('live-status').locator('[data-live="online"]').waitFor({ timeout: 30_000 })
@@ -79,8 +79,11 @@ describe('updating a server from the dashboard', () => {
     await screenshot(en, 'update-done-en')
 
     const frPinned = await scene.openPage(`/deployments/${pinned.id}`, { lang: 'fr' })
-    await expect
-      .poll(() => frPinned.getByTestId('version-pinned').textContent())
-      .toBe('Version figée à 1.21.4 : aucune mise à jour n’est proposée.')
+    const frLine = frPinned.getByTestId('version-pinned')
+    await frLine.waitFor({ timeout: 30_000 })
+    expect(await frLine.textContent()).toBe(
+      'Version figée à 1.21.4 : aucune mise à jour n’est proposée.',
+    )
+    await screenshot(frPinned, 'update-pinned-fr')
   })
 })
