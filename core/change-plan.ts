@@ -131,6 +131,7 @@ export function changeRefusal(
   to: DeploymentSpec,
   installed?: string,
   secretKeys: readonly string[] = [],
+  updateTo?: string,
 ): string | null {
   if (to.game !== from.game) return 'a deployment cannot change game: deploy a new one'
   if (to.deploymentId !== from.deploymentId || to.ipAddress !== from.ipAddress)
@@ -142,7 +143,30 @@ export function changeRefusal(
   const cmp = target && current ? compareReleases(target, current) : null
   if (cmp !== null && cmp < 0)
     return `downgrading from ${current} to ${target} is refused: a world saved by ${current} uses a newer world format that ${target} cannot load (restore a backup from before the upgrade instead)`
-  if (changeLines(from, to, secretKeys).length === 0) return 'nothing would change'
+  if (updateTo !== undefined) {
+    const refusal = updateRefusal(to, installed, updateTo)
+    if (refusal) return refusal
+  } else if (changeLines(from, to, secretKeys).length === 0) return 'nothing would change'
+  return null
+}
+
+/**
+ * Why an update of a deployment on the `latest` channel to `updateTo` (the newest release a
+ * runner saw) is refused, or null. A pinned version stays pinned: it moves only by an edit.
+ */
+export function updateRefusal(
+  spec: DeploymentSpec,
+  installed: string | undefined,
+  updateTo: string,
+): string | null {
+  if (spec.gameConfig.version !== 'latest')
+    return 'a pinned version stays pinned: edit the deployment to choose another version'
+  if (!installed) return 'the installed version is not known yet'
+  const cmp = compareReleases(updateTo, installed)
+  if (cmp === null) return `${updateTo} is not a release version`
+  if (cmp < 0)
+    return `downgrading from ${installed} to ${updateTo} is refused: a world saved by ${installed} uses a newer world format that ${updateTo} cannot load`
+  if (cmp === 0) return `${installed} is already the newest release`
   return null
 }
 
@@ -152,8 +176,11 @@ export function changeParams(
   from: DeploymentSpec,
   to: DeploymentSpec,
   secretKeys: readonly string[] = [],
+  update?: { from: string; to: string },
 ): ChangeParams {
-  const summary = changeLines(from, to, secretKeys).map((l) =>
+  const lines = changeLines(from, to, secretKeys)
+  if (update) lines.push({ key: 'version', from: update.from, to: update.to, secret: false })
+  const summary = lines.map((l) =>
     (l.secret ? `${l.key} changed` : `${l.key}: ${l.from} → ${l.to}`).slice(0, 300),
   )
   return { snapshot: snapshotName(jobId), keepSnapshots: SNAPSHOT_CAP, summary }

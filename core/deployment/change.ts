@@ -34,15 +34,19 @@ export function requestChange(
   sealed: string | null | undefined,
   at: number,
   secretKeys: readonly string[] = [],
+  updateTo?: string,
 ): Reduction {
   const s = d.s
   if (s.status !== 'ready')
     return d.refuse(`changing is only possible when ready, not while ${s.status}`)
-  const refusal = changeRefusal(s.spec, spec, s.checkpoint.gameVersion, secretKeys)
+  const installed = s.checkpoint.gameVersion
+  const refusal = changeRefusal(s.spec, spec, installed, secretKeys, updateTo)
   if (refusal) return d.refuse(refusal)
   d.apply({ type: 'change_requested' })
-  const params = changeParams(jobId, s.spec, spec, secretKeys)
+  const update = updateTo !== undefined ? { from: installed ?? '', to: updateTo } : undefined
+  const params = changeParams(jobId, s.spec, spec, secretKeys, update)
   s.change = {
+    ...(updateTo !== undefined ? { updateTo } : {}),
     params,
     previous: s.spec,
     ...(s.checkpoint.gameVersion !== undefined
@@ -64,7 +68,7 @@ export function requestChange(
 export function retryChange(d: ChangeDraft, jobId: string, at: number): Reduction {
   const failed = d.s.failedChange
   if (!failed) return d.refuse('there is no rolled-back change to try again')
-  return requestChange(d, jobId, failed.spec, failed.sealed, at, failed.secretKeys)
+  return requestChange(d, jobId, failed.spec, failed.sealed, at, failed.secretKeys, failed.updateTo)
 }
 
 /** Cancel a change: a queued one ends at once; a running one is stopped, then rolled back. */
@@ -105,6 +109,7 @@ export function undoChange(d: ChangeDraft, why: string, outcome: JobEnd, at: num
     params: change.params,
     sealed: change.sealed,
     secretKeys: change.secretKeys,
+    updateTo: change.updateTo,
   }
   closeRunningSteps(d, outcome, why, at)
   if (!(job.doneSteps ?? []).includes('snapshot')) {
@@ -175,6 +180,7 @@ export function changeJobDone(d: ChangeDraft, msg: JobDone, at: number): Reducti
             params: change.params,
             sealed: change.sealed,
             secretKeys: change.secretKeys,
+            updateTo: change.updateTo,
           }
         : null
     s.change = null

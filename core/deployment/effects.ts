@@ -43,6 +43,8 @@ export type DeploymentInput =
       sealed?: string | null
       /** The sensitive fields it changes (their values are sealed, never in the spec). */
       secretKeys?: string[]
+      /** An update of a `latest` deployment to this newer release (the spec stays the same). */
+      updateTo?: string
       at: number
     }
   /** Back up the VM (ready or stopped) as `jobId`. */

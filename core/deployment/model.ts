@@ -124,6 +124,8 @@ export interface DeploymentState {
     params: ChangeParams
     sealed?: string | null
     secretKeys?: string[]
+    /** An update to the newest release of the `latest` channel (the spec does not move). */
+    updateTo?: string
   } | null
 }
 
@@ -140,6 +142,11 @@ export interface ChangeState {
   sealed?: string | null
   /** The sensitive fields (sealed apart from the spec) this change gives new values. */
   secretKeys?: string[]
+  /**
+   * An update of a `latest` deployment to the newest release a runner reported: the spec stays
+   * the same, the playbook resolves `latest` again and installs it.
+   */
+  updateTo?: string
   /** Set when the change failed or was cancelled and is being rolled back. */
   failure?: { outcome: 'failed' | 'cancelled' | 'done'; message: string }
   /** The spec the change tried (kept for a retry while the old one is back in force). */

@@ -1,3 +1,4 @@
+import { updateRefusal } from '../change-plan'
 import type { DeploymentInput, Reduction } from './effects'
 import type { DeploymentState } from './model'
 import { cancelChange, requestChange, retryChange } from './change'
@@ -33,7 +34,24 @@ export function reduce(state: DeploymentState, input: DeploymentInput): Reductio
         ? retryChange(draft, input.jobId, input.at)
         : draft.retry(input.jobId, input.at)
     case 'change':
-      return requestChange(draft, input.jobId, input.spec, input.sealed, input.at, input.secretKeys)
+      if (input.updateTo !== undefined) {
+        // An update goes only to the release a runner last reported as the channel's newest.
+        const refusal =
+          updateRefusal(draft.s.spec, draft.s.checkpoint.gameVersion, input.updateTo) ??
+          (draft.s.live?.latestVersion !== input.updateTo
+            ? `no runner has reported ${input.updateTo} as the newest release of this channel`
+            : null)
+        if (refusal) return draft.refuse(refusal)
+      }
+      return requestChange(
+        draft,
+        input.jobId,
+        input.spec,
+        input.sealed,
+        input.at,
+        input.secretKeys,
+        input.updateTo,
+      )
     case 'power':
       return draft.power(input.action, input.jobId, input.at)
     case 'destroy':

@@ -235,6 +235,12 @@ export const LiveStatus = z.object({
   power: VmPower,
   game: GameProbe.nullable(),
   error: z.string().max(1024).optional(),
+  /**
+   * The newest release of the deployment's channel (`latest` only; a pinned version has none),
+   * as the runner's version resolver sees it; the dashboard offers an update when it is newer
+   * than the installed one.
+   */
+  latestVersion: z.string().min(1).max(64).optional(),
 })
 export type LiveStatus = z.infer<typeof LiveStatus>
 

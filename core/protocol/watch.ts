@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { HealthCheck } from '../games/types'
+import { ArtifactRequest, HealthCheck } from '../games/types'
 import { ProxmoxConnection } from '../settings'
 import { PROTOCOL_VERSION } from './constants'
 
@@ -19,6 +19,11 @@ export const WatchTarget = z.object({
   ipAddress: z.string(),
   game: z.string(),
   check: HealthCheck.nullable(),
+  /**
+   * The release channel to look for updates on: the game's artifact request when the config
+   * follows `latest`; absent for a pinned version (it stays pinned) or a game without versions.
+   */
+  channel: ArtifactRequest.optional(),
 })
 export type WatchTarget = z.infer<typeof WatchTarget>
 

@@ -128,5 +128,45 @@ describe('changing a server in the dashboard', () => {
     await form.locator('table.diff').waitFor()
     expect(await form.locator('ul.costs').textContent()).toContain('Le disque passe de 16 à 32 Gio')
     await screenshot(fr, 'change-edit-diff-fr')
+
+    // Try the change again from the card: the game takes it this time.
+    await en.getByRole('button', { name: 'Try the change again' }).click()
+    await en.getByRole('dialog').getByRole('button', { name: 'Try the change again' }).click()
+    await statusIs(en, 'Changing')
+    await statusIs(en, 'Ready', 60_000)
+    await expect.poll(() => ping(d.ip).then((s) => s.motd)).toBe('Refused by the server')
+    await expect.poll(() => en.getByTestId('rolled-back-change').count()).toBe(0)
+  })
+
+  it('cancels a change half-way from the page: it is rolled back and the card says so', async () => {
+    const d = await readyMinecraft('cancel world')
+    const timing = scene.sim.cluster.opts.timing
+    const resizeMs = timing.resizeMs
+    // The disk's resize takes a while: Cancel lands after the snapshot, during the change.
+    timing.resizeMs = 8_000
+    try {
+      await scene.api.ok('POST', `/api/deployments/${d.id}/change`, {
+        config: { ...CONFIG, motd: 'Never applied', diskGb: 24 },
+      })
+      const page = await scene.openPage(`/deployments/${d.id}`)
+      await statusIs(page, 'Changing')
+      await page.locator('li.step-running[data-step="change_vm"]').waitFor({ timeout: 30_000 })
+      await page.getByRole('button', { name: 'Cancel deployment' }).click()
+      const dialog = page.getByRole('dialog')
+      expect(await dialog.textContent()).toContain('The change stops and is undone')
+      await dialog.getByRole('button', { name: 'Cancel deployment' }).click()
+      await statusIs(page, 'Ready', 60_000)
+      const card = page.getByTestId('rolled-back-change')
+      await card.waitFor({ timeout: 30_000 })
+      expect(await card.textContent()).toContain(
+        'The change was cancelled and undone: the server is as it was before it.',
+      )
+      // Nothing to try again after a cancel; the old settings answer.
+      expect(await card.getByRole('button').count()).toBe(0)
+      expect((await ping(d.ip)).motd).toBe('Before the edit')
+      await screenshot(page, 'change-cancelled-en')
+    } finally {
+      timing.resizeMs = resizeMs
+    }
   })
 })

@@ -42,6 +42,8 @@ export interface GameUpstream {
   paperApiUrl: string
   /** The runner's environment for these URLs. */
   runnerEnv(): Record<string, string>
+  /** A new release comes out: it is the newest (`latest`) of both editions from now on. */
+  publish(version: string): void
   close(): Promise<void>
 }
 
@@ -87,8 +89,14 @@ function lookupProfiles(req: IncomingMessage, res: ServerResponse): void {
   })
 }
 
-/** Serve the simulated metadata on `host` (loopback only), port 0. */
-export async function serveGameUpstream(host = '127.0.0.1'): Promise<GameUpstream> {
+/**
+ * Serve the simulated metadata on `host` (loopback only), port 0, publishing `releases` (oldest
+ * first; the last is `latest`) until `publish` adds a newer one.
+ */
+export async function serveGameUpstream(
+  host = '127.0.0.1',
+  releases: readonly string[] = SIMULATED_RELEASES,
+): Promise<GameUpstream> {
   if (!host.startsWith('127.')) throw new Error(`refusing to bind ${host}: not loopback`)
   const routes = new Map<string, string>()
   const server: Server = createServer((req, res) => {
@@ -111,71 +119,80 @@ export async function serveGameUpstream(host = '127.0.0.1'): Promise<GameUpstrea
   server.unref()
   const base = `http://${host}:${(server.address() as AddressInfo).port}`
 
-  const newestFirst = [...SIMULATED_RELEASES].reverse()
-  const latest = newestFirst[0] ?? '1.21.10'
-  const versions = newestFirst.map((id, i) => {
-    const jarSha1 = sha('sha1', `simulated vanilla ${id}`)
-    const text = JSON.stringify({
-      id,
-      type: 'release',
-      downloads: {
-        server: {
-          sha1: jarSha1,
-          size: 50_000_000 + i,
-          url: `${base}/v1/objects/${jarSha1}/server.jar`,
-        },
-      },
-      javaVersion: { component: 'java-runtime', majorVersion: javaFor(id) },
-    })
-    const textSha1 = sha('sha1', text)
-    const path = `/v1/packages/${textSha1}/${id}.json`
-    routes.set(path, text)
-    return { id, type: 'release', url: `${base}${path}`, sha1: textSha1 }
-  })
-  routes.set(
-    '/mc/game/version_manifest_v2.json',
-    JSON.stringify({ latest: { release: latest, snapshot: latest }, versions }),
-  )
-
-  const paper = '/v3/projects/paper'
-  const groups: Record<string, string[]> = {}
-  for (const id of newestFirst) (groups[id.split('.').slice(0, 2).join('.')] ??= []).push(id)
-  routes.set(paper, JSON.stringify({ project: { id: 'paper', name: 'Paper' }, versions: groups }))
-  for (const id of newestFirst) {
-    routes.set(
-      `${paper}/versions/${id}`,
-      JSON.stringify({
-        version: {
-          id,
-          support: { status: 'SUPPORTED' },
-          java: { version: { minimum: javaFor(id) } },
-        },
-        builds: [7],
-      }),
-    )
-    const jarSha256 = sha('sha256', `simulated paper ${id} build 7`)
-    routes.set(
-      `${paper}/versions/${id}/builds`,
-      JSON.stringify([
-        {
-          id: 7,
-          time: '2026-11-01T00:00:00Z',
-          channel: 'STABLE',
-          downloads: {
-            'server:default': {
-              name: `paper-${id}-7.jar`,
-              checksums: { sha256: jarSha256 },
-              size: 50_000_000,
-              url: `${base}/v1/objects/${jarSha256}/paper-${id}-7.jar`,
-            },
+  const published = [...releases]
+  const publishAll = (): void => {
+    routes.clear()
+    const newestFirst = [...published].reverse()
+    const latest = newestFirst[0] ?? '1.21.10'
+    const versions = newestFirst.map((id, i) => {
+      const jarSha1 = sha('sha1', `simulated vanilla ${id}`)
+      const text = JSON.stringify({
+        id,
+        type: 'release',
+        downloads: {
+          server: {
+            sha1: jarSha1,
+            size: 50_000_000 + i,
+            url: `${base}/v1/objects/${jarSha1}/server.jar`,
           },
         },
-      ]),
+        javaVersion: { component: 'java-runtime', majorVersion: javaFor(id) },
+      })
+      const textSha1 = sha('sha1', text)
+      const path = `/v1/packages/${textSha1}/${id}.json`
+      routes.set(path, text)
+      return { id, type: 'release', url: `${base}${path}`, sha1: textSha1 }
+    })
+    routes.set(
+      '/mc/game/version_manifest_v2.json',
+      JSON.stringify({ latest: { release: latest, snapshot: latest }, versions }),
     )
+
+    const paper = '/v3/projects/paper'
+    const groups: Record<string, string[]> = {}
+    for (const id of newestFirst) (groups[id.split('.').slice(0, 2).join('.')] ??= []).push(id)
+    routes.set(paper, JSON.stringify({ project: { id: 'paper', name: 'Paper' }, versions: groups }))
+    for (const id of newestFirst) {
+      routes.set(
+        `${paper}/versions/${id}`,
+        JSON.stringify({
+          version: {
+            id,
+            support: { status: 'SUPPORTED' },
+            java: { version: { minimum: javaFor(id) } },
+          },
+          builds: [7],
+        }),
+      )
+      const jarSha256 = sha('sha256', `simulated paper ${id} build 7`)
+      routes.set(
+        `${paper}/versions/${id}/builds`,
+        JSON.stringify([
+          {
+            id: 7,
+            time: '2026-11-01T00:00:00Z',
+            channel: 'STABLE',
+            downloads: {
+              'server:default': {
+                name: `paper-${id}-7.jar`,
+                checksums: { sha256: jarSha256 },
+                size: 50_000_000,
+                url: `${base}/v1/objects/${jarSha256}/paper-${id}-7.jar`,
+              },
+            },
+          },
+        ]),
+      )
+    }
   }
+  publishAll()
 
   const mojangManifestUrl = `${base}/mc/game/version_manifest_v2.json`
   return {
+    publish(version) {
+      published.push(version)
+      publishAll()
+    },
     mojangManifestUrl,
     paperApiUrl: base,
     runnerEnv: () => ({

@@ -118,4 +118,17 @@ describe('changing a deployment', () => {
       ],
     })
   })
+
+  it('refuses an update it cannot check, and names a malformed version', async () => {
+    const { cookie, dep } = await readyDeployment()
+    const url = `/api/deployments/${dep.id}/update`
+    const bad = await call('POST', url, { cookie, body: { version: '1.21; reboot' } })
+    expect(bad.status).toBe(400)
+    expect(JSON.stringify(await json(bad))).toContain('version')
+    // This runner's deploy reported no installed release: nothing to compare the new one with.
+    const unseen = await call('POST', url, { cookie, body: { version: '26.1.1' } })
+    expect(unseen.status).toBe(409)
+    expect(JSON.stringify(await json(unseen))).toContain('the installed version is not known yet')
+    expect(await deploymentStatus(cookie, dep.id)).toBe('ready')
+  })
 })

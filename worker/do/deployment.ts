@@ -253,10 +253,20 @@ export class DeploymentDO extends DurableObject<Env> {
   requestChange(
     jobId: string,
     spec: DeploymentSpec,
-    sealed: string | null,
+    sealed: string | null | undefined,
     secretKeys: string[],
+    updateTo?: string,
   ): Promise<ActionResult> {
-    return this.request({ type: 'change', jobId, spec, sealed, secretKeys, at: Date.now() })
+    const update = updateTo !== undefined ? { updateTo } : {}
+    return this.request({
+      type: 'change',
+      jobId,
+      spec,
+      sealed,
+      secretKeys,
+      ...update,
+      at: Date.now(),
+    })
   }
 
   /** Back up the VM (ready or stopped) as job `jobId`. */

@@ -14,6 +14,14 @@ import { enqueue } from '../lib/enqueue'
 import { loadRow, refused, rowView } from './deployments'
 
 const ChangeBody = z.object({ config: z.record(z.string(), z.unknown()) })
+/** The release the dashboard offered (the one the live status named), so a newer one is not taken unseen. */
+const UpdateBody = z.object({
+  version: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^\d+(\.\d+)*$/, 'must be a release number such as 1.21.5'),
+})
 
 /**
  * Change a ready deployment: the same config as the new-deployment form, validated the same way.
@@ -22,10 +30,8 @@ const ChangeBody = z.object({ config: z.record(z.string(), z.unknown()) })
  * (ready only, no downgrade, the disk only grows) and runs the change job, which snapshots
  * first and rolls back on any failure. The audit row holds the diff, never a secret's value.
  */
-export const changesRoutes = new Hono<AppEnv>().post(
-  '/:id/change',
-  validate('json', ChangeBody),
-  async (c) => {
+export const changesRoutes = new Hono<AppEnv>()
+  .post('/:id/change', validate('json', ChangeBody), async (c) => {
     const row = await loadRow(c, c.req.param('id'))
     const game = getGame(row.game)
     if (!game) throw new ApiError(409, 'invalid_state', `Unknown game "${row.game}".`)
@@ -77,5 +83,27 @@ export const changesRoutes = new Hono<AppEnv>().post(
       changes: changeLines(inputs.spec, spec, secretKeys),
     })
     return c.json({ deployment: rowView(await loadRow(c, row.id)) }, 202)
-  },
-)
+  })
+  .post(
+    /**
+     * Update a deployment that follows `latest` to the newer release its live status reports:
+     * a change job with the same settings (snapshot, playbook, verify, rollback on failure). A
+     * pinned version stays pinned; an older or equal release is refused with the reason.
+     */
+    '/:id/update',
+    validate('json', UpdateBody),
+    async (c) => {
+      const row = await loadRow(c, c.req.param('id'))
+      const { version } = c.req.valid('json')
+      const spec = storedInputs(row).spec
+      const installed = (rowView(row).result as { version?: unknown } | null)?.version
+      const from = typeof installed === 'string' ? installed : ''
+      const jobId = crypto.randomUUID()
+      const stub = deploymentStub(c.env, row.id)
+      refused(await stub.requestChange(jobId, spec, undefined, [], version))
+      await enqueue(c, row.id, jobId, 'change', 'deployment.change_requested', {
+        changes: [{ key: 'version', from, to: version, secret: false }],
+      })
+      return c.json({ deployment: rowView(await loadRow(c, row.id)) }, 202)
+    },
+  )

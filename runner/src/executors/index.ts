@@ -18,7 +18,23 @@ export function selectExecutors(config: RunConfig): Executors {
       config.executor === 'real'
         ? import('./watch-probe').then(({ createWatchProbe }) => createWatchProbe())
         : load())
+  // The newest release of a `latest` channel: the resolver alone, on the first deployment that
+  // follows `latest` (the fake executors have none).
+  let latest: Promise<NonNullable<Executors['latestVersion']>> | null = null
+  const latestRelease = () =>
+    (latest ??=
+      config.executor === 'real'
+        ? import('./latest-release').then(({ createLatestRelease }) =>
+            createLatestRelease({
+              provisioner: config.provisioner,
+              minecraftManifestUrl: config.minecraftManifestUrl,
+              paperApiUrl: config.paperApiUrl,
+              listTtlMs: config.versionListTtlMs,
+            }),
+          )
+        : load().then((e) => e.latestVersion?.bind(e) ?? (async () => null)))
   return {
+    latestVersion: async (channel, signal) => (await latestRelease())(channel, signal),
     runStep: async (step, ctx) => (await load()).runStep(step, ctx),
     testConnection: async (proxmox, ctx) => (await load()).testConnection(proxmox, ctx),
     capacity: async (proxmox, signal) => (await load()).capacity(proxmox, signal),
@@ -48,6 +64,7 @@ async function importExecutors(config: RunConfig): Promise<Executors> {
         provisioner: config.provisioner,
         simulatedTaskMs: config.simulatedTaskMs,
         verifyTimeoutMs: config.verifyTimeoutMs,
+        versionListTtlMs: config.versionListTtlMs,
         runnerAddress: config.address ?? null,
         minecraftManifestUrl: config.minecraftManifestUrl,
         paperApiUrl: config.paperApiUrl,

@@ -41,6 +41,8 @@ export interface RealExecutorOptions {
   artifactUrlOverride?: string | null
   /** How long verify keeps trying while the game finishes starting. */
   verifyTimeoutMs?: number
+  /** How long the publishers' version lists are cached (default 10 min). */
+  versionListTtlMs?: number
 }
 
 /** Where the playbooks are: beside the bundle (installed), or in the repository (from source). */
@@ -94,6 +96,7 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
       userAgent: USER_AGENT,
       mojangManifestUrl: options.minecraftManifestUrl,
       paperApiUrl: options.paperApiUrl,
+      listTtlMs: options.versionListTtlMs,
     })
     return { runPlaybook, preparePlaybook, minecraft }
   }
@@ -264,6 +267,7 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
     testConnection: (conn, ctx) => proxmox.testConnection(conn, ctx),
     capacity: (conn, signal) => proxmox.capacity(conn, signal),
     inspect: (conn, target, signal) => watch.inspect(conn, target, signal),
+
     listProductVms: (conn, signal) => watch.listProductVms(conn, signal),
     listBackups: (conn, deploymentId, signal) => proxmox.listBackups(conn, deploymentId, signal),
     deleteBackup: (conn, deploymentId, volid, signal) =>

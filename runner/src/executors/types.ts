@@ -10,6 +10,7 @@ import type {
   WatchTarget,
 } from '../../../core/protocol'
 import type { BackupEntry } from '../../../core/backups'
+import type { ArtifactRequest } from '../../../core/games/types'
 import type { ProxmoxConnection } from '../../../core/settings'
 
 /**
@@ -65,6 +66,11 @@ export interface Executors {
   capacity(proxmox: ProxmoxConnection, signal: AbortSignal): Promise<NodeCapacity>
   /** The live status of a deployed game: the VM's power state, then the game's own check. */
   inspect(proxmox: ProxmoxConnection, target: WatchTarget, signal: AbortSignal): Promise<LiveStatus>
+  /**
+   * The newest release of a `latest` channel (the live status's "update available"), or null
+   * when this runner cannot tell (no resolver for it). Rejects when the publisher cannot be read.
+   */
+  latestVersion?(channel: ArtifactRequest, signal: AbortSignal): Promise<string | null>
   /** A deployment's backups on the backup storage (only the ones this product made for it). */
   listBackups(
     proxmox: ProxmoxConnection,

@@ -61,10 +61,23 @@ export class MinecraftVersionResolver {
   private readonly cache = new Map<string, CacheEntry>()
   private readonly fetch: typeof fetch
   private readonly now: () => number
+  private readonly listTtlMs: number
 
   constructor(private readonly options: ResolverOptions) {
     this.fetch = options.fetch ?? globalThis.fetch
     this.now = options.now ?? Date.now
+    this.listTtlMs = options.listTtlMs ?? VERSION_LIST_TTL_MS
+  }
+
+  /**
+   * The newest release `latest` stands for today (Paper: the newest version with a stable
+   * build), for the live status's "update available". The lists come from the same cache as
+   * `resolve`, so a status round asks the publishers at most once per TTL.
+   */
+  async latestVersion(edition: MinecraftEdition): Promise<string> {
+    if (edition === 'paper') return (await this.resolvePaper('latest')).version
+    const manifestUrl = this.options.mojangManifestUrl ?? MOJANG_MANIFEST_URL
+    return (await this.getJson(manifestUrl, MojangManifest, this.listTtlMs)).latest.release
   }
 
   /**
@@ -86,7 +99,7 @@ export class MinecraftVersionResolver {
 
   private async resolveVanilla(version: string): Promise<MinecraftServerArtifact> {
     const manifestUrl = this.options.mojangManifestUrl ?? MOJANG_MANIFEST_URL
-    const manifest = await this.getJson(manifestUrl, MojangManifest, VERSION_LIST_TTL_MS)
+    const manifest = await this.getJson(manifestUrl, MojangManifest, this.listTtlMs)
     const id = version === 'latest' ? manifest.latest.release : version
     const entry = manifest.versions.find((v) => v.id === id)
     if (!entry) {
@@ -133,7 +146,7 @@ export class MinecraftVersionResolver {
       }
       return found
     }
-    const project = await this.getJson(base, PaperProject, VERSION_LIST_TTL_MS)
+    const project = await this.getJson(base, PaperProject, this.listTtlMs)
     const newestFirst = Object.values(project.versions).flat()
     for (const candidate of newestFirst.slice(0, PAPER_LATEST_SEARCH_LIMIT)) {
       const found = await this.paperStableBuild(base, candidate)
@@ -151,10 +164,10 @@ export class MinecraftVersionResolver {
     version: string,
   ): Promise<MinecraftServerArtifact | null> {
     const url = `${base}/versions/${encodeURIComponent(version)}`
-    const meta = await this.getJson(url, PaperVersion, VERSION_LIST_TTL_MS, () => {
+    const meta = await this.getJson(url, PaperVersion, this.listTtlMs, () => {
       throw new VersionResolutionError('unknown-version', `Paper has no version ${version}`)
     })
-    const builds = await this.getJson(`${url}/builds`, PaperBuilds, VERSION_LIST_TTL_MS)
+    const builds = await this.getJson(`${url}/builds`, PaperBuilds, this.listTtlMs)
     const build: PaperBuild | undefined = builds.find(
       (b) => b.channel === 'STABLE' || b.channel === 'RECOMMENDED',
     )

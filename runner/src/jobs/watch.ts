@@ -115,6 +115,8 @@ export class Watcher {
           } catch (err) {
             status = { checkedAt: Date.now(), power: 'unknown', game: null, error: errorText(err) }
           }
+          const latest = await this.latestVersion(t, signal)
+          if (latest) status = { ...status, latestVersion: latest }
           statuses.push({ deploymentId: t.deploymentId, status: redactStatus(status, redactor) })
         }
       }
@@ -135,6 +137,25 @@ export class Watcher {
       this.deps.log.warn(`status: ${this.redactor(frame).redact(errorText(err))}`)
     } finally {
       this.running.status = false
+    }
+  }
+
+  /**
+   * The newest release of a `latest` deployment's channel, or null. A publisher that cannot be
+   * read costs the status nothing: no update is offered this round, and the reason is logged.
+   */
+  private async latestVersion(
+    target: WatchFrame['targets'][number],
+    signal: AbortSignal,
+  ): Promise<string | null> {
+    const lookup = this.deps.executors.latestVersion
+    if (!target.channel || !lookup) return null
+    try {
+      const version = await lookup.call(this.deps.executors, target.channel, signal)
+      return version && version.length <= 64 ? version : null
+    } catch (err) {
+      this.deps.log.debug(`watch: newest release of ${target.deploymentId}: ${errorText(err)}`)
+      return null
     }
   }
 

@@ -68,6 +68,8 @@ export const RunConfig = z
     simulatedTaskMs: int(0, 600_000).default(0),
     /** How long verify waits for the game to answer as configured (default 5 min). */
     verifyTimeoutMs: int(1_000, 3_600_000).default(300_000),
+    /** How long the game publishers' version lists are cached (default 10 min). */
+    versionListTtlMs: int(0, 86_400_000).default(600_000),
     /** Folder with provision_<game>.yml and its roles; beside the bundle by default. */
     ansibleDir: z.string().min(1).optional(),
     /** This host's address as the VMs see it: admin ports (RCON) are opened to it alone. */

@@ -44,6 +44,7 @@ const SOURCES: Record<string, { env: string; flag?: string }> = {
   provisioner: { env: 'RUNNER_PROVISIONER', flag: 'provisioner' },
   simulatedTaskMs: { env: 'RUNNER_SIMULATED_TASK_MS' },
   verifyTimeoutMs: { env: 'RUNNER_VERIFY_TIMEOUT_MS' },
+  versionListTtlMs: { env: 'RUNNER_VERSION_LIST_TTL_MS' },
   ansibleDir: { env: 'RUNNER_ANSIBLE_DIR', flag: 'ansible-dir' },
   address: { env: 'RUNNER_ADDRESS', flag: 'address' },
   minecraftManifestUrl: { env: 'RUNNER_MINECRAFT_MANIFEST_URL' },
@@ -175,6 +176,7 @@ export function checkConfig(raw: Readonly<Record<string, unknown>>): ConfigResul
     provisioner: check.oneOf('provisioner', ['ansible', 'simulated'] as const, 'ansible'),
     simulatedTaskMs: check.int('simulatedTaskMs', 0, 600_000, 0),
     verifyTimeoutMs: check.int('verifyTimeoutMs', 1_000, 3_600_000, 300_000),
+    versionListTtlMs: check.int('versionListTtlMs', 0, 86_400_000, 600_000),
     ansibleDir: check.optional('ansibleDir', () => check.string('ansibleDir', 1)),
     address: check.optional('address', () => check.ipv4('address')),
     minecraftManifestUrl: check.optional('minecraftManifestUrl', () =>

@@ -13,6 +13,7 @@ import { Alert, CheckboxField } from '../components/field'
 import { Link } from '../components/link'
 import { LivePanel } from '../components/live-status'
 import { LogPane } from '../components/log-pane'
+import { UpdateAvailable } from '../components/update-available'
 import { StatusBadge } from '../components/status-badge'
 import { Timeline } from '../components/timeline'
 import { usePoll } from '../hooks/use-poll'
@@ -138,6 +139,13 @@ export function DeploymentPage(props: { id: string }) {
         <div>
           <ResultCard detail={detail} state={state} />
           {isWatched(state.status) ? <LivePanel live={liveStatus} /> : null}
+          {isWatched(state.status) ? (
+            <UpdateAvailable
+              {...{ detail, live: liveStatus, onStarted: reload }}
+              result={state.result ?? detail.result}
+              canUpdate={operate && state.status === 'ready'}
+            />
+          ) : null}
           <h2 id="steps-title">{t.stepsTitle}</h2>
           {jobKind ? (
             <p className="job-kind" data-job-kind={jobKind}>

@@ -1,5 +1,5 @@
 import { getGame } from '../../../core/games'
-import type { GameModule, HealthCheck } from '../../../core/games/types'
+import type { ArtifactRequest, GameModule, HealthCheck } from '../../../core/games/types'
 import type { LiveStatus, WatchTarget } from '../../../core/protocol'
 import { storedInputs, watchedDeployments } from '../../db/deployments'
 import { openInputs } from '../../lib/game-secrets'
@@ -39,6 +39,19 @@ export function healthCheckOf(
 ): HealthCheck | null {
   const parsed = game?.configSchema.safeParse(gameConfig)
   return game && parsed?.success ? game.healthCheck(parsed.data) : null
+}
+
+/**
+ * The release channel a runner looks for updates on: the game's artifact request when the
+ * config follows `latest`; undefined for a pinned version (it stays pinned) or no versions.
+ */
+export function channelOf(
+  game: GameModule | undefined,
+  gameConfig: Record<string, unknown>,
+): ArtifactRequest | undefined {
+  const parsed = game?.configSchema.safeParse(gameConfig)
+  const request = game && parsed?.success ? game.artifact(parsed.data) : null
+  return request && request.version === 'latest' ? request : undefined
 }
 
 /**
@@ -152,6 +165,7 @@ export class WatchLists {
         const gameConfig = game?.sensitiveFields?.length
           ? (await openInputs(this.env, row.game, inputs)).gameConfig
           : inputs.spec.gameConfig
+        const channel = channelOf(game, gameConfig)
         return {
           runnerId: row.runnerId,
           target: {
@@ -160,6 +174,7 @@ export class WatchLists {
             ipAddress: row.ip,
             game: row.game,
             check: healthCheckOf(game, gameConfig),
+            ...(channel ? { channel } : {}),
           },
         }
       }),

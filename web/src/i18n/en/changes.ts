@@ -42,5 +42,13 @@ export const enChanges = {
     tryAgain: 'Try the change again',
     tryAgainTitle: (name: string) => `Try the change of “${name}” again?`,
     tryAgainBody: 'A new snapshot is taken first; a failure rolls back again.',
+    pinned: (version: string) => `Pinned to ${version}: no updates are offered.`,
+    updateTitle: 'Update available',
+    updateBody: (newest: string, installed: string) =>
+      `Version ${newest} is out; this server runs ${installed}. Worlds saved by the new version cannot be opened by the old one: only the snapshot taken first undoes the update.`,
+    updateTo: (version: string) => `Update to ${version}`,
+    updateConfirmTitle: (name: string, version: string) => `Update “${name}” to ${version}?`,
+    updateConfirmBody:
+      'A snapshot of the VM is taken first, then the game is installed again in the new version and restarted (players are disconnected briefly). If it does not answer, the server goes back to the snapshot.',
   },
 }

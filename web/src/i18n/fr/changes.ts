@@ -47,5 +47,14 @@ export const frChanges: typeof enChanges = {
     tryAgain: 'Réessayer le changement',
     tryAgainTitle: (name: string) => `Réessayer le changement de « ${name} » ?`,
     tryAgainBody: 'Un nouvel instantané est pris d’abord ; un échec y revient de nouveau.',
+    pinned: (version: string) => `Version figée à ${version} : aucune mise à jour n’est proposée.`,
+    updateTitle: 'Mise à jour disponible',
+    updateBody: (newest: string, installed: string) =>
+      `La version ${newest} est sortie ; ce serveur tourne en ${installed}. Un monde sauvegardé par la nouvelle version ne s’ouvre plus dans l’ancienne : seul l’instantané pris d’abord défait la mise à jour.`,
+    updateTo: (version: string) => `Mettre à jour en ${version}`,
+    updateConfirmTitle: (name: string, version: string) =>
+      `Mettre « ${name} » à jour en ${version} ?`,
+    updateConfirmBody:
+      'Un instantané de la VM est pris d’abord, puis le jeu est réinstallé dans la nouvelle version et redémarré (les joueurs sont brièvement déconnectés). S’il ne répond pas, le serveur revient à l’instantané.',
   },
 }
