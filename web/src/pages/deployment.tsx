@@ -296,6 +296,7 @@ function Actions(props: {
   const t = useT()
   const param = { param: { id: props.id } }
   const can = allowedActions(props.status, props.failedKind)
+  const cancelLabel = props.status === 'changing' ? t.changes.cancelChange : t.cancelDeployment
   const lifecycle = hasLifecycle(props.status)
   const [starting, setStarting] = useState(false)
   // Backups are kept by default: a destroyed server can come back as a new one.
@@ -373,10 +374,10 @@ function Actions(props: {
         ) : null}
         {can.cancel ? (
           <ConfirmButton
-            label={t.cancelDeployment}
+            label={cancelLabel}
             title={t.cancelTitle(props.name)}
             body={props.status === 'changing' ? t.changes.cancelBody : t.cancelBody}
-            confirmLabel={t.cancelDeployment}
+            confirmLabel={cancelLabel}
             dismissLabel={t.keepGoing}
             focusAfter={props.focusAfter}
             onConfirm={async () => {

@@ -37,6 +37,7 @@ export const enChanges = {
     rolledBackTitle: 'The last change was rolled back',
     rolledBack: (why: string) => `The server is as it was before the change. Why: ${why}`,
     cancelledBack: 'The change was cancelled and undone: the server is as it was before it.',
+    cancelChange: 'Cancel the change',
     cancelBody:
       'The change stops and is undone: the server goes back to its snapshot, as it was before.',
     tryAgain: 'Try the change again',

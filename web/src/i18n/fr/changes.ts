@@ -42,6 +42,7 @@ export const frChanges: typeof enChanges = {
       `Le serveur est tel qu’il était avant le changement. Raison : ${why}`,
     cancelledBack:
       'Le changement a été interrompu et défait : le serveur est tel qu’il était avant.',
+    cancelChange: 'Annuler le changement',
     cancelBody:
       'Le changement s’arrête et est défait : le serveur revient à son instantané, tel qu’il était avant.',
     tryAgain: 'Réessayer le changement',
