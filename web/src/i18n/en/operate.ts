@@ -7,7 +7,7 @@ export const enOperate = {
     noConsole: (game: string) =>
       `${game} has no console: its dedicated server offers no remote console to send commands to. The server log below still shows what it prints.`,
     consoleOff:
-      'This server was deployed with its console (RCON) switched off. Deploy it again with “Remote console (RCON)” on to use it here.',
+      'This server was deployed with its console (RCON) switched off. Deploy it again with “RCON” ticked to use it here.',
     notReady: 'The console works while the server is ready.',
     commandLabel: 'Command',
     commandHelp: (max: number) => `One line, at most ${max} characters, without the leading “/”.`,

@@ -9,7 +9,7 @@ export const frOperate: typeof enOperate = {
     noConsole: (game: string) =>
       `${game} n’a pas de console : son serveur dédié n’offre aucune console à distance pour envoyer des commandes. Le journal du serveur ci-dessous montre toujours ce qu’il écrit.`,
     consoleOff:
-      'Ce serveur a été déployé avec sa console (RCON) désactivée. Redéployez-le avec « Console à distance (RCON) » activée pour l’utiliser ici.',
+      'Ce serveur a été déployé avec sa console (RCON) désactivée. Redéployez-le avec « RCON » coché pour l’utiliser ici.',
     notReady: 'La console fonctionne quand le serveur est prêt.',
     commandLabel: 'Commande',
     commandHelp: (max: number) => `Une ligne, ${max} caractères au plus, sans le « / » initial.`,
