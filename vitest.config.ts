@@ -7,7 +7,16 @@ import { defineConfig } from 'vitest/config'
  *   migrated from `migrations/` (the same files wrangler applies).
  * - `node`: core, runner, Proxmox simulator, Ansible checks — plain Node.
  * - `e2e`: whole processes (wrangler dev, runner, simulator, Chromium) on loopback.
+ * - `chaos`: the same, the fault-injection files (a runner SIGKILLed inside each step, with fake
+ *   and with real executors; 20 deployments through injected Proxmox faults): over three minutes,
+ *   so `npm test` leaves them to `npm run test:chaos`, which CI runs after it.
  */
+const CHAOS = [
+  'test/e2e/chaos-kill.test.ts',
+  'test/e2e/chaos-kill-real.test.ts',
+  'test/e2e/engine-sim.test.ts',
+]
+
 export default defineConfig({
   test: {
     projects: [
@@ -52,6 +61,17 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          exclude: CHAOS,
+          environment: 'node',
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'chaos',
+          include: CHAOS,
           environment: 'node',
           testTimeout: 180_000,
           hookTimeout: 180_000,
