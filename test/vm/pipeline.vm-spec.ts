@@ -41,8 +41,12 @@ import { REPO_ROOT, SLIRP, VM_CACHE_DIR, ensureImage, sshArgs, sshRun } from './
  * Debian 13 cloud-init VM under TCG, test/pve-sim/qemu-backend.ts), SSH waited,
  * provision_minecraft.yml run by the runner's Ansible executor (Java 21 baked into the image;
  * the stand-in server jar from a loopback mirror of Mojang's metadata), verified by a Server
- * List Ping, and `ready`. Then, from outside: the game answers, UFW drops another port, a
- * second playbook run changes nothing, and destroying the deployment stops and deletes the VM.
+ * List Ping, and `ready`. Then, from outside: the game answers, UFW drops another port, the
+ * console answers over the stand-in's RCON and the server log streams the VM's journal (and its
+ * SSH session ends when nobody watches), a change of MOTD, slots and memory restarts the VM
+ * bigger and the game answers with the new values, the same change again changes nothing (refused,
+ * and the playbook run again reports changed=0), the runner installs on the VM, and destroying
+ * the deployment stops and deletes the VM. All of it on the one VM: a second boot costs minutes.
  * Everything is on loopback; the guest has no route anywhere. Slow (tens of minutes) and
  * root-only:
  *   npm run test:vm
