@@ -115,7 +115,14 @@ export async function changeEnded(
       apiFailures = 0
       const running = d.steps.find((s) => s.status === 'running')?.name ?? ''
       if (running && running !== step) onStep((step = running))
-      if (d.status === 'failed') throw new Error(`the change left the deployment failed`)
+      if (d.status === 'failed') {
+        const { lines } = await api.ok<{ lines: { text: string }[] }>(
+          'GET',
+          `/api/deployments/${id}/logs?after=0&limit=10000`,
+        )
+        const tail = lines.slice(-60).map((l) => l.text)
+        throw new Error(`the change left the deployment failed:\n${tail.join('\n')}`)
+      }
       return d.status === 'ready' && d.lastJob?.kind === 'change' && d.lastJob.endedAt >= since && d
     },
     'the change to end',
