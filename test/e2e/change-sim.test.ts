@@ -88,6 +88,8 @@ describe('changing a deployment against the simulator', () => {
     dirs.push((await startRealRunner(api, 'change-runner')).state)
     const d = await deploy(api, 'change world')
     expect((await ping(d.ip)).motd).toBe('Before the change')
+    // The NIC as the deploy set it: its MAC is part of cloud-init's identity for the VM.
+    const net0 = sim.cluster.vm(d.vmid).config.net0
 
     const since = Date.now()
     const config = {
@@ -108,6 +110,9 @@ describe('changing a deployment against the simulator', () => {
     // Proxmox's config shows the new memory and the grown disk; a snapshot was taken first.
     const vm = sim.cluster.vm(d.vmid)
     expect(vm.config.memory).toBe('6144')
+    // Only the size was written: a new MAC would mean a new cloud-init instance-id, and new SSH
+    // host keys at the restart, which the key pinned at deploy refuses (docs/proxmox-api.md#cloud-init).
+    expect(vm.config.net0).toBe(net0)
     expect(vm.config.scsi0).toMatch(/size=24G/)
     expect(vm.snapshots?.map((s) => s.name)).toEqual([expect.stringMatching(/^pgd-change-/)])
     // The API shows what is deployed now; the pinned version stays pinned.

@@ -21,6 +21,15 @@ import {
   reverseTunnel,
   runInstallPlaybook,
 } from './install-runner'
+import {
+  changeEnded,
+  consoleCommand,
+  guestMemoryMiB,
+  journalSessionsOnVm,
+  runnerJournalSsh,
+  watchServerLog,
+  type ChangeDetail,
+} from './day-two'
 import { buildFakeServerJar, serveMinecraftMirror, STAND_IN_VERSION } from './fake-server'
 import type { MinecraftMirror } from './fake-server'
 import { REPO_ROOT, SLIRP, VM_CACHE_DIR, ensureImage, sshArgs, sshRun } from './qemu'
@@ -32,8 +41,12 @@ import { REPO_ROOT, SLIRP, VM_CACHE_DIR, ensureImage, sshArgs, sshRun } from './
  * Debian 13 cloud-init VM under TCG, test/pve-sim/qemu-backend.ts), SSH waited,
  * provision_minecraft.yml run by the runner's Ansible executor (Java 21 baked into the image;
  * the stand-in server jar from a loopback mirror of Mojang's metadata), verified by a Server
- * List Ping, and `ready`. Then, from outside: the game answers, UFW drops another port, a
- * second playbook run changes nothing, and destroying the deployment stops and deletes the VM.
+ * List Ping, and `ready`. Then, from outside: the game answers, UFW drops another port, the
+ * console answers over the stand-in's RCON and the server log streams the VM's journal (and its
+ * SSH session ends when nobody watches), a change of MOTD, slots and memory restarts the VM
+ * bigger and the game answers with the new values, the same change again changes nothing (refused,
+ * and the playbook run again reports changed=0), the runner installs on the VM, and destroying
+ * the deployment stops and deletes the VM. All of it on the one VM: a second boot costs minutes.
  * Everything is on loopback; the guest has no route anywhere. Slow (tens of minutes) and
  * root-only:
  *   npm run test:vm
@@ -43,11 +56,15 @@ import { REPO_ROOT, SLIRP, VM_CACHE_DIR, ensureImage, sshArgs, sshRun } from './
 const USER = 'debian'
 const SSH_PORT = 2222
 const GAME_PORT = 25_565
+const RCON_PORT = 25_575
+/** Where provision_minecraft.yml installs the server (minecraft_server_dir). */
+const MINECRAFT_DIR = '/opt/minecraft/server'
 /** A port the playbook does not open; a probe server listens there inside the guest. */
 const CLOSED_PORT = 8080
 /** An address pool of this tier's own (other e2e tests use 127.77–127.79 and 127.90). */
 const POOL = { cidr: '127.83.0.0/16', rangeStart: '127.83.0.10', rangeEnd: '127.83.0.60' }
 const DEPLOY_TIMEOUT_MS = 45 * 60_000
+const CHANGE_TIMEOUT_MS = 30 * 60_000
 const PLAYBOOK_TIMEOUT_MS = 20 * 60_000
 
 const timings: Record<string, number> = {}
@@ -75,6 +92,14 @@ const config = minecraft.configSchema.parse({
   diskGb: 8,
   motd: 'Real VM: test #1',
   maxPlayers: 7,
+  rconEnabled: true,
+})
+/** What the change test asks for: new settings and more memory (the VM restarts for it). */
+const changed = minecraft.configSchema.parse({
+  ...config,
+  motd: 'Real VM: changed #2',
+  maxPlayers: 12,
+  memoryMb: 3072,
 })
 let stack: Stack | undefined
 let sim: PveSimulator | undefined
@@ -97,7 +122,7 @@ beforeAll(async () => {
   backend = new QemuBackend({
     image,
     workDir: join(runDir, 'vms'),
-    ports: [GAME_PORT, CLOSED_PORT],
+    ports: [GAME_PORT, RCON_PORT, CLOSED_PORT],
     log: progress,
   })
   sim = await startSimulator({
@@ -195,6 +220,20 @@ async function unitState(ssh: string[], ...names: string[]): Promise<Record<stri
       .split('\n')
       .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
   )
+}
+
+/**
+ * The deployment's RCON password, as the playbook wrote it into the VM's server.properties (it is
+ * nowhere else outside the runner and the deployment's sealed secrets).
+ */
+async function rconPassword(): Promise<string> {
+  const line = await sshRun(
+    guestSsh(),
+    `sudo grep '^rcon\\.password=' ${MINECRAFT_DIR}/server.properties`,
+  )
+  const password = line.trim().slice('rcon.password='.length).replace(/\\(.)/g, '$1')
+  if (password.length < 12) throw new Error('no RCON password in server.properties')
+  return password
 }
 
 function guestSsh(): string[] {
@@ -313,17 +352,152 @@ describe('a Minecraft deployment through the whole pipeline onto a real Debian 1
   }, 120_000)
 
   it(
-    'reports no changes when the playbook runs a second time',
+    'opens the console through the dashboard: the stand-in answers over RCON, its journal streams live and stops',
+    async () => {
+      if (!deployed || !runner?.child.pid) throw new Error('not deployed')
+      const { id } = deployed
+      const ssh = guestSsh()
+      const list = await consoleCommand(api, id, 'list')
+      progress(`console: list → ${JSON.stringify(list.answer)}`)
+      expect(list).toMatchObject({
+        answer: `There are 0 of a max of ${config.maxPlayers} players online: `,
+        error: null,
+      })
+
+      const words = `hello from the real-VM tier ${Date.now()}`
+      const log = watchServerLog(api, id)
+      try {
+        // The last lines on open: the stand-in's own start-up, through journald and SSH.
+        await waitFor(
+          () => log.got.some((l) => l.includes('RCON running on 0.0.0.0:25575')),
+          'the start-up lines of the server log',
+          60_000,
+          250,
+        )
+        expect(log.got.some((l) => /Done \(\d+\.\d+s\)! For help, type "help"/.test(l))).toBe(true)
+        expect(await journalSessionsOnVm(ssh, 'minecraft')).toHaveLength(1)
+        expect(await runnerJournalSsh(runner.child.pid)).toHaveLength(1)
+        // Live: what the console makes the server write arrives while watching.
+        const said = await consoleCommand(api, id, `say ${words}`)
+        expect(said).toMatchObject({ answer: '', error: null })
+        const line = await waitFor(
+          () => log.got.find((l) => l.includes(`[Server thread/INFO]: [Rcon] ${words}`)),
+          'the live journal line',
+          60_000,
+          250,
+        )
+        progress(`server log: ${line}`)
+        expect(log.end()).toBeNull()
+      } finally {
+        log.ws.close()
+      }
+      await log.closed
+      // Nobody watches: the runner's ssh has exited and its session (journalctl) ended on the VM.
+      await waitFor(
+        async () => (await runnerJournalSsh(runner?.child.pid ?? 0)).length === 0,
+        'the runner’s ssh to exit',
+        30_000,
+        500,
+      )
+      await waitFor(
+        async () => (await journalSessionsOnVm(ssh, 'minecraft')).length === 0,
+        'journalctl to end on the VM',
+        30_000,
+        500,
+      )
+      progress('server log: stopped watching; no journalctl left on the VM')
+      // The password stayed out of the answer and out of the history the dashboard reads.
+      const history = await api.request('GET', `/api/deployments/${id}/console`)
+      const password = await rconPassword()
+      expect(JSON.stringify(history.body)).toContain(words)
+      expect(JSON.stringify(history.body)).not.toContain(password)
+    },
+    5 * 60_000,
+  )
+
+  it(
+    'changes MOTD, max players and memory: the VM restarts bigger and the stand-in answers with the new values',
+    async () => {
+      if (!deployed || !sim || !backend) throw new Error('not deployed')
+      const { id, vmid } = deployed
+      const ssh = guestSsh()
+      expect(await guestMemoryMiB(ssh)).toBeLessThan(config.memoryMb)
+      const before = (await api.ok<ChangeDetail>('GET', `/api/deployments/${id}`)).deployment
+      const since = Date.now()
+      const change = await timed('change: API to ready', async () => {
+        await api.ok('POST', `/api/deployments/${id}/change`, { config: changed })
+        return changeEnded(api, id, since, CHANGE_TIMEOUT_MS, (step) =>
+          progress(`change step ${step}`),
+        )
+      })
+      const { lines } = await api.ok<{ lines: { seq: number; text: string }[] }>(
+        'GET',
+        `/api/deployments/${id}/logs?after=${before.lastSeq}&limit=10000`,
+      )
+      const text = lines.map((l) => l.text).join('\n')
+      await writeFile(join(VM_CACHE_DIR, 'last-change.log'), text)
+      expect(change.lastJob, text.slice(-3000)).toMatchObject({
+        kind: 'change',
+        outcome: 'succeeded',
+      })
+      // What the change did, in its log: the diff, the restart for the memory, Ansible's recap
+      // with the changes it made, and verify reading the new values from the game.
+      expect(text).toContain('change: motd: Real VM: test #1 → Real VM: changed #2')
+      expect(text).toContain('2048 → 3072 MiB; the VM restarts for them')
+      const recap = /^target\s+: ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=0/m.exec(text)
+      progress(`change: ${recap?.[0] ?? 'no recap'}`)
+      expect(Number(recap?.[1])).toBeGreaterThan(0)
+      expect(text).toContain(`verify: ${STAND_IN_VERSION}, "${changed.motd}", 0/12 players`)
+      expect(change.result).toMatchObject({ motd: changed.motd, players: { max: 12 } })
+      expect(change.sizing).toMatchObject({ memoryMiB: 3072 })
+
+      // From outside: the game answers with the new values…
+      const status = await pingMinecraft({ host: deployed.ip, port: GAME_PORT, timeoutMs: 10_000 })
+      progress(`SLP after the change: "${status.motd}", max ${status.playersMax}`)
+      expect({ motd: status.motd, max: status.playersMax }).toEqual({ motd: changed.motd, max: 12 })
+      // …and so does its console, after the restart.
+      const list = await consoleCommand(api, id, 'list')
+      expect(list.answer).toBe('There are 0 of a max of 12 players online: ')
+      // Proxmox's config has the new memory, the restarted qemu has it and the guest sees it.
+      expect(sim.cluster.vm(vmid).config.memory).toBe('3072')
+      expect(sim.cluster.vm(vmid).snapshots?.map((s) => s.name)).toEqual([
+        expect.stringMatching(/^pgd-change-/),
+      ])
+      const pid = backend.pidOf(vmid)
+      expect(pid).toBeGreaterThan(0)
+      expect(pid).not.toBe(deployed.pid)
+      expect(() => process.kill(deployed?.pid ?? 0, 0)).toThrow(/ESRCH/)
+      deployed.pid = pid ?? 0
+      const memory = await guestMemoryMiB(ssh)
+      progress(`guest MemTotal after the change: ${memory} MiB`)
+      expect(memory).toBeGreaterThan(config.memoryMb)
+
+      // The same change again: nothing would change, so nothing is started.
+      const again = await api.request('POST', `/api/deployments/${id}/change`, { config: changed })
+      progress(`the same change again: ${again.status} ${JSON.stringify(again.body)}`)
+      expect(again.status).toBe(409)
+      expect(JSON.stringify(again.body)).toContain('nothing would change')
+      const after = (await api.ok<ChangeDetail>('GET', `/api/deployments/${id}`)).deployment
+      expect(after).toMatchObject({ status: 'ready', lastSeq: change.lastSeq })
+      expect(after.lastJob?.endedAt).toBe(change.lastJob?.endedAt)
+      expect(backend.pidOf(vmid)).toBe(deployed.pid)
+    },
+    CHANGE_TIMEOUT_MS + 60_000,
+  )
+
+  it(
+    'reports no changes when the changed settings’ playbook runs a second time',
     async () => {
       if (!deployed || !mirror) throw new Error('not deployed')
-      // The same inputs the runner's executor used: its playbook folder, the resolver against
-      // the same mirror, its address, its key and its jar cache (HOME).
+      // The same inputs the runner's executor used for the change: its playbook folder, the
+      // resolver against the same mirror, its address, its key, its jar cache (HOME) and the
+      // deployment's RCON password (read here from the VM, where the playbook wrote it).
       const prepared = await preparePlaybook({
         game: minecraft,
-        config,
+        config: changed,
         ansibleDir: join(REPO_ROOT, 'ansible'),
         runnerAddress: SLIRP.host,
-        secrets: {},
+        secrets: { rconPassword: await rconPassword() },
         resolvers: {
           minecraft: new MinecraftVersionResolver({
             userAgent: 'pgd-vm-test',
@@ -353,6 +527,7 @@ describe('a Minecraft deployment through the whole pipeline onto a real Debian 1
         }),
       )
       await writeFile(join(VM_CACHE_DIR, 'last-second-run.log'), log.join('\n'))
+      progress(`second run: ${JSON.stringify(result.recap)}`)
       expect(result.error).toBeNull()
       expect(result.recap?.changed).toBe(0)
     },

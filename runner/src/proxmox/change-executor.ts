@@ -66,7 +66,8 @@ export function createChangeExecutor(pools: StepPools) {
         await steps.shutdown(vmid, job.deploymentId, GRACEFUL_STOP_S, sctx)
         running = false
       }
-      await steps.configure(vmid, spec, sctx)
+      // Only the size: the VM's MAC, and so its cloud-init identity and SSH host keys, stay.
+      await steps.setSize(vmid, spec, sctx)
     } else ctx.log(`CPU and memory unchanged (${cores} cores, ${memory} MiB)`)
     await steps.resizeDisk(vmid, spec, sctx)
     if (!running) await steps.start(vmid, job.deploymentId, sctx)

@@ -278,6 +278,29 @@ export class VmSteps extends VmPower {
   }
 
   /**
+   * A change's new CPU and memory, and nothing else: the rest of the config (net0 with its MAC,
+   * the cloud-init user, keys and address) stays as the deploy set it. Sending net0 again would
+   * give the VM a new MAC, hence a new cloud-init instance-id, and cloud-init would make new SSH
+   * host keys at the next boot, which the pinned key rightly refuses (docs/proxmox-api.md#cloud-init).
+   */
+  setSize(vmid: number, spec: VmSpec, ctx: StepContext): Promise<void> {
+    return asStep('configure', async () => {
+      await retryTransient('configure', this.retry, ctx, async () => {
+        const st = await waitUnlocked(this.client, vmid, this.timeouts.unlockMs, ctx)
+        assertDeploymentVm(st, vmid, spec.deploymentId, 'configure')
+        const upid = await this.client.callTask(
+          'POST',
+          `/nodes/${this.client.connection.node}/qemu/${vmid}/config`,
+          { cores: spec.cores, memory: String(spec.memoryMiB) },
+          ctx.signal,
+        )
+        if (upid) await this.client.waitTask(upid, { timeoutMs: this.timeouts.taskMs, ...ctx })
+      })
+      ctx.log(`VM ${vmid} resized: ${spec.cores} cores, ${spec.memoryMiB} MiB`)
+    })
+  }
+
+  /**
    * Step "resize disk": grow the boot disk to `spec.diskGiB` with an absolute size, skipped when
    * already that big, so a repeat never grows it twice and never tries to shrink
    * (docs/proxmox-api.md#resize).

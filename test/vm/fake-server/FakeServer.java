@@ -5,11 +5,14 @@ import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.Reader;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +29,13 @@ import java.util.Properties;
  * server.properties, rotates logs/latest.log, logs vanilla's "Done (…)! For help, type "help""
  * line once it listens, answers the Server List Ping (handshake, status, ping/pong), and on
  * SIGTERM logs a world save and exits like the JVM does (143).
+ *
+ * With enable-rcon=true (rcon.port, rcon.password) it also runs a minimal RCON console, the
+ * Source RCON protocol as Minecraft implements it (https://minecraft.wiki/w/RCON): little-endian
+ * int32 length, request id and type, an ASCII body and two NULs; login (type 3) answered with the
+ * request id, or -1 for a wrong password, in a type 2 packet; a command (type 2) answered in a
+ * type 0 packet with the same id. It knows `list`, `say` and the save commands, in vanilla's
+ * words, and writes to its log (the journal) what vanilla writes for them.
  */
 public final class FakeServer {
   static final String VERSION = "1.21.5";
@@ -70,6 +80,7 @@ public final class FakeServer {
     }, "Server Shutdown Thread"));
     double seconds = (System.nanoTime() - started) / 1e9;
     info(String.format("Done (%.3fs)! For help, type \"help\"", seconds));
+    startRcon(props, maxPlayers);
 
     String status = "{\"version\":{\"name\":\"" + VERSION + "\",\"protocol\":" + PROTOCOL + "},"
         + "\"players\":{\"max\":" + maxPlayers + ",\"online\":0},"
@@ -119,6 +130,115 @@ public final class FakeServer {
     }
   }
 
+  static final int RCON_LOGIN = 3;
+  static final int RCON_COMMAND = 2;
+  static final int RCON_RESPONSE = 0;
+  /** Vanilla's limit on an incoming RCON packet (RconClient: a 1,460-byte buffer). */
+  static final int RCON_MAX_PACKET = 1460;
+  static volatile boolean saving = true;
+
+  /** Vanilla's RCON listener, when server.properties turns it on. */
+  static void startRcon(Properties props, int maxPlayers) throws IOException {
+    if (!"true".equals(props.getProperty("enable-rcon"))) return;
+    int port = Integer.parseInt(props.getProperty("rcon.port", "25575"));
+    String password = props.getProperty("rcon.password", "");
+    if (password.isEmpty()) {
+      warn("No rcon password set in server.properties, rcon disabled!");
+      return;
+    }
+    ServerSocket rcon = new ServerSocket();
+    rcon.setReuseAddress(true);
+    rcon.bind(new InetSocketAddress(port));
+    Thread listener = new Thread(() -> {
+      int client = 0;
+      while (true) {
+        try {
+          Socket socket = rcon.accept();
+          Thread t = new Thread(() -> serveRcon(socket, password, maxPlayers), "RCON Client #" + ++client);
+          t.setDaemon(true);
+          t.start();
+        } catch (IOException e) {
+          return;
+        }
+      }
+    }, "RCON Listener");
+    listener.setDaemon(true);
+    info("Thread RCON Listener started");
+    info("RCON running on 0.0.0.0:" + port);
+    listener.start();
+  }
+
+  /** One RCON connection: a login, then commands, until the client closes. */
+  static void serveRcon(Socket socket, String password, int maxPlayers) {
+    try (socket) {
+      DataInputStream in = new DataInputStream(socket.getInputStream());
+      OutputStream out = socket.getOutputStream();
+      boolean authed = false;
+      while (true) {
+        int length = Integer.reverseBytes(in.readInt());
+        if (length < 10 || length > RCON_MAX_PACKET) return;
+        byte[] packet = in.readNBytes(length);
+        if (packet.length < length) return;
+        ByteBuffer b = ByteBuffer.wrap(packet).order(ByteOrder.LITTLE_ENDIAN);
+        int id = b.getInt();
+        int type = b.getInt();
+        String body = new String(packet, 8, length - 10, StandardCharsets.UTF_8);
+        if (type == RCON_LOGIN) {
+          authed = password.equals(body);
+          sendRcon(out, authed ? id : -1, RCON_COMMAND, "");
+        } else if (type == RCON_COMMAND && authed) {
+          sendRcon(out, id, RCON_RESPONSE, command(body, maxPlayers));
+        } else if (type == RCON_COMMAND) {
+          sendRcon(out, -1, RCON_COMMAND, "");
+        } else {
+          sendRcon(out, id, RCON_RESPONSE, String.format("Unknown request %s", Integer.toHexString(type)));
+        }
+      }
+    } catch (IOException e) {
+      // The client went away, as every RCON client does after its commands.
+    }
+  }
+
+  /** A console command's answer, in vanilla's words; what vanilla logs for it, logged. */
+  static String command(String line, int maxPlayers) {
+    String[] words = line.trim().split("\\s+", 2);
+    String rest = words.length > 1 ? words[1] : "";
+    switch (words[0]) {
+      case "list":
+        return "There are 0 of a max of " + maxPlayers + " players online: ";
+      case "say":
+        if (rest.isEmpty()) break;
+        // Broadcast to the players and the server log as "[Rcon] …"; the console gets nothing.
+        info("Server thread", "[Rcon] " + rest);
+        return "";
+      case "save-off":
+        if (!saving) return "Saving is already turned off";
+        saving = false;
+        info("Server thread", "[Rcon: Automatic saving is now disabled]");
+        return "Automatic saving is now disabled";
+      case "save-on":
+        if (saving) return "Saving is already turned on";
+        saving = true;
+        info("Server thread", "[Rcon: Automatic saving is now enabled]");
+        return "Automatic saving is now enabled";
+      case "save-all":
+        info("Server thread", "[Rcon: Saving the game (this may take a moment!)]");
+        info("Server thread", "[Rcon: Saved the game]");
+        return "Saving the game (this may take a moment!)Saved the game";
+      default:
+        break;
+    }
+    return "Unknown or incomplete command, see below for error" + line + "<--[HERE]";
+  }
+
+  static void sendRcon(OutputStream out, int id, int type, String body) throws IOException {
+    byte[] text = body.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer b = ByteBuffer.allocate(14 + text.length).order(ByteOrder.LITTLE_ENDIAN);
+    b.putInt(10 + text.length).putInt(id).putInt(type).put(text).put((byte) 0).put((byte) 0);
+    out.write(b.array());
+    out.flush();
+  }
+
   static void send(DataOutputStream out, byte[] packet) throws IOException {
     writeVarInt(out, packet.length);
     out.write(packet);
@@ -164,9 +284,21 @@ public final class FakeServer {
     return b.toString();
   }
 
-  static synchronized void info(String message) {
+  static void info(String message) {
+    write(Thread.currentThread().getName(), "INFO", message);
+  }
+
+  static void info(String thread, String message) {
+    write(thread, "INFO", message);
+  }
+
+  static void warn(String message) {
+    write(Thread.currentThread().getName(), "WARN", message);
+  }
+
+  static synchronized void write(String thread, String level, String message) {
     String line = "[" + LocalTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss"))
-        + "] [" + Thread.currentThread().getName() + "/INFO]: " + message;
+        + "] [" + thread + "/" + level + "]: " + message;
     System.out.println(line);
     log.println(line);
   }
