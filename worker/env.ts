@@ -15,7 +15,7 @@ export interface SessionUser extends Principal {
 }
 
 export interface SecondFactorState {
-  /** The account has TOTP turned on. */
+  /** The account has a second factor: TOTP turned on, or a passkey. */
   enrolled: boolean
   /** The password was right but the code is still owed: only the check is allowed. */
   pending: boolean

@@ -1,7 +1,7 @@
 import { and, desc, eq, gt, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm'
 import type { DeploymentScope, Role } from '../../core/people'
 import { orm } from './client'
-import { sessions, sessionSockets, users } from './schema'
+import { passkeys, sessions, sessionSockets, users } from './schema'
 
 /** When a session last showed activity: `last_seen_at`, or its creation. */
 const lastSeen = sql`coalesce(${sessions.lastSeenAt}, ${sessions.createdAt})`
@@ -46,7 +46,7 @@ export interface LiveSession {
   username: string
   role: Role
   deploymentScope: DeploymentScope
-  totpEnrolled: boolean
+  secondFactorEnrolled: boolean
   pendingSecondFactor: number
   secondFactorAt: number | null
   expiresAt: number
@@ -66,7 +66,11 @@ export async function liveSession(
       username: users.username,
       role: users.role,
       deploymentScope: users.deploymentScope,
-      totpEnrolled: sql<boolean>`${users.totpSecretEnc} is not null`.mapWith(Boolean),
+      // A second factor: TOTP, or at least one passkey.
+      secondFactorEnrolled:
+        sql<boolean>`(${users.totpSecretEnc} is not null or exists (select 1 from ${passkeys} where ${passkeys.userId} = ${users.id}))`.mapWith(
+          Boolean,
+        ),
       pendingSecondFactor: sessions.pendingSecondFactor,
       secondFactorAt: sessions.secondFactorAt,
       expiresAt: sessions.expiresAt,
