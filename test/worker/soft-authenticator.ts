@@ -18,7 +18,7 @@ function fromB64url(text: string): Uint8Array {
   return Uint8Array.from(s, (ch) => ch.charCodeAt(0))
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
+function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
   let at = 0
   for (const p of parts) {
@@ -114,7 +114,7 @@ export class SoftPasskey {
 
   /** What navigator.credentials.create() would send back for `challenge`. */
   async register(challenge: string, origin: string, rpId: string) {
-    const jwk = await crypto.subtle.exportKey('jwk', this.keys.publicKey)
+    const jwk = (await crypto.subtle.exportKey('jwk', this.keys.publicKey)) as JsonWebKey
     const coseKey = cbor(
       new Map<number, Cbor>([
         [1, 2], // kty: EC2

@@ -46,7 +46,8 @@ export interface LiveSession {
   username: string
   role: Role
   deploymentScope: DeploymentScope
-  secondFactorEnrolled: boolean
+  totpEnrolled: boolean
+  passkeyEnrolled: boolean
   pendingSecondFactor: number
   secondFactorAt: number | null
   expiresAt: number
@@ -66,9 +67,9 @@ export async function liveSession(
       username: users.username,
       role: users.role,
       deploymentScope: users.deploymentScope,
-      // A second factor: TOTP, or at least one passkey.
-      secondFactorEnrolled:
-        sql<boolean>`(${users.totpSecretEnc} is not null or exists (select 1 from ${passkeys} where ${passkeys.userId} = ${users.id}))`.mapWith(
+      totpEnrolled: sql<boolean>`${users.totpSecretEnc} is not null`.mapWith(Boolean),
+      passkeyEnrolled:
+        sql<boolean>`exists (select 1 from ${passkeys} where ${passkeys.userId} = ${users.id})`.mapWith(
           Boolean,
         ),
       pendingSecondFactor: sessions.pendingSecondFactor,
