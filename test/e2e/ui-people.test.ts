@@ -1,8 +1,9 @@
 import { decodeBase32IgnorePadding } from '@oslojs/encoding'
 import { generateTOTP } from '@oslojs/otp'
+import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { newPage, screenshot } from './browser'
+import { newPage, screenshot, SCREENSHOTS } from './browser'
 import { openSignedIn, statusIs, useUiSimScene } from './fixtures'
 import { waitFor } from './stack'
 
@@ -69,6 +70,14 @@ describe('people: an operator limited to one server', () => {
     const link = (await owner.getByTestId('one-time-link').textContent()) ?? ''
     expect(link).toMatch(/\/join#[A-Za-z0-9_-]{40,}$/)
     await screenshot(owner, '90-people-invite-en')
+    // Owners see (and may set) whether everyone needs a second factor, in Settings.
+    await owner.goto('/settings')
+    const policy = owner.getByLabel('Require a second factor for every account')
+    await policy.waitFor()
+    await expect(policy.isChecked()).resolves.toBe(false)
+    await expect(policy.isEnabled()).resolves.toBe(true)
+    await owner.locator('#second-factor-policy-title').scrollIntoViewIfNeeded()
+    await owner.screenshot({ path: join(SCREENSHOTS, '90a-people-policy-en.png') })
 
     // The friend, in a browser of their own, joins with the link. They use the dashboard by
     // name (localhost), as passkeys need: WebAuthn refuses a bare IP address as the site.

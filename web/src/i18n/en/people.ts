@@ -144,4 +144,12 @@ export const enPeople = {
   orPassword: 'or with your password',
   usePasskey: 'Use a passkey',
   secondFactorPasskeyIntro: 'Confirm with one of your passkeys.',
+  policyTitle: 'Sign-in',
+  policyIntro:
+    'Settings, runners, users and destroying a server always ask for a second factor from the last 15 minutes, from accounts that have one.',
+  policyRequire: 'Require a second factor for every account',
+  policyHelp:
+    'Accounts without an authenticator app or a passkey must set one up before they can use the dashboard.',
+  policyOwnerOnly: 'Only an owner can change this.',
+  policySaved: 'Saved.',
 }

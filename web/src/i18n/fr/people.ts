@@ -153,4 +153,12 @@ export const frPeople: typeof enPeople = {
   orPassword: 'ou avec votre mot de passe',
   usePasskey: 'Utiliser une clé d’accès',
   secondFactorPasskeyIntro: 'Confirmez avec l’une de vos clés d’accès.',
+  policyTitle: 'Connexion',
+  policyIntro:
+    'Les paramètres, les runners, les utilisateurs et la suppression d’un serveur demandent toujours un second facteur de moins de 15 minutes aux comptes qui en ont un.',
+  policyRequire: 'Exiger un second facteur pour chaque compte',
+  policyHelp:
+    'Les comptes sans application d’authentification ni clé d’accès doivent en configurer une avant d’utiliser le tableau de bord.',
+  policyOwnerOnly: 'Seul un propriétaire peut modifier ce réglage.',
+  policySaved: 'Enregistré.',
 }
