@@ -116,7 +116,7 @@ describe('people: an operator limited to one server', () => {
     await page.getByRole('button', { name: 'Rename Laptop' }).click()
     await page.getByLabel('Rename', { exact: true }).fill('Work laptop')
     await page.getByRole('button', { name: 'Save', exact: true }).click()
-    await page.getByRole('cell', { name: 'Work laptop' }).waitFor()
+    await page.getByRole('cell', { name: 'Work laptop', exact: true }).waitFor()
     await screenshot(page, '90d-people-passkey-added-en')
 
     // Only their server, no New deployment, no admin screens in the menu.
@@ -191,7 +191,7 @@ describe('people: an operator limited to one server', () => {
     await screenshot(page, '95-people-operator-settings-refused-fr')
     await page.goto('/security')
     await page.getByRole('heading', { name: 'Clés d’accès' }).waitFor()
-    await page.getByRole('cell', { name: 'Work laptop' }).waitFor()
+    await page.getByRole('cell', { name: 'Work laptop', exact: true }).waitFor()
     await screenshot(page, '95b-people-passkeys-fr')
     await page.getByRole('button', { name: 'Se déconnecter' }).click()
     await page.getByRole('button', { name: 'Se connecter avec une clé d’accès' }).waitFor()
