@@ -17,6 +17,7 @@ import { deploymentsRoutes, gamesRoutes } from './routes/deployments'
 import { health } from './routes/health'
 import { invitesRoutes } from './routes/invites'
 import { runnerApi } from './routes/runner-api'
+import { passkeyLoginRoutes, passkeysRoutes } from './routes/passkeys'
 import { secondFactorRoutes } from './routes/second-factor'
 import { securityPolicyRoutes } from './routes/security-policy'
 import { orphansRoutes } from './routes/orphans'
@@ -51,6 +52,8 @@ const api = new Hono<AppEnv>()
   .route('/setup', setup)
   .route('/auth', auth)
   .route('/auth/totp', secondFactorRoutes)
+  .route('/auth/passkeys', passkeysRoutes)
+  .route('/auth/passkey-login', passkeyLoginRoutes)
   .route('/invites', invitesRoutes)
   .route('/users', usersRoutes)
   .route('/tokens', tokensRoutes)

@@ -15,8 +15,10 @@ export interface SessionUser extends Principal {
 }
 
 export interface SecondFactorState {
-  /** The account has TOTP turned on. */
+  /** The account has a second factor: TOTP turned on, or a passkey. */
   enrolled: boolean
+  /** Which second factors the account has, for the dashboard to offer the right ones. */
+  methods?: { totp: boolean; passkey: boolean }
   /** The password was right but the code is still owed: only the check is allowed. */
   pending: boolean
   /** When this session last proved it (epoch ms), or null. */

@@ -1,7 +1,9 @@
 import { decodeBase32IgnorePadding } from '@oslojs/encoding'
 import { generateTOTP } from '@oslojs/otp'
+import { join } from 'node:path'
+import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { newPage, screenshot } from './browser'
+import { newPage, screenshot, SCREENSHOTS } from './browser'
 import { openSignedIn, statusIs, useUiSimScene } from './fixtures'
 import { waitFor } from './stack'
 
@@ -12,6 +14,25 @@ import { waitFor } from './stack'
  * Chromium against wrangler dev, a real runner and the Proxmox simulator.
  */
 const scene = useUiSimScene({ sim: { timing: { cloneMs: 200, startMs: 100 } } })
+
+/**
+ * Chromium's virtual authenticator (DevTools WebAuthn domain) on `page`: a platform passkey
+ * store with user verification that answers at once, as a laptop's fingerprint reader would.
+ */
+async function addVirtualAuthenticator(page: Page): Promise<void> {
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('WebAuthn.enable')
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  })
+}
 
 async function deployReady(name: string): Promise<string> {
   const { deployment } = await scene.api.ok<{ deployment: { id: string } }>(
@@ -49,11 +70,22 @@ describe('people: an operator limited to one server', () => {
     const link = (await owner.getByTestId('one-time-link').textContent()) ?? ''
     expect(link).toMatch(/\/join#[A-Za-z0-9_-]{40,}$/)
     await screenshot(owner, '90-people-invite-en')
+    // Owners see (and may set) whether everyone needs a second factor, in Settings.
+    await owner.goto('/settings')
+    const policy = owner.getByLabel('Require a second factor for every account')
+    await policy.waitFor()
+    await expect(policy.isChecked()).resolves.toBe(false)
+    await expect(policy.isEnabled()).resolves.toBe(true)
+    await owner.locator('#second-factor-policy-title').scrollIntoViewIfNeeded()
+    await owner.screenshot({ path: join(SCREENSHOTS, '90a-people-policy-en.png') })
 
-    // The friend, in a browser of their own, joins with the link.
-    const { context, page } = await newPage(scene.browser, scene.api.url)
+    // The friend, in a browser of their own, joins with the link. They use the dashboard by
+    // name (localhost), as passkeys need: WebAuthn refuses a bare IP address as the site.
+    const byName = scene.api.url.replace('127.0.0.1', 'localhost')
+    const { context, page } = await newPage(scene.browser, byName)
     scene.contexts.push(context)
-    await page.goto(link)
+    await addVirtualAuthenticator(page)
+    await page.goto(link.replace(scene.api.url, byName))
     await page.getByText('You are invited as Operator.').waitFor()
     await page.getByLabel('Username').fill('friend')
     await page.getByLabel('Password', { exact: true }).fill('friend password 123')
@@ -76,6 +108,16 @@ describe('people: an operator limited to one server', () => {
     await screenshot(page, '90c-people-recovery-codes-en')
     await page.getByRole('button', { name: 'I have saved them' }).click()
     await page.getByText(/^On\. 10 recovery codes left/).waitFor()
+
+    // They add a passkey on this device (the virtual authenticator), then name it better.
+    await page.getByLabel('Name of the new passkey').fill('Laptop')
+    await page.getByRole('button', { name: 'Add a passkey' }).click()
+    await page.getByText('Passkey Laptop added.').waitFor()
+    await page.getByRole('button', { name: 'Rename Laptop' }).click()
+    await page.getByLabel('Rename', { exact: true }).fill('Work laptop')
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await page.getByRole('cell', { name: 'Work laptop', exact: true }).waitFor()
+    await screenshot(page, '90d-people-passkey-added-en')
 
     // Only their server, no New deployment, no admin screens in the menu.
     await page.getByRole('link', { name: 'Deployments' }).click()
@@ -119,6 +161,25 @@ describe('people: an operator limited to one server', () => {
       ]),
     )
 
+    // They sign out, and back in with the passkey alone: no password, no code.
+    await page.goto('/deployments')
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).waitFor()
+    await screenshot(page, '93b-people-login-passkey-en')
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click()
+    await page.getByRole('link', { name: 'friend world' }).waitFor()
+    await expect(page.locator('.who').textContent()).resolves.toBe('friend · Operator')
+    const signIns = await scene.api.ok<{ entries: { actor: string; action: string }[] }>(
+      'GET',
+      '/api/audit?limit=20',
+    )
+    expect(signIns.entries).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ actor: 'friend', action: 'auth.login' }),
+        expect.objectContaining({ actor: 'friend', action: 'auth.passkey_added' }),
+      ]),
+    )
+
     // In French: the friend's list and refusal, the owner's Users page.
     await page.evaluate(() => localStorage.setItem('pgd.lang', 'fr'))
     await page.goto('/deployments')
@@ -128,6 +189,13 @@ describe('people: an operator limited to one server', () => {
     await page.goto('/settings')
     await page.getByText('Non disponible avec votre rôle').waitFor()
     await screenshot(page, '95-people-operator-settings-refused-fr')
+    await page.goto('/security')
+    await page.getByRole('heading', { name: 'Clés d’accès' }).waitFor()
+    await page.getByRole('cell', { name: 'Work laptop', exact: true }).waitFor()
+    await screenshot(page, '95b-people-passkeys-fr')
+    await page.getByRole('button', { name: 'Se déconnecter' }).click()
+    await page.getByRole('button', { name: 'Se connecter avec une clé d’accès' }).waitFor()
+    await screenshot(page, '95c-people-login-passkey-fr')
     const ownerFr = await openSignedIn(scene, '/users', { lang: 'fr' })
     await ownerFr.getByRole('heading', { level: 1, name: 'Utilisateurs' }).waitFor()
     await expect(ownerFr.getByLabel('Rôle de friend').inputValue()).resolves.toBe('operator')

@@ -44,11 +44,13 @@ describe('authentication on every route', () => {
     expect(open).toEqual([])
   })
 
-  it('keeps the public list to health, setup, login and the invite links', () => {
+  it('keeps the public list to health, setup, sign-in (password or passkey) and the invite links', () => {
     expect([...PUBLIC_ROUTES].sort()).toEqual([
       'GET /api/health',
       'GET /api/setup',
       'POST /api/auth/login',
+      'POST /api/auth/passkey-login',
+      'POST /api/auth/passkey-login/options',
       'POST /api/invites/accept',
       'POST /api/invites/check',
       'POST /api/setup',

@@ -1,6 +1,8 @@
+import { decodeBase32IgnorePadding } from '@oslojs/encoding'
+import { generateTOTP } from '@oslojs/otp'
 import { describe, expect, it } from 'vitest'
 import { app } from '../../worker/app'
-import { keyId, SECRET_CONTEXTS } from '../../worker/crypto/seal'
+import { decryptSecret, keyId, SECRET_CONTEXTS } from '../../worker/crypto/seal'
 import { openInputs } from '../../worker/lib/game-secrets'
 import type { StoredInputs } from '../../worker/db/deployments'
 import { loadProxmoxConnection } from '../../worker/settings/proxmox'
@@ -187,5 +189,32 @@ describe('sealed secrets', () => {
       `select details_json from audit_log where action = 'settings.secrets_resealed'`,
     ).first<{ details_json: string }>()
     expect(JSON.parse(audit?.details_json ?? '{}')).toEqual({ resealed: 3, failed: [] })
+  })
+
+  it('seals the accounts’ TOTP secrets again too, so codes still work with the new key alone', async () => {
+    const cookie = await setupAdmin()
+    const start = await json<{ secret: string }>(
+      await call('POST', '/api/auth/totp/enrol', { cookie }),
+    )
+    const confirmed = await call('POST', '/api/auth/totp/confirm', {
+      cookie,
+      body: { code: generateTOTP(decodeBase32IgnorePadding(start.secret), 30, 6) },
+    })
+    expect(confirmed.status).toBe(200)
+    const rotating = withKeys({ APP_ENC_KEY: NEW_KEY, APP_ENC_KEY_PREVIOUS: OLD_KEY })
+    const before = await json<{ encryption: { sealed: unknown } }>(
+      await rotating.call('GET', '/api/settings/encryption', cookie),
+    )
+    expect(before.encryption.sealed).toEqual({ current: 0, older: 1 })
+    const res = await rotating.call('POST', '/api/settings/encryption/reseal', cookie)
+    expect(await json(res)).toMatchObject({ resealed: 1, failed: [] })
+    const row = await env.DB.prepare('select id, totp_secret_enc from users').first<{
+      id: string
+      totp_secret_enc: string
+    }>()
+    const newOnly = { current: NEW_KEY, previous: null }
+    await expect(
+      decryptSecret(newOnly, row?.totp_secret_enc ?? '', SECRET_CONTEXTS.totpSecret, row?.id ?? ''),
+    ).resolves.toBe(start.secret)
   })
 })

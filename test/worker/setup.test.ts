@@ -24,7 +24,13 @@ describe('first-run setup', () => {
         role: 'owner',
         deploymentScope: 'all',
         grants: {},
-        secondFactor: { enrolled: false, pending: false, at: null, mustEnrol: false },
+        secondFactor: {
+          enrolled: false,
+          methods: { totp: false, passkey: false },
+          pending: false,
+          at: null,
+          mustEnrol: false,
+        },
       },
     })
     const audit = await env.DB.prepare(`select action, target from audit_log`).all()

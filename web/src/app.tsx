@@ -1,6 +1,6 @@
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react'
 import { api, call, SECOND_FACTOR_NEEDED, SESSION_EXPIRED } from './api'
-import { CodeForm } from './components/code-form'
+import { CodeForm, type FactorMethods } from './components/code-form'
 import { TotpCard } from './components/totp-card'
 import { Link } from './components/link'
 import { setLang, setTheme, useT, useTheme, type Lang, type Theme } from './i18n'
@@ -22,6 +22,9 @@ const DeploymentPage = lazy(() =>
   import('./pages/deployment').then((m) => ({ default: m.DeploymentPage })),
 )
 // Accounts screens: visited now and then, not on the first paint.
+const PasskeysCard = lazy(() =>
+  import('./components/passkeys-card').then((m) => ({ default: m.PasskeysCard })),
+)
 const UsersPage = lazy(() => import('./pages/users').then((m) => ({ default: m.UsersPage })))
 const SecurityPage = lazy(() =>
   import('./pages/security').then((m) => ({ default: m.SecurityPage })),
@@ -40,7 +43,7 @@ type Gate =
   | { kind: 'loading' }
   | { kind: 'setup' }
   | { kind: 'login'; expired: boolean }
-  | { kind: 'second-factor' }
+  | { kind: 'second-factor'; methods?: FactorMethods }
   | { kind: 'in'; me: Me }
 
 /** The page for a path inside the signed-in dashboard; admin screens only for admins. */
@@ -89,7 +92,8 @@ export function App() {
     if (needed) return setGate({ kind: 'setup' })
     try {
       const { user } = await call(api.api.auth.me.$get())
-      if (user.secondFactor?.pending) return setGate({ kind: 'second-factor' })
+      if (user.secondFactor?.pending)
+        return setGate({ kind: 'second-factor', methods: user.secondFactor.methods })
       setGate({ kind: 'in', me: user })
       // The first-run wizard is the Proxmox side: admins only.
       if (!allows(user, 'admin')) return
@@ -140,8 +144,8 @@ export function App() {
         <Preferences />
         <main className="narrow">
           <h1>{t.secondFactorTitle}</h1>
-          <p>{t.secondFactorIntro}</p>
-          <CodeForm onDone={() => void refresh()} />
+          {gate.methods?.totp !== false ? <p>{t.secondFactorIntro}</p> : null}
+          <CodeForm onDone={() => void refresh()} methods={gate.methods} />
         </main>
       </>
     )
@@ -194,6 +198,9 @@ export function App() {
           <section>
             <Alert kind="info">{t.mustEnrolIntro}</Alert>
             <TotpCard onEnrolled={() => void refresh()} />
+            <Suspense fallback={null}>
+              <PasskeysCard onAdded={() => void refresh()} />
+            </Suspense>
           </section>
         ) : path === '/setup' ? (
           <SetupWizard signedIn onAdminCreated={() => void refresh()} />
@@ -241,10 +248,17 @@ function RecentFactorDialog() {
   const ref = useRef<HTMLDialogElement>(null)
   // The form exists only while asking: a closed dialog holds no second code field.
   const [asking, setAsking] = useState(false)
+  const [methods, setMethods] = useState<FactorMethods | undefined>(undefined)
   useEffect(() => {
     const open = () => {
-      setAsking(true)
-      ref.current?.showModal()
+      // Read afresh: a passkey or an app may have been added since the dashboard loaded.
+      void call(api.api.auth.me.$get())
+        .then(({ user }) => setMethods(user.secondFactor?.methods))
+        .catch(() => undefined)
+        .finally(() => {
+          setAsking(true)
+          ref.current?.showModal()
+        })
     }
     window.addEventListener(SECOND_FACTOR_NEEDED, open)
     return () => window.removeEventListener(SECOND_FACTOR_NEEDED, open)
@@ -257,7 +271,7 @@ function RecentFactorDialog() {
     <dialog ref={ref} aria-labelledby="recent-factor-title" onClose={() => setAsking(false)}>
       <h2 id="recent-factor-title">{t.recentFactorTitle}</h2>
       <p>{t.recentFactorIntro}</p>
-      {asking ? <CodeForm onDone={close} /> : null}
+      {asking ? <CodeForm onDone={close} methods={methods} /> : null}
       <button type="button" className="secondary" onClick={close}>
         {t.cancelDialog}
       </button>

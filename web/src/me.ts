@@ -5,7 +5,13 @@ import { allows, deploymentAccess, type Principal } from '../../core/people'
 export interface Me extends Principal {
   id: string
   username: string
-  secondFactor?: { enrolled: boolean; pending: boolean; at: number | null; mustEnrol: boolean }
+  secondFactor?: {
+    enrolled: boolean
+    methods?: { totp: boolean; passkey: boolean }
+    pending: boolean
+    at: number | null
+    mustEnrol: boolean
+  }
 }
 
 export const MeContext = createContext<Me | null>(null)

@@ -259,3 +259,44 @@ export const auditLog = sqliteTable(
   },
   (t) => [index('audit_action_at_idx').on(t.action, t.at), index('audit_at_idx').on(t.at)],
 )
+
+/**
+ * Passkeys (WebAuthn credentials). Only public keys are kept: the credential id, the public key
+ * (SEC1 uncompressed for ES256, PKCS#1 for RS256, base64url) and the signature counter the
+ * authenticator last reported, which must grow (a cloned authenticator gives itself away).
+ */
+export const passkeys = sqliteTable(
+  'passkeys',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The authenticator's credential id, base64url. */
+    credentialId: text('credential_id').notNull().unique(),
+    /** COSE algorithm: -7 (ES256) or -257 (RS256). */
+    algorithm: integer('algorithm').notNull(),
+    publicKey: text('public_key').notNull(),
+    counter: integer('counter').notNull().default(0),
+    name: text('name').notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+    lastUsedAt: integer('last_used_at'),
+  },
+  (t) => [index('passkeys_user_idx').on(t.userId)],
+)
+
+/**
+ * WebAuthn challenges, kept server-side: single use (deleted when spent) and short-lived. `userId`
+ * is set for a registration or a second-factor check, null for a passwordless sign-in.
+ */
+export const webauthnChallenges = sqliteTable(
+  'webauthn_challenges',
+  {
+    /** SHA-256 of the challenge, hex. */
+    id: text('id').primaryKey(),
+    purpose: text('purpose').$type<'register' | 'login' | 'verify'>().notNull(),
+    userId: text('user_id'),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('webauthn_challenges_expires_idx').on(t.expiresAt)],
+)

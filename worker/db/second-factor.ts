@@ -98,3 +98,32 @@ export async function markSecondFactor(db: D1Database, sessionId: string, at: nu
     .set({ pendingSecondFactor: 0, secondFactorAt: at })
     .where(eq(sessions.id, sessionId))
 }
+
+/** Every sealed TOTP secret (confirmed or being enrolled), for the key rotation's reseal. */
+export async function sealedTotpSecrets(db: D1Database) {
+  return orm(db)
+    .select({ id: users.id, secretEnc: users.totpSecretEnc, pendingEnc: users.totpPendingEnc })
+    .from(users)
+    .where(or(sql`${users.totpSecretEnc} is not null`, sql`${users.totpPendingEnc} is not null`))
+    .all()
+}
+
+/**
+ * Replace one account's sealed TOTP secret (`secret` or `pending`) with the same secret sealed
+ * again, only if it did not change meanwhile (turned off or re-enrolled): true if replaced.
+ */
+export async function replaceSealedTotp(
+  db: D1Database,
+  userId: string,
+  which: 'secret' | 'pending',
+  previous: string,
+  next: string,
+): Promise<boolean> {
+  const column = which === 'secret' ? users.totpSecretEnc : users.totpPendingEnc
+  const result = await orm(db)
+    .update(users)
+    .set(which === 'secret' ? { totpSecretEnc: next } : { totpPendingEnc: next })
+    .where(and(eq(users.id, userId), eq(column, previous)))
+    .run()
+  return result.meta.changes === 1
+}

@@ -1,7 +1,7 @@
 import { and, desc, eq, gt, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm'
 import type { DeploymentScope, Role } from '../../core/people'
 import { orm } from './client'
-import { sessions, sessionSockets, users } from './schema'
+import { passkeys, sessions, sessionSockets, users } from './schema'
 
 /** When a session last showed activity: `last_seen_at`, or its creation. */
 const lastSeen = sql`coalesce(${sessions.lastSeenAt}, ${sessions.createdAt})`
@@ -47,6 +47,7 @@ export interface LiveSession {
   role: Role
   deploymentScope: DeploymentScope
   totpEnrolled: boolean
+  passkeyEnrolled: boolean
   pendingSecondFactor: number
   secondFactorAt: number | null
   expiresAt: number
@@ -67,6 +68,10 @@ export async function liveSession(
       role: users.role,
       deploymentScope: users.deploymentScope,
       totpEnrolled: sql<boolean>`${users.totpSecretEnc} is not null`.mapWith(Boolean),
+      passkeyEnrolled:
+        sql<boolean>`exists (select 1 from ${passkeys} where ${passkeys.userId} = ${users.id})`.mapWith(
+          Boolean,
+        ),
       pendingSecondFactor: sessions.pendingSecondFactor,
       secondFactorAt: sessions.secondFactorAt,
       expiresAt: sessions.expiresAt,

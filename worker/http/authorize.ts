@@ -22,6 +22,8 @@ export const ROUTE_RULES: Readonly<Record<string, Permission>> = {
   'POST /api/auth/login': 'public',
   'POST /api/invites/check': 'public',
   'POST /api/invites/accept': 'public',
+  'POST /api/auth/passkey-login/options': 'public',
+  'POST /api/auth/passkey-login': 'public',
 
   // The runner authenticates with its own key inside these handlers.
   'POST /api/runner/register': 'runner',
@@ -39,6 +41,13 @@ export const ROUTE_RULES: Readonly<Record<string, Permission>> = {
   'POST /api/auth/totp/confirm': 'session',
   'POST /api/auth/totp/verify': 'session',
   'POST /api/auth/totp/disable': 'session',
+  'GET /api/auth/passkeys': 'session',
+  'POST /api/auth/passkeys/register/options': 'session',
+  'POST /api/auth/passkeys': 'session',
+  'PATCH /api/auth/passkeys/:id': 'session',
+  'DELETE /api/auth/passkeys/:id': 'session',
+  'POST /api/auth/passkeys/verify/options': 'session',
+  'POST /api/auth/passkeys/verify': 'session',
   'GET /api/tokens': 'session',
   'POST /api/tokens': 'session',
   'DELETE /api/tokens/:id': 'session',
@@ -97,6 +106,8 @@ export const RUNNER_PREFIX = '/api/runner/'
 /** What a session still owing its second factor may do: check it, or leave. */
 const WHILE_PENDING = new Set([
   'POST /api/auth/totp/verify',
+  'POST /api/auth/passkeys/verify/options',
+  'POST /api/auth/passkeys/verify',
   'POST /api/auth/logout',
   'GET /api/auth/me',
 ])
@@ -108,6 +119,9 @@ const WHILE_ENROLLING = new Set([
   'GET /api/auth/totp',
   'POST /api/auth/totp/enrol',
   'POST /api/auth/totp/confirm',
+  'GET /api/auth/passkeys',
+  'POST /api/auth/passkeys/register/options',
+  'POST /api/auth/passkeys',
 ])
 
 /** How recent a second factor a sensitive action needs. */
@@ -115,14 +129,18 @@ export const RECENT_SECOND_FACTOR_MS = 15 * 60 * 1000
 
 /**
  * Sensitive: anything that changes settings, runners, users or alerts, destroying a deployment,
- * and turning the second factor off. They need a recent second factor from accounts that have one.
+ * turning the second factor off,
+ * and adding or removing a passkey. They need a recent second factor from accounts that have one.
  */
 export function isSensitive(method: string, pattern: string, rule: Permission): boolean {
   if (method === 'GET') return false
   return (
     rule === 'admin' ||
     pattern === '/api/deployments/:id/destroy' ||
-    pattern === '/api/auth/totp/disable'
+    pattern === '/api/auth/totp/disable' ||
+    // Adding or removing a factor: a stolen session must not keep or swap the account's keys.
+    (method === 'POST' && pattern === '/api/auth/passkeys') ||
+    (method === 'DELETE' && pattern === '/api/auth/passkeys/:id')
   )
 }
 

@@ -119,11 +119,15 @@ export async function readSession(c: AppContext): Promise<SessionUser | null> {
     sessionId: id,
     sessionExpiresAt: row.expiresAt,
     secondFactor: {
-      enrolled: row.totpEnrolled,
+      enrolled: row.totpEnrolled || row.passkeyEnrolled,
+      methods: { totp: row.totpEnrolled, passkey: row.passkeyEnrolled },
       pending: row.pendingSecondFactor === 1,
       at: row.secondFactorAt,
       // The policy is read only for accounts it can stop: most requests skip it.
-      mustEnrol: !row.totpEnrolled && (await readSecurityPolicy(c.env.DB)).requireSecondFactor,
+      mustEnrol:
+        !row.totpEnrolled &&
+        !row.passkeyEnrolled &&
+        (await readSecurityPolicy(c.env.DB)).requireSecondFactor,
     },
   }
 }

@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import { LoginBody } from '../../core/auth'
 import { ChangePasswordBody } from '../../core/people-api'
+import { passkeyCount } from '../db/passkeys'
 import { deleteSessionOf, sessionsOfUser, socketsOf } from '../db/sessions'
 import { setPasswordHash, userById, userByName, type User } from '../db/users'
 import type { AppEnv } from '../env'
@@ -52,11 +53,19 @@ export const auth = new Hono<AppEnv>()
       sessionId: '',
       sessionExpiresAt: 0,
     })
-    // With a second factor, the password opens a session that can only check the code.
-    const secondFactorRequired = user.totpSecretEnc !== null
+    // With a second factor, the password opens a session that can only check it.
+    const secondFactors = {
+      totp: user.totpSecretEnc !== null,
+      passkey: (await passkeyCount(c.env.DB, user.id)) > 0,
+    }
+    const secondFactorRequired = secondFactors.totp || secondFactors.passkey
     await startSession(c, user.id, { pendingSecondFactor: secondFactorRequired })
     await audit(c, 'auth.login', { target: user.username, details: { secondFactorRequired } })
-    return c.json({ user: { id: user.id, username: user.username }, secondFactorRequired })
+    return c.json({
+      user: { id: user.id, username: user.username },
+      secondFactorRequired,
+      secondFactors,
+    })
   })
   .post('/logout', async (c) => {
     const user = c.get('user')

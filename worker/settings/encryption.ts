@@ -3,6 +3,7 @@ import { requireEncKeys } from '../crypto/enc-key'
 import { replaceSealedSecrets, sealedSecretCounts, sealedSecretsPage } from '../db/deployments'
 import { channelSecretCounts, resealChannels } from '../alerts/channels'
 import { proxmoxSecretKey, resealProxmoxSecret } from './proxmox'
+import { replaceSealedTotp, sealedTotpSecrets } from '../db/second-factor'
 
 /**
  * Rotating APP_ENC_KEY: the new key goes in APP_ENC_KEY and the old one in APP_ENC_KEY_PREVIOUS
@@ -28,8 +29,12 @@ export async function encryptionStatus(env: Env): Promise<EncryptionStatus> {
   const row = await sealedSecretCounts(env.DB, `v2.${kid}`)
   const proxmox = await proxmoxSecretKey(env)
   const alerts = await channelSecretCounts(env, kid)
-  const current = row.current + (proxmox === kid ? 1 : 0) + alerts.current
-  const total = row.total + (proxmox === null ? 0 : 1) + alerts.total
+  const totp = (await sealedTotpSecrets(env.DB)).flatMap((r) =>
+    [r.secretEnc, r.pendingEnc].filter((v): v is string => v !== null),
+  )
+  const totpCurrent = totp.filter((v) => sealedWith(v) === kid).length
+  const current = row.current + (proxmox === kid ? 1 : 0) + alerts.current + totpCurrent
+  const total = row.total + (proxmox === null ? 0 : 1) + alerts.total + totp.length
   return {
     keyId: kid,
     previousKeySet: keys.previous !== null,
@@ -46,7 +51,7 @@ export interface ResealResult {
 /**
  * Seal every stored secret that is not under the current key (or still in format v1) again with
  * the current key: the Proxmox token secret, the alert channels' addresses and signing secrets,
- * and each deployment's game secrets. Each deployment row is updated only if its sealed value did not change
+ * the accounts' TOTP secrets, and each deployment's game secrets. Each deployment row is updated only if its sealed value did not change
  * meanwhile. Values no key opens are reported, never dropped.
  */
 export async function resealAll(env: Env): Promise<ResealResult> {
@@ -64,6 +69,7 @@ export async function resealAll(env: Env): Promise<ResealResult> {
   const alerts = await resealChannels(env)
   result.resealed += alerts.resealed
   result.failed.push(...alerts.failed)
+  await resealTotpSecrets(env, kid, result)
   let after = ''
   for (let round = 0; round < 100_000; round++) {
     const page = await sealedSecretsPage(env.DB, after, PAGE)
@@ -84,4 +90,26 @@ export async function resealAll(env: Env): Promise<ResealResult> {
     after = last.id
   }
   return result
+}
+
+/** The key rotation's part for TOTP secrets (each bound to its account), into `result`. */
+async function resealTotpSecrets(env: Env, kid: string, result: ResealResult): Promise<void> {
+  const keys = requireEncKeys(env)
+  for (const row of await sealedTotpSecrets(env.DB)) {
+    for (const which of ['secret', 'pending'] as const) {
+      const sealed = which === 'secret' ? row.secretEnc : row.pendingEnc
+      if (sealed === null || sealedWith(sealed) === kid) continue
+      try {
+        const plain = await decryptSecret(keys, sealed, SECRET_CONTEXTS.totpSecret, row.id)
+        const next = await encryptSecret(keys, plain, SECRET_CONTEXTS.totpSecret, row.id)
+        // A secret turned off or enrolled again meanwhile is left as it now is.
+        if (await replaceSealedTotp(env.DB, row.id, which, sealed, next)) result.resealed++
+      } catch (err) {
+        result.failed.push({
+          target: `totp:${row.id}`,
+          error: err instanceof Error ? err.message : String(err),
+        })
+      }
+    }
+  }
 }

@@ -2,10 +2,22 @@ import { useState, type FormEvent } from 'react'
 import { api, ApiFailure, call, errorText } from '../api'
 import { Alert, Field } from './field'
 import { useT } from '../i18n'
+import { PasskeyCancelled, passkeysSupported, signWithPasskey } from '../lib/webauthn'
 
-/** A code from the authenticator app (or, on request, a recovery code), checked by the server. */
-export function CodeForm(props: { onDone: () => void; submitLabel?: string }) {
+/** Which second factors the account has (from /api/auth/me); unknown: the code only. */
+export type FactorMethods = { totp: boolean; passkey: boolean }
+
+/**
+ * A code from the authenticator app (or, on request, a recovery code), or a touch of one of the
+ * account's passkeys, checked by the server.
+ */
+export function CodeForm(props: {
+  onDone: () => void
+  submitLabel?: string
+  methods?: FactorMethods
+}) {
   const t = useT()
+  const methods = props.methods ?? { totp: true, passkey: false }
   const [recovery, setRecovery] = useState(false)
   const [value, setValue] = useState('')
   const [fields, setFields] = useState<Record<string, string>>({})
@@ -32,6 +44,42 @@ export function CodeForm(props: { onDone: () => void; submitLabel?: string }) {
       setBusy(false)
     }
   }
+
+  async function withPasskey() {
+    setBusy(true)
+    setError(null)
+    try {
+      const options = await call(api.api.auth.passkeys.verify.options.$post())
+      const answer = await signWithPasskey(options, 'preferred')
+      await call(api.api.auth.passkeys.verify.$post({ json: answer }))
+      props.onDone()
+    } catch (err) {
+      setError(err instanceof PasskeyCancelled ? t.passkeyCancelled : errorText(err))
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const passkey =
+    methods.passkey && passkeysSupported() ? (
+      <button
+        type="button"
+        className={methods.totp ? 'secondary' : undefined}
+        disabled={busy}
+        onClick={() => void withPasskey()}
+      >
+        {t.usePasskey}
+      </button>
+    ) : null
+
+  if (!methods.totp)
+    return (
+      <div>
+        {error ? <Alert kind="error">{error}</Alert> : null}
+        <p>{t.secondFactorPasskeyIntro}</p>
+        <div className="actions">{passkey}</div>
+      </div>
+    )
 
   return (
     <form onSubmit={submit}>
@@ -61,6 +109,7 @@ export function CodeForm(props: { onDone: () => void; submitLabel?: string }) {
         >
           {recovery ? t.useAppCode : t.useRecoveryCode}
         </button>
+        {passkey}
       </div>
     </form>
   )

@@ -3,6 +3,7 @@ import { api, ApiFailure, call } from '../api'
 import { Alert, Field } from '../components/field'
 import { useT } from '../i18n'
 import { useTitle } from '../router'
+import { PasskeyCancelled, passkeysSupported, signWithPasskey } from '../lib/webauthn'
 
 export function LoginPage(props: { expired: boolean; onDone: () => void }) {
   const t = useT()
@@ -32,12 +33,41 @@ export function LoginPage(props: { expired: boolean; onDone: () => void }) {
     }
   }
 
+  async function withPasskey() {
+    setBusy(true)
+    setError(null)
+    try {
+      const options = await call(api.api.auth['passkey-login'].options.$post())
+      const answer = await signWithPasskey(options, 'required')
+      await call(api.api.auth['passkey-login'].$post({ json: answer }))
+      props.onDone()
+    } catch (err) {
+      setError(
+        err instanceof PasskeyCancelled
+          ? t.passkeyCancelled
+          : err instanceof ApiFailure
+            ? err.message
+            : String(err),
+      )
+    } finally {
+      setBusy(false)
+    }
+  }
+
   return (
     <main className="narrow">
       <h1>{t.loginTitle}</h1>
       {props.expired ? <Alert kind="info">{t.sessionExpired}</Alert> : null}
+      {error ? <Alert kind="error">{error}</Alert> : null}
+      {passkeysSupported() ? (
+        <>
+          <button type="button" disabled={busy} onClick={() => void withPasskey()}>
+            {t.signInWithPasskey}
+          </button>
+          <p className="or">{t.orPassword}</p>
+        </>
+      ) : null}
       <form onSubmit={submit}>
-        {error ? <Alert kind="error">{error}</Alert> : null}
         <Field
           label={t.username}
           name="username"

@@ -3,6 +3,7 @@ import { api, ApiFailure, call, errorText } from '../api'
 import { ApiTokens } from '../components/api-tokens'
 import { CardTable } from '../components/card-table'
 import { TotpCard } from '../components/totp-card'
+import { PasskeysCard } from '../components/passkeys-card'
 import { Alert, Field } from '../components/field'
 import { usePoll } from '../hooks/use-poll'
 import { useT } from '../i18n'
@@ -17,6 +18,7 @@ export function SecurityPage() {
     <section>
       <h1>{t.securityTitle}</h1>
       <TotpCard />
+      <PasskeysCard />
       <Sessions />
       <ApiTokens />
       <ChangePassword />

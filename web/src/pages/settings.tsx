@@ -8,6 +8,7 @@ import { CleanupForm } from '../components/settings/cleanup-form'
 import { DefaultSchedules } from '../components/schedules'
 import { EncryptionCard } from '../components/settings/encryption-card'
 import { ProxmoxForm } from '../components/settings/proxmox-form'
+import { SecondFactorPolicy } from '../components/settings/second-factor-policy'
 
 /** Settings: the Proxmox connection (secrets write-only), its test, and the cleanup policy. */
 export function SettingsPage() {
@@ -32,6 +33,7 @@ export function SettingsPage() {
         <p>{t.testIntro}</p>
         <TestConnection />
       </section>
+      <SecondFactorPolicy />
       <EncryptionCard />
       <CleanupForm />
       <DefaultSchedules />

@@ -105,7 +105,7 @@ export const enPeople = {
   secondFactorIntro: 'Enter the 6-digit code your authenticator app shows for this dashboard.',
   recentFactorTitle: 'Confirm it is you',
   recentFactorIntro:
-    'This action needs a code from your authenticator app from the last 15 minutes. Then do it again.',
+    'This action needs a second factor (a code from your authenticator app, or a passkey) from the last 15 minutes. Then do it again.',
   mustEnrolIntro:
     'The owner requires a second factor for every account: set one up to use the dashboard.',
   totpTitle: 'Two-step sign-in (authenticator app)',
@@ -123,4 +123,33 @@ export const enPeople = {
   recoveryCodesIntro:
     'Your recovery codes: each works once if you lose your phone. Keep them somewhere safe; they are not shown again.',
   recoveryCodesSaved: 'I have saved them',
+  passkeysTitle: 'Passkeys',
+  passkeysIntro:
+    'A passkey signs you in without a password (your device asks for its PIN, fingerprint or face), and can stand in for the code as your second factor.',
+  passkeysNone: 'No passkey yet.',
+  passkeyName: 'Name of the new passkey',
+  passkeyNamePlaceholder: 'e.g. Laptop, Phone',
+  passkeyAdd: 'Add a passkey',
+  passkeyAdded: (name: string) => `Passkey ${name} added.`,
+  passkeyRename: 'Rename',
+  passkeyRenameSave: 'Save',
+  passkeyRemove: 'Remove',
+  passkeyRemoveTitle: (name: string) => `Remove the passkey ${name}?`,
+  passkeyRemoveBody: 'It can no longer be used to sign in to this dashboard.',
+  passkeyCancelled: 'The passkey dialog was closed: nothing was done.',
+  passkeyUnsupported: 'This browser cannot use passkeys.',
+  colPasskeyName: 'Passkey',
+  colAdded: 'Added',
+  signInWithPasskey: 'Sign in with a passkey',
+  orPassword: 'or with your password',
+  usePasskey: 'Use a passkey',
+  secondFactorPasskeyIntro: 'Confirm with one of your passkeys.',
+  policyTitle: 'Sign-in',
+  policyIntro:
+    'Settings, runners, users and destroying a server always ask for a second factor from the last 15 minutes, from accounts that have one.',
+  policyRequire: 'Require a second factor for every account',
+  policyHelp:
+    'Accounts without an authenticator app or a passkey must set one up before they can use the dashboard.',
+  policyOwnerOnly: 'Only an owner can change this.',
+  policySaved: 'Saved.',
 }

@@ -113,7 +113,7 @@ export const frPeople: typeof enPeople = {
     'Saisissez le code à 6 chiffres que votre application d’authentification affiche pour ce tableau de bord.',
   recentFactorTitle: 'Confirmez que c’est vous',
   recentFactorIntro:
-    'Cette action demande un code de votre application d’authentification datant de moins de 15 minutes. Puis refaites-la.',
+    'Cette action demande un second facteur (un code de votre application d’authentification, ou une clé d’accès) datant de moins de 15 minutes. Puis refaites-la.',
   mustEnrolIntro:
     'Le propriétaire exige un second facteur pour chaque compte : configurez-en un pour utiliser le tableau de bord.',
   totpTitle: 'Connexion en deux étapes (application d’authentification)',
@@ -132,4 +132,33 @@ export const frPeople: typeof enPeople = {
   recoveryCodesIntro:
     'Vos codes de secours : chacun sert une fois si vous perdez votre téléphone. Gardez-les en lieu sûr ; ils ne seront plus affichés.',
   recoveryCodesSaved: 'Je les ai enregistrés',
+  passkeysTitle: 'Clés d’accès',
+  passkeysIntro:
+    'Une clé d’accès (passkey) vous connecte sans mot de passe (votre appareil demande son code, votre empreinte ou votre visage) et peut remplacer le code comme second facteur.',
+  passkeysNone: 'Aucune clé d’accès pour l’instant.',
+  passkeyName: 'Nom de la nouvelle clé d’accès',
+  passkeyNamePlaceholder: 'p. ex. Portable, Téléphone',
+  passkeyAdd: 'Ajouter une clé d’accès',
+  passkeyAdded: (name) => `Clé d’accès ${name} ajoutée.`,
+  passkeyRename: 'Renommer',
+  passkeyRenameSave: 'Enregistrer',
+  passkeyRemove: 'Retirer',
+  passkeyRemoveTitle: (name) => `Retirer la clé d’accès ${name} ?`,
+  passkeyRemoveBody: 'Elle ne pourra plus servir à se connecter à ce tableau de bord.',
+  passkeyCancelled: 'La fenêtre de la clé d’accès a été fermée : rien n’a été fait.',
+  passkeyUnsupported: 'Ce navigateur ne sait pas utiliser les clés d’accès.',
+  colPasskeyName: 'Clé d’accès',
+  colAdded: 'Ajoutée',
+  signInWithPasskey: 'Se connecter avec une clé d’accès',
+  orPassword: 'ou avec votre mot de passe',
+  usePasskey: 'Utiliser une clé d’accès',
+  secondFactorPasskeyIntro: 'Confirmez avec l’une de vos clés d’accès.',
+  policyTitle: 'Connexion',
+  policyIntro:
+    'Les paramètres, les runners, les utilisateurs et la suppression d’un serveur demandent toujours un second facteur de moins de 15 minutes aux comptes qui en ont un.',
+  policyRequire: 'Exiger un second facteur pour chaque compte',
+  policyHelp:
+    'Les comptes sans application d’authentification ni clé d’accès doivent en configurer une avant d’utiliser le tableau de bord.',
+  policyOwnerOnly: 'Seul un propriétaire peut modifier ce réglage.',
+  policySaved: 'Enregistré.',
 }
