@@ -1,5 +1,6 @@
 import { getGame } from './games'
 import type { ChangeParams, DeploymentSpec } from './protocol'
+import { SNAPSHOT_CAP, SNAPSHOT_PREFIX } from './snapshots'
 
 /**
  * What a change of a deployment does and costs, decided once for the API, the reducer and the
@@ -8,11 +9,7 @@ import type { ChangeParams, DeploymentSpec } from './protocol'
  * are refused (another game, a smaller disk, an older game release than the world was saved by).
  */
 
-/** How many of the product's snapshots a VM keeps; older ones are deleted after a change. */
-export const SNAPSHOT_CAP = 3
-
-/** Prefix of the snapshots this product takes, so it never touches anyone else's. */
-export const SNAPSHOT_PREFIX = 'pgd-'
+export { SNAPSHOT_CAP, SNAPSHOT_PREFIX }
 
 /**
  * The snapshot a change takes, named for it: a PVE `pve-configid` (a letter first, then

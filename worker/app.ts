@@ -9,6 +9,7 @@ import { alertsRoutes } from './routes/alerts'
 import { auditRoutes } from './routes/audit'
 import { auth } from './routes/auth'
 import { backupsRoutes } from './routes/backups'
+import { snapshotsRoutes } from './routes/snapshots'
 import { schedulesRoutes } from './routes/schedules'
 import { changesRoutes } from './routes/changes'
 import { capacityRoutes } from './routes/capacity'
@@ -64,6 +65,7 @@ const api = new Hono<AppEnv>()
   .route('/games', gamesRoutes)
   .route('/deployments', deploymentsRoutes)
   .route('/deployments', backupsRoutes)
+  .route('/deployments', snapshotsRoutes)
   .route('/deployments', consoleRoutes)
   .route('/deployments', schedulesRoutes)
   .route('/deployments', changesRoutes)

@@ -1,6 +1,7 @@
 import * as z from 'zod'
 import { BackupEntry, BackupVolid } from '../backups'
 import { ProxmoxConnection } from '../settings'
+import { SnapshotEntry, SnapshotName } from '../snapshots'
 import { PROTOCOL_VERSION } from './constants'
 import { JobAssignment, LiveStatus } from './domain'
 import { WatchFrame } from './watch'
@@ -127,6 +128,14 @@ export const RunnerToServer = z.discriminatedUnion('type', [
     backups: z.array(BackupEntry).max(10_000).nullable(),
     error: z.string().max(1024).optional(),
   }),
+  /** The answer to a `snapshots.request`: the VM's snapshots (after a delete), or why not. */
+  z.object({
+    v,
+    type: z.literal('snapshots.result'),
+    requestId: z.string(),
+    snapshots: z.array(SnapshotEntry).max(1_000).nullable(),
+    error: z.string().max(1024).optional(),
+  }),
   /** The answer to a `console.request`: the game's words, or why there are none. */
   z.object({
     v,
@@ -194,6 +203,18 @@ export const ServerToRunner = z.discriminatedUnion('type', [
     delete: BackupVolid.optional(),
     /** Protect (Proxmox then refuses to delete it, retention too) or unprotect one. */
     protect: z.object({ volid: BackupVolid, protected: z.boolean() }).optional(),
+  }),
+  /**
+   * A deployment's VM snapshots: list them, or delete one by name first (the runner finds the VM
+   * by the deployment's tag, not by an id the hub sends).
+   */
+  z.object({
+    v,
+    type: z.literal('snapshots.request'),
+    requestId: z.string(),
+    proxmox: ProxmoxConnection,
+    deploymentId: z.string().min(1).max(64),
+    delete: SnapshotName.optional(),
   }),
   /** The deployments this runner keeps an eye on (see watch.ts). */
   WatchFrame,

@@ -132,6 +132,9 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
       case 'backups.request':
         void backups(frame)
         return
+      case 'snapshots.request':
+        void snapshots(frame)
+        return
       case 'watch':
         watcher.update(frame)
         return
@@ -246,6 +249,25 @@ export function createRunner(config: RunConfig, deps: RunnerDeps): Runner {
       const error = redactor.redact(errorText(err)).slice(0, 1000)
       log.warn(`backups ${requestId}: ${error}`)
       send({ type: 'backups.result', requestId, backups: null, error })
+    }
+  }
+
+  /** A deployment's VM snapshots: delete one if asked, then the list as it is now. */
+  async function snapshots(frame: Extract<ServerToRunner, { type: 'snapshots.request' }>) {
+    const redactor = new Redactor([frame.proxmox.tokenSecret])
+    const signal = AbortSignal.timeout(BACKUPS_TIMEOUT_MS)
+    const { requestId, proxmox, deploymentId } = frame
+    try {
+      if (frame.delete) {
+        log.info(`snapshots: deleting ${frame.delete} of deployment ${deploymentId}`)
+        await deps.executors.deleteSnapshot(proxmox, deploymentId, frame.delete, signal)
+      }
+      const list = await deps.executors.listSnapshots(proxmox, deploymentId, signal)
+      send({ type: 'snapshots.result', requestId, snapshots: list })
+    } catch (err) {
+      const error = redactor.redact(errorText(err)).slice(0, 1000)
+      log.warn(`snapshots ${requestId}: ${error}`)
+      send({ type: 'snapshots.result', requestId, snapshots: null, error })
     }
   }
 

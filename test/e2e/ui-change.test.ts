@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { pingMinecraft } from '../../runner/src/games/slp'
 import type { BannerBackend } from '../pve-sim/backend'
-import { screenshot } from './browser'
+import { join } from 'node:path'
+import { SCREENSHOTS, screenshot } from './browser'
 import { statusIs, useUiSimScene } from './fixtures'
 import { waitFor } from './stack'
 
@@ -77,6 +78,38 @@ describe('changing a server in the dashboard', () => {
       .poll(() => ping(d.ip).then((s) => `${s.motd} ${s.playersMax} ${s.version}`))
       .toBe('After the edit 40 1.21.5')
     await expect.poll(() => page.locator('.result').textContent()).toContain('6 GiB RAM')
+
+    // The change took a snapshot: listed with its time and the change it came before.
+    const snaps = page.locator('section.snapshots')
+    const row = snaps.locator('tr[data-snapshot^="pgd-change-"]')
+    await row.waitFor()
+    expect(await snaps.getByTestId('snapshots-kept').textContent()).toBe('Kept: 1 of 3')
+    expect(await row.textContent()).toContain('the change: ')
+    expect(await row.locator('time').count()).toBe(1)
+    const snapName = (await row.getAttribute('data-snapshot')) ?? ''
+    await snaps.screenshot({ path: join(SCREENSHOTS, 'snapshots-en.png') })
+
+    // In French at phone width; deleting it asks first, then it is gone from Proxmox too.
+    const fr = await scene.openPage(`/deployments/${d.id}`, { lang: 'fr', width: 390, height: 844 })
+    const frSnaps = fr.locator('section.snapshots')
+    await frSnaps.locator('tr[data-snapshot]').waitFor()
+    expect(await frSnaps.getByTestId('snapshots-kept').textContent()).toBe('Conservés : 1 sur 3')
+    expect(
+      await fr.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      ),
+    ).toBeLessThanOrEqual(0)
+    await frSnaps.screenshot({ path: join(SCREENSHOTS, 'snapshots-fr-phone.png') })
+    await frSnaps.getByRole('button', { name: /^Supprimer l’instantané pris le / }).click()
+    const dialog = fr.getByRole('dialog')
+    expect(await dialog.textContent()).toContain('La VM ne pourra plus revenir à ce point')
+    await dialog.getByRole('button', { name: 'Supprimer', exact: true }).click()
+    await frSnaps.getByTestId('snapshots-empty').waitFor()
+    expect(await frSnaps.textContent()).toContain('Instantané supprimé.')
+    await frSnaps.screenshot({ path: join(SCREENSHOTS, 'snapshots-fr-deleted.png') })
+    const left = [...scene.sim.cluster.vms.values()].flatMap((v) => v.snapshots ?? [])
+    expect(left.map((x) => x.name)).not.toContain(snapName)
+    await fr.close()
 
     // An older release is refused in the form, before anything is sent.
     await page.getByRole('button', { name: 'Edit', exact: true }).click()

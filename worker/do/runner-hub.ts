@@ -18,6 +18,7 @@ import {
   RunnerRequests,
   type BackupChange,
   type BackupsAnswer,
+  type SnapshotsAnswer,
   type CapacityAnswer,
 } from './hub/requests'
 import { revokeRunner } from './hub/revoke'
@@ -146,6 +147,12 @@ export class RunnerHub extends DurableObject<Env> {
           error: msg.error,
         })
         return
+      case 'snapshots.result':
+        this.requests.reply(att.runnerId, msg.requestId, {
+          snapshots: msg.snapshots,
+          error: msg.error,
+        })
+        return
       case 'vm.destroy.result':
         this.requests.reply(att.runnerId, msg.requestId, { ok: msg.ok, message: msg.message })
         return
@@ -267,6 +274,15 @@ export class RunnerHub extends DurableObject<Env> {
     change?: BackupChange,
   ): Promise<BackupsAnswer> {
     return this.requests.backups(proxmox, deploymentId, change)
+  }
+
+  /** A deployment's VM snapshots, from an online runner, after deleting `remove` if given. */
+  async snapshots(
+    proxmox: ProxmoxConnection,
+    deploymentId: string,
+    remove?: string,
+  ): Promise<SnapshotsAnswer> {
+    return this.requests.snapshots(proxmox, deploymentId, remove)
   }
 
   /** Send a command to a deployment's game console through a runner; kept in its history. */

@@ -243,6 +243,13 @@ export function createFakeExecutors(opts: FakeOptions): Executors {
         backups: state.backups.map((b) => (b.volid === volid ? { ...b, protected: protect } : b)),
       })
     },
+    // The fake's snapshot steps keep nothing: its VMs have no snapshots to list or delete.
+    async listSnapshots() {
+      return []
+    },
+    async deleteSnapshot(_proxmox, _deploymentId, name) {
+      throw new Error(`the VM has no snapshot ${name}`)
+    },
     async listProductVms() {
       const state = readFakeVmState(opts.vmStateFile)
       return Object.entries(state.vms).map(([deploymentId, vmid]) => ({

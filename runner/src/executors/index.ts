@@ -46,6 +46,10 @@ export function selectExecutors(config: RunConfig): Executors {
       (await load()).deleteBackup(proxmox, deploymentId, volid, signal),
     protectBackup: async (proxmox, deploymentId, volid, protect, signal) =>
       (await load()).protectBackup(proxmox, deploymentId, volid, protect, signal),
+    listSnapshots: async (proxmox, deploymentId, signal) =>
+      (await load()).listSnapshots(proxmox, deploymentId, signal),
+    deleteSnapshot: async (proxmox, deploymentId, name, signal) =>
+      (await load()).deleteSnapshot(proxmox, deploymentId, name, signal),
     destroyVm: async (proxmox, vmid, deploymentId, ctx) =>
       (await load()).destroyVm(proxmox, vmid, deploymentId, ctx),
   }

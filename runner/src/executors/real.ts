@@ -274,6 +274,10 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
       proxmox.removeBackup(conn, deploymentId, volid, signal),
     protectBackup: (conn, deploymentId, volid, protect, signal) =>
       proxmox.protectBackup(conn, deploymentId, volid, protect, signal),
+    listSnapshots: (conn, deploymentId, signal) =>
+      proxmox.listVmSnapshots(conn, deploymentId, signal),
+    deleteSnapshot: (conn, deploymentId, name, signal) =>
+      proxmox.removeVmSnapshot(conn, deploymentId, name, signal),
     async destroyVm(conn, vmid, deploymentId, ctx) {
       const lines: string[] = []
       await proxmox.destroyOrphan(conn, vmid, deploymentId, {

@@ -10,6 +10,7 @@ import type {
   WatchTarget,
 } from '../../../core/protocol'
 import type { BackupEntry } from '../../../core/backups'
+import type { SnapshotEntry } from '../../../core/snapshots'
 import type { ArtifactRequest } from '../../../core/games/types'
 import type { ProxmoxConnection } from '../../../core/settings'
 
@@ -90,6 +91,19 @@ export interface Executors {
     deploymentId: string,
     volid: string,
     protect: boolean,
+    signal: AbortSignal,
+  ): Promise<void>
+  /** A deployment's VM snapshots, newest first. */
+  listSnapshots(
+    proxmox: ProxmoxConnection,
+    deploymentId: string,
+    signal: AbortSignal,
+  ): Promise<SnapshotEntry[]>
+  /** Delete one of a deployment's VM snapshots by name; refused when the VM has none by it. */
+  deleteSnapshot(
+    proxmox: ProxmoxConnection,
+    deploymentId: string,
+    name: string,
     signal: AbortSignal,
   ): Promise<void>
   /** Every VM of this product on the node, for the sweep. */

@@ -7,6 +7,7 @@ import type { SshWaitTimeouts } from '../ssh/wait'
 import { backupsAfterDestroy } from './backup-prune'
 import { allocateAndRestore } from './restore-new'
 import { createBackupExecutor } from './backup-executor'
+import { createSnapshotLister } from './snapshot-list'
 import { createChangeExecutor } from './change-executor'
 import { readCapacity } from './capacity'
 import { errorText } from './errors'
@@ -255,6 +256,7 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
 
   const backups = createBackupExecutor({ withSteps, withJobSteps })
   const changes = createChangeExecutor({ withSteps, withJobSteps })
+  const snapshots = createSnapshotLister({ withSteps })
 
   /** The setup wizard's checks, on this runner. */
   function testConnection(
@@ -344,6 +346,7 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
     runStep,
     ...backups,
     ...changes,
+    ...snapshots,
     runTemplateStep,
     testConnection,
     capacity,

@@ -42,6 +42,8 @@ export interface VmSnapshot {
   description: string
   /** Epoch seconds. */
   snaptime: number
+  /** The snapshot it was taken after, or null. */
+  parent: string | null
 }
 
 function base(client: ProxmoxClient, vmid: number): string {
@@ -57,7 +59,12 @@ export async function listSnapshots(
   const raw = SnapshotList.parse(await client.call('GET', base(client, vmid), {}, signal))
   return raw
     .filter((s) => s.name !== 'current')
-    .map((s) => ({ name: s.name, description: s.description ?? '', snaptime: s.snaptime ?? 0 }))
+    .map((s) => ({
+      name: s.name,
+      description: s.description ?? '',
+      snaptime: s.snaptime ?? 0,
+      parent: s.parent ?? null,
+    }))
     .sort((a, b) => a.snaptime - b.snaptime)
 }
 

@@ -4,6 +4,7 @@ import { enAlerts } from './en/alerts'
 import { enBackups } from './en/backups'
 import { enOperate } from './en/operate'
 import { enSchedules } from './en/schedules'
+import { enSnapshots } from './en/snapshots'
 import { enChanges } from './en/changes'
 import { enDeployments } from './en/deployments'
 import { enPeople } from './en/people'
@@ -20,6 +21,7 @@ export const en = {
   ...enAlerts,
   ...enOperate,
   ...enSchedules,
+  ...enSnapshots,
   ...enPeople,
   ...enChanges,
 }

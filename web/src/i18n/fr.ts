@@ -5,6 +5,7 @@ import { frAlerts } from './fr/alerts'
 import { frBackups } from './fr/backups'
 import { frOperate } from './fr/operate'
 import { frSchedules } from './fr/schedules'
+import { frSnapshots } from './fr/snapshots'
 import { frChanges } from './fr/changes'
 import { frDeployments } from './fr/deployments'
 import { frPeople } from './fr/people'
@@ -19,5 +20,6 @@ export const fr: Dict = {
   ...frOperate,
   ...frPeople,
   ...frSchedules,
+  ...frSnapshots,
   ...frChanges,
 }

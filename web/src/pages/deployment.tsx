@@ -4,6 +4,7 @@ import { PROTOCOL_VERSION, type JobKind } from '../../../core/protocol'
 import { api, ApiFailure, call, errorText, type DeploymentDetail } from '../api'
 import { Backups } from '../components/backups'
 import { Schedules } from '../components/schedules'
+import { Snapshots } from '../components/snapshots'
 import { ConfirmButton } from '../components/confirm-button'
 import { Console } from '../components/console'
 import { ServerLog } from '../components/server-log'
@@ -176,6 +177,9 @@ export function DeploymentPage(props: { id: string }) {
           lastJob={state.lastJob ?? detail.lastJob}
           onStarted={reload}
         />
+      ) : null}
+      {operate && state.vmid && hasLifecycle(state.status) ? (
+        <Snapshots id={props.id} status={state.status} />
       ) : null}
       {operate && state.status === 'ready' ? <Console id={props.id} game={detail.game} /> : null}
       {state.status === 'ready' ? <ServerLog id={props.id} name={detail.name} /> : null}

@@ -1,4 +1,5 @@
 import type { BackupEntry } from '../../../core/backups'
+import type { SnapshotEntry } from '../../../core/snapshots'
 import type { ConnectionCheck, NodeCapacity } from '../../../core/protocol'
 import type { ProxmoxConnection } from '../../../core/settings'
 import { encodeHubToRunner } from '../../../core/protocol'
@@ -29,6 +30,11 @@ export type BackupChange = { delete?: string; protect?: { volid: string; protect
 /** A deployment's backups as a runner read them, or why there are none. */
 export type BackupsAnswer =
   | { ok: true; runner: string; backups: BackupEntry[] }
+  | { ok: false; reason: 'no_runner' | 'runner_error' | 'timeout'; message: string }
+
+/** A deployment's VM snapshots as a runner read them, or why there are none. */
+export type SnapshotsAnswer =
+  | { ok: true; runner: string; snapshots: SnapshotEntry[] }
   | { ok: false; reason: 'no_runner' | 'runner_error' | 'timeout'; message: string }
 
 /**
@@ -209,6 +215,43 @@ export class RunnerRequests {
       >(runner.ws, build, BACKUPS_TIMEOUT_MS, timeout)
       if ('ok' in reply) return reply
       if (reply.backups) return { ok: true, runner: name, backups: reply.backups }
+      return { ok: false, reason: 'runner_error', message: reply.error ?? 'The runner failed.' }
+    } catch (err) {
+      const message = `Cannot ask the runner ${name}: ${err instanceof Error ? err.message : String(err)}`
+      return { ok: false, reason: 'runner_error', message }
+    }
+  }
+
+  /** A deployment's VM snapshots, read by an online runner; `remove`: delete that one first. */
+  async snapshots(
+    proxmox: ProxmoxConnection,
+    deploymentId: string,
+    remove?: string,
+  ): Promise<SnapshotsAnswer> {
+    const runner = this.sockets.ready()[0]
+    if (!runner) {
+      return { ok: false, reason: 'no_runner', message: 'No runner is online to reach Proxmox.' }
+    }
+    const name = runner.att.name
+    const build = (requestId: string) =>
+      encodeHubToRunner({
+        type: 'snapshots.request',
+        requestId,
+        proxmox,
+        deploymentId,
+        ...(remove ? { delete: remove } : {}),
+      })
+    const timeout = (): SnapshotsAnswer => ({
+      ok: false,
+      reason: 'timeout',
+      message: `The runner ${name} did not answer within ${BACKUPS_TIMEOUT_MS / 1000} s.`,
+    })
+    try {
+      const reply = await this.ask<
+        { snapshots: SnapshotEntry[] | null; error?: string | undefined } | SnapshotsAnswer
+      >(runner.ws, build, BACKUPS_TIMEOUT_MS, timeout)
+      if ('ok' in reply) return reply
+      if (reply.snapshots) return { ok: true, runner: name, snapshots: reply.snapshots }
       return { ok: false, reason: 'runner_error', message: reply.error ?? 'The runner failed.' }
     } catch (err) {
       const message = `Cannot ask the runner ${name}: ${err instanceof Error ? err.message : String(err)}`

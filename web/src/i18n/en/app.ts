@@ -81,6 +81,7 @@ export const enApp = {
       'deployment.auto_destroy': 'Destroyed after a failure (cleanup policy)',
       'deployment.backup_requested': 'Backed up',
       'deployment.backup_deleted': 'Deleted a backup',
+      'deployment.snapshot_deleted': 'Deleted a snapshot',
       'deployment.restore_requested': 'Restored a backup',
       'orphan.destroy_requested': 'Destroyed an orphaned VM',
       'orphan.auto_destroyed': 'Destroyed an orphaned VM (cleanup policy)',

@@ -83,6 +83,7 @@ export const frApp: typeof enApp = {
       'deployment.auto_destroy': 'Détruit après un échec (politique de nettoyage)',
       'deployment.backup_requested': 'Sauvegardé',
       'deployment.backup_deleted': 'Supprimé une sauvegarde',
+      'deployment.snapshot_deleted': 'Supprimé un instantané',
       'deployment.restore_requested': 'Restauré une sauvegarde',
       'orphan.destroy_requested': 'VM orpheline détruite',
       'orphan.auto_destroyed': 'VM orpheline détruite (politique de nettoyage)',
