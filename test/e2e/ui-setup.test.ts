@@ -261,7 +261,7 @@ describe('the setup wizard and the session', () => {
       .or(page.getByLabel("Nom d'utilisateur"))
       .fill(ADMIN.username)
     await page.getByLabel('Mot de passe').fill(ADMIN.password)
-    await page.getByRole('button', { name: 'Se connecter' }).click()
+    await page.getByRole('button', { name: 'Se connecter', exact: true }).click()
     await page.getByRole('heading', { level: 1, name: 'Runners' }).waitFor()
     await page.getByText('En ligne').first().waitFor()
     await screenshot(page, '19-runners-fr-phone-dark')
