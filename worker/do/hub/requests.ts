@@ -27,15 +27,14 @@ export type CapacityAnswer =
 /** What a backups request changes before listing: delete one, or protect/unprotect one. */
 export type BackupChange = { delete?: string; protect?: { volid: string; protected: boolean } }
 
+/** Why a runner could not give a list it was asked for. */
+type ListRefusal = { ok: false; reason: 'no_runner' | 'runner_error' | 'timeout'; message: string }
+
 /** A deployment's backups as a runner read them, or why there are none. */
-export type BackupsAnswer =
-  | { ok: true; runner: string; backups: BackupEntry[] }
-  | { ok: false; reason: 'no_runner' | 'runner_error' | 'timeout'; message: string }
+export type BackupsAnswer = { ok: true; runner: string; backups: BackupEntry[] } | ListRefusal
 
 /** A deployment's VM snapshots as a runner read them, or why there are none. */
-export type SnapshotsAnswer =
-  | { ok: true; runner: string; snapshots: SnapshotEntry[] }
-  | { ok: false; reason: 'no_runner' | 'runner_error' | 'timeout'; message: string }
+export type SnapshotsAnswer = { ok: true; runner: string; snapshots: SnapshotEntry[] } | ListRefusal
 
 /**
  * Requests the hub sends a runner and the replies it waits for (test connection, orphan destroy),
@@ -185,41 +184,18 @@ export class RunnerRequests {
     )
   }
 
-  /** A deployment's backups, read by an online runner; `remove`: delete that one first. */
+  /** A deployment's backups, read by an online runner; `change`: applied first. */
   async backups(
     proxmox: ProxmoxConnection,
     deploymentId: string,
     change: BackupChange = {},
   ): Promise<BackupsAnswer> {
-    const runner = this.sockets.ready()[0]
-    if (!runner) {
-      return { ok: false, reason: 'no_runner', message: 'No runner is online to reach Proxmox.' }
-    }
-    const name = runner.att.name
-    const build = (requestId: string) =>
-      encodeHubToRunner({
-        type: 'backups.request',
-        requestId,
-        proxmox,
-        deploymentId,
-        ...change,
-      })
-    const timeout = (): BackupsAnswer => ({
-      ok: false,
-      reason: 'timeout',
-      message: `The runner ${name} did not answer within ${BACKUPS_TIMEOUT_MS / 1000} s.`,
-    })
-    try {
-      const reply = await this.ask<
-        { backups: BackupEntry[] | null; error?: string | undefined } | BackupsAnswer
-      >(runner.ws, build, BACKUPS_TIMEOUT_MS, timeout)
-      if ('ok' in reply) return reply
-      if (reply.backups) return { ok: true, runner: name, backups: reply.backups }
-      return { ok: false, reason: 'runner_error', message: reply.error ?? 'The runner failed.' }
-    } catch (err) {
-      const message = `Cannot ask the runner ${name}: ${err instanceof Error ? err.message : String(err)}`
-      return { ok: false, reason: 'runner_error', message }
-    }
+    const answer = await this.listThroughRunner<BackupEntry>(
+      (requestId) =>
+        encodeHubToRunner({ type: 'backups.request', requestId, proxmox, deploymentId, ...change }),
+      (reply) => reply.backups,
+    )
+    return answer.ok ? { ok: true, runner: answer.runner, backups: answer.items } : answer
   }
 
   /** A deployment's VM snapshots, read by an online runner; `remove`: delete that one first. */
@@ -228,30 +204,45 @@ export class RunnerRequests {
     deploymentId: string,
     remove?: string,
   ): Promise<SnapshotsAnswer> {
+    const answer = await this.listThroughRunner<SnapshotEntry>(
+      (requestId) =>
+        encodeHubToRunner({
+          type: 'snapshots.request',
+          requestId,
+          proxmox,
+          deploymentId,
+          ...(remove ? { delete: remove } : {}),
+        }),
+      (reply) => reply.snapshots,
+    )
+    return answer.ok ? { ok: true, runner: answer.runner, snapshots: answer.items } : answer
+  }
+
+  /**
+   * A list an online runner reads from Proxmox (backups, snapshots): the first ready runner is
+   * asked, and no runner, its silence or its error come back in words.
+   */
+  private async listThroughRunner<E>(
+    build: (requestId: string) => string,
+    items: (reply: { backups?: E[] | null; snapshots?: E[] | null }) => E[] | null | undefined,
+  ): Promise<{ ok: true; runner: string; items: E[] } | ListRefusal> {
     const runner = this.sockets.ready()[0]
     if (!runner) {
       return { ok: false, reason: 'no_runner', message: 'No runner is online to reach Proxmox.' }
     }
     const name = runner.att.name
-    const build = (requestId: string) =>
-      encodeHubToRunner({
-        type: 'snapshots.request',
-        requestId,
-        proxmox,
-        deploymentId,
-        ...(remove ? { delete: remove } : {}),
-      })
-    const timeout = (): SnapshotsAnswer => ({
+    const timeout = (): ListRefusal => ({
       ok: false,
       reason: 'timeout',
       message: `The runner ${name} did not answer within ${BACKUPS_TIMEOUT_MS / 1000} s.`,
     })
     try {
       const reply = await this.ask<
-        { snapshots: SnapshotEntry[] | null; error?: string | undefined } | SnapshotsAnswer
+        { backups?: E[] | null; snapshots?: E[] | null; error?: string | undefined } | ListRefusal
       >(runner.ws, build, BACKUPS_TIMEOUT_MS, timeout)
       if ('ok' in reply) return reply
-      if (reply.snapshots) return { ok: true, runner: name, snapshots: reply.snapshots }
+      const list = items(reply)
+      if (list) return { ok: true, runner: name, items: list }
       return { ok: false, reason: 'runner_error', message: reply.error ?? 'The runner failed.' }
     } catch (err) {
       const message = `Cannot ask the runner ${name}: ${err instanceof Error ? err.message : String(err)}`
