@@ -4,6 +4,7 @@
 // the setup code while the first admin account is still to be created.
 //
 // Options: --port N (default 8787), --persist-to DIR (default .wrangler/state), --skip-build,
+// --skip-migrations (the state folder's database is already migrated: the tests copy one in),
 // --var NAME:VALUE (repeatable), --script FILE (another entry point than wrangler.toml's).
 import { spawnSync, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -14,6 +15,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: '8787' },
     'persist-to': { type: 'string' },
     'skip-build': { type: 'boolean', default: false },
+    'skip-migrations': { type: 'boolean', default: false },
     /** NAME:VALUE, passed to wrangler dev as --var (e.g. TARGET_MODE:demo). */
     var: { type: 'string', multiple: true, default: [] },
     /** Another entry point than wrangler.toml's `main` (the bench's baseline worker). */
@@ -34,7 +36,8 @@ function run(cmd, args) {
 
 run(process.execPath, ['scripts/ensure-dev-vars.mjs'])
 if (!values['skip-build']) run('npm', ['run', '--silent', 'build:web'])
-run('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', ...persist])
+if (!values['skip-migrations'])
+  run('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', ...persist])
 const dev = spawn(
   'npx',
   [
