@@ -1,5 +1,5 @@
+import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { gzipSync } from 'node:zlib'
 
 /** p-th percentile (0–100) of `values`, nearest rank. */
 export function percentile(values: readonly number[], p: number): number {
@@ -18,12 +18,14 @@ export function rssMb(pid: number): number {
   return kb / 1024
 }
 
-/** The dashboard's initial JS (the scripts index.html loads), gzip KB. */
+/**
+ * The dashboard's initial JS (the scripts index.html loads and the larger language's words),
+ * gzip KB, as the build's size report counts it.
+ */
 export function webJsGzipKb(root: string): number {
-  const html = readFileSync(`${root}/web/dist/index.html`, 'utf8')
-  let total = 0
-  for (const m of html.matchAll(/<(?:script|link)[^>]+(?:src|href)="\/(assets\/[^"]+\.js)"/g)) {
-    total += gzipSync(readFileSync(`${root}/web/dist/${m[1]}`)).length
-  }
-  return total / 1024
+  const out = execFileSync(process.execPath, ['scripts/report-web-size.mjs', '--json'], {
+    cwd: root,
+    encoding: 'utf8',
+  })
+  return (JSON.parse(out) as { initialJsGzipKb: number }).initialJsGzipKb
 }

@@ -222,7 +222,7 @@ function Preferences(props: { inline?: boolean }) {
     <div className={props.inline ? 'prefs' : 'prefs prefs-corner'}>
       <label>
         <span className="sr-only">{t.language}</span>
-        <select value={t.lang} onChange={(e) => setLang(e.target.value as Lang)}>
+        <select value={t.lang} onChange={(e) => void setLang(e.target.value as Lang)}>
           <option value="en">English</option>
           <option value="fr">Français</option>
         </select>

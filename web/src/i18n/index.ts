@@ -1,7 +1,6 @@
 import { useSyncExternalStore } from 'react'
 import type { Lang } from '../../../core/games/types'
-import { en, type Dict } from './en'
-import { fr } from './fr'
+import type { Dict } from './en'
 
 /**
  * English and French (the product's original design is French). The language follows the
@@ -11,7 +10,18 @@ import { fr } from './fr'
 // The languages come from the game catalogue's contract: every game brings its form texts in each.
 export type { Lang }
 export type Theme = 'system' | 'light' | 'dark'
-const DICTS: Record<Lang, Dict> = { en, fr }
+/**
+ * Each language's words are a chunk of their own, loaded when first needed: a visitor downloads
+ * one dictionary, not both (the build's size report counts the larger one as initial JS).
+ */
+const LOADERS: Record<Lang, () => Promise<Dict>> = {
+  en: () => import('./en').then((m) => m.en),
+  fr: () => import('./fr').then((m) => m.fr),
+}
+const DICTS: Partial<Record<Lang, Dict>> = {}
+async function load(l: Lang): Promise<Dict> {
+  return (DICTS[l] ??= await LOADERS[l]())
+}
 const LANG_KEY = 'pgd.lang'
 const THEME_KEY = 'pgd.theme'
 
@@ -41,10 +51,17 @@ function apply() {
   for (const l of listeners) l()
 }
 
-export function setLang(next: Lang): void {
-  lang = next
+/** Switches the language once its words are loaded (the page keeps the old ones meanwhile). */
+export async function setLang(next: Lang): Promise<void> {
   localStorage.setItem(LANG_KEY, next)
+  await load(next)
+  lang = next
   apply()
+}
+
+/** The saved or browser language's words, loaded before the first render (main.tsx waits). */
+export async function loadLanguage(): Promise<void> {
+  await load(lang)
 }
 
 export function setTheme(next: Theme): void {
@@ -56,7 +73,9 @@ export function setTheme(next: Theme): void {
 /** The active dictionary; re-renders the caller when the language changes. */
 export function useT(): Dict & { lang: Lang } {
   const current = useSyncExternalStore(subscribe, () => lang)
-  return { ...DICTS[current], lang: current }
+  const dict = DICTS[current]
+  if (!dict) throw new Error('useT before loadLanguage(): main.tsx renders once it resolved')
+  return { ...dict, lang: current }
 }
 
 export function useTheme(): Theme {
