@@ -25,6 +25,8 @@ export const accessSettingsRoutes = new Hono<AppEnv>()
       breakGlass: accessBreakGlass(c.env),
       // The email the current request's Access token names under the saved settings, if any.
       signedInAs: c.get('access')?.email ?? null,
+      // Whether this request came through Access at all (before the check is turned on).
+      tokenSeen: accessToken(c) !== null,
     }),
   )
   .put('/', validate('json', AccessSettings), async (c) => {
