@@ -133,7 +133,7 @@ export function AccessCard() {
           {fields.enabled ? <Alert kind="error">{fields.enabled}</Alert> : null}
           {owner ? (
             <button type="submit" disabled={busy}>
-              {t.accessSave}
+              {t.save}
             </button>
           ) : (
             <p className="help">{t.policyOwnerOnly}</p>

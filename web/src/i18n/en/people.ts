@@ -167,11 +167,13 @@ export const enPeople = {
   accessPasswordSignIn: 'Also allow signing in with a password',
   accessPasswordSignInHelp:
     'Off: Access alone signs people in (a second factor is still asked of accounts that have one) and the password form is refused. Break-glass: the ACCESS_BREAK_GLASS variable (README, Security).',
-  accessSave: 'Save',
   accessSignedInAs: (email: string) => `Cloudflare Access signs this browser in as ${email}.`,
   accessNotSeen:
     'This page did not come through Cloudflare Access. Put the dashboard behind Access and open it through Access before you turn the check on.',
   accessBreakGlass:
     'ACCESS_BREAK_GLASS is on: the server does not check Access and the password form works, whatever is saved here. Turn it off once Access works again.',
   accessRefusedTitle: 'Access refused',
+  changeServers: 'Change servers',
+  changeServersOf: (name: string) => `Change the servers of ${name}`,
+  serversOf: (name: string) => `Servers ${name} can reach`,
 }

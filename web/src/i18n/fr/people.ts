@@ -176,7 +176,6 @@ export const frPeople: typeof enPeople = {
   accessPasswordSignIn: 'Autoriser aussi la connexion par mot de passe',
   accessPasswordSignInHelp:
     'Désactivé : Access seul connecte les personnes (le second facteur reste demandé aux comptes qui en ont un) et le formulaire de mot de passe est refusé. Secours : la variable ACCESS_BREAK_GLASS (README, Sécurité).',
-  accessSave: 'Enregistrer',
   accessSignedInAs: (email: string) =>
     `Cloudflare Access connecte ce navigateur en tant que ${email}.`,
   accessNotSeen:
@@ -184,4 +183,7 @@ export const frPeople: typeof enPeople = {
   accessBreakGlass:
     'ACCESS_BREAK_GLASS est activé : le serveur ne vérifie pas Access et le formulaire de mot de passe fonctionne, quels que soient les réglages ici. Désactivez-le dès qu’Access fonctionne de nouveau.',
   accessRefusedTitle: 'Accès refusé',
+  changeServers: 'Modifier les serveurs',
+  changeServersOf: (name: string) => `Modifier les serveurs de ${name}`,
+  serversOf: (name: string) => `Serveurs accessibles à ${name}`,
 }
