@@ -78,6 +78,8 @@ describe('people: an operator limited to one server', () => {
     await expect(policy.isEnabled()).resolves.toBe(true)
     await owner.locator('#second-factor-policy-title').scrollIntoViewIfNeeded()
     await owner.screenshot({ path: join(SCREENSHOTS, '90a-people-policy-en.png') })
+    await owner.locator('#access-title').scrollIntoViewIfNeeded()
+    await owner.screenshot({ path: join(SCREENSHOTS, '90e-people-access-en.png') })
 
     // The friend, in a browser of their own, joins with the link. They use the dashboard by
     // name (localhost), as passkeys need: WebAuthn refuses a bare IP address as the site.
@@ -203,6 +205,10 @@ describe('people: an operator limited to one server', () => {
     await ownerFr.getByRole('button', { name: 'Modifier les serveurs de friend' }).click()
     await ownerFr.getByRole('form', { name: 'Serveurs accessibles à friend' }).waitFor()
     await screenshot(ownerFr, '96b-people-servers-edit-fr')
+    await ownerFr.goto('/settings')
+    await ownerFr.locator('#access-title').scrollIntoViewIfNeeded()
+    await ownerFr.getByLabel('Vérifier Cloudflare Access à chaque requête').waitFor()
+    await ownerFr.screenshot({ path: join(SCREENSHOTS, '96c-people-access-fr.png') })
 
     // The owner changes the friend's servers: "other world" to watch, "friend world" no more.
     await owner.goto('/users')
