@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import type { AppEnv } from '../env'
 import { audit } from '../http/audit'
 import { accessBreakGlass, accessEmail, accessToken } from '../http/cloudflare-access'
-import { ApiError } from '../http/errors'
+import { ApiError, requireOwner } from '../http/errors'
 import { validate } from '../http/validate'
 import { AccessSettings, readAccessSettings, writeAccessSettings } from '../settings/access'
 
@@ -31,11 +31,7 @@ export const accessSettingsRoutes = new Hono<AppEnv>()
   )
   .put('/', validate('json', AccessSettings), async (c) => {
     const user = c.get('user')
-    if (user.role !== 'owner') {
-      throw new ApiError(403, 'forbidden', 'Only an owner can change how people sign in.', {
-        details: { role: user.role, needs: 'owner' },
-      })
-    }
+    requireOwner(user, 'Only an owner can change how people sign in.')
     const settings = c.req.valid('json')
     if (settings.enabled && !accessBreakGlass(c.env)) {
       if (!accessToken(c)) {
