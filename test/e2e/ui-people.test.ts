@@ -78,8 +78,10 @@ describe('people: an operator limited to one server', () => {
     await expect(policy.isEnabled()).resolves.toBe(true)
     await owner.locator('#second-factor-policy-title').scrollIntoViewIfNeeded()
     await owner.screenshot({ path: join(SCREENSHOTS, '90a-people-policy-en.png') })
-    await owner.locator('#access-title').scrollIntoViewIfNeeded()
-    await owner.screenshot({ path: join(SCREENSHOTS, '90e-people-access-en.png') })
+    await owner.getByLabel('Check Cloudflare Access on every request').waitFor()
+    await owner
+      .locator('section[aria-labelledby="access-title"]')
+      .screenshot({ path: join(SCREENSHOTS, '90e-people-access-en.png') })
 
     // The friend, in a browser of their own, joins with the link. They use the dashboard by
     // name (localhost), as passkeys need: WebAuthn refuses a bare IP address as the site.
@@ -206,9 +208,10 @@ describe('people: an operator limited to one server', () => {
     await ownerFr.getByRole('form', { name: 'Serveurs accessibles à friend' }).waitFor()
     await screenshot(ownerFr, '96b-people-servers-edit-fr')
     await ownerFr.goto('/settings')
-    await ownerFr.locator('#access-title').scrollIntoViewIfNeeded()
     await ownerFr.getByLabel('Vérifier Cloudflare Access à chaque requête').waitFor()
-    await ownerFr.screenshot({ path: join(SCREENSHOTS, '96c-people-access-fr.png') })
+    await ownerFr
+      .locator('section[aria-labelledby="access-title"]')
+      .screenshot({ path: join(SCREENSHOTS, '96c-people-access-fr.png') })
 
     // The owner changes the friend's servers: "other world" to watch, "friend world" no more.
     await owner.goto('/users')
@@ -222,6 +225,7 @@ describe('people: an operator limited to one server', () => {
     await editor.waitFor({ state: 'detached' })
     // Signed out by the change, the friend signs back in and finds only "other world".
     await page.getByRole('button', { name: 'Se connecter avec une clé d’accès' }).click()
+    await page.getByRole('link', { name: 'Déploiements' }).click()
     await page.getByRole('link', { name: 'other world' }).waitFor()
     await expect(page.getByRole('link', { name: 'friend world' }).count()).resolves.toBe(0)
     await screenshot(page, '97-people-servers-changed-fr')

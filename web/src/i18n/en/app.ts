@@ -68,6 +68,7 @@ export const enApp = {
       'settings.proxmox_tested': 'Tested the Proxmox connection',
       'settings.cleanup_updated': 'Changed the cleanup policy',
       'settings.secrets_resealed': 'Re-encrypted the stored secrets',
+      'settings.access_changed': 'Changed the Cloudflare Access sign-in',
       'runner.created': 'Added a runner',
       'runner.registered': 'Runner registered',
       'runner.revoked': 'Revoked a runner',

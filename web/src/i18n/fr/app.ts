@@ -70,6 +70,7 @@ export const frApp: typeof enApp = {
       'settings.proxmox_tested': 'Connexion Proxmox testée',
       'settings.cleanup_updated': 'Politique de nettoyage modifiée',
       'settings.secrets_resealed': 'Secrets stockés rechiffrés',
+      'settings.access_changed': 'Connexion par Cloudflare Access modifiée',
       'runner.created': 'Runner ajouté',
       'runner.registered': 'Runner enregistré',
       'runner.revoked': 'Runner révoqué',
