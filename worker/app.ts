@@ -5,6 +5,7 @@ import { ApiError, onError, onNotFound } from './http/errors'
 import { mutable } from './http/response'
 import { csrfGuard, jsonOnly, requestId, securityHeaders } from './http/security'
 import { authorize } from './http/authorize'
+import { accessSettingsRoutes } from './routes/access-settings'
 import { alertsRoutes } from './routes/alerts'
 import { auditRoutes } from './routes/audit'
 import { auth } from './routes/auth'
@@ -60,6 +61,7 @@ const api = new Hono<AppEnv>()
   .route('/tokens', tokensRoutes)
   .route('/settings', settingsRoutes)
   .route('/settings/security', securityPolicyRoutes)
+  .route('/settings/access', accessSettingsRoutes)
   .route('/alerts', alertsRoutes)
   .route('/audit', auditRoutes)
   .route('/games', gamesRoutes)

@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import type { Principal } from '../core/people'
+import type { AccessPass } from './http/access-sign-in'
 
 /** The signed-in account, as handlers see it, with what it is allowed (core/people.ts). */
 export interface SessionUser extends Principal {
@@ -33,6 +34,8 @@ export interface AppEnv {
   Variables: {
     requestId: string
     user: SessionUser
+    /** What Cloudflare Access vouched for (null: its check is off or does not apply). */
+    access: AccessPass | null
   }
 }
 

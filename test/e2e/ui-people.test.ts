@@ -78,6 +78,10 @@ describe('people: an operator limited to one server', () => {
     await expect(policy.isEnabled()).resolves.toBe(true)
     await owner.locator('#second-factor-policy-title').scrollIntoViewIfNeeded()
     await owner.screenshot({ path: join(SCREENSHOTS, '90a-people-policy-en.png') })
+    await owner.getByLabel('Check Cloudflare Access on every request').waitFor()
+    await owner
+      .locator('section[aria-labelledby="access-title"]')
+      .screenshot({ path: join(SCREENSHOTS, '90e-people-access-en.png') })
 
     // The friend, in a browser of their own, joins with the link. They use the dashboard by
     // name (localhost), as passkeys need: WebAuthn refuses a bare IP address as the site.
@@ -200,5 +204,30 @@ describe('people: an operator limited to one server', () => {
     await ownerFr.getByRole('heading', { level: 1, name: 'Utilisateurs' }).waitFor()
     await expect(ownerFr.getByLabel('Rôle de friend').inputValue()).resolves.toBe('operator')
     await screenshot(ownerFr, '96-people-users-fr')
+    await ownerFr.getByRole('button', { name: 'Modifier les serveurs de friend' }).click()
+    await ownerFr.getByRole('form', { name: 'Serveurs accessibles à friend' }).waitFor()
+    await screenshot(ownerFr, '96b-people-servers-edit-fr')
+    await ownerFr.goto('/settings')
+    await ownerFr.getByLabel('Vérifier Cloudflare Access à chaque requête').waitFor()
+    await ownerFr
+      .locator('section[aria-labelledby="access-title"]')
+      .screenshot({ path: join(SCREENSHOTS, '96c-people-access-fr.png') })
+
+    // The owner changes the friend's servers: "other world" to watch, "friend world" no more.
+    await owner.goto('/users')
+    await owner.getByRole('button', { name: 'Change the servers of friend' }).click()
+    const editor = owner.getByRole('form', { name: 'Servers friend can reach' })
+    await expect(editor.getByLabel('friend world').inputValue()).resolves.toBe('operate')
+    await editor.getByLabel('friend world').selectOption('')
+    await editor.getByLabel('other world').selectOption('view')
+    await screenshot(owner, '96a-people-servers-edit-en')
+    await editor.getByRole('button', { name: 'Save', exact: true }).click()
+    await editor.waitFor({ state: 'detached' })
+    // Signed out by the change, the friend signs back in and finds only "other world".
+    await page.getByRole('button', { name: 'Se connecter avec une clé d’accès' }).click()
+    await page.getByRole('link', { name: 'Déploiements' }).click()
+    await page.getByRole('link', { name: 'other world' }).waitFor()
+    await expect(page.getByRole('link', { name: 'friend world' }).count()).resolves.toBe(0)
+    await screenshot(page, '97-people-servers-changed-fr')
   }, 300_000)
 })

@@ -1,5 +1,5 @@
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react'
-import { api, call, SECOND_FACTOR_NEEDED, SESSION_EXPIRED } from './api'
+import { api, ApiFailure, call, SECOND_FACTOR_NEEDED, SESSION_EXPIRED } from './api'
 import { CodeForm, type FactorMethods } from './components/code-form'
 import { TotpCard } from './components/totp-card'
 import { Link } from './components/link'
@@ -45,6 +45,8 @@ type Gate =
   | { kind: 'login'; expired: boolean }
   | { kind: 'second-factor'; methods?: FactorMethods }
   | { kind: 'in'; me: Me }
+  /** Cloudflare Access let the browser through, but the worker refuses it (no account, …). */
+  | { kind: 'access-refused'; message: string }
 
 /** The page for a path inside the signed-in dashboard; admin screens only for admins. */
 function route(path: string, admin: boolean) {
@@ -88,16 +90,18 @@ export function App() {
   const [gate, setGate] = useState<Gate>({ kind: 'loading' })
 
   const refresh = useCallback(async () => {
-    const { needed } = await call(api.api.setup.$get())
-    if (needed) return setGate({ kind: 'setup' })
     try {
+      const { needed } = await call(api.api.setup.$get())
+      if (needed) return setGate({ kind: 'setup' })
       const { user } = await call(api.api.auth.me.$get())
       if (user.secondFactor?.pending)
         return setGate({ kind: 'second-factor', methods: user.secondFactor.methods })
       setGate({ kind: 'in', me: user })
       // The first-run wizard is the Proxmox side: admins only.
       if (!allows(user, 'admin')) return
-    } catch {
+    } catch (err) {
+      if (err instanceof ApiFailure && err.code.startsWith('access_'))
+        return setGate({ kind: 'access-refused', message: err.message })
       return setGate({ kind: 'login', expired: false })
     }
     // A wizard left midway (browser closed) resumes where it stopped.
@@ -146,6 +150,16 @@ export function App() {
           <h1>{t.secondFactorTitle}</h1>
           {gate.methods?.totp !== false ? <p>{t.secondFactorIntro}</p> : null}
           <CodeForm onDone={() => void refresh()} methods={gate.methods} />
+        </main>
+      </>
+    )
+  if (gate.kind === 'access-refused')
+    return (
+      <>
+        <Preferences />
+        <main className="narrow">
+          <h1>{t.accessRefusedTitle}</h1>
+          <Alert kind="error">{gate.message}</Alert>
         </main>
       </>
     )

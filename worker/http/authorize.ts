@@ -4,6 +4,7 @@ import { allows, deploymentAccess, type Permission } from '../../core/people'
 import type { AppContext, AppEnv, SessionUser } from '../env'
 import { ApiError, notFound, unauthorized } from './errors'
 import { readApiToken } from './api-tokens'
+import { accessPass, sessionUnderAccess, type AccessPass } from './access-sign-in'
 import { readSession } from './sessions'
 
 /**
@@ -67,6 +68,8 @@ export const ROUTE_RULES: Readonly<Record<string, Permission>> = {
   'PUT /api/settings/schedules': 'admin',
   'GET /api/settings/security': 'admin',
   'PUT /api/settings/security': 'admin',
+  'GET /api/settings/access': 'admin',
+  'PUT /api/settings/access': 'admin',
   'GET /api/settings/encryption': 'admin',
   'POST /api/settings/encryption/reseal': 'admin',
   'GET /api/alerts/channels': 'admin',
@@ -211,30 +214,45 @@ function refused(user: SessionUser, needs: string): ApiError {
   )
 }
 
-/** Who is calling: the API token's account (narrowed), else the session's, or null. */
-async function principalOf(c: AppContext): Promise<SessionUser | null> {
-  const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1]
+function bearerOf(c: AppContext): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1]
+}
+
+/**
+ * Who is calling: the API token's account (narrowed), else the session's (under Cloudflare
+ * Access, only the Access email's account), or null.
+ */
+async function principalOf(c: AppContext, access: AccessPass | null): Promise<SessionUser | null> {
+  const bearer = bearerOf(c)
   if (bearer) return readApiToken(c, bearer)
+  if (access) return sessionUnderAccess(c, access)
   return readSession(c)
 }
 
-/** The authorization middleware for /api (see ROUTE_RULES). */
+/**
+ * The authorization middleware for /api (see ROUTE_RULES). Under Cloudflare Access every request
+ * but the runner's, an API token's and the health check's must carry a valid Access token first.
+ */
 export const authorize = (): MiddlewareHandler<AppEnv> => async (c, next) => {
   const endpoint = endpointOf(c)
+  const rule = endpoint ? ruleFor(endpoint.method, endpoint.pattern) : null
+  const exempt =
+    rule === 'runner' || endpoint?.pattern === '/api/health' || bearerOf(c) !== undefined
+  const access = exempt ? null : await accessPass(c)
+  c.set('access', access)
   if (!endpoint) {
     // No such route: a signed-in caller gets the JSON 404, anyone else the 401 as before.
-    const user = await principalOf(c)
+    const user = await principalOf(c, access)
     if (!user || user.secondFactor?.pending) throw unauthorized()
     c.set('user', user)
     return next()
   }
-  const rule = ruleFor(endpoint.method, endpoint.pattern)
   if (rule === null) {
     console.error(`no access rule for ${endpoint.method} ${endpoint.pattern}: refused`)
     throw new ApiError(403, 'no_access_rule', 'This route has no access rule, so it is refused.')
   }
   if (rule === 'public' || rule === 'runner') return next()
-  const user = await principalOf(c)
+  const user = await principalOf(c, access)
   if (!user) throw unauthorized()
   c.set('user', user)
   if (user.tokenName !== undefined) {

@@ -36,6 +36,13 @@ export const unauthorized = () =>
 
 export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found.`)
 
+/** Refuse anyone but an owner, with `message` saying what only owners may do. */
+export function requireOwner(user: { role: string }, message: string): void {
+  if (user.role !== 'owner') {
+    throw new ApiError(403, 'forbidden', message, { details: { role: user.role, needs: 'owner' } })
+  }
+}
+
 /** Turn any thrown error into the one envelope; unknown errors log and answer a generic 500. */
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
   if (err instanceof ApiError) {

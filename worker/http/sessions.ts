@@ -63,13 +63,14 @@ export async function closeSockets(
 
 /**
  * Start a session for `userId`: a fresh random id in the cookie, its hash in D1. Any session the
- * browser already had is ended first (rotation on login: no session fixation).
+ * browser already had is ended first (rotation on login: no session fixation). Returns the
+ * cookie's value, for a request that goes on as the new session (readSession).
  */
 export async function startSession(
   c: AppContext,
   userId: string,
   options: { pendingSecondFactor?: boolean; secondFactorAt?: number } = {},
-): Promise<void> {
+): Promise<string> {
   const previous = getCookie(c, sessionCookieName(c))
   const previousId = previous && previous.length <= 128 ? await sha256Hex(previous) : null
   const token = randomToken(32)
@@ -95,14 +96,16 @@ export async function startSession(
     ...cookieOptions(c),
     maxAge: Math.floor(SESSION_TTL_MS / 1000),
   })
+  return token
 }
 
 /**
- * The user behind the request's cookie, or null if there is none, it expired, or it sat idle
- * longer than SESSION_IDLE_MS. A live session's `last_seen_at` moves forward (coarsely).
+ * The user behind the request's cookie (or `token`, a session this request just started), or null
+ * if there is none, it expired, or it sat idle longer than SESSION_IDLE_MS. A live session's
+ * `last_seen_at` moves forward (coarsely).
  */
-export async function readSession(c: AppContext): Promise<SessionUser | null> {
-  const token = getCookie(c, sessionCookieName(c))
+export async function readSession(c: AppContext, started?: string): Promise<SessionUser | null> {
+  const token = started ?? getCookie(c, sessionCookieName(c))
   if (!token || token.length > 128) return null
   const id = await sha256Hex(token)
   const now = Date.now()

@@ -5,6 +5,7 @@ import { passkeyCount } from '../db/passkeys'
 import { deleteSessionOf, sessionsOfUser, socketsOf } from '../db/sessions'
 import { setPasswordHash, userById, userByName, type User } from '../db/users'
 import type { AppEnv } from '../env'
+import type { AccessPass } from '../http/access-sign-in'
 import { audit } from '../http/audit'
 import { dummyPasswordHash, hashPassword, verifyPassword } from '../crypto/passwords'
 import { ApiError, notFound } from '../http/errors'
@@ -18,9 +19,32 @@ import {
 import { beginAttempt, LOGIN_FAILED_ACTION } from '../http/throttle'
 import { validate } from '../http/validate'
 
+/**
+ * Under Cloudflare Access the password form works only while the owner keeps it on, and only for
+ * the account Access signed in (any other session would not count: http/access-sign-in.ts).
+ */
+function refuseUnderAccess(access: AccessPass | null, username: string): void {
+  if (!access) return
+  if (!access.settings.passwordSignIn) {
+    throw new ApiError(
+      403,
+      'password_sign_in_off',
+      'Password sign-in is turned off: this dashboard signs you in through Cloudflare Access. Reload the page.',
+    )
+  }
+  if (username !== access.email) {
+    throw new ApiError(
+      403,
+      'access_mismatch',
+      `Cloudflare Access signed you in as ${access.email}: sign in with that account.`,
+    )
+  }
+}
+
 export const auth = new Hono<AppEnv>()
   .post('/login', validate('json', LoginBody), async (c) => {
     const { username, password } = c.req.valid('json')
+    refuseUnderAccess(c.get('access'), username)
     // Atomic per account and per address (do/login-throttle.ts): a try is checked only once the
     // wait left by earlier failures is over, and only one at a time.
     const attempt = await beginAttempt(c, username)

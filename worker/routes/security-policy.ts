@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../env'
 import { audit } from '../http/audit'
-import { ApiError } from '../http/errors'
+import { requireOwner } from '../http/errors'
 import { validate } from '../http/validate'
 import { readSecurityPolicy, SecurityPolicy, writeSecurityPolicy } from '../settings/security'
 
@@ -10,11 +10,7 @@ export const securityPolicyRoutes = new Hono<AppEnv>()
   .get('/', async (c) => c.json({ security: await readSecurityPolicy(c.env.DB) }))
   .put('/', validate('json', SecurityPolicy), async (c) => {
     const user = c.get('user')
-    if (user.role !== 'owner') {
-      throw new ApiError(403, 'forbidden', 'Only an owner can change who needs a second factor.', {
-        details: { role: user.role, needs: 'owner' },
-      })
-    }
+    requireOwner(user, 'Only an owner can change who needs a second factor.')
     const policy = c.req.valid('json')
     await writeSecurityPolicy(c.env.DB, policy, user.username)
     await audit(c, 'settings.security_changed', { details: policy })

@@ -1,8 +1,9 @@
-import { useEffect, useState, type FormEvent } from 'react'
-import { ROLES, mayManage, type Access, type Role } from '../../../core/people'
+import { useState, type FormEvent } from 'react'
+import { ROLES, mayManage, type Role } from '../../../core/people'
 import { api, ApiFailure, call, errorText } from '../api'
 import { CopyButton } from './copy-button'
 import { Alert, Field, SelectField } from './field'
+import { chosenGrants, GrantsFieldset, type GrantsValue } from './grants-fieldset'
 import { useT } from '../i18n'
 import { useCan } from '../me'
 
@@ -25,21 +26,13 @@ export function InviteForm(props: { onInvited: () => void }) {
   const t = useT()
   const { me } = useCan()
   const [role, setRole] = useState<Role>('operator')
-  const [scope, setScope] = useState<'all' | 'granted'>('all')
-  const [grants, setGrants] = useState<Record<string, Access | ''>>({})
+  const [access, setAccess] = useState<GrantsValue>({ scope: 'all', grants: {} })
   const [hours, setHours] = useState('72')
-  const [servers, setServers] = useState<{ id: string; name: string }[]>([])
   const [link, setLink] = useState<string | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [fields, setFields] = useState<Record<string, string>>({})
   const [busy, setBusy] = useState(false)
   const limited = role === 'operator' || role === 'viewer'
-
-  useEffect(() => {
-    call(api.api.deployments.$get({ query: { limit: '200' } }))
-      .then((r) => setServers(r.deployments.filter((d) => d.status !== 'destroyed')))
-      .catch(() => setServers([]))
-  }, [])
 
   async function submit(e: FormEvent) {
     e.preventDefault()
@@ -47,15 +40,12 @@ export function InviteForm(props: { onInvited: () => void }) {
     setError(null)
     setFields({})
     try {
-      const chosen = Object.entries(grants).flatMap(([deploymentId, access]) =>
-        access ? [{ deploymentId, access }] : [],
-      )
       const r = await call(
         api.api.users.invites.$post({
           json: {
             role,
-            deploymentScope: limited ? scope : 'all',
-            grants: limited && scope === 'granted' ? chosen : [],
+            deploymentScope: limited ? access.scope : 'all',
+            grants: limited && access.scope === 'granted' ? chosenGrants(access) : [],
             expiresInHours: Number(hours),
           },
         }),
@@ -85,40 +75,7 @@ export function InviteForm(props: { onInvited: () => void }) {
         error={fields.role}
       />
       {limited ? (
-        <fieldset>
-          <legend>{t.inviteScope}</legend>
-          <div className="radio-row">
-            {(['all', 'granted'] as const).map((s) => (
-              <label key={s}>
-                <input
-                  type="radio"
-                  name="scope"
-                  value={s}
-                  checked={scope === s}
-                  onChange={() => setScope(s)}
-                />{' '}
-                {s === 'all' ? t.scopeAll : t.scopeGranted}
-              </label>
-            ))}
-          </div>
-          {scope === 'granted' && servers.length === 0 ? <p>{t.noServersYet}</p> : null}
-          {scope === 'granted'
-            ? servers.map((d) => (
-                <SelectField
-                  key={d.id}
-                  label={d.name}
-                  name={`grant-${d.id}`}
-                  value={grants[d.id] ?? ''}
-                  options={[
-                    { value: '', label: t.accessNone },
-                    { value: 'view', label: t.access.view },
-                    ...(role === 'operator' ? [{ value: 'operate', label: t.access.operate }] : []),
-                  ]}
-                  onChange={(v) => setGrants((g) => ({ ...g, [d.id]: v as Access | '' }))}
-                />
-              ))
-            : null}
-        </fieldset>
+        <GrantsFieldset role={role} value={access} onChange={setAccess} name="scope" />
       ) : null}
       <Field
         label={t.inviteHours}

@@ -89,7 +89,7 @@ export function PasskeysCard(props: { onAdded?: () => void }) {
                       error={fields.name}
                       required
                     />
-                    <button type="submit" className="small" disabled={busy}>
+                    <button type="submit" disabled={busy}>
                       {t.passkeyRenameSave}
                     </button>
                   </form>
@@ -106,7 +106,7 @@ export function PasskeysCard(props: { onAdded?: () => void }) {
                   {renaming?.id !== p.id ? (
                     <button
                       type="button"
-                      className="secondary small"
+                      className="secondary"
                       aria-label={`${t.passkeyRename} ${p.name}`}
                       onClick={() => setRenaming({ id: p.id, name: p.name })}
                     >

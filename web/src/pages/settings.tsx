@@ -9,6 +9,7 @@ import { DefaultSchedules } from '../components/schedules'
 import { EncryptionCard } from '../components/settings/encryption-card'
 import { ProxmoxForm } from '../components/settings/proxmox-form'
 import { SecondFactorPolicy } from '../components/settings/second-factor-policy'
+import { AccessCard } from '../components/settings/access-card'
 
 /** Settings: the Proxmox connection (secrets write-only), its test, and the cleanup policy. */
 export function SettingsPage() {
@@ -34,6 +35,7 @@ export function SettingsPage() {
         <TestConnection />
       </section>
       <SecondFactorPolicy />
+      <AccessCard />
       <EncryptionCard />
       <CleanupForm />
       <DefaultSchedules />

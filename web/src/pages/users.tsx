@@ -1,9 +1,15 @@
-import { useState } from 'react'
-import { ROLES, mayManage, type Role } from '../../../core/people'
+import { useState, type FormEvent } from 'react'
+import { ROLES, atLeast, mayManage, type Role } from '../../../core/people'
 import { api, call, errorText } from '../api'
 import { CardTable } from '../components/card-table'
 import { ConfirmButton } from '../components/confirm-button'
 import { Alert } from '../components/field'
+import {
+  chosenGrants,
+  GrantsFieldset,
+  grantsValue,
+  type GrantsValue,
+} from '../components/grants-fieldset'
 import { InviteForm, OneTimeLink } from '../components/invite-form'
 import { NotAllowed } from '../components/not-allowed'
 import { usePoll } from '../hooks/use-poll'
@@ -102,8 +108,11 @@ function UserRow(props: {
   const { me } = useCan()
   const u = props.user
   const [error, setError] = useState<string | null>(null)
+  const [editing, setEditing] = useState(false)
   const self = me?.id === u.id
   const manageable = !self && me !== null && mayManage(me.role, u.role)
+  // Admins and owners reach every server: only operators and viewers have a choice.
+  const limitable = !atLeast(u.role, 'admin')
   const param = { param: { id: u.id } }
 
   async function patch(json: { role?: Role; disabled?: boolean }) {
@@ -117,90 +126,161 @@ function UserRow(props: {
   }
 
   return (
-    <tr data-user={u.username}>
-      <td data-label={t.colUser}>
-        {u.username} {self ? t.you : null}
-        {error ? <Alert kind="error">{error}</Alert> : null}
-      </td>
-      <td data-label={t.colRole}>
-        {manageable ? (
-          <select
-            aria-label={t.roleOf(u.username)}
-            value={u.role}
-            onChange={(e) => void patch({ role: e.target.value as Role })}
-          >
-            {ROLES.filter((r) => me && mayManage(me.role, r))
-              .reverse()
-              .map((r) => (
-                <option key={r} value={r}>
-                  {t.roles[r]}
-                </option>
-              ))}
-          </select>
-        ) : (
-          t.roles[u.role]
-        )}
-      </td>
-      <td data-label={t.colServers}>
-        {u.deploymentScope === 'granted' && u.role !== 'admin' && u.role !== 'owner'
-          ? t.serversGranted(u.grants.length)
-          : t.serversAll}
-      </td>
-      <td data-label={t.colStatus}>
-        <span className={`badge badge-${u.disabledAt ? 'off' : 'ok'}`}>
-          {u.disabledAt ? t.statusDisabled : t.statusActive}
-        </span>
-      </td>
-      <td>
-        {manageable ? (
-          <div className="actions">
-            {u.disabledAt ? (
-              <button
-                type="button"
-                className="secondary"
-                onClick={() => void patch({ disabled: false })}
-              >
-                {t.enable}
-              </button>
-            ) : (
+    <>
+      <tr data-user={u.username}>
+        <td data-label={t.colUser}>
+          {u.username} {self ? t.you : null}
+          {error ? <Alert kind="error">{error}</Alert> : null}
+        </td>
+        <td data-label={t.colRole}>
+          {manageable ? (
+            <select
+              aria-label={t.roleOf(u.username)}
+              value={u.role}
+              onChange={(e) => void patch({ role: e.target.value as Role })}
+            >
+              {ROLES.filter((r) => me && mayManage(me.role, r))
+                .reverse()
+                .map((r) => (
+                  <option key={r} value={r}>
+                    {t.roles[r]}
+                  </option>
+                ))}
+            </select>
+          ) : (
+            t.roles[u.role]
+          )}
+        </td>
+        <td data-label={t.colServers}>
+          {u.deploymentScope === 'granted' && limitable
+            ? t.serversGranted(u.grants.length)
+            : t.serversAll}{' '}
+          {manageable && limitable && !editing ? (
+            <button
+              type="button"
+              className="secondary small"
+              aria-label={t.changeServersOf(u.username)}
+              onClick={() => setEditing(true)}
+            >
+              {t.changeServers}
+            </button>
+          ) : null}
+        </td>
+        <td data-label={t.colStatus}>
+          <span className={`badge badge-${u.disabledAt ? 'off' : 'ok'}`}>
+            {u.disabledAt ? t.statusDisabled : t.statusActive}
+          </span>
+        </td>
+        <td>
+          {manageable ? (
+            <div className="actions">
+              {u.disabledAt ? (
+                <button
+                  type="button"
+                  className="secondary"
+                  onClick={() => void patch({ disabled: false })}
+                >
+                  {t.enable}
+                </button>
+              ) : (
+                <ConfirmButton
+                  label={t.disable}
+                  ariaLabel={`${t.disable} ${u.username}`}
+                  title={t.disableTitle(u.username)}
+                  body={t.disableBody}
+                  confirmLabel={t.disable}
+                  onConfirm={async () => {
+                    await call(api.api.users[':id'].$patch({ ...param, json: { disabled: true } }))
+                    await props.onChanged()
+                  }}
+                />
+              )}
               <ConfirmButton
-                label={t.disable}
-                ariaLabel={`${t.disable} ${u.username}`}
-                title={t.disableTitle(u.username)}
-                body={t.disableBody}
-                confirmLabel={t.disable}
+                label={t.resetPassword}
+                ariaLabel={`${t.resetPassword} ${u.username}`}
+                title={t.resetTitle(u.username)}
+                body={t.resetBody}
+                confirmLabel={t.resetPassword}
                 onConfirm={async () => {
-                  await call(api.api.users[':id'].$patch({ ...param, json: { disabled: true } }))
+                  const r = await call(api.api.users[':id'].reset.$post(param))
+                  props.onReset(r.path)
+                }}
+              />
+              <ConfirmButton
+                danger
+                label={t.remove}
+                ariaLabel={`${t.remove} ${u.username}`}
+                title={t.removeTitle(u.username)}
+                body={t.removeBody}
+                confirmLabel={t.remove}
+                onConfirm={async () => {
+                  await call(api.api.users[':id'].$delete(param))
                   await props.onChanged()
                 }}
               />
-            )}
-            <ConfirmButton
-              label={t.resetPassword}
-              ariaLabel={`${t.resetPassword} ${u.username}`}
-              title={t.resetTitle(u.username)}
-              body={t.resetBody}
-              confirmLabel={t.resetPassword}
-              onConfirm={async () => {
-                const r = await call(api.api.users[':id'].reset.$post(param))
-                props.onReset(r.path)
-              }}
-            />
-            <ConfirmButton
-              danger
-              label={t.remove}
-              ariaLabel={`${t.remove} ${u.username}`}
-              title={t.removeTitle(u.username)}
-              body={t.removeBody}
-              confirmLabel={t.remove}
-              onConfirm={async () => {
-                await call(api.api.users[':id'].$delete(param))
+            </div>
+          ) : null}
+        </td>
+      </tr>
+      {editing ? (
+        <tr>
+          <td colSpan={5}>
+            <ServersEditor
+              user={u}
+              onDone={async () => {
+                setEditing(false)
                 await props.onChanged()
               }}
+              onCancel={() => setEditing(false)}
             />
-          </div>
-        ) : null}
-      </td>
-    </tr>
+          </td>
+        </tr>
+      ) : null}
+    </>
+  )
+}
+
+/** Change which servers an operator or viewer reaches, and with which access. */
+function ServersEditor(props: { user: Person; onDone: () => Promise<void>; onCancel: () => void }) {
+  const t = useT()
+  const u = props.user
+  const [value, setValue] = useState<GrantsValue>(() => grantsValue(u.deploymentScope, u.grants))
+  const [error, setError] = useState<string | null>(null)
+  const [busy, setBusy] = useState(false)
+
+  async function save(e: FormEvent) {
+    e.preventDefault()
+    setBusy(true)
+    setError(null)
+    try {
+      const grants = value.scope === 'granted' ? chosenGrants(value) : []
+      await call(
+        api.api.users[':id'].$patch({
+          param: { id: u.id },
+          json: { deploymentScope: value.scope, grants },
+        }),
+      )
+      await props.onDone()
+    } catch (err) {
+      setError(errorText(err))
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  return (
+    <form onSubmit={(e) => void save(e)} aria-label={t.serversOf(u.username)}>
+      <h3>{t.serversOf(u.username)}</h3>
+      {error ? <Alert kind="error">{error}</Alert> : null}
+      <GrantsFieldset role={u.role} value={value} onChange={setValue} name={`scope-${u.id}`} />
+      <div className="actions">
+        <button type="submit" disabled={busy}>
+          {t.save}
+        </button>
+        <button type="button" className="secondary" onClick={props.onCancel}>
+          {t.cancelDialog}
+        </button>
+      </div>
+    </form>
   )
 }

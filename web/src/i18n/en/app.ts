@@ -41,7 +41,7 @@ export const enApp = {
   secretSet: 'A secret is stored. Leave empty to keep it.',
   encryptionTitle: 'Encryption key',
   encryptionIntro:
-    'Stored secrets (the Proxmox token secret, game passwords) are encrypted with the server’s APP_ENC_KEY secret.',
+    'Secrets the dashboard must read back are stored encrypted with the server’s APP_ENC_KEY secret: the Proxmox token secret, each game server’s passwords (such as RCON), the alert channels’ webhook addresses and signing secrets, and the authenticator-app (TOTP) secrets of the accounts. Passwords, API tokens and recovery codes are never stored, only their hashes.',
   encryptionCurrent: (n: number, keyId: string) =>
     n === 0
       ? `No secret stored yet; new ones are encrypted with the current key (key id ${keyId}).`
@@ -68,6 +68,7 @@ export const enApp = {
       'settings.proxmox_tested': 'Tested the Proxmox connection',
       'settings.cleanup_updated': 'Changed the cleanup policy',
       'settings.secrets_resealed': 'Re-encrypted the stored secrets',
+      'settings.access_changed': 'Changed the Cloudflare Access sign-in',
       'runner.created': 'Added a runner',
       'runner.registered': 'Runner registered',
       'runner.revoked': 'Revoked a runner',

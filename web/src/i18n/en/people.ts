@@ -152,4 +152,28 @@ export const enPeople = {
     'Accounts without an authenticator app or a passkey must set one up before they can use the dashboard.',
   policyOwnerOnly: 'Only an owner can change this.',
   policySaved: 'Saved.',
+  accessTitle: 'Cloudflare Access',
+  accessIntro:
+    'If you put the dashboard behind Cloudflare Access (Cloudflare Zero Trust), the server can also check, on every request, the signed token Access adds: then nobody gets around Access through another address, such as workers.dev. Each person’s Access email address must be the name of their account here. The runner and API tokens are not checked.',
+  accessEnabled: 'Check Cloudflare Access on every request',
+  accessEnabledHelp:
+    'Requests without a valid Access token, or whose email names no active account, are refused. Saving tests your own request first, so wrong settings are refused instead of locking everyone out.',
+  accessTeamDomain: 'Team domain',
+  accessTeamDomainHelp:
+    'Your team’s address, shown in Zero Trust under Settings → Custom Pages: https://<your-team>.cloudflareaccess.com',
+  accessAudience: 'Application audience (AUD) tag',
+  accessAudienceHelp:
+    'In Zero Trust → Access → Applications, open the dashboard’s application: the long string of letters and digits under “Application Audience (AUD) Tag”.',
+  accessPasswordSignIn: 'Also allow signing in with a password',
+  accessPasswordSignInHelp:
+    'Off: Access alone signs people in (a second factor is still asked of accounts that have one) and the password form is refused. Break-glass: the ACCESS_BREAK_GLASS variable (README, Security).',
+  accessSignedInAs: (email: string) => `Cloudflare Access signs this browser in as ${email}.`,
+  accessNotSeen:
+    'This page did not come through Cloudflare Access. Put the dashboard behind Access and open it through Access before you turn the check on.',
+  accessBreakGlass:
+    'ACCESS_BREAK_GLASS is on: the server does not check Access and the password form works, whatever is saved here. Turn it off once Access works again.',
+  accessRefusedTitle: 'Access refused',
+  changeServers: 'Change servers',
+  changeServersOf: (name: string) => `Change the servers of ${name}`,
+  serversOf: (name: string) => `Servers ${name} can reach`,
 }

@@ -43,7 +43,7 @@ export const frApp: typeof enApp = {
   secretSet: 'Un secret est enregistré. Laissez vide pour le conserver.',
   encryptionTitle: 'Clé de chiffrement',
   encryptionIntro:
-    'Les secrets enregistrés (le secret du jeton Proxmox, les mots de passe des jeux) sont chiffrés avec le secret APP_ENC_KEY du serveur.',
+    'Les secrets que le tableau de bord doit pouvoir relire sont enregistrés chiffrés avec le secret APP_ENC_KEY du serveur : le secret du jeton Proxmox, les mots de passe de chaque serveur de jeu (comme RCON), les adresses et secrets de signature des canaux d’alerte, et les secrets d’application d’authentification (TOTP) des comptes. Les mots de passe, jetons d’API et codes de secours ne sont jamais enregistrés, seulement leur empreinte.',
   encryptionCurrent: (n: number, keyId: string) =>
     n === 0
       ? `Aucun secret enregistré pour l’instant ; les nouveaux sont chiffrés avec la clé actuelle (identifiant ${keyId}).`
@@ -70,6 +70,7 @@ export const frApp: typeof enApp = {
       'settings.proxmox_tested': 'Connexion Proxmox testée',
       'settings.cleanup_updated': 'Politique de nettoyage modifiée',
       'settings.secrets_resealed': 'Secrets stockés rechiffrés',
+      'settings.access_changed': 'Connexion par Cloudflare Access modifiée',
       'runner.created': 'Runner ajouté',
       'runner.registered': 'Runner enregistré',
       'runner.revoked': 'Runner révoqué',

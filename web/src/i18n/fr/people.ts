@@ -161,4 +161,29 @@ export const frPeople: typeof enPeople = {
     'Les comptes sans application d’authentification ni clé d’accès doivent en configurer une avant d’utiliser le tableau de bord.',
   policyOwnerOnly: 'Seul un propriétaire peut modifier ce réglage.',
   policySaved: 'Enregistré.',
+  accessTitle: 'Cloudflare Access',
+  accessIntro:
+    'Si le tableau de bord est derrière Cloudflare Access (Cloudflare Zero Trust), le serveur peut aussi vérifier, à chaque requête, le jeton signé qu’Access ajoute : personne ne contourne alors Access par une autre adresse, comme workers.dev. L’adresse e-mail Access de chaque personne doit être le nom de son compte ici. Le runner et les jetons d’API ne sont pas vérifiés.',
+  accessEnabled: 'Vérifier Cloudflare Access à chaque requête',
+  accessEnabledHelp:
+    'Les requêtes sans jeton Access valide, ou dont l’e-mail ne correspond à aucun compte actif, sont refusées. L’enregistrement teste d’abord votre propre requête : des réglages faux sont refusés au lieu de bloquer tout le monde.',
+  accessTeamDomain: 'Domaine de l’équipe',
+  accessTeamDomainHelp:
+    'L’adresse de votre équipe, visible dans Zero Trust sous Settings → Custom Pages : https://<votre-equipe>.cloudflareaccess.com',
+  accessAudience: 'Tag d’audience (AUD) de l’application',
+  accessAudienceHelp:
+    'Dans Zero Trust → Access → Applications, ouvrez l’application du tableau de bord : la longue suite de lettres et de chiffres sous « Application Audience (AUD) Tag ».',
+  accessPasswordSignIn: 'Autoriser aussi la connexion par mot de passe',
+  accessPasswordSignInHelp:
+    'Désactivé : Access seul connecte les personnes (le second facteur reste demandé aux comptes qui en ont un) et le formulaire de mot de passe est refusé. Secours : la variable ACCESS_BREAK_GLASS (README, Sécurité).',
+  accessSignedInAs: (email: string) =>
+    `Cloudflare Access connecte ce navigateur en tant que ${email}.`,
+  accessNotSeen:
+    'Cette page n’est pas passée par Cloudflare Access. Placez le tableau de bord derrière Access et ouvrez-le par Access avant d’activer la vérification.',
+  accessBreakGlass:
+    'ACCESS_BREAK_GLASS est activé : le serveur ne vérifie pas Access et le formulaire de mot de passe fonctionne, quels que soient les réglages ici. Désactivez-le dès qu’Access fonctionne de nouveau.',
+  accessRefusedTitle: 'Accès refusé',
+  changeServers: 'Modifier les serveurs',
+  changeServersOf: (name: string) => `Modifier les serveurs de ${name}`,
+  serversOf: (name: string) => `Serveurs accessibles à ${name}`,
 }
