@@ -18,6 +18,11 @@ import { ApiError } from './errors'
 const ALG = 'RS256'
 /** How long fetched signing keys are trusted before they are fetched again. */
 export const ACCESS_CERTS_TTL_MS = 10 * 60 * 1000
+/**
+ * At most one fetch for an unseen key id per this long: a stream of tokens with made-up key ids
+ * costs the team's certs endpoint one request per window, not one each.
+ */
+export const ACCESS_CERTS_REFETCH_MIN_MS = 30 * 1000
 /** Clocks may differ this much between Cloudflare's edge and the worker. */
 export const ACCESS_CLOCK_SKEW_S = 60
 const CERTS_TIMEOUT_MS = 5_000
@@ -32,6 +37,8 @@ type Jwk = JsonWebKey & { kid?: string }
 const certsCache = new Map<string, { keys: Jwk[]; fetchedAt: number }>()
 /** A fetch under way per URL: concurrent requests with a new key wait for one fetch. */
 const inFlight = new Map<string, Promise<Jwk[]>>()
+/** When each URL was last fetched for an unseen key id. */
+const lastForced = new Map<string, number>()
 
 /** Where a team publishes its signing keys. */
 export function certsUrl(teamDomain: string): string {
@@ -67,6 +74,10 @@ async function fetchCerts(url: string): Promise<Jwk[]> {
 async function certs(url: string, fresh: boolean): Promise<Jwk[]> {
   const cached = certsCache.get(url)
   if (!fresh && cached && Date.now() - cached.fetchedAt < ACCESS_CERTS_TTL_MS) return cached.keys
+  if (fresh && cached) {
+    if (Date.now() - (lastForced.get(url) ?? 0) < ACCESS_CERTS_REFETCH_MIN_MS) return cached.keys
+    lastForced.set(url, Date.now())
+  }
   const pending = inFlight.get(url) ?? fetchCerts(url).finally(() => inFlight.delete(url))
   inFlight.set(url, pending)
   return pending
