@@ -38,9 +38,15 @@ export class MinecraftVersionResolver extends VersionLists {
    * `VersionResolutionError`: unknown version, Java 8 versions, no stable Paper build, or an
    * upstream failure.
    */
-  async resolve(edition: MinecraftEdition, version: string): Promise<MinecraftServerArtifact> {
+  async resolve(
+    edition: MinecraftEdition,
+    version: string,
+    signal?: AbortSignal,
+  ): Promise<MinecraftServerArtifact> {
     const artifact =
-      edition === 'paper' ? await this.resolvePaper(version) : await this.resolveVanilla(version)
+      edition === 'paper'
+        ? await this.resolvePaper(version, signal)
+        : await this.resolveVanilla(version, signal)
     if (artifact.javaMajor < 16) {
       throw new VersionResolutionError(
         'unsupported-version',
@@ -50,9 +56,12 @@ export class MinecraftVersionResolver extends VersionLists {
     return artifact
   }
 
-  private async resolveVanilla(version: string): Promise<MinecraftServerArtifact> {
+  private async resolveVanilla(
+    version: string,
+    signal?: AbortSignal,
+  ): Promise<MinecraftServerArtifact> {
     const manifestUrl = this.options.mojangManifestUrl ?? MOJANG_MANIFEST_URL
-    const manifest = await this.getJson(manifestUrl, MojangManifest, this.listTtlMs)
+    const manifest = await this.getJson(manifestUrl, MojangManifest, this.listTtlMs, signal)
     const id = version === 'latest' ? manifest.latest.release : version
     const entry = manifest.versions.find((v) => v.id === id)
     if (!entry) {
@@ -62,7 +71,7 @@ export class MinecraftVersionResolver extends VersionLists {
       )
     }
     // The per-version file never changes (its URL contains its SHA-1): cache it for good.
-    const text = await this.getText(entry.url, Infinity)
+    const text = await this.getText(entry.url, Infinity, undefined, signal)
     if (entry.sha1 && sha1(text) !== entry.sha1) {
       this.forget(entry.url)
       throw new VersionResolutionError(
@@ -87,10 +96,13 @@ export class MinecraftVersionResolver extends VersionLists {
     }
   }
 
-  private async resolvePaper(version: string): Promise<MinecraftServerArtifact> {
+  private async resolvePaper(
+    version: string,
+    signal?: AbortSignal,
+  ): Promise<MinecraftServerArtifact> {
     const base = this.paperBase()
     if (version !== 'latest') {
-      const found = await this.paperStableBuild(base, version)
+      const found = await this.paperStableBuild(base, version, signal)
       if (!found) {
         throw new VersionResolutionError(
           'no-stable-build',
@@ -99,10 +111,10 @@ export class MinecraftVersionResolver extends VersionLists {
       }
       return found
     }
-    const project = await this.getJson(base, PaperProject, this.listTtlMs)
+    const project = await this.getJson(base, PaperProject, this.listTtlMs, signal)
     const newestFirst = Object.values(project.versions).flat()
     for (const candidate of newestFirst.slice(0, PAPER_LATEST_SEARCH_LIMIT)) {
-      const found = await this.paperStableBuild(base, candidate)
+      const found = await this.paperStableBuild(base, candidate, signal)
       if (found) return found
     }
     throw new VersionResolutionError(
@@ -115,12 +127,13 @@ export class MinecraftVersionResolver extends VersionLists {
   private async paperStableBuild(
     base: string,
     version: string,
+    signal?: AbortSignal,
   ): Promise<MinecraftServerArtifact | null> {
     const url = `${base}/versions/${encodeURIComponent(version)}`
-    const meta = await this.getJson(url, PaperVersion, this.listTtlMs, () => {
+    const meta = await this.getJson(url, PaperVersion, this.listTtlMs, signal, () => {
       throw new VersionResolutionError('unknown-version', `Paper has no version ${version}`)
     })
-    const builds = await this.getJson(`${url}/builds`, PaperBuilds, this.listTtlMs)
+    const builds = await this.getJson(`${url}/builds`, PaperBuilds, this.listTtlMs, signal)
     const build: PaperBuild | undefined = builds.find(
       (b) => b.channel === 'STABLE' || b.channel === 'RECOMMENDED',
     )
@@ -141,9 +154,10 @@ export class MinecraftVersionResolver extends VersionLists {
     url: string,
     schema: S,
     ttlMs: number,
+    signal?: AbortSignal,
     onNotFound?: () => never,
   ): Promise<z.output<S>> {
-    return parseJson(await this.getText(url, ttlMs, onNotFound), schema, url)
+    return parseJson(await this.getText(url, ttlMs, onNotFound, signal), schema, url)
   }
 }
 

@@ -46,6 +46,10 @@ export interface ResolverOptions {
 interface CacheEntry {
   expires: number
   body: Promise<string>
+  /** Aborts the request once every caller that waits on it has given up. */
+  abort: AbortController
+  /** Callers waiting with a signal; Infinity once one waits without (never aborted). */
+  waiting: number
 }
 
 /** Fetches and caches the publishers' lists; the newest release of a channel. */
@@ -114,22 +118,59 @@ export class VersionLists {
     return `${this.options.paperApiUrl ?? PAPER_FILL_URL}/v3/projects/paper`
   }
 
-  /** GET with the cache; concurrent callers share one request; failures are not cached. */
-  protected getText(url: string, ttlMs: number, onNotFound?: () => never): Promise<string> {
-    const hit = this.cache.get(url)
-    if (hit && hit.expires > this.now()) return hit.body
-    const body = this.download(url, onNotFound)
-    this.cache.set(url, { expires: this.now() + ttlMs, body })
-    body.catch(() => this.cache.delete(url))
-    return body
+  /**
+   * GET with the cache; concurrent callers share one request; failures are not cached. A caller's
+   * `signal` (a cancelled job) stops its wait, and the request itself once no caller waits.
+   */
+  protected getText(
+    url: string,
+    ttlMs: number,
+    onNotFound?: () => never,
+    signal?: AbortSignal,
+  ): Promise<string> {
+    let entry = this.cache.get(url)
+    if (!entry || entry.expires <= this.now()) {
+      const abort = new AbortController()
+      const body = this.download(url, onNotFound, abort.signal)
+      const fresh: CacheEntry = { expires: this.now() + ttlMs, body, abort, waiting: 0 }
+      const settle = () => (fresh.waiting = -Infinity)
+      body.then(settle, () => {
+        settle()
+        if (this.cache.get(url) === fresh) this.cache.delete(url)
+      })
+      this.cache.set(url, fresh)
+      entry = fresh
+    }
+    if (!signal) {
+      entry.waiting = Infinity
+      return entry.body
+    }
+    signal.throwIfAborted()
+    const shared = entry
+    shared.waiting++
+    return new Promise<string>((resolve, reject) => {
+      const stop = () => {
+        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'))
+        if (--shared.waiting === 0) {
+          shared.abort.abort()
+          if (this.cache.get(url) === shared) this.cache.delete(url)
+        }
+      }
+      signal.addEventListener('abort', stop, { once: true })
+      shared.body.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop))
+    })
   }
 
-  private async download(url: string, onNotFound?: () => never): Promise<string> {
+  private async download(
+    url: string,
+    onNotFound: (() => never) | undefined,
+    abort: AbortSignal,
+  ): Promise<string> {
     let response: Response
     try {
       response = await this.fetch(url, {
         headers: { 'user-agent': this.options.userAgent, accept: 'application/json' },
-        signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+        signal: AbortSignal.any([abort, AbortSignal.timeout(FETCH_TIMEOUT_MS)]),
       })
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err)
