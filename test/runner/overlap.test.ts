@@ -100,8 +100,9 @@ async function gate(job: () => JobState | undefined) {
 }
 
 async function deploy(name: string, onRequest?: (g: Awaited<ReturnType<typeof gate>>) => void) {
-  let state: JobState | undefined
-  const g = await gate(() => state)
+  // The job's state, once assigned, for the gate to note which steps were done.
+  const job: { state?: JobState } = {}
+  const g = await gate(() => job.state)
   onRequest?.(g)
   const { server } = await fixture.start({
     env: {
@@ -112,7 +113,7 @@ async function deploy(name: string, onRequest?: (g: Awaited<ReturnType<typeof ga
     },
   })
   const ip = `127.0.10.${name === 'ok' ? 21 : name === 'fail' ? 22 : 23}`
-  state = server.assign(
+  const state = server.assign(
     makeJob(name, {
       proxmox: sim.connection({
         gateway: '127.0.10.1',
@@ -123,7 +124,8 @@ async function deploy(name: string, onRequest?: (g: Awaited<ReturnType<typeof ga
       spec: { ...makeJob(name).spec, ipAddress: ip, gameConfig: { eula: true } },
     }),
   )
-  return { g, server, state: state as JobState }
+  job.state = state
+  return { g, server, state }
 }
 
 const done = (state: JobState, step: string) =>
