@@ -308,7 +308,8 @@ async function measureWithSimulator() {
       await waitFor(
         () => dash.status === 'ready' || dash.status === 'failed',
         `sim overhead ${i}`,
-        60_000,
+        // The first deployment of a fresh stack waits for the worker's first build and D1.
+        i === 0 ? 180_000 : 60_000,
         2,
       )
       const ready = Date.now()
