@@ -1,4 +1,20 @@
 import * as z from 'zod'
+import { cidrContains, ipv4ToInt } from './ipv4'
+import {
+  BRIDGE_NAME,
+  DOMAIN_NAME,
+  HEX_PAIR_FINGERPRINT,
+  IPV4,
+  IPV4_CIDR,
+  LINUX_USER,
+  NODE_NAME,
+  PEM_CERTIFICATE,
+  POOL_NAME,
+  STORAGE_ID,
+  TOKEN_ID,
+} from './settings-rules'
+
+export { cidrContains, cidrPrefix, intToIpv4, ipv4ToInt } from './ipv4'
 
 /**
  * The Proxmox connection and deployment defaults, as the admin enters them in Settings and as
@@ -6,26 +22,15 @@ import * as z from 'zod'
  * the runner's client.
  */
 
-const HEX_PAIR_FINGERPRINT = /^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/
-
 /** Dotted IPv4 address. */
-export const Ipv4 = z
-  .string()
-  .trim()
-  .regex(
-    /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/,
-    'must be an IPv4 address such as 192.168.1.10',
-  )
+export const Ipv4 = z.string().trim().regex(IPV4, 'must be an IPv4 address such as 192.168.1.10')
 export type Ipv4 = z.infer<typeof Ipv4>
 
 /** IPv4 CIDR, e.g. 192.168.1.0/24. */
 export const Ipv4Cidr = z
   .string()
   .trim()
-  .regex(
-    /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/,
-    'must be an IPv4 CIDR such as 192.168.1.0/24',
-  )
+  .regex(IPV4_CIDR, 'must be an IPv4 CIDR such as 192.168.1.0/24')
 export type Ipv4Cidr = z.infer<typeof Ipv4Cidr>
 
 /** How the runner verifies the Proxmox API's TLS certificate. */
@@ -45,14 +50,7 @@ export const ProxmoxTls = z.discriminatedUnion('mode', [
   z.object({
     mode: z.literal('ca'),
     /** The cluster CA, /etc/pve/pve-root-ca.pem. */
-    caPem: z
-      .string()
-      .trim()
-      .max(20_000)
-      .regex(
-        /-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/,
-        'must be a PEM certificate',
-      ),
+    caPem: z.string().trim().max(20_000).regex(PEM_CERTIFICATE, 'must be a PEM certificate'),
   }),
   z.object({
     /** No verification at all. Allowed only because the admin switched it on explicitly. */
@@ -90,29 +88,17 @@ const ProxmoxSettingsFields = {
       'must start with https:// (or http:// for a local simulator)',
     )
     .transform((u) => u.replace(/\/+$/, '').replace(/\/api2\/json$/, '')),
-  node: z
-    .string()
-    .trim()
-    .regex(/^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/, 'must be a Proxmox node name'),
+  node: z.string().trim().regex(NODE_NAME, 'must be a Proxmox node name'),
   /** `user@realm!tokenname`, e.g. `deployer@pve!pgd`. */
-  tokenId: z
-    .string()
-    .trim()
-    .regex(
-      /^[^\s@!]+@[a-zA-Z0-9.-]+![a-zA-Z][a-zA-Z0-9._-]*$/,
-      'must look like user@realm!tokenname',
-    ),
+  tokenId: z.string().trim().regex(TOKEN_ID, 'must look like user@realm!tokenname'),
   tls: ProxmoxTls,
   templateVmid: z.coerce.number().int().min(100).max(999_999_999),
-  storage: z
-    .string()
-    .trim()
-    .regex(/^[a-zA-Z][a-zA-Z0-9_.-]*$/, 'must be a Proxmox storage id such as local-lvm'),
+  storage: z.string().trim().regex(STORAGE_ID, 'must be a Proxmox storage id such as local-lvm'),
   /** Where backups go: a storage that takes `backup` content (a directory, NFS, or PBS). */
   backupStorage: z
     .string()
     .trim()
-    .regex(/^[a-zA-Z][a-zA-Z0-9_.-]*$/, 'must be a Proxmox storage id such as local')
+    .regex(STORAGE_ID, 'must be a Proxmox storage id such as local')
     .default('local'),
   /**
    * Resource pool the new VMs are cloned into, so the token can be limited to it
@@ -122,29 +108,15 @@ const ProxmoxSettingsFields = {
     .string()
     .trim()
     .max(64)
-    .regex(
-      /^$|^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+){0,2}$/,
-      'must be a Proxmox pool name such as pgd (letters, digits, - and _)',
-    )
+    .regex(POOL_NAME, 'must be a Proxmox pool name such as pgd (letters, digits, - and _)')
     .default(''),
-  bridge: z
-    .string()
-    .trim()
-    .regex(/^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$/, 'must be a Linux bridge name such as vmbr0'),
+  bridge: z.string().trim().regex(BRIDGE_NAME, 'must be a Linux bridge name such as vmbr0'),
   vlan: z.coerce.number().int().min(1).max(4094).nullable().default(null),
   gateway: Ipv4,
   dnsServers: z.array(Ipv4).min(1, 'give at least one DNS server').max(3),
-  searchDomain: z
-    .string()
-    .trim()
-    .max(253)
-    .regex(/^$|^[a-zA-Z0-9.-]+$/, 'must be a domain name')
-    .default(''),
+  searchDomain: z.string().trim().max(253).regex(DOMAIN_NAME, 'must be a domain name').default(''),
   ipPool: IpPool,
-  ciUser: z
-    .string()
-    .trim()
-    .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a Linux user name such as debian'),
+  ciUser: z.string().trim().regex(LINUX_USER, 'must be a Linux user name such as debian'),
   sshPort: z.coerce.number().int().min(1).max(65_535).default(22),
 }
 
@@ -180,31 +152,6 @@ export function proxmoxTokenSubject(
   fields: Pick<ProxmoxConnection, 'apiUrl' | 'tokenId' | 'tls'>,
 ): string {
   return JSON.stringify([fields.apiUrl, fields.tokenId, fields.tls])
-}
-
-/** 192.168.1.10 → 3232235786. Assumes a valid dotted address. */
-export function ipv4ToInt(ip: string): number {
-  return ip.split('.').reduce((acc, part) => acc * 256 + Number(part), 0)
-}
-
-/** 3232235786 → 192.168.1.10. */
-export function intToIpv4(n: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.')
-}
-
-/** Whether `ip` lies inside `cidr`. */
-export function cidrContains(cidr: string, ip: string): boolean {
-  const [base = '', bitsText = '32'] = cidr.split('/')
-  const bits = Number(bitsText)
-  const size = 2 ** (32 - bits)
-  const start = Math.floor(ipv4ToInt(base) / size) * size
-  const n = ipv4ToInt(ip)
-  return n >= start && n < start + size
-}
-
-/** The prefix length of a CIDR, e.g. 24 for 192.168.1.0/24. */
-export function cidrPrefix(cidr: string): number {
-  return Number(cidr.split('/')[1])
 }
 
 /**

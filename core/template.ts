@@ -15,11 +15,7 @@ export type DebianRelease = z.infer<typeof DebianRelease>
 /** The `game` of a template job's deployment record: never a game, never in the game list. */
 export const TEMPLATE_GAME = 'debian-template'
 
-/**
- * The tag the template VM carries from its creation on, so a half-made one is found (and the
- * sweep does not report it as an orphan).
- */
-export const TEMPLATE_TAG = 'pgd-template'
+export { TEMPLATE_TAG } from './vm-tags'
 
 /** Where Debian publishes the image and its SHA512SUMS, per release. */
 export function officialImageBase(release: DebianRelease): string {

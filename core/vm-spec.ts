@@ -45,15 +45,7 @@ export const VmSpec = z.object({
 })
 export type VmSpec = z.infer<typeof VmSpec>
 
-/** Prefix of every tag and VM name we create, so our VMs are recognisable in the PVE GUI. */
-export const VM_TAG_PREFIX = 'pgd-'
-
-/** The PVE tag that marks the VM of a deployment, e.g. `pgd-01jd4x…`. */
-export function deploymentTag(deploymentId: DeploymentId): string {
-  // PVE lowercases tags (docs/proxmox-api.md#config); lowercase here too so a raw uppercase ULID
-  // still matches.
-  return `${VM_TAG_PREFIX}${deploymentId.toLowerCase()}`
-}
+export { deploymentTag, VM_TAG_PREFIX } from './vm-tags'
 
 /**
  * The VM name: a DNS name (PVE `dns-name`, also the guest hostname via cloud-init) that ends with

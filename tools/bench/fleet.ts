@@ -183,8 +183,15 @@ export async function measureFleet(o: FleetOptions): Promise<FleetResult> {
       count += k
       await waitFor(
         async () => {
-          const all = await rows(stack, "where name like 'fleet-%'")
-          return all.filter((r) => ids.has(r.id) && SETTLED.has(r.status)).length === ids.size
+          // The local D1 is read by wrangler's CLI beside the running dev server; a read that
+          // fails (the database busy with the fleet's writes) is tried again at the next poll.
+          const all = await rows(stack, "where name like 'fleet-%'").catch((err: unknown) => {
+            o.log(`bench: fleet: reading D1 failed, trying again: ${String(err).slice(0, 300)}`)
+            return null
+          })
+          return (
+            !!all && all.filter((r) => ids.has(r.id) && SETTLED.has(r.status)).length === ids.size
+          )
         },
         `${k} fleet deployments settled`,
         900_000,

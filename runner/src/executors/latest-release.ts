@@ -1,5 +1,5 @@
 import type { ArtifactRequest } from '../../../core/games/types'
-import type { MinecraftVersionResolver } from '../games/minecraft-version'
+import type { VersionLists } from '../games/version-lists'
 import { RUNNER_VERSION } from '../version'
 
 /**
@@ -14,14 +14,14 @@ export function createLatestRelease(options: {
   paperApiUrl?: string
   listTtlMs?: number
 }) {
-  let minecraft: Promise<MinecraftVersionResolver> | null = null
+  let minecraft: Promise<VersionLists> | null = null
   return async (channel: ArtifactRequest): Promise<string | null> => {
     if (channel.kind !== 'minecraft-server') return null
     // The simulated provisioner never reaches the internet: no mirror, no answer.
     if (options.provisioner === 'simulated' && !options.minecraftManifestUrl) return null
-    minecraft ??= import('../games/minecraft-version').then(
-      ({ MinecraftVersionResolver }) =>
-        new MinecraftVersionResolver({
+    minecraft ??= import('../games/version-lists').then(
+      ({ VersionLists }) =>
+        new VersionLists({
           userAgent: `proxmox-game-deployer/${RUNNER_VERSION} (+https://github.com/proxmox-game-deployer)`,
           mojangManifestUrl: options.minecraftManifestUrl,
           paperApiUrl: options.paperApiUrl,

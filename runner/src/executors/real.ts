@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { getGame } from '../../../core/games'
 import type { GameModule } from '../../../core/games/types'
-import type { StepName } from '../../../core/protocol'
+import { stepsOf, type StepName } from '../../../core/protocol'
 import { answerFacts, runHealthCheck, type HealthCheckResult } from '../games/health-check'
 import type { MinecraftVersionResolver } from '../games/minecraft-version'
 import { isBackupStep } from '../proxmox/backup-executor'
@@ -71,6 +71,12 @@ function gameOf(step: StepName, ctx: StepContext): GameModule {
   return game
 }
 
+/** Whether the job's provision step is still ahead (a deploy or a change not yet that far). */
+function provisionsLater(ctx: StepContext): boolean {
+  const steps = stepsOf(ctx.job.kind)
+  return steps.includes('provision') && !ctx.checkpoint.doneSteps.includes('provision')
+}
+
 /** The release an artifact resolver found (e.g. Minecraft's `latest` → 1.21.10), if any. */
 function versionOf(artifact: unknown): string | undefined {
   if (typeof artifact !== 'object' || artifact === null || !('version' in artifact))
@@ -102,7 +108,28 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
   }
   const verifyTimeoutMs = options.verifyTimeoutMs ?? 5 * 60_000
 
-  async function provision(ctx: StepContext): Promise<StepResult> {
+  /**
+   * What provision needs before it can run the playbook: the config checked, the provisioning
+   * modules loaded, the game's version resolved (e.g. `latest` → the jar's URL and checksum) and
+   * its players looked up. It starts with the job's first step, so these lookups run while the VM
+   * is cloned and boots (one per job, kept with the job); provision awaits it and reports its
+   * failure. The job's signal (cancel) stops the lookups.
+   */
+  const preparations = new WeakMap<StepContext['job'], Promise<Prepared>>()
+  function preparation(ctx: StepContext): Promise<Prepared> {
+    let started = preparations.get(ctx.job)
+    if (!started) {
+      started = prepare(ctx)
+      // Awaited by provision; a job that fails or is cancelled before it must not leave an
+      // unhandled rejection behind.
+      started.catch(() => {})
+      preparations.set(ctx.job, started)
+    }
+    return started
+  }
+
+  type Prepared = Awaited<ReturnType<typeof prepare>>
+  async function prepare(ctx: StepContext) {
     const { job } = ctx
     const game = gameOf('provision', ctx)
     const config = game.configSchema.safeParse(job.spec.gameConfig)
@@ -127,9 +154,8 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
     }
     const { runPlaybook, preparePlaybook, minecraft } = await provisioning()
     const { resolvePlayers } = await import('../games/minecraft-players')
-    let prepared
     try {
-      prepared = await preparePlaybook({
+      const prepared = await preparePlaybook({
         game,
         config: job.spec.gameConfig,
         ansibleDir: options.ansibleDir,
@@ -137,6 +163,7 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
         secrets: job.gameSecrets,
         resolvers: { minecraft },
         artifactUrlOverride: options.artifactUrlOverride,
+        signal: ctx.signal,
         resolvePlayers: (request) =>
           resolvePlayers(request, {
             profilesUrl: options.mojangProfilesUrl,
@@ -144,9 +171,15 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
             signal: ctx.signal,
           }),
       })
+      return { game, runPlaybook, prepared }
     } catch (err) {
       throw new StepFailure(`provision: ${err instanceof Error ? err.message : String(err)}`)
     }
+  }
+
+  async function provision(ctx: StepContext): Promise<StepResult> {
+    const { job } = ctx
+    const { game, runPlaybook, prepared } = await preparation(ctx)
     const gameVersion = versionOf(prepared.artifact)
     if (options.provisioner === 'simulated') {
       const vmid = ctx.checkpoint.vmid
@@ -250,6 +283,8 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
 
   return {
     async runStep(step, ctx) {
+      // A job that provisions later starts its lookups now, beside the VM's steps.
+      if (step !== 'provision' && provisionsLater(ctx)) void preparation(ctx)
       if (isProxmoxStep(step)) return proxmox.runStep(step, ctx)
       if (isTemplateStep(step)) return proxmox.runTemplateStep(step, ctx)
       if (isBackupStep(step)) return proxmox.runBackupStep(step, ctx)

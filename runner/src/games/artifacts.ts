@@ -8,15 +8,17 @@ export interface ArtifactResolvers {
 
 /**
  * Resolves what a game module asked for (`GameModule.artifact(config)`) into the value its
- * `toAnsibleVars` reads as `context.artifact`; null when nothing was asked.
+ * `toAnsibleVars` reads as `context.artifact`; null when nothing was asked. `signal` (the job's)
+ * stops the lookup when the job is cancelled.
  */
 export async function resolveArtifact(
   request: ArtifactRequest | null,
   resolvers: ArtifactResolvers,
+  signal?: AbortSignal,
 ): Promise<unknown> {
   if (!request) return null
   switch (request.kind) {
     case 'minecraft-server':
-      return resolvers.minecraft.resolve(request.edition, request.version)
+      return resolvers.minecraft.resolve(request.edition, request.version, signal)
   }
 }

@@ -23,6 +23,8 @@ export interface PrepareInput {
   artifactUrlOverride?: string | null
   /** Looks up the players the config names (`game.players`); not called when it names none. */
   resolvePlayers?: (request: PlayersRequest) => Promise<Record<string, PlayerAccount>>
+  /** The job's: a cancel stops the lookups. */
+  signal?: AbortSignal
 }
 
 export interface PreparedPlaybook {
@@ -55,7 +57,7 @@ export async function preparePlaybook(input: PrepareInput): Promise<PreparedPlay
     .map((s) => s.name)
     .filter((name) => !input.secrets[name])
   if (missing.length > 0) throw new Error(`missing generated secrets: ${missing.join(', ')}`)
-  const artifact = await resolveArtifact(input.game.artifact(config), input.resolvers)
+  const artifact = await resolveArtifact(input.game.artifact(config), input.resolvers, input.signal)
   const wanted = input.game.players?.(config) ?? null
   if (wanted && !input.resolvePlayers) throw new Error('this runner cannot look players up')
   const players = wanted && input.resolvePlayers ? await input.resolvePlayers(wanted) : undefined

@@ -1,33 +1,12 @@
 import { connect } from 'node:net'
-import * as z from 'zod'
+import { field, isInt, isObject, isString, need, ShapeError } from '../shape'
 import { decodeStatusJson, encodePing, encodeStatusRequest, readPackets } from './slp-codec'
 
 /** How long a ping may take in all (connect, status, pong) unless the caller says otherwise. */
 export const SLP_DEFAULT_TIMEOUT_MS = 5_000
 
 /** A text component: a string, or `{ text, extra: [...] }`, or an array of components. */
-type TextComponent = string | TextComponent[] | { text?: string; extra?: TextComponent[] }
-const TextComponent: z.ZodType<TextComponent> = z.lazy(() =>
-  z.union([
-    z.string(),
-    z.array(TextComponent),
-    z.looseObject({ text: z.string().optional(), extra: z.array(TextComponent).optional() }),
-  ]),
-)
-
-/** The status JSON as servers send it; only what we read is checked. */
-const StatusJson = z.looseObject({
-  version: z.looseObject({ name: z.string(), protocol: z.number().int() }),
-  players: z
-    .looseObject({
-      max: z.number().int(),
-      online: z.number().int(),
-      sample: z.array(z.looseObject({ name: z.string(), id: z.string() })).optional(),
-    })
-    .optional(),
-  description: TextComponent.optional(),
-  favicon: z.string().optional(),
-})
+export type TextComponent = string | TextComponent[] | { text?: string; extra?: TextComponent[] }
 
 /** What a Server List Ping tells about a running server. */
 export interface MinecraftStatus {
@@ -150,17 +129,58 @@ function parseStatus(json: string, where: string): Omit<MinecraftStatus, 'latenc
   } catch {
     throw new Error(`status is not JSON`)
   }
-  const parsed = StatusJson.safeParse(raw)
-  if (!parsed.success)
-    throw new Error(`status JSON from ${where} lacks ${parsed.error.issues[0]?.path.join('.')}`)
-  const s = parsed.data
-  return {
-    version: s.version.name,
-    protocol: s.version.protocol,
-    motd: componentText(s.description),
-    playersOnline: s.players?.online ?? 0,
-    playersMax: s.players?.max ?? 0,
+  try {
+    return readStatus(raw)
+  } catch (err) {
+    if (err instanceof ShapeError)
+      throw new Error(`status JSON from ${where} lacks ${err.path}`, { cause: err })
+    throw err
   }
+}
+
+/**
+ * The status JSON as servers send it; only what we read is checked, by hand (the watch path loads
+ * no zod). The rules are `StatusJson` in slp-schema.ts; test/runner/slp.test.ts holds them together.
+ */
+export function readStatus(raw: unknown): Omit<MinecraftStatus, 'latencyMs'> {
+  need(isObject(raw), '')
+  const version = raw.version
+  need(isObject(version), 'version')
+  const name = field(version, 'name', isString, 'version')
+  const protocol = field(version, 'protocol', isInt, 'version')
+  let players = { online: 0, max: 0 }
+  if (raw.players !== undefined) {
+    const p = raw.players
+    need(isObject(p), 'players')
+    players = {
+      max: field(p, 'max', isInt, 'players'),
+      online: field(p, 'online', isInt, 'players'),
+    }
+    if (p.sample !== undefined) {
+      need(Array.isArray(p.sample), 'players.sample')
+      p.sample.forEach((entry: unknown, i) => {
+        const path = `players.sample.${i}`
+        need(isObject(entry), path)
+        field(entry, 'name', isString, path)
+        field(entry, 'id', isString, path)
+      })
+    }
+  }
+  if (raw.favicon !== undefined) need(isString(raw.favicon), 'favicon')
+  let motd = ''
+  if (raw.description !== undefined) {
+    need(isTextComponent(raw.description), 'description')
+    motd = componentText(raw.description)
+  }
+  return { version: name, protocol, motd, playersOnline: players.online, playersMax: players.max }
+}
+
+function isTextComponent(v: unknown): v is TextComponent {
+  if (isString(v)) return true
+  if (Array.isArray(v)) return v.every(isTextComponent)
+  if (!isObject(v)) return false
+  if (v.text !== undefined && !isString(v.text)) return false
+  return v.extra === undefined || (Array.isArray(v.extra) && v.extra.every(isTextComponent))
 }
 
 /** Latency as people read it: milliseconds with one decimal. */

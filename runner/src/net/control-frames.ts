@@ -9,17 +9,22 @@ export type ParsedServerFrame = { ok: true; frame: ServerToRunner } | { ok: fals
  * A frame from the server on the control socket. The `welcome` (all an idle runner receives,
  * besides heartbeats) is checked by hand with the rules of the `ServerToRunner` schema, so a
  * connected runner with no work does not load zod and the protocol's schemas (~20 MB).
- * A `watch` frame goes through its own schema (core/protocol/watch.ts), so watching loads neither
- * the rest of the protocol nor the game modules. Every other frame, and a welcome the hand check
+ * A `watch` frame is checked by hand too (watch-frame.ts); one that check refuses goes through
+ * its own schema (core/protocol/watch.ts), so watching loads neither the rest of the protocol
+ * nor the game modules. Every other frame, and a welcome the hand check
  * refuses (for the schema's error message), goes through the schema, imported on first use; test/runner/control-frames.test.ts holds the two
  * together.
  */
 export function parseServerFrame(text: string): ParsedServerFrame | Promise<ParsedServerFrame> {
   const welcome = welcomeFrame(text)
   if (welcome) return { ok: true, frame: welcome }
-  // A runner between jobs receives watch lists: their schema alone, not the whole protocol's.
+  // A runner between jobs receives watch lists: checked by hand (no zod); one the hand check
+  // refuses goes to their schema alone (for its error), not the whole protocol's.
   if (text.includes('"type":"watch"')) {
-    return import('../../../core/protocol/watch').then(async ({ WatchFrame }) => {
+    return import('./watch-frame').then(async ({ watchFrame }) => {
+      const watch = watchFrame(text)
+      if (watch) return { ok: true, frame: watch }
+      const { WatchFrame } = await import('../../../core/protocol/watch')
       const parsed = parseFrame(WatchFrame, text)
       return parsed.ok ? parsed : parseWithProtocol(text)
     })

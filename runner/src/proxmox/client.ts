@@ -1,5 +1,5 @@
-import * as z from 'zod'
 import type { ProxmoxConnection } from '../../../core/settings'
+import { nextIdOf, taskLogOf, taskStatusOf, type TaskStatus } from './answers'
 import { encodeForm, type Params } from './encode'
 import { ProxmoxApiError, ProxmoxNetworkError, ProxmoxTaskError, isProxyError } from './errors'
 import { createTransport, type Transport } from './transport'
@@ -31,17 +31,6 @@ export interface WaitTaskOptions {
   signal?: AbortSignal
   log?: (line: string) => void
 }
-
-const TaskStatus = z.object({
-  status: z.enum(['running', 'stopped']),
-  exitstatus: z.string().optional(),
-})
-const TaskLog = z.array(z.object({ n: z.number(), t: z.string() }))
-/**
- * `nextid` is a JSON string on real servers, an integer per the schema: accept both
- * (docs/proxmox-api.md#json-types).
- */
-const NextId = z.union([z.string().regex(/^\d+$/).transform(Number), z.number().int()])
 
 /** The Proxmox API client for one connection. */
 export class ProxmoxClient {
@@ -136,7 +125,7 @@ export class ProxmoxClient {
 
   /** `GET /cluster/nextid[?vmid=]`; the id as string or number (docs/proxmox-api.md#nextid). */
   async nextId(candidate?: number, signal?: AbortSignal): Promise<number> {
-    return NextId.parse(await this.call('GET', '/cluster/nextid', { vmid: candidate }, signal))
+    return nextIdOf(await this.call('GET', '/cluster/nextid', { vmid: candidate }, signal))
   }
 
   /**
@@ -157,9 +146,9 @@ export class ProxmoxClient {
     let interval = Math.min(FIRST_POLL_MS, this.pollIntervalMs)
     for (;;) {
       opts.signal?.throwIfAborted()
-      let status: z.infer<typeof TaskStatus> | null = null
+      let status: TaskStatus | null = null
       try {
-        status = TaskStatus.parse(await this.call('GET', `${base}/status`, {}, opts.signal))
+        status = taskStatusOf(await this.call('GET', `${base}/status`, {}, opts.signal))
       } catch (err) {
         // "no such task" can precede the log file (docs/proxmox-api.md#tasks); bounded by the
         // deadline below.
@@ -193,7 +182,7 @@ export class ProxmoxClient {
   private async taskLogTail(base: string, signal?: AbortSignal): Promise<string[]> {
     try {
       const raw = await this.call('GET', `${base}/log`, { start: 0, limit: 0 }, signal)
-      return TaskLog.parse(raw)
+      return taskLogOf(raw)
         .slice(-20)
         .map((l) => l.t)
     } catch {

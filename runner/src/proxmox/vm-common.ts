@@ -1,6 +1,5 @@
-import * as z from 'zod'
-import { TEMPLATE_TAG } from '../../../core/template'
-import { deploymentTag, VM_TAG_PREFIX } from '../../../core/vm-spec'
+import { deploymentTag, TEMPLATE_TAG, VM_TAG_PREFIX } from '../../../core/vm-tags'
+import { qemuListOf, vmStatusOf, type VmStatus } from './answers'
 import type { ProxmoxClient } from './client'
 import { configLockName, errorText, isAnswerLost, isLockTimeout } from './errors'
 import { FIRST_POLL_MS, backoffMs, sleep } from './wait'
@@ -92,15 +91,6 @@ export async function retryTransient<T>(
   }
 }
 
-const VmStatus = z.object({
-  status: z.string(),
-  lock: z.string().optional(),
-  template: z.union([z.number(), z.boolean()]).optional(),
-  name: z.string().optional(),
-  tags: z.string().optional(),
-})
-export type VmStatus = z.infer<typeof VmStatus>
-
 /**
  * `GET …/status/current`: authoritative state (not /cluster/resources, which lags:
  * docs/proxmox-api.md#cluster-resources-lag).
@@ -110,7 +100,7 @@ export async function vmStatus(
   vmid: number,
   signal?: AbortSignal,
 ): Promise<VmStatus> {
-  return VmStatus.parse(
+  return vmStatusOf(
     await client.call('GET', `/nodes/${client.node}/qemu/${vmid}/status/current`, {}, signal),
   )
 }
@@ -143,17 +133,6 @@ export async function waitUnlocked(
   }
 }
 
-const QemuList = z.array(
-  z.object({
-    vmid: z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]),
-    name: z.string().optional(),
-    tags: z.string().optional(),
-    status: z.string(),
-    lock: z.string().optional(),
-    template: z.union([z.number(), z.boolean()]).optional(),
-  }),
-)
-
 export interface FoundVm {
   vmid: number
   name: string | null
@@ -170,9 +149,7 @@ export async function findVmByDeployment(
   deploymentId: string,
   ctx: StepContext,
 ): Promise<FoundVm | null> {
-  const list = QemuList.parse(
-    await client.call('GET', `/nodes/${client.node}/qemu`, {}, ctx.signal),
-  )
+  const list = qemuListOf(await client.call('GET', `/nodes/${client.node}/qemu`, {}, ctx.signal))
   const matches = list.filter(
     (vm) => !(vm.template === 1 || vm.template === true) && carriesDeployment(vm, deploymentId),
   )
@@ -271,7 +248,7 @@ export async function listProductVms(
   client: ProxmoxClient,
   signal?: AbortSignal,
 ): Promise<{ vmid: number; name: string | null; status: string; deploymentId: string | null }[]> {
-  const list = QemuList.parse(await client.call('GET', `/nodes/${client.node}/qemu`, {}, signal))
+  const list = qemuListOf(await client.call('GET', `/nodes/${client.node}/qemu`, {}, signal))
   const out = []
   for (const vm of list) {
     const of = productVmOf(vm)
