@@ -222,6 +222,15 @@ export const minecraft: GameModule<typeof MinecraftConfig> = {
     // Java Edition account names (https://minecraft.wiki/w/Player#Username).
     playerName: /^[A-Za-z0-9_]{3,16}$/,
     command: minecraftCommand,
+    // whitelist.json is reloaded from disk (`whitelist reload`, which kicks the players taken
+    // off with enforce-whitelist); ops.json has no reload, so operators move one by one.
+    liveLists: {
+      fields: ['whitelistPlayers', 'operators'],
+      operators: 'operators',
+      reload: 'whitelist reload',
+      refused: /^(Unknown or incomplete command|Incorrect argument|That player does not exist)/,
+      vars: { live: 'minecraft_players_live', restart: 'minecraft_restart_requested' },
+    },
   },
   serviceUnit: 'minecraft',
   visibleWhen: { whitelistPlayers: 'whiteList' },

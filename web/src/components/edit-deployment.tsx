@@ -137,7 +137,9 @@ export function EditDeployment(props: {
       </table>
       <h3>{tc.costTitle}</h3>
       <ul className="costs">
-        <li>{cost?.restart ? tc.costRestart : tc.costGame}</li>
+        <li data-testid="change-restart">
+          {cost?.restart ? tc.costRestart : cost?.live ? tc.costLive : tc.costGame}
+        </li>
         {cost?.diskGrows ? <li>{tc.costDisk(from.diskGiB, plan.spec.diskGiB)}</li> : null}
         {cost?.versionUpgrade ? <li>{tc.costUpgrade}</li> : null}
         <li>{tc.costSnapshot(SNAPSHOT_CAP)}</li>
