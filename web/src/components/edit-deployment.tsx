@@ -11,6 +11,7 @@ import { getGame } from '../../../core/games'
 import type { DeploymentSpec, LastJob } from '../../../core/protocol'
 import { api, call, type DeploymentDetail } from '../api'
 import { useT } from '../i18n'
+import { settingLabel } from '../lib/games'
 import { toConfig, toValues } from '../pages/new-deployment'
 import { ConfirmButton } from './confirm-button'
 import { Alert } from './field'
@@ -98,7 +99,7 @@ export function EditDeployment(props: {
     setPlan({ spec: to, lines })
   }
 
-  const label = (key: string) => tc.sizingLabels[key] ?? texts?.fields[key]?.label ?? key
+  const label = (key: string) => settingLabel(d.game, t.lang, tc.sizingLabels, key)
   const from = specOf(d, current)
   const cost = plan ? changeCost(from, plan.spec, installedVersion(d)) : null
   const render = (f: FormField) => (

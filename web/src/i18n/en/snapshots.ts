@@ -14,6 +14,7 @@ export const enSnapshots = {
     colChange: 'Taken before',
     colName: 'Name',
     beforeChange: (what: string) => `the change: ${what}`,
+    secretChanged: (label: string) => `${label} changed`,
     aChange: 'a change',
     byHand: 'Taken in Proxmox (not counted in the limit)',
     delete: 'Delete',

@@ -16,6 +16,7 @@ export const frSnapshots: typeof enSnapshots = {
     colChange: 'Pris avant',
     colName: 'Nom',
     beforeChange: (what: string) => `la modification : ${what}`,
+    secretChanged: (label: string) => `${label} modifié`,
     aChange: 'une modification',
     byHand: 'Pris dans Proxmox (hors limite)',
     delete: 'Supprimer',
