@@ -91,7 +91,10 @@ describe('changing a server in the dashboard', () => {
     const row = snaps.locator('tr[data-snapshot^="pgd-change-"]')
     await row.waitFor()
     expect(await snaps.getByTestId('snapshots-kept').textContent()).toBe('Kept: 1 of 3')
-    expect(await row.textContent()).toContain('the change: ')
+    expect(await row.textContent()).toContain('the change: Memory (MiB): 4096 → 6144; ')
+    expect(await row.textContent()).toContain(
+      'Message of the day: Before the edit → After the edit',
+    )
     expect(await row.locator('time').count()).toBe(1)
     const snapName = (await row.getAttribute('data-snapshot')) ?? ''
     await snaps.screenshot({ path: join(SCREENSHOTS, 'snapshots-en.png') })
@@ -101,6 +104,10 @@ describe('changing a server in the dashboard', () => {
     const frSnaps = fr.locator('section.snapshots')
     await frSnaps.locator('tr[data-snapshot]').waitFor()
     expect(await frSnaps.getByTestId('snapshots-kept').textContent()).toBe('Conservés : 1 sur 3')
+    // The change in the admin's language, from its fields (the runner's description is English).
+    expect(await frSnaps.locator('tr[data-snapshot]').textContent()).toContain(
+      'Message du jour : Before the edit → After the edit',
+    )
     expect(
       await fr.evaluate(
         () => document.documentElement.scrollWidth - document.documentElement.clientWidth,

@@ -82,9 +82,9 @@ export function Snapshots(props: { id: string; game: string; status: DeploymentS
             const summary = (x.changes ?? [])
               .map((l) => {
                 const label = settingLabel(props.game, t.lang, t.changes.sizingLabels, l.key)
-                return l.secret ? s.secretChanged(label) : `${label}: ${l.from} → ${l.to}`
+                return l.secret ? s.secretChanged(label) : s.fieldChange(label, l.from, l.to)
               })
-              .join('; ')
+              .join(s.changeSeparator)
             return (
               <tr key={x.name} data-snapshot={x.name}>
                 <td data-label={s.colTime}>

@@ -15,6 +15,8 @@ export const enSnapshots = {
     colName: 'Name',
     beforeChange: (what: string) => `the change: ${what}`,
     secretChanged: (label: string) => `${label} changed`,
+    fieldChange: (label: string, from: string, to: string) => `${label}: ${from} → ${to}`,
+    changeSeparator: '; ',
     aChange: 'a change',
     byHand: 'Taken in Proxmox (not counted in the limit)',
     delete: 'Delete',

@@ -17,6 +17,8 @@ export const frSnapshots: typeof enSnapshots = {
     colName: 'Nom',
     beforeChange: (what: string) => `la modification : ${what}`,
     secretChanged: (label: string) => `${label} modifié`,
+    fieldChange: (label: string, from: string, to: string) => `${label} : ${from} → ${to}`,
+    changeSeparator: ' ; ',
     aChange: 'une modification',
     byHand: 'Pris dans Proxmox (hors limite)',
     delete: 'Supprimer',
