@@ -47,6 +47,41 @@ export interface ChangeCost {
   diskGrows: boolean
   /** The game release moves up: worlds saved by it do not load in the old one. */
   versionUpgrade: boolean
+  /**
+   * Only the player lists move, on a game whose console is on: applied live through it, without
+   * restarting the game (the runner restarts it only if the console fails).
+   */
+  live: boolean
+}
+
+const names = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((n): n is string => typeof n === 'string') : []
+
+/**
+ * What the console does for a change that moves only the player lists (and not the version), or
+ * null when the change needs a restart: the game has no console, or it is off before or after,
+ * or any other setting moves. `op` and `deop` list the operators added and removed (a name whose
+ * case alone changes is neither); every name is checked against the game's own rule.
+ */
+export function livePlayers(
+  from: DeploymentSpec,
+  to: DeploymentSpec,
+  secretKeys: readonly string[] = [],
+): { op: string[]; deop: string[] } | null {
+  const console_ = getGame(to.game)?.console
+  const lists = console_?.liveLists
+  if (!console_ || !lists || secretKeys.length > 0) return null
+  const open = (s: DeploymentSpec) => console_.endpoint(s.gameConfig as never) !== null
+  if (!open(from) || !open(to)) return null
+  const lines = changeLines(from, to)
+  if (lines.length === 0 || lines.some((l) => !lists.fields.includes(l.key))) return null
+  const before = names(from.gameConfig[lists.operators])
+  const after = names(to.gameConfig[lists.operators])
+  const has = (list: string[], n: string) => list.some((m) => m.toLowerCase() === n.toLowerCase())
+  const op = after.filter((n) => !has(before, n))
+  const deop = before.filter((n) => !has(after, n))
+  if ([...op, ...deop].some((n) => !console_.playerName.test(n))) return null
+  return { op, deop }
 }
 
 /** The config fields every game sizes its VM with (`sizing(config)`): shown as the VM's size. */
@@ -111,6 +146,7 @@ export function changeCost(
   from: DeploymentSpec,
   to: DeploymentSpec,
   installed?: string,
+  secretKeys: readonly string[] = [],
 ): ChangeCost {
   const target = pinnedVersion(to)
   const current = installed ?? pinnedVersion(from)
@@ -119,6 +155,7 @@ export function changeCost(
     restart: from.cores !== to.cores || from.memoryMiB !== to.memoryMiB,
     diskGrows: to.diskGiB > from.diskGiB,
     versionUpgrade: (cmp !== null && cmp > 0) || (pinnedVersion(from) !== null && !target),
+    live: livePlayers(from, to, secretKeys) !== null,
   }
 }
 
@@ -180,5 +217,11 @@ export function changeParams(
   const summary = lines.map((l) =>
     (l.secret ? `${l.key} changed` : `${l.key}: ${l.from} → ${l.to}`).slice(0, 300),
   )
-  return { snapshot: snapshotName(jobId), keepSnapshots: SNAPSHOT_CAP, summary }
+  const players = update ? null : livePlayers(from, to, secretKeys)
+  return {
+    snapshot: snapshotName(jobId),
+    keepSnapshots: SNAPSHOT_CAP,
+    summary,
+    ...(players ? { players } : {}),
+  }
 }

@@ -36,3 +36,14 @@ export type SnapshotEntry = z.infer<typeof SnapshotEntry>
 export function isProductSnapshot(name: string): boolean {
   return name.startsWith(SNAPSHOT_PREFIX)
 }
+
+/** A change as the snapshot taken before it names it: the fields it moved (core/change-plan). */
+export interface SnapshotChange {
+  key: string
+  from: string
+  to: string
+  secret: boolean
+}
+
+/** A snapshot as the API lists it: with the change it came before, when the product knows it. */
+export type SnapshotView = SnapshotEntry & { changes: SnapshotChange[] | null }

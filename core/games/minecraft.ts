@@ -157,6 +157,33 @@ function toAnsibleVars(config: MinecraftConfig, context: AnsibleContext): Ansibl
   }
 }
 
+/** Java's `String.hashCode` (UTF-16 code units, 32-bit wrap-around). */
+export function javaStringHash(text: string): number {
+  let h = 0
+  for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0
+  return h
+}
+
+/**
+ * Accounts in the order a `java.util.HashMap` keyed by their UUID string iterates them: the
+ * vanilla server keeps ops.json in one (StoredUserList) and rewrites the file in that order at
+ * every start, so the role writes it in that order already and its next run finds it unchanged.
+ * Buckets in order (`(h ^ h >>> 16) & (capacity - 1)`, capacity 16 doubled past 3/4 full),
+ * accounts of one bucket in their listed order, as the server loaded them.
+ */
+export function inHashMapOrder<T extends { uuid: string }>(accounts: readonly T[]): T[] {
+  let capacity = 16
+  while (accounts.length > capacity * 0.75) capacity *= 2
+  const bucket = (a: T) => {
+    const h = javaStringHash(a.uuid)
+    return (h ^ (h >>> 16)) & (capacity - 1)
+  }
+  return accounts
+    .map((a, i) => ({ a, i, b: bucket(a) }))
+    .sort((x, y) => x.b - y.b || x.i - y.i)
+    .map((x) => x.a)
+}
+
 /**
  * whitelist.json and ops.json as the server reads them, from the accounts the runner resolved.
  * Operators are on the whitelist too, so the list says everyone who may join.
@@ -172,7 +199,7 @@ function playerFiles(config: MinecraftConfig, context: AnsibleContext) {
   for (const a of [...config.whitelistPlayers.map(account), ...ops]) listed.set(a.uuid, a)
   return {
     minecraft_whitelist: [...listed.values()].map((a) => ({ uuid: a.uuid, name: a.name })),
-    minecraft_ops: ops.map((a) => ({
+    minecraft_ops: inHashMapOrder(ops).map((a) => ({
       uuid: a.uuid,
       name: a.name,
       level: 4,
@@ -222,6 +249,15 @@ export const minecraft: GameModule<typeof MinecraftConfig> = {
     // Java Edition account names (https://minecraft.wiki/w/Player#Username).
     playerName: /^[A-Za-z0-9_]{3,16}$/,
     command: minecraftCommand,
+    // whitelist.json is reloaded from disk (`whitelist reload`, which kicks the players taken
+    // off with enforce-whitelist); ops.json has no reload, so operators move one by one.
+    liveLists: {
+      fields: ['whitelistPlayers', 'operators'],
+      operators: 'operators',
+      reload: 'whitelist reload',
+      refused: /^(Unknown or incomplete command|Incorrect argument|That player does not exist)/,
+      vars: { live: 'minecraft_players_live', restart: 'minecraft_restart_requested' },
+    },
   },
   serviceUnit: 'minecraft',
   visibleWhen: { whitelistPlayers: 'whiteList' },

@@ -221,6 +221,23 @@ export interface GameConsole<C> {
   readonly playerName: RegExp
   /** The command a quick action sends; `arg` is already checked (a player name or a message). */
   command(action: QuickAction, arg: string): string
+  /** Player lists a change applies through this console without a restart (see LiveLists). */
+  readonly liveLists?: LiveLists
+}
+
+/**
+ * The config fields holding player lists that a change applies through the console: the
+ * playbook writes the files without restarting (`vars.live`), then the runner sends `reload`
+ * and the quick actions `op`/`deop` for the operators (field `operators`) added and removed; an
+ * answer matching `refused` is a failure, and the playbook runs again asked to restart
+ * (`vars.restart`).
+ */
+export interface LiveLists {
+  fields: readonly string[]
+  operators: string
+  reload: string
+  refused: RegExp
+  vars: { live: string; restart: string }
 }
 
 /** Ansible extra vars: JSON-serialisable values keyed by role-prefixed variable names. */

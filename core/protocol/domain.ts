@@ -162,6 +162,9 @@ export type PowerParams = z.infer<typeof PowerParams>
 export const DestroyParams = z.object({ deleteBackups: z.boolean() })
 export type DestroyParams = z.infer<typeof DestroyParams>
 
+/** A player name a change may put in a console command (the game checks it again). */
+const PLAYER_NAME = /^[A-Za-z0-9_]{1,32}$/
+
 /**
  * What a change or its rollback works with: the snapshot taken before it (a PVE `pve-configid`,
  * core/change-plan.ts names it), and how many of the product's snapshots the VM keeps.
@@ -174,6 +177,17 @@ export const ChangeParams = z.object({
   keepSnapshots: z.number().int().min(1).max(50),
   /** What changes, one line each, for the snapshot's description and the log. */
   summary: z.array(z.string().max(300)).max(50).default([]),
+  /**
+   * Set when the change moves only the player lists of a game whose console is on: the playbook
+   * writes them without restarting, then the runner applies them through the console (reload the
+   * whitelist; `op` the operators added, `deop` the ones removed), or restarts if it cannot.
+   */
+  players: z
+    .object({
+      op: z.array(z.string().regex(PLAYER_NAME)).max(100),
+      deop: z.array(z.string().regex(PLAYER_NAME)).max(100),
+    })
+    .optional(),
 })
 export type ChangeParams = z.infer<typeof ChangeParams>
 

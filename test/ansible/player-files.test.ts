@@ -19,6 +19,53 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
 
+/** The role's properties tasks through the real `ansible-playbook`, stopped before the handlers. */
+async function runProperties(dir: string, vars: Record<string, unknown>) {
+  const playbook = join(dir, 'playbook.yml')
+  writeFileSync(
+    playbook,
+    [
+      '- name: Write the server files with the role’s own tasks',
+      '  hosts: all',
+      '  gather_facts: false',
+      '  tasks:',
+      '    - name: Configure the server',
+      '      ansible.builtin.include_role:',
+      '        name: minecraft',
+      '        tasks_from: properties',
+      '    - name: Stop before the handlers',
+      '      ansible.builtin.meta: end_play',
+      '',
+    ].join('\n'),
+  )
+  const lines: string[] = []
+  const result = await runPlaybook({
+    playbook,
+    target: { address: '127.0.0.1', user: userInfo().username, connection: 'local' },
+    extraVars: {
+      ansible_become: false,
+      ...vars,
+      minecraft_server_dir: dir,
+      minecraft_user: userInfo().username,
+      minecraft_group: execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim(),
+    },
+    log: (line) => lines.push(line),
+    env: { ANSIBLE_ROLES_PATH: ROLES },
+  })
+  return { result, lines }
+}
+
+/** What the task called `name` did in a run: `changed`, `ok`, `skipping`… */
+function outcomeOf(lines: string[], name: string): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  const plain = lines.map((l) => l.replace(/\u001b\[[0-9;]*m/g, ''))
+  const at = plain.findIndex((l) => l.includes(`: ${name}]`))
+  return plain
+    .slice(at + 1)
+    .find((l) => /^(changed|ok|skipping):/.test(l))
+    ?.split(':')[0]
+}
+
 describe('whitelist.json and ops.json', () => {
   it('writes the resolved players as JSON, operators whitelisted too, and turns the whitelist on', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgd-players-'))
@@ -39,37 +86,7 @@ describe('whitelist.json and ops.json', () => {
       secrets: {},
       players,
     })
-    const playbook = join(dir, 'playbook.yml')
-    writeFileSync(
-      playbook,
-      [
-        '- name: Write the server files with the role’s own tasks',
-        '  hosts: all',
-        '  gather_facts: false',
-        '  tasks:',
-        '    - name: Configure the server',
-        '      ansible.builtin.include_role:',
-        '        name: minecraft',
-        '        tasks_from: properties',
-        '    - name: Stop before the handlers',
-        '      ansible.builtin.meta: end_play',
-        '',
-      ].join('\n'),
-    )
-    const lines: string[] = []
-    const result = await runPlaybook({
-      playbook,
-      target: { address: '127.0.0.1', user: userInfo().username, connection: 'local' },
-      extraVars: {
-        ansible_become: false,
-        ...vars,
-        minecraft_server_dir: dir,
-        minecraft_user: userInfo().username,
-        minecraft_group: execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim(),
-      },
-      log: (line) => lines.push(line),
-      env: { ANSIBLE_ROLES_PATH: ROLES },
-    })
+    const { result, lines } = await runProperties(dir, vars)
     expect(result.error, lines.join('\n')).toBeNull()
     const whitelist = JSON.parse(readFileSync(join(dir, 'whitelist.json'), 'utf8')) as unknown
     const ops = JSON.parse(readFileSync(join(dir, 'ops.json'), 'utf8')) as unknown
@@ -81,8 +98,58 @@ describe('whitelist.json and ops.json', () => {
     expect(ops).toEqual([
       { uuid: players.admin_bob!.uuid, name: 'Admin_Bob', level: 4, bypassesPlayerLimit: false },
     ])
+    // Gson's pretty print, as the vanilla server rewrites ops.json (StoredUserList.save): 2
+    // spaces, its key order, no final newline; so its rewrite at start changes nothing.
+    expect(readFileSync(join(dir, 'ops.json'), 'utf8')).toBe(
+      `[\n  {\n    "uuid": "${players.admin_bob!.uuid}",\n    "name": "Admin_Bob",\n    "level": 4,\n    "bypassesPlayerLimit": false\n  }\n]`,
+    )
     const properties = readFileSync(join(dir, 'server.properties'), 'utf8').split('\n')
     expect(properties).toContain('white-list=true')
     expect(properties).toContain('enforce-whitelist=true')
-  })
+  }, 120_000)
+  it('restarts for new player lists, unless the runner applies them live or asks for it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgd-players-'))
+    dirs.push(dir)
+    const restart = 'Restart for the new player lists'
+    const first = await runProperties(dir, await varsFor({ operators: ['Admin_Bob'] }))
+    expect(outcomeOf(first.lines, restart)).toBe('changed')
+    // A change of the lists alone, applied live: the files move, nothing restarts.
+    const live = await runProperties(dir, {
+      ...(await varsFor({ whitelistPlayers: ['Steve'], operators: ['Admin_Bob'] })),
+      minecraft_players_live: true,
+    })
+    expect(live.result.error, live.lines.join('\n')).toBeNull()
+    expect(outcomeOf(live.lines, 'Write the whitelist')).toBe('changed')
+    expect(outcomeOf(live.lines, restart)).toBe('skipping')
+    expect(live.lines.join('\n')).toContain('the runner applies them through the console')
+    const names = (
+      JSON.parse(readFileSync(join(dir, 'whitelist.json'), 'utf8')) as { name: string }[]
+    ).map((p) => p.name)
+    expect(names).toEqual(['Steve', 'Admin_Bob'])
+    // The console failed: the runner runs the playbook again asking for the restart.
+    const asked = await runProperties(dir, {
+      ...(await varsFor({ whitelistPlayers: ['Steve'], operators: ['Admin_Bob'] })),
+      minecraft_players_live: true,
+      minecraft_restart_requested: true,
+    })
+    expect(outcomeOf(asked.lines, 'Write the whitelist')).toBe('ok')
+    expect(outcomeOf(asked.lines, restart)).toBe('changed')
+  }, 150_000)
 })
+
+/** The playbook's vars for an offline-mode server with these players. */
+async function varsFor(players: { whitelistPlayers?: string[]; operators?: string[] }) {
+  const config = MinecraftConfig.parse({
+    eula: true,
+    onlineMode: false,
+    whiteList: true,
+    ...players,
+  })
+  const resolved = await resolvePlayers(minecraft.players!(config)!, { userAgent: 'test' })
+  return minecraft.toAnsibleVars(config, {
+    runnerAddress: null,
+    artifact: ARTIFACT,
+    secrets: {},
+    players: resolved,
+  })
+}

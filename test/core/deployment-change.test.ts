@@ -325,12 +325,14 @@ describe('the change plan', () => {
       restart: true,
       diskGrows: true,
       versionUpgrade: true,
+      live: false,
     })
     const motdOnly = { ...SPEC, gameConfig: { ...SPEC.gameConfig, motd: 'x' } }
     expect(changeCost(SPEC, motdOnly)).toEqual({
       restart: false,
       diskGrows: false,
       versionUpgrade: false,
+      live: false,
     })
     // A pinned version stays as it was unless the admin moves it.
     expect(changeLines(SPEC, motdOnly).map((l) => l.key)).toEqual(['motd'])

@@ -13,7 +13,9 @@ import { waitFor } from './stack'
  * new settings. A change whose game does not come back is rolled back, and the card says so, in
  * English and French.
  */
-const scene = useUiSimScene({ runnerEnv: { RUNNER_VERIFY_TIMEOUT_MS: '3000' } })
+const scene = useUiSimScene({
+  runnerEnv: { RUNNER_VERIFY_TIMEOUT_MS: '3000', RUNNER_ADDRESS: '127.0.0.1' },
+})
 
 interface Detail {
   deployment: {
@@ -27,16 +29,20 @@ interface Detail {
 const CONFIG = { eula: true, version: '1.21.4', motd: 'Before the edit', maxPlayers: 20 }
 const ping = (ip: string) => pingMinecraft({ host: ip, port: 25_565, timeoutMs: 2_000 })
 
-async function readyMinecraft(name: string): Promise<Detail['deployment']> {
+async function readyMinecraft(
+  name: string,
+  extra: Record<string, unknown> = {},
+): Promise<Detail['deployment']> {
   const created = await scene.api.ok<Detail>('POST', '/api/deployments', {
     name,
     game: 'minecraft',
-    config: CONFIG,
+    config: { ...CONFIG, ...extra },
   })
   return waitFor(
     async () => {
       const d = await scene.api.ok<Detail>('GET', `/api/deployments/${created.deployment.id}`)
-      if (d.deployment.status === 'failed') throw new Error('the deploy failed')
+      if (d.deployment.status === 'failed')
+        throw new Error(`the deploy failed: ${JSON.stringify(d).slice(0, 2000)}`)
       return d.deployment.status === 'ready' ? d.deployment : null
     },
     `${name} ready`,
@@ -47,7 +53,8 @@ async function readyMinecraft(name: string): Promise<Detail['deployment']> {
 
 describe('changing a server in the dashboard', () => {
   it('edits a ready server: the form prefilled, the diff and its cost, then applied', async () => {
-    const d = await readyMinecraft('edit world')
+    // Its console is on: a change of the operators alone is applied live (below).
+    const d = await readyMinecraft('edit world', { rconEnabled: true })
     const page = await scene.openPage(`/deployments/${d.id}`)
     await page.getByRole('button', { name: 'Edit', exact: true }).click()
     const form = page.locator('section.edit-deployment')
@@ -84,7 +91,10 @@ describe('changing a server in the dashboard', () => {
     const row = snaps.locator('tr[data-snapshot^="pgd-change-"]')
     await row.waitFor()
     expect(await snaps.getByTestId('snapshots-kept').textContent()).toBe('Kept: 1 of 3')
-    expect(await row.textContent()).toContain('the change: ')
+    expect(await row.textContent()).toContain('the change: Memory (MiB): 4096 → 6144; ')
+    expect(await row.textContent()).toContain(
+      'Message of the day: Before the edit → After the edit',
+    )
     expect(await row.locator('time').count()).toBe(1)
     const snapName = (await row.getAttribute('data-snapshot')) ?? ''
     await snaps.screenshot({ path: join(SCREENSHOTS, 'snapshots-en.png') })
@@ -94,6 +104,10 @@ describe('changing a server in the dashboard', () => {
     const frSnaps = fr.locator('section.snapshots')
     await frSnaps.locator('tr[data-snapshot]').waitFor()
     expect(await frSnaps.getByTestId('snapshots-kept').textContent()).toBe('Conservés : 1 sur 3')
+    // The change in the admin's language, from its fields (the runner's description is English).
+    expect(await frSnaps.locator('tr[data-snapshot]').textContent()).toContain(
+      'Message du jour : Before the edit → After the edit',
+    )
     expect(
       await fr.evaluate(
         () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
@@ -109,6 +123,17 @@ describe('changing a server in the dashboard', () => {
     await frSnaps.screenshot({ path: join(SCREENSHOTS, 'snapshots-fr-deleted.png') })
     const left = [...scene.sim.cluster.vms.values()].flatMap((v) => v.snapshots ?? [])
     expect(left.map((x) => x.name)).not.toContain(snapName)
+    // The operators alone, with the console on: applied live, no restart.
+    await fr.getByRole('button', { name: 'Modifier', exact: true }).click()
+    const frForm = fr.locator('section.edit-deployment')
+    await frForm.getByLabel('Opérateurs').fill('Admin_Bob')
+    await frForm.getByRole('button', { name: 'Voir les changements' }).click()
+    expect(await frForm.getByTestId('change-restart').textContent()).toContain(
+      'Appliqué à chaud, sans redémarrage',
+    )
+    await frForm.locator('section.change-plan').screenshot({
+      path: join(SCREENSHOTS, 'change-live-diff-fr.png'),
+    })
     await fr.close()
 
     // An older release is refused in the form, before anything is sent.
@@ -118,6 +143,16 @@ describe('changing a server in the dashboard', () => {
     await expect
       .poll(() => form.getByRole('alert').textContent())
       .toContain('Going back from 1.21.5 to 1.21.4 is refused')
+    await form.locator('[name="config.version"]').fill('1.21.5')
+    await form.getByLabel('Operators').fill('Admin_Bob')
+    await form.getByRole('button', { name: 'Review the changes' }).click()
+    expect(await diff.locator('tbody tr').count()).toBe(1)
+    expect(await form.getByTestId('change-restart').textContent()).toContain(
+      'Applied live, no restart',
+    )
+    await form.locator('section.change-plan').screenshot({
+      path: join(SCREENSHOTS, 'change-live-diff-en.png'),
+    })
   })
 
   it('shows a rolled-back change on the card, in English and French', async () => {

@@ -6,8 +6,8 @@ import {
   listenValheimQuery,
   simulatedValheim,
 } from './game-responder'
-import { SIMULATED_PROVISION_FILE, guestGameOf } from './guest-game'
-import { listenRcon, newWorld, type SimWorld } from './rcon-server'
+import { SIMULATED_PROVISION_FILE, guestGameOf, liveRewrite } from './guest-game'
+import { listenRcon, loadPlayerFiles, newWorld, type SimWorld } from './rcon-server'
 import { newHostKey, serveSsh, type SshHostKey } from './ssh-server'
 import { serveSshLogin } from './ssh-exec'
 import { SimJournal } from './journal'
@@ -213,8 +213,16 @@ export class BannerBackend implements VmBackend {
   /** The simulated provisioner's file restarts the game with what it says. */
   async writeFile(vmid: number, path: string, content: string): Promise<void> {
     if (path !== SIMULATED_PROVISION_FILE) return
+    const live = liveRewrite(this.provisioned.get(vmid), content)
     this.provisioned.set(vmid, content)
     const entry = this.running.get(vmid)
+    if (live && entry?.booted && (entry.game || entry.gameTimer)) {
+      // Only the player files moved, and the role was told not to restart for them.
+      this.worldOf(vmid).files = live
+      return
+    }
+    const game = guestGameOf(content)
+    if (game?.kind === 'minecraft') this.worldOf(vmid).files = game.players
     if (!entry?.booted) return
     await this.stopGame(entry)
     if (this.crashingProvisions > 0) {
@@ -245,8 +253,10 @@ export class BannerBackend implements VmBackend {
           log(`[Server thread/INFO]: Starting minecraft server version ${game.answer.version}`)
           log(`[Server thread/INFO]: Starting Minecraft server on ${address}:${game.port}`)
           entry.game = listenMinecraft(address, game.port, game.answer, onError('game'))
+          const world = this.worldOf(vmid)
+          world.starts += 1
+          loadPlayerFiles(world)
           if (game.rcon) {
-            const world = this.worldOf(vmid)
             // A server starts with automatic saving on, whatever the last run left.
             world.saving = true
             const { port, passwordSha256 } = game.rcon

@@ -17,10 +17,63 @@ export type GuestGame =
       answer: SlpAnswer
       /** Its RCON console, when the role enabled it: the port and the password's SHA-256. */
       rcon: { port: number; passwordSha256: string } | null
+      /** whitelist.json and ops.json as the role wrote them (the players' names). */
+      players: PlayerFiles
     }
   | { kind: 'valheim'; queryPort: number; info: A2sInfo }
 
 export { SIMULATED_PROVISION_FILE }
+
+/** The names in a guest's whitelist.json and ops.json. */
+export interface PlayerFiles {
+  whitelist: string[]
+  ops: string[]
+}
+
+/** The role's vars that only write the player files (and how the role treats them). */
+const PLAYER_VARS = [
+  'minecraft_whitelist',
+  'minecraft_ops',
+  'minecraft_players_live',
+  'minecraft_restart_requested',
+]
+
+const namesOf = (v: unknown): string[] =>
+  Array.isArray(v)
+    ? v.flatMap((e: unknown) =>
+        typeof e === 'object' && e !== null && 'name' in e && typeof e.name === 'string'
+          ? [e.name]
+          : [],
+      )
+    : []
+
+function parse(content: string): SimulatedProvision | null {
+  try {
+    return JSON.parse(content) as SimulatedProvision
+  } catch {
+    return null
+  }
+}
+
+/**
+ * The role's handler, as the simulated guest plays it: a rewrite that moves only the player
+ * files, run with `minecraft_players_live` (and no `minecraft_restart_requested`), leaves the
+ * game running; the new files are returned. Anything else restarts the game (null).
+ */
+export function liveRewrite(before: string | undefined, after: string): PlayerFiles | null {
+  const a = before === undefined ? null : parse(before)
+  const b = parse(after)
+  if (!a || !b || a.game !== 'minecraft' || b.game !== 'minecraft') return null
+  if (b.vars.minecraft_players_live !== true || b.vars.minecraft_restart_requested === true)
+    return null
+  const rest = (p: SimulatedProvision) =>
+    JSON.stringify({
+      ...p,
+      vars: Object.fromEntries(Object.entries(p.vars).filter(([k]) => !PLAYER_VARS.includes(k))),
+    })
+  if (rest(a) !== rest(b)) return null
+  return { whitelist: namesOf(b.vars.minecraft_whitelist), ops: namesOf(b.vars.minecraft_ops) }
+}
 
 const str = (v: unknown, fallback: string): string => (typeof v === 'string' ? v : fallback)
 const num = (v: unknown, fallback: number): number => {
@@ -30,12 +83,8 @@ const num = (v: unknown, fallback: number): number => {
 
 /** The game a guest runs after provisioning, or null when the file says nothing we know. */
 export function guestGameOf(content: string): GuestGame | null {
-  let parsed: SimulatedProvision
-  try {
-    parsed = JSON.parse(content) as SimulatedProvision
-  } catch {
-    return null
-  }
+  const parsed = parse(content)
+  if (!parsed) return null
   const v = parsed.vars ?? {}
   switch (parsed.game) {
     case 'minecraft': {
@@ -57,6 +106,10 @@ export function guestGameOf(content: string): GuestGame | null {
                 passwordSha256: parsed.secretDigests?.minecraft_rcon_password ?? '',
               }
             : null,
+        players: {
+          whitelist: namesOf(v.minecraft_whitelist),
+          ops: namesOf(v.minecraft_ops),
+        },
       }
     }
     case 'valheim': {

@@ -10,14 +10,38 @@ export interface SimWorld {
   flushes: number
   /** Every command received, in order (never the password). */
   commands: string[]
-  /** Players on the whitelist and the operators, as the console changed them. */
+  /** Players on the whitelist and the operators, as the server holds them in memory. */
   whitelist: string[]
   ops: string[]
+  /**
+   * whitelist.json and ops.json on the guest's disk: written by provisioning, read at start (and
+   * the whitelist by `whitelist reload`), rewritten by the server when the console changes a list.
+   */
+  files: { whitelist: string[]; ops: string[] }
+  /** How many times the game started (a restart counts one). */
+  starts: number
+  /** A fault for tests: the console accepts connections and drops each command. */
+  consoleBroken: boolean
 }
 
 /** The world a new server starts with. */
 export function newWorld(): SimWorld {
-  return { saving: true, flushes: 0, commands: [], whitelist: [], ops: [] }
+  return {
+    saving: true,
+    flushes: 0,
+    commands: [],
+    whitelist: [],
+    ops: [],
+    files: { whitelist: [], ops: [] },
+    starts: 0,
+    consoleBroken: false,
+  }
+}
+
+/** The server reads its player files at start, as vanilla does. */
+export function loadPlayerFiles(world: SimWorld): void {
+  world.whitelist = [...world.files.whitelist]
+  world.ops = [...world.files.ops]
 }
 
 const AUTH = 3
@@ -47,6 +71,10 @@ function answer(world: SimWorld, command: string): string {
     case 'list':
       return 'There are 0 of a max of 20 players online: '
     case 'whitelist':
+      if (args[0] === 'reload' && args.length === 1) {
+        world.whitelist = [...world.files.whitelist]
+        return 'Reloaded the whitelist'
+      }
       return listCommand(world.whitelist, args, {
         add: (p) => `Added ${p} to the whitelist`,
         addAgain: 'Player is already whitelisted',
@@ -141,7 +169,10 @@ export function listenRcon(
           socket.write(encodeRcon(authed ? p.id : -1, EXEC, ''))
         } else if (p.type === EXEC && authed) {
           world.commands.push(p.body)
+          if (world.consoleBroken) return void socket.destroy()
           const said = answer(world, p.body)
+          // The server saves a list the console changed.
+          world.files = { whitelist: [...world.whitelist], ops: [...world.ops] }
           log(logLineOf(p.body, said))
           socket.write(encodeRcon(p.id, RESPONSE, said))
         } else socket.destroy()

@@ -116,6 +116,7 @@ describe('changing a deployment', () => {
         { key: 'memoryMiB', from: '2048', to: '3072', secret: false },
         { key: 'motd', from: 'A Minecraft Server', to: 'Changed', secret: false },
       ],
+      snapshot: expect.stringMatching(/^pgd-change-/),
     })
   })
 

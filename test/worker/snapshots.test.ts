@@ -63,7 +63,11 @@ describe('snapshots', () => {
     answerSnapshots(control, { snapshots: [newer, older] })
     const list = await call('GET', `/api/deployments/${dep.id}/snapshots`, { cookie })
     expect(list.status).toBe(200)
-    expect(await json(list)).toEqual({ cap: 3, snapshots: [newer, older], unavailable: null })
+    expect(await json(list)).toEqual({
+      cap: 3,
+      snapshots: [newer, older].map((x) => ({ ...x, changes: null })),
+      unavailable: null,
+    })
     expect(requests(control).at(-1)).toMatchObject({ deploymentId: dep.id })
     expect(requests(control).at(-1)).not.toHaveProperty('delete')
 
@@ -72,7 +76,7 @@ describe('snapshots', () => {
       cookie,
     })
     expect(del.status).toBe(200)
-    expect(await json(del)).toEqual({ cap: 3, snapshots: [newer] })
+    expect(await json(del)).toEqual({ cap: 3, snapshots: [{ ...newer, changes: null }] })
     expect(requests(control).at(-1)).toMatchObject({ deploymentId: dep.id, delete: older.name })
     const audit = await json<{ entries: { action: string; details: unknown }[] }>(
       await call('GET', '/api/audit', { cookie }),
@@ -99,6 +103,29 @@ describe('snapshots', () => {
       expect(await json(bad)).toMatchObject({ error: { details: [{ path: 'name' }] } })
     }
     expect(requests(control).length).toBe(asked)
+  })
+
+  it('names the change each snapshot came before with its fields, not its description', async () => {
+    const { cookie, control, dep } = await readyDeployment()
+    const detail = await json<{ deployment: { config: Record<string, unknown> } }>(
+      await call('GET', `/api/deployments/${dep.id}`, { cookie }),
+    )
+    const config = { ...detail.deployment.config, motd: 'After' }
+    const change = await call('POST', `/api/deployments/${dep.id}/change`, {
+      cookie,
+      body: { config },
+    })
+    expect(change.status).toBe(202)
+    const { job } = await nthAssign<{ change: { snapshot: string } }>(control, 2)
+    const taken = { ...newer, name: job.change.snapshot, description: 'free text, in English' }
+    answerSnapshots(control, { snapshots: [taken, older] })
+    const list = await json<{ snapshots: { name: string; changes: unknown }[] }>(
+      await call('GET', `/api/deployments/${dep.id}/snapshots`, { cookie }),
+    )
+    expect(list.snapshots.map((x) => x.changes)).toEqual([
+      [{ key: 'motd', from: detail.deployment.config.motd, to: 'After', secret: false }],
+      null,
+    ])
   })
 
   it('lets a viewer read the list but refuses the delete', async () => {

@@ -1,4 +1,4 @@
-import { desc, lt } from 'drizzle-orm'
+import { and, asc, desc, eq, inArray, lt } from 'drizzle-orm'
 import { orm } from './client'
 import { auditLog } from './schema'
 
@@ -69,6 +69,20 @@ export async function auditPage(db: D1Database, limit: number, before: number | 
     .all()
   return rows.map(({ detailsJson, ...r }) => ({
     ...r,
+    details: detailsJson === null ? null : (JSON.parse(detailsJson) as unknown),
+  }))
+}
+
+/** The audit rows of `actions` on one target, oldest first (their details parsed). */
+export async function auditOfTarget(db: D1Database, target: string, actions: readonly string[]) {
+  const rows = await orm(db)
+    .select({ action: auditLog.action, detailsJson: auditLog.detailsJson })
+    .from(auditLog)
+    .where(and(eq(auditLog.target, target), inArray(auditLog.action, [...actions])))
+    .orderBy(asc(auditLog.id))
+    .all()
+  return rows.map(({ action, detailsJson }) => ({
+    action,
     details: detailsJson === null ? null : (JSON.parse(detailsJson) as unknown),
   }))
 }

@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import * as z from 'zod'
-import { changeLines } from '../../core/change-plan'
+import { changeLines, snapshotName } from '../../core/change-plan'
 import { getGame } from '../../core/games'
 import type { DeploymentSpec } from '../../core/protocol'
 import type { AppEnv } from '../env'
@@ -81,6 +81,7 @@ export const changesRoutes = new Hono<AppEnv>()
     refused(await stub.requestChange(jobId, spec, gameSecretsEnc, secretKeys))
     await enqueue(c, row.id, jobId, 'change', 'deployment.change_requested', {
       changes: changeLines(inputs.spec, spec, secretKeys),
+      snapshot: snapshotName(jobId),
     })
     return c.json({ deployment: rowView(await loadRow(c, row.id)) }, 202)
   })
@@ -103,6 +104,7 @@ export const changesRoutes = new Hono<AppEnv>()
       refused(await stub.requestChange(jobId, spec, undefined, [], version))
       await enqueue(c, row.id, jobId, 'change', 'deployment.change_requested', {
         changes: [{ key: 'version', from, to: version, secret: false }],
+        snapshot: snapshotName(jobId),
       })
       return c.json({ deployment: rowView(await loadRow(c, row.id)) }, 202)
     },

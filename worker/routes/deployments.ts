@@ -1,6 +1,7 @@
 import * as z from 'zod'
 import { Hono } from 'hono'
 import { CreateDeployment, ListDeploymentsQuery, LogsQuery } from '../../core/deployment-api'
+import { snapshotName } from '../../core/change-plan'
 import { DeploymentStatus } from '../../core/deployment/status'
 import { getGame, GAMES } from '../../core/games'
 import { TEMPLATE_GAME } from '../../core/template'
@@ -205,13 +206,10 @@ export const deploymentsRoutes = new Hono<AppEnv>()
     const jobId = crypto.randomUUID()
     const result = await deploymentStub(c.env, row.id).requestRetry(jobId)
     refused(result)
-    await enqueue(
-      c,
-      row.id,
-      jobId,
-      (result.ok && result.kind) || 'deploy',
-      'deployment.retry_requested',
-    )
+    const kind = (result.ok && result.kind) || 'deploy'
+    // A retried change takes its own snapshot (the Snapshots card names the change by it).
+    const details = kind === 'change' ? { snapshot: snapshotName(jobId) } : undefined
+    await enqueue(c, row.id, jobId, kind, 'deployment.retry_requested', details)
     return c.json({ deployment: rowView(await loadRow(c, row.id)) })
   })
   /** Destroy the VM; its backups are kept unless `deleteBackups` (protected ones always are). */

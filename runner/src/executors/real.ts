@@ -1,4 +1,5 @@
 import { warnPlayers } from '../games/warn-players'
+import { applyPlayersLive, liveVars, restartVars } from '../games/live-players'
 import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -152,7 +153,7 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
         )
       }
     }
-    const { runPlaybook, preparePlaybook, minecraft } = await provisioning()
+    const { preparePlaybook, minecraft } = await provisioning()
     const { resolvePlayers } = await import('../games/minecraft-players')
     try {
       const prepared = await preparePlaybook({
@@ -181,19 +182,55 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
     const { job } = ctx
     const { game, runPlaybook, prepared } = await preparation(ctx)
     const gameVersion = versionOf(prepared.artifact)
+    const play = await playbookRunner(ctx, game, prepared)
+    // A change of the player lists alone: the files are written without a restart, then applied
+    // through the console; if that fails, the playbook runs again and restarts the game.
+    const live = liveVars(game, job)
+    const pinned = await play({ ...prepared.extraVars, ...live })
+    if (Object.keys(live).length > 0) {
+      const failed = await applyPlayersLive(game, job, {
+        log: (l) => ctx.log(l),
+        signal: ctx.signal,
+      })
+      if (failed === null)
+        ctx.log('player lists applied live through the console, no restart', 'info')
+      else {
+        ctx.signal.throwIfAborted()
+        ctx.log(
+          `the console could not apply the player lists (${failed}): restarting the game to load them instead`,
+          'info',
+        )
+        await play({ ...prepared.extraVars, ...restartVars(game) })
+      }
+    }
+    return { gameVersion, ...(pinned ? { hostKey: pinned } : {}) }
+  }
+
+  /**
+   * How provision runs the game's playbook with some extra vars: Ansible over SSH (the host key
+   * checked first; resolves with the key it pinned, if any), or the simulated provisioner.
+   */
+  async function playbookRunner(
+    ctx: StepContext,
+    game: GameModule,
+    prepared: { playbook: string; secretValues: string[] },
+  ): Promise<(extraVars: Record<string, unknown>) => Promise<string | null>> {
+    const { job } = ctx
     if (options.provisioner === 'simulated') {
       const vmid = ctx.checkpoint.vmid
       if (vmid === undefined) throw new StepFailure('provision: no VM in the checkpoint')
       const { runSimulatedProvision } = await import('./simulated-provision')
-      await runSimulatedProvision(ctx, {
-        game,
-        vars: prepared.extraVars,
-        secretValues: prepared.secretValues,
-        taskMs: options.simulatedTaskMs ?? 0,
-        writeGuestFile: (path, content) => proxmox.writeGuestFile(ctx, vmid, path, content),
-        sleep,
-      })
-      return { gameVersion }
+      return async (vars) => {
+        await runSimulatedProvision(ctx, {
+          game,
+          vars,
+          secretValues: prepared.secretValues,
+          taskMs: options.simulatedTaskMs ?? 0,
+          writeGuestFile: (path, content) => proxmox.writeGuestFile(ctx, vmid, path, content),
+          sleep,
+        })
+        return null
+      }
     }
     // The key wait_ssh pinned, checked once more so a VM that changed since fails with a clear
     // message before Ansible starts (OpenSSH would refuse it too). A deploy resumed past a
@@ -211,32 +248,36 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
     }
     hostKey ??= pinned ?? undefined
     if (!hostKey) throw new StepFailure('provision: the VM’s SSH host key is unknown')
-    ctx.log(`running ${game.playbook} against ${job.spec.ipAddress}`, 'info')
-    const result = await runPlaybook({
-      playbook: prepared.playbook,
-      target: {
-        address: job.spec.ipAddress,
-        port: job.proxmox.sshPort,
-        user: job.proxmox.ciUser,
-        hostKey,
-      },
-      privateKeyPath: ctx.sshPrivateKeyPath,
-      extraVars: prepared.extraVars,
-      secrets: prepared.secretValues,
-      log: (line) => ctx.log(line),
-      signal: ctx.signal,
-    })
-    if (result.aborted) throw new StepFailure('provision: stopped (cancelled)')
-    if (!result.ok) {
-      const task = result.failure
-        ? `task "${result.failure.task}" failed`
-        : 'ansible-playbook failed'
-      throw new StepFailure(
-        `provision: ${task}: ${result.error ?? 'see the log'}`,
-        result.failure?.message ?? result.error ?? undefined,
-      )
+    const { runPlaybook } = await provisioning()
+    const target = {
+      address: job.spec.ipAddress,
+      port: job.proxmox.sshPort,
+      user: job.proxmox.ciUser,
+      hostKey,
     }
-    return { gameVersion, ...(pinned ? { hostKey: pinned } : {}) }
+    return async (extraVars) => {
+      ctx.log(`running ${game.playbook} against ${job.spec.ipAddress}`, 'info')
+      const result = await runPlaybook({
+        playbook: prepared.playbook,
+        target,
+        privateKeyPath: ctx.sshPrivateKeyPath,
+        extraVars,
+        secrets: prepared.secretValues,
+        log: (line) => ctx.log(line),
+        signal: ctx.signal,
+      })
+      if (result.aborted) throw new StepFailure('provision: stopped (cancelled)')
+      if (!result.ok) {
+        const task = result.failure
+          ? `task "${result.failure.task}" failed`
+          : 'ansible-playbook failed'
+        throw new StepFailure(
+          `provision: ${task}: ${result.error ?? 'see the log'}`,
+          result.failure?.message ?? result.error ?? undefined,
+        )
+      }
+      return pinned
+    }
   }
 
   async function verify(ctx: StepContext): Promise<StepResult> {

@@ -11,6 +11,7 @@ import { getGame } from '../../../core/games'
 import type { DeploymentSpec, LastJob } from '../../../core/protocol'
 import { api, call, type DeploymentDetail } from '../api'
 import { useT } from '../i18n'
+import { settingLabel } from '../lib/games'
 import { toConfig, toValues } from '../pages/new-deployment'
 import { ConfirmButton } from './confirm-button'
 import { Alert } from './field'
@@ -98,7 +99,7 @@ export function EditDeployment(props: {
     setPlan({ spec: to, lines })
   }
 
-  const label = (key: string) => tc.sizingLabels[key] ?? texts?.fields[key]?.label ?? key
+  const label = (key: string) => settingLabel(d.game, t.lang, tc.sizingLabels, key)
   const from = specOf(d, current)
   const cost = plan ? changeCost(from, plan.spec, installedVersion(d)) : null
   const render = (f: FormField) => (
@@ -137,7 +138,9 @@ export function EditDeployment(props: {
       </table>
       <h3>{tc.costTitle}</h3>
       <ul className="costs">
-        <li>{cost?.restart ? tc.costRestart : tc.costGame}</li>
+        <li data-testid="change-restart">
+          {cost?.restart ? tc.costRestart : cost?.live ? tc.costLive : tc.costGame}
+        </li>
         {cost?.diskGrows ? <li>{tc.costDisk(from.diskGiB, plan.spec.diskGiB)}</li> : null}
         {cost?.versionUpgrade ? <li>{tc.costUpgrade}</li> : null}
         <li>{tc.costSnapshot(SNAPSHOT_CAP)}</li>

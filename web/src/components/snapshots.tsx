@@ -1,32 +1,28 @@
 import { useCallback, useEffect, useState } from 'react'
 import type { DeploymentStatus } from '../../../core/deployment/status'
-import type { SnapshotEntry } from '../../../core/snapshots'
+import type { SnapshotView } from '../../../core/snapshots'
 import { api, call, errorText } from '../api'
 import { useT } from '../i18n'
 import { formatTime } from '../lib/format'
+import { settingLabel } from '../lib/games'
 import { CardTable } from './card-table'
 import { ConfirmButton } from './confirm-button'
 import { Alert } from './field'
 
 type Listing =
   | { state: 'loading' }
-  | { state: 'ready'; cap: number; snapshots: SnapshotEntry[] }
+  | { state: 'ready'; cap: number; snapshots: SnapshotView[] }
   | { state: 'failed'; message: string }
 
 /** Statuses in which no job works on the VM, so a snapshot may be deleted. */
 const SETTLED: readonly DeploymentStatus[] = ['ready', 'stopped', 'failed', 'cancelled']
-
-/** What a change wrote into its snapshot's description after its first line: what it changed. */
-function changeSummary(s: SnapshotEntry): string {
-  return s.description.split('\n').slice(1).join('; ').trim()
-}
 
 /**
  * A deployment's VM snapshots, read by a runner: when each was taken, which change it came
  * before, how many of the product's are kept of the cap; delete one (confirmed). Read again when
  * the deployment's status moves (a change ended) and on demand.
  */
-export function Snapshots(props: { id: string; status: DeploymentStatus }) {
+export function Snapshots(props: { id: string; game: string; status: DeploymentStatus }) {
   const t = useT()
   const s = t.snapshots
   const [listing, setListing] = useState<Listing>({ state: 'loading' })
@@ -82,7 +78,13 @@ export function Snapshots(props: { id: string; status: DeploymentStatus }) {
         <CardTable columns={[s.colTime, s.colChange, s.colName]} actions={t.actions}>
           {listing.snapshots.map((x) => {
             const when = x.snaptime ? formatTime(x.snaptime * 1000, t.lang) : '—'
-            const summary = changeSummary(x)
+            // What the change moved, from the API's data, in the admin's language.
+            const summary = (x.changes ?? [])
+              .map((l) => {
+                const label = settingLabel(props.game, t.lang, t.changes.sizingLabels, l.key)
+                return l.secret ? s.secretChanged(label) : s.fieldChange(label, l.from, l.to)
+              })
+              .join(s.changeSeparator)
             return (
               <tr key={x.name} data-snapshot={x.name}>
                 <td data-label={s.colTime}>

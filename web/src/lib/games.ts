@@ -53,3 +53,16 @@ export function isPrivateIPv4(ip: string): boolean {
     (a === 169 && b === 254)
   )
 }
+
+/**
+ * A changed field as the diff and the Snapshots card name it in `lang`: the VM's size in the
+ * product's words, a game setting by its form label, else its key.
+ */
+export function settingLabel(
+  game: string,
+  lang: Lang,
+  sizingLabels: Record<string, string>,
+  key: string,
+): string {
+  return sizingLabels[key] ?? getGame(game)?.texts[lang]?.fields[key]?.label ?? key
+}

@@ -179,7 +179,7 @@ export function DeploymentPage(props: { id: string }) {
         />
       ) : null}
       {operate && state.vmid && hasLifecycle(state.status) ? (
-        <Snapshots id={props.id} status={state.status} />
+        <Snapshots id={props.id} game={detail.game} status={state.status} />
       ) : null}
       {operate && state.status === 'ready' ? <Console id={props.id} game={detail.game} /> : null}
       {state.status === 'ready' ? <ServerLog id={props.id} name={detail.name} /> : null}

@@ -21,6 +21,8 @@ export const enChanges = {
     costRestart:
       'The VM restarts for its new CPU or memory: players are disconnected for a minute.',
     costGame: 'The game restarts with its new settings: players are disconnected briefly.',
+    costLive:
+      'Applied live, no restart: the whitelist is reloaded and operators are added or removed through the console; players stay connected (those taken off the whitelist are disconnected). If the console fails, the game restarts instead.',
     costDisk: (from: number, to: number) =>
       `The disk grows from ${from} to ${to} GiB. A disk can only grow: this cannot be undone.`,
     costUpgrade:

@@ -24,6 +24,8 @@ export const frChanges: typeof enChanges = {
       'La VM redémarre pour son nouveau processeur ou sa nouvelle mémoire : les joueurs sont déconnectés une minute.',
     costGame:
       'Le jeu redémarre avec ses nouveaux réglages : les joueurs sont brièvement déconnectés.',
+    costLive:
+      'Appliqué à chaud, sans redémarrage : la liste blanche est rechargée et les opérateurs ajoutés ou retirés par la console ; les joueurs restent connectés (ceux retirés de la liste blanche sont déconnectés). Si la console échoue, le jeu redémarre à la place.',
     costDisk: (from: number, to: number) =>
       `Le disque passe de ${from} à ${to} Gio. Un disque ne peut que grandir : c’est irréversible.`,
     costUpgrade:
