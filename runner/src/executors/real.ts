@@ -172,7 +172,7 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
             signal: ctx.signal,
           }),
       })
-      return { game, runPlaybook, prepared }
+      return { game, prepared }
     } catch (err) {
       throw new StepFailure(`provision: ${err instanceof Error ? err.message : String(err)}`)
     }
@@ -180,7 +180,7 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
 
   async function provision(ctx: StepContext): Promise<StepResult> {
     const { job } = ctx
-    const { game, runPlaybook, prepared } = await preparation(ctx)
+    const { game, prepared } = await preparation(ctx)
     const gameVersion = versionOf(prepared.artifact)
     const play = await playbookRunner(ctx, game, prepared)
     // A change of the player lists alone: the files are written without a restart, then applied
