@@ -143,7 +143,7 @@ export async function waitUnlocked(
   }
 }
 
-const QemuList = z.array(
+export const QemuList = z.array(
   z.object({
     vmid: z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]),
     name: z.string().optional(),
