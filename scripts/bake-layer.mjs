@@ -23,7 +23,10 @@ function layerFiles(source) {
 export function layerHash(files) {
   const h = createHash('sha256')
   for (const f of files) {
-    h.update(f).update('\0').update(readFileSync(join(root, 'ansible', f))).update('\0')
+    h.update(f)
+      .update('\0')
+      .update(readFileSync(join(root, 'ansible', f)))
+      .update('\0')
   }
   return h.digest('hex').slice(0, 10)
 }

@@ -20,10 +20,10 @@ export const BAKE_TASKS = [
   'minecraft : Create the minecraft system user',
   'minecraft : Allow SSH through the firewall',
   'minecraft : Deny other incoming traffic and enable the firewall',
-  'Clean cloud-init’s state and logs',
+  "Clean cloud-init's state and logs",
   'Empty the machine id',
-  'Remove the SSH host keys, the journal and D-Bus’s machine id',
-  'Remove apt’s downloaded packages',
+  "Remove the SSH host keys, the journal and D-Bus's machine id",
+  "Remove apt's downloaded packages",
 ]
 
 function bakeOf(ctx: StepContext) {
