@@ -1,11 +1,10 @@
 import { useEffect, useState, type FormEvent } from 'react'
 import type { InferResponseType } from 'hono/client'
-import { api, ApiFailure, call } from '../api'
+import { api, type ApiFailure, call } from '../api'
 import { useDeploymentEvents } from '../hooks/use-deployment-events'
 import { useT } from '../i18n'
 import { Alert, SelectField } from './field'
-import { LogPane } from './log-pane'
-import { Timeline } from './timeline'
+import { asFailure, JobSection } from './job-section'
 
 type BakeJobView = NonNullable<
   InferResponseType<(typeof api.api.templates)['bake']['$get'], 200>['job']
@@ -85,25 +84,9 @@ export function BakeJob() {
           </button>
         </form>
       ) : null}
-      {job && state && status !== 'ready' ? (
-        <section aria-label={t.bakeJobTitle} data-bake-status={status ?? ''}>
-          {status === 'failed' && state.error ? (
-            <Alert kind="error">{state.error.message}</Alert>
-          ) : null}
-          <Timeline steps={state.steps} />
-          <LogPane
-            deploymentId={job.id}
-            name={t.bakeJobTitle}
-            log={live.log}
-            version={live.version}
-            connection={live.connection}
-          />
-        </section>
+      {job && status !== 'ready' ? (
+        <JobSection id={job.id} title={t.bakeJobTitle} live={live} statusAttr="bake-status" />
       ) : null}
     </div>
   )
-}
-
-function asFailure(err: unknown): ApiFailure {
-  return err instanceof ApiFailure ? err : new ApiFailure(0, 'unknown', String(err))
 }
