@@ -34,7 +34,7 @@ export type BakeGame = keyof typeof BAKE_LAYER_FILES
  * a test fails when a file changed and this did not.
  */
 export const BAKE_LAYERS: Record<BakeGame, string> = {
-  minecraft: '3c4da187d6',
+  minecraft: 'fb08e41ae8',
 }
 
 /** The Java families a Minecraft template can be baked for (docs/minecraft.md#java-by-version). */
