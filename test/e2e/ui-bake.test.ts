@@ -1,5 +1,5 @@
 import type { Browser, BrowserContext } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, it } from 'vitest'
 import { BAKE_LAYERS, bakedTemplateName } from '../../core/bake'
 import { launchBrowser, screenshot } from './browser'
 import { openSignedIn, waitForRunnerOnline } from './fixtures'
@@ -44,9 +44,9 @@ describe('the game-ready template card', () => {
     const carte = fr.locator('section.card', {
       has: fr.getByRole('heading', { name: 'Modèle prêt pour le jeu (Minecraft)' }),
     })
-    await expect(
-      carte.getByText(`Les déploiements Minecraft clonent ${name}`).count(),
-    ).resolves.toBe(1)
-    await expect(carte.getByRole('button', { name: 'Préparer le modèle' }).count()).resolves.toBe(1)
+    // The page loads the card's state after it renders: wait for it.
+    await carte.getByText(`Les déploiements Minecraft clonent ${name}`).waitFor()
+    await carte.getByRole('button', { name: 'Préparer le modèle' }).waitFor()
+    await screenshot(fr, 'settings-bake-done-fr')
   }, 120_000)
 })
