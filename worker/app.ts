@@ -26,6 +26,7 @@ import { orphansRoutes } from './routes/orphans'
 import { runnersRoutes } from './routes/runners'
 import { settingsRoutes } from './routes/settings'
 import { setup } from './routes/setup'
+import { bakeRoutes } from './routes/bake'
 import { templatesRoutes } from './routes/templates'
 import { tokensRoutes } from './routes/tokens'
 import { usersRoutes } from './routes/users'
@@ -74,6 +75,7 @@ const api = new Hono<AppEnv>()
   .route('/capacity', capacityRoutes)
   .route('/runners', runnersRoutes)
   .route('/orphans', orphansRoutes)
+  .route('/templates/bake', bakeRoutes)
   .route('/templates', templatesRoutes)
   .route('/runner', runnerApi)
   .notFound(onNotFound)

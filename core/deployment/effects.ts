@@ -119,6 +119,8 @@ export type DeploymentEffect =
   | { type: 'save_inputs'; spec: DeploymentSpec; sealed?: string | null }
   /** A template job succeeded: select the template in Settings. */
   | { type: 'template_built'; result: Record<string, unknown> | undefined }
+  /** A bake job ended: its record's address goes back to the pool (core/bake.ts). */
+  | { type: 'template_baked'; result: Record<string, unknown> | undefined }
   /** A deploy failed: the cleanup policy may queue a destroy (it lives in D1). */
   | { type: 'apply_cleanup_policy' }
   /** A slot was freed or a job queued: the hub hands out queued jobs. */

@@ -37,6 +37,8 @@ export const STEP_TIMEOUT_MS: Record<StepName, number> = {
   download_image: 60 * 60_000,
   create_vm: 30 * 60_000,
   make_template: 10 * 60_000,
+  bake_layer: 45 * 60_000,
+  seal_template: 10 * 60_000,
   save_world: 5 * 60_000,
   // vzdump of a large disk to a slow storage: hours, not minutes.
   vzdump: 6 * 60 * 60_000,
@@ -165,8 +167,9 @@ export function freshSteps(kind: JobKind, keepDone: readonly StepName[] = []): S
 }
 
 export function initialState(spec: DeploymentSpec, jobId: string, at: number): DeploymentState {
-  // A template job's record (core/template.ts) starts with its own job; any other, a deploy.
-  const kind: JobKind = spec.template ? 'template' : 'deploy'
+  // A template or bake job's record (core/template.ts, core/bake.ts) starts with its own job;
+  // any other, a deploy.
+  const kind: JobKind = spec.template ? 'template' : spec.bake ? 'bake' : 'deploy'
   return {
     id: spec.deploymentId,
     status: 'queued',

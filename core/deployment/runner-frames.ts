@@ -145,8 +145,10 @@ function jobDone(d: Draft, msg: Frame<'job.done'>, at: number): Reduction {
   if (msg.outcome === 'succeeded') {
     // A destroy the cleanup policy queued keeps the failure that caused it on record.
     if (!job.auto) s.error = null
-    if (job.kind === 'deploy' || job.kind === 'template') s.result = msg.result ?? {}
+    if (job.kind === 'deploy' || job.kind === 'template' || job.kind === 'bake')
+      s.result = msg.result ?? {}
     if (job.kind === 'template') d.effects.push({ type: 'template_built', result: msg.result })
+    if (job.kind === 'bake') d.effects.push({ type: 'template_baked', result: msg.result })
     // Start and restart verified the game again: what it answers now.
     if ((job.kind === 'start' || job.kind === 'restart') && msg.result) s.result = msg.result
     if (job.kind === 'destroy') s.checkpoint = { upids: {}, doneSteps: [] }

@@ -126,7 +126,10 @@ export function statusOfStep(step: StepName): DeploymentStatus | null {
     case 'download_image':
     case 'create_vm':
     case 'make_template':
+    case 'seal_template':
       return 'provisioning_vm'
+    case 'bake_layer':
+      return 'provisioning_game'
     // A backup keeps its own status through its steps.
     case 'save_world':
     case 'vzdump':
@@ -152,6 +155,7 @@ const RETRY_STATUS: Record<JobKind, DeploymentStatus> = {
   stop: 'stopping',
   restart: 'restarting',
   template: 'queued',
+  bake: 'queued',
   // A failed backup leaves the deployment as it was: nothing to retry from `failed`.
   backup: 'backing_up',
   restore: 'restoring',
@@ -330,6 +334,7 @@ export function successEvent(kind: JobKind): DeploymentEvent {
   switch (kind) {
     case 'deploy':
     case 'template':
+    case 'bake':
       return { type: 'deploy_succeeded' }
     case 'destroy':
       return { type: 'destroy_succeeded' }

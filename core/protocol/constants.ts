@@ -42,6 +42,22 @@ export const TEMPLATE_STEPS = [
 ] as const
 
 /**
+ * The steps of a bake (core/bake.ts): a VM cloned from the base template and started like a
+ * deployment's, the game's base layer applied and the VM sealed (`bake_layer`), shut down, then
+ * renamed for the game and layer version and converted to a template (`seal_template`).
+ */
+export const BAKE_STEPS = [
+  'allocate',
+  'clone',
+  'configure',
+  'start',
+  'wait_ssh',
+  'bake_layer',
+  'stop_vm',
+  'seal_template',
+] as const
+
+/**
  * The steps of a backup: the game stops writing its world and flushes it (where it has a console),
  * Proxmox's vzdump archives the VM, the game saves again. The last runs after a failure too.
  */

@@ -1,9 +1,11 @@
 import * as z from 'zod'
 import { ProxmoxConnection } from '../settings'
 import { Retention } from '../schedules'
+import { BakeRequest } from '../bake'
 import { TemplateRequest } from '../template'
 import {
   BACKUP_STEPS,
+  BAKE_STEPS,
   CHANGE_STEPS,
   DEPLOY_STEPS,
   DESTROY_STEPS,
@@ -21,6 +23,8 @@ export const StepName = z.enum([
   ...DEPLOY_STEPS,
   ...DESTROY_STEPS,
   ...TEMPLATE_STEPS,
+  'bake_layer',
+  'seal_template',
   ...BACKUP_STEPS,
   'safety_backup',
   'restore_vm',
@@ -37,7 +41,8 @@ export type StepName = z.infer<typeof StepName>
  * the same steps: `stop_vm` of a stop or restart is graceful (the guest's shutdown stops the
  * game's service, which saves the world; a forced stop after a timeout), of a destroy it is not.
  * `template` builds the cloud-init template deployments clone, in a deployment record of its own
- * that the game list hides (core/template.ts). `backup` archives a ready or stopped deployment's
+ * that the game list hides (core/template.ts); `bake` makes a game-ready template from it, in a
+ * record of its own too (core/bake.ts). `backup` archives a ready or stopped deployment's
  * VM and leaves it as it found it; `restore` puts one of its backups back over the VM.
  */
 export const JobKind = z.enum([
@@ -47,6 +52,7 @@ export const JobKind = z.enum([
   'stop',
   'restart',
   'template',
+  'bake',
   'backup',
   'restore',
   'change',
@@ -65,6 +71,7 @@ const JOB_STEPS: Record<JobKind, readonly StepName[]> = {
   stop: ['warn_players', 'stop_vm'],
   restart: ['warn_players', 'stop_vm', 'start', 'wait_ssh', 'verify'],
   template: TEMPLATE_STEPS,
+  bake: BAKE_STEPS,
   backup: BACKUP_STEPS,
   restore: RESTORE_STEPS,
   change: CHANGE_STEPS,
@@ -100,6 +107,11 @@ export const Checkpoint = z.object({
   doneSteps: z.array(StepName).default([]),
   /** The game release provisioning installed (`latest` resolved), for verify and later checks. */
   gameVersion: z.string().min(1).max(64).optional(),
+  /**
+   * The game-ready template the deploy's clone step cloned (core/bake.ts), by name: provision
+   * skips the base layer when it is current and of the resolved Java family.
+   */
+  bakedFrom: z.string().max(64).optional(),
 })
 export type Checkpoint = z.infer<typeof Checkpoint>
 
@@ -119,6 +131,8 @@ export const DeploymentSpec = z.object({
   sshPublicKeys: z.array(z.string()).default([]),
   /** Only for a template job: which Debian image to build the template from. */
   template: TemplateRequest.optional(),
+  /** Only for a bake job: which game and Java family the template is baked for. */
+  bake: BakeRequest.extend({ layer: z.string().regex(/^[0-9a-f]{10}$/) }).optional(),
   /**
    * A deployment made from a backup of another (or of a destroyed one): its VM is restored from
    * this archive instead of cloned from the template.

@@ -41,6 +41,8 @@ export interface SimGuest {
   sshPort: number
   /** NoCloud data as PVE would generate it (`GET …/cloudinit/dump`). */
   cloudInit: { userData: string; networkConfig: string; metaData: string }
+  /** The VM this one's disk was cloned from (a template), or null (the simulator's own template). */
+  clonedFrom: number | null
   /** Files written into the guest through the agent, by path (kept on its "disk"). */
   files: Readonly<Record<string, string>>
 }

@@ -19,6 +19,8 @@ export interface SimVm {
   guestFiles?: Record<string, string>
   /** Its snapshots, oldest first (`[snapname]` sections of its config). */
   snapshots?: SimSnapshot[]
+  /** The VM its disk was cloned from (a backend copies or layers that VM's disk). */
+  clonedFrom?: number
 }
 
 /** Config keys PVE returns as numbers (integers and booleans, docs/proxmox-api.md#json-types). */
@@ -263,6 +265,7 @@ export class SimCluster {
       searchDomain: c.searchdomain ?? null,
       macaddr: /=([0-9A-F:]{17})/i.exec(c.net0 ?? '')?.[1] ?? null,
       sshPort: this.opts.guestSshPort,
+      clonedFrom: vm.clonedFrom ?? null,
     }
     return { ...guest, cloudInit: cloudInitData(guest), files: { ...vm.guestFiles } }
   }

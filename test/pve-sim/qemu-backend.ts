@@ -86,7 +86,16 @@ export class QemuBackend implements VmBackend {
     const dir = this.dirOf(guest.vmid)
     await mkdir(dir, { recursive: true })
     const disk = join(dir, 'disk.qcow2')
-    if (!(await exists(disk))) await createOverlay(this.options.image, disk, guest.diskBytes)
+    if (!(await exists(disk))) {
+      // A clone of a template that ran here first (a game-ready one, baked from a clone of the
+      // image) layers on that template's disk, as a Proxmox linked clone on its base volume.
+      const source =
+        guest.clonedFrom === null ? null : join(this.dirOf(guest.clonedFrom), 'disk.qcow2')
+      const backing = source && (await exists(source)) ? source : this.options.image.qcow2
+      await createOverlay(this.options.image, disk, guest.diskBytes, backing)
+      if (backing !== this.options.image.qcow2)
+        this.log(`qemu backend: VM ${guest.vmid}'s disk layers on VM ${guest.clonedFrom}'s`)
+    }
     const mac = (guest.macaddr ?? macFor(guest.vmid)).toLowerCase()
     // PVE regenerates the cloud-init ISO at every start; so does this.
     const seedIso = await writeSeed(join(dir, 'seed'), {

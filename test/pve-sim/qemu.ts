@@ -99,6 +99,9 @@ export function clone(cluster: SimCluster, p: P, caller: Caller): string {
         createdAt: Date.now(),
         foreign: false,
         config: { lock: 'clone' },
+        clonedFrom: vmid,
+        // A clone copies the disk, and with it what the source's guest had written there.
+        ...(source.guestFiles ? { guestFiles: { ...source.guestFiles } } : {}),
       }
       cluster.vms.set(newid, vm)
       created = true

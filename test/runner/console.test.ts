@@ -47,6 +47,7 @@ function guest(address: string, authorizedKeys: string[]): SimGuest {
     searchDomain: null,
     macaddr: null,
     sshPort: 2322,
+    clonedFrom: null,
     cloudInit: { userData: '', networkConfig: '', metaData: '' },
     files: {},
   }

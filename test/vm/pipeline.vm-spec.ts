@@ -32,6 +32,8 @@ import {
 } from './day-two'
 import { buildFakeServerJar, serveMinecraftMirror, STAND_IN_VERSION } from './fake-server'
 import type { MinecraftMirror } from './fake-server'
+import { benchLine, stepSplit, waitEnded, writeBench, type Timed } from './bench'
+import { BAKE_LAYERS, bakedTemplateName } from '../../core/bake'
 import { REPO_ROOT, SLIRP, VM_CACHE_DIR, ensureImage, sshArgs, sshRun } from './qemu'
 
 /**
@@ -72,7 +74,7 @@ const timings: Record<string, number> = {}
 function progress(message: string): void {
   process.stderr.write(`[vm ${new Date().toISOString().slice(11, 19)}] ${message}\n`)
 }
-async function timed<T>(phase: string, work: () => Promise<T>): Promise<T> {
+async function timedPhase<T>(phase: string, work: () => Promise<T>): Promise<T> {
   const started = performance.now()
   progress(`${phase}…`)
   try {
@@ -116,8 +118,10 @@ let tunnel: ChildProcess | undefined
 
 beforeAll(async () => {
   await mkdir(runDir, { recursive: true })
-  const image = await timed('image (build or cache)', async () => ensureImage())
-  const jar = await timed('compile stand-in jar', () => buildFakeServerJar(join(runDir, 'jar')))
+  const image = await timedPhase('image (build or cache)', async () => ensureImage())
+  const jar = await timedPhase('compile stand-in jar', () =>
+    buildFakeServerJar(join(runDir, 'jar')),
+  )
   mirror = await serveMinecraftMirror(jar)
   backend = new QemuBackend({
     image,
@@ -131,7 +135,7 @@ beforeAll(async () => {
     templates: [{ vmid: 9000, name: 'debian13-ci', diskSize: '4G', template: true }],
     log: progress,
   })
-  stack = await timed('wrangler dev', () => startStack())
+  stack = await timedPhase('wrangler dev', () => startStack())
   api = new ApiClient(stack.url)
   await api.ok('POST', '/api/setup', {
     username: 'admin',
@@ -178,6 +182,10 @@ afterAll(async () => {
   await rm(runDir, { recursive: true, force: true })
   if (runnerState) await rm(runnerState, { recursive: true, force: true })
   await writeFile(join(VM_CACHE_DIR, 'timings.json'), JSON.stringify(timings, null, 2))
+  if (bench.cold && bench.bake && bench.baked) {
+    const wall = Math.round(performance.now() - tierStarted) / 1000
+    await writeBench(benchLine(bench.cold, bench.bake, bench.baked, wall))
+  }
   console.log('real-VM phase timings (s):', timings)
 }, 180_000)
 
@@ -241,93 +249,175 @@ function guestSsh(): string[] {
   return sshArgs(join(runnerState, 'ssh/id_ed25519'), deployed.ip, SSH_PORT, USER)
 }
 
+/**
+ * Creates a deployment through the API and waits for it to be ready, checking what the first
+ * test always checked: the address, the game's answer, a complete log with Ansible's recap.
+ * Returns its detail, the user's wait and the per-step split, and the log's text.
+ */
+async function deployAndCheck(
+  name: string,
+  logFile: string,
+): Promise<{ d: Detail['deployment']; timed: Timed; text: string }> {
+  const { deployment } = await api.ok<{ deployment: { id: string; ip: string } }>(
+    'POST',
+    '/api/deployments',
+    { name, game: 'minecraft', config },
+  )
+  dash?.close()
+  dash = new DashboardSocket(api, deployment.id)
+  dash.onLine = (line) => {
+    if (/^TASK \[|^PLAY RECAP|SSH is up|verify:|waiting for SSH|template/.test(line.text))
+      progress(line.text.replace(/ \*+$/, ''))
+  }
+  await dash.opened()
+  const started = performance.now()
+  const ended = await waitEnded(
+    api,
+    deployment.id,
+    DEPLOY_TIMEOUT_MS,
+    (step) => progress(`${name}: step ${step}`),
+    () => {
+      if (runner && (runner.child.exitCode !== null || runner.child.signalCode !== null)) {
+        throw new Error(
+          `the runner exited (${runner.child.exitCode ?? runner.child.signalCode}):\n${runner.stderr()}`,
+        )
+      }
+    },
+  )
+  const timed = {
+    api_to_ready_s: Math.round(performance.now() - started) / 1000,
+    steps: stepSplit(ended.steps),
+  }
+  const { deployment: d } = await api.ok<Detail>('GET', `/api/deployments/${deployment.id}`)
+  if (d.status !== 'ready') {
+    const tail = (await backend?.serialTail(d.vmid)) ?? ''
+    throw new Error(`deployment ${d.status}: ${JSON.stringify(d.error)}\n${tail}`)
+  }
+  expect(d.ip.startsWith('127.83.')).toBe(true)
+  expect(d.result).toMatchObject({
+    address: `${d.ip}:${GAME_PORT}`,
+    version: STAND_IN_VERSION,
+    motd: config.motd,
+    players: { max: config.maxPlayers },
+  })
+  // Logs complete: every line stored, seqs 1..lastSeq without a gap, Ansible's recap there.
+  const { lines } = await api.ok<{ lines: { seq: number; text: string }[] }>(
+    'GET',
+    `/api/deployments/${deployment.id}/logs?after=0&limit=10000`,
+  )
+  expect(lines.length).toBe(d.lastSeq)
+  expect(lines.map((l) => l.seq)).toEqual(lines.map((_, i) => i + 1))
+  const text = lines.map((l) => l.text).join('\n')
+  expect(text).toContain('SSH is up on')
+  expect(text).toMatch(/^PLAY RECAP \*+$/m)
+  expect(text).toMatch(/^target\s+: ok=\d+\s+changed=[1-9]\d*\s+unreachable=0\s+failed=0/m)
+  expect(text).toContain(`verify: ${STAND_IN_VERSION}, "${config.motd}", 0/7 players`)
+  await writeFile(join(VM_CACHE_DIR, logFile), text)
+  progress(`${name}: API to ready ${timed.api_to_ready_s} s ${JSON.stringify(timed.steps)}`)
+  return { d, timed, text }
+}
+
+/** Destroys a deployment through the API and checks its VM and qemu process are gone. */
+async function destroyAndCheck(id: string, vmid: number, pid: number): Promise<void> {
+  if (!sim || !backend) throw new Error('no simulator')
+  await api.ok('POST', `/api/deployments/${id}/destroy`)
+  const ended = await waitEnded(api, id, 5 * 60_000, () => undefined)
+  expect(ended.status).toBe('destroyed')
+  expect(sim.cluster.vms.has(vmid)).toBe(false)
+  expect(backend.pidOf(vmid)).toBeUndefined()
+  expect(() => process.kill(pid, 0)).toThrow(/ESRCH/)
+}
+
+const bench: { cold?: Timed; bake?: Timed; baked?: Timed } = {}
+const tierStarted = performance.now()
+
 describe('a Minecraft deployment through the whole pipeline onto a real Debian 13 VM', () => {
   it(
-    'goes from the API to ready: cloned, booted, SSH, Ansible, verified, logs complete',
+    'cold path: the base template and the whole playbook, from the API to ready; then destroyed',
     async () => {
-      const { deployment } = await api.ok<{ deployment: { id: string; ip: string } }>(
-        'POST',
-        '/api/deployments',
-        { name: 'real vm world', game: 'minecraft', config },
-      )
-      dash = new DashboardSocket(api, deployment.id)
-      const socket = dash
-      let step = ''
-      let apiFailures = 0
-      socket.onLine = (line) => {
-        if (/^TASK \[|^PLAY RECAP|SSH is up|verify:|waiting for SSH/.test(line.text))
-          progress(line.text.replace(/ \*+$/, ''))
-      }
-      await socket.opened()
-      const started = performance.now()
-      await waitFor(
-        async () => {
-          // wrangler dev reloads when a source file changes: a few failed polls in a row are
-          // that, not a verdict.
-          const d = await api
-            .ok<{ deployment: { status: string; steps: { name: string; status: string }[] } }>(
-              'GET',
-              `/api/deployments/${deployment.id}`,
-            )
-            .then(
-              (r) => r.deployment,
-              (err: unknown) => {
-                if (++apiFailures > 30) throw err
-                return null
-              },
-            )
-          if (!d) return false
-          apiFailures = 0
-          if (runner && (runner.child.exitCode !== null || runner.child.signalCode !== null)) {
-            throw new Error(
-              `the runner exited (${runner.child.exitCode ?? runner.child.signalCode}):\n${runner.stderr()}`,
-            )
-          }
-          const running = d.steps.find((s) => s.status === 'running')?.name ?? ''
-          if (running && running !== step) {
-            if (step) timings[`step ${step}`] = Math.round(performance.now() - started) / 1000
-            step = running
-            progress(`step ${step}`)
-          }
-          return d.status === 'ready' || d.status === 'failed'
-        },
-        'the deployment ready or failed',
-        DEPLOY_TIMEOUT_MS,
-        2_000,
-      )
-      timings['deploy: API to ready'] = Math.round(performance.now() - started) / 1000
-      const { deployment: d } = await api.ok<Detail>('GET', `/api/deployments/${deployment.id}`)
-      if (d.status !== 'ready') {
-        const tail = (await backend?.serialTail(d.vmid)) ?? ''
-        throw new Error(`deployment ${d.status}: ${JSON.stringify(d.error)}\n${tail}`)
-      }
-      const pid = backend?.pidOf(d.vmid)
-      expect(pid).toBeGreaterThan(0)
-      deployed = { id: d.id, ip: d.ip, vmid: d.vmid, pid: pid ?? 0 }
-      expect(d.ip.startsWith('127.83.')).toBe(true)
-      expect(d.result).toMatchObject({
-        address: `${d.ip}:${GAME_PORT}`,
-        version: STAND_IN_VERSION,
-        motd: config.motd,
-        players: { max: config.maxPlayers },
-      })
+      const { d, timed, text } = await deployAndCheck('real vm cold', 'last-deploy-cold.log')
+      bench.cold = timed
+      timings['deploy cold: API to ready'] = timed.api_to_ready_s
       // The runner resolved the version through the mirror, and the playbook fetched the jar.
       expect(mirror?.requests).toContain('/mc/game/version_manifest_v2.json')
       expect(mirror?.requests.some((p) => p.endsWith('/server.jar'))).toBe(true)
-
-      // Logs complete: every line stored, seqs 1..lastSeq without a gap, Ansible's recap there.
-      const { lines } = await api.ok<{ lines: { seq: number; text: string }[] }>(
-        'GET',
-        `/api/deployments/${deployment.id}/logs?after=0&limit=10000`,
+      expect(text).toContain('no game-ready template for minecraft: cloning the base template')
+      expect(text).toMatch(/TASK \[minecraft : Install Java and UFW\]/)
+      // Two VMs under TCG would share the two cores: this one goes before the bake boots.
+      await timedPhase('destroy cold', () =>
+        destroyAndCheck(d.id, d.vmid, backend?.pidOf(d.vmid) ?? 0),
       )
-      expect(lines.length).toBe(d.lastSeq)
-      expect(lines.map((l) => l.seq)).toEqual(lines.map((_, i) => i + 1))
+    },
+    DEPLOY_TIMEOUT_MS + 6 * 60_000,
+  )
+
+  it(
+    'bakes a game-ready template: base layer, sealed, stopped, converted and named for the layer',
+    async () => {
+      if (!sim) throw new Error('no simulator')
+      const started = performance.now()
+      const { job } = await api.ok<{ job: { id: string } }>('POST', '/api/templates/bake', {
+        game: 'minecraft',
+        javaMajor: 21,
+      })
+      const ended = await waitEnded(api, job.id, DEPLOY_TIMEOUT_MS, (s) =>
+        progress(`bake: step ${s}`),
+      )
+      bench.bake = {
+        api_to_ready_s: Math.round(performance.now() - started) / 1000,
+        steps: stepSplit(ended.steps),
+      }
+      timings['bake: API to template'] = bench.bake.api_to_ready_s
+      const { lines } = await api.ok<{ lines: { text: string }[] }>(
+        'GET',
+        `/api/deployments/${job.id}/logs?after=0&limit=10000`,
+      )
       const text = lines.map((l) => l.text).join('\n')
-      expect(text).toContain('SSH is up on')
-      expect(text).toMatch(/^PLAY RECAP \*+$/m)
-      expect(text).toMatch(/^target\s+: ok=\d+\s+changed=[1-9]\d*\s+unreachable=0\s+failed=0/m)
-      expect(text).toContain(`verify: ${STAND_IN_VERSION}, "${config.motd}", 0/7 players`)
-      await writeFile(join(VM_CACHE_DIR, 'last-deploy.log'), text)
+      await writeFile(join(VM_CACHE_DIR, 'last-bake.log'), text)
+      expect(ended.status, text.slice(-3000)).toBe('ready')
+      const name = bakedTemplateName('minecraft', 21, BAKE_LAYERS.minecraft)
+      const view = await api.ok<{ job: { status: string; name: string; outOfDate: boolean } }>(
+        'GET',
+        '/api/templates/bake',
+      )
+      expect(view.job).toMatchObject({ status: 'ready', name, outOfDate: false })
+      const made = [...sim.cluster.vms.values()].find((vm) => vm.config.name === name)
+      expect(made?.config.template).toBe('1')
+      expect(made?.running).toBe(false)
+      // The seal ran, in order, after the base layer.
+      const order = [
+        'TASK [minecraft : Install Java and UFW]',
+        "TASK [Clean cloud-init's state and logs]",
+        'TASK [Empty the machine id]',
+        'TASK [Remove the SSH host keys',
+      ].map((t) => text.indexOf(t))
+      expect(order.every((i, n) => i > (order[n - 1] ?? -2))).toBe(true)
+      progress(
+        `bake: ${name} in ${bench.bake.api_to_ready_s} s ${JSON.stringify(bench.bake.steps)}`,
+      )
+    },
+    DEPLOY_TIMEOUT_MS + 60_000,
+  )
+
+  it(
+    'baked path: the same deployment from the game-ready template, base layer skipped, to ready',
+    async () => {
+      const { d, timed, text } = await deployAndCheck('real vm world', 'last-deploy.log')
+      bench.baked = timed
+      timings['deploy: API to ready'] = timed.api_to_ready_s
+      const name = bakedTemplateName('minecraft', 21, BAKE_LAYERS.minecraft)
+      expect(text).toContain(`game-ready template ${name}`)
+      expect(text).toContain('Java 21): skipping it')
+      // Ansible still prints the base layer's task headers, each followed by "skipping".
+      expect(text).toMatch(/TASK \[minecraft : Install Java and UFW\][^\n]*\nskipping: \[target\]/)
+      const pid = backend?.pidOf(d.vmid)
+      expect(pid).toBeGreaterThan(0)
+      deployed = { id: d.id, ip: d.ip, vmid: d.vmid, pid: pid ?? 0 }
+      if (bench.cold && bench.bake) {
+        const line = benchLine(bench.cold, bench.bake, timed, 0)
+        progress(`bench: ${JSON.stringify(line)}`)
+        await writeBench(line)
+      }
     },
     DEPLOY_TIMEOUT_MS + 60_000,
   )
@@ -424,7 +514,7 @@ describe('a Minecraft deployment through the whole pipeline onto a real Debian 1
       expect(await guestMemoryMiB(ssh)).toBeLessThan(config.memoryMb)
       const before = (await api.ok<ChangeDetail>('GET', `/api/deployments/${id}`)).deployment
       const since = Date.now()
-      const change = await timed('change: API to ready', async () => {
+      const change = await timedPhase('change: API to ready', async () => {
         await api.ok('POST', `/api/deployments/${id}/change`, { config: changed })
         return changeEnded(api, id, since, CHANGE_TIMEOUT_MS, (step) =>
           progress(`change step ${step}`),
@@ -507,7 +597,7 @@ describe('a Minecraft deployment through the whole pipeline onto a real Debian 1
       })
       const hostKey = await scanHostKey(deployed.ip, SSH_PORT)
       const log: string[] = []
-      const result = await timed('second playbook run', () =>
+      const result = await timedPhase('second playbook run', () =>
         runPlaybook({
           playbook: prepared.playbook,
           target: {
@@ -574,8 +664,8 @@ describe('a Minecraft deployment through the whole pipeline onto a real Debian 1
       }>('POST', '/api/runners', { name: 'vm installed runner' })
       // What the README asks before the command: the bundle built in the clone, Node ≥ 22 on
       // the host (NodeSource there; copied here, the guest has no route out).
-      await timed('build the runner bundle', () => buildRunner())
-      await timed('copy Node.js onto the VM', () =>
+      await timedPhase('build the runner bundle', () => buildRunner())
+      await timedPhase('copy Node.js onto the VM', () =>
         copyExecutable(ssh, localNodeBinary(), '/usr/bin/node'),
       )
       expect(await sshRun(ssh, '/usr/bin/node --version 2>&1; echo "exit $?"')).toMatch(
@@ -601,7 +691,7 @@ describe('a Minecraft deployment through the whole pipeline onto a real Debian 1
         // Only the tools this isolated guest already has: apt cannot reach a mirror from it.
         extraVars: { pgd_runner_packages: ['openssh-client', 'ca-certificates'] },
       }
-      const first = await timed('install_runner.yml', () => runInstallPlaybook(install))
+      const first = await timedPhase('install_runner.yml', () => runInstallPlaybook(install))
       await writeFile(join(VM_CACHE_DIR, 'last-install-runner.log'), first.output)
       expect(first.code, first.output).toBe(0)
       expect(first.output).not.toContain(command.match(/pgd_code=(\S+)/)?.[1] ?? 'no code')
@@ -629,7 +719,7 @@ describe('a Minecraft deployment through the whole pipeline onto a real Debian 1
       expect(owner.trim()).toBe('pgd-runner:600')
 
       // The same command again (an upgrade): registered already, nothing to change.
-      const second = await timed('install_runner.yml again', () => runInstallPlaybook(install))
+      const second = await timedPhase('install_runner.yml again', () => runInstallPlaybook(install))
       expect(second.code, second.output).toBe(0)
       expect(second.recap).toMatchObject({ changed: 0, failed: 0 })
 
@@ -656,7 +746,7 @@ describe('a Minecraft deployment through the whole pipeline onto a real Debian 1
     async () => {
       if (!deployed || !sim || !backend) throw new Error('not deployed')
       const { id, vmid, pid } = deployed
-      await timed('destroy', async () => {
+      await timedPhase('destroy', async () => {
         await api.ok('POST', `/api/deployments/${id}/destroy`)
         await waitFor(
           async () => {

@@ -87,20 +87,15 @@ export async function writeSeed(dir: string, seed: NoCloudSeed): Promise<string>
 }
 
 /** A linked clone of the template (a qcow2 overlay, like a Proxmox linked clone) of `bytes`. */
-export async function createOverlay(image: VmImage, disk: string, bytes: number): Promise<void> {
+export async function createOverlay(
+  image: VmImage,
+  disk: string,
+  bytes: number,
+  /** Another qcow2 to layer on (a template VM's own disk); the image's by default. */
+  backing = image.qcow2,
+): Promise<void> {
   const size = String(Math.max(bytes, 4 * 1024 ** 3))
-  await run('qemu-img', [
-    'create',
-    '-q',
-    '-f',
-    'qcow2',
-    '-b',
-    image.qcow2,
-    '-F',
-    'qcow2',
-    disk,
-    size,
-  ])
+  await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', backing, '-F', 'qcow2', disk, size])
 }
 
 export interface Forward {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, isNotNull, ne, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, inArray, isNotNull, ne, notInArray, sql } from 'drizzle-orm'
 import { WATCHED, type DeploymentStatus } from '../../core/deployment/status'
 import type { DeploymentSpec } from '../../core/protocol'
 import { orm } from './client'
@@ -155,12 +155,12 @@ export async function latestOfGame(db: D1Database, game: string): Promise<Deploy
   return row ?? null
 }
 
-/** The newest deployments first, only those in `status` when given, none of game `exceptGame`. */
+/** The newest deployments first, only those in `status` when given, none of `exceptGames`. */
 export function listDeployments(
   db: D1Database,
   status: DeploymentStatus | null,
   limit: number,
-  exceptGame: string,
+  exceptGames: readonly string[],
   /** Only these deployments (an account limited to its grants); null: all. */
   onlyIds: readonly string[] | null = null,
 ): Promise<DeploymentRow[]> {
@@ -169,7 +169,7 @@ export function listDeployments(
     .from(deployments)
     .where(
       and(
-        ne(deployments.game, exceptGame),
+        notInArray(deployments.game, [...exceptGames]),
         status === null ? undefined : eq(deployments.status, status),
         onlyIds === null
           ? undefined
@@ -201,6 +201,11 @@ export async function insertDeployment(
 export function isAddressTaken(err: unknown): boolean {
   const taken = /UNIQUE constraint failed: deployments\.ip/i
   return taken.test(String(err)) || (err instanceof Error && taken.test(String(err.cause)))
+}
+
+/** Give a record's address back to the pool (a bake job's VM became a template). */
+export async function releaseAddress(db: D1Database, id: string): Promise<void> {
+  await orm(db).update(deployments).set({ ip: null }).where(eq(deployments.id, id)).run()
 }
 
 /** What the deployment's Durable Object mirrors into its row. */

@@ -3,6 +3,7 @@ import { systemAuditEntry } from '../db/audit-log'
 import { batch } from '../db/client'
 import { saveDeploymentInputs } from '../db/deployment-inputs'
 import { closeJob, jobInsert, requeueLeasedJob } from '../db/jobs'
+import { templateBaked } from '../lib/bake-job'
 import { templateBuilt } from '../lib/template-job'
 import { hubStub } from './stubs'
 import { raiseJobAlert } from '../alerts/job'
@@ -15,6 +16,7 @@ type OutsideEffect = Extract<
       | 'close_row'
       | 'insert_row'
       | 'template_built'
+      | 'template_baked'
       | 'dispatch'
       | 'warn'
       | 'schedule_failed'
@@ -49,6 +51,8 @@ export async function outsideEffect(
       return saveDeploymentInputs(db, state.id, fx.spec, fx.sealed)
     case 'template_built':
       return templateBuilt(env, state.id, fx.result)
+    case 'template_baked':
+      return templateBaked(env, state.id, fx.result)
     case 'dispatch':
       // Not awaited: the hub may be calling this object right now; neither waits on the other.
       ctx.waitUntil(hubStub(env).dispatch())

@@ -87,6 +87,8 @@ export const ROUTE_RULES: Readonly<Record<string, Permission>> = {
   'POST /api/orphans/:vmid/destroy': 'admin',
   'GET /api/templates': 'admin',
   'POST /api/templates': 'admin',
+  'GET /api/templates/bake': 'admin',
+  'POST /api/templates/bake': 'admin',
   'GET /api/users': 'admin',
   'PATCH /api/users/:id': 'admin',
   'DELETE /api/users/:id': 'admin',

@@ -1,6 +1,7 @@
 import type { CreateDeployment } from '../../core/deployment-api'
 import type { GameModule } from '../../core/games/types'
 import type { DeploymentSpec } from '../../core/protocol'
+import type { IpPool } from '../../core/settings'
 import type { AppContext } from '../env'
 import {
   insertDeployment,
@@ -92,7 +93,7 @@ export async function createDeploymentRecord(
       throw err
     }
   }
-  let claimed: { spec: DeploymentSpec; row: DeploymentRow } | null = null
+  let claimed: { spec: DeploymentSpec; row: DeploymentRow } | null
   if (d.network.mode === 'static') {
     claimed = await claim(d.network.ip)
     if (!claimed) {
@@ -106,20 +107,7 @@ export async function createDeploymentRecord(
       )
     }
   } else {
-    // Concurrent creations race for the same lowest free addresses; the unique index decides
-    // and the losers look again (bounded), so a burst of creations all get an address.
-    const tried = new Set<string>()
-    for (let round = 0; round < 20 && !claimed; round++) {
-      const free = (await freeAddresses(c.env.DB, settings.ipPool, 8 + tried.size)).filter(
-        (ip) => !tried.has(ip),
-      )
-      if (free.length === 0) throw exhausted()
-      for (const ip of free) {
-        tried.add(ip)
-        claimed = await claim(ip)
-        if (claimed) break
-      }
-    }
+    claimed = await claimFreeAddress(c.env.DB, settings.ipPool, claim)
     if (!claimed) throw exhausted()
   }
   const { spec, row } = claimed
@@ -131,4 +119,27 @@ export async function createDeploymentRecord(
   if (defaults.length > 0) await stub.setSchedules(copiesOf(defaults))
   await enqueue(c, id, jobId, 'deploy', d.audit.action, { ...d.audit.details, ip: spec.ipAddress })
   return row
+}
+
+/**
+ * Insert a row on the lowest free address of the pool. Concurrent creations race for the same
+ * lowest free addresses; the unique index decides (`claim` returns null for a lost one) and the
+ * losers look again (bounded), so a burst of creations all get an address. Null: none left.
+ */
+export async function claimFreeAddress<T>(
+  db: D1Database,
+  pool: IpPool,
+  claim: (ip: string) => Promise<T | null>,
+): Promise<T | null> {
+  const tried = new Set<string>()
+  for (let round = 0; round < 20; round++) {
+    const free = (await freeAddresses(db, pool, 8 + tried.size)).filter((ip) => !tried.has(ip))
+    if (free.length === 0) return null
+    for (const ip of free) {
+      tried.add(ip)
+      const claimed = await claim(ip)
+      if (claimed) return claimed
+    }
+  }
+  return null
 }

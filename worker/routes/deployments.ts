@@ -4,6 +4,7 @@ import { CreateDeployment, ListDeploymentsQuery, LogsQuery } from '../../core/de
 import { snapshotName } from '../../core/change-plan'
 import { DeploymentStatus } from '../../core/deployment/status'
 import { getGame, GAMES } from '../../core/games'
+import { BAKE_GAME } from '../../core/bake'
 import { TEMPLATE_GAME } from '../../core/template'
 import { effectiveScope } from '../../core/people'
 import type { LiveStatus, PowerAction } from '../../core/protocol'
@@ -155,7 +156,13 @@ export const deploymentsRoutes = new Hono<AppEnv>()
     // Template jobs (core/template.ts) have records of their own, but are not games.
     const user = c.get('user')
     const only = effectiveScope(user) === 'granted' ? Object.keys(user.grants) : null
-    const rows = await listDeployments(c.env.DB, wanted?.data ?? null, limit, TEMPLATE_GAME, only)
+    const rows = await listDeployments(
+      c.env.DB,
+      wanted?.data ?? null,
+      limit,
+      [TEMPLATE_GAME, BAKE_GAME],
+      only,
+    )
     return c.json({ deployments: rows.map(rowView) })
   })
   .get('/:id', async (c) => {

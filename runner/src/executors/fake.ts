@@ -198,7 +198,10 @@ export function createFakeExecutors(opts: FakeOptions): Executors {
       case 'change_vm':
       case 'prune_snapshots':
       case 'rollback':
+      case 'bake_layer':
         return {}
+      case 'seal_template':
+        return { result: { templateVmid: ctx.checkpoint.vmid ?? 0, name: spec.name } }
       // The fake template: the simulator's and the demo's VM id for it.
       case 'make_template':
         return { result: { templateVmid: 9000, release: spec.template?.release ?? null } }

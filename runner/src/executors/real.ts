@@ -12,7 +12,8 @@ import { isBackupStep } from '../proxmox/backup-executor'
 import { isChangeStep } from '../proxmox/change-executor'
 import { createProxmoxExecutor, isProxmoxStep, isTemplateStep } from '../proxmox/executor'
 import { sleep } from '../proxmox/wait'
-import { checkHostKey } from '../ssh/host-key'
+import { bakeLayer, simulatedBake, skipBakedLayer } from './bake-layer'
+import { playOnVm } from './play-on-vm'
 import { RUNNER_VERSION } from '../version'
 import { createWatchProbe } from './watch-probe'
 import { StepFailure, type Executors, type StepContext, type StepResult } from './types'
@@ -182,6 +183,7 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
     const { job } = ctx
     const { game, prepared } = await preparation(ctx)
     const gameVersion = versionOf(prepared.artifact)
+    skipBakedLayer(ctx, proxmox.takeBakedClone(job.deploymentId), prepared.extraVars)
     const play = await playbookRunner(ctx, game, prepared)
     // A change of the player lists alone: the files are written without a restart, then applied
     // through the console; if that fails, the playbook runs again and restarts the game.
@@ -215,7 +217,6 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
     game: GameModule,
     prepared: { playbook: string; secretValues: string[] },
   ): Promise<(extraVars: Record<string, unknown>) => Promise<string | null>> {
-    const { job } = ctx
     if (options.provisioner === 'simulated') {
       const vmid = ctx.checkpoint.vmid
       if (vmid === undefined) throw new StepFailure('provision: no VM in the checkpoint')
@@ -232,52 +233,9 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
         return null
       }
     }
-    // The key wait_ssh pinned, checked once more so a VM that changed since fails with a clear
-    // message before Ansible starts (OpenSSH would refuse it too). A deploy resumed past a
-    // wait_ssh from before keys were pinned pins it here.
-    let hostKey = ctx.checkpoint.hostKey
-    let pinned: string | null
-    try {
-      pinned = await checkHostKey(job.spec.ipAddress, job.proxmox.sshPort, hostKey, {
-        log: (line) => ctx.log(line, 'info'),
-        signal: ctx.signal,
-      })
-    } catch (err) {
-      ctx.signal.throwIfAborted()
-      throw new StepFailure(err instanceof Error ? err.message : String(err))
-    }
-    hostKey ??= pinned ?? undefined
-    if (!hostKey) throw new StepFailure('provision: the VM’s SSH host key is unknown')
     const { runPlaybook } = await provisioning()
-    const target = {
-      address: job.spec.ipAddress,
-      port: job.proxmox.sshPort,
-      user: job.proxmox.ciUser,
-      hostKey,
-    }
-    return async (extraVars) => {
-      ctx.log(`running ${game.playbook} against ${job.spec.ipAddress}`, 'info')
-      const result = await runPlaybook({
-        playbook: prepared.playbook,
-        target,
-        privateKeyPath: ctx.sshPrivateKeyPath,
-        extraVars,
-        secrets: prepared.secretValues,
-        log: (line) => ctx.log(line),
-        signal: ctx.signal,
-      })
-      if (result.aborted) throw new StepFailure('provision: stopped (cancelled)')
-      if (!result.ok) {
-        const task = result.failure
-          ? `task "${result.failure.task}" failed`
-          : 'ansible-playbook failed'
-        throw new StepFailure(
-          `provision: ${task}: ${result.error ?? 'see the log'}`,
-          result.failure?.message ?? result.error ?? undefined,
-        )
-      }
-      return pinned
-    }
+    return async (extraVars) =>
+      (await playOnVm(ctx, runPlaybook, 'provision', { ...prepared, extraVars })).pinned
   }
 
   async function verify(ctx: StepContext): Promise<StepResult> {
@@ -333,6 +291,11 @@ export function createRealExecutors(options: RealExecutorOptions): Executors {
       switch (step) {
         case 'provision':
           return provision(ctx)
+        case 'bake_layer': {
+          if (options.provisioner === 'simulated') return simulatedBake(ctx, options, sleep)
+          const { runPlaybook } = await provisioning()
+          return bakeLayer(ctx, options.ansibleDir, runPlaybook)
+        }
         case 'verify':
           return verify(ctx)
         case 'warn_players':

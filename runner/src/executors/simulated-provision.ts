@@ -51,6 +51,9 @@ const TASKS = [
   'Wait until the game answers',
 ]
 
+/** The tasks of the game's base layer, which a game-ready template already has. */
+const BASE_LAYER_TASKS = ['Install the packages', 'Create the service user']
+
 /** `vars` with every value that is one of `secrets` left out (the simulated guest needs none). */
 export function withoutSecrets(vars: unknown, secrets: readonly string[]): unknown {
   if (typeof vars === 'string') return secrets.includes(vars) ? undefined : vars
@@ -79,8 +82,14 @@ export async function runSimulatedProvision(ctx: StepContext, run: SimulatedRun)
     `simulated provisioner: would run ${run.game.playbook} on ${job.spec.ipAddress} as ${job.proxmox.ciUser}; the VM is simulated, so its vars go to the guest through the guest agent`,
     'info',
   )
+  // The base layer's tasks, when the VM's template has it (core/bake.ts), are skipped.
+  const baked = run.vars[`${run.game.id}_base_baked`] === true
   for (const task of TASKS) {
     ctx.log(`TASK [${run.game.id} : ${task}] ${'*'.repeat(40)}`)
+    if (baked && BASE_LAYER_TASKS.includes(task)) {
+      ctx.log(`\u001b[0;36mskipping: [${job.spec.ipAddress}]\u001b[0m`)
+      continue
+    }
     if (run.taskMs) await run.sleep(run.taskMs, ctx.signal)
     ctx.log(`\u001b[0;33mchanged: [${job.spec.ipAddress}]\u001b[0m`)
     ctx.signal.throwIfAborted()

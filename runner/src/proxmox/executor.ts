@@ -14,6 +14,8 @@ import { errorText } from './errors'
 import { retryTransient } from './vm-common'
 import { sleep } from './wait'
 import { VmSteps, type VmStepsOptions } from './vm-steps'
+import { findBakedTemplate, sealTemplate } from './bake-steps'
+import type { BakedName } from '../../../core/bake'
 import {
   DEFAULT_TEMPLATE_TIMEOUTS,
   createVm,
@@ -38,6 +40,7 @@ export const PROXMOX_STEPS = [
   'wait_ssh',
   'stop_vm',
   'delete_vm',
+  'seal_template',
 ] as const satisfies readonly StepName[]
 export type ProxmoxStep = (typeof PROXMOX_STEPS)[number]
 
@@ -87,6 +90,12 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
     idle: NodeJS.Timeout | null
   }
   const pools = new Map<string, JobPool>()
+  /**
+   * The game-ready template each deployment's VM was cloned from by this runner, until its
+   * provision reads it (core/bake.ts). Not kept across a restart: provision then runs the whole
+   * playbook, which is right on any VM, only slower.
+   */
+  const bakedClones = new Map<string, BakedName>()
 
   async function withSteps<T>(
     conn: ProxmoxConnection,
@@ -171,7 +180,16 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
           const spec = vmSpecFromDeployment(job.spec, ctx.sshPublicKey)
           const from = job.spec.restoreFrom
           if (from) return { vmid: (await allocateAndRestore(steps, spec, from, step_)).vmid }
-          return { vmid: (await steps.allocateAndClone(spec, step_)).vmid }
+          // A game-ready template when there is a current one; a VM that exists already (a
+          // resumed clone) was cloned from whichever: provision then runs the whole playbook.
+          const fresh = !(await steps.findVmByDeployment(job.deploymentId, step_))
+          const baked =
+            fresh && job.kind === 'deploy'
+              ? await findBakedTemplate(steps.client, job.spec.game, step_)
+              : null
+          const { vmid: id } = await steps.allocateAndClone(spec, step_, baked ?? undefined)
+          if (baked) bakedClones.set(job.deploymentId, baked.baked)
+          return { vmid: id }
         }
         case 'configure': {
           const id = await needVmid()
@@ -220,6 +238,14 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
           else await steps.stop(id, job.deploymentId, step_)
           return id === null ? {} : { vmid: id }
         }
+        case 'seal_template':
+          return sealTemplate(
+            steps.client,
+            await needVmid(),
+            job.spec,
+            step_,
+            steps.timeouts.taskMs,
+          )
         case 'delete_vm': {
           const id = await vmid()
           if (id === null) log(`no VM for deployment ${job.deploymentId}; nothing to delete`)
@@ -354,5 +380,11 @@ export function createProxmoxExecutor(options: ProxmoxExecutorOptions = {}) {
     productVms,
     destroyOrphan,
     writeGuestFile,
+    /** The game-ready template this runner cloned the deployment's VM from, read once. */
+    takeBakedClone(deploymentId: string): BakedName | undefined {
+      const baked = bakedClones.get(deploymentId)
+      bakedClones.delete(deploymentId)
+      return baked
+    },
   }
 }

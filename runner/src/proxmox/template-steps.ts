@@ -92,7 +92,8 @@ const ContentList = z.array(
   z.object({ volid: z.string(), ctime: z.number().optional(), size: z.number().optional() }),
 )
 
-const QemuList = z.array(
+/** Proxmox's VM list, as the template and bake steps read it (not the watch: answers.ts). */
+export const QemuList = z.array(
   z.object({
     vmid: z.coerce.number(),
     name: z.string().optional(),

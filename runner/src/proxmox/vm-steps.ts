@@ -135,7 +135,12 @@ export class VmSteps extends VmPower {
    * nextid race is lost (docs/proxmox-api.md#nextid-race). Returns once the clone task has
    * finished.
    */
-  allocateAndClone(spec: VmSpec, ctx: StepContext): Promise<{ vmid: number }> {
+  allocateAndClone(
+    spec: VmSpec,
+    ctx: StepContext,
+    /** Another template than Settings' (a game-ready one, core/bake.ts). */
+    source?: { vmid: number; name: string },
+  ): Promise<{ vmid: number }> {
     return asStep('clone', async () => {
       const existing = await this.findVmByDeployment(spec.deploymentId, ctx)
       if (existing) {
@@ -145,7 +150,7 @@ export class VmSteps extends VmPower {
       }
       for (let round = 0; round <= this.maxIdRaceRetries; round++) {
         const outcome = await withCloneSlot(this.client, this.maxParallelClones, ctx.signal, () =>
-          this.cloneOnce(spec, ctx),
+          this.cloneOnce(spec, ctx, source),
         )
         if (outcome !== null) return { vmid: outcome }
         await sleep(backoffMs(round, this.retry.baseMs, this.retry.capMs), ctx.signal)
@@ -155,16 +160,21 @@ export class VmSteps extends VmPower {
   }
 
   /** One clone attempt: the new VM id once its task ended, or null to retry with a fresh id. */
-  private async cloneOnce(spec: VmSpec, ctx: StepContext): Promise<number | null> {
+  private async cloneOnce(
+    spec: VmSpec,
+    ctx: StepContext,
+    source?: { vmid: number; name: string },
+  ): Promise<number | null> {
     const conn = this.client.connection
     const name = vmNameFor(spec)
+    const from = source?.vmid ?? conn.templateVmid
     const started = await allocateId(this.client, ctx, async (newid) => {
       ctx.log(
-        `cloning template ${conn.templateVmid} to VM ${newid} (${name}) on ${conn.storage}${conn.pool ? ` in pool ${conn.pool}` : ''}`,
+        `cloning template ${from}${source ? ` (${source.name})` : ''} to VM ${newid} (${name}) on ${conn.storage}${conn.pool ? ` in pool ${conn.pool}` : ''}`,
       )
       return this.client.callTask(
         'POST',
-        `/nodes/${conn.node}/qemu/${conn.templateVmid}/clone`,
+        `/nodes/${conn.node}/qemu/${from}/clone`,
         {
           newid,
           name,

@@ -1,11 +1,10 @@
 import { useEffect, useState, type FormEvent } from 'react'
 import type { InferResponseType } from 'hono/client'
-import { api, ApiFailure, call } from '../api'
+import { api, type ApiFailure, call } from '../api'
 import { useDeploymentEvents } from '../hooks/use-deployment-events'
 import { useT } from '../i18n'
 import { Alert, Field, SelectField } from './field'
-import { LogPane } from './log-pane'
-import { Timeline } from './timeline'
+import { asFailure, JobSection } from './job-section'
 
 type TemplateJobView = NonNullable<InferResponseType<typeof api.api.templates.$get, 200>['job']>
 
@@ -118,36 +117,18 @@ export function TemplateJob(props: { onReady?: (templateVmid: number) => void })
           </button>
         </form>
       ) : null}
-      {job && state ? (
-        <section aria-label={t.templateJobTitle} data-template-status={status ?? ''}>
+      {job ? (
+        <JobSection id={job.id} title={t.templateJobTitle} live={live} statusAttr="template-status">
           {status === 'ready' ? (
             <Alert kind="success">{t.templateReady(selected ?? 0)}</Alert>
-          ) : null}
-          {status === 'failed' && state.error ? (
-            <Alert kind="error">
-              {state.error.message}
-              {state.error.detail ? <pre className="error-detail">{state.error.detail}</pre> : null}
-            </Alert>
           ) : null}
           {status === 'failed' ? (
             <button type="button" disabled={busy} onClick={() => void retry()}>
               {t.retry}
             </button>
           ) : null}
-          <Timeline steps={state.steps} />
-          <LogPane
-            deploymentId={job.id}
-            name={t.templateJobTitle}
-            log={live.log}
-            version={live.version}
-            connection={live.connection}
-          />
-        </section>
+        </JobSection>
       ) : null}
     </div>
   )
-}
-
-function asFailure(err: unknown): ApiFailure {
-  return err instanceof ApiFailure ? err : new ApiFailure(0, 'unknown', String(err))
 }

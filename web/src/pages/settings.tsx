@@ -1,4 +1,5 @@
 import { useState } from 'react'
+import { BakeJob } from '../components/bake-job'
 import { TemplateJob } from '../components/template-job'
 import { useT } from '../i18n'
 import { useTitle } from '../router'
@@ -28,6 +29,10 @@ export function SettingsPage() {
       <section className="card" aria-labelledby="template-title">
         <h2 id="template-title">{t.templateTitle}</h2>
         <TemplateJob onReady={() => setFormKey((k) => k + 1)} />
+      </section>
+      <section className="card" aria-labelledby="bake-title">
+        <h2 id="bake-title">{t.bakeTitle}</h2>
+        <BakeJob />
       </section>
       <section className="card" aria-labelledby="test-title">
         <h2 id="test-title">{t.testConnection}</h2>

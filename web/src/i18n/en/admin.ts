@@ -172,6 +172,18 @@ export const enAdmin = {
   templateReady: (vmid: number) => `Template ${vmid} is ready and selected in Settings.`,
   templateSkip: 'Skip: I made a template by hand',
   templateByHand: 'To make one by hand instead, see “Prepare Proxmox” in the README.',
+  bakeTitle: 'Game-ready template (Minecraft)',
+  bakeIntro:
+    'Deployments start faster from a template that already has the game’s base layer: the runner clones the template above, installs Java, the service user and the firewall’s defaults, cleans the VM’s identity (cloud-init, machine id, SSH host keys, logs) and converts it to a template named for the layer. Minecraft deployments then clone it and only install the server; without a current one they use the template above and install everything.',
+  bakeJava: 'Java',
+  bakeJavaHelp:
+    'Minecraft 1.20.5 to 1.21 needs Java 21, 26.1 and newer Java 25, 1.18 to 1.20.4 Java 17.',
+  bakeStart: 'Bake the template',
+  bakeAgain: 'Bake it again',
+  bakeJobTitle: 'Bake job',
+  bakeCurrent: (name: string, vmid: number) => `Minecraft deployments clone ${name} (VM ${vmid}).`,
+  bakeOutOfDate: (name: string) =>
+    `Template out of date: the game’s base layer changed since ${name} was baked. Deployments use the base template until you bake it again.`,
   saveAndContinue: 'Save and continue',
   testIntro: 'The runner checks that it can reach Proxmox with these settings.',
   testConnection: 'Test connection',

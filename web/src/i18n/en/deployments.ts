@@ -103,6 +103,8 @@ export const enDeployments = {
     download_image: 'Download the Debian image',
     create_vm: 'Create the VM from the image',
     make_template: 'Convert to a template',
+    bake_layer: 'Install the game’s base layer and seal the VM (Ansible)',
+    seal_template: 'Name and convert to a game-ready template',
     save_world: 'Pause the game’s saving and flush the world',
     vzdump: 'Back up the VM (vzdump)',
     resume_world: 'Resume the game’s saving',
@@ -165,6 +167,7 @@ export const enDeployments = {
   actionsWait: 'The other actions come back when this one ends.',
   jobName: {
     template: 'Prepare a template',
+    bake: 'Bake a game-ready template',
     deploy: 'Deploy',
     destroy: 'Destroy',
     start: 'Start',
@@ -177,6 +180,7 @@ export const enDeployments = {
   },
   jobRunning: {
     template: 'Preparing the template',
+    bake: 'Baking the game-ready template',
     deploy: 'Deploying',
     destroy: 'Destroying',
     start: 'Starting',

@@ -177,6 +177,19 @@ export const frAdmin: typeof enAdmin = {
   templateJobTitle: 'Préparation du modèle',
   templateReady: (vmid: number) => `Le modèle ${vmid} est prêt et sélectionné dans les paramètres.`,
   templateSkip: 'Passer : j’ai préparé un modèle à la main',
+  bakeTitle: 'Modèle prêt pour le jeu (Minecraft)',
+  bakeIntro:
+    'Les déploiements démarrent plus vite depuis un modèle qui a déjà la couche de base du jeu : le runner clone le modèle ci-dessus, installe Java, l’utilisateur du service et les règles par défaut du pare-feu, efface l’identité de la VM (cloud-init, machine-id, clés d’hôte SSH, journaux) et la convertit en un modèle nommé d’après la couche. Les déploiements Minecraft le clonent alors et n’installent que le serveur ; sans modèle à jour, ils partent du modèle ci-dessus et installent tout.',
+  bakeJava: 'Java',
+  bakeJavaHelp:
+    'Minecraft 1.20.5 à 1.21 demande Java 21, 26.1 et plus récent Java 25, 1.18 à 1.20.4 Java 17.',
+  bakeStart: 'Préparer le modèle',
+  bakeAgain: 'Le préparer à nouveau',
+  bakeJobTitle: 'Préparation du modèle prêt pour le jeu',
+  bakeCurrent: (name: string, vmid: number) =>
+    `Les déploiements Minecraft clonent ${name} (VM ${vmid}).`,
+  bakeOutOfDate: (name: string) =>
+    `Modèle périmé : la couche de base du jeu a changé depuis la préparation de ${name}. Les déploiements partent du modèle de base jusqu’à ce que vous le prépariez à nouveau.`,
   templateByHand: 'Pour le préparer à la main, voir « Préparer Proxmox » dans le README.',
   saveAndContinue: 'Enregistrer et continuer',
   testIntro: 'Le runner vérifie qu’il joint Proxmox avec ces paramètres.',

@@ -109,6 +109,8 @@ export const frDeployments: typeof enDeployments = {
     download_image: 'Télécharger l’image Debian',
     create_vm: 'Créer la VM depuis l’image',
     make_template: 'Convertir en modèle',
+    bake_layer: 'Installer la couche de base du jeu et sceller la VM (Ansible)',
+    seal_template: 'Nommer et convertir en modèle prêt pour le jeu',
     save_world: 'Suspendre les sauvegardes du jeu et écrire le monde',
     vzdump: 'Sauvegarder la VM (vzdump)',
     resume_world: 'Reprendre les sauvegardes du jeu',
@@ -173,6 +175,7 @@ export const frDeployments: typeof enDeployments = {
   actionsWait: 'Les autres actions reviennent quand celle-ci est terminée.',
   jobName: {
     template: 'Préparation d’un modèle',
+    bake: 'Préparation d’un modèle prêt pour le jeu',
     deploy: 'Déploiement',
     destroy: 'Suppression',
     start: 'Démarrage',
@@ -185,6 +188,7 @@ export const frDeployments: typeof enDeployments = {
   },
   jobRunning: {
     template: 'Préparation du modèle en cours',
+    bake: 'Préparation du modèle prêt pour le jeu en cours',
     deploy: 'Déploiement en cours',
     destroy: 'Suppression en cours',
     start: 'Démarrage en cours',
