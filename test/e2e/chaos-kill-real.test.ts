@@ -65,13 +65,14 @@ beforeAll(async () => {
   })
   stack = await startStack()
   api = new ApiClient(stack.url)
-  // A pool of its own in 127.83.0.0/16, away from the other simulator tests' addresses.
+  // A pool of its own in 127.86.0.0/16, away from the other simulator tests' addresses and the
+  // real-VM tier's 127.83.0.0/16 (its VM's host forwards would answer this test's checks).
   const { code } = await prepareInstall(
     api,
     sim.connection({
-      gateway: '127.83.0.1',
-      dnsServers: ['127.83.0.1'],
-      ipPool: { cidr: '127.83.0.0/16', rangeStart: '127.83.0.10', rangeEnd: '127.83.3.250' },
+      gateway: '127.86.0.1',
+      dnsServers: ['127.86.0.1'],
+      ipPool: { cidr: '127.86.0.0/16', rangeStart: '127.86.0.10', rangeEnd: '127.86.3.250' },
     }),
   )
   state = mkdtempSync(join(tmpdir(), 'pgd-chaos-real-'))
