@@ -182,7 +182,8 @@ describe('passkeys', () => {
       cookie: pending,
       body: await key.sign(options.challenge, ORIGIN, RP_ID),
     })
-    expect(verified.status).toBe(200)
+    // The worker's words if it refuses (once seen: a 400 here in 1 of ~10 runs, cause unknown).
+    expect(verified.status, await verified.clone().text()).toBe(200)
     expect((await call('GET', '/api/deployments', { cookie: pending })).status).toBe(200)
   })
 
