@@ -9,7 +9,6 @@ import {
   sha256ObjectIdentifier,
   verifyRSASSAPKCS1v15Signature,
 } from '@oslojs/crypto/rsa'
-import { ECDSAPublicKey } from '@oslojs/crypto/ecdsa'
 import { RSAPublicKey } from '@oslojs/crypto/rsa'
 import { sha256 } from '@oslojs/crypto/sha2'
 import { decodeBase64urlIgnorePadding, encodeBase64urlNoPadding } from '@oslojs/encoding'
@@ -97,6 +96,44 @@ export function newChallenge(): { challenge: string; key: string } {
   return { challenge: b64url(bytes), key: challengeKey(bytes) }
 }
 
+/** An unsigned integer as exactly `size` big-endian bytes. */
+function fixedBytes(value: bigint, size: number): Uint8Array {
+  const out = new Uint8Array(size)
+  let v = value
+  for (let i = size - 1; i >= 0; i--) {
+    out[i] = Number(v & 0xffn)
+    v >>= 8n
+  }
+  return out
+}
+
+/**
+ * A P-256 public key as SEC1 uncompressed bytes: 0x04, then x and y each as 32 bytes. Written
+ * here, not with @oslojs/crypto's encodeSEC1Uncompressed (1.0.1), which right-aligns x but
+ * left-aligns y: for the one key in 256 whose y starts with a zero byte it stored another key,
+ * and that passkey's every signature was refused.
+ */
+function sec1Uncompressed(x: bigint, y: bigint): Uint8Array {
+  const out = new Uint8Array(65)
+  out[0] = 0x04
+  out.set(fixedBytes(x, 32), 1)
+  out.set(fixedBytes(y, 32), 33)
+  return out
+}
+
+/**
+ * The key a registration made before that fix meant, when the stored one may be its misencoding:
+ * y was written one byte early (its leading zero dropped, a zero byte last). Null when the stored
+ * key cannot be one (not an uncompressed P-256 key ending in a zero byte).
+ */
+function repairedSec1(stored: Uint8Array): Uint8Array | null {
+  if (stored.length !== 65 || stored[0] !== 0x04 || stored[64] !== 0) return null
+  const out = new Uint8Array(65)
+  out.set(stored.subarray(0, 33))
+  out.set(stored.subarray(33, 64), 34)
+  return out
+}
+
 /** A credential ready to store, from a verified registration. */
 export interface NewCredential {
   credentialId: string
@@ -130,7 +167,7 @@ export function verifyRegistration(attestationObject: Uint8Array, rp: RelyingPar
     if (algorithm === coseAlgorithmES256 && key.type() === COSEKeyType.EC2) {
       const ec = key.ec2()
       if (ec.curve !== coseEllipticCurveP256) throw new WebAuthnError('ES256 key not on P-256')
-      publicKey = new ECDSAPublicKey(p256, ec.x, ec.y).encodeSEC1Uncompressed()
+      publicKey = sec1Uncompressed(ec.x, ec.y)
     } else if (algorithm === coseAlgorithmRS256 && key.type() === COSEKeyType.RSA) {
       const rsa = key.rsa()
       publicKey = new RSAPublicKey(rsa.n, rsa.e).encodePKCS1()
@@ -160,14 +197,14 @@ export interface StoredCredential {
  * Check an assertion (sign-in or second factor) against a stored credential: the RP ID hash, user
  * presence (and verification when the passkey stands in for the password too), the signature
  * over authenticator data + client data hash, and a counter that moved forward. Returns the new
- * counter to store.
+ * counter to store, and the public key to store instead when the stored one was misencoded.
  */
 export function verifyAssertion(
   input: { authenticatorData: Uint8Array; clientDataJSON: Uint8Array; signature: Uint8Array },
   stored: StoredCredential,
   rp: RelyingParty,
   options: { userVerification: boolean },
-): { counter: number } {
+): { counter: number; publicKey?: string } {
   let authData
   try {
     authData = parseAuthenticatorData(input.authenticatorData)
@@ -184,31 +221,43 @@ export function verifyAssertion(
   const hash = sha256(
     createAssertionSignatureMessage(input.authenticatorData, input.clientDataJSON),
   )
-  let valid = false
-  try {
-    const key = fromB64url(stored.publicKey, 'publicKey')
-    if (stored.algorithm === coseAlgorithmES256) {
-      valid = verifyECDSASignature(
-        decodeSEC1PublicKey(p256, key),
-        hash,
-        decodePKIXECDSASignature(input.signature),
-      )
-    } else if (stored.algorithm === coseAlgorithmRS256) {
-      valid = verifyRSASSAPKCS1v15Signature(
-        decodePKCS1RSAPublicKey(key),
-        sha256ObjectIdentifier,
-        hash,
-        input.signature,
-      )
+  const verifies = (key: Uint8Array): boolean => {
+    try {
+      if (stored.algorithm === coseAlgorithmES256) {
+        return verifyECDSASignature(
+          decodeSEC1PublicKey(p256, key),
+          hash,
+          decodePKIXECDSASignature(input.signature),
+        )
+      }
+      if (stored.algorithm === coseAlgorithmRS256) {
+        return verifyRSASSAPKCS1v15Signature(
+          decodePKCS1RSAPublicKey(key),
+          sha256ObjectIdentifier,
+          hash,
+          input.signature,
+        )
+      }
+    } catch {
+      // A key or signature that does not decode verifies nothing.
     }
-  } catch {
-    valid = false
+    return false
   }
-  if (!valid) throw new WebAuthnError('the signature does not match the passkey')
+  const key = fromB64url(stored.publicKey, 'publicKey')
+  let publicKey: string | undefined
+  if (!verifies(key)) {
+    // A passkey registered before the SEC1 fix: the signature tells whether the repaired key is
+    // the one the authenticator holds (the caller then stores it).
+    const repaired = stored.algorithm === coseAlgorithmES256 ? repairedSec1(key) : null
+    if (!repaired || !verifies(repaired)) {
+      throw new WebAuthnError('the signature does not match the passkey')
+    }
+    publicKey = b64url(repaired)
+  }
   // Authenticators that keep no counter send 0 every time; any other must count up.
   const counter = authData.signatureCounter
   if ((counter !== 0 || stored.counter !== 0) && counter <= stored.counter) {
     throw new WebAuthnError('the passkey counter went backwards: it may have been copied')
   }
-  return { counter }
+  return publicKey === undefined ? { counter } : { counter, publicKey }
 }

@@ -87,7 +87,8 @@ export async function insertPasskey(db: D1Database, row: typeof passkeys.$inferI
 
 /**
  * Store the counter of a use, only if no other request stored a later one meanwhile (the
- * comparison and the write are one statement): false means this assertion lost the race.
+ * comparison and the write are one statement): false means this assertion lost the race. A
+ * `publicKey` replaces a misencoded stored one (see verifyAssertion).
  */
 export async function recordPasskeyUse(
   db: D1Database,
@@ -95,10 +96,11 @@ export async function recordPasskeyUse(
   previous: number,
   counter: number,
   now: number,
+  publicKey?: string,
 ): Promise<boolean> {
   const result = await orm(db)
     .update(passkeys)
-    .set({ counter, lastUsedAt: now })
+    .set({ counter, lastUsedAt: now, ...(publicKey === undefined ? {} : { publicKey }) })
     .where(and(eq(passkeys.id, id), eq(passkeys.counter, previous)))
     .run()
   return result.meta.changes === 1

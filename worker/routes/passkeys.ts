@@ -119,7 +119,7 @@ async function checkAssertion(
     if (!credential || (userId !== null && credential.userId !== userId)) {
       throw refused('Passkey refused: this passkey is not registered here.')
     }
-    const { counter } = verifyAssertion(
+    const { counter, publicKey } = verifyAssertion(
       {
         authenticatorData: fromB64url(body.authenticatorData, 'authenticatorData'),
         clientDataJSON,
@@ -129,7 +129,16 @@ async function checkAssertion(
       rp,
       { userVerification: purpose === 'login' },
     )
-    if (!(await recordPasskeyUse(c.env.DB, credential.id, credential.counter, counter, Date.now())))
+    const at = Date.now()
+    const recorded = await recordPasskeyUse(
+      c.env.DB,
+      credential.id,
+      credential.counter,
+      counter,
+      at,
+      publicKey,
+    )
+    if (!recorded)
       throw refused('Passkey refused: the passkey counter went backwards: it may have been copied.')
     return credential
   } catch (err) {
