@@ -89,6 +89,18 @@ describe('Ansible executor', () => {
     expect(lines.some((l) => l.startsWith('PLAY RECAP'))).toBe(true)
   })
 
+  it('times each task: its length after the next header, the slowest ones after the recap', async () => {
+    const { result, lines } = await run('ok.yml')
+    await result
+    const header = lines.indexOf(
+      'TASK [Say hello] ***************************************************************',
+    )
+    // "<date> (0:00:00.012)       0:00:01.234 ***": the previous task's length, the total.
+    expect(lines[header + 1]).toMatch(/\(\d+:\d\d:\d\d\.\d{3}\)\s+\d+:\d\d:\d\d\.\d{3} \*+ ?$/)
+    const recap = lines.findIndex((l) => l.startsWith('PLAY RECAP'))
+    expect(lines.slice(recap).some((l) => /^Say hello -+ \d+\.\d\ds$/.test(l))).toBe(true)
+  })
+
   it('passes the extra vars to the playbook', async () => {
     const { result, lines } = await run('ok.yml')
     await result

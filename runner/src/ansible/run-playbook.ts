@@ -54,7 +54,7 @@ export interface RunPlaybookOptions {
   killGraceMs?: number
   /** `ansible-playbook` unless given, e.g. a pipx install of a newer ansible-core. */
   ansiblePlaybookBin?: string
-  /** Extra environment, e.g. ANSIBLE_CALLBACKS_ENABLED=profile_tasks. */
+  /** Extra environment, e.g. ANSIBLE_CONFIG. */
   env?: Record<string, string>
   /** Seam for tests that inspect the argv. */
   spawn?: SpawnFn
@@ -190,6 +190,11 @@ function execute(options: RunPlaybookOptions, args: string[], dir: string): Prom
         ANSIBLE_SSH_CONTROL_PATH_DIR: join(dir, 'cp'),
         // Line-by-line output instead of Python's block buffering on a pipe.
         PYTHONUNBUFFERED: '1',
+        // Per-task times in the log: after each task header, the previous task's length and the
+        // run's total; after the recap, the ten slowest tasks (ansible.posix ships with the
+        // distro's ansible; an ansible-core without it warns once and runs on).
+        ANSIBLE_CALLBACKS_ENABLED: 'ansible.posix.profile_tasks',
+        PROFILE_TASKS_TASK_OUTPUT_LIMIT: '10',
         ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
