@@ -1,12 +1,10 @@
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir, userInfo } from 'node:os'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { MinecraftConfig, minecraft } from '../../core/games/minecraft'
-import { runPlaybook } from '../../runner/src/ansible/run-playbook'
 import { resolvePlayers } from '../../runner/src/games/minecraft-players'
-import { ARTIFACT, ROLES } from './fixtures'
+import { ARTIFACT, outcomeOf, runProperties } from './fixtures'
 
 /**
  * The whitelist and the operators reach the server as JSON files written by the role's own
@@ -18,53 +16,6 @@ const dirs: string[] = []
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
-
-/** The role's properties tasks through the real `ansible-playbook`, stopped before the handlers. */
-async function runProperties(dir: string, vars: Record<string, unknown>) {
-  const playbook = join(dir, 'playbook.yml')
-  writeFileSync(
-    playbook,
-    [
-      '- name: Write the server files with the role’s own tasks',
-      '  hosts: all',
-      '  gather_facts: false',
-      '  tasks:',
-      '    - name: Configure the server',
-      '      ansible.builtin.include_role:',
-      '        name: minecraft',
-      '        tasks_from: properties',
-      '    - name: Stop before the handlers',
-      '      ansible.builtin.meta: end_play',
-      '',
-    ].join('\n'),
-  )
-  const lines: string[] = []
-  const result = await runPlaybook({
-    playbook,
-    target: { address: '127.0.0.1', user: userInfo().username, connection: 'local' },
-    extraVars: {
-      ansible_become: false,
-      ...vars,
-      minecraft_server_dir: dir,
-      minecraft_user: userInfo().username,
-      minecraft_group: execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim(),
-    },
-    log: (line) => lines.push(line),
-    env: { ANSIBLE_ROLES_PATH: ROLES },
-  })
-  return { result, lines }
-}
-
-/** What the task called `name` did in a run: `changed`, `ok`, `skipping`… */
-function outcomeOf(lines: string[], name: string): string | undefined {
-  // eslint-disable-next-line no-control-regex
-  const plain = lines.map((l) => l.replace(/\u001b\[[0-9;]*m/g, ''))
-  const at = plain.findIndex((l) => l.includes(`: ${name}]`))
-  return plain
-    .slice(at + 1)
-    .find((l) => /^(changed|ok|skipping):/.test(l))
-    ?.split(':')[0]
-}
 
 describe('whitelist.json and ops.json', () => {
   it('writes the resolved players as JSON, operators whitelisted too, and turns the whitelist on', async () => {
