@@ -1,6 +1,6 @@
 import type { ArtifactRequest } from '../../../core/games/types'
 import type { VersionLists } from '../games/version-lists'
-import { RUNNER_VERSION } from '../version'
+import { USER_AGENT } from '../version'
 
 /**
  * The watch's "update available" lookup: the newest release of a `latest` channel, from the
@@ -22,7 +22,7 @@ export function createLatestRelease(options: {
     minecraft ??= import('../games/version-lists').then(
       ({ VersionLists }) =>
         new VersionLists({
-          userAgent: `proxmox-game-deployer/${RUNNER_VERSION} (+https://github.com/proxmox-game-deployer)`,
+          userAgent: USER_AGENT,
           mojangManifestUrl: options.minecraftManifestUrl,
           paperApiUrl: options.paperApiUrl,
           listTtlMs: options.listTtlMs,

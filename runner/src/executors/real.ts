@@ -14,7 +14,7 @@ import { createProxmoxExecutor, isProxmoxStep, isTemplateStep } from '../proxmox
 import { sleep } from '../proxmox/wait'
 import { bakeLayer, simulatedBake, skipBakedLayer } from './bake-layer'
 import { playOnVm } from './play-on-vm'
-import { RUNNER_VERSION } from '../version'
+import { USER_AGENT } from '../version'
 import { createWatchProbe } from './watch-probe'
 import { StepFailure, type Executors, type StepContext, type StepResult } from './types'
 
@@ -86,7 +86,6 @@ function versionOf(artifact: unknown): string | undefined {
   return typeof artifact.version === 'string' ? artifact.version : undefined
 }
 
-const USER_AGENT = `proxmox-game-deployer/${RUNNER_VERSION} (+https://github.com/proxmox-game-deployer)`
 
 export function createRealExecutors(options: RealExecutorOptions): Executors {
   const proxmox = createProxmoxExecutor()
