@@ -1,10 +1,10 @@
 import { useEffect, useState, type FormEvent } from 'react'
 import type { InferResponseType } from 'hono/client'
-import { api, type ApiFailure, call } from '../api'
-import { useDeploymentEvents } from '../hooks/use-deployment-events'
+import { api, call } from '../api'
+import { useSettingsJob } from '../hooks/use-settings-job'
 import { useT } from '../i18n'
 import { Alert, SelectField } from './field'
-import { asFailure, JobSection } from './job-section'
+import { JobSection } from './job-section'
 
 type BakeJobView = NonNullable<
   InferResponseType<(typeof api.api.templates)['bake']['$get'], 200>['job']
@@ -20,41 +20,30 @@ const JAVA_MAJORS = ['21', '25', '17'] as const
  */
 export function BakeJob() {
   const t = useT()
-  const [job, setJob] = useState<BakeJobView | null>(null)
   const [javaMajor, setJavaMajor] = useState<(typeof JAVA_MAJORS)[number]>('21')
-  const [failure, setFailure] = useState<ApiFailure | null>(null)
-  const [busy, setBusy] = useState(false)
-  const live = useDeploymentEvents(job?.id ?? null)
-  const state = live.state
-  const status = state?.status ?? job?.status ?? null
-  const running = status !== null && !['ready', 'failed', 'cancelled', 'destroyed'].includes(status)
+  const { job, setJob, live, status, running, failure, fail, busy, act } =
+    useSettingsJob<BakeJobView>()
 
   const reload = () => call(api.api.templates.bake.$get()).then((r) => setJob(r.job))
 
   useEffect(() => {
-    reload().catch((err: unknown) => setFailure(asFailure(err)))
+    reload().catch(fail)
   }, [])
   // Once the job ends, its template (and whether it is current) is read back.
   useEffect(() => {
-    if (status === 'ready') reload().catch((err: unknown) => setFailure(asFailure(err)))
+    if (status === 'ready') reload().catch(fail)
   }, [status, job?.id])
 
-  async function start(e: FormEvent) {
+  function start(e: FormEvent) {
     e.preventDefault()
-    setBusy(true)
-    setFailure(null)
-    try {
+    void act(async () => {
       const r = await call(
         api.api.templates.bake.$post({
           json: { game: 'minecraft', javaMajor: Number(javaMajor) as 17 | 21 | 25 },
         }),
       )
       setJob(r.job)
-    } catch (err) {
-      setFailure(asFailure(err))
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   const made = job?.status === 'ready' && job.templateVmid !== null ? job : null

@@ -1,10 +1,10 @@
 import { useEffect, useState, type FormEvent } from 'react'
 import type { InferResponseType } from 'hono/client'
-import { api, type ApiFailure, call } from '../api'
-import { useDeploymentEvents } from '../hooks/use-deployment-events'
+import { api, call } from '../api'
+import { useSettingsJob } from '../hooks/use-settings-job'
 import { useT } from '../i18n'
 import { Alert, Field, SelectField } from './field'
-import { asFailure, JobSection } from './job-section'
+import { JobSection } from './job-section'
 
 type TemplateJobView = NonNullable<InferResponseType<typeof api.api.templates.$get, 200>['job']>
 
@@ -15,17 +15,12 @@ type TemplateJobView = NonNullable<InferResponseType<typeof api.api.templates.$g
  */
 export function TemplateJob(props: { onReady?: (templateVmid: number) => void }) {
   const t = useT()
-  const [job, setJob] = useState<TemplateJobView | null>(null)
   const [selected, setSelected] = useState<number | null>(null)
   const [release, setRelease] = useState<'12' | '13'>('13')
   const [mirrorUrl, setMirrorUrl] = useState('')
   const [imageStorage, setImageStorage] = useState('local')
-  const [failure, setFailure] = useState<ApiFailure | null>(null)
-  const [busy, setBusy] = useState(false)
-  const live = useDeploymentEvents(job?.id ?? null)
-  const state = live.state
-  const status = state?.status ?? job?.status ?? null
-  const running = status !== null && !['ready', 'failed', 'cancelled', 'destroyed'].includes(status)
+  const { job, setJob, live, status, running, failure, fail, busy, act } =
+    useSettingsJob<TemplateJobView>()
 
   const reload = () =>
     call(api.api.templates.$get()).then((r) => {
@@ -35,7 +30,7 @@ export function TemplateJob(props: { onReady?: (templateVmid: number) => void })
     })
 
   useEffect(() => {
-    reload().catch((err: unknown) => setFailure(asFailure(err)))
+    reload().catch(fail)
   }, [])
 
   // Once the job ends ready, Settings holds the new template: read it back.
@@ -46,35 +41,21 @@ export function TemplateJob(props: { onReady?: (templateVmid: number) => void })
       .then((r) => {
         if (r.templateVmid !== null) onReady?.(r.templateVmid)
       })
-      .catch((err: unknown) => setFailure(asFailure(err)))
+      .catch(fail)
   }, [status, job?.id])
 
-  async function start(e: FormEvent) {
+  function start(e: FormEvent) {
     e.preventDefault()
-    setBusy(true)
-    setFailure(null)
-    try {
+    void act(async () => {
       const r = await call(api.api.templates.$post({ json: { release, mirrorUrl, imageStorage } }))
       setJob(r.job)
-    } catch (err) {
-      setFailure(asFailure(err))
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
-  async function retry() {
-    if (!job) return
-    setBusy(true)
-    setFailure(null)
-    try {
-      await call(api.api.deployments[':id'].retry.$post({ param: { id: job.id } }))
-    } catch (err) {
-      setFailure(asFailure(err))
-    } finally {
-      setBusy(false)
-    }
-  }
+  const retry = () =>
+    act(async () => {
+      if (job) await call(api.api.deployments[':id'].retry.$post({ param: { id: job.id } }))
+    })
 
   return (
     <div className="template-job">
