@@ -86,7 +86,6 @@ function versionOf(artifact: unknown): string | undefined {
   return typeof artifact.version === 'string' ? artifact.version : undefined
 }
 
-
 export function createRealExecutors(options: RealExecutorOptions): Executors {
   const proxmox = createProxmoxExecutor()
   const watch = createWatchProbe()
