@@ -17,6 +17,27 @@ export const ARTIFACT = {
   javaMajor: 21,
 } as const
 
+/**
+ * What the role's server-file tasks need when run on this machine into `dir`, as this user:
+ * no become, the files (the systemd unit too) in `dir`, and what facts and the platform's vars
+ * would give on a VM (these runs gather no facts and skip main.yml).
+ */
+export function roleVarsIn(dir: string): Record<string, unknown> {
+  const user = userInfo().username
+  const group = execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim()
+  return {
+    ansible_become: false,
+    ansible_architecture: 'x86_64',
+    minecraft_distro_java_majors: [21],
+    minecraft_server_dir: dir,
+    minecraft_user: user,
+    minecraft_group: group,
+    minecraft_unit_path: join(dir, 'minecraft.service'),
+    minecraft_unit_owner: user,
+    minecraft_unit_group: group,
+  }
+}
+
 /** The role's properties tasks through the real `ansible-playbook`, stopped before the handlers. */
 export async function runProperties(dir: string, vars: Record<string, unknown>) {
   const playbook = join(dir, 'playbook.yml')
@@ -40,13 +61,7 @@ export async function runProperties(dir: string, vars: Record<string, unknown>) 
   const result = await runPlaybook({
     playbook,
     target: { address: '127.0.0.1', user: userInfo().username, connection: 'local' },
-    extraVars: {
-      ansible_become: false,
-      ...vars,
-      minecraft_server_dir: dir,
-      minecraft_user: userInfo().username,
-      minecraft_group: execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim(),
-    },
+    extraVars: { ...vars, ...roleVarsIn(dir) },
     log: (line) => lines.push(line),
     env: { ANSIBLE_ROLES_PATH: ROLES },
   })

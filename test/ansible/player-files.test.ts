@@ -17,6 +17,8 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
 
+const FILES_TASK = "Write the server's files (EULA, player lists, systemd unit)"
+
 describe('whitelist.json and ops.json', () => {
   it('writes the resolved players as JSON, operators whitelisted too, and turns the whitelist on', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgd-players-'))
@@ -70,7 +72,7 @@ describe('whitelist.json and ops.json', () => {
       minecraft_players_live: true,
     })
     expect(live.result.error, live.lines.join('\n')).toBeNull()
-    expect(outcomeOf(live.lines, 'Write the whitelist')).toBe('changed')
+    expect(outcomeOf(live.lines, FILES_TASK)).toBe('changed')
     expect(outcomeOf(live.lines, restart)).toBe('skipping')
     expect(live.lines.join('\n')).toContain('the runner applies them through the console')
     const names = (
@@ -83,7 +85,7 @@ describe('whitelist.json and ops.json', () => {
       minecraft_players_live: true,
       minecraft_restart_requested: true,
     })
-    expect(outcomeOf(asked.lines, 'Write the whitelist')).toBe('ok')
+    expect(outcomeOf(asked.lines, FILES_TASK)).toBe('ok')
     expect(outcomeOf(asked.lines, restart)).toBe('changed')
   }, 150_000)
 })

@@ -66,6 +66,11 @@ describe('server.properties', () => {
     expect(lines).toContain(`rcon.password=${RCON_PASSWORD}`)
     expect(lines.filter((l) => l.startsWith('motd='))).toHaveLength(1)
     expect(first.lines.join('\n')).not.toContain(RCON_PASSWORD)
+    // The other files, written by one task beside it: the EULA and the systemd unit.
+    expect(readFileSync(join(dir, 'eula.txt'), 'utf8')).toMatch(/^eula=true$/m)
+    expect(readFileSync(join(dir, 'minecraft.service'), 'utf8')).toMatch(
+      /^ExecStart=\S+\/bin\/java -Xms\d+M -Xmx\d+M .* -jar server\.jar nogui$/m,
+    )
 
     const again = await runProperties(dir, vars)
     expect(again.result.error).toBeNull()

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
@@ -6,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { MinecraftConfig, minecraft } from '../../core/games/minecraft'
 import { ValheimConfig, valheim } from '../../core/games/valheim'
 import { runPlaybook } from '../../runner/src/ansible/run-playbook'
-import { ARTIFACT, ROLES } from './fixtures'
+import { ARTIFACT, ROLES, roleVarsIn } from './fixtures'
 
 /**
  * Free text from a game's config reaches `ansible-playbook` as extra vars. Ansible templates
@@ -48,10 +47,6 @@ async function run(path: string, extraVars: Record<string, unknown>) {
   return { ...result, output: lines.join('\n') }
 }
 
-/** Files the roles write belong to this user and group here (the tests may not run as root). */
-const owner = userInfo().username
-const group = execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim()
-
 describe('game text reaches Ansible as data, never as a template', () => {
   it('writes a Minecraft MOTD and seed holding Jinja literally into server.properties, running nothing', async () => {
     const dir = tempDir()
@@ -76,12 +71,7 @@ describe('game text reaches Ansible as data, never as a template', () => {
       '    - name: Stop before the handlers',
       '      ansible.builtin.meta: end_play',
     ])
-    const result = await run(path, {
-      ...vars,
-      minecraft_server_dir: dir,
-      minecraft_user: owner,
-      minecraft_group: group,
-    })
+    const result = await run(path, { ...vars, ...roleVarsIn(dir) })
     expect(result.error).toBeNull()
     const properties = readFileSync(join(dir, 'server.properties'), 'utf8').split('\n')
     expect(properties).toContain(`motd=${motd}`)

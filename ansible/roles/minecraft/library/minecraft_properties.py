@@ -10,14 +10,18 @@ description:
   - Sets each given key on its own line, escaped the way java.util.Properties.store writes it
     (the way the server rewrites the file at every start), so a second run finds nothing to
     change. A key already there is replaced in place (its last occurrence, as lineinfile does);
-    a missing one is appended. Other lines and keys are kept.
+    a missing one is appended. Other lines and keys are kept. The file is created (with the
+    server's own header line) when missing.
   - One module run for all keys, where a lineinfile loop costs one run of Python on the target
     per key.
 options:
   path:
-    description: The server.properties file; it must exist.
+    description: The server.properties file; its folder must exist.
     type: path
     required: true
+  owner: {description: The file's owner., type: str, required: true}
+  group: {description: The file's group., type: str, required: true}
+  mode: {description: The file's mode, as octal text., type: str, required: true}
   properties:
     description: Keys and values to set; values are written as strings.
     type: dict
@@ -90,6 +94,9 @@ def main():
             path=dict(type="path", required=True),
             properties=dict(type="dict", required=True),
             secret_properties=dict(type="dict", default={}, no_log=True),
+            owner=dict(type="str", required=True),
+            group=dict(type="str", required=True),
+            mode=dict(type="str", required=True),
         ),
         supports_check_mode=True,
     )
@@ -99,11 +106,14 @@ def main():
     for key in list(public) + list(secret):
         if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", key):
             module.fail_json(msg="%s is not a server.properties key" % key)
-    if not os.path.isfile(path):
-        module.fail_json(msg="%s does not exist" % path)
+    if not os.path.isdir(os.path.dirname(path) or "."):
+        module.fail_json(msg="the folder of %s does not exist" % path)
 
-    with open(path, "rb") as f:
-        before = to_text(f.read(), errors="surrogate_or_strict")
+    before = "#Minecraft server properties\n"
+    created = not os.path.isfile(path)
+    if not created:
+        with open(path, "rb") as f:
+            before = to_text(f.read(), errors="surrogate_or_strict")
     lines = before.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -111,14 +121,17 @@ def main():
         (k, as_text(v)) for k, v in secret.items()
     ]
     lines, changed = apply(lines, wanted)
-    result = dict(changed=bool(changed), changed_keys=changed)
-    if changed and not module.check_mode:
+    result = dict(changed=bool(changed) or created, changed_keys=changed)
+    if (changed or created) and not module.check_mode:
         after = "\n".join(lines) + "\n"
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".properties.")
         with os.fdopen(fd, "wb") as f:
             f.write(to_bytes(after))
-        # atomic_move keeps the file's owner, group and mode.
+        # atomic_move keeps an existing file's owner, group and mode; a new one gets them below.
         module.atomic_move(tmp, path)
+    if not module.check_mode or not created:
+        attrs = module.load_file_common_arguments(module.params)
+        result["changed"] = module.set_fs_attributes_if_different(attrs, result["changed"])
     module.exit_json(**result)
 
 
