@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { MinecraftConfig, minecraft } from '../../core/games/minecraft'
 import { ValheimConfig, valheim } from '../../core/games/valheim'
 import { runPlaybook } from '../../runner/src/ansible/run-playbook'
-import { ARTIFACT, ROLES, roleVarsIn } from './fixtures'
+import { ARTIFACT, ROLES, runProperties } from './fixtures'
 
 /**
  * Free text from a game's config reaches `ansible-playbook` as extra vars. Ansible templates
@@ -58,20 +58,7 @@ describe('game text reaches Ansible as data, never as a template', () => {
       artifact: ARTIFACT,
       secrets: {},
     })
-    const path = playbook(dir, [
-      '- name: Write server.properties with the role’s own tasks',
-      '  hosts: all',
-      '  gather_facts: false',
-      '  tasks:',
-      '    - name: Configure the server',
-      '      ansible.builtin.include_role:',
-      '        name: minecraft',
-      '        tasks_from: properties',
-      // The role's handler restarts the systemd unit, which this machine does not have.
-      '    - name: Stop before the handlers',
-      '      ansible.builtin.meta: end_play',
-    ])
-    const result = await run(path, { ...vars, ...roleVarsIn(dir) })
+    const { result } = await runProperties(dir, vars)
     expect(result.error).toBeNull()
     const properties = readFileSync(join(dir, 'server.properties'), 'utf8').split('\n')
     expect(properties).toContain(`motd=${motd}`)
