@@ -137,18 +137,22 @@ export class QemuVm {
     const serialLog = join(dir, 'serial.log')
     const forwards = options.forwards.map((f) => `,hostfwd=${hostfwd(f)}`).join('')
     const args = [
-      ...['-accel', 'tcg,thread=multi,tb-size=256', '-cpu', 'max', '-machine', 'q35'],
+      // thread=single: every vCPU in one host thread. With a thread per vCPU (thread=multi),
+      // Linux's live code patching (text_poke_bp: an int3, then the final bytes) races QEMU's
+      // invalidation of code other vCPUs have translated: a vCPU runs a stale int3 after the
+      // patch is done, "Oops: int3" and "Kernel panic ... Fatal exception in interrupt". Seen in
+      // CI 3 s into a boot (sched_clock_cpu) and here when `ufw enable` loaded nf_conntrack
+      // (hash_conntrack_raw): a VM lost mid-deployment, twice in two runs. An emulator race, not
+      // the product's: on KVM, as Proxmox runs guests, the CPU is real. The guest keeps the
+      // vCPUs its Proxmox config gives; they share one host core.
+      ...['-accel', 'tcg,thread=single,tb-size=256', '-cpu', 'max', '-machine', 'q35'],
       ...['-smp', String(options.cpus), '-m', String(options.memoryMb)],
       ...['-nographic', '-nodefaults', '-display', 'none', '-serial', `file:${serialLog}`],
       ...['-monitor', `unix:${monitor},server,nowait`],
       ...['-kernel', options.image.kernel, '-initrd', options.image.initrd],
-      // panic=5 oops=panic: a guest kernel that oopses at boot reboots itself 5 s later instead
-      // of sitting dead until wait_ssh gives up. Under TCG with two vCPU threads, Linux's live
-      // code patching (int3 then the final bytes, text_poke_bp) now and then traps on a stale
-      // int3: "Oops: int3" in sched_clock_cpu, "Kernel panic ... Fatal exception in interrupt"
-      // 3 s into a boot (seen once in CI, the baked clone's boot, the tier's third of ~5). An
-      // emulator race, not the product's: on KVM, as Proxmox runs guests, the CPU is real.
-      ...['-append', 'root=/dev/vda rw console=ttyS0 panic=5 oops=panic'],
+      // panic=5: a guest kernel that panics reboots itself 5 s later instead of sitting dead
+      // until wait_ssh gives up.
+      ...['-append', 'root=/dev/vda rw console=ttyS0 panic=5'],
       ...['-drive', `file=${options.disk},if=virtio,format=qcow2,cache=unsafe`],
       ...['-drive', `file=${options.seedIso},if=virtio,format=raw,readonly=on`],
       // restrict=on: the guest is isolated; only the hostfwd rules reach it.
