@@ -34,7 +34,7 @@ export type BakeGame = keyof typeof BAKE_LAYER_FILES
  * a test fails when a file changed and this did not.
  */
 export const BAKE_LAYERS: Record<BakeGame, string> = {
-  minecraft: 'fd0bee2f0f',
+  minecraft: 'e86a0d5910',
 }
 
 /** The Java families a Minecraft template can be baked for (docs/minecraft.md#java-by-version). */
